@@ -1,0 +1,45 @@
+import type { CommandModule } from 'yargs';
+import { emit, fmt, globalOptions, table, type GlobalArgs } from '../util.js';
+
+interface Args extends GlobalArgs {
+  identities: number;
+  'per-emotion': number;
+  frames: number;
+  fps: number;
+  noise: number;
+  seed: number;
+  emotions?: string;
+}
+
+export const synthDataset: CommandModule<object, Args> = {
+  command: 'synth-dataset',
+  describe: 'Generate the procedural demo dataset (a kinematic walker with per-emotion style) and print its summary',
+  builder: (y) =>
+    globalOptions(y)
+      .option('identities', { type: 'number', default: 24, describe: 'Number of walkers' })
+      .option('per-emotion', { type: 'number', default: 6, describe: 'Gaits per walker and emotion' })
+      .option('frames', { type: 'number', default: 75, describe: 'Frames per gait (T)' })
+      .option('fps', { type: 'number', default: 30, describe: 'Frames per second' })
+      .option('noise', { type: 'number', default: 0.006, describe: 'Positional noise per joint and frame (m)' })
+      .option('emotions', { type: 'string', describe: 'Comma-separated subset of angry,neutral,happy,sad' })
+      .option('seed', { type: 'number', default: 1, describe: 'Random seed' }) as never,
+  handler: async (argv) => {
+    const lib = await import('../../src/index.js');
+    const set = lib.proceduralDataset({
+      identities: argv.identities, perEmotion: argv['per-emotion'], frames: argv.frames, fps: argv.fps, noise: argv.noise,
+      seed: argv.seed, emotions: argv.emotions?.split(',').map((s) => s.trim()) as never,
+    });
+    const summary = lib.summarize(set);
+    const baseline = lib.statsBaselineAccuracy(set, argv.seed);
+    const rows = Object.entries(summary.meanByLabel).map(([label, s]) => [
+      label, summary.labels[label]!, fmt(s.speed, 3), fmt(s.stride, 3), fmt(s.cycleTime, 3), fmt(s.armSwing, 3), fmt(s.headIncline, 3),
+    ]);
+    emit(argv, { summary, nearestCentroidAccuracy: baseline }, [
+      `${summary.gaits} gaits, T=${summary.T}, V=${summary.V}, ${summary.fps} fps, ${summary.identities} identities (${Object.values(summary.perIdentity)[0]} gaits each)`,
+      '',
+      table(['label', 'gaits', 'speed m/s', 'stride m', 'cycle s', 'arm swing m', 'head incl °'], rows),
+      '',
+      `difficulty: a nearest-centroid classifier on these 5 statistics, tested on unseen identities, gets ${(100 * baseline).toFixed(1)}% (chance ${(100 / set.labelNames.length).toFixed(1)}%)`,
+    ]);
+  },
+};

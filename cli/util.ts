@@ -1,0 +1,91 @@
+/**
+ * Shared CLI plumbing: global options, output (`--json` or text), progress
+ * bars and error reporting. Commands stay thin: validate, call one library
+ * function, print.
+ */
+import cliProgress from 'cli-progress';
+import type { Argv } from 'yargs';
+import type { Progress } from '../src/core/progress.js';
+
+export interface GlobalArgs {
+  json?: boolean;
+  quiet?: boolean;
+  backend?: string;
+}
+
+export function globalOptions<T>(y: Argv<T>) {
+  return y
+    .option('json', { type: 'boolean', default: false, describe: 'Print machine-readable JSON on stdout' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bars or chatter on stderr' })
+    .option('backend', {
+      type: 'string', default: 'auto', choices: ['auto', 'node-gpu', 'node', 'wasm', 'cpu'],
+      describe: 'Compute backend (auto: tfjs-node-gpu, tfjs-node, wasm, cpu, first that works)',
+    });
+}
+
+/** Prints `data` as JSON with --json, else the text (a string or lines). */
+export function emit(argv: GlobalArgs, data: unknown, text: string | string[]): void {
+  if (argv.json) process.stdout.write(JSON.stringify(data, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2) + '\n');
+  else process.stdout.write((Array.isArray(text) ? text.join('\n') : text) + '\n');
+}
+
+/** Chatter for humans on stderr (suppressed by --quiet and --json). */
+export function say(argv: GlobalArgs, message: string): void {
+  if (!argv.quiet && !argv.json) process.stderr.write(message + '\n');
+}
+
+/**
+ * A progress bar with ETA on stderr; silent when stderr is not a TTY, or with
+ * --quiet / --json.
+ */
+export function progressBar(argv: GlobalArgs): Progress {
+  const enabled = !argv.quiet && !argv.json && process.stderr.isTTY === true;
+  let bar: cliProgress.SingleBar | null = null;
+  let values = '';
+  return {
+    start(label, total) {
+      if (!enabled) return;
+      bar = new cliProgress.SingleBar(
+        { format: `${label.padEnd(18)} {bar} {percentage}% {value}/{total} ETA {eta_formatted} {values}`, stream: process.stderr, hideCursor: true, etaBuffer: 20 },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(total, 0, { values: '' });
+    },
+    update(done, v) {
+      if (!bar) return;
+      if (v) values = Object.entries(v).map(([k, x]) => `${k}=${typeof x === 'number' ? x.toPrecision(4) : x}`).join(' ');
+      bar.update(done, { values });
+    },
+    stop() {
+      bar?.stop();
+      bar = null;
+      values = '';
+    },
+    log(message) {
+      if (argv.quiet || argv.json) return;
+      if (bar) bar.stop();
+      process.stderr.write(message + '\n');
+    },
+  };
+}
+
+/** Formats rows as an aligned text table. */
+export function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))];
+  const w = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
+  return cells.map((r, k) => {
+    const line = r.map((c, i) => String(c ?? '').padEnd(w[i]!)).join('  ').trimEnd();
+    return k === 0 ? `${line}\n${w.map((x) => '-'.repeat(x)).join('  ')}` : line;
+  }).join('\n');
+}
+
+export function fmt(x: number, digits = 4): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (Number.isInteger(x)) return String(x);
+  return Math.abs(x) >= 1000 ? x.toFixed(1) : x.toPrecision(digits);
+}
+
+/** Parses an integer seed option (non-negative safe integer). */
+export function seedOption(describe = 'Random seed (every run is reproducible from it)') {
+  return { type: 'number' as const, default: 1, describe };
+}

@@ -1,0 +1,293 @@
+import { GaitforgeError } from './errors.js';
+import { Rng } from './rng.js';
+import { NUM_JOINTS, SKELETON_NAME } from './skeleton.js';
+
+export type GaitSource = 'real' | 'synthetic';
+export const DEFAULT_FPS = 30;
+export const DEFAULT_FRAMES = 75;
+
+/** Per-gait columns of a GaitSet (all arrays have length N). */
+export interface GaitColumns {
+  /** Unique gait id. */
+  ids: string[];
+  /** Label index into `labelNames`, one per gait. */
+  labels: Int32Array;
+  /** Subject / walker identity, null when unknown. */
+  identity: (string | null)[];
+  source: GaitSource[];
+  /** Generator name for synthetic gaits (null for real ones). */
+  generator: (string | null)[];
+  /** Seed a synthetic gait was sampled with (null for real ones). */
+  seed: (number | null)[];
+  /** Number of frames before tiling/resampling to T. */
+  frames: Int32Array;
+}
+
+export interface GaitSetInit extends Omit<Partial<GaitColumns>, "labels"> {
+  /** Joint positions [N, T, V, 3] in metres, Y up, row-major. */
+  positions: Float32Array;
+  labels: Int32Array | number[];
+  labelNames: string[];
+  /** Frames per gait (T). */
+  T: number;
+  /** Joints per frame (V). Default 16. */
+  V?: number;
+  fps?: number;
+  skeleton?: string;
+}
+
+/**
+ * N gaits as one Float32Array [N, T, V, 3] plus per-gait columns.
+ * Immutable by convention: operations return new sets (sharing nothing that
+ * could later be mutated through another set, except where documented).
+ */
+export class GaitSet implements GaitColumns {
+  readonly positions: Float32Array;
+  readonly N: number;
+  readonly T: number;
+  readonly V: number;
+  readonly fps: number;
+  readonly skeleton: string;
+  readonly labelNames: string[];
+  readonly ids: string[];
+  readonly labels: Int32Array;
+  readonly identity: (string | null)[];
+  readonly source: GaitSource[];
+  readonly generator: (string | null)[];
+  readonly seed: (number | null)[];
+  readonly frames: Int32Array;
+
+  /** Builds a set; throws GaitforgeError (E_SHAPE / E_LABEL / E_VALUE) on inconsistent input. */
+  constructor(init: GaitSetInit, options: { validateValues?: boolean } = {}) {
+    const T = init.T;
+    const V = init.V ?? NUM_JOINTS;
+    if (!Number.isInteger(T) || T < 1) throw new GaitforgeError('E_SHAPE', `T = ${T}: frames per gait must be a positive integer`);
+    if (!Number.isInteger(V) || V < 1) throw new GaitforgeError('E_SHAPE', `V = ${V}: joints per frame must be a positive integer`);
+    if (!(init.positions instanceof Float32Array)) throw new GaitforgeError('E_SHAPE', 'positions must be a Float32Array');
+    const per = T * V * 3;
+    if (init.positions.length % per !== 0)
+      throw new GaitforgeError('E_SHAPE', `positions has ${init.positions.length} values, not a multiple of T·V·3 = ${T}·${V}·3 = ${per}`);
+    const N = init.positions.length / per;
+    this.positions = init.positions;
+    this.N = N;
+    this.T = T;
+    this.V = V;
+    this.fps = init.fps ?? DEFAULT_FPS;
+    if (!(this.fps > 0) || !Number.isFinite(this.fps)) throw new GaitforgeError('E_VALUE', `fps = ${this.fps} must be a positive number`);
+    this.skeleton = init.skeleton ?? SKELETON_NAME;
+    this.labelNames = [...init.labelNames];
+    if (this.labelNames.length === 0) throw new GaitforgeError('E_LABEL', 'labelNames is empty');
+    if (new Set(this.labelNames).size !== this.labelNames.length)
+      throw new GaitforgeError('E_LABEL', `labelNames has duplicates: ${this.labelNames.join(', ')}`);
+    const col = <X>(name: string, v: ArrayLike<X> | undefined, fill: (i: number) => X): X[] => {
+      if (v === undefined) return Array.from({ length: N }, (_, i) => fill(i));
+      if (v.length !== N) throw new GaitforgeError('E_SHAPE', `column ${name} has ${v.length} entries but positions hold ${N} gaits`);
+      return Array.from(v);
+    };
+    this.labels = Int32Array.from(col('labels', init.labels, () => 0));
+    this.ids = col('ids', init.ids, (i) => `g${i}`);
+    this.identity = col('identity', init.identity, () => null);
+    this.source = col<GaitSource>('source', init.source, () => 'real');
+    this.generator = col('generator', init.generator, () => null);
+    this.seed = col('seed', init.seed, () => null);
+    this.frames = Int32Array.from(col('frames', init.frames, () => T));
+    for (let i = 0; i < N; i++) {
+      const l = this.labels[i]!;
+      if (!Number.isInteger(l) || l < 0 || l >= this.labelNames.length)
+        throw new GaitforgeError('E_LABEL', `gait ${i} (${this.ids[i]}): label id ${l} is not one of 0..${this.labelNames.length - 1} (${this.labelNames.join(', ')})`);
+      const s = this.source[i];
+      if (s !== 'real' && s !== 'synthetic') throw new GaitforgeError('E_VALUE', `gait ${i} (${this.ids[i]}): source ${JSON.stringify(s)} is not 'real' or 'synthetic'`);
+    }
+    if (options.validateValues !== false) this.validateValues();
+  }
+
+  /** Throws E_VALUE naming the first gait, frame and joint holding NaN or ±Inf. */
+  validateValues(): void {
+    const p = this.positions;
+    for (let i = 0; i < p.length; i++) {
+      if (!Number.isFinite(p[i]!)) {
+        const per = this.T * this.V * 3;
+        const g = Math.floor(i / per);
+        const r = i % per;
+        const t = Math.floor(r / (this.V * 3));
+        const j = Math.floor((r % (this.V * 3)) / 3);
+        throw new GaitforgeError('E_VALUE', `gait ${g} (${this.ids[g]}), frame ${t}, joint ${j}: value ${p[i]} is not finite`);
+      }
+    }
+  }
+
+  /** Values per gait (T·V·3). */
+  get stride(): number {
+    return this.T * this.V * 3;
+  }
+
+  /** A view (no copy) of gait i's positions, [T, V, 3]. */
+  gait(i: number): Float32Array {
+    if (!Number.isInteger(i) || i < 0 || i >= this.N) throw new RangeError(`gait index ${i} out of range [0, ${this.N - 1}]`);
+    return this.positions.subarray(i * this.stride, (i + 1) * this.stride);
+  }
+
+  /** Index of a label name; throws E_LABEL for names not in the set. */
+  labelId(name: string): number {
+    const i = this.labelNames.indexOf(name);
+    if (i < 0) throw new GaitforgeError('E_LABEL', `unknown label ${JSON.stringify(name)} (labels: ${this.labelNames.join(', ')})`);
+    return i;
+  }
+
+  /** Per-gait label names. */
+  labelOf(i: number): string {
+    return this.labelNames[this.labels[i]!]!;
+  }
+
+  private meta(): Omit<GaitSetInit, 'positions' | 'labels'> {
+    return { labelNames: this.labelNames, T: this.T, V: this.V, fps: this.fps, skeleton: this.skeleton };
+  }
+
+  /** A new set with the gaits at `indices`, in that order (positions copied). */
+  select(indices: ArrayLike<number>): GaitSet {
+    const n = indices.length;
+    const per = this.stride;
+    const pos = new Float32Array(n * per);
+    for (let k = 0; k < n; k++) {
+      const i = indices[k]!;
+      if (!Number.isInteger(i) || i < 0 || i >= this.N) throw new RangeError(`gait index ${i} out of range [0, ${this.N - 1}]`);
+      pos.set(this.positions.subarray(i * per, (i + 1) * per), k * per);
+    }
+    const pick = <X>(a: ArrayLike<X>) => Array.from({ length: n }, (_, k) => a[indices[k]!]!);
+    return new GaitSet(
+      {
+        ...this.meta(), positions: pos, labels: Int32Array.from(pick(this.labels)), ids: pick(this.ids),
+        identity: pick(this.identity), source: pick(this.source), generator: pick(this.generator),
+        seed: pick(this.seed), frames: Int32Array.from(pick(this.frames)),
+      },
+      { validateValues: false },
+    );
+  }
+
+  /** Gaits [start, end) as a new set; positions are a view (no copy). */
+  slice(start: number, end: number = this.N): GaitSet {
+    const s = Math.max(0, Math.min(this.N, start));
+    const e = Math.max(s, Math.min(this.N, end));
+    return new GaitSet(
+      {
+        ...this.meta(), positions: this.positions.subarray(s * this.stride, e * this.stride),
+        labels: this.labels.slice(s, e), ids: this.ids.slice(s, e), identity: this.identity.slice(s, e),
+        source: this.source.slice(s, e), generator: this.generator.slice(s, e), seed: this.seed.slice(s, e),
+        frames: this.frames.slice(s, e),
+      },
+      { validateValues: false },
+    );
+  }
+
+  /** A new set with the same gaits in a seeded random order. */
+  shuffle(seed: number): GaitSet {
+    return this.select(new Rng(seed, 'gaitset/shuffle').permutation(this.N));
+  }
+
+  /** Indices of the gaits with each label, in order. */
+  indicesByLabel(): number[][] {
+    const out: number[][] = this.labelNames.map(() => []);
+    for (let i = 0; i < this.N; i++) out[this.labels[i]!]!.push(i);
+    return out;
+  }
+
+  /** Number of gaits per label name. */
+  countsByLabel(): Record<string, number> {
+    const c: Record<string, number> = {};
+    this.labelNames.forEach((n) => (c[n] = 0));
+    for (let i = 0; i < this.N; i++) c[this.labelOf(i)]!++;
+    return c;
+  }
+
+  /**
+   * Splits into parts with the given fractions (summing to 1), stratified by
+   * label: each label's gaits are shuffled (seeded) and cut in the same
+   * proportions, rounding so every part gets its share. With `byIdentity`,
+   * identities rather than gaits are assigned to parts (identity-disjoint
+   * splits; stratified by each identity's majority label).
+   */
+  stratifiedSplit(fractions: number[], seed: number, options: { byIdentity?: boolean } = {}): GaitSet[] {
+    if (fractions.length === 0 || fractions.some((f) => !(f >= 0) || !Number.isFinite(f)))
+      throw new GaitforgeError('E_OPTION', `split fractions ${JSON.stringify(fractions)} must be non-negative numbers`);
+    const sum = fractions.reduce((a, b) => a + b, 0);
+    if (Math.abs(sum - 1) > 1e-6) throw new GaitforgeError('E_OPTION', `split fractions ${JSON.stringify(fractions)} sum to ${sum}, not 1`);
+    const rng = new Rng(seed, 'gaitset/split');
+    const parts: number[][] = fractions.map(() => []);
+    const cut = <X>(items: X[], assign: (part: number, item: X) => void) => {
+      rng.shuffle(items);
+      let acc = 0;
+      let start = 0;
+      fractions.forEach((f, p) => {
+        acc += f;
+        const end = p === fractions.length - 1 ? items.length : Math.round(acc * items.length);
+        for (let k = start; k < end; k++) assign(p, items[k]!);
+        start = end;
+      });
+    };
+    if (options.byIdentity) {
+      const byId = new Map<string, number[]>();
+      for (let i = 0; i < this.N; i++) {
+        const id = this.identity[i];
+        if (id == null) throw new GaitforgeError('E_VALUE', `identity-disjoint split: gait ${i} (${this.ids[i]}) has no identity`);
+        if (!byId.has(id)) byId.set(id, []);
+        byId.get(id)!.push(i);
+      }
+      const groups: string[][] = this.labelNames.map(() => []);
+      for (const [id, idx] of byId) {
+        const counts = new Array(this.labelNames.length).fill(0);
+        for (const i of idx) counts[this.labels[i]!]++;
+        groups[counts.indexOf(Math.max(...counts))]!.push(id);
+      }
+      for (const g of groups) cut(g.sort(), (p, id) => parts[p]!.push(...byId.get(id)!));
+    } else {
+      for (const idx of this.indicesByLabel()) cut(idx, (p, i) => parts[p]!.push(i));
+    }
+    return parts.map((p) => this.select(p.sort((a, b) => a - b)));
+  }
+
+  /**
+   * Concatenates sets with the same T, V and skeleton. Label sets are merged
+   * by name (the first set's order first), so labels keep their meaning.
+   */
+  static concat(sets: GaitSet[]): GaitSet {
+    if (sets.length === 0) throw new GaitforgeError('E_SHAPE', 'concat needs at least one set');
+    const first = sets[0]!;
+    const labelNames = [...first.labelNames];
+    for (const s of sets) {
+      if (s.T !== first.T || s.V !== first.V)
+        throw new GaitforgeError('E_SHAPE', `cannot concatenate sets shaped [T=${first.T}, V=${first.V}] and [T=${s.T}, V=${s.V}]`);
+      if (s.skeleton !== first.skeleton) throw new GaitforgeError('E_SHAPE', `cannot concatenate skeletons ${first.skeleton} and ${s.skeleton}`);
+      for (const n of s.labelNames) if (!labelNames.includes(n)) labelNames.push(n);
+    }
+    const N = sets.reduce((a, s) => a + s.N, 0);
+    const pos = new Float32Array(N * first.stride);
+    let off = 0;
+    const cols: GaitColumns = { ids: [], labels: new Int32Array(N), identity: [], source: [], generator: [], seed: [], frames: new Int32Array(N) };
+    let k = 0;
+    for (const s of sets) {
+      pos.set(s.positions, off);
+      off += s.positions.length;
+      const remap = s.labelNames.map((n) => labelNames.indexOf(n));
+      for (let i = 0; i < s.N; i++, k++) {
+        cols.labels[k] = remap[s.labels[i]!]!;
+        cols.frames[k] = s.frames[i]!;
+      }
+      cols.ids.push(...s.ids);
+      cols.identity.push(...s.identity);
+      cols.source.push(...s.source);
+      cols.generator.push(...s.generator);
+      cols.seed.push(...s.seed);
+    }
+    return new GaitSet({ ...cols, positions: pos, labelNames, T: first.T, V: first.V, fps: first.fps, skeleton: first.skeleton }, { validateValues: false });
+  }
+
+  /** A copy with its labels re-indexed to `labelNames` (which must contain every used label). */
+  withLabelNames(labelNames: string[]): GaitSet {
+    const remap = this.labelNames.map((n) => labelNames.indexOf(n));
+    const labels = this.labels.map((l) => {
+      if (remap[l]! < 0) throw new GaitforgeError('E_LABEL', `label ${JSON.stringify(this.labelNames[l])} is not in ${labelNames.join(', ')}`);
+      return remap[l]!;
+    });
+    return new GaitSet({ ...this, ...this.meta(), labelNames, labels, positions: this.positions }, { validateValues: false });
+  }
+}

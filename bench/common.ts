@@ -1,0 +1,44 @@
+/**
+ * Shared benchmark plumbing. Each bench/<section>.ts exports
+ * `section: BenchSection`; `npm run bench [-- --only io,nn ...]` runs them all
+ * and prints JSON lines (one per measurement) and a table per section.
+ */
+export interface BenchRow {
+  section: string;
+  name: string;
+  /** The headline figure, e.g. samples/s, MB/s. */
+  value: number;
+  unit: string;
+  [extra: string]: unknown;
+}
+
+export interface BenchArgs {
+  /** Raw CLI args after `--` (e.g. --compare-torch). */
+  argv: string[];
+  /** Smaller sizes for a quick run (`--quick`). */
+  quick: boolean;
+  /** Appends a row: prints its JSON line at once. */
+  report(row: BenchRow): void;
+}
+
+export interface BenchSection {
+  name: string;
+  describe: string;
+  run(args: BenchArgs): Promise<void>;
+}
+
+export function hasFlag(argv: string[], flag: string): boolean {
+  return argv.includes(flag);
+}
+
+/** Peak resident set size so far in this process, MB (from the kernel's high-water mark). */
+export function peakRssMB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Times an async function: seconds. */
+export async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return (performance.now() - t0) / 1000;
+}

@@ -1,0 +1,45 @@
+/**
+ * `npm run bench [-- --only a,b] [--quick] [--compare-torch]`: runs every
+ * section in bench/ (each file exporting `section`) and prints JSON lines
+ * and a table. A benchmark, not a test: run it on an idle machine and quote
+ * ratios measured within one run.
+ */
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BenchRow, BenchSection } from './common.js';
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const onlyIdx = argv.indexOf('--only');
+  const only = onlyIdx >= 0 ? new Set(argv[onlyIdx + 1]!.split(',')) : null;
+  const dir = path.dirname(fileURLToPath(import.meta.url));
+  const files = readdirSync(dir).filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !/^(main|common)\./.test(f)).sort();
+  const sections: BenchSection[] = [];
+  for (const f of files) {
+    const m = (await import(pathToFileURL(path.join(dir, f)).href)) as { section?: BenchSection };
+    if (m.section && (!only || only.has(m.section.name))) sections.push(m.section);
+  }
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`;
+  console.log(JSON.stringify({ bench: 'gaitforge', date: new Date().toISOString(), machine }));
+  for (const s of sections) {
+    const rows: BenchRow[] = [];
+    console.error(`\n== ${s.name}: ${s.describe}`);
+    await s.run({
+      argv, quick: argv.includes('--quick'),
+      report(row) {
+        rows.push(row);
+        console.log(JSON.stringify(row));
+      },
+    });
+    const w = Math.max(4, ...rows.map((r) => r.name.length));
+    console.error(`${'name'.padEnd(w)}  ${'value'.padStart(12)}  unit`);
+    for (const r of rows) console.error(`${r.name.padEnd(w)}  ${r.value.toPrecision(5).padStart(12)}  ${r.unit}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

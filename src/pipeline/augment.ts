@@ -1,0 +1,128 @@
+/**
+ * Classical augmentation baselines (what STEP never compared against):
+ * left/right mirroring, small rotations about the vertical axis, smooth time
+ * warping and Gaussian joint noise. Each draws source gaits from a real set,
+ * label by label, and returns synthetic gaits with the same labels. Pure
+ * TypeScript, deterministic from the seed.
+ */
+import { GaitSet } from '../core/gaitset.js';
+import { GaitforgeError } from '../core/errors.js';
+import { heading, joint } from '../core/kinematics.js';
+import { Rng } from '../core/rng.js';
+import { JOINTS, MIRROR_PERMUTATION } from '../core/skeleton.js';
+
+export type ClassicalAugmenter = 'mirror' | 'rotate' | 'timewarp' | 'noise';
+export const CLASSICAL_AUGMENTERS: readonly ClassicalAugmenter[] = ['mirror', 'rotate', 'timewarp', 'noise'];
+
+export interface AugmentConfig {
+  /** Largest rotation about the vertical axis, degrees (rotate). Default 15. */
+  maxRotationDeg?: number;
+  /** Time-warp strength in [0, 1): 0 = none; the warp u + a·sin(2πu)/2π stays monotone for a < 1. Default 0.3. */
+  warpStrength?: number;
+  /** Standard deviation of joint noise, metres (noise). Default 0.01. */
+  noiseStd?: number;
+}
+export const DEFAULT_AUGMENT: Required<AugmentConfig> = { maxRotationDeg: 15, warpStrength: 0.3, noiseStd: 0.01 };
+
+export function resolveAugment(c: AugmentConfig = {}): Required<AugmentConfig> {
+  const r = { ...DEFAULT_AUGMENT, ...c };
+  if (!(r.maxRotationDeg >= 0 && r.maxRotationDeg <= 180)) throw new RangeError(`maxRotationDeg = ${r.maxRotationDeg} is out of range [0, 180]`);
+  if (!(r.warpStrength >= 0 && r.warpStrength < 1)) throw new RangeError(`warpStrength = ${r.warpStrength} is out of range [0, 1)`);
+  if (!(r.noiseStd >= 0 && r.noiseStd <= 1)) throw new RangeError(`noiseStd = ${r.noiseStd} is out of range [0, 1]`);
+  return r;
+}
+
+/** Mirrors a gait ([T, V, 3]) about the vertical plane through its start along its walking direction, swapping left and right joints. */
+export function mirrorGait(g: Float32Array, T: number, V: number, out: Float32Array): void {
+  if (V !== MIRROR_PERMUTATION.length) throw new GaitforgeError('E_SHAPE', `mirroring needs the ${MIRROR_PERMUTATION.length}-joint skeleton, got V = ${V}`);
+  const [hx, hz] = heading(g, T, V);
+  const nx = hz;
+  const nz = -hx; // horizontal normal to the walking direction
+  const o = joint(g, V, 0, JOINTS.root);
+  for (let t = 0; t < T; t++)
+    for (let j = 0; j < V; j++) {
+      const src = (t * V + MIRROR_PERMUTATION[j]!) * 3;
+      const d = (g[src]! - o[0]) * nx + (g[src + 2]! - o[2]) * nz;
+      const dst = (t * V + j) * 3;
+      out[dst] = g[src]! - 2 * d * nx;
+      out[dst + 1] = g[src + 1]!;
+      out[dst + 2] = g[src + 2]! - 2 * d * nz;
+    }
+}
+
+/** Rotates a gait about the vertical axis through its first-frame root by `angle` radians. */
+export function rotateGait(g: Float32Array, T: number, V: number, angle: number, out: Float32Array): void {
+  const o = joint(g, V, 0, JOINTS.root);
+  const c = Math.cos(angle);
+  const s = Math.sin(angle);
+  for (let i = 0; i < T * V; i++) {
+    const x = g[3 * i]! - o[0];
+    const z = g[3 * i + 2]! - o[2];
+    out[3 * i] = o[0] + c * x + s * z;
+    out[3 * i + 1] = g[3 * i + 1]!;
+    out[3 * i + 2] = o[2] - s * x + c * z;
+  }
+}
+
+/**
+ * Resamples a gait along the monotone warp φ(u) = u + a·sin(2πu)/(2π) of
+ * normalised time (endpoints fixed; |a| < 1 keeps it monotone), with linear
+ * interpolation between frames.
+ */
+export function timeWarpGait(g: Float32Array, T: number, V: number, a: number, out: Float32Array): void {
+  const per = V * 3;
+  for (let k = 0; k < T; k++) {
+    const u = T > 1 ? k / (T - 1) : 0;
+    const f = (u + (a * Math.sin(2 * Math.PI * u)) / (2 * Math.PI)) * (T - 1);
+    const t0 = Math.max(0, Math.min(T - 1, Math.floor(f)));
+    const t1 = Math.min(T - 1, t0 + 1);
+    const w = f - t0;
+    for (let i = 0; i < per; i++) out[k * per + i] = (1 - w) * g[t0 * per + i]! + w * g[t1 * per + i]!;
+  }
+}
+
+/**
+ * Makes `counts[label]` synthetic gaits per label with a classical augmenter,
+ * each from a source gait of that label drawn uniformly from `real`.
+ * Throws E_LABEL when a requested label has no source gaits.
+ */
+export function classicalAugment(real: GaitSet, augmenter: ClassicalAugmenter, counts: Record<string, number>, seed: number, config: AugmentConfig = {}): GaitSet {
+  if (!CLASSICAL_AUGMENTERS.includes(augmenter))
+    throw new GaitforgeError('E_OPTION', `unknown augmenter ${JSON.stringify(augmenter)} (classical: ${CLASSICAL_AUGMENTERS.join(', ')})`);
+  const c = resolveAugment(config);
+  const byLabel = real.indicesByLabel();
+  const plan: [number, number][] = []; // [label, k]
+  for (const [name, n] of Object.entries(counts)) {
+    if (!Number.isInteger(n) || n < 0) throw new GaitforgeError('E_OPTION', `count for ${name} = ${n}: must be a non-negative integer`);
+    const l = real.labelId(name);
+    if (n > 0 && byLabel[l]!.length === 0) throw new GaitforgeError('E_LABEL', `label ${name} has no gaits to augment from`);
+    for (let k = 0; k < n; k++) plan.push([l, k]);
+  }
+  const { T, V } = real;
+  const per = real.stride;
+  const positions = new Float32Array(plan.length * per);
+  const labels = new Int32Array(plan.length);
+  const ids: string[] = [];
+  const identity: (string | null)[] = [];
+  const seeds: number[] = [];
+  plan.forEach(([l, k], n) => {
+    const gaitSeed = new Rng(seed, `augment/${augmenter}/${real.labelNames[l]}/${k}`).tfSeed();
+    const r = new Rng(gaitSeed, 'gait');
+    const src = byLabel[l]![r.int(byLabel[l]!.length)]!;
+    const g = real.gait(src);
+    const out = positions.subarray(n * per, (n + 1) * per);
+    if (augmenter === 'mirror') mirrorGait(g, T, V, out);
+    else if (augmenter === 'rotate') rotateGait(g, T, V, (r.uniform(-1, 1) * c.maxRotationDeg * Math.PI) / 180, out);
+    else if (augmenter === 'timewarp') timeWarpGait(g, T, V, r.uniform(-1, 1) * c.warpStrength, out);
+    else for (let i = 0; i < per; i++) out[i] = g[i]! + r.normal(0, c.noiseStd);
+    labels[n] = l;
+    ids.push(`${augmenter}-${real.labelNames[l]}-${k}`);
+    identity.push(real.identity[src] ?? null);
+    seeds.push(gaitSeed);
+  });
+  return new GaitSet({
+    positions, labels, labelNames: real.labelNames, T, V, fps: real.fps, skeleton: real.skeleton, ids, identity,
+    source: new Array(plan.length).fill('synthetic'), generator: new Array(plan.length).fill(augmenter), seed: seeds,
+    frames: new Int32Array(plan.length).fill(T),
+  });
+}

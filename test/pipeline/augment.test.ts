@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { proceduralDataset } from '../../src/core/procedural.js';
+import { EDGES, MIRROR_PERMUTATION } from '../../src/core/skeleton.js';
+import { classicalAugment, mirrorGait, rotateGait, timeWarpGait } from '../../src/pipeline/augment.js';
+
+const set = proceduralDataset({ identities: 2, perEmotion: 2, frames: 30, seed: 3 });
+const { T, V } = set;
+const g = set.gait(0);
+const dist = (a: Float32Array, t: number, i: number, j: number) =>
+  Math.hypot(...[0, 1, 2].map((k) => a[(t * V + i) * 3 + k]! - a[(t * V + j) * 3 + k]!));
+
+describe('classical augmenters', () => {
+  it('mirroring twice gives the gait back and keeps bone lengths and heights', () => {
+    const m = new Float32Array(g.length);
+    const mm = new Float32Array(g.length);
+    mirrorGait(g, T, V, m);
+    mirrorGait(m, T, V, mm);
+    for (let i = 0; i < g.length; i++) expect(mm[i]).toBeCloseTo(g[i]!, 4);
+    for (const [a, b] of EDGES) expect(dist(m, 5, a, b)).toBeCloseTo(dist(g, 5, MIRROR_PERMUTATION[a]!, MIRROR_PERMUTATION[b]!), 4);
+    // left hand height becomes the right hand's
+    expect(m[(5 * V + 6) * 3 + 1]).toBeCloseTo(g[(5 * V + 9) * 3 + 1]!, 5);
+    expect(m[(5 * V + 6) * 3 + 1]).not.toBeCloseTo(g[(5 * V + 6) * 3 + 1]!, 3);
+  });
+  it('rotation keeps heights and distances, and turns the heading by the angle', () => {
+    const r = new Float32Array(g.length);
+    rotateGait(g, T, V, Math.PI / 2, r);
+    for (const [a, b] of EDGES) expect(dist(r, 7, a, b)).toBeCloseTo(dist(g, 7, a, b), 4);
+    for (let i = 1; i < g.length; i += 3) expect(r[i]).toBe(g[i]);
+    const d0 = [g[(T - 1) * V * 3]! - g[0]!, g[(T - 1) * V * 3 + 2]! - g[2]!];
+    const d1 = [r[(T - 1) * V * 3]! - r[0]!, r[(T - 1) * V * 3 + 2]! - r[2]!];
+    expect(d0[0]! * d1[0]! + d0[1]! * d1[1]!).toBeCloseTo(0, 4); // perpendicular
+  });
+  it('time warping with strength 0 is the identity and always keeps the end frames', () => {
+    const w = new Float32Array(g.length);
+    timeWarpGait(g, T, V, 0, w);
+    for (let i = 0; i < g.length; i++) expect(w[i]).toBeCloseTo(g[i]!, 5);
+    timeWarpGait(g, T, V, 0.5, w);
+    for (let i = 0; i < V * 3; i++) {
+      expect(w[i]).toBeCloseTo(g[i]!, 5);
+      expect(w[(T - 1) * V * 3 + i]).toBeCloseTo(g[(T - 1) * V * 3 + i]!, 5);
+    }
+    expect(w[(10 * V + 6) * 3]).not.toBeCloseTo(g[(10 * V + 6) * 3]!, 3);
+  });
+  it('makes the requested counts per label, deterministically, marked synthetic', () => {
+    const a = classicalAugment(set, 'noise', { sad: 3, happy: 2 }, 9, { noiseStd: 0.02 });
+    expect(a.countsByLabel()).toEqual({ angry: 0, neutral: 0, happy: 2, sad: 3 });
+    expect(a.source.every((s) => s === 'synthetic')).toBe(true);
+    expect(a.generator[0]).toBe('noise');
+    const b = classicalAugment(set, 'noise', { sad: 3, happy: 2 }, 9, { noiseStd: 0.02 });
+    expect(Buffer.from(a.positions.buffer).equals(Buffer.from(b.positions.buffer))).toBe(true);
+    expect(() => classicalAugment(set, 'noise', { bored: 1 }, 1)).toThrow(/unknown label "bored"/);
+    expect(() => classicalAugment(set, 'noise', { sad: 1.5 }, 1)).toThrow(/count for sad = 1.5/);
+    expect(() => classicalAugment(set, 'blur' as never, { sad: 1 }, 1)).toThrow(/unknown augmenter "blur"/);
+  });
+});

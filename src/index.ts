@@ -10,3 +10,4 @@ export * from './core/summary.js';
 export * from './core/progress.js';
 export * from './core/version.js';
 export * from './pipeline/demo.js';
+export * from './pipeline/augment.js';

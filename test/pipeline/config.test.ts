@@ -1,0 +1,67 @@
+import { mkdtempSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { proceduralDataset } from '../../src/core/procedural.js';
+import { gridCells, loadAblationConfig, resolveAblation } from '../../src/pipeline/config.js';
+import { buildCell, cacheKey, canonicalJson, cellDir, readCell } from '../../src/pipeline/cache.js';
+
+describe('ablation config', () => {
+  it('fills defaults, always includes the real-only baseline, and spans the grid', () => {
+    const r = resolveAblation({ augmenters: ['stepgen', 'mirror'], counts: [0, 10, 20], classifiers: ['step'], seeds: 2 });
+    expect(r.augmenters).toEqual(['none', 'stepgen', 'mirror']);
+    expect(r.seeds).toEqual([1, 2]);
+    const cells = gridCells(r);
+    // per seed: none×{0} + stepgen×{10,20} + mirror×{10,20} = 5 cells × 1 classifier
+    expect(cells).toHaveLength(10);
+    expect(cells.filter((c) => c.augmenter === 'none').every((c) => c.count === 0)).toBe(true);
+  });
+  it.each([
+    [{ augmenters: ['gan'] }, /augmenters = "gan": unknown augmenter/],
+    [{ classifiers: ['svm'] }, /classifiers = "svm": unknown classifier/],
+    [{ counts: [0, 2.5] }, /counts = 2.5: counts must be non-negative integers/],
+    [{ counts: ['10'] }, /counts = "10"/],
+    [{ splits: { train: 0.7, val: 0.2, test: 0.2 } }, /fractions sum to 1.1, not 1/],
+    [{ seeds: 0 }, /seeds = 0/],
+    [{ epochs: 3 }, /epochs = 3: unknown field/],
+  ])('rejects %j before training', (c, msg) => {
+    expect(() => resolveAblation(c as never)).toThrow(msg);
+  });
+  it('rejects a dataset with a label too small to split', () => {
+    const d = proceduralDataset({ identities: 1, perEmotion: 3, frames: 8 });
+    expect(() => resolveAblation({}, d)).toThrow(/label "angry" has 3 gaits: too few to split 0.7\/0.15\/0.15 \(needs at least 7\)/);
+    expect(() => resolveAblation({ splits: { train: 0.4, val: 0.3, test: 0.3, byIdentity: true } }, d)).toThrow(/has 1 identities/);
+  });
+  it('reads YAML and JSON files and names the file on a parse error', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gf-cfg-'));
+    writeFileSync(path.join(dir, 'a.yaml'), 'counts: [0, 5]\nclassifiers:\n  - step\n');
+    expect(loadAblationConfig(path.join(dir, 'a.yaml'))).toEqual({ counts: [0, 5], classifiers: ['step'] });
+    writeFileSync(path.join(dir, 'b.json'), '{"counts": [0,');
+    expect(() => loadAblationConfig(path.join(dir, 'b.json'))).toThrow(/b.json is not valid JSON/);
+  });
+});
+
+describe('cell cache', () => {
+  it('keys are stable under key order and change with content', () => {
+    expect(canonicalJson({ b: 1, a: [1, { d: 2, c: 3 }] })).toBe('{"a":[1,{"c":3,"d":2}],"b":1}');
+    expect(cacheKey({ a: 1, b: 2 })).toBe(cacheKey({ b: 2, a: 1 }));
+    expect(cacheKey({ a: 1 })).not.toBe(cacheKey({ a: 2 }));
+  });
+  it('builds a cell once, and a failed build leaves nothing behind', async () => {
+    const run = mkdtempSync(path.join(os.tmpdir(), 'gf-cache-'));
+    const dir = cellDir(run, 'clf', 'k1');
+    let calls = 0;
+    const r1 = await buildCell(dir, async () => ({ v: ++calls }));
+    const r2 = await buildCell(dir, async () => ({ v: ++calls }));
+    expect(r1).toEqual({ v: 1 });
+    expect(r2).toEqual({ v: 1 });
+    expect(readCell(dir)).toEqual({ v: 1 });
+    const bad = cellDir(run, 'clf', 'k2');
+    await expect(buildCell(bad, async (tmp) => {
+      writeFileSync(path.join(tmp, 'partial.bin'), 'x');
+      throw new Error('interrupted');
+    })).rejects.toThrow('interrupted');
+    expect(existsSync(bad)).toBe(false);
+    expect(readdirSync(path.join(run, 'cells'))).toEqual(['clf-k1']);
+  });
+});

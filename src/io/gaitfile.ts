@@ -1,0 +1,596 @@
+/**
+ * Gait files: Parquet (parquet-wasm) and Arrow IPC (apache-arrow), read and
+ * written through one API. The format is chosen by the file extension:
+ * `.parquet` / `.pq` → Parquet; `.arrow` / `.feather` / `.ipc` → the Arrow IPC
+ * file format; `.arrows` → the Arrow IPC stream format.
+ *
+ * Writes are atomic: bytes go to `<target>.<pid>-<random>.tmp` in the same
+ * folder, which is renamed onto the target only when the write succeeded; a
+ * failed or aborted write removes the temporary file, and an interrupted
+ * process can leave only a `*.tmp` file, never a half file under the target name.
+ *
+ * Memory (streaming writer): the writer holds at most one row group of the
+ * caller's gaits in flight (`rowGroupSize` gaits, default 1,000, i.e. 14.4 MB
+ * of float32 at T=75, V=16): for Parquet, one IPC copy of that batch in JS,
+ * the batch and the row group being encoded inside the parquet-wasm module
+ * (WebAssembly memory grows to its peak and is not returned), and the encoded
+ * bytes on their way to disk. The measured peak RSS of a 1,000,000-gait write
+ * is in docs/readme/io.md.
+ *
+ * Pure TypeScript; never imports tfjs.
+ */
+import { randomBytes } from 'node:crypto';
+import { openAsBlob } from 'node:fs';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  RecordBatchFileWriter, RecordBatchReader, RecordBatchStreamWriter, Table, tableFromIPC, tableToIPC, type RecordBatch, type Schema,
+} from 'apache-arrow';
+import * as pw from 'parquet-wasm';
+import { GaitforgeError } from '../core/errors.js';
+import type { GaitSet } from '../core/gaitset.js';
+import { VERSION } from '../core/version.js';
+import { GaitTableDecoder, decodeSpec, type ReadGaitOptions } from './decode.js';
+import { BatchBuilder, GAIT_COLUMNS, tableMetadata } from './schema.js';
+
+export type GaitFileFormat = 'parquet' | 'arrow';
+export type { ReadGaitOptions } from './decode.js';
+
+/** Gaits per Parquet row group / Arrow record batch. */
+export const DEFAULT_ROW_GROUP_SIZE = 1000;
+
+const PARQUET_EXT = ['.parquet', '.pq'];
+const ARROW_EXT = ['.arrow', '.feather', '.ipc', '.arrows'];
+
+/** The format a path's extension names, or null. */
+export function formatOfPath(file: string): GaitFileFormat | null {
+  const ext = path.extname(file).toLowerCase();
+  if (PARQUET_EXT.includes(ext)) return 'parquet';
+  if (ARROW_EXT.includes(ext)) return 'arrow';
+  return null;
+}
+
+function requireFormat(file: string, format?: GaitFileFormat): GaitFileFormat {
+  if (format !== undefined) {
+    if (format !== 'parquet' && format !== 'arrow')
+      throw new GaitforgeError('E_OPTION', `${file}: format ${JSON.stringify(format)} is not 'parquet' or 'arrow'`);
+    return format;
+  }
+  const f = formatOfPath(file);
+  if (!f)
+    throw new GaitforgeError('E_OPTION', `${file}: unknown gait file extension ${JSON.stringify(path.extname(file))} (use ${[...PARQUET_EXT, ...ARROW_EXT].join(', ')})`);
+  return f;
+}
+
+function ioError(file: string, what: string, e: unknown): GaitforgeError {
+  if (e instanceof GaitforgeError) return e;
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ENOENT') return new GaitforgeError('E_IO', `${file}: no such file`, { cause: e });
+  if (err?.code) return new GaitforgeError('E_IO', `${file}: cannot ${what}: ${err.code} ${err.message}`, { cause: e });
+  return new GaitforgeError('E_FORMAT', `${file}: not a readable ${what.replace(/^read /, '')}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+}
+
+// ---------------------------------------------------------------- writing
+
+export interface GaitWriterOptions {
+  /** Default: from the extension. */
+  format?: GaitFileFormat;
+  /** Frames per gait. */
+  T: number;
+  /** Joints per frame. */
+  V: number;
+  fps: number;
+  skeleton: string;
+  labelNames: string[];
+  /** V joint names (default: E-Gait names for egait16, else j0..). */
+  jointNames?: string[];
+  /** Extra key-value metadata (keys must not start with gaitforge: or ARROW:). */
+  metadata?: Record<string, string>;
+  /** Gaits per row group / record batch. Default 1,000. */
+  rowGroupSize?: number;
+}
+
+export interface GaitWriter {
+  readonly path: string;
+  readonly format: GaitFileFormat;
+  /** Gaits appended so far. */
+  readonly rows: number;
+  /**
+   * Appends gaits (same T, V, skeleton; labels matched by name to the file's
+   * label names). Checks the whole set first (shape, labels, finite values),
+   * so a failed append writes nothing of that set. Resolves once the batch
+   * is handed to the encoder and earlier bytes are on their way to disk; the
+   * caller may reuse `set.positions` after it resolves.
+   */
+  append(set: GaitSet): Promise<void>;
+  /** Finishes the file and renames the temporary file onto the target. */
+  close(): Promise<void>;
+  /** Stops and removes the temporary file; the target is untouched. */
+  abort(): Promise<void>;
+}
+
+function tempPathFor(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < chunk.byteLength) {
+    const { bytesWritten } = await fh.write(chunk, off, chunk.byteLength - off);
+    off += bytesWritten;
+  }
+}
+
+const nextMacrotask = () => new Promise<void>((r) => setImmediate(r));
+
+abstract class BaseWriter implements GaitWriter {
+  readonly path: string;
+  readonly format: GaitFileFormat;
+  protected readonly builder: BatchBuilder;
+  protected readonly rowGroupSize: number;
+  protected readonly tmp: string;
+  protected fh: FileHandle;
+  protected state: 'open' | 'closed' | 'aborted' = 'open';
+  protected failure: unknown = null;
+  rows = 0;
+
+  protected constructor(target: string, format: GaitFileFormat, builder: BatchBuilder, rowGroupSize: number, tmp: string, fh: FileHandle) {
+    this.path = target;
+    this.format = format;
+    this.builder = builder;
+    this.rowGroupSize = rowGroupSize;
+    this.tmp = tmp;
+    this.fh = fh;
+  }
+
+  protected check(): void {
+    if (this.state !== 'open') throw new GaitforgeError('E_IO', `${this.path}: writer is already ${this.state}`);
+    if (this.failure) throw ioError(this.path, 'write', this.failure);
+  }
+
+  async append(set: GaitSet): Promise<void> {
+    this.check();
+    const s = this.builder.conform(set, this.path);
+    for (let start = 0; start < s.N; start += this.rowGroupSize) {
+      await this.writeBatch(s, start, Math.min(s.N, start + this.rowGroupSize));
+      this.rows += Math.min(s.N, start + this.rowGroupSize) - start;
+    }
+    await this.drain();
+    this.check();
+  }
+
+  protected abstract writeBatch(set: GaitSet, start: number, end: number): Promise<void>;
+  /** Waits until everything handed over so far has been written to the temporary file. */
+  protected abstract drain(): Promise<void>;
+  protected abstract finish(): Promise<void>;
+  protected abstract stop(): Promise<void>;
+
+  async close(): Promise<void> {
+    this.check();
+    try {
+      await this.finish();
+      if (this.failure) throw this.failure;
+      await this.fh.sync();
+      await this.fh.close();
+      await rename(this.tmp, this.path);
+      this.state = 'closed';
+    } catch (e) {
+      await this.abort();
+      throw ioError(this.path, 'write', e);
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    try {
+      await this.stop();
+    } catch {
+      /* the temporary file is removed below whatever state the encoder is in */
+    }
+    await this.fh.close().catch(() => undefined);
+    await rm(this.tmp, { force: true });
+  }
+}
+
+/** Parquet writer properties: ZSTD; byte-stream-split, no dictionary, no statistics on positions; dictionaries on metadata columns. */
+export function parquetWriterProperties(spec: BatchBuilder['spec'], rowGroupSize: number): pw.WriterProperties {
+  // parquet-wasm addresses per-column settings by a one-element column path, which only reaches top-level
+  // primitive columns; the leaf of `positions` (positions.list.item) cannot be named. So the file-wide
+  // defaults are the positions settings, and every other (top-level) column overrides them.
+  let b = new pw.WriterPropertiesBuilder()
+    .setCompression(pw.Compression.ZSTD)
+    .setEncoding(pw.Encoding.BYTE_STREAM_SPLIT)
+    .setDictionaryEnabled(false)
+    .setStatisticsEnabled(pw.EnabledStatistics.None)
+    .setMaxRowGroupSize(rowGroupSize)
+    .setCreatedBy(`gaitforge ${VERSION} (parquet-wasm)`)
+    .setKeyValueMetadata(tableMetadata(spec));
+  const dictionaryColumns = ['label', 'label_id', 'identity', 'source', 'generator', 'frames'];
+  for (const col of GAIT_COLUMNS) {
+    if (col === 'positions') continue;
+    // ids and seeds are unique per gait: a dictionary would only add a page.
+    const dict = dictionaryColumns.includes(col);
+    b = b
+      .setColumnEncoding(col, col === 'seed' ? pw.Encoding.DELTA_BINARY_PACKED : pw.Encoding.PLAIN)
+      .setColumnDictionaryEnabled(col, dict)
+      .setColumnStatisticsEnabled(col, pw.EnabledStatistics.Chunk);
+  }
+  return b.build();
+}
+
+/** An arrow-js batch → a parquet-wasm RecordBatch (through one IPC stream copy). */
+function toWasmBatch(batch: RecordBatch): pw.RecordBatch {
+  const t = pw.Table.fromIPCStream(tableToIPC(new Table([batch]), 'stream'));
+  const rb = t.recordBatch(0)!;
+  t.free();
+  return rb;
+}
+
+class ParquetGaitWriter extends BaseWriter {
+  private controller!: ReadableStreamDefaultController<pw.RecordBatch>;
+  private readonly input: ReadableStream<pw.RecordBatch>;
+  private pulled: (() => void) | null = null;
+  private piping: Promise<void> | null = null;
+  private readonly pipeAbort = new AbortController();
+  private readonly props: pw.WriterProperties;
+
+  constructor(target: string, builder: BatchBuilder, rowGroupSize: number, tmp: string, fh: FileHandle) {
+    super(target, 'parquet', builder, rowGroupSize, tmp, fh);
+    this.props = parquetWriterProperties(builder.spec, rowGroupSize);
+    this.input = new ReadableStream<pw.RecordBatch>(
+      {
+        start: (c) => {
+          this.controller = c;
+        },
+        pull: () => {
+          const r = this.pulled;
+          this.pulled = null;
+          r?.();
+        },
+      },
+      { highWaterMark: 1 },
+    );
+  }
+
+  protected async writeBatch(set: GaitSet, start: number, end: number): Promise<void> {
+    const rb = toWasmBatch(this.builder.batch(set, start, end, { freshDictionaries: true }));
+    while ((this.controller.desiredSize ?? 0) <= 0 && !this.failure) await new Promise<void>((r) => (this.pulled = r));
+    if (this.failure) throw this.failure;
+    this.controller.enqueue(rb);
+    if (!this.piping) {
+      // parquet-wasm reads the first batch (for the schema) before it returns the byte stream.
+      const out = (await pw.transformParquetStream(this.input, this.props)) as ReadableStream<Uint8Array>;
+      const fh = this.fh;
+      const sink = new WritableStream<Uint8Array>({ write: (chunk) => writeAll(fh, chunk) });
+      this.piping = out.pipeTo(sink, { signal: this.pipeAbort.signal }).catch((e) => {
+        if (this.state === 'open') this.failure = e;
+      });
+    }
+    // Let the encoder and file writes run (they progress on microtasks and I/O callbacks).
+    await nextMacrotask();
+  }
+
+  protected async drain(): Promise<void> {
+    while ((this.controller.desiredSize ?? 1) <= 0 && !this.failure) await nextMacrotask();
+  }
+
+  protected async finish(): Promise<void> {
+    if (!this.piping) {
+      // No rows: parquet-wasm's stream writer needs a first batch, so write an empty table in one go.
+      const empty = pw.Table.fromIPCStream(tableToIPC(new Table(this.builder.schema), 'stream'));
+      await writeAll(this.fh, pw.writeParquet(empty, this.props));
+      this.controller.close();
+      return;
+    }
+    this.controller.close();
+    await this.piping;
+  }
+
+  protected async stop(): Promise<void> {
+    try {
+      this.controller.error(new Error('aborted'));
+    } catch {
+      /* already closed */
+    }
+    this.pipeAbort.abort();
+    await this.piping;
+  }
+}
+
+class ArrowGaitWriter extends BaseWriter {
+  private readonly writer: RecordBatchFileWriter | RecordBatchStreamWriter;
+  private idle = true;
+  private readonly pump: Promise<void>;
+
+  constructor(target: string, builder: BatchBuilder, rowGroupSize: number, tmp: string, fh: FileHandle, stream: boolean) {
+    super(target, 'arrow', builder, rowGroupSize, tmp, fh);
+    // Uncompressed: arrow-js 21's compressed IPC is not readable by pyarrow.
+    this.writer = stream ? new RecordBatchStreamWriter() : new RecordBatchFileWriter();
+    const it = this.writer[Symbol.asyncIterator]();
+    this.pump = (async () => {
+      for (;;) {
+        this.idle = true;
+        const r = await it.next();
+        this.idle = false;
+        if (r.done) return;
+        await writeAll(fh, r.value);
+      }
+    })().catch((e) => {
+      this.failure = e;
+    });
+  }
+
+  protected async writeBatch(set: GaitSet, start: number, end: number): Promise<void> {
+    // The batch's positions are views on set.positions; drain() below waits until they are written.
+    this.writer.write(this.builder.batch(set, start, end));
+    await this.drain();
+  }
+
+  protected async drain(): Promise<void> {
+    // The pump is idle after a macrotask only when the writer's queue is empty and every chunk is on disk.
+    do await nextMacrotask();
+    while (!this.idle && !this.failure);
+  }
+
+  protected async finish(): Promise<void> {
+    if (this.rows === 0) this.writer.reset(undefined, this.builder.schema);
+    this.writer.close();
+    await this.pump;
+  }
+
+  protected async stop(): Promise<void> {
+    this.writer.abort();
+    await this.pump;
+  }
+}
+
+/**
+ * Opens a streaming gait writer: append gaits in batches, then close (or
+ * abort). Row groups of `rowGroupSize` gaits are encoded and flushed as they
+ * fill, so memory stays bounded whatever the number of gaits.
+ */
+export async function openGaitWriter(file: string, options: GaitWriterOptions): Promise<GaitWriter> {
+  const format = requireFormat(file, options.format);
+  const rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
+  if (!Number.isInteger(rowGroupSize) || rowGroupSize < 1 || rowGroupSize > 1_000_000)
+    throw new GaitforgeError('E_OPTION', `rowGroupSize = ${rowGroupSize} must be an integer in [1, 1000000]`);
+  const builder = new BatchBuilder({
+    T: options.T, V: options.V, fps: options.fps, skeleton: options.skeleton, labelNames: options.labelNames,
+    jointNames: options.jointNames, metadata: options.metadata,
+  });
+  const tmp = tempPathFor(file);
+  let fh: FileHandle;
+  try {
+    fh = await open(tmp, 'wx');
+  } catch (e) {
+    throw ioError(file, 'write', e);
+  }
+  return format === 'parquet'
+    ? new ParquetGaitWriter(file, builder, rowGroupSize, tmp, fh)
+    : new ArrowGaitWriter(file, builder, rowGroupSize, tmp, fh, path.extname(file).toLowerCase() === '.arrows');
+}
+
+/** Writes a whole GaitSet (atomically: temporary file + rename). */
+export async function writeGaitFile(
+  file: string,
+  set: GaitSet,
+  options: { format?: GaitFileFormat; metadata?: Record<string, string>; jointNames?: string[]; rowGroupSize?: number } = {},
+): Promise<void> {
+  const w = await openGaitWriter(file, {
+    format: options.format, T: set.T, V: set.V, fps: set.fps, skeleton: set.skeleton, labelNames: set.labelNames,
+    metadata: options.metadata, jointNames: options.jointNames, rowGroupSize: options.rowGroupSize,
+  });
+  try {
+    await w.append(set);
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+  await w.close();
+}
+
+// ---------------------------------------------------------------- reading
+
+/** What a gait file holds, read without loading its positions (Parquet) or batch by batch (Arrow). */
+export interface GaitFileInfo {
+  path: string;
+  format: GaitFileFormat;
+  bytes: number;
+  rows: number;
+  /** Parquet row groups or Arrow record batches. */
+  batches: number;
+  T: number;
+  V: number;
+  fps: number;
+  skeleton: string;
+  /** From the metadata (null when the file does not list them). */
+  labelNames: string[] | null;
+  jointNames: string[] | null;
+  gaitforgeVersion: string | null;
+  formatVersion: string | null;
+  /** Key-value metadata other than gaitforge's own keys. */
+  metadata: Record<string, string>;
+  columns: { name: string; type: string; nullable: boolean }[];
+  /** Parquet only: codec and encodings of the positions column chunks, and the writer. */
+  parquet?: { createdBy: string | null; positionsCompression: string; positionsEncodings: string[] };
+}
+
+interface Source {
+  schema: Schema;
+  rows: number | null;
+  batches: () => AsyncGenerator<RecordBatch>;
+  info: () => Promise<{ rows: number; batches: number; parquet?: GaitFileInfo['parquet'] }>;
+  close: () => Promise<void>;
+}
+
+async function openParquet(file: string): Promise<Source> {
+  let pf: pw.ParquetFile;
+  let schema: Schema;
+  try {
+    await stat(file);
+    pf = await pw.ParquetFile.fromFile(await openAsBlob(file));
+    schema = tableFromIPC(pf.schema().intoIPCStream()).schema;
+  } catch (e) {
+    throw ioError(file, 'read Parquet file', e);
+  }
+  const md = pf.metadata();
+  const groups = md.numRowGroups();
+  const rows = md.fileMetadata().numRows();
+  return {
+    schema,
+    rows,
+    async *batches() {
+      for (let g = 0; g < groups; g++) {
+        let t: Table;
+        try {
+          t = tableFromIPC((await pf.read({ rowGroups: [g], batchSize: 1 << 30 })).intoIPCStream());
+        } catch (e) {
+          throw ioError(file, `read Parquet file (row group ${g})`, e);
+        }
+        yield* t.batches;
+      }
+    },
+    async info() {
+      let parquet: GaitFileInfo['parquet'];
+      if (groups > 0) {
+        const cols = md.rowGroup(0).columns();
+        const pos = cols.find((c) => c.columnPath()[0] === 'positions');
+        if (pos)
+          parquet = {
+            createdBy: md.fileMetadata().createdBy() ?? null,
+            positionsCompression: pw.Compression[pos.compression()] ?? String(pos.compression()),
+            positionsEncodings: pos.encodings().map((e) => pw.Encoding[e] ?? String(e)),
+          };
+      }
+      return { rows, batches: groups, parquet };
+    },
+    async close() {
+      pf.free();
+    },
+  };
+}
+
+async function openArrow(file: string): Promise<Source> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, 'r');
+  } catch (e) {
+    throw ioError(file, 'read', e);
+  }
+  const openReader = async () => {
+    try {
+      const r = await RecordBatchReader.from(fh);
+      await r.open();
+      if (!r.schema) throw new Error('no schema message');
+      return r;
+    } catch (e) {
+      throw ioError(file, 'read Arrow IPC file', e);
+    }
+  };
+  let reader = await openReader();
+  const schema = reader.schema;
+  let used = false;
+  const batches = async function* () {
+    if (used) reader = await openReader();
+    used = true;
+    const it = reader[Symbol.asyncIterator]();
+    for (let i = 0; ; i++) {
+      let r: IteratorResult<RecordBatch>;
+      try {
+        r = await it.next();
+      } catch (e) {
+        throw ioError(file, `read Arrow IPC file (record batch ${i})`, e);
+      }
+      if (r.done) return;
+      yield r.value;
+    }
+  };
+  return {
+    schema,
+    rows: null,
+    batches,
+    async info() {
+      let rows = 0;
+      let n = 0;
+      for await (const b of batches()) {
+        rows += b.numRows;
+        n++;
+      }
+      return { rows, batches: n };
+    },
+    async close() {
+      await fh.close().catch(() => undefined);
+    },
+  };
+}
+
+async function openSource(file: string): Promise<Source> {
+  const format = requireFormat(file);
+  return format === 'parquet' ? openParquet(file) : openArrow(file);
+}
+
+/** Schema, metadata and row count of a gait file (Parquet: from the footer only). Throws E_FORMAT on a bad schema. */
+export async function readGaitFileInfo(file: string): Promise<GaitFileInfo> {
+  const format = requireFormat(file);
+  const src = await openSource(file);
+  try {
+    const spec = decodeSpec(src.schema, file);
+    const { rows, batches, parquet } = await src.info();
+    return {
+      path: file, format, bytes: (await stat(file)).size, rows, batches, T: spec.T, V: spec.V, fps: spec.fps, skeleton: spec.skeleton,
+      labelNames: spec.labelNames, jointNames: spec.jointNames, gaitforgeVersion: spec.version, formatVersion: spec.formatVersion,
+      metadata: spec.metadata, columns: src.schema.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable })),
+      ...(parquet ? { parquet } : {}),
+    };
+  } finally {
+    await src.close();
+  }
+}
+
+/** Reads a whole gait file into one GaitSet. Bad data → GaitforgeError naming the file, row and column. */
+export async function readGaitFile(file: string, options: ReadGaitOptions = {}): Promise<GaitSet> {
+  const src = await openSource(file);
+  try {
+    const dec = new GaitTableDecoder(src.schema, file, options, src.rows ?? 0);
+    for await (const b of src.batches()) dec.add(b);
+    return dec.finish();
+  } finally {
+    await src.close();
+  }
+}
+
+/**
+ * Reads a gait file batch by batch (a Parquet row group or an Arrow record
+ * batch at a time), for bounded-memory scans and conversions. Every yielded
+ * set uses the same label names: `options.labelNames`, else the file's, else
+ * (files without gaitforge metadata) the labels found in a first pass over
+ * the label column.
+ */
+export async function* readGaitBatches(file: string, options: ReadGaitOptions = {}): AsyncGenerator<GaitSet> {
+  const src = await openSource(file);
+  try {
+    const spec = decodeSpec(src.schema, file);
+    let labelNames = options.labelNames ?? spec.labelNames;
+    if (!labelNames) {
+      const seen = new Set<string>();
+      for await (const b of src.batches()) {
+        const col = b.getChild('label');
+        for (let i = 0; i < b.numRows; i++) {
+          const v = col?.get(i) as string | null;
+          if (v != null) seen.add(v);
+        }
+      }
+      labelNames = [...seen];
+    }
+    let row = 0;
+    for await (const b of src.batches()) {
+      const dec = new GaitTableDecoder(src.schema, file, { labelNames }, b.numRows, row);
+      dec.add(b);
+      row += b.numRows;
+      yield dec.finish();
+    }
+  } finally {
+    await src.close();
+  }
+}

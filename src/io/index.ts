@@ -1,0 +1,4 @@
+/** Dataset I/O: gait tables in Parquet and Arrow IPC, E-Gait HDF5 and BVH import, preprocessing. Never imports tfjs. */
+export * from './schema.js';
+export * from './decode.js';
+export * from './gaitfile.js';

@@ -11,3 +11,4 @@ export * from './core/progress.js';
 export * from './core/version.js';
 export * from './pipeline/demo.js';
 export * from './pipeline/augment.js';
+export * from './io/index.js';

@@ -11,4 +11,7 @@ export * from './core/progress.js';
 export * from './core/version.js';
 export * from './pipeline/demo.js';
 export * from './pipeline/augment.js';
+export * from './pipeline/config.js';
+export * from './pipeline/cache.js';
 export * from './io/index.js';
+export * from './nn/index.js';

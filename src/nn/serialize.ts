@@ -1,0 +1,107 @@
+/**
+ * Saving and loading models as a directory:
+ *   model.json   tfjs layers format (topology + weights manifest), loadable by
+ *                `tf.loadLayersModel` once gaitforge's layer classes are registered
+ *   weights.bin  the float32 weights the manifest describes
+ *   meta.json    caller's metadata (resolved config, labels, training record ...)
+ * Files are written to temporary names and renamed once all three are complete.
+ * Node's fs is used directly because tfjs only ships a file-system handler in
+ * tfjs-node, which gaitforge does not depend on.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { GaitforgeError } from '../core/errors.js';
+// the custom layers must be registered before a model that uses them is deserialised
+import './stgcn.js';
+import './attention.js';
+import './graph-gru.js';
+
+const MODEL_FILE = 'model.json';
+const WEIGHTS_FILE = 'weights.bin';
+const META_FILE = 'meta.json';
+
+/**
+ * Writes model.json, weights.bin and meta.json into `dir` (created if
+ * missing). Existing files are replaced only after all three were written.
+ */
+export async function saveModel(model: tf.LayersModel, dir: string, meta: object = {}): Promise<void> {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new GaitforgeError('E_IO', `cannot create model directory ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+  const suffix = `.tmp-${process.pid}-${Date.now()}`;
+  const files = [MODEL_FILE, WEIGHTS_FILE, META_FILE];
+  const tmp = (f: string) => path.join(dir, f + suffix);
+  const handler: tf.io.IOHandler = {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      const weightData = tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0));
+      const modelJson = {
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy ?? null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
+      };
+      writeFileSync(tmp(MODEL_FILE), JSON.stringify(modelJson));
+      writeFileSync(tmp(WEIGHTS_FILE), new Uint8Array(weightData));
+      writeFileSync(tmp(META_FILE), JSON.stringify(meta, null, 2));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weightData.byteLength } };
+    },
+  };
+  try {
+    await model.save(handler);
+    for (const f of files) renameSync(tmp(f), path.join(dir, f));
+  } catch (e) {
+    for (const f of files) rmSync(tmp(f), { force: true });
+    throw new GaitforgeError('E_IO', `cannot save model to ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function readOrThrow(dir: string, file: string): Buffer {
+  const p = path.join(dir, file);
+  if (!existsSync(p)) throw new GaitforgeError('E_MODEL', `model directory ${dir} has no ${file}`);
+  try {
+    return readFileSync(p);
+  } catch (e) {
+    throw new GaitforgeError('E_MODEL', `cannot read ${p}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function parseJson(dir: string, file: string): unknown {
+  const text = readOrThrow(dir, file).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new GaitforgeError('E_MODEL', `${path.join(dir, file)} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * Loads a directory written by `saveModel`. Returns the model (caller
+ * disposes it with `model.dispose()`) and the parsed meta.json. Throws
+ * GaitforgeError E_MODEL naming the missing or corrupt file.
+ */
+export async function loadModel<M extends object = Record<string, unknown>>(dir: string): Promise<{ model: tf.LayersModel; meta: M }> {
+  const modelJson = parseJson(dir, MODEL_FILE) as tf.io.ModelJSON;
+  const modelFile = path.join(dir, MODEL_FILE);
+  if (!modelJson || typeof modelJson !== 'object' || !modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest))
+    throw new GaitforgeError('E_MODEL', `${modelFile} is not a tfjs layers model (no modelTopology / weightsManifest)`);
+  const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
+  const bin = readOrThrow(dir, WEIGHTS_FILE);
+  const expected = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * (w.dtype === 'bool' ? 1 : 4), 0);
+  if (bin.byteLength !== expected)
+    throw new GaitforgeError('E_MODEL', `${path.join(dir, WEIGHTS_FILE)} has ${bin.byteLength} bytes, ${modelFile} describes ${expected}`);
+  const meta = parseJson(dir, META_FILE) as M;
+  const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
+  try {
+    const model = await tf.loadLayersModel(tf.io.fromMemory({
+      modelTopology: modelJson.modelTopology, weightSpecs: specs, weightData, format: modelJson.format,
+      generatedBy: modelJson.generatedBy, convertedBy: modelJson.convertedBy ?? undefined,
+    }));
+    return { model, meta };
+  } catch (e) {
+    throw new GaitforgeError('E_MODEL', `${modelFile} cannot be loaded: ${(e as Error).message}`, { cause: e });
+  }
+}

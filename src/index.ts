@@ -15,3 +15,4 @@ export * from './pipeline/config.js';
 export * from './pipeline/cache.js';
 export * from './io/index.js';
 export * from './nn/index.js';
+export * from './render/index.js';

@@ -1,0 +1,44 @@
+/**
+ * Writing outputs so that a failure leaves nothing behind: each file is
+ * written to a temporary name in its target folder and renamed once every
+ * file of the batch is complete.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { GaitforgeError } from '../core/errors.js';
+
+export interface OutputFile {
+  path: string;
+  data: Uint8Array | string;
+}
+
+/**
+ * Writes all `files` or none: temporaries first, then renames. Creates the
+ * parent folders. Throws E_IO naming the file that failed.
+ */
+export function writeFilesAtomic(files: readonly OutputFile[]): void {
+  const temps: { tmp: string; dst: string }[] = [];
+  const created: string[] = [];
+  try {
+    for (const f of files) {
+      const dir = path.dirname(path.resolve(f.path));
+      const made = mkdirSync(dir, { recursive: true });
+      if (made) created.push(made);
+      const tmp = path.join(dir, `.${path.basename(f.path)}.${process.pid}.${Date.now()}.tmp`);
+      temps.push({ tmp, dst: f.path });
+      writeFileSync(tmp, f.data);
+    }
+    for (const t of temps) renameSync(t.tmp, t.dst);
+  } catch (e) {
+    for (const t of temps) rmSync(t.tmp, { force: true });
+    for (const d of created.reverse()) rmSync(d, { recursive: true, force: true });
+    const err = e as NodeJS.ErrnoException;
+    throw new GaitforgeError('E_IO', `cannot write ${err.path ?? files.map((f) => f.path).join(', ')}: ${err.code ?? err.message}`, { cause: e });
+  }
+}
+
+/** A file name made from a gait id: letters, digits, '-', '_' and '.' kept, the rest replaced by '_'. */
+export function safeFileName(id: string): string {
+  const s = id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  return s.length > 0 ? s.slice(0, 200) : '_';
+}

@@ -9,6 +9,7 @@ interface Args extends GlobalArgs {
   noise: number;
   seed: number;
   emotions?: string;
+  out?: string;
 }
 
 export const synthDataset: CommandModule<object, Args> = {
@@ -22,24 +23,27 @@ export const synthDataset: CommandModule<object, Args> = {
       .option('fps', { type: 'number', default: 30, describe: 'Frames per second' })
       .option('noise', { type: 'number', default: 0.006, describe: 'Positional noise per joint and frame (m)' })
       .option('emotions', { type: 'string', describe: 'Comma-separated subset of angry,neutral,happy,sad' })
-      .option('seed', { type: 'number', default: 1, describe: 'Random seed' }) as never,
+      .option('seed', { type: 'number', default: 1, describe: 'Random seed' })
+      .option('out', { alias: 'o', type: 'string', describe: 'Also write the dataset to a gait file (.parquet or .arrow)' }) as never,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
     const set = lib.proceduralDataset({
       identities: argv.identities, perEmotion: argv['per-emotion'], frames: argv.frames, fps: argv.fps, noise: argv.noise,
       seed: argv.seed, emotions: argv.emotions?.split(',').map((s) => s.trim()) as never,
     });
+    if (argv.out) await lib.writeGaitFile(argv.out, set, { metadata: { dataset: 'procedural', seed: String(argv.seed) } });
     const summary = lib.summarize(set);
     const baseline = lib.statsBaselineAccuracy(set, argv.seed);
     const rows = Object.entries(summary.meanByLabel).map(([label, s]) => [
       label, summary.labels[label]!, fmt(s.speed, 3), fmt(s.stride, 3), fmt(s.cycleTime, 3), fmt(s.armSwing, 3), fmt(s.headIncline, 3),
     ]);
-    emit(argv, { summary, nearestCentroidAccuracy: baseline }, [
+    emit(argv, { summary, nearestCentroidAccuracy: baseline, ...(argv.out ? { out: argv.out } : {}) }, [
       `${summary.gaits} gaits, T=${summary.T}, V=${summary.V}, ${summary.fps} fps, ${summary.identities} identities (${Object.values(summary.perIdentity)[0]} gaits each)`,
       '',
       table(['label', 'gaits', 'speed m/s', 'stride m', 'cycle s', 'arm swing m', 'head incl °'], rows),
       '',
       `difficulty: a nearest-centroid classifier on these 5 statistics, tested on unseen identities, gets ${(100 * baseline).toFixed(1)}% (chance ${(100 / set.labelNames.length).toFixed(1)}%)`,
+      ...(argv.out ? [`wrote ${set.N} gaits to ${argv.out}`] : []),
     ]);
   },
 };

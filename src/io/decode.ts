@@ -18,6 +18,8 @@ export interface ReadGaitOptions {
    * E_LABEL error naming the row.
    */
   labelNames?: string[];
+  /** Accept NaN / ±Inf positions instead of failing (for inspection tools). Default false. */
+  allowNonFinite?: boolean;
 }
 
 /** What the schema and metadata of a gait table declare. */
@@ -108,12 +110,14 @@ export class GaitTableDecoder {
   private readonly seed: (number | null)[] = [];
   private readonly frames: number[] = [];
   private readonly rowOffset: number;
+  private readonly allowNonFinite: boolean;
   private readonly specLabelIndex: Map<string, number> | null;
 
   /** `rowOffset`: the file row of this decoder's first row (for error messages). */
   constructor(schema: Schema, file: string, options: ReadGaitOptions = {}, expectedRows = 0, rowOffset = 0) {
     this.file = file;
     this.rowOffset = rowOffset;
+    this.allowNonFinite = options.allowNonFinite ?? false;
     this.spec = decodeSpec(schema, file);
     this.fixedLabels = options.labelNames ? [...options.labelNames] : this.spec.labelNames;
     this.specLabelIndex = this.spec.labelNames ? new Map(this.spec.labelNames.map((n, i) => [n, i])) : null;
@@ -242,7 +246,7 @@ export class GaitTableDecoder {
         labels: this.labels, labelNames, T: this.spec.T, V: this.spec.V, fps: this.spec.fps, skeleton: this.spec.skeleton,
         ids: this.ids, identity: this.identity, source: this.source, generator: this.generator, seed: this.seed,
         frames: Int32Array.from(this.frames),
-      });
+      }, { validateValues: !this.allowNonFinite });
     } catch (e) {
       if (e instanceof GaitforgeError) throw new GaitforgeError(e.code, `${this.file}: ${e.message}`, { cause: e });
       throw e;

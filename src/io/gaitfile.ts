@@ -585,7 +585,7 @@ export async function* readGaitBatches(file: string, options: ReadGaitOptions = 
     }
     let row = 0;
     for await (const b of src.batches()) {
-      const dec = new GaitTableDecoder(src.schema, file, { labelNames }, b.numRows, row);
+      const dec = new GaitTableDecoder(src.schema, file, { ...options, labelNames }, b.numRows, row);
       dec.add(b);
       row += b.numRows;
       yield dec.finish();
@@ -593,4 +593,33 @@ export async function* readGaitBatches(file: string, options: ReadGaitOptions = 
   } finally {
     await src.close();
   }
+}
+
+/**
+ * Converts a gait file to another format (or row-group size), streaming row
+ * group by row group; label names, joint names and extra metadata are kept.
+ */
+export async function convertGaitFile(
+  input: string, output: string, options: { format?: GaitFileFormat; rowGroupSize?: number } = {},
+): Promise<{ rows: number; format: GaitFileFormat; inputBytes: number; outputBytes: number }> {
+  const info = await readGaitFileInfo(input);
+  const format = requireFormat(output, options.format);
+  let w: GaitWriter | null = null;
+  const open = (labelNames: string[]) =>
+    openGaitWriter(output, {
+      format, T: info.T, V: info.V, fps: info.fps, skeleton: info.skeleton, labelNames, jointNames: info.jointNames ?? undefined,
+      metadata: info.metadata, rowGroupSize: options.rowGroupSize,
+    });
+  try {
+    for await (const set of readGaitBatches(input)) {
+      w ??= await open(set.labelNames);
+      await w.append(set);
+    }
+    w ??= await open(info.labelNames ?? ['unlabelled']);
+  } catch (e) {
+    await w?.abort();
+    throw e;
+  }
+  await w.close();
+  return { rows: w.rows, format, inputBytes: info.bytes, outputBytes: (await stat(output)).size };
 }

@@ -2,3 +2,7 @@
 export * from './schema.js';
 export * from './decode.js';
 export * from './gaitfile.js';
+export * from './preprocess.js';
+export * from './egait.js';
+export * from './bvh.js';
+export * from './inspect.js';

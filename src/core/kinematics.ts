@@ -84,3 +84,52 @@ export function heading(g: Float32Array, T: number, V: number): [number, number]
   const n = Math.hypot(dx, dz);
   return n > 1e-9 ? [dx / n, dz / n] : [0, 1];
 }
+
+/**
+ * Stride length (m) from the foot-height minima of both feet: the mean
+ * horizontal (x, z) distance a foot travels between consecutive minima of
+ * the same foot (one full gait cycle), or NaN when the clip holds less than
+ * one cycle of either foot (as `gaitCycleTime`).
+ */
+export function strideLength(g: Float32Array, T: number, V: number, fps: number): number {
+  let sum = 0;
+  let n = 0;
+  for (const foot of [JOINTS.legA[2], JOINTS.legB[2]]) {
+    const m = footMinima(g, T, V, fps, foot);
+    for (let i = 1; i < m.length; i++) {
+      const a = joint(g, V, m[i - 1]!, foot);
+      const b = joint(g, V, m[i]!, foot);
+      sum += Math.hypot(b[0] - a[0], b[2] - a[2]);
+      n++;
+    }
+  }
+  return n > 0 ? sum / n : NaN;
+}
+
+/** Signed binomial weights of the k-th forward difference, e.g. k = 3: [-1, 3, -3, 1]. */
+const DIFF_WEIGHTS: Record<number, number[]> = { 1: [-1, 1], 2: [1, -2, 1], 3: [-1, 3, -3, 1] };
+
+/**
+ * Mean magnitude of the k-th time derivative of joint j (k = 1 speed m/s,
+ * 2 acceleration m/s², 3 jerk m/s³) by unsmoothed forward differences: the
+ * mean over t of |Δᵏp(t)|·fpsᵏ. 0 when the clip has no more than k frames.
+ */
+export function derivativeMagnitude(g: Float32Array, T: number, V: number, fps: number, j: number, k: 1 | 2 | 3): number {
+  const w = DIFF_WEIGHTS[k]!;
+  if (T <= k) return 0;
+  const scale = fps ** k;
+  let s = 0;
+  for (let t = 0; t + k < T; t++) {
+    let dx = 0;
+    let dy = 0;
+    let dz = 0;
+    for (let i = 0; i <= k; i++) {
+      const o = ((t + i) * V + j) * 3;
+      dx += w[i]! * g[o]!;
+      dy += w[i]! * g[o + 1]!;
+      dz += w[i]! * g[o + 2]!;
+    }
+    s += Math.hypot(dx, dy, dz) * scale;
+  }
+  return s / (T - k);
+}

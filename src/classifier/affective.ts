@@ -1,0 +1,286 @@
+/**
+ * STEP's 29 affective ("hybrid") gait features: posture and movement
+ * descriptors computed from joint positions and averaged over frames, which
+ * the STEP classifier concatenates with its learned features. Pure
+ * TypeScript, no tfjs: features are computed once per dataset.
+ *
+ * The STEP paper lists the feature groups (angles and distances between
+ * joints, areas of body triangles, the bounding volume, joint velocities and
+ * accelerations) and cites the affective-feature literature for the exact
+ * set; gaitforge fixes the set below, one entry per feature, in this order:
+ *
+ * Posture (per frame, then averaged over the T frames)
+ *  0  bbox_volume               volume (m³) of the box that bounds all joints, axes aligned with the
+ *                               walking direction, the up axis and the lateral axis (so it does not
+ *                               depend on which way the subject walks)
+ *  1  neck_angle                angle (°) at the neck in the neck–shoulder A–shoulder B triangle
+ *  2  shoulder_a_angle          angle (°) at shoulder A in the same triangle
+ *  3  shoulder_b_angle          angle (°) at shoulder B in the same triangle
+ *  4  head_root_vertical_angle  angle (°) between head − root and the up axis (+Y): 0 = upright
+ *  5  neck_head_spine_angle     angle (°) at the neck between the head and the spine joint
+ *  6  hand_a_root_distance      distance (m) from hand A to the root
+ *  7  hand_b_root_distance      distance (m) from hand B to the root
+ *  8  foot_a_root_distance      distance (m) from foot A to the root
+ *  9  foot_b_root_distance      distance (m) from foot B to the root
+ * 10  hands_neck_area           area (m²) of the hand A–hand B–neck triangle
+ * 11  feet_root_area            area (m²) of the foot A–foot B–root triangle
+ * Movement (finite differences at the set's fps, magnitudes averaged over frames)
+ * 12-16  speed (m/s) of hand A, hand B, head, foot A, foot B: |Δp|·fps
+ * 17-21  acceleration magnitude (m/s²) of the same joints: |Δ²p|·fps²
+ * 22-26  jerk magnitude (m/s³) of the same joints: |Δ³p|·fps³
+ * 27  stride_length             horizontal distance (m) a foot travels between consecutive minima of
+ *                               its height (one gait cycle), mean over both feet
+ * 28  gait_cycle_time           time (s) between consecutive foot-height minima of the same foot
+ *
+ * "A" and "B" are the skeleton's arm/leg groups (joints 4-6 / 10-12 and
+ * 7-9 / 13-15); under the default side convention A is the left side (see
+ * src/core/skeleton.ts). Velocities are in the world frame, unsmoothed, as
+ * the data gives them.
+ *
+ * Degenerate input never yields NaN: an angle whose arms have (near) zero
+ * length is undefined in that frame and left out of the average (0 when it
+ * is undefined in every frame); a clip too short for a difference order
+ * gives 0 for that feature; a clip holding less than one gait cycle gets
+ * the clip duration (T − 1)/fps as its cycle time (a lower bound) and
+ * root speed × cycle time as its stride length.
+ */
+import { GaitforgeError } from '../core/errors.js';
+import type { GaitSet } from '../core/gaitset.js';
+import { derivativeMagnitude, gaitCycleTime, heading, joint, rootSpeed, strideLength } from '../core/kinematics.js';
+import { JOINTS, NUM_JOINTS } from '../core/skeleton.js';
+
+/** The 29 feature names, in column order (see the module comment for each definition). */
+export const AFFECTIVE_FEATURE_NAMES: readonly string[] = [
+  // posture: 1 + 3 + 1 + 1 + 4 + 1 + 1 = 12
+  'bbox_volume',
+  'neck_angle',
+  'shoulder_a_angle',
+  'shoulder_b_angle',
+  'head_root_vertical_angle',
+  'neck_head_spine_angle',
+  'hand_a_root_distance',
+  'hand_b_root_distance',
+  'foot_a_root_distance',
+  'foot_b_root_distance',
+  'hands_neck_area',
+  'feet_root_area',
+  // movement: 3 quantities × 5 joints = 15
+  'hand_a_speed',
+  'hand_b_speed',
+  'head_speed',
+  'foot_a_speed',
+  'foot_b_speed',
+  'hand_a_acceleration',
+  'hand_b_acceleration',
+  'head_acceleration',
+  'foot_a_acceleration',
+  'foot_b_acceleration',
+  'hand_a_jerk',
+  'hand_b_jerk',
+  'head_jerk',
+  'foot_a_jerk',
+  'foot_b_jerk',
+  // gait cycle: 2
+  'stride_length',
+  'gait_cycle_time',
+];
+
+/** Number of affective features (29). */
+export const NUM_AFFECTIVE_FEATURES = AFFECTIVE_FEATURE_NAMES.length;
+
+/** Vectors shorter than this (m) have no direction: angles against them are undefined. */
+const MIN_LENGTH = 1e-9;
+
+type Vec3 = [number, number, number];
+const sub = (a: Vec3, b: Vec3): Vec3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+const norm = (a: Vec3): number => Math.hypot(a[0], a[1], a[2]);
+
+/** Angle (degrees) between vectors u and v; NaN when either is shorter than 1e-9 (undefined direction). */
+export function angleBetween(u: Vec3, v: Vec3): number {
+  const nu = norm(u);
+  const nv = norm(v);
+  if (nu < MIN_LENGTH || nv < MIN_LENGTH) return NaN;
+  const c = (u[0] * v[0] + u[1] * v[1] + u[2] * v[2]) / (nu * nv);
+  return (Math.acos(Math.max(-1, Math.min(1, c))) * 180) / Math.PI;
+}
+
+/** Angle (degrees) at `vertex` between the points a and c (e.g. the elbow angle of shoulder–elbow–hand); NaN when degenerate. */
+export function angleAt(a: Vec3, vertex: Vec3, c: Vec3): number {
+  return angleBetween(sub(a, vertex), sub(c, vertex));
+}
+
+/** Area (m²) of the triangle a, b, c: half the norm of (b − a) × (c − a); 0 for coincident or collinear points. */
+export function triangleArea(a: Vec3, b: Vec3, c: Vec3): number {
+  const u = sub(b, a);
+  const v = sub(c, a);
+  return 0.5 * Math.hypot(u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]);
+}
+
+/** Mean over frames of the finite values in x (0 when none are finite). */
+function meanFinite(x: ArrayLike<number>): number {
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (Number.isFinite(v)) {
+      s += v;
+      n++;
+    }
+  }
+  return n > 0 ? s / n : 0;
+}
+
+/**
+ * The 29 affective features of one gait g: [T, V, 3] (V must be 16, the
+ * E-Gait skeleton), in `AFFECTIVE_FEATURE_NAMES` order. `out` (length ≥ 29)
+ * receives them at `offset` when given; otherwise a new array is returned.
+ */
+export function affectiveFeaturesOf(g: Float32Array, T: number, V: number, fps: number, out?: Float64Array, offset = 0): Float64Array {
+  if (V !== NUM_JOINTS) throw new GaitforgeError('E_SHAPE', `affective features need the 16-joint E-Gait skeleton, got V = ${V}`);
+  if (g.length < T * V * 3) throw new GaitforgeError('E_SHAPE', `gait has ${g.length} values, expected T·V·3 = ${T * V * 3}`);
+  if (!(fps > 0)) throw new GaitforgeError('E_VALUE', `fps = ${fps} must be positive`);
+  const f = out ?? new Float64Array(NUM_AFFECTIVE_FEATURES);
+  const { root, spine, neck, head } = JOINTS;
+  const [shA, , handA] = JOINTS.armA;
+  const [shB, , handB] = JOINTS.armB;
+  const footA = JOINTS.legA[2];
+  const footB = JOINTS.legB[2];
+  const [hx, hz] = heading(g, T, V);
+
+  const posture = Array.from({ length: 12 }, () => new Float64Array(T));
+  for (let t = 0; t < T; t++) {
+    const p = (j: number) => joint(g, V, t, j);
+    // bounding box in the (forward, up, lateral) frame
+    let f0 = Infinity, f1 = -Infinity, y0 = Infinity, y1 = -Infinity, l0 = Infinity, l1 = -Infinity;
+    for (let j = 0; j < V; j++) {
+      const [x, y, z] = p(j);
+      const fw = x * hx + z * hz;
+      const lat = -x * hz + z * hx;
+      if (fw < f0) f0 = fw;
+      if (fw > f1) f1 = fw;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+      if (lat < l0) l0 = lat;
+      if (lat > l1) l1 = lat;
+    }
+    posture[0]![t] = (f1 - f0) * (y1 - y0) * (l1 - l0);
+    const N = p(neck), A = p(shA), B = p(shB), R = p(root), H = p(head), S = p(spine);
+    posture[1]![t] = angleAt(A, N, B);
+    posture[2]![t] = angleAt(N, A, B);
+    posture[3]![t] = angleAt(N, B, A);
+    posture[4]![t] = angleBetween(sub(H, R), [0, 1, 0]);
+    posture[5]![t] = angleAt(H, N, S);
+    const HA = p(handA), HB = p(handB), FA = p(footA), FB = p(footB);
+    posture[6]![t] = norm(sub(HA, R));
+    posture[7]![t] = norm(sub(HB, R));
+    posture[8]![t] = norm(sub(FA, R));
+    posture[9]![t] = norm(sub(FB, R));
+    posture[10]![t] = triangleArea(HA, HB, N);
+    posture[11]![t] = triangleArea(FA, FB, R);
+  }
+  for (let i = 0; i < 12; i++) f[offset + i] = meanFinite(posture[i]!);
+
+  const moving = [handA, handB, head, footA, footB];
+  ([1, 2, 3] as const).forEach((k, q) => {
+    moving.forEach((j, m) => (f[offset + 12 + q * 5 + m] = derivativeMagnitude(g, T, V, fps, j, k)));
+  });
+
+  let cycle = gaitCycleTime(g, T, V, fps);
+  let stride = strideLength(g, T, V, fps);
+  if (!Number.isFinite(cycle)) cycle = T > 1 ? (T - 1) / fps : 0;
+  if (!Number.isFinite(stride)) stride = rootSpeed(g, T, V, fps) * cycle;
+  f[offset + 27] = stride;
+  f[offset + 28] = cycle;
+  return f;
+}
+
+/**
+ * Affective features of every gait of a set: [N, 29] row-major float64,
+ * at the set's fps (30 unless the data says otherwise).
+ */
+export function affectiveFeatures(set: GaitSet): Float64Array {
+  const out = new Float64Array(set.N * NUM_AFFECTIVE_FEATURES);
+  for (let i = 0; i < set.N; i++) affectiveFeaturesOf(set.gait(i), set.T, set.V, set.fps, out, i * NUM_AFFECTIVE_FEATURES);
+  return out;
+}
+
+/**
+ * Min–max scaling fitted on the training split only and stored with a
+ * model: x' = (x − min) / (max − min) per column. It is a plain object, so
+ * `JSON.stringify(scaler)` saves it and `minMaxFromJSON` restores it.
+ */
+export interface MinMaxScaler {
+  kind: 'minmax';
+  /** Columns (D). */
+  dim: number;
+  /** Per-column minimum over the fitting rows. */
+  min: number[];
+  /** Per-column maximum over the fitting rows. */
+  max: number[];
+  /** Optional column names (e.g. AFFECTIVE_FEATURE_NAMES). */
+  names?: string[];
+}
+
+/** Fits a min–max scaler to rows: [N, D] row-major. Throws E_SHAPE for N = 0 or wrong length, E_VALUE for non-finite values. */
+export function fitMinMax(rows: ArrayLike<number>, N: number, D: number, names?: readonly string[]): MinMaxScaler {
+  if (!Number.isInteger(N) || N < 1 || !Number.isInteger(D) || D < 1)
+    throw new GaitforgeError('E_SHAPE', `min–max scaler needs N ≥ 1 rows and D ≥ 1 columns, got N = ${N}, D = ${D}`);
+  if (rows.length !== N * D) throw new GaitforgeError('E_SHAPE', `rows hold ${rows.length} values, expected N·D = ${N}·${D}`);
+  if (names && names.length !== D) throw new GaitforgeError('E_SHAPE', `${names.length} column names for ${D} columns`);
+  const min = new Array<number>(D).fill(Infinity);
+  const max = new Array<number>(D).fill(-Infinity);
+  for (let i = 0; i < N; i++)
+    for (let d = 0; d < D; d++) {
+      const v = rows[i * D + d]!;
+      if (!Number.isFinite(v)) throw new GaitforgeError('E_VALUE', `row ${i}, column ${names?.[d] ?? d}: value ${v} is not finite`);
+      if (v < min[d]!) min[d] = v;
+      if (v > max[d]!) max[d] = v;
+    }
+  return { kind: 'minmax', dim: D, min, max, ...(names ? { names: [...names] } : {}) };
+}
+
+/**
+ * Applies a fitted scaler to rows: [N, D] → new [N, D] Float64Array.
+ * Columns that were constant when fitted map to 0. Values outside the
+ * fitted range are not clipped (a test gait may lie beyond the training range).
+ */
+export function applyMinMax(scaler: MinMaxScaler, rows: ArrayLike<number>): Float64Array {
+  const D = scaler.dim;
+  if (rows.length % D !== 0) throw new GaitforgeError('E_SHAPE', `rows hold ${rows.length} values, not a multiple of D = ${D}`);
+  const out = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i += D)
+    for (let d = 0; d < D; d++) {
+      const range = scaler.max[d]! - scaler.min[d]!;
+      out[i + d] = range > 0 ? (rows[i + d]! - scaler.min[d]!) / range : 0;
+    }
+  return out;
+}
+
+/** Restores a scaler from parsed JSON; throws E_MODEL naming the field when it is malformed. */
+export function minMaxFromJSON(json: unknown): MinMaxScaler {
+  const o = json as Partial<MinMaxScaler> | null;
+  if (!o || typeof o !== 'object' || o.kind !== 'minmax') throw new GaitforgeError('E_MODEL', 'scaler JSON: kind is not "minmax"');
+  const D = o.dim;
+  if (!Number.isInteger(D) || (D as number) < 1) throw new GaitforgeError('E_MODEL', `scaler JSON: dim = ${JSON.stringify(D)} is not a positive integer`);
+  for (const field of ['min', 'max'] as const) {
+    const a = o[field];
+    if (!Array.isArray(a) || a.length !== D || a.some((v) => typeof v !== 'number' || !Number.isFinite(v)))
+      throw new GaitforgeError('E_MODEL', `scaler JSON: ${field} must be ${D} finite numbers`);
+  }
+  if (o.names !== undefined && (!Array.isArray(o.names) || o.names.length !== D || o.names.some((n) => typeof n !== 'string')))
+    throw new GaitforgeError('E_MODEL', `scaler JSON: names must be ${D} strings`);
+  return { kind: 'minmax', dim: D as number, min: [...o.min!], max: [...o.max!], ...(o.names ? { names: [...o.names] } : {}) };
+}
+
+/**
+ * Affective features of a reference (real) set and of other sets, all
+ * min–max scaled with the scaler fitted on the reference only. Use this
+ * before distances or an FID in the affective space: unscaled, the jerk
+ * columns (hundreds to thousands of m/s³) would outweigh the angles,
+ * distances and times by orders of magnitude.
+ */
+export function scaledAffectiveFeatures(reference: GaitSet, ...others: GaitSet[]): { scaler: MinMaxScaler; reference: Float64Array; others: Float64Array[] } {
+  const ref = affectiveFeatures(reference);
+  const scaler = fitMinMax(ref, reference.N, NUM_AFFECTIVE_FEATURES, AFFECTIVE_FEATURE_NAMES);
+  return { scaler, reference: applyMinMax(scaler, ref), others: others.map((s) => applyMinMax(scaler, affectiveFeatures(s))) };
+}

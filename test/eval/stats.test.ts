@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatCI, meanCI, pairedTTest, sampleQuantile, regularizedIncompleteBeta, repeated, studentTCdf, studentTQuantile, describeSample,
+} from '../../src/eval/stats.js';
+
+// Reference values below were computed with SciPy 1.17 (scipy.stats.t, ttest_rel) and NumPy (quantile).
+describe('Student t distribution', () => {
+  it('matches the closed forms for ν = 1 (Cauchy) and ν = 2', () => {
+    for (const t of [-7, -1.3, -0.2, 0, 0.5, 1, 3.7, 40]) {
+      expect(studentTCdf(t, 1)).toBeCloseTo(0.5 + Math.atan(t) / Math.PI, 12);
+      expect(studentTCdf(t, 2)).toBeCloseTo(0.5 + t / (2 * Math.sqrt(2 + t * t)), 12);
+    }
+  });
+
+  it('matches tabulated CDF values and quantiles', () => {
+    const table: [number, number, number, number][] = [
+      // ν, t_0.975, t_0.995, cdf(−2.5)
+      [1, 12.706204736174694, 63.656741162871526, 0.12111894159084341],
+      [2, 4.302652729749462, 9.924843200918287, 0.06480586011075541],
+      [5, 2.5705818356363146, 4.032142983555228, 0.02724504967118813],
+      [9, 2.262157162798205, 3.249835541592126, 0.016930913841492867],
+      [29, 2.045229642132703, 2.756385903670605, 0.009162672169213043],
+      [1000, 1.9623390808264083, 2.580754698065951, 0.0062892839005454036],
+    ];
+    for (const [nu, q975, q995, c] of table) {
+      expect(Math.abs(studentTQuantile(0.975, nu) - q975) / q975).toBeLessThan(1e-9);
+      expect(Math.abs(studentTQuantile(0.995, nu) - q995) / q995).toBeLessThan(1e-9);
+      expect(studentTQuantile(0.025, nu)).toBeCloseTo(-q975, 9);
+      expect(Math.abs(studentTCdf(-2.5, nu) - c) / c).toBeLessThan(1e-9);
+    }
+  });
+
+  it('incomplete beta: I_x(1, 1) = x and I_x(a, b) = 1 − I_{1−x}(b, a)', () => {
+    expect(regularizedIncompleteBeta(0.3, 1, 1)).toBeCloseTo(0.3, 14);
+    expect(regularizedIncompleteBeta(0.2, 2.5, 4) + regularizedIncompleteBeta(0.8, 4, 2.5)).toBeCloseTo(1, 13);
+  });
+});
+
+describe('mean ± CI and the paired t-test', () => {
+  it('meanCI uses the t quantile with n − 1 degrees of freedom', () => {
+    const ci = meanCI([1, 2, 3, 4, 5]);
+    expect(ci.mean).toBe(3);
+    expect(ci.halfWidth!).toBeCloseTo(1.9632431614775572, 10);
+    expect(ci.lo!).toBeCloseTo(3 - 1.9632431614775572, 10);
+    expect(formatCI(ci)).toBe('3.00 ± 1.96');
+  });
+
+  it('gives no interval for a single repeat and rejects non-finite values', () => {
+    const ci = meanCI([4.2]);
+    expect(ci.halfWidth).toBeNull();
+    expect(formatCI(ci, 1)).toBe('4.2 (n = 1)');
+    expect(() => meanCI([1, NaN])).toThrow(/repeat 1/);
+  });
+
+  it('pairedTTest matches scipy.stats.ttest_rel', () => {
+    const a = [0.81, 0.79, 0.84, 0.8, 0.83, 0.82];
+    const b = [0.78, 0.78, 0.8, 0.79, 0.8, 0.81];
+    const r = pairedTTest(a, b);
+    expect(r.t).toBeCloseTo(3.9929182594206796, 9);
+    expect(r.p).toBeCloseTo(0.010396279846501613, 10);
+    expect(r.df).toBe(5);
+    expect(r.lo).toBeGreaterThan(0);
+    // swapping the conditions flips the sign, not the p-value
+    const s = pairedTTest(b, a);
+    expect(s.t).toBeCloseTo(-r.t, 12);
+    expect(s.p).toBeCloseTo(r.p, 12);
+  });
+
+  it('pairedTTest handles identical differences without NaN', () => {
+    expect(pairedTTest([1, 2, 3], [1, 2, 3])).toMatchObject({ t: 0, p: 1 });
+    expect(pairedTTest([2, 3, 4], [1, 2, 3])).toMatchObject({ t: Infinity, p: 0 });
+    expect(() => pairedTTest([1], [2])).toThrow(/at least 2 pairs/);
+  });
+
+  it('quantile matches NumPy (linear interpolation) and describeSample orders values', () => {
+    expect(sampleQuantile([3, 1, 4, 1, 5, 9, 2, 6], 0.3)).toBeCloseTo(2.1, 12);
+    const s = describeSample([5, 1, 3]);
+    expect([s.min, s.median, s.max, s.n]).toEqual([1, 3, 5, 3]);
+  });
+
+  it('repeated derives one seed per repeat, deterministically', () => {
+    const seen: number[] = [];
+    const r1 = repeated(4, 7, (seed) => (seen.push(seed), seed % 10));
+    const r2 = repeated(4, 7, (seed) => seed % 10);
+    expect(new Set(seen).size).toBe(4);
+    expect(r1.values).toEqual(r2.values);
+    expect(r1.ci.n).toBe(4);
+  });
+});

@@ -112,6 +112,7 @@ export async function viewerHtml(set: GaitSet, config: ViewerConfig = {}): Promi
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${title}</title>
 <style>
   html, body { margin: 0; height: 100%; font: 13px/1.35 system-ui, -apple-system, "DejaVu Sans", sans-serif; color: #1d1f23; }

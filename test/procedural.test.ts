@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { proceduralDataset, summarize, statsBaselineAccuracy, EDGES } from '../src/index.js';
+import { proceduralDataset, summarizeDataset, statsBaselineAccuracy, EDGES } from '../src/index.js';
 
 describe('procedural walker', () => {
   const set = proceduralDataset({ identities: 8, perEmotion: 3, seed: 11 });
@@ -19,7 +19,7 @@ describe('procedural walker', () => {
   });
 
   it('moves emotions in the documented directions: sad < neutral < angry in speed, sad has the shortest stride and least arm swing', () => {
-    const m = summarize(set).meanByLabel;
+    const m = summarizeDataset(set).meanByLabel;
     expect(m.sad!.speed).toBeLessThan(m.neutral!.speed);
     expect(m.neutral!.speed).toBeLessThan(m.angry!.speed);
     expect(m.neutral!.speed).toBeLessThan(m.happy!.speed);
@@ -41,7 +41,7 @@ describe('procedural walker', () => {
     for (let t = 0; t < set.T; t++) for (const f of [12, 15]) minY = Math.min(minY, g[(t * V + f) * 3 + 1]!);
     expect(minY).toBeGreaterThan(0.02);
     expect(minY).toBeLessThan(0.1);
-    const s = summarize(set);
+    const s = summarizeDataset(set);
     expect(s.meanByLabel.neutral!.speed).toBeGreaterThan(1.0);
     expect(s.meanByLabel.neutral!.speed).toBeLessThan(1.6);
   });

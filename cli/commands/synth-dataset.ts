@@ -32,7 +32,7 @@ export const synthDataset: CommandModule<object, Args> = {
       seed: argv.seed, emotions: argv.emotions?.split(',').map((s) => s.trim()) as never,
     });
     if (argv.out) await lib.writeGaitFile(argv.out, set, { metadata: { dataset: 'procedural', seed: String(argv.seed) } });
-    const summary = lib.summarize(set);
+    const summary = lib.summarizeDataset(set);
     const baseline = lib.statsBaselineAccuracy(set, argv.seed);
     const rows = Object.entries(summary.meanByLabel).map(([label, s]) => [
       label, summary.labels[label]!, fmt(s.speed, 3), fmt(s.stride, 3), fmt(s.cycleTime, 3), fmt(s.armSwing, 3), fmt(s.headIncline, 3),

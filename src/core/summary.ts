@@ -63,7 +63,7 @@ function mean(xs: number[]): number {
   return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
 }
 
-export function summarize(set: GaitSet): DatasetSummary {
+export function summarizeDataset(set: GaitSet): DatasetSummary {
   const perIdentity: Record<string, number> = {};
   const sources: Record<string, number> = {};
   const stats: GaitStats[] = [];

@@ -1,0 +1,38 @@
+/**
+ * Writing outputs so that a failure leaves nothing behind: each file is
+ * written to a temporary name in its target folder and renamed once every
+ * file of the batch is complete.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { GaitforgeError } from './errors.js';
+
+export interface OutputFile {
+  path: string;
+  data: Uint8Array | string;
+}
+
+/**
+ * Writes all `files` or none: temporaries first, then renames. Creates the
+ * parent folders. Throws E_IO naming the file that failed.
+ */
+export function writeFilesAtomic(files: readonly OutputFile[]): void {
+  const temps: { tmp: string; dst: string }[] = [];
+  const created: string[] = [];
+  try {
+    for (const f of files) {
+      const dir = path.dirname(path.resolve(f.path));
+      const made = mkdirSync(dir, { recursive: true });
+      if (made) created.push(made);
+      const tmp = path.join(dir, `.${path.basename(f.path)}.${process.pid}.${Date.now()}.tmp`);
+      temps.push({ tmp, dst: f.path });
+      writeFileSync(tmp, f.data);
+    }
+    for (const t of temps) renameSync(t.tmp, t.dst);
+  } catch (e) {
+    for (const t of temps) rmSync(t.tmp, { force: true });
+    for (const d of created.reverse()) rmSync(d, { recursive: true, force: true });
+    const err = e as NodeJS.ErrnoException;
+    throw new GaitforgeError('E_IO', `cannot write ${err.path ?? files.map((f) => f.path).join(', ')}: ${err.code ?? err.message}`, { cause: e });
+  }
+}

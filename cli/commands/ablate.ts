@@ -1,0 +1,99 @@
+import type { Argv, CommandModule } from 'yargs';
+import { emit, globalOptions, progressBar, say, table, type GlobalArgs } from '../util.js';
+
+interface RunArgs extends GlobalArgs {
+  data: string;
+  config?: string;
+  'run-dir': string;
+  seeds?: number;
+  counts?: string;
+  augmenters?: string;
+  classifiers?: string;
+  workers: number;
+  shard?: string;
+  report: boolean;
+}
+
+interface MergeArgs extends GlobalArgs {
+  dirs: string[];
+  out: string;
+}
+
+const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
+
+function parseShard(s: string | undefined): { index: number; count: number } | undefined {
+  if (s === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  const i = m ? Number(m[1]) : NaN;
+  const n = m ? Number(m[2]) : NaN;
+  if (!m || n < 1 || i < 1 || i > n) throw new RangeError(`--shard ${JSON.stringify(s)}: expected i/n with 1 ≤ i ≤ n (e.g. 2/8)`);
+  return { index: i - 1, count: n };
+}
+
+function printSummary(argv: GlobalArgs, r: import('../../src/index.js').AblateSummary): void {
+  const pct = (x: number) => (100 * x).toFixed(1);
+  const rows = r.summaries.map((s) => [
+    s.classifier, s.augmenter, s.count, s.seeds,
+    s.accuracy.halfWidth === null ? pct(s.accuracy.mean) : `${pct(s.accuracy.mean)} ± ${pct(s.accuracy.halfWidth)}`,
+    s.gain ? `${s.gain.meanDiff >= 0 ? '+' : ''}${pct(s.gain.meanDiff)} (p=${s.gain.p.toFixed(3)})` : '—',
+  ]);
+  emit(argv, r, [
+    table(['classifier', 'augmenter', 'per label', 'seeds', 'accuracy %', 'gain pp'], rows),
+    '',
+    `${r.cells} cells (${r.built} built now${r.complete ? '' : ', grid not complete'}) in ${r.wallSeconds.toFixed(0)} s`,
+    r.report ? `report: ${r.report}` : `no report written${r.complete ? '' : ' (partial run)'}`,
+  ]);
+}
+
+const run: CommandModule<object, RunArgs> = {
+  command: ['run', '$0'],
+  describe: 'Run (or resume) an augmentation ablation',
+  builder: (y) =>
+    globalOptions(y)
+      .option('data', { type: 'string', demandOption: true, describe: 'Real gait dataset (.parquet or .arrow)' })
+      .option('config', { type: 'string', describe: 'Ablation config (JSON or YAML); CLI options override it' })
+      .option('run-dir', { type: 'string', demandOption: true, describe: 'Run folder (cells, results, report, plots); re-run to resume' })
+      .option('seeds', { type: 'number', describe: 'Number of repeats (seeds 1..S)' })
+      .option('counts', { type: 'string', describe: 'Synthetic gaits per label, comma-separated (e.g. 0,250,500)' })
+      .option('augmenters', { type: 'string', describe: 'none,stepgen,cvae-baseline,mirror,rotate,timewarp,noise' })
+      .option('classifiers', { type: 'string', describe: 'baseline-step,step,at-gcn' })
+      .option('workers', { type: 'number', default: 1, describe: 'Parallel worker processes on this machine' })
+      .option('shard', { type: 'string', describe: 'Run one slice i/n of the grid (e.g. one Slurm array task)' })
+      .option('report', { type: 'boolean', default: true, describe: 'Write results and report (--no-report for shards)' }) as unknown as Argv<RunArgs>,
+  handler: async (argv) => {
+    const lib = await import('../../src/index.js');
+    await lib.initBackend(argv.backend as never);
+    const shard = parseShard(argv.shard);
+    if (!Number.isInteger(argv.workers) || argv.workers < 1) throw new RangeError(`--workers ${argv.workers}: expected a positive integer`);
+    const config: import('../../src/index.js').AblationConfig = argv.config ? lib.loadAblationConfig(argv.config) : {};
+    const counts = list(argv.counts);
+    if (counts) config.counts = counts.map((c) => (/^\d+$/.test(c) ? Number(c) : (c as never)));
+    if (argv.seeds !== undefined) config.seeds = argv.seeds;
+    if (argv.augmenters) config.augmenters = list(argv.augmenters) as never;
+    if (argv.classifiers) config.classifiers = list(argv.classifiers) as never;
+    const r = await lib.ablate({ dataPath: argv.data, config, runDir: argv['run-dir'], shard, workers: argv.workers, report: argv.report, progress: progressBar(argv) });
+    say(argv, `ablation in ${argv['run-dir']}`);
+    printSummary(argv, r);
+  },
+};
+
+const merge: CommandModule<object, MergeArgs> = {
+  command: 'merge <dirs..>',
+  describe: 'Join the results of shards (run folders) into one report',
+  builder: (y) =>
+    globalOptions(y)
+      .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'Run folders of the shards' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Folder for the merged results and report' }) as unknown as Argv<MergeArgs>,
+  handler: async (argv) => {
+    const lib = await import('../../src/index.js');
+    await lib.initBackend(argv.backend as never);
+    printSummary(argv, await lib.mergeAblation(argv.dirs, argv.out));
+  },
+};
+
+export const ablateCommand: CommandModule = {
+  command: 'ablate',
+  describe: 'Augmentation ablations: what synthetic gaits are worth to each classifier (run, merge)',
+  builder: (y) => y.command(run as CommandModule).command(merge as CommandModule),
+  handler: () => undefined,
+};

@@ -1,0 +1,405 @@
+/**
+ * `gaitforge ablate`: measures what synthetic gaits are worth. For every
+ * seed it re-splits the real data (the test split is real only and is never
+ * seen by a generator nor used for model selection), trains each learned
+ * generator once on the train split, makes the synthetic sets, trains every
+ * classifier on real train + synthetic, selects on val, evaluates on test.
+ *
+ * Every unit of work is a cached cell (see cache.ts): re-running skips
+ * finished cells, an interrupted run resumes where it stopped with the same
+ * results, `--shard i/n` runs one slice of the grid, and `workers` runs
+ * slices in parallel processes on one machine.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GaitforgeError } from '../core/errors.js';
+import { GaitSet } from '../core/gaitset.js';
+import { silentProgress, type Progress } from '../core/progress.js';
+import { VERSION } from '../core/version.js';
+import { currentBackend } from '../core/backend.js';
+import { loadClassifier, trainClassifier, evaluateClassifier, type ClassifierKind } from '../classifier/index.js';
+import { loadGenerator, trainGenerator, type GeneratorConfig } from '../generator/index.js';
+import { classicalAugment, type ClassicalAugmenter } from './augment.js';
+import { buildCell, cacheKey, canonicalJson, cellDir, cleanStaleTemps, hashFloats, readCell } from './cache.js';
+import { writeFilesAtomic } from '../core/files.js';
+import { readGaitFile } from '../io/index.js';
+import { gridCells, LEARNED_AUGMENTERS, resolveAblation, type AblationConfig, type GridCell, type ResolvedAblation } from './config.js';
+import { summarizeCells, writeAblationReport, type CellSummary, type ReportMeta } from './report.js';
+import { generatorFid, type GeneratorFid } from './evaluate-generator.js';
+
+export interface AblateOptions {
+  /** Run folder: cells/, results, report and plots go here. */
+  runDir: string;
+  /** Run one slice of the grid (0-based index): whole (seed, augmenter) groups, dealt round-robin. */
+  shard?: { index: number; count: number };
+  /** Parallel worker processes on this machine (each runs a shard). Needs `dataPath`. */
+  workers?: number;
+  /** Path of the dataset file (workers re-read it). */
+  dataPath?: string;
+  /** Stop after this many newly built cells (to test interruption and resume). */
+  maxNewCells?: number;
+  progress?: Progress;
+}
+
+/** One classifier cell's outcome: a row of results.parquet. */
+export interface CellResult extends GridCell {
+  key: string;
+  generatorKey: string | null;
+  trainReal: number;
+  trainSynthetic: number;
+  testGaits: number;
+  accuracy: number;
+  macroF1: number;
+  top2: number;
+  perClassRecall: Record<string, number>;
+  confusion: number[][];
+  bestEpoch: number;
+  wallSeconds: number;
+}
+
+/** One learned generator per (seed, variant). */
+export interface GeneratorCellResult {
+  seed: number;
+  augmenter: string;
+  key: string;
+  checkpointHash: string;
+  bestEpoch: number;
+  wallSeconds: number;
+}
+
+/** FID of one learned generator against the seed's real test split. */
+export interface FidCellResult extends GeneratorFid {
+  seed: number;
+  augmenter: string;
+  key: string;
+}
+
+export interface AblationOutcome {
+  cells: CellResult[];
+  generators: GeneratorCellResult[];
+  fids: FidCellResult[];
+  /** Cells built in this call (the rest came from the cache). */
+  built: number;
+  /** False when maxNewCells stopped the run early or a shard covered only part of the grid. */
+  complete: boolean;
+}
+
+class StopEarly extends Error {}
+
+/** Splits the real data for one seed: [train, val, test]. */
+export function splitForSeed(data: GaitSet, r: ResolvedAblation, seed: number): [GaitSet, GaitSet, GaitSet] {
+  const [train, val, test] = data.stratifiedSplit([r.splits.train, r.splits.val, r.splits.test], seed, { byIdentity: r.splits.byIdentity });
+  return [train!, val!, test!];
+}
+
+function countsPerLabel(labels: string[], n: number): Record<string, number> {
+  return Object.fromEntries(labels.map((l) => [l, n]));
+}
+
+/**
+ * Runs (or resumes) an ablation. Returns every cell result available in the
+ * run folder for this config (all of them unless sharded or stopped early).
+ */
+export async function runAblation(data: GaitSet, r: ResolvedAblation, options: AblateOptions): Promise<AblationOutcome> {
+  const progress = options.progress ?? silentProgress;
+  mkdirSync(options.runDir, { recursive: true });
+  cleanStaleTemps(options.runDir);
+  if (options.workers && options.workers > 1) return runWithWorkers(data, r, options);
+  const dataHash = hashFloats(data.positions) + ':' + cacheKey({ labels: Array.from(data.labels), names: data.labelNames, ids: data.ids, identity: data.identity });
+  const cells = gridCells(r);
+  const mine = shardCells(cells, options.shard);
+  let built = 0;
+  const budget = options.maxNewCells ?? Infinity;
+  const splits = new Map<number, [GaitSet, GaitSet, GaitSet]>();
+  const split = (seed: number) => {
+    if (!splits.has(seed)) splits.set(seed, splitForSeed(data, r, seed));
+    return splits.get(seed)!;
+  };
+  const build = async <R>(dir: string, fn: (tmp: string) => Promise<R>): Promise<R> => {
+    const done = readCell<R>(dir);
+    if (done) return done;
+    if (built >= budget) throw new StopEarly();
+    const res = await buildCell(dir, fn);
+    built++;
+    return res;
+  };
+
+  const genKey = (seed: number, variant: string) =>
+    cacheKey({ kind: 'generator', version: VERSION, dataHash, seed, variant, splits: r.splits, config: r.generator });
+  const generatorCell = (seed: number, variant: string) =>
+    build(cellDir(options.runDir, 'gen', genKey(seed, variant)), async (tmp): Promise<GeneratorCellResult> => {
+      const t0 = performance.now();
+      const [train, val] = split(seed);
+      progress.log(`ablate: training ${variant} (seed ${seed}) on ${train.N} real gaits`);
+      const res = await trainGenerator(train, { ...(r.generator as GeneratorConfig), variant } as GeneratorConfig, {
+        outDir: path.join(tmp, 'model'), seed, val, progress,
+      });
+      const gen = await loadGenerator(path.join(tmp, 'model'));
+      const hash = gen.checkpointHash;
+      gen.dispose();
+      return { seed, augmenter: variant, key: genKey(seed, variant), checkpointHash: hash, bestEpoch: res.bestEpoch, wallSeconds: (performance.now() - t0) / 1000 };
+    });
+  const genModelDir = (seed: number, variant: string) => path.join(cellDir(options.runDir, 'gen', genKey(seed, variant)), 'model');
+
+  const clfKey = (c: GridCell) =>
+    cacheKey({
+      kind: 'classifier', version: VERSION, dataHash, seed: c.seed, augmenter: c.augmenter, count: c.count, classifier: c.classifier,
+      splits: r.splits, config: r.classifier, augment: r.augment,
+      generator: (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter) ? genKey(c.seed, c.augmenter) : null,
+    });
+  const evaluatorDir = (seed: number) => {
+    const c: GridCell = { seed, augmenter: 'none', count: 0, classifier: 'baseline-step' };
+    return path.join(cellDir(options.runDir, 'clf', clfKey(c)), 'model');
+  };
+
+  const classifierCell = (c: GridCell) => {
+    const learned = (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter);
+    const key = clfKey(c);
+    return build(cellDir(options.runDir, 'clf', key), async (tmp): Promise<CellResult> => {
+      const t0 = performance.now();
+      const [train, val, test] = split(c.seed);
+      let synthetic: GaitSet | null = null;
+      const cellSeed = Number.parseInt(key.slice(0, 8), 16);
+      if (c.count > 0) {
+        const counts = countsPerLabel(train.labelNames, c.count);
+        if (learned) {
+          const gen = await loadGenerator(genModelDir(c.seed, c.augmenter));
+          try {
+            synthetic = gen.sample(counts, { seed: cellSeed }).withLabelNames(train.labelNames);
+          } finally {
+            gen.dispose();
+          }
+        } else synthetic = classicalAugment(train, c.augmenter as ClassicalAugmenter, counts, cellSeed, r.augment);
+      }
+      const trainSet = synthetic ? GaitSet.concat([train, synthetic]) : train;
+      progress.log(`ablate: ${c.classifier} on ${train.N} real + ${synthetic?.N ?? 0} ${c.augmenter} gaits (seed ${c.seed})`);
+      const out = await trainClassifier(c.classifier as ClassifierKind, trainSet, r.classifier as never, { outDir: path.join(tmp, 'model'), seed: c.seed, val, progress });
+      const clf = await loadClassifier(path.join(tmp, 'model'));
+      try {
+        const ev = evaluateClassifier(clf, test);
+        return {
+          ...c, key, generatorKey: learned ? genKey(c.seed, c.augmenter) : null, trainReal: train.N, trainSynthetic: synthetic?.N ?? 0, testGaits: test.N,
+          accuracy: ev.accuracy, macroF1: ev.macroF1, top2: ev.top2Accuracy,
+          perClassRecall: ev.perClassRecall,
+          confusion: ev.confusion, bestEpoch: out.bestEpoch, wallSeconds: (performance.now() - t0) / 1000,
+        };
+      } finally {
+        clf.dispose();
+      }
+    });
+  };
+
+  // FID of a learned generator against the seed's real test split, in the affective space and
+  // in the penultimate-feature space of the seed's real-only Baseline-STEP (the evaluator).
+  const fidCell = (g: GeneratorCellResult) => {
+    const useEvaluator = r.classifiers.includes('baseline-step');
+    const key = cacheKey({ kind: 'fid', generator: g.key, perLabel: r.fidPerLabel, evaluator: useEvaluator });
+    return build(cellDir(options.runDir, 'fid', key), async (): Promise<FidCellResult> => {
+      if (useEvaluator) await classifierCell({ seed: g.seed, augmenter: 'none', count: 0, classifier: 'baseline-step' });
+      const [, , test] = split(g.seed);
+      const gen = await loadGenerator(genModelDir(g.seed, g.augmenter));
+      const evaluator = useEvaluator ? await loadClassifier(evaluatorDir(g.seed)) : null;
+      try {
+        const fake = gen.sample(countsPerLabel(test.labelNames, r.fidPerLabel), { seed: g.seed }).withLabelNames(test.labelNames);
+        return { seed: g.seed, augmenter: g.augmenter, key, ...(await generatorFid(test, fake, { seed: g.seed, evaluator })) };
+      } finally {
+        evaluator?.dispose();
+        gen.dispose();
+      }
+    });
+  };
+
+  const results: CellResult[] = [];
+  const generators: GeneratorCellResult[] = [];
+  const fids: FidCellResult[] = [];
+  let complete = !options.shard || options.shard.count === 1;
+  progress.start('ablation cells', mine.length);
+  try {
+    let done = 0;
+    for (const group of groupCells(mine)) {
+      const { seed, augmenter } = group[0]!;
+      const learned = (LEARNED_AUGMENTERS as readonly string[]).includes(augmenter);
+      const g = learned ? await generatorCell(seed, augmenter) : null;
+      for (const c of group) {
+        const res = await classifierCell(c);
+        results.push(res);
+        progress.update(++done, { acc: res.accuracy });
+      }
+      if (g) {
+        generators.push(g);
+        fids.push(await fidCell(g));
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof StopEarly)) throw e;
+    complete = false;
+  } finally {
+    progress.stop();
+  }
+  return { cells: results, generators, fids, built, complete };
+}
+
+/** Cells grouped by (seed, augmenter), in grid order: one group needs at most one generator. */
+function groupCells(cells: GridCell[]): GridCell[][] {
+  const groups = new Map<string, GridCell[]>();
+  for (const c of cells) {
+    const k = `${c.seed}/${c.augmenter}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(c);
+  }
+  return [...groups.values()];
+}
+
+/** The cells shard `index` of `count` runs: whole (seed, augmenter) groups, dealt round-robin. */
+export function shardCells(cells: GridCell[], shard?: { index: number; count: number }): GridCell[] {
+  if (!shard) return cells;
+  return groupCells(cells).filter((_, i) => i % shard.count === shard.index).flat();
+}
+
+/** Collects every finished cell result in one or more run folders (for merging shards). */
+export function collectResults(runDirs: string[]): { cells: CellResult[]; generators: GeneratorCellResult[]; fids: FidCellResult[] } {
+  const cells = new Map<string, CellResult>();
+  const generators = new Map<string, GeneratorCellResult>();
+  const fids = new Map<string, FidCellResult>();
+  for (const dir of runDirs) {
+    const root = path.join(dir, 'cells');
+    let names: string[];
+    try {
+      names = readdirSync(root);
+    } catch {
+      throw new GaitforgeError('E_IO', `${dir} is not an ablation run folder (no cells/ inside)`);
+    }
+    for (const n of names) {
+      if (n.includes('.tmp-')) continue;
+      const res = readCell<{ key: string }>(path.join(root, n));
+      if (!res) continue;
+      if (n.startsWith('clf-')) cells.set(res.key, res as CellResult);
+      else if (n.startsWith('gen-')) generators.set(res.key, res as GeneratorCellResult);
+      else if (n.startsWith('fid-')) fids.set(res.key, res as FidCellResult);
+    }
+  }
+  return { cells: [...cells.values()], generators: [...generators.values()], fids: [...fids.values()] };
+}
+
+/**
+ * Runs the grid in `workers` child processes on this machine (`gaitforge
+ * ablate --shard k/n` each, same run folder). Shards are whole (seed,
+ * augmenter) groups, so no two workers train the same generator.
+ */
+async function runWithWorkers(data: GaitSet, r: ResolvedAblation, options: AblateOptions): Promise<AblationOutcome> {
+  if (!options.dataPath) throw new GaitforgeError('E_OPTION', 'workers > 1 needs the dataset as a file (dataPath)');
+  const n = options.workers!;
+  const cfgPath = path.join(options.runDir, 'config.resolved.json');
+  writeFileSync(cfgPath, canonicalJson(r));
+  const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
+  const backend = currentBackend()?.chosen ?? 'auto';
+  const progress = options.progress ?? silentProgress;
+  progress.log(`ablate: ${n} worker processes`);
+  await Promise.all(
+    Array.from({ length: n }, (_, k) =>
+      new Promise<void>((resolve, reject) => {
+        const child = spawn(process.execPath, [cli, 'ablate', '--data', options.dataPath!, '--config', cfgPath, '--run-dir', options.runDir,
+          '--shard', `${k + 1}/${n}`, '--no-report', '--quiet', '--backend', backend], { stdio: ['ignore', 'ignore', 'inherit'] });
+        child.on('error', reject);
+        child.on('exit', (code) => (code === 0 ? resolve() : reject(new GaitforgeError('E_IO', `ablation worker ${k + 1}/${n} exited with code ${code}`))));
+      }),
+    ),
+  );
+  // Everything is cached now: a single pass collects the results in grid order.
+  return runAblation(data, r, { ...options, workers: 1 });
+}
+
+/** What `ablation.json` in a run folder records: the config and the data it belongs to. */
+interface RunManifest {
+  config: ResolvedAblation;
+  dataHash: string;
+  dataset: string;
+  gaits: number;
+  labelNames: string[];
+}
+
+export interface AblateRequest {
+  /** The real dataset (.parquet / .arrow). */
+  dataPath: string;
+  config: AblationConfig;
+  runDir: string;
+  shard?: { index: number; count: number };
+  workers?: number;
+  /** Write results and report after running (default true). */
+  report?: boolean;
+  maxNewCells?: number;
+  progress?: Progress;
+  /** Extra Markdown for the report (e.g. filmstrips). */
+  appendix?: string;
+}
+
+export interface AblateSummary {
+  runDir: string;
+  report: string | null;
+  cells: number;
+  built: number;
+  complete: boolean;
+  summaries: CellSummary[];
+  wallSeconds: number;
+}
+
+/**
+ * The whole `gaitforge ablate`: validates the config against the data before
+ * any training, refuses a run folder that holds another experiment, runs (or
+ * resumes) the grid and writes the results and report.
+ */
+export async function ablate(req: AblateRequest): Promise<AblateSummary> {
+  const t0 = performance.now();
+  const data = await readGaitFile(req.dataPath);
+  const config = resolveAblation(req.config, data);
+  const dataHash = hashFloats(data.positions);
+  const manifest: RunManifest = { config, dataHash, dataset: path.resolve(req.dataPath), gaits: data.N, labelNames: data.labelNames };
+  const manifestPath = path.join(req.runDir, 'ablation.json');
+  if (existsSync(manifestPath)) {
+    const old = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunManifest;
+    if (canonicalJson(old.config) !== canonicalJson(config) || old.dataHash !== dataHash)
+      throw new GaitforgeError('E_CONFIG', `run folder ${req.runDir} holds another ablation (different ${old.dataHash !== dataHash ? 'dataset' : 'config'}); use a new --run-dir`);
+  } else writeFilesAtomic([{ path: manifestPath, data: JSON.stringify(manifest, null, 2) }]);
+  const outcome = await runAblation(data, config, { runDir: req.runDir, shard: req.shard, workers: req.workers, dataPath: req.dataPath, maxNewCells: req.maxNewCells, progress: req.progress });
+  const wallSeconds = (performance.now() - t0) / 1000;
+  let report: string | null = null;
+  if (req.report !== false && outcome.cells.length > 0 && !req.shard) {
+    report = (await writeAblationReport(req.runDir, { config, ...outcome, meta: reportMeta(manifest, wallSeconds), appendix: req.appendix })).report;
+  }
+  return { runDir: req.runDir, report, cells: outcome.cells.length, built: outcome.built, complete: outcome.complete, summaries: summarizeCells(outcome.cells), wallSeconds };
+}
+
+function reportMeta(m: RunManifest, wallSeconds: number): ReportMeta {
+  const b = currentBackend();
+  return {
+    dataset: m.dataset, gaits: m.gaits, labelNames: m.labelNames, backend: b ? `${b.chosen} (tfjs '${b.tfBackend}'${b.simd ? ', SIMD' : ''})` : 'unknown',
+    versions: { gaitforge: VERSION, ...(b?.versions ?? {}) }, wallSeconds, date: new Date().toISOString(),
+  };
+}
+
+/**
+ * `gaitforge ablate merge`: joins the results of shards run in separate
+ * folders (same config and data) into one report in `outDir`.
+ */
+export async function mergeAblation(runDirs: string[], outDir: string): Promise<AblateSummary> {
+  const t0 = performance.now();
+  if (runDirs.length === 0) throw new GaitforgeError('E_OPTION', 'ablate merge needs at least one run folder');
+  const manifests = runDirs.map((d) => {
+    const f = path.join(d, 'ablation.json');
+    if (!existsSync(f)) throw new GaitforgeError('E_IO', `${d} is not an ablation run folder (no ablation.json)`);
+    return JSON.parse(readFileSync(f, 'utf8')) as RunManifest;
+  });
+  const first = manifests[0]!;
+  manifests.forEach((m, i) => {
+    if (canonicalJson(m.config) !== canonicalJson(first.config) || m.dataHash !== first.dataHash)
+      throw new GaitforgeError('E_CONFIG', `${runDirs[i]} ran another ablation than ${runDirs[0]} (config or data differ)`);
+  });
+  const got = collectResults(runDirs);
+  const want = gridCells(first.config).length;
+  const wallSeconds = (performance.now() - t0) / 1000;
+  if (!existsSync(path.join(outDir, 'ablation.json'))) writeFilesAtomic([{ path: path.join(outDir, 'ablation.json'), data: JSON.stringify(first, null, 2) }]);
+  const report = (await writeAblationReport(outDir, { config: first.config, ...got, meta: reportMeta(first, wallSeconds) })).report;
+  return { runDir: outDir, report, cells: got.cells.length, built: 0, complete: got.cells.length >= want, summaries: summarizeCells(got.cells), wallSeconds };
+}

@@ -1,0 +1,79 @@
+/**
+ * Report plots as SVG, rendered headless with vega-lite + vega (no browser,
+ * no canvas: vega's SVG renderer works in Node).
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+/** Renders a vega-lite spec to an SVG string. */
+export async function renderVegaLite(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+export interface AccuracyPoint {
+  classifier: string;
+  augmenter: string;
+  count: number;
+  mean: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Accuracy against synthetic gaits per label (symlog x, so count 0 is
+ * shown), one panel per classifier, one line per augmenter with its 95% CI
+ * band — STEP's Fig. 4 with confidence intervals. The real-only baseline
+ * (count 0) starts every augmenter's line.
+ */
+export function accuracySpec(points: AccuracyPoint[], metric = 'test accuracy'): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    data: { values: points },
+    facet: { column: { field: 'classifier', type: 'nominal', title: null } },
+    spec: {
+      width: 260,
+      height: 200,
+      encoding: {
+        x: { field: 'count', type: 'quantitative', scale: { type: 'symlog' }, title: 'synthetic gaits per label' },
+        color: { field: 'augmenter', type: 'nominal', title: 'augmenter' },
+      },
+      layer: [
+        { mark: { type: 'errorband', opacity: 0.18 }, encoding: { y: { field: 'lo', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'hi' } } },
+        { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
+      ],
+    },
+    config: { font: 'sans-serif' },
+  } as TopLevelSpec;
+}
+
+/** A confusion matrix heat map (row-normalised shares, counts as text). */
+export function confusionSpec(labelNames: string[], counts: number[][], title: string): TopLevelSpec {
+  const values = counts.flatMap((row, t) => {
+    const total = row.reduce((a, b) => a + b, 0) || 1;
+    return row.map((n, p) => ({ truth: labelNames[t], predicted: labelNames[p], share: n / total, n }));
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    data: { values },
+    width: 40 * labelNames.length,
+    height: 40 * labelNames.length,
+    encoding: {
+      x: { field: 'predicted', type: 'nominal', sort: labelNames },
+      y: { field: 'truth', type: 'nominal', sort: labelNames },
+    },
+    layer: [
+      { mark: 'rect', encoding: { color: { field: 'share', type: 'quantitative', scale: { domain: [0, 1], scheme: 'blues' }, title: 'share of row' } } },
+      {
+        mark: { type: 'text', fontSize: 10 },
+        encoding: { text: { field: 'n', type: 'quantitative' }, color: { condition: { test: 'datum.share > 0.5', value: 'white' }, value: 'black' } },
+      },
+    ],
+    config: { font: 'sans-serif' },
+  } as TopLevelSpec;
+}

@@ -23,7 +23,8 @@ import { loadClassifier, trainClassifier, evaluateClassifier, type ClassifierKin
 import { loadGenerator, trainGenerator, type GeneratorConfig } from '../generator/index.js';
 import { classicalAugment, type ClassicalAugmenter } from './augment.js';
 import { buildCell, cacheKey, canonicalJson, cellDir, cleanStaleTemps, hashFloats, readCell } from './cache.js';
-import { writeFilesAtomic } from '../core/files.js';
+import { writeFilesAtomic, type OutputFile } from '../core/files.js';
+import { gaitStripSvg } from '../render/index.js';
 import { readGaitFile } from '../io/index.js';
 import { gridCells, LEARNED_AUGMENTERS, resolveAblation, type AblationConfig, type GridCell, type ResolvedAblation } from './config.js';
 import { summarizeCells, writeAblationReport, type CellSummary, type ReportMeta } from './report.js';
@@ -141,7 +142,7 @@ export async function runAblation(data: GaitSet, r: ResolvedAblation, options: A
       gen.dispose();
       return { seed, augmenter: variant, key: genKey(seed, variant), checkpointHash: hash, bestEpoch: res.bestEpoch, wallSeconds: (performance.now() - t0) / 1000 };
     });
-  const genModelDir = (seed: number, variant: string) => path.join(cellDir(options.runDir, 'gen', genKey(seed, variant)), 'model');
+  const genModelDir = (seed: number, variant: string) => generatorModelDir(options.runDir, { key: genKey(seed, variant) });
 
   const clfKey = (c: GridCell) =>
     cacheKey({
@@ -366,9 +367,57 @@ export async function ablate(req: AblateRequest): Promise<AblateSummary> {
   const wallSeconds = (performance.now() - t0) / 1000;
   let report: string | null = null;
   if (req.report !== false && outcome.cells.length > 0 && !req.shard) {
-    report = (await writeAblationReport(req.runDir, { config, ...outcome, meta: reportMeta(manifest, wallSeconds), appendix: req.appendix })).report;
+    const strips = await filmstripAppendix(data, config, req.runDir, outcome);
+    const appendix = [strips.markdown, req.appendix ?? ''].filter(Boolean).join('\n\n');
+    report = (await writeAblationReport(req.runDir, { config, ...outcome, meta: reportMeta(manifest, wallSeconds), appendix, extraFiles: strips.files })).report;
   }
   return { runDir: req.runDir, report, cells: outcome.cells.length, built: outcome.built, complete: outcome.complete, summaries: summarizeCells(outcome.cells), wallSeconds };
+}
+
+/** The model folder of a finished generator cell. */
+export function generatorModelDir(runDir: string, g: Pick<GeneratorCellResult, 'key'>): string {
+  return path.join(cellDir(runDir, 'gen', g.key), 'model');
+}
+
+/**
+ * One real and one synthetic filmstrip per label for the report: real gaits
+ * from the first seed's test split, synthetic ones from that seed's first
+ * learned generator (else its first classical augmenter).
+ */
+async function filmstripAppendix(data: GaitSet, r: ResolvedAblation, runDir: string, outcome: AblationOutcome): Promise<{ markdown: string; files: OutputFile[] }> {
+  const seed = r.seeds[0]!;
+  const [train, , test] = splitForSeed(data, r, seed);
+  const one = countsPerLabel(data.labelNames, 1);
+  let synthetic: GaitSet | null = null;
+  const g = outcome.generators.find((x) => x.seed === seed);
+  if (g) {
+    const gen = await loadGenerator(generatorModelDir(runDir, g));
+    try {
+      synthetic = gen.sample(one, { seed }).withLabelNames(data.labelNames);
+    } finally {
+      gen.dispose();
+    }
+  } else {
+    const classical = r.augmenters.find((a) => a !== 'none' && !(LEARNED_AUGMENTERS as readonly string[]).includes(a));
+    if (classical) synthetic = classicalAugment(train, classical as ClassicalAugmenter, one, seed, r.augment);
+  }
+  const files: OutputFile[] = [];
+  const lines = ['## Real and synthetic gaits', '', `Seed ${seed}: a real test gait and a ${synthetic?.generator[0] ?? 'synthetic'} gait per label (side and front views over a gait cycle).`, ''];
+  for (const [l, name] of data.labelNames.entries()) {
+    const realIdx = test.labels.indexOf(l);
+    const synIdx = synthetic ? synthetic.labels.indexOf(l) : -1;
+    const cells: string[] = [];
+    if (realIdx >= 0) {
+      files.push({ path: `strips/${name}-real.svg`, data: gaitStripSvg(test, realIdx, { title: `${name}: real (${test.ids[realIdx]})` }) });
+      cells.push(`![${name} real](strips/${name}-real.svg)`);
+    }
+    if (synthetic && synIdx >= 0) {
+      files.push({ path: `strips/${name}-synthetic.svg`, data: gaitStripSvg(synthetic, synIdx, { title: `${name}: ${synthetic.generator[synIdx]}` }) });
+      cells.push(`![${name} synthetic](strips/${name}-synthetic.svg)`);
+    }
+    lines.push(...cells, '');
+  }
+  return { markdown: lines.join('\n'), files };
 }
 
 function reportMeta(m: RunManifest, wallSeconds: number): ReportMeta {

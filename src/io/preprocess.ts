@@ -147,11 +147,11 @@ export function gaitDirection(g: Float32Array, T: number, V: number, minTravel =
   let fz = 0;
   for (let t = 0; t < T; t++) {
     for (const [l, r] of [[sj.leftLeg[0], sj.rightLeg[0]], [sj.leftArm[0], sj.rightArm[0]]] as const) {
-      // right − left across the body; facing = up × (right − left) = (−(r−l).z, 0, (r−l).x)
+      // h = right − left across the body; facing = up × h = (h.z, 0, −h.x)
       const hx = g[(t * V + r) * 3]! - g[(t * V + l) * 3]!;
       const hz = g[(t * V + r) * 3 + 2]! - g[(t * V + l) * 3 + 2]!;
-      fx += -hz;
-      fz += hx;
+      fx += hz;
+      fz += -hx;
     }
   }
   const n = Math.hypot(fx, fz);

@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.js';
+
+// Runs the built CLI (npx tsc -p . first).
+const run = (...args: string[]) => spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8' });
+const SHARED = '/work/shared/fixtures/egait-format';
+const bvh = fileURLToPath(new URL('./fixtures/walker.bvh', import.meta.url));
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+const at = (n: string) => path.join(tmp.dir, n);
+const oneLine = (r: ReturnType<typeof run>) => expect(r.stderr.trim().split('\n')).toHaveLength(1);
+
+describe('io commands', () => {
+  it('import egait → inspect → convert → inspect', () => {
+    const imp = run('import', 'egait', '--features', `${SHARED}/features4DCVAEGCN.h5`, '--labels', `${SHARED}/labels4DCVAEGCN.h5`,
+      '--label-map', '0=emo0,1=angry,2=neutral,3=happy,4=emo4,5=sad', '--source', 'synthetic', '--generator', 'STEP-Gen',
+      '--identity-pattern', '^(\\d+)_', '--view', 'procrustes', '--metadata', 'origin=STEP fixtures', '--out', at('eg.parquet'), '--json');
+    expect(imp.status, imp.stderr).toBe(0);
+    expect(JSON.parse(imp.stdout)).toMatchObject({ gaits: 60, T: 75, labels: { angry: 10, emo4: 10 } });
+    const txt = run('inspect', at('eg.parquet'));
+    expect(txt.status, txt.stderr).toBe(0);
+    expect(txt.stdout).toMatch(/60 gaits in 1 row groups/);
+    expect(txt.stdout).toMatch(/positions: ZSTD, RLE\+BYTE_STREAM_SPLIT/);
+    expect(txt.stdout).toMatch(/NaN\/Inf: none/);
+    const conv = run('convert', at('eg.parquet'), at('eg.arrow'));
+    expect(conv.status, conv.stderr).toBe(0);
+    expect(conv.stdout).toMatch(/converted 60 gaits/);
+    const ins = run('inspect', at('eg.arrow'), '--json');
+    expect(ins.status, ins.stderr).toBe(0);
+    const r = JSON.parse(ins.stdout);
+    expect(r).toMatchObject({ rows: 60, identities: 10, sources: { synthetic: 60 }, generators: { 'STEP-Gen': 60 }, frames: { min: 18, max: 18 }, nonFinite: 0 });
+    expect(r.info).toMatchObject({ format: 'arrow', metadata: { origin: 'STEP fixtures' } });
+  });
+
+  it('import bvh and synth-dataset --out write gait files and say where', () => {
+    const b = run('import', 'bvh', bvh, '--label', 'happy', '--frames', '4', '--out', at('w.arrow'));
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.stdout).toContain(`wrote 1 gaits [T=4, V=16, 30 fps] to ${at('w.arrow')}`);
+    const s = run('synth-dataset', '--identities', '2', '--per-emotion', '1', '--frames', '20', '--out', at('syn.parquet'));
+    expect(s.status, s.stderr).toBe(0);
+    expect(s.stdout).toContain(`wrote 8 gaits to ${at('syn.parquet')}`);
+    expect(existsSync(at('syn.parquet'))).toBe(true);
+  });
+
+  it('errors: one line, exit code, and no output file', () => {
+    const lab = run('import', 'egait', '--features', `${SHARED}/features4DCVAEGCN.h5`, '--labels', `${SHARED}/labels4DCVAEGCN.h5`, '--out', at('bad.parquet'), '-q');
+    expect(lab.status).toBe(1);
+    oneLine(lab);
+    expect(lab.stderr).toMatch(/key 00001_Emo4: label value 4 is not in the label map/);
+    const ext = run('convert', at('eg.parquet'), at('eg.csv'));
+    expect(ext.status).toBe(2);
+    oneLine(ext);
+    const joint = run('import', 'bvh', bvh, '--label', 'sad', '--map', 'side-suffix', '--frames', '4', '--out', at('bad.arrow'));
+    expect(joint.status).toBe(1);
+    oneLine(joint);
+    expect(existsSync(at('bad.parquet')) || existsSync(at('bad.arrow')) || existsSync(at('eg.csv'))).toBe(false);
+    expect(tmp.files().filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});

@@ -31,3 +31,4 @@ export * from './pipeline/plots.js';
 export * from './pipeline/report.js';
 export * from './pipeline/evaluate-generator.js';
 export * from './pipeline/ablate.js';
+export * from './classifier/index.js';

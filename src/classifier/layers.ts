@@ -1,0 +1,138 @@
+/**
+ * Small layers the classifier heads need, built on src/nn's fast
+ * differentiable ops (the stock tfjs Dense and BatchNormalization gradients
+ * take slow paths on the wasm backend, and stock Dropout with a seed draws
+ * the same mask at every call). Each is registered for serialisation.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { addBatchNorm, applyBatchNorm, isTraining, single, singleShape, torchUniform, weightSeed, type BatchNormWeights, type LayerVariable } from '../nn/common.js';
+import { denseLastAxis } from '../nn/ops.js';
+
+interface BaseArgs {
+  name?: string;
+  trainable?: boolean;
+}
+
+/**
+ * Batch norm over the joints × coordinates of x: [N, T, V, C] (V·C
+ * channels, statistics over N and T), as STEP's input BatchNorm1d(V·C).
+ * Output has the input's shape.
+ */
+export class JointBatchNorm extends tf.layers.Layer {
+  static className = 'JointBatchNorm';
+  readonly momentum: number;
+  readonly epsilon: number;
+  private bn: BatchNormWeights | null = null;
+
+  constructor(args: BaseArgs & { momentum?: number; epsilon?: number } = {}) {
+    super({ name: args.name, trainable: args.trainable });
+    this.momentum = args.momentum ?? 0.1;
+    this.epsilon = args.epsilon ?? 1e-5;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const s = singleShape(inputShape);
+    if (s.length !== 4) throw new RangeError(`JointBatchNorm expects [N, T, V, C] input, got rank ${s.length}`);
+    this.bn = addBatchNorm((n, sh, init, tr = true) => this.addWeight(n, sh, 'float32', init, undefined, tr), 'bn', s[2]! * s[3]!);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return singleShape(inputShape);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+    return tf.tidy(() => {
+      const x = single(inputs);
+      const [n, t, v, c] = x.shape as [number, number, number, number];
+      return applyBatchNorm(x.reshape([n, t, v * c]), this.bn!, isTraining(kwargs), this.momentum, this.epsilon).reshape([n, t, v, c]);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon };
+  }
+}
+tf.serialization.registerClass(JointBatchNorm);
+
+/**
+ * A dense layer over the last axis of x: [..., Cin] → [..., units], with
+ * PyTorch's default seeded initialisation and an optional ReLU.
+ */
+export class LastAxisDense extends tf.layers.Layer {
+  static className = 'LastAxisDense';
+  readonly units: number;
+  readonly activation: 'relu' | 'linear';
+  readonly seed: number;
+  private kernel: LayerVariable | null = null;
+  private bias: LayerVariable | null = null;
+
+  constructor(args: BaseArgs & { units: number; activation?: 'relu' | 'linear'; seed?: number }) {
+    super({ name: args.name, trainable: args.trainable });
+    if (!Number.isInteger(args.units) || args.units < 1) throw new RangeError(`LastAxisDense: units = ${args.units} is out of range: expected an integer ≥ 1`);
+    this.units = args.units;
+    this.activation = args.activation ?? 'linear';
+    this.seed = args.seed ?? 1;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const s = singleShape(inputShape);
+    const cin = s[s.length - 1]!;
+    this.kernel = this.addWeight('kernel', [cin, this.units], 'float32', torchUniform(this.seed, `${this.name}/kernel`));
+    this.bias = this.addWeight('bias', [this.units], 'float32', tf.initializers.zeros());
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const s = singleShape(inputShape);
+    return [...s.slice(0, -1), this.units];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const y = denseLastAxis(single(inputs), this.kernel!.read() as tf.Tensor2D, this.bias!.read() as tf.Tensor1D);
+      return this.activation === 'relu' ? tf.relu(y) : y;
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), units: this.units, activation: this.activation, seed: this.seed };
+  }
+}
+tf.serialization.registerClass(LastAxisDense);
+
+/**
+ * Inverted dropout in training mode only; the mask of the k-th training call
+ * is drawn from a seed derived from (seed, layer name, k), so a run is
+ * reproducible and masks differ from step to step.
+ */
+export class SeededDropout extends tf.layers.Layer {
+  static className = 'SeededDropout';
+  readonly rate: number;
+  readonly seed: number;
+  private calls = 0;
+
+  constructor(args: BaseArgs & { rate: number; seed?: number }) {
+    super({ name: args.name, trainable: args.trainable });
+    if (!(args.rate >= 0 && args.rate < 1)) throw new RangeError(`SeededDropout: rate = ${args.rate} is out of range [0, 1)`);
+    this.rate = args.rate;
+    this.seed = args.seed ?? 1;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return singleShape(inputShape);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+    return tf.tidy(() => {
+      const x = single(inputs);
+      if (!isTraining(kwargs) || this.rate === 0) return x.clone();
+      return tf.dropout(x, this.rate, undefined, weightSeed(this.seed, `${this.name}/${this.calls++}`));
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}
+tf.serialization.registerClass(SeededDropout);

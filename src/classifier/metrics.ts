@@ -1,0 +1,171 @@
+/**
+ * Classification metrics on plain arrays (pure TypeScript): confusion
+ * matrices, accuracy, macro-F1, per-class recall, top-k accuracy and
+ * gallery/probe rank-1 identification.
+ */
+import { GaitforgeError } from '../core/errors.js';
+
+/**
+ * Confusion counts `[L][L]`: row = true label, column = predicted label.
+ * Throws E_LABEL for a label outside 0..L-1.
+ */
+export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<number>, numLabels: number): number[][] {
+  if (truth.length !== predicted.length)
+    throw new GaitforgeError('E_SHAPE', `confusion matrix: ${truth.length} true labels but ${predicted.length} predictions`);
+  const m = Array.from({ length: numLabels }, () => new Array<number>(numLabels).fill(0));
+  for (let i = 0; i < truth.length; i++) {
+    const t = truth[i]!;
+    const p = predicted[i]!;
+    if (!(t >= 0 && t < numLabels && Number.isInteger(t))) throw new GaitforgeError('E_LABEL', `item ${i}: true label ${t} is not one of 0..${numLabels - 1}`);
+    if (!(p >= 0 && p < numLabels && Number.isInteger(p))) throw new GaitforgeError('E_LABEL', `item ${i}: predicted label ${p} is not one of 0..${numLabels - 1}`);
+    m[t]![p]!++;
+  }
+  return m;
+}
+
+/** Rows divided by their sums (rows with no items stay all zero). */
+export function rowNormalize(m: number[][]): number[][] {
+  return m.map((row) => {
+    const s = row.reduce((a, b) => a + b, 0);
+    return row.map((x) => (s > 0 ? x / s : 0));
+  });
+}
+
+/** Fraction of items on the diagonal (NaN for an empty matrix). */
+export function accuracyOf(m: number[][]): number {
+  let d = 0;
+  let s = 0;
+  m.forEach((row, i) => row.forEach((x, j) => ((s += x), i === j && (d += x))));
+  return s > 0 ? d / s : NaN;
+}
+
+/** Recall of each class (NaN for a class with no true items). */
+export function perClassRecall(m: number[][]): number[] {
+  return m.map((row, i) => {
+    const s = row.reduce((a, b) => a + b, 0);
+    return s > 0 ? row[i]! / s : NaN;
+  });
+}
+
+/** Precision of each class (NaN for a class never predicted). */
+export function perClassPrecision(m: number[][]): number[] {
+  return m.map((_, j) => {
+    const s = m.reduce((a, row) => a + row[j]!, 0);
+    return s > 0 ? m[j]![j]! / s : NaN;
+  });
+}
+
+/**
+ * Macro-F1 over the classes present in the truth (classes with no true
+ * items are left out, as sklearn's `labels=` restricted to present classes).
+ * A present class that is never predicted has F1 = 0.
+ */
+export function macroF1(m: number[][]): number {
+  const rec = perClassRecall(m);
+  const prec = perClassPrecision(m);
+  const f1s: number[] = [];
+  rec.forEach((r, i) => {
+    if (Number.isNaN(r)) return;
+    const p = Number.isNaN(prec[i]!) ? 0 : prec[i]!;
+    f1s.push(p + r > 0 ? (2 * p * r) / (p + r) : 0);
+  });
+  return f1s.length ? f1s.reduce((a, b) => a + b, 0) / f1s.length : NaN;
+}
+
+/**
+ * Fraction of items whose true label is among the k most probable.
+ * probs: [N, L] row-major. Ties are broken towards the lower label index.
+ */
+export function topKAccuracy(probs: ArrayLike<number>, truth: ArrayLike<number>, numLabels: number, k: number): number {
+  const n = truth.length;
+  if (probs.length !== n * numLabels) throw new GaitforgeError('E_SHAPE', `top-k: ${probs.length} probabilities for ${n} items × ${numLabels} labels`);
+  if (n === 0) return NaN;
+  let hit = 0;
+  for (let i = 0; i < n; i++) {
+    const t = truth[i]!;
+    const pt = probs[i * numLabels + t]!;
+    let above = 0;
+    for (let l = 0; l < numLabels; l++) {
+      const p = probs[i * numLabels + l]!;
+      if (p > pt || (p === pt && l < t)) above++;
+    }
+    if (above < k) hit++;
+  }
+  return hit / n;
+}
+
+/** Row-wise argmax of [N, L] scores (ties → lowest index). */
+export function argmaxRows(scores: ArrayLike<number>, numLabels: number): Int32Array {
+  const n = scores.length / numLabels;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let l = 1; l < numLabels; l++) if (scores[i * numLabels + l]! > scores[i * numLabels + best]!) best = l;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** Which gaits form the gallery and which the probes for identification. */
+export interface GalleryProbeSplit {
+  gallery: number[];
+  probe: number[];
+}
+
+/**
+ * Gallery/probe split by walk: each identity's walks (gaits) are ordered by
+ * gait id; walks at even positions (0, 2, …) form the gallery, walks at odd
+ * positions are probes. Every identity with two or more walks therefore has
+ * walks on both sides; an identity with a single walk is gallery only (a
+ * distractor). Gaits without identity are left out.
+ */
+export function galleryProbeSplit(ids: readonly string[], identity: readonly (string | null)[]): GalleryProbeSplit {
+  const byId = new Map<string, number[]>();
+  identity.forEach((who, i) => {
+    if (who == null) return;
+    if (!byId.has(who)) byId.set(who, []);
+    byId.get(who)!.push(i);
+  });
+  const gallery: number[] = [];
+  const probe: number[] = [];
+  for (const idx of byId.values()) {
+    idx.sort((a, b) => (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : a - b));
+    idx.forEach((i, k) => (k % 2 === 0 ? gallery : probe).push(i));
+  }
+  gallery.sort((a, b) => a - b);
+  probe.sort((a, b) => a - b);
+  return { gallery, probe };
+}
+
+/**
+ * Rank-1 identification accuracy: each probe embedding is matched to the
+ * gallery embedding with the highest cosine similarity; a hit when that
+ * gallery gait has the probe's identity. embeddings: [N, dim] row-major.
+ * NaN when there are no probes.
+ */
+export function rank1Accuracy(embeddings: ArrayLike<number>, dim: number, identity: readonly (string | null)[], split: GalleryProbeSplit): number {
+  if (split.probe.length === 0 || split.gallery.length === 0) return NaN;
+  const norm = (i: number) => {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += embeddings[i * dim + d]! ** 2;
+    return Math.sqrt(s) || 1;
+  };
+  const gn = split.gallery.map(norm);
+  let hits = 0;
+  for (const p of split.probe) {
+    const pn = norm(p);
+    let best = -Infinity;
+    let who: string | null = null;
+    split.gallery.forEach((g, k) => {
+      let dot = 0;
+      for (let d = 0; d < dim; d++) dot += embeddings[p * dim + d]! * embeddings[g * dim + d]!;
+      const sim = dot / (pn * gn[k]!);
+      if (sim > best) {
+        best = sim;
+        who = identity[g]!;
+      }
+    });
+    if (who === identity[p]) hits++;
+  }
+  return hits / split.probe.length;
+}

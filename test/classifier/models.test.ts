@@ -1,0 +1,155 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/core/backend.js';
+import { GaitforgeError } from '../../src/core/errors.js';
+import { GaitSet } from '../../src/core/gaitset.js';
+import { proceduralDataset } from '../../src/core/procedural.js';
+import {
+  buildArchitecture, evaluateClassifier, loadClassifier, resolveClassifierConfig, runnerOf, saliency, saliencySvg, trainClassifier, trainStep,
+  type ClassifierKind,
+} from '../../src/classifier/index.js';
+import { trainableVariables } from '../../src/nn/index.js';
+
+const KINDS: ClassifierKind[] = ['baseline-step', 'step', 'at-gcn'];
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'gaitforge-clf-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** 8 gaits (2 per emotion, 4 walkers), 16 frames; validation = the same gaits under other ids (a memorisation check). */
+const tiny = proceduralDataset({ identities: 4, perEmotion: 1, frames: 16, seed: 3 }).select([0, 1, 2, 3, 4, 5, 6, 7]);
+const tinyVal = new GaitSet({ ...tiny, positions: tiny.positions, labels: tiny.labels, labelNames: tiny.labelNames, T: tiny.T, ids: tiny.ids.map((i) => `copy-${i}`) });
+const fast = { epochs: 30, batchSize: 8, lr: 0.01, bnMomentum: 0.5, temporalKernel: 3, dropout: 0, hidden: 8, frameStride: 1, weightDecay: 0 };
+
+const dirs: Record<string, string> = {};
+beforeAll(async () => {
+  await initBackend('wasm');
+  for (const kind of KINDS) {
+    dirs[kind] = path.join(tmp, kind);
+    await trainClassifier(kind, tiny, fast, { outDir: dirs[kind]!, seed: 11, val: tinyVal });
+  }
+});
+
+describe.each(KINDS)('%s', (kind) => {
+  it('overfits a tiny set and saves the validation-selected epoch', async () => {
+    const clf = await loadClassifier(dirs[kind]!);
+    try {
+      const { predicted } = clf.predict(tiny);
+      expect(Array.from(predicted)).toEqual(Array.from(tiny.labels));
+      expect(clf.kind).toBe(kind);
+      expect(clf.labelNames).toEqual(tiny.labelNames);
+      const hist = JSON.parse(readFileSync(path.join(dirs[kind]!, 'history.json'), 'utf8'));
+      expect(hist.history).toHaveLength(fast.epochs);
+      expect(hist.bestValAccuracy).toBe(1);
+      expect(hist.history[hist.bestEpoch - 1].valAccuracy).toBe(1);
+      expect(readFileSync(path.join(dirs[kind]!, 'curves.svg'), 'utf8')).toMatch(/^<svg/);
+      expect(clf.meta.bestEpoch).toBe(hist.bestEpoch);
+    } finally {
+      clf.dispose();
+    }
+  });
+
+  it('loads to identical predictions, leaks no tensors in predict, and chunks large sets', async () => {
+    const a = await loadClassifier(dirs[kind]!);
+    const b = await loadClassifier(dirs[kind]!);
+    try {
+      const big = GaitSet.concat(Array.from({ length: 9 }, () => tiny)); // 72 gaits > one chunk of 64
+      const n0 = tf.memory().numTensors;
+      const pa = a.predict(big);
+      expect(tf.memory().numTensors).toBe(n0);
+      const pb = b.predict(tiny);
+      expect(pa.probs.subarray(0, tiny.N * 4)).toEqual(pb.probs);
+      expect(pa.probs.subarray(64 * 4, 72 * 4)).toEqual(pb.probs);
+      expect(a.checkpointHash).toMatch(/^[0-9a-f]{16}$/);
+      const f = a.features(tiny);
+      expect(f.dim).toBe(kind === 'baseline-step' ? 64 : kind === 'step' ? 128 : 16 * fast.hidden);
+      expect(f.data).toHaveLength(tiny.N * f.dim);
+      expect(tf.memory().numTensors).toBe(n0);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+
+  it('a training step leaves the number of tensors unchanged', () => {
+    const cfg = resolveClassifierConfig({ ...fast, tasks: { identity: true, nextFrame: true } });
+    const built = buildArchitecture({ kind, config: cfg, T: 16, V: 16, numLabels: 4, numIdentities: kind === 'at-gcn' ? 4 : 0, affectiveDim: kind === 'step' ? 29 : 0, seed: 1 });
+    const opt = tf.train.adam(0.01);
+    const taskNames = kind === 'at-gcn' ? ['emotion', 'identity', 'nextFrame'] : ['emotion'];
+    const logVars = kind === 'at-gcn' ? tf.variable(tf.zeros([3])) : null;
+    const vars = [...trainableVariables(built.model), ...(logVars ? [logVars] : [])];
+    const step = () =>
+      trainStep(built.model, opt, vars, new Set([vars[0]!.name]), cfg, logVars, taskNames, {
+        positions: tf.randomNormal([4, 16, 16, 3], 0, 1, 'float32', 1) as tf.Tensor4D,
+        affective: kind === 'step' ? (tf.ones([4, 29]) as tf.Tensor2D) : null,
+        labels: tf.tensor1d([0, 1, 2, 3], 'int32'),
+        identity: kind === 'at-gcn' ? Int32Array.from([0, -1, 2, 3]) : null,
+      }, built.outputs);
+    step(); // creates the optimizer's slots
+    const n0 = tf.memory().numTensors;
+    const r = step();
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(Number.isFinite(r.loss)).toBe(true);
+    expect(r.taskLosses).toHaveLength(taskNames.length);
+    opt.dispose();
+    logVars?.dispose();
+    built.model.dispose();
+  });
+
+  it('saliency gives a finite, non-negative [frames][joints] map per gait and leaks nothing', async () => {
+    const clf = await loadClassifier(dirs[kind]!);
+    try {
+      const n0 = tf.memory().numTensors;
+      const s = saliency(clf, tiny, [tiny.ids[5]!, tiny.ids[0]!]);
+      expect(tf.memory().numTensors).toBe(n0);
+      expect(s.gaits.map((g) => g.id)).toEqual([tiny.ids[5], tiny.ids[0]]);
+      const g = s.gaits[0]!;
+      expect(g.saliency).toHaveLength(runnerOf(clf).meta.modelT);
+      expect(g.saliency[0]).toHaveLength(16);
+      const flat = g.saliency.flat();
+      expect(flat.every((x) => Number.isFinite(x) && x >= 0)).toBe(true);
+      expect(Math.max(...flat)).toBeGreaterThan(0);
+      expect(g.target).toBe(g.predicted);
+      expect(saliencySvg(s)).toContain('<rect');
+      expect(() => saliency(clf, tiny, ['nope'])).toThrow(/"nope" is not in the data/);
+    } finally {
+      clf.dispose();
+    }
+  });
+});
+
+describe('training', () => {
+  it('is deterministic for a seed: same seed, same weights; another seed, other weights', async () => {
+    const opts = { ...fast, epochs: 3 };
+    const a = await trainClassifier('baseline-step', tiny, opts, { outDir: path.join(tmp, 'det-a'), seed: 5, val: tinyVal });
+    const b = await trainClassifier('baseline-step', tiny, opts, { outDir: path.join(tmp, 'det-b'), seed: 5, val: tinyVal });
+    const c = await trainClassifier('baseline-step', tiny, opts, { outDir: path.join(tmp, 'det-c'), seed: 6, val: tinyVal });
+    expect(a.checkpointHash).toBe(b.checkpointHash);
+    expect(a.history.map((h) => h.trainLoss)).toEqual(b.history.map((h) => h.trainLoss));
+    expect(c.checkpointHash).not.toBe(a.checkpointHash);
+  });
+
+  it('records the tasks AT-GCN trained and its learned task weights', async () => {
+    const clf = await loadClassifier(dirs['at-gcn']!);
+    try {
+      expect(clf.meta.tasks).toEqual({ emotion: true, identity: true, nextFrame: true });
+      expect(clf.identityNames).toEqual(['id00', 'id01']);
+      expect(clf.hasIdentityHead).toBe(true);
+      const hist = JSON.parse(readFileSync(path.join(dirs['at-gcn']!, 'history.json'), 'utf8'));
+      expect(Object.keys(hist.history[0].taskWeights)).toEqual(['emotion', 'identity', 'nextFrame']);
+      expect(hist.history.at(-1).taskWeights.emotion).not.toBe(1);
+      // evaluation on a set with identities reports rank-1 identification
+      const ev = evaluateClassifier(clf, tiny);
+      expect(ev.identity?.probeWalks).toBe(4);
+      expect(ev.identity?.rank1).toBeGreaterThanOrEqual(0);
+    } finally {
+      clf.dispose();
+    }
+  });
+
+  it('rejects a validation set that repeats training gaits, and a model directory that is not a classifier', async () => {
+    await expect(trainClassifier('step', tiny, fast, { outDir: path.join(tmp, 'x'), seed: 1, val: tiny.select([0, 1]) })).rejects.toThrow(/in both the training and the validation set/);
+    await expect(loadClassifier(path.join(tmp, 'missing'))).rejects.toBeInstanceOf(GaitforgeError);
+  });
+});

@@ -61,15 +61,16 @@ export function addBatchNorm(addWeight: AddWeight, prefix: string, channels: num
  * Applies batch norm over the last axis of x: [..., C]. Training mode
  * normalises with the batch statistics and moves the running statistics by
  * `momentum` (PyTorch's convention: new = (1 - m)·old + m·batch, unbiased
- * variance); inference uses the running statistics. Returns a new tensor.
+ * variance); inference uses the running statistics. `relu` fuses a ReLU
+ * after it. Returns a new tensor.
  */
-export function applyBatchNorm(x: tf.Tensor, w: BatchNormWeights, training: boolean, momentum: number, eps: number): tf.Tensor {
+export function applyBatchNorm(x: tf.Tensor, w: BatchNormWeights, training: boolean, momentum: number, eps: number, relu = false): tf.Tensor {
   const gamma = w.gamma.read() as tf.Tensor1D;
   const beta = w.beta.read() as tf.Tensor1D;
   if (!training) {
-    return batchNormInfer(x, w.movingMean.read() as tf.Tensor1D, w.movingVariance.read() as tf.Tensor1D, gamma, beta, eps);
+    return batchNormInfer(x, w.movingMean.read() as tf.Tensor1D, w.movingVariance.read() as tf.Tensor1D, gamma, beta, eps, relu);
   }
-  const { y, mean, variance } = batchNormTrain(x, gamma, beta, eps);
+  const { y, mean, variance } = batchNormTrain(x, gamma, beta, eps, relu);
   const m = x.size / x.shape[x.shape.length - 1]!;
   tf.tidy(() => {
     const unbiased = m > 1 ? tf.mul(variance, m / (m - 1)) : variance;

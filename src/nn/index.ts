@@ -7,6 +7,7 @@
  *  - `STGCNBlock({ filters, temporalKernel, stride, residual, dropout, transposed,
  *     activation, batchNorm, edgeImportance, adjacency })`: [N, T, V, Cin] → [N, ceil(T/stride), V, filters]
  *     (transposed: [N, T·stride, V, filters]).
+ *  - `FastBatchNorm({ momentum, epsilon })`: [..., C] → [..., C], batch norm over the last axis.
  *  - `SpatialAttention({ units })`: [N, T, V, C] → [N, T, V, C] (joints reweighted per frame).
  *  - `TemporalAttentionPool({ units, returnWeights })`: [N, T, C] → [N, C] (and weights [N, T]).
  *  - `GraphGRU({ units, returnSequences })`: [N, T, V, C] → [N, T, V, H] (or last state [N, V, H]).
@@ -20,6 +21,7 @@
  * and run inference with `model.apply(x)` / `predictInChunks` (batch norm then uses running statistics).
  */
 export * from './ops.js';
+export * from './batch-norm.js';
 export * from './stgcn.js';
 export * from './attention.js';
 export * from './graph-gru.js';

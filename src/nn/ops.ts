@@ -18,11 +18,23 @@
  * enclosing `tf.tidy` collects).
  */
 import * as tf from '@tensorflow/tfjs';
+import { COLUMN_DOTS, COLUMN_SUMS, hasFusedKernels, runKernel, SLOT_MIX, SLOT_MIX_WEIGHT_GRAD } from './kernels.js';
 
 type GradFn = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 type SaveFn = (t: tf.Tensor[]) => void;
 type CustomBody = (...args: (tf.Tensor | SaveFn)[]) => { value: tf.Tensor; gradFunc: GradFn };
 const customGrad = (f: CustomBody) => tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
+
+/**
+ * aᵀ·dy for a: [M, K], dy: [M, N] (a weight gradient: M is large). The wasm
+ * matMul repacks its right operand on every call, which for M in the
+ * thousands costs more than the product, so the smaller of a and dy goes on
+ * the right: K ≥ N: transpose(a)·dy; K < N: transpose(transpose(dy)·a).
+ */
+function weightGrad(a: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
+  if (a.shape[1] >= dy.shape[1]) return tf.matMul(tf.transpose(a), dy);
+  return tf.transpose(tf.matMul(tf.transpose(dy), a)) as tf.Tensor2D;
+}
 
 const mm = customGrad((a, b, save) => {
   (save as SaveFn)([a as tf.Tensor, b as tf.Tensor]);
@@ -30,7 +42,7 @@ const mm = customGrad((a, b, save) => {
     value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
     gradFunc: (dy, [sa, sb]) => [
       tf.matMul(dy as tf.Tensor2D, tf.transpose(sb!) as tf.Tensor2D),
-      tf.matMul(tf.transpose(sa!) as tf.Tensor2D, dy as tf.Tensor2D),
+      weightGrad(sa as tf.Tensor2D, dy as tf.Tensor2D),
     ],
   };
 });
@@ -52,8 +64,67 @@ export function denseLastAxis(x: tf.Tensor, w: tf.Tensor2D, bias?: tf.Tensor1D):
   const cin = x.shape[x.shape.length - 1]!;
   const cout = w.shape[1];
   const y2 = matMul2d(x.reshape([-1, cin]) as tf.Tensor2D, w);
-  const y = bias ? tf.add(y2, bias) : y2;
+  const y = bias ? addBias(y2, bias) : y2;
   return y.reshape([...x.shape.slice(0, -1), cout]);
+}
+
+/**
+ * A sparse mixing pattern between channel slots: entry t moves slot src[t]
+ * of the input to slot dst[t] of the output with weight w[t] (see `graphMix`).
+ */
+export interface MixPattern {
+  src: number[];
+  dst: number[];
+  sIn: number;
+  sOut: number;
+}
+
+/** The same pattern run backwards (its adjoint). */
+export function transposePattern(p: MixPattern): MixPattern {
+  return { src: p.dst, dst: p.src, sIn: p.sOut, sOut: p.sIn };
+}
+
+const mixOps = new Map<MixPattern, Map<number, (x: tf.Tensor, w: tf.Tensor) => tf.Tensor>>();
+
+/** Dense [sIn, sOut] matrix of a pattern, differentiable in w (fallback path). */
+function denseMix(p: MixPattern, w: tf.Tensor1D): tf.Tensor2D {
+  const sel = new Float32Array(p.sIn * p.sOut * p.src.length);
+  p.src.forEach((s, t) => (sel[(s * p.sOut + p.dst[t]!) * p.src.length + t] = 1));
+  return matMul2d(tf.tensor2d(sel, [p.sIn * p.sOut, p.src.length]), w.reshape([-1, 1]) as tf.Tensor2D).reshape([p.sIn, p.sOut]) as tf.Tensor2D;
+}
+
+/**
+ * Sparse graph mixing: x: [R, sIn, C], w: [nnz] → y: [R, sOut, C] with
+ * y[r, dst_t, :] = Σ_t w_t · x[r, src_t, :]. On wasm/cpu a sparse kernel
+ * (nnz·R·C multiply-adds, no transposes); elsewhere a dense matMul.
+ * Differentiable in x and w. Caller disposes.
+ */
+export function graphMix(x: tf.Tensor3D, w: tf.Tensor1D, p: MixPattern): tf.Tensor3D {
+  const [r, sIn, c] = x.shape;
+  if (sIn !== p.sIn) throw new RangeError(`graphMix: x has ${sIn} slots, the pattern ${p.sIn}`);
+  if (!hasFusedKernels()) {
+    const xt = tf.transpose(x, [0, 2, 1]).reshape([r * c, sIn]) as tf.Tensor2D;
+    return tf.transpose(matMul2d(xt, denseMix(p, w)).reshape([r, c, p.sOut]), [0, 2, 1]) as tf.Tensor3D;
+  }
+  let byC = mixOps.get(p);
+  if (!byC) mixOps.set(p, (byC = new Map()));
+  let op = byC.get(c);
+  if (!op) {
+    const fwd = { ...p, c };
+    const adj = { ...transposePattern(p), c };
+    op = customGrad((xx, ww, save) => {
+      (save as SaveFn)([xx as tf.Tensor, ww as tf.Tensor]);
+      return {
+        value: runKernel(SLOT_MIX, { x: xx as tf.Tensor, w: ww as tf.Tensor }, fwd) as tf.Tensor,
+        gradFunc: (dy, [sx, sw]) => [
+          runKernel(SLOT_MIX, { x: dy, w: sw! }, adj) as tf.Tensor,
+          runKernel(SLOT_MIX_WEIGHT_GRAD, { x: sx!, dy }, fwd) as tf.Tensor,
+        ],
+      };
+    });
+    byC.set(c, op);
+  }
+  return op(x.reshape([r, sIn * c]), w).reshape([r, p.sOut, c]) as tf.Tensor3D;
 }
 
 /** Geometry of a temporal convolution: input length, kernel, stride, padding, output length. */
@@ -109,7 +180,8 @@ function convInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, g: TemporalGeometry): tf
       continue;
     }
     // taps r, r+s, r+2s, ...: a strided slice of the (small) kernel
-    const sub = tf.stridedSlice(w, [r, 0, 0, 0], [kt, 1, w.shape[2], w.shape[3]], [s, 1, 1, 1]) as tf.Tensor4D;
+    const taps = Array.from({ length: m }, (_, j) => r + s * j);
+    const sub = tf.gather(w, taps, 0) as tf.Tensor4D; // gather: stridedSlice is slow on wasm
     phases.push(tf.conv2d(dy, flipTranspose(sub), 1, padT(m - 1, q - tOut) as never));
   }
   const inter = tf.stack(phases, 2).reshape([n, q * s, v, ci]) as tf.Tensor4D;
@@ -196,71 +268,132 @@ export function temporalConvTranspose(x: tf.Tensor4D, w: tf.Tensor4D, stride = 1
   return tconvOp(g)(x, w) as tf.Tensor4D;
 }
 
-/** Batch statistics of x2d: [M, C] over rows → { mean: [C], variance: [C] } (biased). Caller disposes. */
-function columnSums(x2d: tf.Tensor2D): tf.Tensor2D {
+/** Σ over the rows of x2d: [M, C] → [1, C] as a matMul with a ones row (fallback path). */
+function onesRowSums(x2d: tf.Tensor2D): tf.Tensor2D {
   return tf.matMul(tf.ones([1, x2d.shape[0]]) as tf.Tensor2D, x2d);
 }
 
-const bnOps = new Map<number, (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor>();
+/** Σ over the rows of x2d: [M, C] → [C]. Caller disposes. */
+export function columnSums(x2d: tf.Tensor2D): tf.Tensor1D {
+  if (hasFusedKernels()) return runKernel(COLUMN_SUMS, { x: x2d }) as tf.Tensor1D;
+  return onesRowSums(x2d).reshape([-1]);
+}
+
+const biasOp = customGrad((x, b) => ({
+  value: tf.add(x as tf.Tensor, b as tf.Tensor),
+  gradFunc: (dy) => [dy, columnSums(dy as tf.Tensor2D)],
+}));
+
+/** x2d: [M, C] + bias: [C] → [M, C]; the bias gradient is a fused column sum. Caller disposes. */
+export function addBias(x2d: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  return biasOp(x2d, bias) as tf.Tensor2D;
+}
+
+const bnOps = new Map<string, (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor>();
 
 /** Side channel through which `batchNormTrain` hands out the batch statistics it computed. */
 let lastBatchStats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null = null;
 
-function bnOp(eps: number) {
-  let op = bnOps.get(eps);
+/**
+ * Batch norm (+ ReLU) whose statistics come from the column kernels of
+ * kernels.ts (one pass each for Σx, Σx² and for Σg, Σg·x); the element-wise
+ * parts are stock SIMD ops.
+ */
+function bnFusedOp(eps: number, relu: boolean) {
+  return customGrad((x, gamma, beta, save) => {
+    const x2 = x as tf.Tensor2D;
+    const m = x2.shape[0];
+    const [s, q] = runKernel(COLUMN_DOTS, { a: x2 }) as tf.Tensor1D[];
+    const mean = tf.div(s!, m);
+    const variance = tf.relu(tf.sub(tf.div(q!, m), tf.square(mean)));
+    const inv = tf.rsqrt(tf.add(variance, eps));
+    const scale = tf.mul(gamma as tf.Tensor, inv);
+    const pre = tf.add(tf.mul(x2, scale), tf.sub(beta as tf.Tensor, tf.mul(mean, scale)));
+    const y = relu ? tf.relu(pre) : pre;
+    // kept: the forward body runs in its own tidy scope; batchNormTrain hands them to its caller
+    lastBatchStats = { mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D };
+    (save as SaveFn)(relu ? [x2, mean, inv, scale, y] : [x2, mean, inv, scale]);
+    return {
+      value: y,
+      gradFunc: (dy, [sx, smean, sinv, sscale, sy]) => {
+        const g = relu ? tf.mul(dy, tf.step(sy!)) : dy;
+        const [sg, sgx] = runKernel(COLUMN_DOTS, { a: g, b: sx! }) as tf.Tensor1D[];
+        // Σ g·x̂ = inv · (Σ g·x − μ Σ g);  dx = k·g − a·x − b with k = γ·inv
+        const dgamma = tf.mul(sinv!, tf.sub(sgx!, tf.mul(smean!, sg!)));
+        const a = tf.div(tf.mul(tf.mul(sscale!, sinv!), dgamma), m);
+        const b = tf.sub(tf.div(tf.mul(sscale!, sg!), m), tf.mul(a, smean!));
+        const dx = tf.sub(tf.sub(tf.mul(g, sscale!), tf.mul(sx!, a)), b);
+        return [dx, dgamma, sg!];
+      },
+    };
+  });
+}
+
+/** Batch norm (+ ReLU) composed from stock ops, for backends without the fused kernels. */
+function bnCompositeOp(eps: number, relu: boolean) {
+  return customGrad((x, gamma, beta, save) => {
+    const x2 = x as tf.Tensor2D;
+    const m = x2.shape[0];
+    const mean = tf.div(onesRowSums(x2), m);
+    const xc = tf.sub(x2, mean);
+    const variance = tf.div(onesRowSums(tf.square(xc) as tf.Tensor2D), m);
+    const inv = tf.rsqrt(tf.add(variance, eps));
+    const xhat = tf.mul(xc, inv);
+    lastBatchStats = { mean: tf.keep(mean.reshape([-1])), variance: tf.keep(variance.reshape([-1])) };
+    const pre = tf.add(tf.mul(xhat, gamma as tf.Tensor), beta as tf.Tensor);
+    const y = relu ? tf.relu(pre) : pre;
+    (save as SaveFn)([xhat, inv, gamma as tf.Tensor, y]);
+    return {
+      value: y,
+      gradFunc: (dy, [sxhat, sinv, sgamma, sy]) => {
+        const g = (relu ? tf.mul(dy, tf.step(sy!)) : dy) as tf.Tensor2D;
+        const dbeta = onesRowSums(g);
+        const dgamma = onesRowSums(tf.mul(g, sxhat!) as tf.Tensor2D);
+        const scale = tf.div(tf.mul(sgamma!, sinv!), m);
+        const dx = tf.mul(scale, tf.sub(tf.sub(tf.mul(g, m), dbeta), tf.mul(sxhat!, dgamma)));
+        return [dx, dgamma.reshape([-1]), dbeta.reshape([-1])];
+      },
+    };
+  });
+}
+
+function bnOp(eps: number, relu: boolean) {
+  const fused = hasFusedKernels();
+  const key = `${eps}/${relu}/${fused}`;
+  let op = bnOps.get(key);
   if (!op) {
-    op = customGrad((x, gamma, beta, save) => {
-      const x2 = x as tf.Tensor2D;
-      const m = x2.shape[0];
-      const mean = tf.div(columnSums(x2), m);
-      const xc = tf.sub(x2, mean);
-      const variance = tf.div(columnSums(tf.square(xc) as tf.Tensor2D), m);
-      const inv = tf.rsqrt(tf.add(variance, eps));
-      const xhat = tf.mul(xc, inv);
-      // kept: the forward body runs in its own tidy scope; batchNormTrain hands them to its caller
-      lastBatchStats = { mean: tf.keep(mean.reshape([-1])), variance: tf.keep(variance.reshape([-1])) };
-      (save as SaveFn)([xhat, inv, gamma as tf.Tensor]);
-      return {
-        value: tf.add(tf.mul(xhat, gamma as tf.Tensor), beta as tf.Tensor),
-        gradFunc: (dy, [sxhat, sinv, sgamma]) => {
-          const dy2 = dy as tf.Tensor2D;
-          const dbeta = columnSums(dy2);
-          const dgamma = columnSums(tf.mul(dy2, sxhat!) as tf.Tensor2D);
-          const scale = tf.div(tf.mul(sgamma!, sinv!), m);
-          const dx = tf.mul(scale, tf.sub(tf.sub(tf.mul(dy2, m), dbeta), tf.mul(sxhat!, dgamma)));
-          return [dx, dgamma.reshape([-1]), dbeta.reshape([-1])];
-        },
-      };
-    });
-    bnOps.set(eps, op);
+    op = fused ? bnFusedOp(eps, relu) : bnCompositeOp(eps, relu);
+    bnOps.set(key, op);
   }
   return op;
 }
 
 /**
  * Batch normalisation with batch statistics (training mode) over every axis
- * but the last: x: [..., C], gamma, beta: [C] → { y: [..., C], mean: [C],
- * variance: [C] (biased) }. Column sums are matMuls with a ones row, which is
- * faster on wasm than reductions over leading axes. Caller disposes all three
- * (mean and variance are kept tensors: an enclosing tidy does not free them).
+ * but the last, optionally followed by a ReLU fused into the same passes:
+ * x: [..., C], gamma, beta: [C] → { y: [..., C], mean: [C], variance: [C]
+ * (biased) }. Caller disposes all three (mean and variance are kept tensors:
+ * an enclosing tidy does not free them).
  */
 export function batchNormTrain(
   x: tf.Tensor,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps = 1e-5,
+  relu = false,
 ): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   const c = x.shape[x.shape.length - 1]!;
   lastBatchStats = null;
-  const y2 = bnOp(eps)(x.reshape([-1, c]), gamma, beta);
+  const y2 = bnOp(eps, relu)(x.reshape([-1, c]), gamma, beta);
   const stats = lastBatchStats as { mean: tf.Tensor1D; variance: tf.Tensor1D } | null;
   if (!stats) throw new Error('batchNormTrain: statistics were not computed');
   return { y: y2.reshape(x.shape), mean: stats.mean, variance: stats.variance };
 }
 
 /**
- * Batch normalisation with fixed statistics (inference): x: [..., C] →
- * (x - mean) / sqrt(variance + eps) · gamma + beta. Caller disposes.
+ * Batch normalisation with fixed statistics (inference), optionally followed
+ * by a ReLU: x: [..., C] → (x − mean) / sqrt(variance + eps) · gamma + beta.
+ * Caller disposes.
  */
 export function batchNormInfer(
   x: tf.Tensor,
@@ -269,10 +402,12 @@ export function batchNormInfer(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps = 1e-5,
+  relu = false,
 ): tf.Tensor {
   return tf.tidy(() => {
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
     const shift = tf.sub(beta, tf.mul(mean, scale));
-    return tf.add(tf.mul(x, scale), shift);
+    const y = tf.add(tf.mul(x, scale), shift);
+    return relu ? tf.relu(y) : y;
   });
 }

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
 // the custom layers must be registered before a model that uses them is deserialised
+import './batch-norm.js';
 import './stgcn.js';
 import './attention.js';
 import './graph-gru.js';

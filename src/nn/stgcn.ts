@@ -18,7 +18,7 @@ import {
   addBatchNorm, applyBatchNorm, checkChoice, checkInt, checkNumber, isTraining, single, singleShape, torchUniform,
   weightSeed, type AddWeight, type BatchNormWeights, type LayerVariable,
 } from './common.js';
-import { denseLastAxis, matMul2d, temporalConv, temporalConvTranspose } from './ops.js';
+import { addBias, denseLastAxis, graphMix, matMul2d, temporalConv, temporalConvTranspose, type MixPattern } from './ops.js';
 
 export type STGCNActivation = 'relu' | 'linear';
 export type STGCNAdjacency = 'partition' | 'stgcn-code';
@@ -185,13 +185,75 @@ export class STGCNBlock extends tf.layers.Layer {
     return [n ?? null, tOut, v ?? null, this.cfg.filters];
   }
 
-  /** A ∘ M rearranged for `graphAggregate`: [V·K, V]. */
-  private aggregationMatrix(): tf.Tensor2D {
-    const v = this.numJoints;
+  /**
+   * The nonzero entries of A (k, v, w) as slot-mixing patterns, their values
+   * and their flat index into the edge-importance mask [K, V, V].
+   */
+  private sparse: { values: Float32Array; maskIndex: number[]; expand: MixPattern; reduce: MixPattern } | null = null;
+
+  private sparsePattern() {
+    if (!this.sparse) {
+      const v = this.numJoints;
+      const K = STGCNBlock.K;
+      const values: number[] = [];
+      const maskIndex: number[] = [];
+      const expand: MixPattern = { src: [], dst: [], sIn: v, sOut: v * K };
+      const reduce: MixPattern = { src: [], dst: [], sIn: v * K, sOut: v };
+      for (let k = 0; k < K; k++)
+        for (let a = 0; a < v; a++)
+          for (let w = 0; w < v; w++) {
+            const val = this.adjacency![(k * v + a) * v + w]!;
+            if (val === 0) continue;
+            values.push(val);
+            maskIndex.push((k * v + a) * v + w);
+            expand.src.push(a); // x[v] → xa[w, k]
+            expand.dst.push(w * K + k);
+            reduce.src.push(a * K + k); // z[v, k] → y[w]
+            reduce.dst.push(w);
+          }
+      this.sparse = { values: Float32Array.from(values), maskIndex, expand, reduce };
+    }
+    return this.sparse;
+  }
+
+  /** Values of A ∘ M at the nonzeros of A: [nnz]. */
+  private edgeWeights(): tf.Tensor1D {
+    const sp = this.sparsePattern();
+    const a = tf.tensor1d(sp.values);
+    if (!this.importance) return a;
+    // selection as a matMul: the gradient of tf.gather needs UnsortedSegmentSum, which wasm lacks
+    const size = this.importance.read().size;
+    const sel = new Float32Array(size * sp.maskIndex.length);
+    sp.maskIndex.forEach((i, t) => (sel[i * sp.maskIndex.length + t] = 1));
+    const m = matMul2d(this.importance.read().reshape([1, size]) as tf.Tensor2D, tf.tensor2d(sel, [size, sp.maskIndex.length]));
+    return tf.mul(a, m.reshape([-1])) as tf.Tensor1D;
+  }
+
+  /**
+   * Spatial graph convolution y[w] = Σ_k Σ_v (A_k ∘ M_k)[v][w] (x[v] W_k + b_k):
+   * x: [N, T, V, Cin] → [N, T, V, F]. When Cin < F the joints are aggregated
+   * first (on Cin channels, then one [K·Cin, F] matMul), else after the
+   * [Cin, K·F] matMul; both orders compute the same function.
+   */
+  private spatialConv(x: tf.Tensor4D): tf.Tensor4D {
+    const [n, t, v, cin] = x.shape;
     const K = STGCNBlock.K;
-    let a: tf.Tensor = tf.tensor3d(this.adjacency!, [K, v, v]);
-    if (this.importance) a = tf.mul(a, this.importance.read());
-    return tf.transpose(a, [1, 0, 2]).reshape([v * K, v]) as tf.Tensor2D;
+    const f = this.cfg.filters;
+    const sp = this.sparsePattern();
+    const ew = this.edgeWeights();
+    const kernel = this.gcnKernel.read() as tf.Tensor2D; // [Cin, K·F], columns (k, f)
+    const bias = this.gcnBias.read() as tf.Tensor1D; // [K·F]
+    if (cin < f) {
+      const xa = graphMix(x.reshape([n * t, v, cin]) as tf.Tensor3D, ew, sp.expand); // [NT, V·K, Cin]
+      const wk = tf.transpose(kernel.reshape([cin, K, f]), [1, 0, 2]).reshape([K * cin, f]) as tf.Tensor2D;
+      const y = matMul2d(xa.reshape([n * t * v, K * cin]) as tf.Tensor2D, wk);
+      // the bias of every partition, summed over the joints feeding w: Σ_k (Σ_v A_k∘M_k[v][w]) b_k → [V, F]
+      const colSums = graphMix(tf.ones([1, v, 1]) as tf.Tensor3D, ew, sp.expand).reshape([v, K]) as tf.Tensor2D;
+      const biasVF = matMul2d(colSums, bias.reshape([K, f]) as tf.Tensor2D).reshape([v * f]) as tf.Tensor1D;
+      return addBias(y.reshape([n * t, v * f]) as tf.Tensor2D, biasVF).reshape([n, t, v, f]) as tf.Tensor4D;
+    }
+    const z = denseLastAxis(x, kernel, bias); // [N, T, V, K·F]
+    return graphMix(z.reshape([n * t, v * K, f]) as tf.Tensor3D, ew, sp.reduce).reshape([n, t, v, f]) as tf.Tensor4D;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
@@ -200,11 +262,11 @@ export class STGCNBlock extends tf.layers.Layer {
       const training = isTraining(kwargs);
       const { stride, transposed, bnMomentum: mom, bnEpsilon: eps, dropout, activation } = this.cfg;
       const cin = x.shape[3];
-      const bn = (t: tf.Tensor, w: BatchNormWeights | null) => (w ? applyBatchNorm(t, w, training, mom, eps) : t);
+      const bn = (t: tf.Tensor, w: BatchNormWeights | null, relu = false) =>
+        w ? applyBatchNorm(t, w, training, mom, eps, relu) : relu ? tf.relu(t) : t;
 
-      const z = denseLastAxis(x, this.gcnKernel.read() as tf.Tensor2D, this.gcnBias.read() as tf.Tensor1D) as tf.Tensor4D;
-      let y: tf.Tensor = graphAggregate(z, this.aggregationMatrix(), STGCNBlock.K);
-      y = tf.relu(bn(y, this.bn1));
+      let y: tf.Tensor = this.spatialConv(x);
+      y = bn(y, this.bn1, true);
       const wt = this.tcnKernel.read() as tf.Tensor4D;
       y = transposed ? temporalConvTranspose(y as tf.Tensor4D, wt, stride) : temporalConv(y as tf.Tensor4D, wt, stride);
       if (this.tcnBias) y = tf.add(y, this.tcnBias.read());

@@ -1,0 +1,194 @@
+/**
+ * `npm run bench -- --only nn [--compare-torch] [--quick] [--presets default,step-paper] [--seconds S]`
+ *
+ * Samples/s of the ST-GCN classifier (Baseline-STEP shape) in training and
+ * inference and of the conditional VAE (STEP-Gen shape) in training and
+ * generation, for the `default` (temporal kernel 9) and `step-paper` (75)
+ * presets, batch 8 and 32 (inference/generation: 64), on the active backend,
+ * with FLOPs per sample and achieved GFLOP/s. With --compare-torch and a
+ * /usr/bin/python3 that imports torch, the PyTorch reference
+ * (../shared/reference/torch_stgcn_bench.py, one thread) runs in the same
+ * process tree right before each preset and every row gets the
+ * gaitforge/PyTorch ratio. Rates are medians over repeated steps; other
+ * processes on the machine move them, so compare ratios from one run.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '../src/core/backend.js';
+import { predictInChunks } from '../src/nn/index.js';
+import type { BenchArgs, BenchSection } from './common.js';
+import {
+  buildClassifier, buildCvae, CLASSES, classifierFlops, decoderFlops, encoderFlops, LATENT, pushPullLoss, V, withCondition,
+} from './nn-models.js';
+
+const PRESETS = { default: 9, 'step-paper': 75 } as const;
+type Preset = keyof typeof PRESETS;
+const FRAMES = 75;
+
+function option(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+/** Median rate: one warm-up call, then calls until `seconds` passed and at least 3 ran. */
+async function rate(fn: () => void, samples: number, seconds: number): Promise<number> {
+  fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000 || times.length < 3) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return samples / (times[Math.floor(times.length / 2)]! / 1000);
+}
+
+function randn(shape: number[], seed: number): tf.Tensor {
+  return tf.randomNormal(shape, 0, 1, 'float32', seed);
+}
+function randomOneHot(n: number, seed: number): tf.Tensor2D {
+  return tf.tidy(() => tf.oneHot(tf.randomUniform([n], 0, CLASSES, 'int32', seed) as tf.Tensor1D, CLASSES).toFloat() as tf.Tensor2D);
+}
+
+interface Measured {
+  model: 'classifier' | 'cvae';
+  phase: 'train' | 'infer' | 'generate';
+  batch: number;
+  samplesPerS: number;
+  flopsPerSample: number;
+}
+
+async function measurePreset(kt: number, seconds: number, batches: number[]): Promise<Measured[]> {
+  const out: Measured[] = [];
+  const T = FRAMES;
+  const fwdC = classifierFlops(T, kt);
+  const clf = buildClassifier(T, kt);
+  const vars = clf.trainableWeights.map((w) => w.read() as tf.Variable);
+  let opt = tf.train.adam(1e-3);
+  for (const bs of batches) {
+    const x = randn([bs, T, V, 3], 1);
+    const y = randomOneHot(bs, 2);
+    const step = () => {
+      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, clf.apply(x, { training: true }) as tf.Tensor), true, vars)!;
+      loss.dataSync();
+      loss.dispose();
+    };
+    out.push({ model: 'classifier', phase: 'train', batch: bs, samplesPerS: await rate(step, bs, seconds), flopsPerSample: 3 * fwdC });
+    tf.dispose([x, y]);
+  }
+  const xi = randn([64, T, V, 3], 3);
+  const infer = () => {
+    const o = predictInChunks(clf, xi) as tf.Tensor;
+    o.dataSync();
+    o.dispose();
+  };
+  out.push({ model: 'classifier', phase: 'infer', batch: 64, samplesPerS: await rate(infer, 64, seconds), flopsPerSample: fwdC });
+  xi.dispose();
+  opt.dispose();
+  clf.dispose();
+
+  const vae = buildCvae(T, kt);
+  opt = tf.train.adam(1e-3);
+  const fwdE = encoderFlops(T, kt);
+  const fwdD = decoderFlops(T, kt);
+  let noiseSeed = 100;
+  for (const bs of batches) {
+    const x = randn([bs, T, V, 3], 4) as tf.Tensor4D;
+    const oh = randomOneHot(bs, 5);
+    const xc = withCondition(x, oh);
+    const step = () => {
+      const loss = opt.minimize(() => {
+        const [mu, logvar] = vae.encoder.apply(xc, { training: true }) as tf.Tensor[];
+        const eps = tf.randomNormal(mu!.shape, 0, 1, 'float32', noiseSeed++);
+        const z = tf.add(mu!, tf.mul(eps, tf.exp(tf.mul(logvar!, 0.5))));
+        const yhat = vae.decoder.apply(tf.concat([z, oh], 1), { training: true }) as tf.Tensor4D;
+        return pushPullLoss(x, yhat, mu!, logvar!);
+      }, true, vae.vars)!;
+      loss.dataSync();
+      loss.dispose();
+    };
+    out.push({ model: 'cvae', phase: 'train', batch: bs, samplesPerS: await rate(step, bs, seconds), flopsPerSample: 3 * (fwdE + fwdD) });
+    tf.dispose([x, oh, xc]);
+  }
+  const zc = tf.tidy(() => tf.concat([randn([64, LATENT], 6), randomOneHot(64, 7)], 1));
+  const generate = () => {
+    const o = predictInChunks(vae.decoder, zc) as tf.Tensor;
+    o.dataSync();
+    o.dispose();
+  };
+  out.push({ model: 'cvae', phase: 'generate', batch: 64, samplesPerS: await rate(generate, 64, seconds), flopsPerSample: fwdD });
+  zc.dispose();
+  opt.dispose();
+  vae.encoder.dispose();
+  vae.decoder.dispose();
+  return out;
+}
+
+const TORCH_PYTHON = '/usr/bin/python3';
+
+function torchScript(argv: string[]): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // bench/ or dist/bench/: the repository root is the nearest parent holding package.json
+  let root = here;
+  while (!existsSync(path.join(root, 'package.json')) && path.dirname(root) !== root) root = path.dirname(root);
+  return option(argv, '--torch-script') ?? path.resolve(root, '..', 'shared', 'reference', 'torch_stgcn_bench.py');
+}
+
+function torchAvailable(): string | null {
+  if (!existsSync(TORCH_PYTHON)) return `${TORCH_PYTHON} not found`;
+  const r = spawnSync(TORCH_PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  return r.status === 0 ? null : `${TORCH_PYTHON} cannot import torch (apt-get install -y python3-torch)`;
+}
+
+interface TorchRow { model: string; phase: string; batch: number; samples_per_s: number }
+
+function runTorch(script: string, preset: Preset, seconds: number): TorchRow[] {
+  const r = spawnSync(TORCH_PYTHON, [script, '--preset', preset, '--frames', String(FRAMES), '--threads', '1', '--seconds', String(seconds)], {
+    encoding: 'utf8', maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) throw new Error(`PyTorch reference failed (${r.status}): ${r.stderr.slice(-500)}`);
+  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as TorchRow).filter((row) => row.phase);
+}
+
+export const section: BenchSection = {
+  name: 'nn',
+  describe: 'ST-GCN classifier (Baseline-STEP shape) and CVAE (STEP-Gen shape): samples/s, GFLOP/s, ratio to PyTorch',
+  async run({ argv, quick, report }: BenchArgs) {
+    const backend = await initBackend((option(argv, '--backend') as never) ?? 'auto');
+    const seconds = Number(option(argv, '--seconds') ?? (quick ? 1.5 : 5));
+    const presets = (option(argv, '--presets') ?? (quick ? 'default' : 'default,step-paper')).split(',') as Preset[];
+    for (const p of presets) if (!(p in PRESETS)) throw new Error(`unknown preset ${p}: expected ${Object.keys(PRESETS).join('|')}`);
+    const batches = quick ? [8] : [8, 32];
+    const compare = argv.includes('--compare-torch');
+    const torchMissing = compare ? torchAvailable() : null;
+    if (compare && torchMissing) console.error(`nn: --compare-torch: ${torchMissing}; printing gaitforge figures only`);
+    const script = torchScript(argv);
+    for (const preset of presets) {
+      const kt = PRESETS[preset];
+      let torch: TorchRow[] = [];
+      if (compare && !torchMissing) {
+        console.error(`nn: running the PyTorch reference (${preset}, 1 thread, ${seconds} s a phase) ...`);
+        torch = runTorch(script, preset, seconds);
+      }
+      console.error(`nn: measuring gaitforge on ${backend.chosen} (${preset}) ...`);
+      for (const m of await measurePreset(kt, seconds, batches)) {
+        const ref = torch.find((t) => t.model === m.model && t.phase === m.phase && t.batch === m.batch);
+        report({
+          section: 'nn',
+          name: `${m.model}/${m.phase}/${preset}/b${m.batch}`,
+          value: m.samplesPerS,
+          unit: 'samples/s',
+          backend: backend.chosen,
+          preset, kt, frames: FRAMES, batch: m.batch,
+          flopsPerSample: m.flopsPerSample,
+          gflops: (m.flopsPerSample * m.samplesPerS) / 1e9,
+          ...(ref ? { torchSamplesPerS: ref.samples_per_s, ratioVsTorch: m.samplesPerS / ref.samples_per_s } : {}),
+        });
+      }
+    }
+  },
+};

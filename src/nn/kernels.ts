@@ -1,0 +1,214 @@
+/**
+ * Column-reduction kernels for the wasm and cpu backends, written in
+ * TypeScript over the backend's own Float32Arrays (on wasm: views of the
+ * wasm heap), registered with `tf.registerKernel`.
+ *
+ * Why hand-written: tfjs has no kernel for the per-channel statistics batch
+ * norm needs (Σx and Σx² in one pass, Σg and Σg·x in one pass); its Sum
+ * transposes first, and a matMul with a ones row repacks the whole tensor on
+ * every call (several ms per layer on wasm). Element-wise work stays in the
+ * backends' SIMD kernels, GEMMs and convolutions in XNNPACK.
+ *
+ * Backends without these kernels (webgl, tfjs-node) take the composite
+ * tfjs path in ops.ts, which computes the same values.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type Arr = Float32Array;
+interface Info { dataId: object; shape: number[]; dtype: tf.DataType }
+interface Io {
+  read(t: Info): Arr;
+  out(shape: number[]): { info: Info; data: () => Arr };
+}
+
+const BACKENDS = ['wasm', 'cpu'] as const;
+
+/** Typed-array access for one backend instance. */
+function io(backendName: string, backend: unknown): Io {
+  if (backendName === 'wasm') {
+    const b = backend as { typedArrayFromHeap(t: Info): Arr; makeOutput(shape: number[], dtype: tf.DataType): Info };
+    return {
+      read: (t) => b.typedArrayFromHeap(t),
+      out: (shape) => {
+        const info = b.makeOutput(shape, 'float32');
+        return { info, data: () => b.typedArrayFromHeap(info) };
+      },
+    };
+  }
+  const b = backend as { data: { get(id: object): { values: Arr } }; makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Arr): Info };
+  return {
+    read: (t) => b.data.get(t.dataId).values,
+    out: (shape) => {
+      const values = new Float32Array(shape.reduce((a, c) => a * c, 1));
+      return { info: b.makeTensorInfo(shape, 'float32', values), data: () => values };
+    },
+  };
+}
+
+export const COLUMN_SUMS = 'GaitforgeColumnSums';
+export const COLUMN_DOTS = 'GaitforgeColumnDots';
+
+/**
+ * Σ_r a[r, j] and Σ_r a[r, j]·b[r, j] for a, b: [M, C] (b = a gives the sum
+ * of squares), float64 accumulators. Channels are walked in blocks of 4 with
+ * the accumulators in locals, which V8 keeps in registers: ~4x faster than
+ * accumulating into an array per element.
+ */
+function columnDots(a: Arr, b: Arr | null, m: number, c: number, sums: Float64Array, dots: Float64Array | null): void {
+  const n = m * c;
+  let j = 0;
+  for (; j + 4 <= c; j += 4) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+    if (b && dots) {
+      for (let o = j; o < n; o += c) {
+        const v0 = a[o]!, v1 = a[o + 1]!, v2 = a[o + 2]!, v3 = a[o + 3]!;
+        s0 += v0; s1 += v1; s2 += v2; s3 += v3;
+        d0 += v0 * b[o]!; d1 += v1 * b[o + 1]!; d2 += v2 * b[o + 2]!; d3 += v3 * b[o + 3]!;
+      }
+      dots[j] = d0; dots[j + 1] = d1; dots[j + 2] = d2; dots[j + 3] = d3;
+    } else {
+      for (let o = j; o < n; o += c) {
+        s0 += a[o]!; s1 += a[o + 1]!; s2 += a[o + 2]!; s3 += a[o + 3]!;
+      }
+    }
+    sums[j] = s0; sums[j + 1] = s1; sums[j + 2] = s2; sums[j + 3] = s3;
+  }
+  for (; j < c; j++) {
+    let s0 = 0, d0 = 0;
+    for (let o = j; o < n; o += c) {
+      s0 += a[o]!;
+      if (b) d0 += a[o]! * b[o]!;
+    }
+    sums[j] = s0;
+    if (dots) dots[j] = d0;
+  }
+}
+
+/** Σ over rows of x: [M, C] → [C]. */
+function columnSumsKernel(name: string) {
+  return ({ inputs, backend }: { inputs: Record<string, Info>; backend: unknown }) => {
+    const b = io(name, backend);
+    const [m, c] = inputs['x']!.shape as [number, number];
+    const out = b.out([c]);
+    const s = new Float64Array(c);
+    columnDots(b.read(inputs['x']!), null, m, c, s, null);
+    out.data().set(s);
+    return out.info;
+  };
+}
+
+/** a, b: [M, C] → [Σ_r a, Σ_r a·b]: [C] each (b omitted: b = a). */
+function columnDotsKernel(name: string) {
+  return ({ inputs, backend }: { inputs: Record<string, Info>; backend: unknown }) => {
+    const b = io(name, backend);
+    const [m, c] = inputs['a']!.shape as [number, number];
+    const sOut = b.out([c]);
+    const dOut = b.out([c]);
+    const s = new Float64Array(c);
+    const d = new Float64Array(c);
+    const a = b.read(inputs['a']!);
+    columnDots(a, inputs['b'] ? b.read(inputs['b']) : a, m, c, s, d);
+    sOut.data().set(s);
+    dOut.data().set(d);
+    return [sOut.info, dOut.info];
+  };
+}
+
+export const SLOT_MIX = 'GaitforgeSlotMix';
+export const SLOT_MIX_WEIGHT_GRAD = 'GaitforgeSlotMixWeightGrad';
+
+/**
+ * Sparse mixing of channel slots, the graph convolution's joint aggregation:
+ * x: [R, sIn·C] → y: [R, sOut·C], y[r, dst_t, :] += w_t · x[r, src_t, :] over
+ * the nnz entries t of a sparse adjacency (46 of the 768 entries of the
+ * 16-joint K = 3 partition graph), so it costs nnz·R·C multiply-adds instead
+ * of the dense matMul's sIn·sOut·R·C and needs no transposes.
+ * attrs: src, dst (slot indices), sIn, sOut, c.
+ */
+function slotMixKernel(name: string) {
+  return ({ inputs, backend, attrs }: { inputs: Record<string, Info>; backend: unknown; attrs: Record<string, unknown> }) => {
+    const b = io(name, backend);
+    const src = attrs['src'] as number[];
+    const dst = attrs['dst'] as number[];
+    const sIn = attrs['sIn'] as number;
+    const sOut = attrs['sOut'] as number;
+    const c = attrs['c'] as number;
+    const rows = inputs['x']!.shape[0]!;
+    const out = b.out([rows, sOut * c]);
+    const x = b.read(inputs['x']!);
+    const w = b.read(inputs['w']!);
+    const y = out.data();
+    y.fill(0);
+    const nnz = src.length;
+    for (let r = 0; r < rows; r++) {
+      const xr = r * sIn * c;
+      const yr = r * sOut * c;
+      for (let t = 0; t < nnz; t++) {
+        const wt = w[t]!;
+        const xo = xr + src[t]! * c;
+        const yo = yr + dst[t]! * c;
+        for (let f = 0; f < c; f++) y[yo + f]! += wt * x[xo + f]!;
+      }
+    }
+    return out.info;
+  };
+}
+
+/** Gradient of the slot weights: dw_t = Σ_r Σ_f x[r, src_t, f] · dy[r, dst_t, f]. */
+function slotMixWeightGradKernel(name: string) {
+  return ({ inputs, backend, attrs }: { inputs: Record<string, Info>; backend: unknown; attrs: Record<string, unknown> }) => {
+    const b = io(name, backend);
+    const src = attrs['src'] as number[];
+    const dst = attrs['dst'] as number[];
+    const sIn = attrs['sIn'] as number;
+    const sOut = attrs['sOut'] as number;
+    const c = attrs['c'] as number;
+    const rows = inputs['x']!.shape[0]!;
+    const out = b.out([src.length]);
+    const x = b.read(inputs['x']!);
+    const dy = b.read(inputs['dy']!);
+    const nnz = src.length;
+    const acc = new Float64Array(nnz);
+    for (let r = 0; r < rows; r++) {
+      const xr = r * sIn * c;
+      const yr = r * sOut * c;
+      for (let t = 0; t < nnz; t++) {
+        const xo = xr + src[t]! * c;
+        const yo = yr + dst[t]! * c;
+        let d = 0;
+        for (let f = 0; f < c; f++) d += x[xo + f]! * dy[yo + f]!;
+        acc[t]! += d;
+      }
+    }
+    out.data().set(acc);
+    return out.info;
+  };
+}
+
+let registered = false;
+
+/** Registers the kernels (idempotent); called on first use. */
+export function registerKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const name of BACKENDS) {
+    const add = (kernelName: string, kernelFunc: unknown) => {
+      if (!tf.getKernel(kernelName, name)) tf.registerKernel({ kernelName, backendName: name, kernelFunc: kernelFunc as tf.KernelFunc });
+    };
+    add(COLUMN_SUMS, columnSumsKernel(name));
+    add(COLUMN_DOTS, columnDotsKernel(name));
+    add(SLOT_MIX, slotMixKernel(name));
+    add(SLOT_MIX_WEIGHT_GRAD, slotMixWeightGradKernel(name));
+  }
+}
+
+/** True when the active backend has the fused kernels. */
+export function hasFusedKernels(): boolean {
+  registerKernels();
+  return (BACKENDS as readonly string[]).includes(tf.getBackend());
+}
+
+/** Runs a registered kernel on the active backend; tensors are tracked by the engine like any op's. */
+export function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}): tf.Tensor | tf.Tensor[] {
+  return tf.engine().runKernel(name, inputs as never, attrs as never) as tf.Tensor | tf.Tensor[];
+}

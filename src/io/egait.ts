@@ -15,7 +15,7 @@
  * length is kept in its `frames` column. Pure TypeScript; no tfjs.
  */
 import { open, stat } from 'node:fs/promises';
-import h5wasm from 'h5wasm/node';
+import type H5 from 'h5wasm/node';
 import { GaitforgeError } from '../core/errors.js';
 import { GaitSet, type GaitSource } from '../core/gaitset.js';
 import { EMOTIONS } from '../core/procedural.js';
@@ -79,11 +79,16 @@ export function parseLabelMap(text: string): Record<string, string> {
   return out;
 }
 
-type H5Module = typeof h5wasm;
+type H5Module = typeof H5;
 let ready: Promise<H5Module> | null = null;
-/** h5wasm, initialised once, with HDF5 errors turned into exceptions (instead of printed diagnostics). */
+/**
+ * h5wasm, loaded on first use (its WebAssembly start-up is not paid by
+ * programs that never read HDF5) and initialised once, with HDF5 errors
+ * turned into exceptions instead of diagnostics printed on stderr.
+ */
 async function h5(): Promise<H5Module> {
-  ready ??= h5wasm.ready.then((m) => {
+  ready ??= import('h5wasm/node').then(async ({ default: h5wasm }) => {
+    const m = await h5wasm.ready;
     (m as unknown as { activate_throwing_error_handler(): number }).activate_throwing_error_handler();
     return h5wasm;
   });
@@ -128,14 +133,14 @@ async function openH5(file: string): Promise<InstanceType<H5Module['File']>> {
   }
 }
 
-function readDataset(f: InstanceType<H5Module['File']>, file: string, key: string) {
+function readDataset(mod: H5Module, f: InstanceType<H5Module['File']>, file: string, key: string) {
   let node: unknown;
   try {
     node = f.get(key);
   } catch (e) {
     throw new GaitforgeError('E_FORMAT', `${file}: key ${key}: ${h5Reason(e)}`);
   }
-  if (!(node instanceof h5wasm.Dataset)) throw new GaitforgeError('E_FORMAT', `${file}: key ${key} is not a dataset`);
+  if (!(node instanceof mod.Dataset)) throw new GaitforgeError('E_FORMAT', `${file}: key ${key} is not a dataset`);
   try {
     return { shape: node.shape ?? [], value: node.value };
   } catch (e) {
@@ -174,6 +179,7 @@ export async function importEgait(config: EgaitImportConfig): Promise<GaitSet> {
   const keyRe = compile('keyLabelPattern', c.keyLabelPattern);
   const idRe = c.identityPattern ? compile('identityPattern', c.identityPattern) : null;
 
+  const mod = await h5();
   const features = await openH5(c.features);
   const labelsFile = c.labelsFrom === 'h5' ? await openH5(c.labels) : null;
   try {
@@ -191,7 +197,7 @@ export async function importEgait(config: EgaitImportConfig): Promise<GaitSet> {
       let name: string;
       if (labelsFile) {
         if (!labelKeys!.has(key)) throw new GaitforgeError('E_LABEL', `${c.labels}: no label for key ${key} of ${c.features}`);
-        const { shape, value } = readDataset(labelsFile, c.labels, key);
+        const { shape, value } = readDataset(mod, labelsFile, c.labels, key);
         const n = shape.reduce((a, b) => a * b, 1);
         if (n !== 1) throw new GaitforgeError('E_FORMAT', `${c.labels}: key ${key} holds ${n} values, expected one scalar label`);
         const v = ArrayBuffer.isView(value) || Array.isArray(value) ? (value as ArrayLike<unknown>)[0] : value;
@@ -212,7 +218,7 @@ export async function importEgait(config: EgaitImportConfig): Promise<GaitSet> {
       names.push(name);
       identity.push(idRe ? (idRe.exec(key)?.[1] ?? null) : null);
       // positions
-      const { shape, value } = readDataset(features, c.features, key);
+      const { shape, value } = readDataset(mod, features, c.features, key);
       const ok = (shape.length === 2 && shape[1] === 48) || (shape.length === 3 && shape[1] === 16 && shape[2] === 3);
       if (!ok) throw new GaitforgeError('E_SHAPE', `${c.features}: key ${key} has shape [${shape.join(', ')}], expected [T, 48] or [T, 16, 3]`);
       const Tsrc = shape[0]!;

@@ -193,7 +193,12 @@ abstract class BaseWriter implements GaitWriter {
   }
 }
 
-/** Parquet writer properties: ZSTD; byte-stream-split, no dictionary, no statistics on positions; dictionaries on metadata columns. */
+/**
+ * Parquet writer properties: ZSTD; byte-stream-split, no dictionary, no
+ * statistics on positions; dictionaries on metadata columns. The returned
+ * object is consumed by the first parquet-wasm call it is passed to (a second
+ * use would silently fall back to default settings): build one per write.
+ */
 export function parquetWriterProperties(spec: BatchBuilder['spec'], rowGroupSize: number): pw.WriterProperties {
   // parquet-wasm addresses per-column settings by a one-element column path, which only reaches top-level
   // primitive columns; the leaf of `positions` (positions.list.item) cannot be named. So the file-wide

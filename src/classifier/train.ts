@@ -36,6 +36,8 @@ export interface EpochLog {
   /** Emotion cross-entropy and accuracy on the validation split (null on epochs not validated). */
   valLoss: number | null;
   valAccuracy: number | null;
+  /** Training throughput of the epoch's optimisation steps (gaits/s). */
+  samplesPerSec: number;
   /** AT-GCN: mean loss of each task. */
   taskLosses?: Record<string, number>;
   /** AT-GCN: learned task weights exp(−s_i) at the end of the epoch. */
@@ -227,7 +229,10 @@ export async function trainClassifier(
         r.taskLosses.forEach((x, k) => (taskSums[k]! += x * b.length));
         seen += b.length;
       }
-      const log: EpochLog = { epoch, lr, seconds: 0, trainLoss: lossSum / seen, trainAccuracy: accSum / seen, valLoss: null, valAccuracy: null };
+      const trainSeconds = (performance.now() - t0) / 1000;
+      const log: EpochLog = {
+        epoch, lr, seconds: 0, trainLoss: lossSum / seen, trainAccuracy: accSum / seen, valLoss: null, valAccuracy: null, samplesPerSec: seen / trainSeconds,
+      };
       if (logVars) {
         log.taskLosses = Object.fromEntries(taskNames.map((n, k) => [n, taskSums[k]! / seen]));
         const s = logVars.dataSync();

@@ -1,0 +1,54 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { emit, globalOptions, say, type GlobalArgs } from '../util.js';
+
+interface Args extends GlobalArgs {
+  model: string;
+  data: string;
+  ids: string;
+  out: string;
+  target: string;
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+export const saliencyCommand: CommandModule<object, Args> = {
+  command: 'saliency',
+  describe: "Per-joint, per-frame gradient magnitudes of a classifier's decision for chosen gaits (saliency.json + saliency.svg heat map)",
+  builder: (y) =>
+    globalOptions(y)
+      .option('model', { type: 'string', demandOption: true, describe: 'Classifier directory written by train-classifier' })
+      .option('data', { type: 'string', demandOption: true, describe: 'Gait file holding the gaits (.parquet or .arrow)' })
+      .option('ids', { type: 'string', demandOption: true, describe: 'Comma-separated gait ids' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Output folder for saliency.json and saliency.svg' })
+      .option('target', { type: 'string', default: 'predicted', choices: ['predicted', 'label'], describe: "Differentiate the predicted class's probability or the gait's own label's" }) as unknown as Argv<Args>,
+  handler: async (argv) => {
+    const lib = await import('../../src/index.js');
+    await lib.initBackend(argv.backend as never);
+    const ids = argv.ids.split(',').map((s) => s.trim()).filter(Boolean);
+    if (ids.length === 0) throw new lib.GaitforgeError('E_OPTION', 'invalid --ids: "" (expected comma-separated gait ids)');
+    const clf = await lib.loadClassifier(argv.model);
+    try {
+      const set = await lib.readGaitFile(argv.data);
+      const r = lib.saliency(clf, set, ids, { target: argv.target as never });
+      mkdirSync(argv.out, { recursive: true });
+      const json = path.join(argv.out, 'saliency.json');
+      const svg = path.join(argv.out, 'saliency.svg');
+      writeAtomic(json, JSON.stringify(r));
+      writeAtomic(svg, lib.saliencySvg(r));
+      say(argv, `wrote ${json} and ${svg}`);
+      emit(argv, { json, svg, gaits: r.gaits.map((g) => ({ id: g.id, label: g.label, predicted: g.predicted, target: g.target, probability: g.probability, perJoint: g.perJoint })) },
+        r.gaits.map((g) => {
+          const top = g.perJoint.map((v, j) => [v, j] as const).sort((a, b) => b[0] - a[0]).slice(0, 3).map(([, j]) => r.jointNames[j]);
+          return `${g.id}: label ${g.label ?? '?'}, predicted ${g.predicted} (p(${g.target}) = ${(100 * g.probability).toFixed(1)}%); most salient joints: ${top.join(', ')}`;
+        }).concat([`wrote ${json} and ${svg}`]));
+    } finally {
+      clf.dispose();
+    }
+  },
+};

@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GaitSet } from '../../src/core/gaitset.js';
+import { proceduralDataset } from '../../src/core/procedural.js';
+import { writeGaitFile } from '../../src/io/index.js';
+
+/** Runs the built CLI without blocking the test worker (long synchronous spawns starve vitest's RPC). */
+function run(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['dist/cli/main.js', ...args]);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'gaitforge-clf-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const f = (name: string) => path.join(tmp, name);
+let testIds: string[] = [];
+
+beforeAll(async () => {
+  const set = proceduralDataset({ identities: 6, perEmotion: 1, frames: 16, seed: 2 });
+  const [train, test] = set.stratifiedSplit([0.67, 0.33], 1, { byIdentity: true });
+  await writeGaitFile(f('train.parquet'), train!);
+  await writeGaitFile(f('test.parquet'), test!);
+  testIds = test!.ids;
+  // a "synthetic" file made of relabelled copies, and a test file with a label the model never saw
+  await writeGaitFile(f('synth.parquet'), new GaitSet({ ...train!, positions: train!.positions, labels: train!.labels, labelNames: train!.labelNames, T: train!.T, ids: train!.ids.map((i) => `syn-${i}`), identity: train!.identity.map(() => null), source: train!.source.map(() => 'synthetic' as const) }));
+  await writeGaitFile(f('odd.parquet'), new GaitSet({ positions: test!.positions.slice(0, test!.stride), labels: [0], labelNames: ['bored'], T: 16 }));
+});
+
+describe('classifier commands', () => {
+  it('train-classifier → evaluate → saliency', async () => {
+    const t = await run('train-classifier', '--model', 'baseline-step', '--train', f('train.parquet'), '--augment', f('synth.parquet'), '--val-fraction', '0.34',
+      '--out', f('clf'), '--epochs', '2', '--batch-size', '8', '--temporal-kernel', '3', '--seed', '3', '--json', '--backend', 'wasm');
+    expect(t.stderr).toBe('');
+    expect(t.status).toBe(0);
+    const tr = JSON.parse(t.stdout);
+    expect(tr.bestEpoch).toBeGreaterThanOrEqual(1);
+    const meta = JSON.parse(readFileSync(f('clf/meta.json'), 'utf8'));
+    expect(meta.trainSynthetic).toBe(16); // synthetic gaits all in training, none in validation
+    expect(meta.validation).toMatch(/identity-disjoint/);
+    expect(meta.config.temporalKernel).toBe(3);
+
+    const e = await run('evaluate', '--model', f('clf'), '--data', f('test.parquet'), '--json');
+    expect(e.status).toBe(0);
+    const ev = JSON.parse(e.stdout);
+    expect(ev.gaits).toBe(8);
+    expect(ev.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(8);
+    expect(ev.checkpointHash).toBe(tr.checkpointHash);
+    const text = await run('evaluate', '--model', f('clf'), '--data', f('test.parquet'));
+    expect(text.stdout).toMatch(/\| model \| gaits \| accuracy \| macro-F1 \| top-2 \|/);
+    expect(text.stdout).toMatch(/\| angry \| /);
+
+    const s = await run('saliency', '--model', f('clf'), '--data', f('test.parquet'), '--ids', `${testIds[3]},${testIds[0]}`, '--out', f('sal'));
+    expect(s.status).toBe(0);
+    expect(existsSync(f('sal/saliency.svg'))).toBe(true);
+    const sal = JSON.parse(readFileSync(f('sal/saliency.json'), 'utf8'));
+    expect(sal.gaits.map((g: { id: string }) => g.id)).toEqual([testIds[3], testIds[0]]);
+    expect(sal.gaits[0].saliency).toHaveLength(16);
+  });
+
+  it('fails with one line for unknown labels, a missing model and conflicting options', async () => {
+    const [e, m, c, b] = await Promise.all([
+      run('evaluate', '--model', f('clf'), '--data', f('odd.parquet')),
+      run('evaluate', '--model', f('nothing'), '--data', f('test.parquet')),
+      run('train-classifier', '--model', 'step', '--train', f('train.parquet'), '--val', f('test.parquet'), '--val-fraction', '0.2', '--out', f('x')),
+      run('train-classifier', '--model', 'step', '--train', f('train.parquet'), '--out', f('x'), '--temporal-kernel', '4'),
+    ]);
+    expect(e.status).toBe(1);
+    expect(e.stderr.trim().split('\n')).toHaveLength(1);
+    expect(e.stderr).toMatch(/label "bored" is not one the model was trained on/);
+    expect(m.status).toBe(1);
+    expect(m.stderr).toMatch(/has no model.json/);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/either --val or --val-fraction/);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toMatch(/temporalKernel = 4/);
+  });
+});
+

@@ -20,7 +20,7 @@
  * group's translation (`extras.offset`) only places it on the grid.
  */
 import {
-  AnimationClip, Color, CylinderGeometry, Group, Mesh, MeshStandardMaterial, PlaneGeometry, Quaternion,
+  AnimationClip, Color, CylinderGeometry, Group, Mesh, MeshStandardMaterial, Object3D, PlaneGeometry, PropertyBinding, Quaternion,
   QuaternionKeyframeTrack, Scene, SphereGeometry, Vector3, VectorKeyframeTrack, type BufferGeometry, type KeyframeTrack,
 } from 'three';
 import { GLTFExporter } from 'three/examples/jsm/exporters/GLTFExporter.js';
@@ -384,10 +384,39 @@ class BlobReader {
   }
 }
 
+/**
+ * GLTFExporter resolves each animation track's node with
+ * PropertyBinding.findNode, a depth-first search of the whole scene: for a
+ * grid of 1,000 gaits (31,000 nodes, 46,000 tracks) that is quadratic and
+ * takes minutes. Our tracks name their node by uuid, so a uuid → node map per
+ * exported scene answers the same question at once. The wrapper is installed
+ * once and falls back to three's search for every other root or name, so it
+ * returns exactly what findNode returns (uuids are unique).
+ */
+const uuidIndex = new WeakMap<object, Map<string, Object3D>>();
+let findNodeWrapped = false;
+function indexNodes(scene: Scene): () => void {
+  if (!findNodeWrapped) {
+    const original = PropertyBinding.findNode.bind(PropertyBinding);
+    PropertyBinding.findNode = (root: Object3D, nodeName: string | number) =>
+      (typeof nodeName === 'string' ? uuidIndex.get(root)?.get(nodeName) : undefined) ?? original(root, nodeName as string);
+    findNodeWrapped = true;
+  }
+  const map = new Map<string, Object3D>();
+  scene.traverse((o) => map.set(o.uuid, o));
+  uuidIndex.set(scene, map);
+  return () => uuidIndex.delete(scene);
+}
+
 async function exportGlb(scene: Scene, clip: AnimationClip): Promise<Uint8Array> {
   const g = globalThis as { FileReader?: unknown };
   if (typeof g.FileReader === 'undefined') g.FileReader = BlobReader;
-  const result = await new GLTFExporter().parseAsync(scene, { binary: true, trs: true, animations: [clip] });
-  if (!(result instanceof ArrayBuffer)) throw new GaitforgeError('E_FORMAT', 'GLTFExporter returned JSON instead of a binary GLB');
-  return new Uint8Array(result);
+  const release = indexNodes(scene);
+  try {
+    const result = await new GLTFExporter().parseAsync(scene, { binary: true, trs: true, animations: [clip] });
+    if (!(result instanceof ArrayBuffer)) throw new GaitforgeError('E_FORMAT', 'GLTFExporter returned JSON instead of a binary GLB');
+    return new Uint8Array(result);
+  } finally {
+    release();
+  }
 }

@@ -16,7 +16,7 @@ import type { GaitSet } from '../core/gaitset.js';
 import { gaitCycleTime, heading } from '../core/kinematics.js';
 import { EDGES, JOINTS, SIDE_CONVENTIONS, sideJoints, type SideConvention } from '../core/skeleton.js';
 import { labelColors, shade, tint } from './colors.js';
-import { writeFilesAtomic } from './files.js';
+import { writeFilesAtomic } from '../core/files.js';
 import { checkRenderable } from './select.js';
 
 export type FilmstripView = 'side' | 'front';
@@ -178,12 +178,12 @@ function rowSvg(set: GaitSet, index: number, p: Projected, L: Layout, top: numbe
       const X = (x: number) => f1(px + PAD + (x - xmin + head) * s);
       const Y = (y: number) => f1(top + PAD + (L.height + head - y) * s);
       const groundY = Y(0);
-      out.push(`<g>`);
+      out.push(`<g stroke-width="3" stroke-linecap="round">`);
       out.push(`<rect x="${px + 1}" y="${top}" width="${w - 2}" height="${L.panelH}" fill="#f6f6f6"/>`);
       out.push(`<line x1="${px + 3}" y1="${groundY}" x2="${px + w - 3}" y2="${groundY}" stroke="#bbb" stroke-width="1"/>`);
       const bones = EDGES.map(([a, b]) => ({ a, b, d: (pose.depth[a]! + pose.depth[b]!) / 2 })).sort((m, n) => n.d - m.d);
       for (const { a, b } of bones)
-        out.push(`<line x1="${X(pose.x[a]!)}" y1="${Y(pose.y[a]!)}" x2="${X(pose.x[b]!)}" y2="${Y(pose.y[b]!)}" stroke="${boneColor(b)}" stroke-width="3" stroke-linecap="round"/>`);
+        out.push(`<line x1="${X(pose.x[a]!)}" y1="${Y(pose.y[a]!)}" x2="${X(pose.x[b]!)}" y2="${Y(pose.y[b]!)}" stroke="${boneColor(b)}"/>`);
       for (let j = 0; j < pose.x.length; j++) {
         if (j === JOINTS.head) continue;
         out.push(`<circle cx="${X(pose.x[j]!)}" cy="${Y(pose.y[j]!)}" r="2" fill="${shade(color, 0.5)}"/>`);

@@ -29,7 +29,7 @@ import type { GaitSet } from '../core/gaitset.js';
 import { EDGES, jointNames, JOINTS, SIDE_CONVENTIONS, type SideConvention } from '../core/skeleton.js';
 import { labelColors, shade } from './colors.js';
 import { checkRenderable } from './select.js';
-import { safeFileName, writeFilesAtomic } from './files.js';
+import { writeFilesAtomic } from '../core/files.js';
 import path from 'node:path';
 
 export interface GlbConfig {
@@ -144,7 +144,13 @@ export async function writeGlb(out: string, set: GaitSet, options: WriteGlbOptio
   return files.map((f) => f.path);
 }
 
-/** File names (without extension) for gait ids, made unique by a numeric suffix. */
+/** A file name made from a gait id: letters, digits, '-', '_' and '.' kept, the rest replaced by '_'. */
+function safeFileName(id: string): string {
+  const s = id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  return s.length > 0 ? s.slice(0, 200) : '_';
+}
+
+/** File names (without extension) for gait ids, made unique by a numeric suffix (case-insensitively). */
 export function uniqueFileNames(ids: readonly string[]): string[] {
   const seen = new Map<string, number>();
   return ids.map((id) => {

@@ -17,7 +17,7 @@ import { checkRange, GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { heading } from '../core/kinematics.js';
 import { labelColors } from './colors.js';
-import { writeFilesAtomic } from './files.js';
+import { writeFilesAtomic } from '../core/files.js';
 import { gaitToGlb, type GlbConfig } from './glb.js';
 import { checkRenderable } from './select.js';
 import type { ViewerData, ViewerGait } from './viewer-app.js';

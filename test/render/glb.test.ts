@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { EDGES } from '../../src/core/skeleton.js';
 import { GaitforgeError } from '../../src/core/errors.js';
 import {
-  gaitSetToGlb, gaitToGlb, labelColors, selectGaits, validateGlb, writeGlb, type GlbGaitExtras, type GlbSceneExtras,
+  gaitSetToGlb, gaitToGlb, labelColors, selectGaits, uniqueFileNames, validateGlb, writeGlb, type GlbGaitExtras, type GlbSceneExtras,
 } from '../../src/render/index.js';
 import { mixedSet, withNaN } from './fixtures.js';
 
@@ -188,5 +188,11 @@ describe('selectGaits', () => {
     expect(() => selectGaits(set, { label: 'bored' })).toThrow(/unknown label "bored"/);
     expect(() => selectGaits(set.select([0]), { source: 'synthetic' })).toThrow(/no gaits in the data with source synthetic/);
     expect(() => selectGaits(withNaN(set, 1, 2, 3), {})).toThrow(/gait 1 \(id00-neutral-0\), frame 2, joint 3/);
+  });
+});
+
+describe('uniqueFileNames', () => {
+  it('makes safe, distinct file names from arbitrary ids', () => {
+    expect(uniqueFileNames(['a/b', 'a_b', 'A_B', '..x', 'ok-1.2', ''])).toEqual(['a_b', 'a_b_1', 'A_B_2', '_x', 'ok-1.2', '_']);
   });
 });

@@ -100,7 +100,13 @@ export class GaitTableDecoder {
   private readonly fixedLabels: string[] | null;
   private readonly labelIndex = new Map<string, number>();
   private readonly labelNames: string[] = [];
+  /** Preallocated [expectedRows, T, V, 3] when the row count is known, else empty. */
   private positions: Float32Array;
+  /** Rows past the preallocated ones, one array per batch (concatenated once, in finish). */
+  private readonly extra: Float32Array[] = [];
+  private readonly capacity: number;
+  /** Rows stored in `positions` (the rest are in `extra`). */
+  private preRows = 0;
   private n = 0;
   private readonly ids: string[] = [];
   private readonly labels: number[] = [];
@@ -129,6 +135,7 @@ export class GaitTableDecoder {
         this.labelNames.push(n);
       });
     }
+    this.capacity = expectedRows;
     this.positions = new Float32Array(expectedRows * this.per);
   }
 
@@ -148,12 +155,11 @@ export class GaitTableDecoder {
   add(batch: RecordBatch): void {
     const m = batch.numRows;
     const per = this.per;
-    const need = (this.n + m) * per;
-    if (need > this.positions.length) {
-      const grown = new Float32Array(Math.max(need, Math.min(this.positions.length * 2, need + 1000 * per)));
-      grown.set(this.positions.subarray(0, this.n * per));
-      this.positions = grown;
-    }
+    // Rows beyond the known count go to a per-batch array (no repeated regrowth of one big buffer).
+    const over = this.extra.length > 0 || this.n + m > this.capacity;
+    const target = over ? new Float32Array(m * per) : this.positions;
+    const targetRow0 = over ? this.n : 0;
+    if (over) this.extra.push(target);
     const get = (name: string) => batch.getChild(name) as Vector | null;
     const idCol = get('id')!;
     const str = (v: Vector | null, i: number) => (v ? (v.get(i) as string | null) : null);
@@ -230,11 +236,28 @@ export class GaitTableDecoder {
         }
         const vals = (child.values as Float32Array | Float64Array).subarray(start, end);
         if (vals.length !== per) throw new GaitforgeError('E_FORMAT', `${where()}: positions buffer is truncated`);
-        this.positions.set(vals, row * per);
+        target.set(vals, (row - targetRow0) * per);
       }
     }
     this.ids.push(...rowIds);
+    if (!over) this.preRows += m;
     this.n += m;
+  }
+
+  private gatherPositions(): Float32Array {
+    const total = this.n * this.per;
+    if (!this.extra.length) return this.positions.length === total ? this.positions : this.positions.slice(0, total);
+    if (this.preRows === 0 && this.extra.length === 1) return this.extra.pop()!;
+    const out = new Float32Array(total);
+    const kept = this.preRows * this.per;
+    out.set(this.positions.subarray(0, kept));
+    let off = kept;
+    while (this.extra.length) {
+      const c = this.extra.shift()!;
+      out.set(c, off);
+      off += c.length;
+    }
+    return out;
   }
 
   /** The accumulated rows as a GaitSet; NaN/Inf is an E_VALUE error naming the row. */
@@ -242,7 +265,7 @@ export class GaitTableDecoder {
     const labelNames = this.labelNames.length ? this.labelNames : (this.fixedLabels ?? ['unlabelled']);
     try {
       return new GaitSet({
-        positions: this.positions.length === this.n * this.per ? this.positions : this.positions.slice(0, this.n * this.per),
+        positions: this.gatherPositions(),
         labels: this.labels, labelNames, T: this.spec.T, V: this.spec.V, fps: this.spec.fps, skeleton: this.spec.skeleton,
         ids: this.ids, identity: this.identity, source: this.source, generator: this.generator, seed: this.seed,
         frames: Int32Array.from(this.frames),

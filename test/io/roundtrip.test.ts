@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GaitSet } from '../../src/core/gaitset.js';
 import {
-  convertGaitFile, formatOfPath, openGaitWriter, readGaitBatches, readGaitFile, readGaitFileInfo, writeGaitFile,
+  BatchBuilder, GaitTableDecoder, convertGaitFile, formatOfPath, openGaitWriter, readGaitBatches, readGaitFile, readGaitFileInfo, writeGaitFile,
 } from '../../src/io/index.js';
 import { bits, columns, sampleSet, tempDir } from './helpers.js';
 
@@ -77,5 +77,17 @@ describe('gait files round trip', () => {
     await writeGaitFile(at('forced.bin'), set.slice(0, 2), { format: 'parquet' });
     expect(readFileSync(at('forced.bin')).subarray(0, 4).toString()).toBe('PAR1');
     expect(tmp.files().filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('the decoder gathers rows whether the row count is known, unknown or understated', () => {
+    const b = new BatchBuilder({ T: 5, V: 16, fps: 25, skeleton: 'egait16', labelNames: set.labelNames });
+    const batches = [b.batch(set, 0, 4), b.batch(set, 4, 11), b.batch(set, 11, 23)];
+    for (const expected of [23, 0, 6]) {
+      const d = new GaitTableDecoder(b.schema, 'mem', {}, expected);
+      for (const x of batches) d.add(x);
+      const back = d.finish();
+      expect(bits(back.positions)).toEqual(bits(set.positions));
+      expect(back.ids).toEqual(set.ids);
+    }
   });
 });

@@ -14,7 +14,8 @@
  *  - fast differentiable ops for custom layers: `temporalConv`, `temporalConvTranspose`,
  *    `matMul2d`, `denseLastAxis`, `batchNormTrain`, `batchNormInfer`, `graphAggregate`.
  *  - `saveModel(model, dir, meta)` / `loadModel(dir)`: tfjs layers-format model.json + weights.bin + meta.json.
- *  - `trainableVariables(model)`, `predictInChunks(model, x)`.
+ *  - `trainableVariables(model)`, `predictInChunks(model, x)` (≤ 64 samples at a time),
+ *    `flushDenormals(model)` (denormal weights make wasm kernels ~100x slower: call it after each epoch).
  *
  * Build models with the functional API (`tf.input`, `layer.apply`), train with
  * `model.apply(x, { training: true })` inside `optimizer.minimize(..., trainableVariables(model))`,

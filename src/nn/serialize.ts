@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
+import { flushDenormals } from './model-utils.js';
 // the custom layers must be registered before a model that uses them is deserialised
 import './batch-norm.js';
 import './stgcn.js';
@@ -25,6 +26,7 @@ const META_FILE = 'meta.json';
 /**
  * Writes model.json, weights.bin and meta.json into `dir` (created if
  * missing). Existing files are replaced only after all three were written.
+ * Denormal weights are flushed to 0 first (in the model too).
  */
 export async function saveModel(model: tf.LayersModel, dir: string, meta: object = {}): Promise<void> {
   try {
@@ -51,6 +53,7 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta: object
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weightData.byteLength } };
     },
   };
+  flushDenormals(model); // denormal weights make wasm kernels 100x slower (see flushDenormals)
   try {
     await model.save(handler);
     for (const f of files) renameSync(tmp(f), path.join(dir, f));
@@ -80,7 +83,8 @@ function parseJson(dir: string, file: string): unknown {
 }
 
 /**
- * Loads a directory written by `saveModel`. Returns the model (caller
+ * Loads a directory written by `saveModel` (flushing denormal weights, see
+ * `flushDenormals`). Returns the model (caller
  * disposes it with `model.dispose()`) and the parsed meta.json. Throws
  * GaitforgeError E_MODEL naming the missing or corrupt file.
  */
@@ -101,6 +105,7 @@ export async function loadModel<M extends object = Record<string, unknown>>(dir:
       modelTopology: modelJson.modelTopology, weightSpecs: specs, weightData, format: modelJson.format,
       generatedBy: modelJson.generatedBy, convertedBy: modelJson.convertedBy ?? undefined,
     }));
+    flushDenormals(model);
     return { model, meta };
   } catch (e) {
     throw new GaitforgeError('E_MODEL', `${modelFile} cannot be loaded: ${(e as Error).message}`, { cause: e });

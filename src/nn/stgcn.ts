@@ -21,6 +21,12 @@ import {
 import { addBias, denseLastAxis, graphMix, matMul2d, temporalConv, temporalConvTranspose, type MixPattern } from './ops.js';
 
 export type STGCNActivation = 'relu' | 'linear';
+
+/** A batch norm in inference mode as y = x · scale + shift: [C] each. */
+interface Fold {
+  scale: tf.Tensor1D;
+  shift: tf.Tensor1D;
+}
 export type STGCNAdjacency = 'partition' | 'stgcn-code';
 
 export interface STGCNBlockArgs {
@@ -235,31 +241,73 @@ export class STGCNBlock extends tf.layers.Layer {
    * first (on Cin channels, then one [K·Cin, F] matMul), else after the
    * [Cin, K·F] matMul; both orders compute the same function.
    */
-  private spatialConv(x: tf.Tensor4D): tf.Tensor4D {
+  private spatialConv(x: tf.Tensor4D, fold: Fold | null = null): tf.Tensor4D {
     const [n, t, v, cin] = x.shape;
     const K = STGCNBlock.K;
     const f = this.cfg.filters;
     const sp = this.sparsePattern();
     const ew = this.edgeWeights();
-    const kernel = this.gcnKernel.read() as tf.Tensor2D; // [Cin, K·F], columns (k, f)
-    const bias = this.gcnBias.read() as tf.Tensor1D; // [K·F]
+    let kernel = this.gcnKernel.read() as tf.Tensor2D; // [Cin, K·F], columns (k, f)
+    let bias = this.gcnBias.read() as tf.Tensor1D; // [K·F]
+    if (fold) {
+      // inference: the following batch norm's scale folded into the kernel and bias
+      kernel = tf.mul(kernel.reshape([cin, K, f]), fold.scale).reshape([cin, K * f]) as tf.Tensor2D;
+      bias = tf.mul(bias.reshape([K, f]), fold.scale).reshape([K * f]) as tf.Tensor1D;
+    }
     if (cin < f) {
       const xa = graphMix(x.reshape([n * t, v, cin]) as tf.Tensor3D, ew, sp.expand); // [NT, V·K, Cin]
       const wk = tf.transpose(kernel.reshape([cin, K, f]), [1, 0, 2]).reshape([K * cin, f]) as tf.Tensor2D;
       const y = matMul2d(xa.reshape([n * t * v, K * cin]) as tf.Tensor2D, wk);
       // the bias of every partition, summed over the joints feeding w: Σ_k (Σ_v A_k∘M_k[v][w]) b_k → [V, F]
       const colSums = graphMix(tf.ones([1, v, 1]) as tf.Tensor3D, ew, sp.expand).reshape([v, K]) as tf.Tensor2D;
-      const biasVF = matMul2d(colSums, bias.reshape([K, f]) as tf.Tensor2D).reshape([v * f]) as tf.Tensor1D;
-      return addBias(y.reshape([n * t, v * f]) as tf.Tensor2D, biasVF).reshape([n, t, v, f]) as tf.Tensor4D;
+      let biasVF = matMul2d(colSums, bias.reshape([K, f]) as tf.Tensor2D);
+      if (fold) biasVF = tf.add(biasVF, fold.shift);
+      return addBias(y.reshape([n * t, v * f]) as tf.Tensor2D, biasVF.reshape([v * f]) as tf.Tensor1D).reshape([n, t, v, f]) as tf.Tensor4D;
     }
     const z = denseLastAxis(x, kernel, bias); // [N, T, V, K·F]
-    return graphMix(z.reshape([n * t, v * K, f]) as tf.Tensor3D, ew, sp.reduce).reshape([n, t, v, f]) as tf.Tensor4D;
+    const y = graphMix(z.reshape([n * t, v * K, f]) as tf.Tensor3D, ew, sp.reduce).reshape([n, t, v, f]) as tf.Tensor4D;
+    return fold ? tf.add(y, fold.shift) : y;
+  }
+
+  /**
+   * Inference with every batch norm folded into the convolution before it
+   * (kernel · scale, bias · scale + shift): the same function as
+   * `call(..., { training: false })` with 2-3 fewer passes over the activations.
+   */
+  private callFolded(x: tf.Tensor4D): tf.Tensor {
+    const { stride, transposed, bnEpsilon: eps, activation } = this.cfg;
+    const cin = x.shape[3];
+    const fold = (w: BatchNormWeights): Fold => {
+      const scale = tf.mul(w.gamma.read(), tf.rsqrt(tf.add(w.movingVariance.read(), eps))) as tf.Tensor1D;
+      return { scale, shift: tf.sub(w.beta.read(), tf.mul(w.movingMean.read(), scale)) as tf.Tensor1D };
+    };
+    // scales the output channels of a temporal kernel: axis 3 for a conv, axis 2 for a transposed conv
+    const scaleKernel = (k: tf.Tensor4D, s: tf.Tensor1D) => tf.mul(k, transposed ? s.reshape([1, 1, -1, 1]) : s) as tf.Tensor4D;
+    const f1 = fold(this.bn1!);
+    const f2 = fold(this.bn2!);
+    let y: tf.Tensor = tf.relu(this.spatialConv(x, f1));
+    const wt = scaleKernel(this.tcnKernel.read() as tf.Tensor4D, f2.scale);
+    y = transposed ? temporalConvTranspose(y as tf.Tensor4D, wt, stride) : temporalConv(y as tf.Tensor4D, wt, stride);
+    let shift: tf.Tensor = f2.shift;
+    if (this.cfg.residual) {
+      let r: tf.Tensor = x;
+      if (this.projects(cin)) {
+        const f3 = fold(this.bn3!);
+        const wr = scaleKernel(this.resKernel!.read() as tf.Tensor4D, f3.scale);
+        r = transposed ? temporalConvTranspose(x, wr, stride) : stride === 1 ? denseLastAxis(x, wr.reshape([cin, -1]) as tf.Tensor2D) : temporalConv(x, wr, stride);
+        shift = tf.add(shift, tf.add(tf.mul(this.resBias!.read(), f3.scale), f3.shift));
+      }
+      y = tf.add(y, r);
+    }
+    y = tf.add(y, shift);
+    return activation === 'relu' ? tf.relu(y) : y;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     return tf.tidy(() => {
       const x = single(inputs) as tf.Tensor4D;
       const training = isTraining(kwargs);
+      if (!training && this.cfg.batchNorm) return this.callFolded(x);
       const { stride, transposed, bnMomentum: mom, bnEpsilon: eps, dropout, activation } = this.cfg;
       const cin = x.shape[3];
       const bn = (t: tf.Tensor, w: BatchNormWeights | null, relu = false) =>

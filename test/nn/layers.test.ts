@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GaitforgeError } from '../../src/core/errors.js';
 import { normalizedAdjacency, spatialAdjacency } from '../../src/core/skeleton.js';
 import {
-  GraphGRU, loadModel, predictInChunks, saveModel, SpatialAttention, STGCNBlock, TemporalAttentionPool, trainableVariables,
+  flushDenormals, GraphGRU, loadModel, predictInChunks, saveModel, SpatialAttention, STGCNBlock, TemporalAttentionPool, trainableVariables,
 } from '../../src/nn/index.js';
 import { BACKENDS, numericGrad, rand, relErr, useBackend } from './helpers.js';
 
@@ -93,13 +93,13 @@ describe.each(BACKENDS)('layers on %s', (backend) => {
  * The ST-GCN block written with stock tfjs ops only (conv2d, conv2dTranspose,
  * matMul, moments), differentiated by tfjs's own autograd on the cpu backend.
  */
-function referenceBlock(layer: STGCNBlock, x: tf.Tensor4D, ws: Record<string, tf.Tensor>): tf.Tensor {
+function referenceBlock(layer: STGCNBlock, x: tf.Tensor4D, ws: Record<string, tf.Tensor>, moving = false): tf.Tensor {
   const { filters: F, temporalKernel: kt, stride: s, transposed, activation } = layer.cfg;
   const [n, t, v, cin] = x.shape;
   const K = 3;
   const bn = (y: tf.Tensor, p: string) => {
     if (!ws[`${p}_gamma`]) return y;
-    const m = tf.moments(y, [0, 1, 2]);
+    const m = moving ? { mean: ws[`${p}_moving_mean`]!, variance: ws[`${p}_moving_variance`]! } : tf.moments(y, [0, 1, 2]);
     return tf.add(tf.mul(tf.div(tf.sub(y, m.mean), tf.sqrt(tf.add(m.variance, 1e-5))), ws[`${p}_gamma`]!), ws[`${p}_beta`]!);
   };
   const adj = spatialAdjacency(v, undefined, { normalization: layer.cfg.adjacency });
@@ -169,6 +169,29 @@ describe('STGCNBlock agrees with stock-tfjs autograd on the cpu backend', () => 
       const gRef = tf.grads(ref)([x, ...values]);
       expect(relErr(tf.grad((a: tf.Tensor) => mine(a))(x).dataSync(), gRef[0]!.dataSync()), 'input').toBeLessThan(1e-4);
       vars.forEach((v, i) => expect(relErr(gMine[v.name]!.dataSync(), gRef[i + 1]!.dataSync()), names[i]).toBeLessThan(1e-4));
+    });
+  });
+});
+
+describe.each(BACKENDS)('STGCNBlock inference on %s', (backend) => {
+  it.each([
+    { filters: 3, stride: 2, temporalKernel: 3 },
+    { filters: 4, temporalKernel: 5 },
+    { filters: 2, transposed: true, stride: 2, temporalKernel: 3, activation: 'linear' as const },
+    { filters: 5, transposed: true, temporalKernel: 5 },
+  ])('%o: batch norms folded into the convolutions give the running-statistics output', async (args) => {
+    await useBackend(backend);
+    tf.tidy(() => {
+      const layer = new STGCNBlock({ ...args, seed: 4 });
+      const x = rand([2, 6, 16, 3], 21) as tf.Tensor4D;
+      layer.apply(x);
+      const names = layer.weights.map((w) => w.name.split('/').pop()!);
+      // random weights and running statistics (variances positive)
+      layer.setWeights(layer.getWeights().map((w, i) => (names[i]!.endsWith('variance') ? tf.add(tf.abs(rand(w.shape, 60 + i)), 0.2) : tf.add(w, tf.mul(rand(w.shape, 60 + i), 0.3)))));
+      const ws = Object.fromEntries(names.map((nm, i) => [nm, layer.weights[i]!.read()]));
+      const mine = layer.apply(x) as tf.Tensor;
+      const ref = referenceBlock(layer, x, ws, true);
+      expect(relErr(mine.dataSync(), ref.dataSync())).toBeLessThan(1e-5);
     });
   });
 });
@@ -256,6 +279,24 @@ describe('layer semantics (wasm)', () => {
     expect(relErr(tf.sum(beta!, 1).dataSync(), [1, 1])).toBeLessThan(1e-5);
     tp.setWeights(tp.getWeights().map((w, i) => (i === 2 ? tf.zerosLike(w) : w)));
     expect(relErr(((tp.apply(h) as tf.Tensor[])[0]!).dataSync(), tf.mean(h, 1).dataSync())).toBeLessThan(1e-5);
+  });
+});
+
+describe('denormal weights (wasm)', () => {
+  it('flushDenormals zeroes denormal weights only, and loadModel flushes them', async () => {
+    await useBackend('wasm');
+    const layer = new STGCNBlock({ filters: 2, temporalKernel: 3 });
+    tf.dispose(layer.apply(rand([1, 4, 16, 2], 1)) as tf.Tensor);
+    const ws = layer.getWeights();
+    const k = ws[0]!.dataSync().slice();
+    k[0] = 1e-40; // denormal
+    k[1] = -3e-39; // denormal
+    k[2] = 2e-38; // normal
+    layer.setWeights([tf.tensor(k, ws[0]!.shape), ...ws.slice(1)]);
+    expect(flushDenormals(layer)).toBe(2);
+    const after = layer.getWeights()[0]!.dataSync();
+    expect([after[0], after[1], after[2]]).toEqual([0, 0, Math.fround(2e-38)]);
+    expect(flushDenormals(layer)).toBe(0);
   });
 });
 

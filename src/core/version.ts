@@ -1,15 +1,21 @@
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
-/** gaitforge's own version (from package.json; works from src/ and dist/src/). */
-export const VERSION: string = (() => {
-  for (const p of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = require(p) as { name?: string; version?: string };
-      if (pkg.name === 'gaitforge' && pkg.version) return pkg.version;
-    } catch {
-      /* try the next location */
-    }
+/** gaitforge's package folder (works from src/ under a test runner and from dist/src/ when built). */
+export const PACKAGE_ROOT: string = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const f = path.join(dir, 'package.json');
+    if (existsSync(f) && (JSON.parse(readFileSync(f, 'utf8')) as { name?: string }).name === 'gaitforge') return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('gaitforge: cannot find its own package.json');
+    dir = up;
   }
-  return '0.0.0';
 })();
+
+/** gaitforge's own version, from its package.json. */
+export const VERSION: string = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** The built command-line entry point (what `npx gaitforge` runs); worker processes start it. */
+export const CLI_ENTRY: string = path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');

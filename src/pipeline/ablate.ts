@@ -13,11 +13,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GaitforgeError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
-import { VERSION } from '../core/version.js';
+import { CLI_ENTRY, VERSION } from '../core/version.js';
 import { currentBackend } from '../core/backend.js';
 import { loadClassifier, trainClassifier, evaluateClassifier, type ClassifierKind } from '../classifier/index.js';
 import { loadGenerator, trainGenerator, type GeneratorConfig } from '../generator/index.js';
@@ -294,14 +293,13 @@ async function runWithWorkers(data: GaitSet, r: ResolvedAblation, options: Ablat
   const n = options.workers!;
   const cfgPath = path.join(options.runDir, 'config.resolved.json');
   writeFileSync(cfgPath, canonicalJson(r));
-  const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
   const backend = currentBackend()?.chosen ?? 'auto';
   const progress = options.progress ?? silentProgress;
   progress.log(`ablate: ${n} worker processes`);
   await Promise.all(
     Array.from({ length: n }, (_, k) =>
       new Promise<void>((resolve, reject) => {
-        const child = spawn(process.execPath, [cli, 'ablate', '--data', options.dataPath!, '--config', cfgPath, '--run-dir', options.runDir,
+        const child = spawn(process.execPath, [CLI_ENTRY, 'ablate', '--data', options.dataPath!, '--config', cfgPath, '--run-dir', options.runDir,
           '--shard', `${k + 1}/${n}`, '--no-report', '--quiet', '--backend', backend], { stdio: ['ignore', 'ignore', 'inherit'] });
         child.on('error', reject);
         child.on('exit', (code) => (code === 0 ? resolve() : reject(new GaitforgeError('E_IO', `ablation worker ${k + 1}/${n} exited with code ${code}`))));

@@ -31,19 +31,22 @@ export interface AccuracyPoint {
  * (count 0) starts every augmenter's line.
  */
 export function accuracySpec(points: AccuracyPoint[], metric = 'test accuracy'): TopLevelSpec {
+  const counts = [...new Set(points.map((p) => p.count))].sort((a, b) => a - b);
+  // A t-interval over few seeds can leave [0, 1]; accuracy cannot.
+  const values = points.map((p) => ({ ...p, lo: Math.max(0, p.lo), hi: Math.min(1, p.hi) }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    data: { values: points },
+    data: { values },
     facet: { column: { field: 'classifier', type: 'nominal', title: null } },
     spec: {
       width: 260,
       height: 200,
       encoding: {
-        x: { field: 'count', type: 'quantitative', scale: { type: 'symlog' }, title: 'synthetic gaits per label' },
+        x: { field: 'count', type: 'quantitative', scale: { type: 'symlog' }, axis: { values: counts, format: 'd' }, title: 'synthetic gaits per label' },
         color: { field: 'augmenter', type: 'nominal', title: 'augmenter' },
       },
       layer: [
-        { mark: { type: 'errorband', opacity: 0.18 }, encoding: { y: { field: 'lo', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'hi' } } },
+        { mark: { type: 'errorband', opacity: 0.18 }, encoding: { y: { field: 'lo', type: 'quantitative', title: metric, scale: { domain: [0, 1] } }, y2: { field: 'hi' } } },
         { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
       ],
     },

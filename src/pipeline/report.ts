@@ -132,8 +132,10 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
       const ci = (xs: number[]) => (xs.length ? formatCI(meanCI(xs), 3) : '—');
       lines.push(`| ${g} | ${sel.length} | ${ci(sel.map((f) => f.affective.fid))} | ${ci(sel.map((f) => f.affective.floor))} | ${ci(ev.map((f) => f.evaluator!.fid))} | ${ci(ev.map((f) => f.evaluator!.floor))} |`);
     }
-    const warnings = [...new Set(fids.flatMap((f) => [...f.affective.warnings, ...(f.evaluator?.warnings ?? [])]))];
-    if (warnings.length) lines.push('', 'FID notes: ' + warnings.join('; '));
+    const spaces = fids.flatMap((f) => [f.affective, ...(f.evaluator ? [f.evaluator] : [])]);
+    const ridged = spaces.filter((s) => s.ridge > 0 || s.warnings.some((w) => w.startsWith('floor: added a ridge')));
+    if (ridged.length)
+      lines.push('', `Note: ${ridged.length} of ${spaces.length} FIDs (or their floors) had a singular covariance (fewer gaits than feature dimensions, or collinear features) and were computed with a small ridge on the diagonals; results.json lists each warning and ridge.`);
     const hashes = [...new Set(fids.map((f) => f.evaluator?.checkpointHash).filter(Boolean))];
     if (hashes.length) lines.push('', `Evaluator: each seed's real-only Baseline-STEP (checkpoint ${hashes.join(', ')}).`);
     lines.push('');

@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { ablate, initBackend, mergeAblation, proceduralDataset, writeGaitFile, type AblationConfig } from '../../src/index.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'gf-ablate-'));
+const dataPath = path.join(dir, 'data.parquet');
+const config: AblationConfig = {
+  splits: { train: 0.5, val: 0.25, test: 0.25 },
+  augmenters: ['none', 'stepgen', 'mirror'],
+  counts: [0, 3],
+  classifiers: ['baseline-step'],
+  seeds: 2,
+  generator: { epochs: 1, batchSize: 8 },
+  classifier: { epochs: 1, batchSize: 8 },
+  fidPerLabel: 6,
+};
+
+type Row = { key: string; accuracy: number; confusion: number[][]; seed: number; augmenter: string; count: number };
+/** Result rows sorted by cell key, without their wall times (the one field that may differ between runs). */
+const rows = (runDir: string): Row[] =>
+  (JSON.parse(readFileSync(path.join(runDir, 'results.json'), 'utf8')).cells as (Row & { wall_seconds?: number })[])
+    .map(({ wall_seconds: _, ...r }) => r)
+    .sort((a, b) => a.key.localeCompare(b.key));
+const finishedCells = (runDir: string) =>
+  existsSync(path.join(runDir, 'cells')) ? readdirSync(path.join(runDir, 'cells')).filter((f) => f.startsWith('clf-') && !f.includes('.tmp-')).length : 0;
+
+let reference: Row[];
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  await writeGaitFile(dataPath, proceduralDataset({ identities: 4, perEmotion: 3, frames: 16, seed: 5 }));
+  const r = await ablate({ dataPath, config, runDir: path.join(dir, 'full') });
+  expect(r.complete).toBe(true);
+  reference = rows(path.join(dir, 'full'));
+}, 600_000);
+
+describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
+  it('writes one result row per (seed, augmenter, count, classifier), a report, plots and filmstrips', async () => {
+    const run = path.join(dir, 'full');
+    // per seed: none×0 + stepgen×3 + mirror×3, one classifier
+    expect(reference).toHaveLength(6);
+    expect(new Set(reference.map((r) => `${r.seed}/${r.augmenter}/${r.count}`)).size).toBe(6);
+    for (const r of reference) {
+      expect(r.accuracy).toBeGreaterThanOrEqual(0);
+      expect(r.accuracy).toBeLessThanOrEqual(1);
+      expect(r.confusion.flat().reduce((a, b) => a + b, 0)).toBe(12); // the test split: 25% of 48 real gaits
+    }
+    const report = readFileSync(path.join(run, 'report.md'), 'utf8');
+    expect(report).toMatch(/\| baseline-step \| stepgen \| 3 \| 2 \| \d+\.\d\d ± \d+\.\d\d \|/);
+    expect(report).toMatch(/\| stepgen \| 2 \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|/); // FID beside its floor
+    for (const f of ['plots/accuracy.svg', 'plots/confusion-baseline-step-real-only.svg', 'strips/sad-real.svg', 'strips/sad-synthetic.svg'])
+      expect(readFileSync(path.join(run, f), 'utf8')).toMatch(/^<svg/);
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const res = await db.runAndReadAll(`SELECT count(*)::INT AS n, min(accuracy) AS lo, max(accuracy) AS hi FROM '${path.join(run, 'results.parquet')}'`);
+    const [n, lo, hi] = res.getRows()[0]!;
+    expect(n).toBe(6);
+    expect(lo).toBe(Math.min(...reference.map((r) => r.accuracy)));
+    expect(hi).toBe(Math.max(...reference.map((r) => r.accuracy)));
+  });
+
+  it('a killed run resumes where it stopped (with worker processes) and ends with the same results', async () => {
+    const run = path.join(dir, 'killed');
+    // the CLI reads the same config from a YAML file, with one field overridden by an option
+    writeFileSync(path.join(dir, 'killed.yaml'), stringify({ ...config, seeds: 5 }));
+    const child = spawn(process.execPath, ['dist/cli/main.js', 'ablate', '--data', dataPath, '--run-dir', run, '--quiet', '--backend', 'wasm',
+      '--config', path.join(dir, 'killed.yaml'), '--seeds', '2'], { stdio: 'ignore' });
+    await new Promise<void>((resolve, reject) => {
+      const t0 = Date.now();
+      const poll = setInterval(() => {
+        if (finishedCells(run) >= 2) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+          resolve();
+        } else if (Date.now() - t0 > 300_000 || child.exitCode !== null) {
+          clearInterval(poll);
+          reject(new Error(`the run ended or stalled before it could be killed (exit ${child.exitCode})`));
+        }
+      }, 100);
+    });
+    await new Promise((r) => child.once('exit', r));
+    expect(existsSync(path.join(run, 'report.md'))).toBe(false);
+    const partial = finishedCells(run);
+    expect(partial).toBeGreaterThanOrEqual(2);
+    expect(partial).toBeLessThan(6);
+    const r = await ablate({ dataPath, config, runDir: run, workers: 2 });
+    expect(r.complete).toBe(true);
+    expect(r.built).toBeLessThan(10); // the finished cells were not built again
+    expect(rows(run)).toEqual(reference);
+  }, 600_000);
+
+  it('shards in separate folders merge into the same results; a run folder refuses another config', async () => {
+    const a = path.join(dir, 'shard1');
+    const b = path.join(dir, 'shard2');
+    const ra = await ablate({ dataPath, config, runDir: a, shard: { index: 0, count: 2 } });
+    const rb = await ablate({ dataPath, config, runDir: b, shard: { index: 1, count: 2 } });
+    expect(ra.report).toBeNull();
+    expect(ra.cells + rb.cells).toBe(6);
+    const m = await mergeAblation([a, b], path.join(dir, 'merged'));
+    expect(m.complete).toBe(true);
+    expect(rows(path.join(dir, 'merged'))).toEqual(reference);
+    await expect(ablate({ dataPath, config: { ...config, counts: [0, 5] }, runDir: a })).rejects.toThrow(/holds another ablation \(different config\)/);
+  }, 600_000);
+
+  it('rejects a bad config before any training', async () => {
+    const run = path.join(dir, 'bad');
+    await expect(ablate({ dataPath, config: { ...config, classifiers: ['svm' as never] }, runDir: run })).rejects.toThrow(/unknown classifier/);
+    await expect(ablate({ dataPath, config: { ...config, splits: { train: 0.9, val: 0.05, test: 0.05 } }, runDir: run })).rejects.toThrow(/too few to split/);
+    expect(existsSync(path.join(run, 'cells'))).toBe(false);
+  });
+});

@@ -4,6 +4,7 @@
  * classifiers with and without augmentation → report + plots + a GLB of
  * generated gaits — through the same code path as `gaitforge ablate`.
  */
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { proceduralDataset, type ProceduralOptions } from '../core/procedural.js';
@@ -82,6 +83,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   progress.log('demo: generating the procedural demo dataset');
   const set = proceduralDataset({ ...preset.data, seed });
   const dataPath = path.join(outDir, 'data.parquet');
+  mkdirSync(outDir, { recursive: true });
   await writeGaitFile(dataPath, set, { metadata: { dataset: 'procedural', seed: String(seed) } });
   const summary = summarizeDataset(set);
   const acc = statsBaselineAccuracy(set, seed);

@@ -8,7 +8,7 @@ import { DataType, type Data, type Field, type RecordBatch, type Schema, type Ve
 import { GaitforgeError } from '../core/errors.js';
 import { DEFAULT_FPS, GaitSet, type GaitSource } from '../core/gaitset.js';
 import { SKELETON_NAME } from '../core/skeleton.js';
-import { EXTENSION_META_KEY, parseMetadata, SOURCES } from './schema.js';
+import { allFinite, EXTENSION_META_KEY, parseMetadata, SOURCES } from './schema.js';
 
 export interface ReadGaitOptions {
   /**
@@ -264,12 +264,15 @@ export class GaitTableDecoder {
   finish(): GaitSet {
     const labelNames = this.labelNames.length ? this.labelNames : (this.fixedLabels ?? ['unlabelled']);
     try {
-      return new GaitSet({
-        positions: this.gatherPositions(),
+      const positions = this.gatherPositions();
+      const set = new GaitSet({
+        positions,
         labels: this.labels, labelNames, T: this.spec.T, V: this.spec.V, fps: this.spec.fps, skeleton: this.spec.skeleton,
         ids: this.ids, identity: this.identity, source: this.source, generator: this.generator, seed: this.seed,
         frames: Int32Array.from(this.frames),
-      }, { validateValues: !this.allowNonFinite });
+      }, { validateValues: false });
+      if (!this.allowNonFinite && !allFinite(positions)) set.validateValues();
+      return set;
     } catch (e) {
       if (e instanceof GaitforgeError) throw new GaitforgeError(e.code, `${this.file}: ${e.message}`, { cause: e });
       throw e;

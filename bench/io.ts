@@ -8,6 +8,7 @@
  * 1,000 procedural gaits repeated with a different root offset per copy (so
  * no two rows hold the same bytes); files go to a temporary folder and are
  * deleted afterwards. `--quick`: 10,000 gaits and a 20,000-gait stream.
+ * `--io-stream-gaits N` sets the size of the streaming write.
  * Rates are MB of raw float32 per wall-clock second (`value`) and per CPU
  * second of the process (`cpuMBps`, the one-core rate, robust to a busy machine).
  */
@@ -128,7 +129,7 @@ function runChild(task: Task): ChildResult {
 export const section: BenchSection = {
   name: 'io',
   describe: 'Parquet / Arrow write and read MB/s of raw float data, peak RSS, 1M-gait streaming Parquet write',
-  async run({ quick, report }) {
+  async run({ quick, report, argv }) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gaitforge-io-bench-'));
     try {
       const sizes = quick ? [10_000] : [10_000, 100_000];
@@ -150,7 +151,8 @@ export const section: BenchSection = {
           rmSync(file, { force: true });
         }
       }
-      const N = quick ? 20_000 : 1_000_000;
+      const k = argv.indexOf('--io-stream-gaits');
+      const N = k >= 0 ? Number(argv[k + 1]) : quick ? 20_000 : 1_000_000;
       const file = path.join(dir, `stream${N}.parquet`);
       const s = runChild({ kind: 'stream', N, file });
       const rawMB = (N * PER * 4) / 1e6;

@@ -379,8 +379,16 @@ export async function importBvh(files: string[], config: BvhImportConfig = {}): 
   const labelSources = [c.label !== undefined, c.labelPattern !== undefined, c.sidecar !== undefined].filter(Boolean).length;
   if (labelSources !== 1) throw new GaitforgeError('E_OPTION', 'BVH import needs exactly one label source: a label, a label pattern or a sidecar JSON');
   if (!files.length) throw new GaitforgeError('E_OPTION', 'no BVH files given');
-  const labelRe = c.labelPattern !== undefined ? new RegExp(c.labelPattern) : null;
-  const idRe = c.identityPattern !== undefined ? new RegExp(c.identityPattern) : null;
+  const regex = (field: string, pattern: string | undefined) => {
+    if (pattern === undefined) return null;
+    try {
+      return new RegExp(pattern);
+    } catch (e) {
+      throw new GaitforgeError('E_OPTION', `${field} ${JSON.stringify(pattern)} is not a regular expression: ${(e as Error).message}`);
+    }
+  };
+  const labelRe = regex('labelPattern', c.labelPattern);
+  const idRe = regex('identityPattern', c.identityPattern);
   let sidecar: Sidecar | null = null;
   if (c.sidecar !== undefined) {
     try {

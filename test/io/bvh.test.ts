@@ -139,5 +139,7 @@ describe('BVH import', () => {
     expect([e.code, e.message]).toEqual(['E_LABEL', `${fixture}: label "bored" is not one of angry, neutral, happy, sad`]);
     e = await failure(importBvh([fixture], { frames: 4 }));
     expect(e.code).toBe('E_OPTION');
+    e = await failure(importBvh([fixture], { frames: 4, labelPattern: '(' }));
+    expect([e.code, e.message.split(':')[0]]).toEqual(['E_OPTION', 'labelPattern "(" is not a regular expression']);
   });
 });

@@ -11,7 +11,7 @@
  * slices in parallel processes on one machine.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
@@ -292,20 +292,36 @@ async function runWithWorkers(data: GaitSet, r: ResolvedAblation, options: Ablat
   if (!options.dataPath) throw new GaitforgeError('E_OPTION', 'workers > 1 needs the dataset as a file (dataPath)');
   const n = options.workers!;
   const cfgPath = path.join(options.runDir, 'config.resolved.json');
-  writeFileSync(cfgPath, canonicalJson(r));
+  writeFilesAtomic([{ path: cfgPath, data: canonicalJson(r) }]);
   const backend = currentBackend()?.chosen ?? 'auto';
   const progress = options.progress ?? silentProgress;
   progress.log(`ablate: ${n} worker processes`);
-  await Promise.all(
-    Array.from({ length: n }, (_, k) =>
-      new Promise<void>((resolve, reject) => {
-        const child = spawn(process.execPath, [CLI_ENTRY, 'ablate', '--data', options.dataPath!, '--config', cfgPath, '--run-dir', options.runDir,
-          '--shard', `${k + 1}/${n}`, '--no-report', '--quiet', '--backend', backend], { stdio: ['ignore', 'ignore', 'inherit'] });
-        child.on('error', reject);
-        child.on('exit', (code) => (code === 0 ? resolve() : reject(new GaitforgeError('E_IO', `ablation worker ${k + 1}/${n} exited with code ${code}`))));
-      }),
-    ),
-  );
+  const children = Array.from({ length: n }, (_, k) =>
+    spawn(process.execPath, [CLI_ENTRY, 'ablate', '--data', options.dataPath!, '--config', cfgPath, '--run-dir', options.runDir,
+      '--shard', `${k + 1}/${n}`, '--no-report', '--quiet', '--backend', backend], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  // The workers are quiet; the bar follows the finished classifier cells in the shared run folder.
+  const total = gridCells(r).length;
+  const cellsDir = path.join(options.runDir, 'cells');
+  const finished = () => (existsSync(cellsDir) ? readdirSync(cellsDir).filter((f) => f.startsWith('clf-') && !f.includes('.tmp-')).length : 0);
+  progress.start('ablation cells', total);
+  const poll = setInterval(() => progress.update(Math.min(total, finished())), 1000);
+  try {
+    await Promise.all(
+      children.map((child, k) =>
+        new Promise<void>((resolve, reject) => {
+          child.on('error', reject);
+          child.on('exit', (code, signal) =>
+            code === 0 ? resolve() : reject(new GaitforgeError('E_IO', `ablation worker ${k + 1}/${n} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`)));
+        }),
+      ),
+    );
+  } catch (e) {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    throw e;
+  } finally {
+    clearInterval(poll);
+    progress.stop();
+  }
   // Everything is cached now: a single pass collects the results in grid order.
   return runAblation(data, r, { ...options, workers: 1 });
 }

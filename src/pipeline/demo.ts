@@ -28,16 +28,16 @@ export interface DemoPreset {
  */
 export const DEMO_PRESETS: Record<'quick' | 'full', DemoPreset> = {
   quick: {
-    data: { identities: 16, perEmotion: 6, frames: 48 },
+    data: { identities: 12, perEmotion: 4, frames: 32 },
     ablation: {
       splits: { train: 0.6, val: 0.2, test: 0.2 },
       augmenters: ['none', 'stepgen', 'cvae-baseline', 'mirror'],
-      counts: [0, 96],
+      counts: [0, 48],
       classifiers: ['baseline-step', 'step'],
       seeds: 2,
-      generator: { epochs: 30, batchSize: 32 },
-      classifier: { epochs: 12, batchSize: 32 },
-      fidPerLabel: 48,
+      generator: { epochs: 15, batchSize: 16 },
+      classifier: { epochs: 10, batchSize: 16 },
+      fidPerLabel: 32,
     },
   },
   full: {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --only nn [--compare-torch] [--quick] [--presets default,step-paper] [--seconds S]`
+ * `npm run bench -- --only nn [--compare-torch] [--quick] [--presets default,step-paper] [--seconds S] [--clock cpu|wall]`
  *
  * Samples/s of the ST-GCN classifier (Baseline-STEP shape) in training and
  * inference and of the conditional VAE (STEP-Gen shape) in training and
@@ -9,8 +9,11 @@
  * /usr/bin/python3 that imports torch, the PyTorch reference
  * (../shared/reference/torch_stgcn_bench.py, one thread) runs in the same
  * process tree right before each preset and every row gets the
- * gaitforge/PyTorch ratio. Rates are medians over repeated steps; other
- * processes on the machine move them, so compare ratios from one run.
+ * gaitforge/PyTorch ratio. Rates are medians over repeated steps. The
+ * default clock is the process's CPU time (samples per CPU-second), for both
+ * gaitforge and PyTorch: on a shared machine wall time mostly measures the
+ * other processes; on an idle one the two clocks agree for these
+ * single-threaded runs. `--clock wall` measures wall time.
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
@@ -33,18 +36,31 @@ function option(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
-/** Median rate: one warm-up call, then calls until `seconds` passed and at least 3 ran. */
+type Clock = 'cpu' | 'wall';
+let clock: Clock = 'cpu';
+
+/** Seconds on the chosen clock: process CPU time (user + system) or wall time. */
+function now(): number {
+  if (clock === 'wall') return performance.now() / 1000;
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/**
+ * Median rate as the PyTorch reference measures it: one warm-up call, then
+ * calls until `seconds` passed on the clock and at least 3 ran.
+ */
 async function rate(fn: () => void, samples: number, seconds: number): Promise<number> {
   fn();
   const times: number[] = [];
-  const start = performance.now();
-  while (performance.now() - start < seconds * 1000 || times.length < 3) {
-    const t0 = performance.now();
+  const start = now();
+  while (now() - start < seconds || times.length < 3) {
+    const t0 = now();
     fn();
-    times.push(performance.now() - t0);
+    times.push(now() - t0);
   }
   times.sort((a, b) => a - b);
-  return samples / (times[Math.floor(times.length / 2)]! / 1000);
+  return samples / times[Math.floor(times.length / 2)]!;
 }
 
 function randn(shape: number[], seed: number): tf.Tensor {
@@ -146,11 +162,22 @@ function torchAvailable(): string | null {
 
 interface TorchRow { model: string; phase: string; batch: number; samples_per_s: number }
 
-function runTorch(script: string, preset: Preset, seconds: number): TorchRow[] {
-  const r = spawnSync(TORCH_PYTHON, [script, '--preset', preset, '--frames', String(FRAMES), '--threads', '1', '--seconds', String(seconds)], {
-    encoding: 'utf8', maxBuffer: 1 << 24,
-  });
-  if (r.status !== 0) throw new Error(`PyTorch reference failed (${r.status}): ${r.stderr.slice(-500)}`);
+/**
+ * Runs the reference script unchanged; with the cpu clock its timer
+ * (time.perf_counter) is swapped for time.process_time, the process's CPU
+ * time, so both sides are measured on the same clock.
+ */
+function runTorch(script: string, preset: Preset, seconds: number, oneDnn = true): TorchRow[] {
+  const argv = [script, '--preset', preset, '--frames', String(FRAMES), '--threads', '1', '--seconds', String(seconds)];
+  const boot = [
+    'import runpy, sys, time',
+    ...(oneDnn ? [] : ['import torch', 'torch.backends.mkldnn.enabled = False']),
+    ...(clock === 'cpu' ? ['time.perf_counter = time.process_time'] : []),
+    `sys.argv = ${JSON.stringify(argv)}`,
+    `runpy.run_path(sys.argv[0], run_name='__main__')`,
+  ].join('\n');
+  const r = spawnSync(TORCH_PYTHON, ['-c', boot], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`PyTorch reference failed (${r.error?.message ?? r.signal ?? r.status}): ${(r.stderr ?? "").slice(-500)}`);
   return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as TorchRow).filter((row) => row.phase);
 }
 
@@ -163,16 +190,28 @@ export const section: BenchSection = {
     const presets = (option(argv, '--presets') ?? (quick ? 'default' : 'default,step-paper')).split(',') as Preset[];
     for (const p of presets) if (!(p in PRESETS)) throw new Error(`unknown preset ${p}: expected ${Object.keys(PRESETS).join('|')}`);
     const batches = quick ? [8] : [8, 32];
+    clock = (option(argv, '--clock') ?? 'cpu') as Clock;
+    if (clock !== 'cpu' && clock !== 'wall') throw new Error(`--clock ${clock}: expected cpu|wall`);
     const compare = argv.includes('--compare-torch');
     const torchMissing = compare ? torchAvailable() : null;
     if (compare && torchMissing) console.error(`nn: --compare-torch: ${torchMissing}; printing gaitforge figures only`);
     const script = torchScript(argv);
+    const summary: string[] = [];
     for (const preset of presets) {
       const kt = PRESETS[preset];
       let torch: TorchRow[] = [];
+      let torchNote: string | undefined;
       if (compare && !torchMissing) {
         console.error(`nn: running the PyTorch reference (${preset}, 1 thread, ${seconds} s a phase) ...`);
-        torch = runTorch(script, preset, seconds);
+        try {
+          torch = runTorch(script, preset, seconds);
+        } catch (e) {
+          // Debian's torch 1.13 dies with SIGBUS in oneDNN's backward of the stride-2, kernel-75
+          // convolution (T = 38 → 19) of the step-paper classifier; its native path works
+          torchNote = `oneDNN disabled: with it the reference failed (${(e as Error).message.split('\n')[0]})`;
+          console.error(`nn: ${torchNote}; rerunning it with torch.backends.mkldnn.enabled = False`);
+          torch = runTorch(script, preset, seconds, false);
+        }
       }
       console.error(`nn: measuring gaitforge on ${backend.chosen} (${preset}) ...`);
       for (const m of await measurePreset(kt, seconds, batches)) {
@@ -181,14 +220,25 @@ export const section: BenchSection = {
           section: 'nn',
           name: `${m.model}/${m.phase}/${preset}/b${m.batch}`,
           value: m.samplesPerS,
-          unit: 'samples/s',
+          unit: clock === 'cpu' ? 'samples/cpu-s' : 'samples/s',
+          clock,
           backend: backend.chosen,
           preset, kt, frames: FRAMES, batch: m.batch,
           flopsPerSample: m.flopsPerSample,
           gflops: (m.flopsPerSample * m.samplesPerS) / 1e9,
           ...(ref ? { torchSamplesPerS: ref.samples_per_s, ratioVsTorch: m.samplesPerS / ref.samples_per_s } : {}),
+          ...(ref && torchNote ? { torchNote } : {}),
         });
+        const name = `${m.model} ${m.phase}`.padEnd(20);
+        const ours = m.samplesPerS.toFixed(1).padStart(8);
+        const theirs = ref ? ref.samples_per_s.toFixed(1).padStart(8) : '       -';
+        const ratio = ref ? (m.samplesPerS / ref.samples_per_s).toFixed(2).padStart(6) : '     -';
+        const gf = ((m.flopsPerSample * m.samplesPerS) / 1e9).toFixed(1).padStart(6);
+        summary.push(`${preset.padEnd(11)} ${name} b${String(m.batch).padEnd(3)} ${ours} ${theirs} ${ratio} ${gf}${ref && torchNote ? '  (PyTorch without oneDNN)' : ''}`);
       }
     }
+    console.error(`\nnn (${clock} clock, samples/${clock === 'cpu' ? 'CPU-s' : 's'}, ${backend.chosen}):`);
+    console.error(`${'preset'.padEnd(11)} ${'phase'.padEnd(20)} ${'batch'} ${'gaitforge'.padStart(8)} ${'PyTorch'.padStart(8)} ${'ratio'.padStart(6)} GFLOP/s`);
+    for (const line of summary) console.error(line);
   },
 };

@@ -138,16 +138,46 @@ function slotMixKernel(name: string) {
     const x = b.read(inputs['x']!);
     const w = b.read(inputs['w']!);
     const y = out.data();
-    y.fill(0);
+    // entries grouped by output slot (CSR), so each output is written once from its 1-4 sources
     const nnz = src.length;
+    const order = Array.from({ length: nnz }, (_, t) => t).sort((p, q) => dst[p]! - dst[q]!);
+    const ptr = new Int32Array(sOut + 1);
+    for (const t of order) ptr[dst[t]! + 1]!++;
+    for (let d = 0; d < sOut; d++) ptr[d + 1]! += ptr[d]!;
+    const gsrc = Int32Array.from(order, (t) => src[t]! * c);
+    const gw = Float32Array.from(order, (t) => w[t]!);
     for (let r = 0; r < rows; r++) {
       const xr = r * sIn * c;
       const yr = r * sOut * c;
-      for (let t = 0; t < nnz; t++) {
-        const wt = w[t]!;
-        const xo = xr + src[t]! * c;
-        const yo = yr + dst[t]! * c;
-        for (let f = 0; f < c; f++) y[yo + f]! += wt * x[xo + f]!;
+      for (let d = 0; d < sOut; d++) {
+        const s0 = ptr[d]!;
+        const n = ptr[d + 1]! - s0;
+        const yo = yr + d * c;
+        if (n === 0) {
+          y.fill(0, yo, yo + c);
+          continue;
+        }
+        const a0 = xr + gsrc[s0]!, w0 = gw[s0]!;
+        if (n === 1) {
+          for (let f = 0; f < c; f++) y[yo + f] = w0 * x[a0 + f]!;
+          continue;
+        }
+        const a1 = xr + gsrc[s0 + 1]!, w1 = gw[s0 + 1]!;
+        if (n === 2) {
+          for (let f = 0; f < c; f++) y[yo + f] = w0 * x[a0 + f]! + w1 * x[a1 + f]!;
+          continue;
+        }
+        const a2 = xr + gsrc[s0 + 2]!, w2 = gw[s0 + 2]!;
+        if (n === 3) {
+          for (let f = 0; f < c; f++) y[yo + f] = w0 * x[a0 + f]! + w1 * x[a1 + f]! + w2 * x[a2 + f]!;
+          continue;
+        }
+        const a3 = xr + gsrc[s0 + 3]!, w3 = gw[s0 + 3]!;
+        for (let f = 0; f < c; f++) y[yo + f] = w0 * x[a0 + f]! + w1 * x[a1 + f]! + w2 * x[a2 + f]! + w3 * x[a3 + f]!;
+        for (let t = s0 + 4; t < s0 + n; t++) {
+          const at = xr + gsrc[t]!, wt = gw[t]!;
+          for (let f = 0; f < c; f++) y[yo + f]! += wt * x[at + f]!;
+        }
       }
     }
     return out.info;

@@ -12,7 +12,8 @@
  *  - `TemporalAttentionPool({ units, returnWeights })`: [N, T, C] → [N, C] (and weights [N, T]).
  *  - `GraphGRU({ units, returnSequences })`: [N, T, V, C] → [N, T, V, H] (or last state [N, V, H]).
  *  - fast differentiable ops for custom layers: `temporalConv`, `temporalConvTranspose`,
- *    `matMul2d`, `denseLastAxis`, `batchNormTrain`, `batchNormInfer`, `graphAggregate`.
+ *    `matMul2d`, `denseLastAxis`, `addBias`, `columnSums`, `graphMix` (sparse joint mixing),
+ *    `graphAggregate` (dense), `batchNormTrain`, `batchNormInfer`.
  *  - `saveModel(model, dir, meta)` / `loadModel(dir)`: tfjs layers-format model.json + weights.bin + meta.json.
  *  - `trainableVariables(model)`, `predictInChunks(model, x)` (≤ 64 samples at a time),
  *    `flushDenormals(model)` (denormal weights make wasm kernels ~100x slower: call it after each epoch).

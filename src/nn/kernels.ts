@@ -232,10 +232,20 @@ export function registerKernels(): void {
   }
 }
 
-/** True when the active backend has the fused kernels. */
+let enabled = true;
+
+/**
+ * Switches the kernels off (or back on) for every backend, so the composite
+ * path that webgl and tfjs-node take can be exercised on wasm and cpu.
+ */
+export function setFusedKernels(on: boolean): void {
+  enabled = on;
+}
+
+/** True when the active backend has the fused kernels (and they are not switched off). */
 export function hasFusedKernels(): boolean {
   registerKernels();
-  return (BACKENDS as readonly string[]).includes(tf.getBackend());
+  return enabled && (BACKENDS as readonly string[]).includes(tf.getBackend());
 }
 
 /** Runs a registered kernel on the active backend; tensors are tracked by the engine like any op's. */

@@ -8,6 +8,7 @@ import { normalizedAdjacency, spatialAdjacency } from '../../src/core/skeleton.j
 import {
   flushDenormals, GraphGRU, loadModel, predictInChunks, saveModel, SpatialAttention, STGCNBlock, TemporalAttentionPool, trainableVariables,
 } from '../../src/nn/index.js';
+import { setFusedKernels } from '../../src/nn/kernels.js';
 import { BACKENDS, numericGrad, rand, relErr, useBackend } from './helpers.js';
 
 const tmpDirs: string[] = [];
@@ -138,7 +139,8 @@ function referenceBlock(layer: STGCNBlock, x: tf.Tensor4D, ws: Record<string, tf
   return activation === 'relu' ? tf.relu(y) : y;
 }
 
-describe('STGCNBlock agrees with stock-tfjs autograd on the cpu backend', () => {
+describe.each([true, false])('STGCNBlock agrees with stock-tfjs autograd on the cpu backend (fused kernels: %s)', (fused) => {
+  afterAll(() => setFusedKernels(true));
   it.each([
     { filters: 3, stride: 2, temporalKernel: 3 },
     { filters: 4, temporalKernel: 5 },
@@ -147,6 +149,7 @@ describe('STGCNBlock agrees with stock-tfjs autograd on the cpu backend', () => 
     { filters: 2, temporalKernel: 3, batchNorm: false, adjacency: 'stgcn-code' as const, residual: false },
   ])('%o: output and every gradient', async (args) => {
     await useBackend('cpu');
+    setFusedKernels(fused);
     tf.tidy(() => {
       const layer = new STGCNBlock({ ...args, seed: 3 });
       const x = rand([2, 6, 16, 3], 11) as tf.Tensor4D;

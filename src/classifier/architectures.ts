@@ -11,7 +11,7 @@
  *  - STEP: Baseline-STEP's pooled features ⊕ the 29 min–max scaled
  *    affective features (second input [N, 29]) → dense 128 + ReLU →
  *    dropout → dense to the labels. Outputs [logits, hybrid features [N, 128]].
- *  - AT-GCN: input BatchNorm → graph-convolutional GRU over frames (hidden H
+ *  - AT-GCN: positions ⊕ frame-to-frame velocities → input BatchNorm → graph-convolutional GRU over frames (hidden H
  *    per joint) → spatial attention on each frame's hidden state →
  *    temporal attention pooling over frames of the flattened [V·H] states →
  *    embedding [N, V·H] → dropout → emotion head; optional identity head
@@ -26,7 +26,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GraphGRU, SpatialAttention, STGCNBlock, TemporalAttentionPool } from '../nn/index.js';
 import type { ClassifierKind, ResolvedClassifierConfig } from './config.js';
-import { JointBatchNorm, LastAxisDense, SeededDropout } from './layers.js';
+import { AppendVelocity, JointBatchNorm, LastAxisDense, SeededDropout } from './layers.js';
 
 /** Output names in model order. */
 export type OutputName = 'logits' | 'features' | 'identity' | 'nextFrame';
@@ -84,7 +84,8 @@ export function buildArchitecture(spec: ArchitectureSpec): BuiltModel {
   }
   // AT-GCN
   const H = c.hidden;
-  let h = new JointBatchNorm({ name: 'input_bn', momentum: c.bnMomentum }).apply(x) as tf.SymbolicTensor;
+  let h = new AppendVelocity({ name: 'velocity' }).apply(x) as tf.SymbolicTensor;
+  h = new JointBatchNorm({ name: 'input_bn', momentum: c.bnMomentum }).apply(h) as tf.SymbolicTensor;
   h = new GraphGRU({ name: 'graph_gru', units: H, returnSequences: true, seed }).apply(h) as tf.SymbolicTensor;
   const attended = new SpatialAttention({ name: 'spatial_attention', seed }).apply(h) as tf.SymbolicTensor;
   const frames = tf.layers.reshape({ name: 'frames', targetShape: [T, V * H] }).apply(attended) as tf.SymbolicTensor;

@@ -18,7 +18,7 @@ import { preprocess, type PreprocessConfig } from '../io/preprocess.js';
 
 /** The preprocessing a classifier uses for a skeleton with V joints. */
 export function classifierPreprocess(V: number): PreprocessConfig {
-  return V === NUM_JOINTS ? { centre: 'first-frame', view: 'canonical' } : { centre: 'first-frame', view: 'none' };
+  return V === NUM_JOINTS ? { centre: 'first-frame', view: 'canonical', scale: 'height', height: 1.6 } : { centre: 'first-frame', view: 'none' };
 }
 
 /**

@@ -136,3 +136,32 @@ export class SeededDropout extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(SeededDropout);
+
+/**
+ * Appends frame-to-frame velocities to positions: x: [N, T, V, C] →
+ * [N, T, V, 2C] with channels [x_t, x_t − x_{t−1}] (zero velocity at t = 0).
+ * Gives a recurrent model motion directly rather than only through its memory.
+ */
+export class AppendVelocity extends tf.layers.Layer {
+  static className = 'AppendVelocity';
+
+  constructor(args: BaseArgs = {}) {
+    super({ name: args.name, trainable: args.trainable });
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const s = singleShape(inputShape);
+    return [...s.slice(0, -1), s[s.length - 1] == null ? null : 2 * s[s.length - 1]!];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = single(inputs) as tf.Tensor4D;
+      const [n, t, v, c] = x.shape;
+      if (t < 2) return tf.concat([x, tf.zerosLike(x)], 3);
+      const d = tf.sub(x.slice([0, 1, 0, 0], [n, t - 1, v, c]), x.slice([0, 0, 0, 0], [n, t - 1, v, c]));
+      return tf.concat([x, tf.concat([tf.zeros([n, 1, v, c]), d], 1)], 3);
+    });
+  }
+}
+tf.serialization.registerClass(AppendVelocity);

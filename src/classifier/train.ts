@@ -224,6 +224,7 @@ export async function trainClassifier(
           labels: tf.tensor1d(Int32Array.from(b, (i) => data.labels[i]!), 'int32'),
           identity: tasks.identity ? Int32Array.from(b, (i) => data.identity[i]!) : null,
         }, built.outputs);
+        await yieldToEventLoop(); // keeps progress output, signals and test runners responsive during long epochs
         lossSum += r.loss * b.length;
         accSum += r.accuracy * b.length;
         r.taskLosses.forEach((x, k) => (taskSums[k]! += x * b.length));
@@ -271,6 +272,8 @@ export async function trainClassifier(
     model.dispose();
   }
 }
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Batch {
   positions: tf.Tensor4D;

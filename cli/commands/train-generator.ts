@@ -1,0 +1,82 @@
+import type { Argv, CommandModule } from 'yargs';
+import { emit, fmt, globalOptions, progressBar, say, table, type GlobalArgs } from '../util.js';
+
+interface Args extends GlobalArgs {
+  data: string;
+  out: string;
+  val?: string;
+  preset?: string;
+  variant?: string;
+  epochs?: number;
+  'batch-size'?: number;
+  lr?: number;
+  'weight-decay'?: number;
+  'lambda-c'?: number;
+  'lambda-d'?: number;
+  beta?: number;
+  'latent-dim'?: number;
+  'temporal-kernel'?: number;
+  'val-fraction'?: number;
+  seed: number;
+  resume: boolean;
+  overwrite: boolean;
+}
+
+export const trainGeneratorCommand: CommandModule<object, Args> = {
+  command: 'train-generator',
+  describe: 'Train STEP-Gen (or the baseline CVAE) on a gait dataset; Ctrl-C stops after the current step and --resume continues',
+  builder: (y) =>
+    globalOptions(y)
+      .option('data', { type: 'string', demandOption: true, describe: 'Training gaits (.parquet or .arrow)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Model directory to write (checkpoints, loss curve)' })
+      .option('val', { type: 'string', describe: 'Validation gaits (default: --val-fraction of --data held out)' })
+      .option('preset', { type: 'string', choices: ['default', 'step-paper'], describe: "'default' (temporal kernel 9) or 'step-paper' (kernel 75, 150 epochs, batch 8)" })
+      .option('variant', { type: 'string', choices: ['stepgen', 'cvae-baseline'], describe: 'stepgen (push-pull loss) or cvae-baseline (λc = λd = 0)' })
+      .option('epochs', { type: 'number', describe: 'Training epochs' })
+      .option('batch-size', { type: 'number', describe: 'Gaits per step' })
+      .option('lr', { type: 'number', describe: 'Adam learning rate (×0.1 at 50%, 75%, 88% of the epochs)' })
+      .option('weight-decay', { type: 'number', describe: 'L2 weight decay' })
+      .option('lambda-c', { type: 'number', describe: 'Weight of the push loss L_c (velocities, accelerations)' })
+      .option('lambda-d', { type: 'number', describe: 'Weight of the pull loss L_d (drift against anchor frames)' })
+      .option('beta', { type: 'number', describe: 'Weight of the KL term' })
+      .option('latent-dim', { type: 'number', describe: 'Latent size' })
+      .option('temporal-kernel', { type: 'number', describe: 'Temporal kernel of the ST-GCN layers (odd)' })
+      .option('val-fraction', { type: 'number', describe: 'Fraction of --data held out for the validation loss' })
+      .option('seed', { type: 'number', default: 1, describe: 'Random seed (initialisation, split, shuffling, noise)' })
+      .option('resume', { type: 'boolean', default: false, describe: "Continue --out's last checkpoint (same data, config and seed)" })
+      .option('overwrite', { type: 'boolean', default: false, describe: 'Replace a generator already in --out' }) as unknown as Argv<Args>,
+  handler: async (argv) => {
+    const lib = await import('../../src/index.js');
+    await lib.initBackend(argv.backend as never);
+    const config: import('../../src/index.js').GeneratorConfig = {
+      preset: argv.preset as never, variant: argv.variant as never, epochs: argv.epochs, batchSize: argv['batch-size'], lr: argv.lr,
+      weightDecay: argv['weight-decay'], lambdaC: argv['lambda-c'], lambdaD: argv['lambda-d'], beta: argv.beta,
+      latentDim: argv['latent-dim'], temporalKernel: argv['temporal-kernel'], valFraction: argv['val-fraction'],
+    };
+    lib.resolveGenerator(config); // option errors before any file is read
+    const train = await lib.readGaitFile(argv.data);
+    const val = argv.val ? await lib.readGaitFile(argv.val) : undefined;
+    const controller = new AbortController();
+    const onSigint = () => {
+      say(argv, '\nstopping after the current step (Ctrl-C again to quit at once)');
+      controller.abort();
+      process.once('SIGINT', () => process.exit(130));
+    };
+    process.once('SIGINT', onSigint);
+    const r = await lib.trainGenerator(train, config, {
+      outDir: argv.out, seed: argv.seed, resume: argv.resume, overwrite: argv.overwrite, val, signal: controller.signal, progress: progressBar(argv),
+    });
+    process.off('SIGINT', onSigint);
+    const last = r.history[r.history.length - 1];
+    const best = r.history[r.bestEpoch - 1];
+    const row = (name: string, h: typeof last) =>
+      h ? [name, h.epoch, fmt(h.train.lo), fmt(h.train.lc), fmt(h.train.ld), fmt(h.train.kl), fmt(h.train.total), h.val ? fmt(h.val.total) : '—'] : [name, '—', '', '', '', '', '', ''];
+    emit(argv, { dir: r.dir, bestEpoch: r.bestEpoch, completed: r.completed, epochs: r.history.length, final: last ?? null, best: best ?? null }, [
+      `${r.completed ? 'trained' : 'stopped'}: ${r.dir} (${r.history.length} epochs, best epoch ${r.bestEpoch})`,
+      table(['', 'epoch', 'L_o', 'L_c', 'L_d', 'KL', 'total', 'val total'], [row('last', last), row('best', best)]),
+      last ? `${fmt(last.samplesPerSec, 3)} training gaits/s in the last epoch; loss curve: ${r.dir}/loss.csv` : '',
+      r.completed ? '' : `resume with: gaitforge train-generator --data ${argv.data} --out ${argv.out} --resume (same options)`,
+    ].filter(Boolean));
+    if (!r.completed) process.exitCode = 130;
+  },
+};

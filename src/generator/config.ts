@@ -1,0 +1,152 @@
+/**
+ * Generator configuration: STEP-Gen and the baseline CVAE are the same
+ * network; the baseline trains with λc = λd = 0 (STEP's "Baseline CVAE"), so
+ * ablations compare the two by flipping one field.
+ */
+import { checkRange } from '../core/errors.js';
+
+export type GeneratorVariant = 'stepgen' | 'cvae-baseline';
+export const GENERATOR_VARIANTS: readonly GeneratorVariant[] = ['stepgen', 'cvae-baseline'];
+export type GeneratorPreset = 'default' | 'step-paper';
+export type LatentMap = 'repeat' | 'per-position';
+export const LATENT_MAPS: readonly LatentMap[] = ['repeat', 'per-position'];
+export const GENERATOR_PRESETS: readonly GeneratorPreset[] = ['default', 'step-paper'];
+
+export interface GeneratorConfig {
+  /** Which preset fills the fields not given here. Default 'default'. */
+  preset?: GeneratorPreset;
+  /** 'stepgen' (push-pull loss) or 'cvae-baseline' (λc = λd = 0). Default 'stepgen'. */
+  variant?: GeneratorVariant;
+  /** Latent size. Default 32 (STEP). */
+  latentDim?: number;
+  /** Temporal kernel of every ST-GCN layer. 9 in 'default', 75 in 'step-paper' (as in the STEP code). */
+  temporalKernel?: number;
+  /** Encoder ST-GCN widths. Default [64, 32, 32] (STEP). */
+  encoderChannels?: number[];
+  /** Hidden decoder ST-GCN widths; a last layer with 3 channels follows. Default [32, 64] (STEP). */
+  decoderChannels?: number[];
+  /**
+   * How the latent meets the frames.
+   * - 'repeat' (STEP): the encoder average-pools over frames and joints; the
+   *   decoder repeats a 1×1-deconvolved latent over T × V. This works in
+   *   STEP because its temporal kernel (75) spans the whole 75-frame clip:
+   *   every frame then sees the clip's edges through the zero padding, so the
+   *   convolutions can tell frames apart and read out, or write, the phase of
+   *   the gait cycle. With a short kernel the decoder's input is the same
+   *   at every frame and its output cannot swing limbs (measured: the
+   *   oscillating half of the variance stays unexplained).
+   * - 'per-position' (default): the encoder average-pools over joints and
+   *   reads the latent out of the [T, C] feature series with a learned linear
+   *   map over frames; the decoder maps [z, label] to every frame and joint
+   *   with a learned linear map (a deconvolution whose kernel spans T × V).
+   *   The ST-GCN layers are unchanged.
+   */
+  latentMap?: LatentMap;
+  /** Weight of L_c (push: velocity + acceleration matching). Default 1 (the STEP code adds every term with weight 1). */
+  lambdaC?: number;
+  /** Weight of L_d (pull: drift against the first, middle and last frame). Default 1. */
+  lambdaD?: number;
+  /** Weight of the KL term. Default 0.01 (see docs/readme/generator.md: the losses are means per value, the KL a mean per latent dimension). */
+  beta?: number;
+  /** Training epochs. Default 60 ('default'), 150 ('step-paper'). */
+  epochs?: number;
+  /** Gaits per step. Default 16 ('default'), 8 ('step-paper'). */
+  batchSize?: number;
+  /** Adam learning rate. Default 1e-3. */
+  lr?: number;
+  /** L2 weight decay added to every gradient (PyTorch's Adam `weight_decay`). Default 5e-4 (STEP). */
+  weightDecay?: number;
+  /** Fractions of `epochs` after which the learning rate is multiplied by 0.1. Default [0.5, 0.75, 0.88] (STEP: 75, 113, 132 of 150). */
+  lrSteps?: number[];
+  /** Fraction of the training gaits held out (stratified by label) for the validation loss when no validation set is given. Default 0.1. */
+  valFraction?: number;
+}
+
+export type ResolvedGeneratorConfig = Required<GeneratorConfig>;
+
+export const DEFAULT_GENERATOR: ResolvedGeneratorConfig = {
+  preset: 'default',
+  variant: 'stepgen',
+  latentDim: 32,
+  temporalKernel: 9,
+  encoderChannels: [64, 32, 32],
+  decoderChannels: [32, 64],
+  latentMap: 'per-position',
+  lambdaC: 1,
+  lambdaD: 1,
+  beta: 0.01,
+  epochs: 60,
+  batchSize: 16,
+  lr: 1e-3,
+  weightDecay: 5e-4,
+  lrSteps: [0.5, 0.75, 0.88],
+  valFraction: 0.1,
+};
+
+/** What each preset changes relative to DEFAULT_GENERATOR. */
+export const GENERATOR_PRESET_VALUES: Record<GeneratorPreset, GeneratorConfig> = {
+  default: {},
+  'step-paper': { temporalKernel: 75, latentMap: 'repeat', epochs: 150, batchSize: 8 },
+};
+
+function defined<T extends object>(c: T): Partial<T> {
+  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Copies a config, fills the preset's values and then the defaults, and
+ * checks every field (RangeError naming field, value and range). The
+ * baseline variant has λc = λd = 0: explicit non-zero weights for it are an error.
+ */
+export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConfig {
+  const preset = c.preset ?? 'default';
+  if (!GENERATOR_PRESETS.includes(preset)) throw new RangeError(`preset = ${JSON.stringify(preset)} is not one of ${GENERATOR_PRESETS.join(', ')}`);
+  const variant = c.variant ?? 'stepgen';
+  if (!GENERATOR_VARIANTS.includes(variant)) throw new RangeError(`variant = ${JSON.stringify(variant)} is not one of ${GENERATOR_VARIANTS.join(', ')}`);
+  const given = defined(c);
+  if (variant === 'cvae-baseline') {
+    for (const k of ['lambdaC', 'lambdaD'] as const)
+      if (given[k] !== undefined && given[k] !== 0)
+        throw new RangeError(`${k} = ${given[k]} is out of range: the cvae-baseline variant trains with ${k} = 0 (use variant 'stepgen' for push-pull weights)`);
+  }
+  const r: ResolvedGeneratorConfig = {
+    ...DEFAULT_GENERATOR,
+    ...GENERATOR_PRESET_VALUES[preset],
+    ...given,
+    ...(variant === 'cvae-baseline' ? { lambdaC: 0, lambdaD: 0 } : {}),
+    preset,
+    variant,
+  };
+  r.encoderChannels = [...r.encoderChannels];
+  r.decoderChannels = [...r.decoderChannels];
+  r.lrSteps = [...r.lrSteps];
+  checkRange('latentDim', r.latentDim, 1, 4096, true);
+  checkRange('temporalKernel', r.temporalKernel, 1, 1001, true);
+  if (r.temporalKernel % 2 !== 1) throw new RangeError(`temporalKernel = ${r.temporalKernel} is out of range: expected an odd integer ("same" padding)`);
+  for (const [name, ch] of [['encoderChannels', r.encoderChannels], ['decoderChannels', r.decoderChannels]] as const) {
+    if (!Array.isArray(ch) || ch.length < 1 || ch.length > 16) throw new RangeError(`${name} = ${JSON.stringify(ch)} is out of range: expected 1 to 16 widths`);
+    ch.forEach((w, i) => checkRange(`${name}[${i}]`, w, 1, 4096, true));
+  }
+  if (!LATENT_MAPS.includes(r.latentMap)) throw new RangeError(`latentMap = ${JSON.stringify(r.latentMap)} is not one of ${LATENT_MAPS.join(', ')}`);
+  checkRange('lambdaC', r.lambdaC, 0, 1e6);
+  checkRange('lambdaD', r.lambdaD, 0, 1e6);
+  checkRange('beta', r.beta, 0, 1e6);
+  checkRange('epochs', r.epochs, 1, 1e6, true);
+  checkRange('batchSize', r.batchSize, 2, 4096, true);
+  checkRange('lr', r.lr, 1e-12, 10);
+  checkRange('weightDecay', r.weightDecay, 0, 1);
+  if (!Array.isArray(r.lrSteps)) throw new RangeError(`lrSteps = ${JSON.stringify(r.lrSteps)} is not an array of fractions`);
+  r.lrSteps.forEach((f, i) => {
+    checkRange(`lrSteps[${i}]`, f, 0, 1);
+    if (i > 0 && f <= r.lrSteps[i - 1]!) throw new RangeError(`lrSteps = ${JSON.stringify(r.lrSteps)} is out of range: fractions must increase`);
+  });
+  checkRange('valFraction', r.valFraction, 0, 0.9);
+  return r;
+}
+
+/** Learning rate for a 0-based epoch: `lr` × 0.1 for every step fraction already passed. */
+export function generatorLearningRate(c: ResolvedGeneratorConfig, epoch: number): number {
+  let lr = c.lr;
+  for (const f of c.lrSteps) if (epoch >= Math.round(f * c.epochs)) lr *= 0.1;
+  return lr;
+}

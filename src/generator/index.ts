@@ -1,0 +1,18 @@
+/** STEP-Gen and the baseline CVAE: configuration, push-pull loss, training, sampling. */
+export {
+  DEFAULT_GENERATOR, GENERATOR_PRESETS, LATENT_MAPS, GENERATOR_PRESET_VALUES, GENERATOR_VARIANTS, generatorLearningRate, resolveGenerator,
+  type GeneratorConfig, type GeneratorPreset, type GeneratorVariant, type LatentMap, type ResolvedGeneratorConfig,
+} from './config.js';
+export { canonicalizeAll, canonicalizeGait, destandardize, fitNormalization, standardize, type GaitNormalization } from './normalize.js';
+export { anchorFrames, pushPullLoss, type LossTerms, type LossWeights } from './losses.js';
+export { LabelBroadcast, LatentGrid, LatentReadout, LatentUnpool } from './layers.js';
+export { buildCvae, buildDecoder, buildEncoder, type Cvae, type CvaeShape } from './model.js';
+export {
+  gaitSetHash, MANIFEST_FILE as GENERATOR_MANIFEST_FILE, readManifest as readGeneratorManifest, type EpochLog as GeneratorEpochLog, type GeneratorManifest,
+  type LossValues as GeneratorLossValues,
+} from './checkpoint.js';
+export { CvaeTrainer, trainGenerator, type TrainGeneratorOptions, type TrainGeneratorResult } from './train.js';
+export {
+  gaitSeed, generateToFile, loadGenerator, type GenerateToFileOptions, type GenerateToFileResult, type Generator, type SampleOptions,
+} from './sample.js';
+export { motionStats, type MotionStats } from './quality.js';

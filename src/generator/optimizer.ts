@@ -1,0 +1,129 @@
+/**
+ * Adam with L2 weight decay (PyTorch's `Adam(weight_decay=…)`: the decay is
+ * added to the gradient) and a learning rate that the schedule may change
+ * between steps.
+ *
+ * Why not tf.train.adam: it has no weight decay, its learning rate is fixed
+ * at construction, and it keeps β^t as a float32 running product that
+ * `setWeights` recomputes with `pow`, so a run resumed from saved optimizer
+ * state would drift from an uninterrupted one in the last bits. Here the
+ * state is exactly (step, m, v), the bias corrections are computed in
+ * float64 from the integer step, and a resumed run is bit-identical.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { GaitforgeError } from '../core/errors.js';
+
+export interface AdamOptions {
+  lr: number;
+  weightDecay: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+/** Serialisable optimizer state: the step count and m, v of every variable, in variable order. */
+export interface AdamState {
+  step: number;
+  shapes: number[][];
+  /** m of every variable, then v of every variable. */
+  values: Float32Array[];
+}
+
+export class Adam {
+  lr: number;
+  readonly weightDecay: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  /** Number of updates applied so far. */
+  step = 0;
+  private readonly vars: tf.Variable[];
+  private readonly sizes: number[];
+  /** m and v of all variables, concatenated in variable order: one update is a dozen kernels, not a dozen per variable. */
+  private readonly m: tf.Variable;
+  private readonly v: tf.Variable;
+
+  /** `vars`: the trainable variables, in a fixed order (the state is saved in it). */
+  constructor(vars: tf.Variable[], o: AdamOptions) {
+    this.vars = vars;
+    this.sizes = vars.map((x) => x.size);
+    this.lr = o.lr;
+    this.weightDecay = o.weightDecay;
+    this.beta1 = o.beta1 ?? 0.9;
+    this.beta2 = o.beta2 ?? 0.999;
+    this.epsilon = o.epsilon ?? 1e-8;
+    const total = this.sizes.reduce((a, b) => a + b, 0);
+    this.m = tf.variable(tf.zeros([total]), false);
+    this.v = tf.variable(tf.zeros([total]), false);
+  }
+
+  /** Applies one update. `grads[i]` belongs to `vars[i]`; the caller disposes the gradients. */
+  apply(grads: tf.Tensor[]): void {
+    if (grads.length !== this.vars.length) throw new Error(`Adam.apply: ${grads.length} gradients for ${this.vars.length} variables`);
+    this.step++;
+    const c1 = 1 - Math.pow(this.beta1, this.step);
+    const c2 = 1 - Math.pow(this.beta2, this.step);
+    const next = tf.tidy(() => {
+      const w = tf.concat(this.vars.map((x) => x.reshape([-1])));
+      let g = tf.concat(grads.map((x) => x.reshape([-1])));
+      if (this.weightDecay > 0) g = tf.add(g, tf.mul(w, this.weightDecay));
+      const m = tf.add(tf.mul(this.m, this.beta1), tf.mul(g, 1 - this.beta1));
+      const v = tf.add(tf.mul(this.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+      this.m.assign(m);
+      this.v.assign(v);
+      const denom = tf.add(tf.sqrt(tf.div(v, c2)), this.epsilon);
+      return tf.sub(w, tf.mul(tf.div(m, denom), this.lr / c1));
+    });
+    // Hand the new values back through one download: on wasm, tf.split and 1-D tf.slice copy
+    // element by element and cost more than the whole update.
+    const values = next.dataSync();
+    next.dispose();
+    let off = 0;
+    tf.tidy(() => {
+      this.vars.forEach((x, i) => {
+        x.assign(tf.tensor(values.subarray(off, off + this.sizes[i]!), x.shape));
+        off += this.sizes[i]!;
+      });
+    });
+  }
+
+  /** A copy of the state (reads the tensors). */
+  async getState(): Promise<AdamState> {
+    const split = (flat: Float32Array) => {
+      let off = 0;
+      return this.sizes.map((n) => flat.slice(off, (off += n)));
+    };
+    const m = new Float32Array(await this.m.data());
+    const v = new Float32Array(await this.v.data());
+    return { step: this.step, shapes: this.vars.map((x) => [...x.shape]), values: [...split(m), ...split(v)] };
+  }
+
+  /** Restores a state saved by `getState` for the same variables (E_MODEL on a mismatch). */
+  setState(s: AdamState): void {
+    const n = this.vars.length;
+    if (s.values.length !== 2 * n || s.shapes.length !== n)
+      throw new GaitforgeError('E_MODEL', `optimizer state holds ${s.shapes.length} variables, the model has ${n}`);
+    this.vars.forEach((x, i) => {
+      if (s.shapes[i]!.join('x') !== x.shape.join('x'))
+        throw new GaitforgeError('E_MODEL', `optimizer state variable ${i} has shape [${s.shapes[i]}], the model's is [${x.shape}]`);
+    });
+    const join = (parts: Float32Array[]) => {
+      const out = new Float32Array(this.m.size);
+      let off = 0;
+      for (const p of parts) {
+        out.set(p, off);
+        off += p.length;
+      }
+      return out;
+    };
+    tf.tidy(() => {
+      this.m.assign(tf.tensor1d(join(s.values.slice(0, n))));
+      this.v.assign(tf.tensor1d(join(s.values.slice(n))));
+    });
+    this.step = s.step;
+  }
+
+  dispose(): void {
+    tf.dispose([this.m, this.v]);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Motion statistics that tell walking from static poses and drifting or
+ * deforming bodies, used to compare generated gaits with real ones. Pure
+ * TypeScript over GaitSet positions ([N, T, V, 3], metres).
+ */
+import type { GaitSet } from '../core/gaitset.js';
+import { EDGES, JOINTS } from '../core/skeleton.js';
+
+export interface MotionStats {
+  /** Mean speed of every joint over frames and gaits, m/s (body translation included). */
+  jointSpeed: number;
+  /** Mean speed of the non-root joints relative to the root, m/s: limb motion (a rigid pose carried along scores 0). */
+  limbSpeed: number;
+  /** Horizontal root displacement from the first to the last frame per second, mean over gaits, m/s. */
+  rootProgress: number;
+  /** Mean bone length, metres. */
+  boneLength: number;
+  /**
+   * Bone-length instability: the coefficient of variation over time of each
+   * bone's length (std / mean), averaged over bones and gaits. A rigid
+   * skeleton scores 0; noise and stretching raise it.
+   */
+  boneLengthCV: number;
+}
+
+const dist = (g: Float32Array, a: number, b: number) => Math.hypot(g[b]! - g[a]!, g[b + 1]! - g[a + 1]!, g[b + 2]! - g[a + 2]!);
+
+/** Motion statistics of a set (edges default to the E-Gait skeleton, root joint 0). */
+export function motionStats(set: GaitSet, edges: readonly (readonly [number, number])[] = EDGES, root: number = JOINTS.root): MotionStats {
+  const { T, V, N, fps } = set;
+  let speed = 0;
+  let limb = 0;
+  let progress = 0;
+  let len = 0;
+  let cv = 0;
+  const lengths = new Float64Array(T);
+  for (let n = 0; n < N; n++) {
+    const g = set.gait(n);
+    let s = 0;
+    let l = 0;
+    for (let t = 1; t < T; t++) {
+      const r0 = ((t - 1) * V + root) * 3;
+      const r1 = (t * V + root) * 3;
+      for (let j = 0; j < V; j++) {
+        const a = ((t - 1) * V + j) * 3;
+        const b = (t * V + j) * 3;
+        s += dist(g, a, b);
+        if (j !== root) {
+          const dx = g[b]! - g[r1]! - (g[a]! - g[r0]!);
+          const dy = g[b + 1]! - g[r1 + 1]! - (g[a + 1]! - g[r0 + 1]!);
+          const dz = g[b + 2]! - g[r1 + 2]! - (g[a + 2]! - g[r0 + 2]!);
+          l += Math.hypot(dx, dy, dz);
+        }
+      }
+    }
+    if (T > 1) {
+      speed += (s * fps) / ((T - 1) * V);
+      limb += (l * fps) / ((T - 1) * (V - 1));
+      const r = ((T - 1) * V + root) * 3;
+      const r0 = root * 3;
+      progress += (Math.hypot(g[r]! - g[r0]!, g[r + 2]! - g[r0 + 2]!) * fps) / (T - 1);
+    }
+    for (const [p, c] of edges) {
+      let m = 0;
+      for (let t = 0; t < T; t++) {
+        lengths[t] = dist(g, (t * V + p) * 3, (t * V + c) * 3);
+        m += lengths[t]!;
+      }
+      m /= T;
+      let v = 0;
+      for (let t = 0; t < T; t++) v += (lengths[t]! - m) ** 2;
+      len += m;
+      cv += m > 1e-9 ? Math.sqrt(v / T) / m : 0;
+    }
+  }
+  const nb = N * edges.length;
+  return { jointSpeed: speed / N, limbSpeed: limb / N, rootProgress: progress / N, boneLength: len / nb, boneLengthCV: cv / nb };
+}

@@ -1,0 +1,280 @@
+/**
+ * Sampling a trained generator: z ~ N(0, temperature² I) per gait, decoded
+ * with the label in inference mode, mapped back to metres (canonical frame:
+ * the first frame's root above the origin, walking towards +Z).
+ *
+ * Determinism: gait k of label c gets its own seed, derived from the run seed,
+ * the label name and k; its latent vector comes from that seed alone. The same
+ * (seed, counts, temperature) give the same gaits, and the per-gait seed in
+ * each row regenerates that gait.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { GaitforgeError, optionError } from '../core/errors.js';
+import { GaitSet } from '../core/gaitset.js';
+import { silentProgress, type Progress } from '../core/progress.js';
+import { Rng, deriveSeed } from '../core/rng.js';
+import { openGaitWriter, type GaitFileFormat } from '../io/gaitfile.js';
+import { loadModel } from '../nn/serialize.js';
+import { checkpointDir, LATENT_FILE, MANIFEST_FILE, readManifest, type GeneratorManifest } from './checkpoint.js';
+import { drawFitted, LATENT_PRIORS, type FittedPrior, type LatentPriorKind } from './latent.js';
+import type { ResolvedGeneratorConfig } from './config.js';
+import './layers.js';
+import { oneHot } from './model.js';
+import { destandardize, type GaitNormalization } from './normalize.js';
+
+export interface SampleOptions {
+  seed: number;
+  /** Scale of the latent noise (0 = the decoded prior mean). Default 1. */
+  temperature?: number;
+  /** 'fitted' (default): each label's Gaussian fitted to the training posteriors (latent.ts); 'standard': N(0, I). */
+  prior?: LatentPriorKind;
+  /** Gaits per decoder call. Default 64. */
+  batchSize?: number;
+}
+
+export interface Generator {
+  /** Generator name ('stepgen' or 'cvae-baseline'). */
+  readonly name: string;
+  readonly labelNames: string[];
+  readonly T: number;
+  readonly V: number;
+  readonly fps: number;
+  readonly skeleton: string;
+  /** SHA-256 (hex) of the manifest and the decoder's topology and weights. */
+  readonly checkpointHash: string;
+  /** What synthetic rows carry in their `generator` column: `<name>@<first 12 hex digits of checkpointHash>`. */
+  readonly tag: string;
+  readonly config: ResolvedGeneratorConfig;
+  readonly normalization: GaitNormalization;
+  readonly manifest: GeneratorManifest;
+  /**
+   * Samples `counts[label]` gaits per label (labels in the model's order,
+   * gaits k = 0 … count−1 within a label). Rows: source 'synthetic',
+   * generator `tag`, the gait's own seed. Deterministic for a seed.
+   */
+  sample(counts: Record<string, number>, options: SampleOptions): GaitSet;
+  /** Releases the decoder's weights. */
+  dispose(): void;
+}
+
+/** One planned gait: label index, index within its label. */
+interface Planned {
+  label: number;
+  k: number;
+}
+
+/** Checks counts (known labels, positive integers) and returns them in the model's label order. E_LABEL / E_OPTION. */
+export function checkCounts(counts: Record<string, number>, labelNames: string[]): [number, number][] {
+  if (!counts || typeof counts !== 'object' || Object.keys(counts).length === 0)
+    throw new GaitforgeError('E_OPTION', `no counts given: name at least one label with a number of gaits (labels: ${labelNames.join(', ')})`);
+  const out: [number, number][] = [];
+  for (const [name, c] of Object.entries(counts)) {
+    const l = labelNames.indexOf(name);
+    if (l < 0) throw new GaitforgeError('E_LABEL', `the model does not know label ${JSON.stringify(name)} (its labels: ${labelNames.join(', ')})`);
+    if (!Number.isSafeInteger(c) || c < 1) throw optionError(`count for label ${name}`, c, 'a positive integer');
+    out.push([l, c]);
+  }
+  return out.sort((a, b) => a[0] - b[0]);
+}
+
+function checkSampleOptions(o: SampleOptions): Required<SampleOptions> {
+  if (!o || !Number.isSafeInteger(o.seed) || o.seed < 0) throw optionError('seed', o?.seed, 'a non-negative integer');
+  const temperature = o.temperature ?? 1;
+  if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature < 0 || temperature > 100)
+    throw optionError('temperature', temperature, 'a number in [0, 100]');
+  const batchSize = o.batchSize ?? 64;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) throw optionError('batchSize', batchSize, 'an integer in [1, 1024]');
+  const prior = o.prior ?? 'fitted';
+  if (!LATENT_PRIORS.includes(prior)) throw optionError('prior', prior, LATENT_PRIORS.join('|'));
+  return { seed: o.seed, temperature, batchSize, prior };
+}
+
+/** The seed of gait k of a label under a run seed. */
+export function gaitSeed(seed: number, label: string, k: number): number {
+  return deriveSeed(seed, `generator/sample/${label}/${k}`);
+}
+
+class LoadedGenerator implements Generator {
+  readonly name: string;
+  readonly labelNames: string[];
+  readonly T: number;
+  readonly V: number;
+  readonly fps: number;
+  readonly skeleton: string;
+  readonly config: ResolvedGeneratorConfig;
+  readonly normalization: GaitNormalization;
+  readonly tag: string;
+
+  constructor(
+    readonly manifest: GeneratorManifest,
+    private decoder: tf.LayersModel | null,
+    readonly checkpointHash: string,
+    readonly latentPrior: FittedPrior,
+  ) {
+    this.name = manifest.name;
+    this.labelNames = [...manifest.labelNames];
+    this.T = manifest.T;
+    this.V = manifest.V;
+    this.fps = manifest.fps;
+    this.skeleton = manifest.skeleton;
+    this.config = manifest.config;
+    this.normalization = manifest.normalization;
+    this.tag = `${this.name}@${checkpointHash.slice(0, 12)}`;
+  }
+
+  sample(counts: Record<string, number>, options: SampleOptions): GaitSet {
+    const plan: Planned[] = [];
+    for (const [label, c] of checkCounts(counts, this.labelNames)) for (let k = 0; k < c; k++) plan.push({ label, k });
+    return this.decodePlan(plan, checkSampleOptions(options));
+  }
+
+  /** Decodes planned gaits into a GaitSet (rows in plan order). */
+  decodePlan(plan: Planned[], o: Required<SampleOptions>): GaitSet {
+    if (!this.decoder) throw new GaitforgeError('E_MODEL', `generator ${this.tag} was disposed`);
+    const { T, V } = this;
+    const per = T * V * 3;
+    const L = this.labelNames.length;
+    const D = this.config.latentDim;
+    const n = plan.length;
+    const positions = new Float32Array(n * per);
+    const seeds = plan.map((p) => gaitSeed(o.seed, this.labelNames[p.label]!, p.k));
+    for (let s = 0; s < n; s += o.batchSize) {
+      const e = Math.min(n, s + o.batchSize);
+      const z = new Float32Array((e - s) * D);
+      const eps = new Float64Array(D);
+      for (let i = s; i < e; i++) {
+        const rng = new Rng(seeds[i]!, 'generator/latent');
+        for (let d = 0; d < D; d++) eps[d] = rng.normal();
+        const fitted = o.prior === 'fitted' ? this.latentPrior.labels[this.labelNames[plan[i]!.label]!] : undefined;
+        if (fitted) drawFitted(fitted, eps, o.temperature, z, (i - s) * D);
+        else for (let d = 0; d < D; d++) z[(i - s) * D + d] = o.temperature * eps[d]!;
+      }
+      const out = tf.tidy(() =>
+        this.decoder!.apply([tf.tensor2d(z, [e - s, D]), oneHot(plan.slice(s, e).map((p) => p.label), L)], { training: false }) as tf.Tensor,
+      );
+      positions.set(out.dataSync(), s * per);
+      out.dispose();
+    }
+    destandardize(positions, this.normalization);
+    const labels = Int32Array.from(plan, (p) => p.label);
+    return new GaitSet({
+      positions, labels, labelNames: this.labelNames, T, V, fps: this.fps, skeleton: this.skeleton,
+      ids: plan.map((p) => `${this.name}-${o.seed}-${this.labelNames[p.label]}-${p.k}`),
+      source: new Array(n).fill('synthetic'), generator: new Array(n).fill(this.tag), seed: seeds,
+      identity: new Array(n).fill(null), frames: new Int32Array(n).fill(T),
+    });
+  }
+
+  dispose(): void {
+    this.decoder?.dispose();
+    this.decoder = null;
+  }
+}
+
+/**
+ * Loads a generator from a model directory (its best checkpoint). E_MODEL
+ * when files are missing or the directory was written by an incompatible
+ * gaitforge. The caller disposes the generator.
+ */
+export async function loadGenerator(dir: string): Promise<Generator> {
+  const manifest = readManifest(dir);
+  if (manifest.bestEpoch < 1) throw new GaitforgeError('E_MODEL', `${dir} holds no finished epoch yet (training was stopped before the first epoch ended)`);
+  const decoderDir = path.join(checkpointDir(dir, 'best'), 'decoder');
+  if (!existsSync(decoderDir)) throw new GaitforgeError('E_MODEL', `model directory ${dir} is missing best/decoder/`);
+  const latentFile = path.join(path.dirname(decoderDir), LATENT_FILE);
+  if (!existsSync(latentFile)) throw new GaitforgeError('E_MODEL', `model directory ${dir} is missing best/${LATENT_FILE}`);
+  let latentPrior: FittedPrior;
+  try {
+    latentPrior = JSON.parse(readFileSync(latentFile, 'utf8')) as FittedPrior;
+  } catch (e) {
+    throw new GaitforgeError('E_MODEL', `${latentFile} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (latentPrior?.dim !== manifest.config.latentDim || !latentPrior.labels || manifest.labelNames.some((l) => !latentPrior.labels[l]))
+    throw new GaitforgeError('E_MODEL', `${latentFile} does not match ${path.join(dir, MANIFEST_FILE)} (latent size or labels)`);
+  // loadModel names a missing or corrupt model.json / weights.bin (nn/serialize.ts layout)
+  const { model } = await loadModel(decoderDir);
+  const h = createHash('sha256');
+  for (const f of [path.join(dir, MANIFEST_FILE), path.join(decoderDir, 'model.json'), path.join(decoderDir, 'weights.bin'), latentFile]) h.update(readFileSync(f));
+  const [zShape, yShape] = model.inputs.map((i) => i.shape);
+  const outShape = model.outputs[0]!.shape;
+  if (zShape?.[1] !== manifest.config.latentDim || yShape?.[1] !== manifest.labelNames.length || outShape[1] !== manifest.T || outShape[2] !== manifest.V) {
+    model.dispose();
+    throw new GaitforgeError('E_MODEL', `${decoderDir} does not match ${path.join(dir, 'generator.json')} (latent ${zShape?.[1]}, labels ${yShape?.[1]}, output [${outShape.slice(1)}])`);
+  }
+  return new LoadedGenerator(manifest, model, h.digest('hex'), latentPrior);
+}
+
+export interface GenerateToFileOptions extends SampleOptions {
+  /** Gaits per label name. */
+  counts: Record<string, number>;
+  /** Default: from the extension. */
+  format?: GaitFileFormat;
+  progress?: Progress;
+  /** Gaits decoded and appended per chunk (bounds memory). Default 1,000. */
+  chunkSize?: number;
+}
+
+export interface GenerateToFileResult {
+  path: string;
+  rows: number;
+  generator: string;
+  checkpointHash: string;
+  seconds: number;
+  gaitsPerSec: number;
+}
+
+/**
+ * Samples a generator straight into a Parquet/Arrow file through the
+ * streaming writer, `chunkSize` gaits at a time, so any number of gaits fits
+ * in bounded memory. Options are checked before anything is written; a
+ * failure removes the temporary file and leaves the target untouched.
+ */
+export async function generateToFile(modelDir: string, outPath: string, options: GenerateToFileOptions): Promise<GenerateToFileResult> {
+  const o = checkSampleOptions(options);
+  const chunk = options.chunkSize ?? 1000;
+  if (!Number.isInteger(chunk) || chunk < 1 || chunk > 100_000) throw optionError('chunkSize', chunk, 'an integer in [1, 100000]');
+  const progress = options.progress ?? silentProgress;
+  const gen = (await loadGenerator(modelDir)) as LoadedGenerator;
+  try {
+    const counts = checkCounts(options.counts, gen.labelNames);
+    const total = counts.reduce((a, [, c]) => a + c, 0);
+    const writer = await openGaitWriter(outPath, {
+      format: options.format, T: gen.T, V: gen.V, fps: gen.fps, skeleton: gen.skeleton, labelNames: gen.labelNames,
+      metadata: {
+        'generator.name': gen.name, 'generator.checkpoint': gen.checkpointHash, 'generator.seed': String(o.seed),
+        'generator.temperature': String(o.temperature), 'generator.prior': o.prior,
+      },
+    });
+    const t0 = performance.now();
+    try {
+      progress.start(`generate ${gen.name}`, total);
+      let done = 0;
+      let plan: Planned[] = [];
+      const flush = async () => {
+        await writer.append(gen.decodePlan(plan, o));
+        done += plan.length;
+        plan = [];
+        progress.update(done, { gaits_per_s: done / ((performance.now() - t0) / 1000) });
+      };
+      for (const [label, c] of counts)
+        for (let k = 0; k < c; k++) {
+          plan.push({ label, k });
+          if (plan.length === chunk) await flush();
+        }
+      if (plan.length) await flush();
+      await writer.close();
+      progress.stop();
+    } catch (e) {
+      progress.stop();
+      await writer.abort();
+      throw e;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    return { path: outPath, rows: total, generator: gen.tag, checkpointHash: gen.checkpointHash, seconds, gaitsPerSec: total / seconds };
+  } finally {
+    gen.dispose();
+  }
+}

@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { proceduralDataset } from '../../src/core/procedural.js';
+import { readGaitFile, writeGaitFile } from '../../src/io/gaitfile.js';
+
+const run = (...args: string[]) => spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8' });
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'gaitforge-gen-cli-'));
+  await writeGaitFile(path.join(tmp, 'train.parquet'), proceduralDataset({ identities: 2, perEmotion: 2, frames: 16, seed: 1 }));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('gaitforge train-generator / generate', () => {
+  it('trains, then samples per label and by counts to Parquet and Arrow', async () => {
+    const model = path.join(tmp, 'model');
+    const t = run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', model, '--epochs', '1', '--batch-size', '8',
+      '--val-fraction', '0', '--latent-dim', '8', '--seed', '3', '--json');
+    expect(t.stderr).toBe('');
+    expect(t.status).toBe(0);
+    const tj = JSON.parse(t.stdout);
+    expect(tj).toMatchObject({ dir: model, bestEpoch: 1, completed: true, epochs: 1 });
+    expect(Number.isFinite(tj.final.train.lc)).toBe(true);
+
+    const g = run('generate', '--model', model, '--per-label', '3', '--out', path.join(tmp, 's.parquet'), '--seed', '4', '--json');
+    expect(g.status).toBe(0);
+    const gj = JSON.parse(g.stdout);
+    expect(gj.rows).toBe(12);
+    expect(gj.counts).toEqual({ angry: 3, neutral: 3, happy: 3, sad: 3 });
+    const set = await readGaitFile(path.join(tmp, 's.parquet'));
+    expect(set.countsByLabel()).toEqual({ angry: 3, neutral: 3, happy: 3, sad: 3 });
+    expect(set.generator[0]).toBe(gj.generator);
+
+    const a = run('generate', '--model', model, '--counts', 'angry=2,sad=1', '--out', path.join(tmp, 's.arrow'), '--format', 'arrow');
+    expect(a.status).toBe(0);
+    expect(a.stdout).toMatch(/wrote 3 synthetic gaits/);
+    const l = run('generate', '--model', model, '--per-label', '2', '--labels', 'happy', '--out', path.join(tmp, 'h.parquet'), '--json');
+    expect(JSON.parse(l.stdout).counts).toEqual({ happy: 2 });
+  }, 120_000);
+
+  it('bad options: one line on stderr, exit 1 or 2, no file written', () => {
+    const model = path.join(tmp, 'model');
+    const out = path.join(tmp, 'bad.parquet');
+    const unknown = run('generate', '--model', model, '--counts', 'bored=2', '--out', out);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    expect(unknown.stderr).toMatch(/does not know label "bored"/);
+    const zero = run('generate', '--model', model, '--counts', 'sad=0', '--out', out);
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toMatch(/count for label sad: 0/);
+    const neither = run('generate', '--model', model, '--out', out);
+    expect(neither.status).toBe(2);
+    const missing = run('generate', '--model', path.join(tmp, 'nope'), '--per-label', '1', '--out', out);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/does not exist/);
+    const existing = run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', model, '--epochs', '1');
+    expect(existing.status).toBe(1);
+    expect(existing.stderr).toMatch(/already holds a generator/);
+    const badCfg = run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', path.join(tmp, 'm2'), '--lambda-c', '-1');
+    expect(badCfg.status).toBe(2);
+    expect(badCfg.stderr).toMatch(/lambdaC = -1/);
+    expect(existsSync(path.join(tmp, 'm2'))).toBe(false);
+    expect(readdirSync(tmp).filter((f) => f.includes('bad'))).toEqual([]);
+  }, 60_000);
+});

@@ -6,13 +6,36 @@
  *    would outweigh everything else);
  *  - 'evaluator': the penultimate features of a frozen Baseline-STEP trained
  *    on real data only, identified by its checkpoint hash so FIDs are comparable.
+ *
+ * `evaluateGenerator` runs the whole suite (FID in both spaces with the floor,
+ * Diversity, MultiModality, the evaluator's recognition accuracy on generated
+ * gaits, memorisation, physical plausibility) over R independent draws and
+ * reports each metric as mean ± 95% CI. `fidFromSets` is the one-shot FID of
+ * two given sets (`gaitforge fid`).
  */
-import { NUM_AFFECTIVE_FEATURES, scaledAffectiveFeatures } from '../classifier/affective.js';
-import type { Classifier } from '../classifier/index.js';
-import type { GaitSet } from '../core/gaitset.js';
-import { fid, fidFloor } from '../eval/fid.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  AFFECTIVE_FEATURE_NAMES, affectiveFeatures, applyMinMax, fitMinMax, NUM_AFFECTIVE_FEATURES, scaledAffectiveFeatures,
+} from '../classifier/affective.js';
+import { alignLabels } from '../classifier/evaluate.js';
+import { loadClassifier, runnerOf, type Classifier } from '../classifier/model.js';
+import { GaitforgeError } from '../core/errors.js';
+import { GaitSet } from '../core/gaitset.js';
+import { silentProgress, type Progress } from '../core/progress.js';
+import { deriveSeed } from '../core/rng.js';
+import { diversity, multimodality } from '../eval/diversity.js';
+import { selectRows, toFeatureMatrix, type FeatureMatrix } from '../eval/features.js';
+import { fid, fidFloor, type FidResult } from '../eval/fid.js';
+import { memorisation } from '../eval/memorisation.js';
+import { plausibility, type PlausibilitySummary } from '../eval/plausibility.js';
+import { formatCI, meanCI, type MeanCI } from '../eval/stats.js';
+import { canonicalizeAll } from '../generator/normalize.js';
+import type { Generator } from '../generator/sample.js';
 
 export type FeatureSpace = 'affective' | 'evaluator';
+export const FEATURE_SPACES: readonly FeatureSpace[] = ['evaluator', 'affective'];
 
 export interface SpaceFid {
   space: FeatureSpace;
@@ -67,4 +90,524 @@ export async function generatorFid(real: GaitSet, fake: GaitSet, options: { seed
     affective: spaceFid(real, fake, 'affective', options.seed),
     evaluator: ev ? { ...spaceFid(real, fake, 'evaluator', options.seed, ev), checkpointHash: ev.checkpointHash } : null,
   };
+}
+
+// ---------------------------------------------------------------------------
+// The shipped evaluator
+
+/**
+ * The folder of the evaluator shipped with gaitforge (samples/evaluator): a
+ * Baseline-STEP trained on real procedural gaits only (T = 75, V = 16,
+ * angry / neutral / happy / sad). Found next to the package root from src/
+ * and from dist/src/; null when the package was installed without samples.
+ */
+export function defaultEvaluatorDir(): string | null {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../..', '../../..']) {
+    const dir = path.resolve(here, up, 'samples', 'evaluator');
+    if (existsSync(path.join(dir, 'model.json'))) return dir;
+  }
+  return null;
+}
+
+/**
+ * Loads an evaluator: the classifier in `dir`, or the shipped one when `dir`
+ * is absent. Returns it with the name used in messages and outputs. The
+ * caller disposes it.
+ */
+export async function loadEvaluator(dir?: string): Promise<{ evaluator: Classifier; name: string; dir: string }> {
+  if (dir !== undefined) return { evaluator: await loadClassifier(dir), name: `the evaluator in ${dir}`, dir };
+  const d = defaultEvaluatorDir();
+  if (!d) throw new GaitforgeError('E_MODEL', 'the default evaluator (samples/evaluator) is not installed; pass an evaluator directory or use the affective feature space');
+  return { evaluator: await loadClassifier(d), name: 'the default evaluator', dir: d };
+}
+
+/**
+ * Throws E_MODEL when `evaluator` cannot embed `set` meaningfully: other frame
+ * or joint counts, or labels it was not trained on. `which` names the
+ * evaluator in the message ("the default evaluator", a directory...).
+ */
+export function checkEvaluatorFits(evaluator: Classifier, set: GaitSet, which: string, setName = 'the real set'): void {
+  const m = evaluator.meta;
+  const problems: string[] = [];
+  if (set.T !== m.T || set.V !== m.V) problems.push(`${setName} has T = ${set.T}, V = ${set.V}`);
+  const used = set.labelNames.filter((_, l) => set.labels.includes(l));
+  const unknown = used.filter((n) => !evaluator.labelNames.includes(n));
+  if (unknown.length) problems.push(`${setName} has label${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} that it does not know`);
+  if (problems.length === 0) return;
+  throw new GaitforgeError(
+    'E_MODEL',
+    `${which} (Baseline-STEP ${evaluator.checkpointHash}) was trained on gaits of T = ${m.T}, V = ${m.V} labelled ${evaluator.labelNames.join(', ')}, ` +
+      `but ${problems.join(' and ')}, so its features say nothing about this data: ` +
+      `use the affective feature space (--features affective) or an evaluator trained on data like yours (--evaluator DIR)`,
+  );
+}
+
+/** Evaluator-space forward pass: penultimate features [N, dim] and predicted labels [N] in the evaluator's label order. */
+function evaluatorPass(evaluator: Classifier, set: GaitSet): { features: Features; predicted: Int32Array } {
+  let runner: ReturnType<typeof runnerOf> | null = null;
+  try {
+    runner = runnerOf(evaluator);
+  } catch {
+    runner = null; // a Classifier not made by loadClassifier: two passes through its public methods
+  }
+  if (!runner) return { features: evaluator.features(set), predicted: evaluator.predict(set).predicted };
+  // one forward pass gives both outputs (features() and predict() would run the network twice)
+  const r = runner.forward(set);
+  const L = evaluator.labelNames.length;
+  const predicted = new Int32Array(set.N);
+  for (let i = 0; i < set.N; i++) {
+    let best = 0;
+    for (let l = 1; l < L; l++) if (r.logits[i * L + l]! > r.logits[i * L + best]!) best = l;
+    predicted[i] = best;
+  }
+  return { features: { data: r.features, dim: r.featureDim }, predicted };
+}
+
+// ---------------------------------------------------------------------------
+// fid: one-shot FID of two given sets
+
+export interface FidFromSetsOptions {
+  features: FeatureSpace;
+  /** Needed for features = 'evaluator'. */
+  evaluator?: Classifier | null;
+  /** Names the evaluator in errors. Default 'the evaluator'. */
+  evaluatorName?: string;
+  /** Seed of the real-vs-real split. */
+  seed: number;
+}
+
+export interface FidFromSetsResult extends SpaceFid {
+  realGaits: number;
+  fakeGaits: number;
+  /** Gaits in each half of the real set for the floor. */
+  floorHalf: number;
+  meanTerm: number;
+  covTerm: number;
+  /** The evaluator's checkpoint hash (features = 'evaluator'), else null. */
+  evaluatorHash: string | null;
+}
+
+/** Throws E_SHAPE unless two sets can be compared (same T, V and fps). */
+export function checkComparable(real: GaitSet, fake: GaitSet): void {
+  if (real.T !== fake.T || real.V !== fake.V || real.fps !== fake.fps)
+    throw new GaitforgeError(
+      'E_SHAPE',
+      `the real gaits are [T=${real.T}, V=${real.V}] at ${real.fps} fps but the generated ones [T=${fake.T}, V=${fake.V}] at ${fake.fps} fps: resample one set to the other's shape first`,
+    );
+}
+
+/**
+ * FID of `fake` against `real` (all gaits of both) in one feature space, with
+ * the real-vs-real floor (two disjoint seeded halves of `real`). Throws
+ * E_MODEL when the evaluator does not fit the data.
+ */
+export function fidFromSets(real: GaitSet, fake: GaitSet, options: FidFromSetsOptions): FidFromSetsResult {
+  checkComparable(real, fake);
+  if (!FEATURE_SPACES.includes(options.features))
+    throw new GaitforgeError('E_OPTION', `feature space ${JSON.stringify(options.features)} is not one of ${FEATURE_SPACES.join(', ')}`);
+  const ev = options.features === 'evaluator' ? (options.evaluator ?? null) : null;
+  if (options.features === 'evaluator') {
+    if (!ev) throw new GaitforgeError('E_OPTION', "feature space 'evaluator' needs an evaluator model");
+    const name = options.evaluatorName ?? 'the evaluator';
+    checkEvaluatorFits(ev, real, name, 'the real set');
+    checkEvaluatorFits(ev, fake, name, 'the generated set');
+  }
+  const f = featuresOf(real, [fake], options.features, ev);
+  const a = f.real;
+  const b = f.others[0]!;
+  const r = fid(a.data, b.data, { dim: a.dim });
+  const floor = fidFloor(a.data, { dim: a.dim, seed: options.seed });
+  return {
+    space: options.features, fid: r.fid, floor: floor.fid, ridge: r.ridge, dim: a.dim,
+    warnings: [...r.warnings, ...floor.warnings.map((w) => `floor: ${w}`)],
+    realGaits: real.N, fakeGaits: fake.N, floorHalf: floor.halfSize, meanTerm: r.meanTerm, covTerm: r.covTerm,
+    evaluatorHash: ev?.checkpointHash ?? null,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// evaluateGenerator: the whole suite over R draws
+
+export interface EvaluateGeneratorOptions {
+  seed: number;
+  /**
+   * Generated gaits per label in each draw. Default: as many per label as the
+   * held-out half of the real set has, so generated and real gaits are
+   * compared with the reference half at equal sizes.
+   */
+  perLabel?: number;
+  /** Independent draws. Default 10. */
+  repeats?: number;
+  /** Latent temperature. Default 1. */
+  temperature?: number;
+  /** Frozen evaluator for the evaluator space and recognition accuracy; null/absent = affective space only. */
+  evaluator?: Classifier | null;
+  /** Names the evaluator in errors. Default 'the evaluator'. */
+  evaluatorName?: string;
+  /** The generator's training gaits: enables the memorisation check (real = held-out gaits). */
+  train?: GaitSet;
+  progress?: Progress;
+}
+
+/** A metric of the generated gaits next to the same metric of real gaits, each mean ± CI over the draws. */
+export interface PairedMetric {
+  generated: MeanCI;
+  real: MeanCI;
+}
+
+export interface FidSummary {
+  /** FID(reference half, generated) over the draws. */
+  fid: MeanCI;
+  /** FID(reference half, other real half): the real-vs-real floor. */
+  floor: MeanCI;
+  /** Per-draw values, in draw order. */
+  values: number[];
+  floorValues: number[];
+  dim: number;
+  /** FID computations (of 2R: generator and floor per draw) that added a ridge because a covariance was singular, and the largest ridge. */
+  ridgeUses: number;
+  maxRidge: number;
+  /** Distinct warnings of the FID computations (with the draw they first came from). */
+  warnings: string[];
+}
+
+export interface SpaceSuite {
+  fid: FidSummary;
+  diversity: PairedMetric;
+  /** Mean over labels; per label name as well. */
+  multimodality: PairedMetric & { perLabel: Record<string, { generated: MeanCI | null; real: MeanCI | null }> };
+}
+
+export interface PlausibilityMeans {
+  boneCv: number;
+  maxBoneCv: number;
+  footSkate: number;
+  jerk: number;
+  flaggedFraction: number;
+}
+
+export interface GeneratorEvaluation {
+  generator: { name: string; tag: string; checkpointHash: string };
+  evaluator: { checkpointHash: string; kind: string; labelNames: string[]; dim: number; realAccuracy: number } | null;
+  seed: number;
+  repeats: number;
+  temperature: number;
+  realGaits: number;
+  /** Real gaits in the reference half and in the held-out half of each draw. */
+  referenceGaits: number;
+  heldOutHalfGaits: number;
+  generatedPerDraw: number;
+  /** Generated gaits per label in each draw. */
+  counts: Record<string, number>;
+  trainGaits: number | null;
+  affective: SpaceSuite;
+  evaluatorSpace: SpaceSuite | null;
+  /** The evaluator's accuracy on generated gaits (their conditioning label as truth); its accuracy on the whole real set in `evaluator.realAccuracy`. */
+  recognition: { generated: MeanCI; real: number } | null;
+  memorisation: {
+    closeFraction: MeanCI;
+    expectedFraction: number;
+    medianRatio: MeanCI;
+    /** Median nearest-training distance (m) of generated gaits; the held-out real gaits' median in `heldOutMedian`. */
+    generatedMedian: MeanCI;
+    heldOutMedian: number;
+    threshold: number;
+    exactCopies: number;
+    flaggedDraws: number;
+    /** The verdict of the first flagged draw, or of the first draw when none is. */
+    reason: string;
+  } | null;
+  plausibility: {
+    real: PlausibilityMeans;
+    generated: { [K in keyof PlausibilityMeans]: MeanCI };
+    /** generated / real per draw, mean ± CI. */
+    ratio: { boneCv: MeanCI; footSkate: MeanCI; jerk: MeanCI };
+  };
+  warnings: string[];
+  seconds: number;
+}
+
+/** A copy of `set` in the generator's canonical view: root starting above the origin, walking towards +Z. */
+function canonicalView(set: GaitSet): GaitSet {
+  return new GaitSet({ ...set, positions: canonicalizeAll(set.positions, set.T, set.V) }, { validateValues: false });
+}
+
+function plausibilityMeans(s: PlausibilitySummary): PlausibilityMeans {
+  return { boneCv: s.boneCv.mean, maxBoneCv: s.maxBoneCv.mean, footSkate: s.footSkate.mean, jerk: s.jerk.mean, flaggedFraction: s.flaggedFraction };
+}
+
+/**
+ * Row indices of two halves of `set`, stratified by label and seeded: the
+ * split of GaitSet.stratifiedSplit, run on a stand-in set whose ids are the
+ * row numbers (the split reads only labels and ids; the copies of the
+ * positions it would make are not needed).
+ */
+function stratifiedHalves(set: GaitSet, seed: number): { ref: Int32Array; held: Int32Array } {
+  const rowsOnly = new GaitSet(
+    { positions: new Float32Array(set.N * 3), labels: set.labels, labelNames: set.labelNames, T: 1, V: 1, ids: Array.from({ length: set.N }, (_, i) => String(i)) },
+    { validateValues: false },
+  );
+  const [a, b] = rowsOnly.stratifiedSplit([0.5, 0.5], seed);
+  return { ref: Int32Array.from(a!.ids, Number), held: Int32Array.from(b!.ids, Number) };
+}
+
+/** Per-draw accumulators of one feature space. */
+class SpaceAccumulator {
+  readonly fid: number[] = [];
+  readonly floor: number[] = [];
+  readonly divG: number[] = [];
+  readonly divR: number[] = [];
+  readonly mmG: number[] = [];
+  readonly mmR: number[] = [];
+  readonly mmLabelG: number[][];
+  readonly mmLabelR: number[][];
+  ridgeUses = 0;
+  maxRidge = 0;
+  /** First text of each kind of FID warning (numbers masked in the key: ridge sizes differ between draws). */
+  private readonly warnings = new Map<string, string>();
+
+  constructor(readonly dim: number, readonly labelNames: string[]) {
+    this.mmLabelG = labelNames.map(() => []);
+    this.mmLabelR = labelNames.map(() => []);
+  }
+
+  /** Adds draw `draw`: real features split into the reference and held-out rows, and the generated gaits' features. */
+  add(draw: number, seed: number, real: FeatureMatrix, ref: Int32Array, held: Int32Array, realLabels: Int32Array, fake: FeatureMatrix, fakeLabels: Int32Array): void {
+    const a = selectRows(real, ref);
+    const b = selectRows(real, held);
+    const gen = fid(a, fake);
+    const flo = fid(a, b);
+    this.fid.push(gen.fid);
+    this.floor.push(flo.fid);
+    this.note(draw, gen, '');
+    this.note(draw, flo, 'floor: ');
+    this.divG.push(diversity(fake, { seed }));
+    this.divR.push(diversity(b, { seed }));
+    const opts = { seed, numLabels: this.labelNames.length, labelNames: this.labelNames };
+    const mg = multimodality(fake, fakeLabels, opts);
+    const mr = multimodality(b, Int32Array.from(held, (i) => realLabels[i]!), opts);
+    this.mmG.push(mg.mean);
+    this.mmR.push(mr.mean);
+    mg.perLabel.forEach((v, l) => v !== null && this.mmLabelG[l]!.push(v));
+    mr.perLabel.forEach((v, l) => v !== null && this.mmLabelR[l]!.push(v));
+  }
+
+  private note(draw: number, r: FidResult, prefix: string): void {
+    if (r.ridge > 0) {
+      this.ridgeUses++;
+      this.maxRidge = Math.max(this.maxRidge, r.ridge);
+    }
+    for (const w of r.warnings) {
+      const key = prefix + w.replace(/[-+]?\d+(\.\d+)?(e[-+]?\d+)?/g, '#');
+      if (!this.warnings.has(key)) this.warnings.set(key, `draw ${draw}: ${prefix}${w}`);
+    }
+  }
+
+  summary(): SpaceSuite {
+    const ci = (v: number[]) => (v.length ? meanCI(v) : null);
+    return {
+      fid: {
+        fid: meanCI(this.fid), floor: meanCI(this.floor), values: this.fid, floorValues: this.floor, dim: this.dim,
+        ridgeUses: this.ridgeUses, maxRidge: this.maxRidge, warnings: [...this.warnings.values()],
+      },
+      diversity: { generated: meanCI(this.divG), real: meanCI(this.divR) },
+      multimodality: {
+        generated: meanCI(this.mmG), real: meanCI(this.mmR),
+        perLabel: Object.fromEntries(this.labelNames.map((n, l) => [n, { generated: ci(this.mmLabelG[l]!), real: ci(this.mmLabelR[l]!) }])),
+      },
+    };
+  }
+}
+
+/**
+ * The metric suite of a conditional generator against held-out real gaits
+ * `real` (gaits the generator did not train on), over R independent draws.
+ *
+ * Draw r (seed derived from `seed` and r) splits `real` into two halves
+ * stratified by label: the reference half A and the held-out half B. The
+ * generator samples as many gaits per label as B has (or `perLabel`), with
+ * the draw's seed. Then, in each feature space (the 29 affective features
+ * min–max scaled on all of `real`; the evaluator's penultimate features):
+ * FID(A, generated) and the floor FID(A, B) — same reference, same sizes —,
+ * Diversity and MultiModality of the generated gaits and of B. With an
+ * evaluator: its accuracy on the generated gaits (truth = the label they
+ * were sampled for). With `train`: memorisation (nearest-training distances
+ * of the generated gaits against those of all of `real`, every set in the
+ * canonical view, since generated gaits come out canonical and real ones
+ * have any heading). Physical plausibility of the generated gaits against
+ * all of `real`. Each metric is mean ± 95% CI over the draws.
+ *
+ * Throws E_MODEL when the evaluator does not fit `real`, E_LABEL when
+ * `real` has a label the generator cannot sample, E_SHAPE on mismatched
+ * shapes. Leaves no tensors behind; the caller keeps ownership of the
+ * generator and the evaluator.
+ */
+export async function evaluateGenerator(generator: Generator, real: GaitSet, options: EvaluateGeneratorOptions): Promise<GeneratorEvaluation> {
+  const t0 = performance.now();
+  const { seed } = options;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new GaitforgeError('E_OPTION', `seed = ${seed}: expected a non-negative integer`);
+  const R = options.repeats ?? 10;
+  if (!Number.isInteger(R) || R < 1 || R > 1000) throw new GaitforgeError('E_OPTION', `repeats = ${R}: expected an integer in [1, 1000]`);
+  const temperature = options.temperature ?? 1;
+  if (options.perLabel !== undefined && (!Number.isInteger(options.perLabel) || options.perLabel < 2 || options.perLabel > 100_000))
+    throw new GaitforgeError('E_OPTION', `perLabel = ${options.perLabel}: expected an integer in [2, 100000]`);
+  const progress = options.progress ?? silentProgress;
+  const ev = options.evaluator ?? null;
+  const train = options.train ?? null;
+
+  if (real.T !== generator.T || real.V !== generator.V)
+    throw new GaitforgeError('E_SHAPE', `the generator makes gaits of T = ${generator.T}, V = ${generator.V}; the real set has T = ${real.T}, V = ${real.V}`);
+  const byLabel = real.indicesByLabel();
+  const present = real.labelNames.filter((_, l) => byLabel[l]!.length > 0);
+  for (const n of present)
+    if (!generator.labelNames.includes(n))
+      throw new GaitforgeError('E_LABEL', `the real set has label ${JSON.stringify(n)}, which the generator cannot sample (its labels: ${generator.labelNames.join(', ')})`);
+  for (const n of present)
+    if (byLabel[real.labelId(n)]!.length < 4)
+      throw new GaitforgeError('E_SHAPE', `label ${JSON.stringify(n)} has ${byLabel[real.labelId(n)]!.length} real gaits; each label needs at least 4 (2 in each half of a draw)`);
+  if (ev) checkEvaluatorFits(ev, real, options.evaluatorName ?? 'the evaluator');
+  if (train) {
+    if (train.T !== real.T || train.V !== real.V)
+      throw new GaitforgeError('E_SHAPE', `the training gaits are [T=${train.T}, V=${train.V}] but the real gaits [T=${real.T}, V=${real.V}]`);
+  }
+  const warnings: string[] = [];
+  if (train) {
+    const ids = new Set(train.ids);
+    const shared = real.ids.filter((id) => ids.has(id));
+    if (shared.length)
+      warnings.push(`${shared.length} real gait(s) (e.g. ${shared[0]}) are also in the training set: memorisation compares generated gaits with held-out gaits, so these should be disjoint`);
+  }
+
+  progress.start('evaluate generator', R + 1);
+  // ---- real-set quantities, computed once
+  const affRaw = affectiveFeatures(real);
+  const scaler = fitMinMax(affRaw, real.N, NUM_AFFECTIVE_FEATURES, AFFECTIVE_FEATURE_NAMES);
+  const realAff = toFeatureMatrix(applyMinMax(scaler, affRaw), NUM_AFFECTIVE_FEATURES, 'real affective features');
+  let realEv: FeatureMatrix | null = null;
+  let realAccuracy = 0;
+  if (ev) {
+    const aligned = alignLabels(real, ev.labelNames);
+    const p = evaluatorPass(ev, aligned);
+    realEv = toFeatureMatrix(p.features.data, p.features.dim, 'real evaluator features');
+    let hits = 0;
+    for (let i = 0; i < real.N; i++) if (p.predicted[i] === aligned.labels[i]) hits++;
+    realAccuracy = hits / real.N;
+  }
+  const realPlaus = plausibilityMeans(plausibility(real).summary);
+  const trainCanon = train ? canonicalView(train) : null;
+  const realCanon = train ? canonicalView(real) : null;
+  progress.update(1);
+
+  const labelNames = real.labelNames;
+  const affAcc = new SpaceAccumulator(NUM_AFFECTIVE_FEATURES, labelNames);
+  const evAcc = realEv ? new SpaceAccumulator(realEv.d, labelNames) : null;
+  const recog: number[] = [];
+  const mem = { close: [] as number[], ratio: [] as number[], genMedian: [] as number[], exact: 0, flagged: 0, reason: '', heldOutMedian: 0, threshold: 0, expected: 0 };
+  const plaus = { boneCv: [] as number[], maxBoneCv: [] as number[], footSkate: [] as number[], jerk: [] as number[], flaggedFraction: [] as number[] };
+  const ratio = { boneCv: [] as number[], footSkate: [] as number[], jerk: [] as number[] };
+  let counts: Record<string, number> = {};
+  let refSize = 0;
+  let heldSize = 0;
+  let generatedPerDraw = 0;
+
+  for (let r = 0; r < R; r++) {
+    const s = deriveSeed(seed, `evaluate-generator/draw/${r}`);
+    const { ref, held } = stratifiedHalves(real, s);
+    refSize = ref.length;
+    heldSize = held.length;
+    counts = {};
+    for (const n of present) {
+      const l = real.labelId(n);
+      counts[n] = options.perLabel ?? held.filter((i) => real.labels[i] === l).length;
+    }
+    const fake = generator.sample(counts, { seed: s, temperature }).withLabelNames(labelNames);
+    generatedPerDraw = fake.N;
+
+    const fakeAff = toFeatureMatrix(applyMinMax(scaler, affectiveFeatures(fake)), NUM_AFFECTIVE_FEATURES, 'generated affective features');
+    affAcc.add(r, s, realAff, ref, held, real.labels, fakeAff, fake.labels);
+    if (ev && evAcc && realEv) {
+      const aligned = alignLabels(fake, ev.labelNames);
+      const p = evaluatorPass(ev, aligned);
+      evAcc.add(r, s, realEv, ref, held, real.labels, toFeatureMatrix(p.features.data, p.features.dim, 'generated evaluator features'), fake.labels);
+      let hits = 0;
+      for (let i = 0; i < fake.N; i++) if (p.predicted[i] === aligned.labels[i]) hits++;
+      recog.push(hits / fake.N);
+    }
+    if (trainCanon && realCanon) {
+      const m = memorisation(trainCanon, canonicalView(fake), realCanon);
+      mem.close.push(m.closeFraction);
+      mem.ratio.push(m.medianRatio);
+      mem.genMedian.push(m.generated.median);
+      mem.exact += m.exactCopies;
+      // the held-out distances, τ and the expected fraction do not depend on the draw
+      mem.heldOutMedian = m.heldOut.median;
+      mem.threshold = m.threshold;
+      mem.expected = m.expectedFraction;
+      if (r === 0) {
+        mem.reason = `draw 0: ${m.reason}`;
+        warnings.push(...m.warnings);
+      }
+      if (m.flagged && mem.flagged++ === 0) mem.reason = `draw ${r}: ${m.reason}`;
+    }
+    const g = plausibilityMeans(plausibility(fake).summary);
+    for (const k of Object.keys(plaus) as (keyof PlausibilityMeans)[]) plaus[k].push(g[k]);
+    for (const k of Object.keys(ratio) as (keyof typeof ratio)[]) ratio[k].push(realPlaus[k] > 0 ? g[k] / realPlaus[k] : g[k] > 0 ? Infinity : 1);
+    progress.update(r + 2, { fid_affective: affAcc.fid[r]!, floor: affAcc.floor[r]! });
+  }
+  progress.stop();
+
+  const affective = affAcc.summary();
+  const evaluatorSpace = evAcc?.summary() ?? null;
+  for (const [name, sp] of [['affective', affective], ['evaluator', evaluatorSpace]] as const)
+    if (sp && sp.fid.ridgeUses > 0)
+      warnings.push(`${name} space: ${sp.fid.ridgeUses} of ${2 * R} FID computations had a singular covariance and added a ridge of at most ${sp.fid.maxRidge.toExponential(2)} (why: below)`);
+  const finiteCI = (v: number[], what: string) => {
+    const bad = v.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new GaitforgeError('E_VALUE', `${what} is ${v[bad]} in draw ${bad}: the real set's mean is 0`);
+    return meanCI(v);
+  };
+  return {
+    generator: { name: generator.name, tag: generator.tag, checkpointHash: generator.checkpointHash },
+    evaluator: ev && realEv ? { checkpointHash: ev.checkpointHash, kind: ev.kind, labelNames: [...ev.labelNames], dim: realEv.d, realAccuracy } : null,
+    seed, repeats: R, temperature, realGaits: real.N, referenceGaits: refSize, heldOutHalfGaits: heldSize, generatedPerDraw, counts,
+    trainGaits: train?.N ?? null,
+    affective, evaluatorSpace,
+    recognition: ev ? { generated: meanCI(recog), real: realAccuracy } : null,
+    memorisation: train
+      ? {
+          closeFraction: meanCI(mem.close), expectedFraction: mem.expected, medianRatio: meanCI(mem.ratio), generatedMedian: meanCI(mem.genMedian),
+          heldOutMedian: mem.heldOutMedian, threshold: mem.threshold, exactCopies: mem.exact, flaggedDraws: mem.flagged, reason: mem.reason,
+        }
+      : null,
+    plausibility: {
+      real: realPlaus,
+      generated: {
+        boneCv: meanCI(plaus.boneCv), maxBoneCv: meanCI(plaus.maxBoneCv), footSkate: meanCI(plaus.footSkate), jerk: meanCI(plaus.jerk),
+        flaggedFraction: meanCI(plaus.flaggedFraction),
+      },
+      ratio: { boneCv: finiteCI(ratio.boneCv, 'bone-length CV ratio'), footSkate: finiteCI(ratio.footSkate, 'foot-skate ratio'), jerk: finiteCI(ratio.jerk, 'jerk ratio') },
+    },
+    warnings: [...warnings, ...affective.fid.warnings.map((w) => `affective space: ${w}`), ...(evaluatorSpace?.fid.warnings.map((w) => `evaluator space: ${w}`) ?? [])],
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Digits after the point that show about three significant digits of x. */
+function digitsFor(x: number): number {
+  const a = Math.abs(x);
+  return a === 0 || !Number.isFinite(a) ? 2 : Math.max(0, Math.min(6, 2 - Math.floor(Math.log10(a))));
+}
+
+/** "1.23 ± 0.04" (formatCI) with the digits chosen from the mean's magnitude; `scale` (100 for %) multiplies mean and interval; '—' for null. */
+export function metricText(c: MeanCI | null, scale = 1): string {
+  if (!c) return '—';
+  const mean = c.mean * scale;
+  const halfWidth = c.halfWidth === null ? null : c.halfWidth * scale;
+  return formatCI({ ...c, mean, halfWidth }, digitsFor(mean));
+}
+
+/** A single value with about three significant digits; `scale` as in `metricText`. */
+export function valueText(x: number, scale = 1): string {
+  return (x * scale).toFixed(digitsFor(x * scale));
 }

@@ -1,0 +1,49 @@
+import type { Argv, CommandModule } from 'yargs';
+import { emit, fmt, globalOptions, table, type GlobalArgs } from '../util.js';
+
+interface Args extends GlobalArgs {
+  real: string;
+  fake: string;
+  evaluator?: string;
+  features: string;
+  seed: number;
+}
+
+export const fidCommand: CommandModule<object, Args> = {
+  command: 'fid',
+  describe: 'FID of generated gaits against real gaits, next to the real-vs-real floor (evaluator or affective feature space)',
+  builder: (y) =>
+    globalOptions(y)
+      .option('real', { type: 'string', demandOption: true, describe: 'Real gaits (.parquet or .arrow)' })
+      .option('fake', { type: 'string', demandOption: true, describe: 'Generated gaits (.parquet or .arrow)' })
+      .option('features', {
+        type: 'string', default: 'evaluator', choices: ['evaluator', 'affective'],
+        describe: "'evaluator': penultimate features of a frozen Baseline-STEP; 'affective': the 29 affective features (model-free)",
+      })
+      .option('evaluator', { type: 'string', describe: 'Evaluator classifier directory (default: the shipped samples/evaluator, for T=75, V=16, 4 emotions)' })
+      .option('seed', { type: 'number', default: 1, describe: 'Seed of the real-vs-real split' }) as unknown as Argv<Args>,
+  handler: async (argv) => {
+    const lib = await import('../../src/index.js');
+    await lib.initBackend(argv.backend as never);
+    if (argv.evaluator !== undefined && argv.features !== 'evaluator')
+      throw new lib.GaitforgeError('E_OPTION', '--evaluator is only used with --features evaluator');
+    const real = await lib.readGaitFile(argv.real);
+    const fake = await lib.readGaitFile(argv.fake);
+    const ev = argv.features === 'evaluator' ? await lib.loadEvaluator(argv.evaluator) : null;
+    try {
+      const r = lib.fidFromSets(real, fake, { features: argv.features as never, evaluator: ev?.evaluator, evaluatorName: ev?.name, seed: argv.seed });
+      const space = ev ? `evaluator (Baseline-STEP ${r.evaluatorHash}, ${ev.dir})` : `affective (${r.dim} features, min–max scaled on the real set)`;
+      emit(argv, { real: argv.real, fake: argv.fake, ...r, evaluatorDir: ev?.dir ?? null }, [
+        `feature space: ${space}`,
+        table(['', 'gaits', 'FID'], [
+          ['generated vs real', `${r.fakeGaits} vs ${r.realGaits}`, fmt(r.fid)],
+          ['real vs real (floor)', `${r.floorHalf} vs ${r.floorHalf}`, fmt(r.floor)],
+        ]),
+        `FID = mean term ${fmt(r.meanTerm)} + covariance term ${fmt(r.covTerm)}`,
+        ...r.warnings.map((w) => `warning: ${w}`),
+      ]);
+    } finally {
+      ev?.evaluator.dispose();
+    }
+  },
+};

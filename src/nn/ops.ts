@@ -153,9 +153,23 @@ function convForward(x: tf.Tensor4D, w: tf.Tensor4D, g: TemporalGeometry): tf.Te
   return tf.conv2d(x, w, [g.stride, 1], padT(g.padL, g.padR) as never);
 }
 
+/**
+ * Taps `taps` of a kernel [kt, 1, A, B] in the given order, channels swapped
+ * → [taps.length, 1, B, A]. The taps are picked by a 0/1 selection matMul
+ * (exact), because wasm's Reverse, GatherV2 and StridedSlice take
+ * milliseconds on these few rows.
+ */
+function pickTransposed(w: tf.Tensor4D, taps: number[]): tf.Tensor4D {
+  const [kt, , a, b] = w.shape;
+  const sel = new Float32Array(taps.length * kt);
+  taps.forEach((k, i) => (sel[i * kt + k] = 1));
+  const picked = tf.matMul(tf.tensor2d(sel, [taps.length, kt]), w.reshape([kt, a * b]) as tf.Tensor2D);
+  return tf.transpose(picked.reshape([taps.length, 1, a, b]), [0, 1, 3, 2]) as tf.Tensor4D;
+}
+
 /** Flips a kernel [kt, 1, A, B] along time and swaps its channels → [kt, 1, B, A]. */
 function flipTranspose(w: tf.Tensor4D): tf.Tensor4D {
-  return tf.transpose(tf.reverse(w, 0), [0, 1, 3, 2]);
+  return pickTransposed(w, Array.from({ length: w.shape[0] }, (_, j) => w.shape[0] - 1 - j));
 }
 
 /**
@@ -179,10 +193,9 @@ function convInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, g: TemporalGeometry): tf
       phases.push(tf.zeros([n, q, v, ci]));
       continue;
     }
-    // taps r, r+s, r+2s, ...: a strided slice of the (small) kernel
-    const taps = Array.from({ length: m }, (_, j) => r + s * j);
-    const sub = tf.gather(w, taps, 0) as tf.Tensor4D; // gather: stridedSlice is slow on wasm
-    phases.push(tf.conv2d(dy, flipTranspose(sub), 1, padT(m - 1, q - tOut) as never));
+    // taps r, r+s, r+2s, ... of the kernel, flipped: r + s(m-1), ..., r + s, r
+    const taps = Array.from({ length: m }, (_, j) => r + s * (m - 1 - j));
+    phases.push(tf.conv2d(dy, pickTransposed(w, taps), 1, padT(m - 1, q - tOut) as never));
   }
   const inter = tf.stack(phases, 2).reshape([n, q * s, v, ci]) as tf.Tensor4D;
   return inter.slice([0, padL, 0, 0], [n, tIn, v, ci]);

@@ -9,6 +9,7 @@ interface Args extends GlobalArgs {
   labels?: string;
   temperature: number;
   prior: string;
+  rigid: boolean;
   seed: number;
   format?: string;
   'batch-size': number;
@@ -38,6 +39,7 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('labels', { type: 'string', describe: 'Comma-separated labels for --per-label (default: all the model knows)' })
       .option('temperature', { type: 'number', default: 1, describe: 'Scale of the latent noise (0 = prior mean)' })
       .option('prior', { type: 'string', default: 'fitted', choices: ['fitted', 'standard'], describe: "Latent distribution: each label's Gaussian fitted to the training posteriors, or N(0, I)" })
+      .option('rigid', { type: 'boolean', default: true, describe: 'Fit every gait to a rigid skeleton (each bone at its median length); --no-rigid keeps the raw decoder output' })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (the same seed gives the same gaits)' })
       .option('format', { type: 'string', choices: ['parquet', 'arrow'], describe: 'File format (default: from the extension)' })
       .option('batch-size', { type: 'number', default: 64, describe: 'Gaits per decoder call' })
@@ -55,7 +57,7 @@ export const generateCommand: CommandModule<object, Args> = {
       counts = Object.fromEntries(labels.map((l) => [l, argv['per-label']!]));
     }
     const r = await lib.generateToFile(argv.model, argv.out, {
-      counts, seed: argv.seed, temperature: argv.temperature, prior: argv.prior as never, format: argv.format as never, batchSize: argv['batch-size'], progress: progressBar(argv),
+      counts, seed: argv.seed, temperature: argv.temperature, prior: argv.prior as never, rigid: argv.rigid, format: argv.format as never, batchSize: argv['batch-size'], progress: progressBar(argv),
     });
     emit(argv, { ...r, counts }, [
       `wrote ${r.rows} synthetic gaits to ${r.path} (${Object.entries(counts).map(([l, c]) => `${l} ${c}`).join(', ')})`,

@@ -13,6 +13,7 @@ interface Args extends GlobalArgs {
   'weight-decay'?: number;
   'lambda-c'?: number;
   'lambda-d'?: number;
+  'lambda-b'?: number;
   beta?: number;
   'latent-dim'?: number;
   'temporal-kernel'?: number;
@@ -38,6 +39,7 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
       .option('weight-decay', { type: 'number', describe: 'L2 weight decay' })
       .option('lambda-c', { type: 'number', describe: 'Weight of the push loss L_c (velocities, accelerations)' })
       .option('lambda-d', { type: 'number', describe: 'Weight of the pull loss L_d (drift against anchor frames)' })
+      .option('lambda-b', { type: 'number', describe: 'Weight of the bone-length term L_b (not in STEP; 0 in step-paper)' })
       .option('beta', { type: 'number', describe: 'Weight of the KL term' })
       .option('latent-dim', { type: 'number', describe: 'Latent size' })
       .option('temporal-kernel', { type: 'number', describe: 'Temporal kernel of the ST-GCN layers (odd)' })
@@ -50,7 +52,7 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
     await lib.initBackend(argv.backend as never);
     const config: import('../../src/index.js').GeneratorConfig = {
       preset: argv.preset as never, variant: argv.variant as never, epochs: argv.epochs, batchSize: argv['batch-size'], lr: argv.lr,
-      weightDecay: argv['weight-decay'], lambdaC: argv['lambda-c'], lambdaD: argv['lambda-d'], beta: argv.beta,
+      weightDecay: argv['weight-decay'], lambdaC: argv['lambda-c'], lambdaD: argv['lambda-d'], lambdaB: argv['lambda-b'], beta: argv.beta,
       latentDim: argv['latent-dim'], temporalKernel: argv['temporal-kernel'], valFraction: argv['val-fraction'],
     };
     lib.resolveGenerator(config); // option errors before any file is read
@@ -70,10 +72,11 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
     const last = r.history[r.history.length - 1];
     const best = r.history[r.bestEpoch - 1];
     const row = (name: string, h: typeof last) =>
-      h ? [name, h.epoch, fmt(h.train.lo), fmt(h.train.lc), fmt(h.train.ld), fmt(h.train.kl), fmt(h.train.total), h.val ? fmt(h.val.total) : '—'] : [name, '—', '', '', '', '', '', ''];
+      h ? [name, h.epoch, fmt(h.train.lo), fmt(h.train.lc), fmt(h.train.ld), fmt(h.train.lb), fmt(h.train.kl), fmt(h.train.total), h.val ? fmt(h.val.total) : '—']
+        : [name, '—', '', '', '', '', '', '', ''];
     emit(argv, { dir: r.dir, bestEpoch: r.bestEpoch, completed: r.completed, epochs: r.history.length, final: last ?? null, best: best ?? null }, [
       `${r.completed ? 'trained' : 'stopped'}: ${r.dir} (${r.history.length} epochs, best epoch ${r.bestEpoch})`,
-      table(['', 'epoch', 'L_o', 'L_c', 'L_d', 'KL', 'total', 'val total'], [row('last', last), row('best', best)]),
+      table(['', 'epoch', 'L_o', 'L_c', 'L_d', 'L_b', 'KL', 'total', 'val total'], [row('last', last), row('best', best)]),
       last ? `${fmt(last.samplesPerSec, 3)} training gaits/s in the last epoch; loss curve: ${r.dir}/loss.csv` : '',
       r.completed ? '' : `resume with: gaitforge train-generator --data ${argv.data} --out ${argv.out} --resume (same options)`,
     ].filter(Boolean));

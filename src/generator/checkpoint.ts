@@ -22,7 +22,7 @@ import type { GaitSet } from '../core/gaitset.js';
 import { GaitforgeError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { resolveGenerator, type ResolvedGeneratorConfig } from './config.js';
-import type { LossTerms } from './losses.js';
+import { LOSS_TERMS, type LossTerms } from './losses.js';
 import type { GaitNormalization } from './normalize.js';
 import type { AdamState } from './optimizer.js';
 
@@ -202,13 +202,12 @@ export function readOptimizerState(dir: string): AdamState {
   return { step, shapes, values };
 }
 
-const TERMS = ['lo', 'lc', 'ld', 'kl', 'total'] as const;
 
 /** Writes loss.csv and loss.json (one row per epoch). */
 export function writeLossCurve(dir: string, history: EpochLog[]): void {
-  const header = ['epoch', 'lr', ...TERMS.map((t) => `train_${t}`), ...TERMS.map((t) => `val_${t}`), 'seconds', 'samples_per_s'];
+  const header = ['epoch', 'lr', ...LOSS_TERMS.map((t) => `train_${t}`), ...LOSS_TERMS.map((t) => `val_${t}`), 'seconds', 'samples_per_s'];
   const rows = history.map((h) =>
-    [h.epoch, h.lr, ...TERMS.map((t) => h.train[t]), ...TERMS.map((t) => (h.val ? h.val[t] : '')), h.seconds.toFixed(3), h.samplesPerSec.toFixed(2)].join(','),
+    [h.epoch, h.lr, ...LOSS_TERMS.map((t) => h.train[t]), ...LOSS_TERMS.map((t) => (h.val ? h.val[t] : '')), h.seconds.toFixed(3), h.samplesPerSec.toFixed(2)].join(','),
   );
   writeFileAtomic(path.join(dir, 'loss.csv'), [header.join(','), ...rows].join('\n') + '\n');
   writeFileAtomic(path.join(dir, 'loss.json'), JSON.stringify(history, null, 2) + '\n');

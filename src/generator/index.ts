@@ -4,7 +4,7 @@ export {
   type GeneratorConfig, type GeneratorPreset, type GeneratorVariant, type LatentMap, type ResolvedGeneratorConfig,
 } from './config.js';
 export { canonicalizeAll, canonicalizeGait, destandardize, fitNormalization, standardize, type GaitNormalization } from './normalize.js';
-export { anchorFrames, pushPullLoss, type LossTerms, type LossWeights } from './losses.js';
+export { anchorFrames, boneTerm, LOSS_TERMS, pushPullLoss, type BoneTerm, type LossTerms, type LossWeights } from './losses.js';
 export { LabelBroadcast, LatentGrid, LatentReadout, LatentUnpool } from './layers.js';
 export { buildCvae, buildDecoder, buildEncoder, type Cvae, type CvaeShape } from './model.js';
 export {
@@ -16,3 +16,4 @@ export {
   gaitSeed, generateToFile, loadGenerator, type GenerateToFileOptions, type GenerateToFileResult, type Generator, type SampleOptions,
 } from './sample.js';
 export { motionStats, type MotionStats } from './quality.js';
+export { rigidifyGait } from './rigid.js';

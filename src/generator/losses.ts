@@ -8,18 +8,60 @@
  *  - L_d  = Σ over anchor frames ω ∈ {0, ⌊T/2⌋, T−1} of
  *           mean ((x_t − x_ω) − (x̂_t − x̂_ω))²                                   (eq. 7, "pull")
  *  - KL   = −½ mean over gaits and latent dimensions of (1 + log σ² − μ² − σ²)
- *  - total = L_o + λc·L_c + λd·L_d + β·KL                                     (eq. 8 + KL)
- * The differences are linear, so every term is computed on d = x − x̂ alone.
+ *  - L_b  = mean over gaits, frames and bones of (|b̂| − |b|)², bone lengths in
+ *           model units (metres / scale); not in STEP, see BoneTerm
+ *  - total = L_o + λc·L_c + λd·L_d + λb·L_b + β·KL                            (eq. 8 + KL + L_b)
+ * The differences are linear, so L_o, L_c and L_d are computed on d = x − x̂ alone.
  * Frame differences are slices of the 2-D view d: [N·T, V·3] (rows of
  * neighbouring gaits meet at the seams; a constant mask drops those rows),
  * which keeps the hot path off 4-D slices.
  */
 import * as tf from '@tensorflow/tfjs';
+import { matMul2d } from '../nn/ops.js';
 
 export interface LossWeights {
   lambdaC: number;
   lambdaD: number;
+  lambdaB: number;
   beta: number;
+}
+
+/**
+ * What the bone-length term needs: gaits are standardised (x = (p − m) / s,
+ * m the mean gait), so a bone of x is not a bone of the body; with B the
+ * bone-difference matrix, bones(p) / s = bones(x) + bones(m) / s.
+ * Holds tensors: `dispose()` them.
+ */
+export interface BoneTerm {
+  /** [V·3, E·3]: column (e, k) = axis k of child(e) − parent(e). */
+  incidence: tf.Tensor2D;
+  /** bones(m) / s: [T, E·3]. */
+  meanBones: tf.Tensor2D;
+  edges: number;
+}
+
+/** Builds a BoneTerm for `edges` over V joints from the mean gait m ([T, V, 3] flat) and the scale s. */
+export function boneTerm(edges: readonly (readonly [number, number])[], V: number, mean: ArrayLike<number>, scale: number): BoneTerm {
+  const E = edges.length;
+  const T = mean.length / (V * 3);
+  const inc = new Float32Array(V * 3 * E * 3);
+  const mb = new Float32Array(T * E * 3);
+  edges.forEach(([p, c], e) => {
+    for (let k = 0; k < 3; k++) {
+      inc[(c * 3 + k) * E * 3 + e * 3 + k] = 1;
+      inc[(p * 3 + k) * E * 3 + e * 3 + k] = -1;
+      for (let t = 0; t < T; t++) mb[t * E * 3 + e * 3 + k] = (mean[(t * V + c) * 3 + k]! - mean[(t * V + p) * 3 + k]!) / scale;
+    }
+  });
+  return { incidence: tf.tensor2d(inc, [V * 3, E * 3]), meanBones: tf.tensor2d(mb, [T, E * 3]), edges: E };
+}
+
+/** Bone lengths (model units) of standardised gaits x: [N, T, V, 3] → [N·T·E]. */
+function boneLengths(x: tf.Tensor, b: BoneTerm): tf.Tensor1D {
+  const [N, T, V, C] = x.shape as [number, number, number, number];
+  const bones = matMul2d(x.reshape([N * T, V * C]) as tf.Tensor2D, b.incidence).reshape([N, T, b.edges * 3]);
+  const metric = tf.add(bones, b.meanBones).reshape([N * T * b.edges, 3]);
+  return tf.sqrt(tf.add(tf.sum(tf.square(metric), 1), 1e-12)) as tf.Tensor1D;
 }
 
 export interface LossTerms<T = tf.Scalar> {
@@ -29,13 +71,15 @@ export interface LossTerms<T = tf.Scalar> {
   lc: T;
   /** Pull: drift against the anchor frames (eq. 7). */
   ld: T;
+  /** Bone lengths (0 without a BoneTerm). */
+  lb: T;
   /** KL divergence of the posterior from N(0, I). */
   kl: T;
-  /** lo + λc·lc + λd·ld + β·kl. */
+  /** lo + λc·lc + λd·ld + λb·lb + β·kl. */
   total: T;
 }
 
-export const LOSS_TERMS: readonly (keyof LossTerms)[] = ['lo', 'lc', 'ld', 'kl', 'total'];
+export const LOSS_TERMS: readonly (keyof LossTerms)[] = ['lo', 'lc', 'ld', 'lb', 'kl', 'total'];
 
 /** Anchor frames of the pull loss: first, middle, last (deduplicated for tiny T). */
 export function anchorFrames(T: number): number[] {
@@ -69,10 +113,10 @@ function diffTerm(d: tf.Tensor2D, N: number, T: number): { vel: tf.Scalar; acc: 
 
 /**
  * The loss terms for real gaits x and reconstructions x̂.
- * x, xHat: [N, T, V, C]; mu, logvar: [N, latent]. Returns new scalars
- * (call inside `tf.tidy`/`tf.variableGrads`, or dispose them).
+ * x, xHat: [N, T, V, C]; mu, logvar: [N, latent]; `bones` enables L_b.
+ * Returns new scalars (call inside `tf.tidy`/`tf.variableGrads`, or dispose them).
  */
-export function pushPullLoss(x: tf.Tensor, xHat: tf.Tensor, mu: tf.Tensor, logvar: tf.Tensor, w: LossWeights): LossTerms {
+export function pushPullLoss(x: tf.Tensor, xHat: tf.Tensor, mu: tf.Tensor, logvar: tf.Tensor, w: LossWeights, bones?: BoneTerm): LossTerms {
   const [N, T, V, C] = x.shape as [number, number, number, number];
   const F = V * C;
   const d = tf.sub(x, xHat).reshape([N * T, F]) as tf.Tensor2D;
@@ -88,9 +132,11 @@ export function pushPullLoss(x: tf.Tensor, xHat: tf.Tensor, mu: tf.Tensor, logva
     ld = tf.add(ld, tf.mean(tf.square(tf.sub(d3, anchor)))) as tf.Scalar;
   }
   const kl = tf.mul(-0.5, tf.mean(tf.sub(tf.sub(tf.add(1, logvar), tf.square(mu)), tf.exp(logvar)))) as tf.Scalar;
+  const lb = bones ? (tf.mean(tf.square(tf.sub(boneLengths(xHat, bones), boneLengths(x, bones)))) as tf.Scalar) : tf.scalar(0);
   let total = lo as tf.Tensor;
   if (w.lambdaC !== 0) total = tf.add(total, tf.mul(w.lambdaC, lc));
   if (w.lambdaD !== 0) total = tf.add(total, tf.mul(w.lambdaD, ld));
+  if (w.lambdaB !== 0 && bones) total = tf.add(total, tf.mul(w.lambdaB, lb));
   if (w.beta !== 0) total = tf.add(total, tf.mul(w.beta, kl));
-  return { lo, lc, ld, kl, total: total as tf.Scalar };
+  return { lo, lc, ld, lb, kl, total: total as tf.Scalar };
 }

@@ -3,9 +3,10 @@
  * any heading and start position; a generator that had to learn those would
  * spend its capacity on an extrinsic mean (STEP view-normalises for the same
  * reason). So, per gait:
- *  1. canonical frame: translate on the ground plane so the root's frame-0
- *     position is at x = z = 0 (heights are kept), and rotate about the
- *     vertical axis so the walking direction (root, first to last frame) is +Z;
+ *  1. canonical frame (src/io/preprocess.ts): rotate about the vertical axis
+ *     so the walking direction (root, first to last frame; the body's facing
+ *     when the root barely moves) is +Z, and translate on the ground plane so
+ *     the root's frame-0 position is at x = z = 0 (heights are kept);
  *  2. standardise with dataset statistics: subtract the mean canonical gait
  *     (the mean over gaits of every frame, joint and axis: the average pose
  *     carried forward at the average speed) and divide by one isotropic scale
@@ -18,8 +19,7 @@
  * the origin, walking towards +Z). Pure TypeScript.
  */
 import { GaitforgeError } from '../core/errors.js';
-import { heading, joint } from '../core/kinematics.js';
-import { JOINTS } from '../core/skeleton.js';
+import { canonicalViewGait, centreGait } from '../io/preprocess.js';
 
 /** Dataset statistics of step 2. */
 export interface GaitNormalization {
@@ -34,16 +34,7 @@ export interface GaitNormalization {
  * (frame-0 root above the origin, walking towards +Z). `out` may be `g`.
  */
 export function canonicalizeGait(g: Float32Array, T: number, V: number, out: Float32Array): void {
-  const [hx, hz] = heading(g, T, V);
-  const [ox, , oz] = joint(g, V, 0, JOINTS.root);
-  for (let i = 0; i < T * V; i++) {
-    const x = g[3 * i]! - ox;
-    const y = g[3 * i + 1]!;
-    const z = g[3 * i + 2]! - oz;
-    out[3 * i] = x * hz - z * hx;
-    out[3 * i + 1] = y;
-    out[3 * i + 2] = x * hx + z * hz;
-  }
+  out.set(centreGait(canonicalViewGait(g, T, V), T, V, 'first-frame-xz'));
 }
 
 /** Canonical copies of every gait in `positions` ([N, T, V, 3]). */

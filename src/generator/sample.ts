@@ -16,6 +16,7 @@ import { GaitforgeError, optionError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { Rng, deriveSeed } from '../core/rng.js';
+import { PARENTS } from '../core/skeleton.js';
 import { openGaitWriter, type GaitFileFormat } from '../io/gaitfile.js';
 import { loadModel } from '../nn/serialize.js';
 import { checkpointDir, LATENT_FILE, MANIFEST_FILE, readManifest, type GeneratorManifest } from './checkpoint.js';
@@ -24,6 +25,7 @@ import type { ResolvedGeneratorConfig } from './config.js';
 import './layers.js';
 import { oneHot } from './model.js';
 import { destandardize, type GaitNormalization } from './normalize.js';
+import { rigidifyGait } from './rigid.js';
 
 export interface SampleOptions {
   seed: number;
@@ -31,6 +33,8 @@ export interface SampleOptions {
   temperature?: number;
   /** 'fitted' (default): each label's Gaussian fitted to the training posteriors (latent.ts); 'standard': N(0, I). */
   prior?: LatentPriorKind;
+  /** Fit every gait to a rigid skeleton (each bone at its median length, rigid.ts). Default true. */
+  rigid?: boolean;
   /** Gaits per decoder call. Default 64. */
   batchSize?: number;
 }
@@ -89,7 +93,9 @@ function checkSampleOptions(o: SampleOptions): Required<SampleOptions> {
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) throw optionError('batchSize', batchSize, 'an integer in [1, 1024]');
   const prior = o.prior ?? 'fitted';
   if (!LATENT_PRIORS.includes(prior)) throw optionError('prior', prior, LATENT_PRIORS.join('|'));
-  return { seed: o.seed, temperature, batchSize, prior };
+  const rigid = o.rigid ?? true;
+  if (typeof rigid !== 'boolean') throw optionError('rigid', rigid, 'true or false');
+  return { seed: o.seed, temperature, batchSize, prior, rigid };
 }
 
 /** The seed of gait k of a label under a run seed. */
@@ -159,6 +165,14 @@ class LoadedGenerator implements Generator {
       out.dispose();
     }
     destandardize(positions, this.normalization);
+    if (o.rigid) {
+      const tmp = new Float32Array(per);
+      for (let i = 0; i < n; i++) {
+        const g = positions.subarray(i * per, (i + 1) * per);
+        rigidifyGait(g, T, V, PARENTS, tmp);
+        g.set(tmp);
+      }
+    }
     const labels = Int32Array.from(plan, (p) => p.label);
     return new GaitSet({
       positions, labels, labelNames: this.labelNames, T, V, fps: this.fps, skeleton: this.skeleton,
@@ -245,7 +259,7 @@ export async function generateToFile(modelDir: string, outPath: string, options:
       format: options.format, T: gen.T, V: gen.V, fps: gen.fps, skeleton: gen.skeleton, labelNames: gen.labelNames,
       metadata: {
         'generator.name': gen.name, 'generator.checkpoint': gen.checkpointHash, 'generator.seed': String(o.seed),
-        'generator.temperature': String(o.temperature), 'generator.prior': o.prior,
+        'generator.temperature': String(o.temperature), 'generator.prior': o.prior, 'generator.rigid': String(o.rigid),
       },
     });
     const t0 = performance.now();

@@ -17,6 +17,7 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { EDGES, NUM_JOINTS, SKELETON_NAME } from '../core/skeleton.js';
 import { VERSION } from '../core/version.js';
+import { trainableVariables } from '../nn/model-utils.js';
 import { loadModel, saveModel } from '../nn/serialize.js';
 import {
   checkpointDir, copyCheckpoint, ensureDir, gaitSetHash, LATENT_FILE, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, readManifest,
@@ -26,7 +27,7 @@ import {
 import { generatorLearningRate, resolveGenerator, type GeneratorConfig, type ResolvedGeneratorConfig } from './config.js';
 import './layers.js';
 import { fitLatentPrior } from './latent.js';
-import { LOSS_TERMS, pushPullLoss } from './losses.js';
+import { boneTerm, LOSS_TERMS, pushPullLoss, type BoneTerm } from './losses.js';
 import { buildCvae, oneHot, type Cvae } from './model.js';
 import { canonicalizeAll, fitNormalization, standardize } from './normalize.js';
 import { Adam } from './optimizer.js';
@@ -67,11 +68,6 @@ export function skeletonEdges(skeleton: string, V: number): [number, number][] {
   return EDGES.map(([a, b]) => [a, b] as [number, number]);
 }
 
-/** The trainable variables of both halves, in a fixed order (the optimizer state is saved in it). */
-function trainableVariables(cvae: Cvae): tf.Variable[] {
-  return [...cvae.encoder.trainableWeights, ...cvae.decoder.trainableWeights].map((w) => w.read() as tf.Variable);
-}
-
 /**
  * One CVAE with its optimizer: a training step and the evaluation loss on
  * standardised gaits. Owns its models and optimizer (`dispose()`).
@@ -82,22 +78,26 @@ export class CvaeTrainer {
   readonly optimizer: Adam;
   readonly numLabels: number;
   private readonly vars: tf.Variable[];
+  private readonly bones: BoneTerm | undefined;
 
-  constructor(cvae: Cvae, cfg: ResolvedGeneratorConfig, numLabels: number) {
+  /** `bones` (owned, disposed with the trainer) adds the bone-length term L_b. */
+  constructor(cvae: Cvae, cfg: ResolvedGeneratorConfig, numLabels: number, bones?: BoneTerm) {
     this.cvae = cvae;
     this.cfg = cfg;
     this.numLabels = numLabels;
-    this.vars = trainableVariables(cvae);
+    this.bones = bones;
+    // both halves, in a fixed order (the optimizer state is saved in it)
+    this.vars = [...trainableVariables(cvae.encoder), ...trainableVariables(cvae.decoder)];
     this.optimizer = new Adam(this.vars, { lr: cfg.lr, weightDecay: cfg.weightDecay });
   }
 
-  /** The five loss terms as a [5] tensor (order of LOSS_TERMS) for x: [N, T, V, 3], y: [N, L]. */
+  /** The loss terms as a tensor in the order of LOSS_TERMS for x: [N, T, V, 3], y: [N, L]. */
   private terms(x: tf.Tensor4D, y: tf.Tensor2D, noiseSeed: number, training: boolean): { total: tf.Scalar; stacked: tf.Tensor1D } {
     const [mu, logvar] = this.cvae.encoder.apply([x, y], { training }) as tf.Tensor2D[];
     const eps = tf.randomNormal(mu!.shape, 0, 1, 'float32', noiseSeed);
     const z = tf.add(mu!, tf.mul(tf.exp(tf.mul(logvar!, 0.5)), eps));
     const xHat = this.cvae.decoder.apply([z, y], { training }) as tf.Tensor4D;
-    const L = pushPullLoss(x, xHat, mu!, logvar!, this.cfg);
+    const L = pushPullLoss(x, xHat, mu!, logvar!, this.cfg, this.bones);
     return { total: L.total, stacked: tf.stack(LOSS_TERMS.map((k) => L[k])) as tf.Tensor1D };
   }
 
@@ -153,6 +153,7 @@ export class CvaeTrainer {
   }
 
   dispose(): void {
+    if (this.bones) tf.dispose([this.bones.incidence, this.bones.meanBones]);
     this.optimizer.dispose();
     this.cvae.encoder.dispose();
     this.cvae.decoder.dispose();
@@ -160,11 +161,11 @@ export class CvaeTrainer {
 }
 
 function toValues(v: ArrayLike<number>): LossValues {
-  return { lo: v[0]!, lc: v[1]!, ld: v[2]!, kl: v[3]!, total: v[4]! };
+  return Object.fromEntries(LOSS_TERMS.map((k, i) => [k, v[i]!])) as unknown as LossValues;
 }
 
 function zeroValues(): LossValues {
-  return { lo: 0, lc: 0, ld: 0, kl: 0, total: 0 };
+  return toValues(new Float64Array(LOSS_TERMS.length));
 }
 
 /** acc += w · v, term by term. */
@@ -279,7 +280,8 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
   } else {
     cvae = buildCvae(cfg, { T, V, labels: train.labelNames.length, edges }, seed);
   }
-  const trainer = new CvaeTrainer(cvae, cfg, train.labelNames.length);
+  // L_b is logged for every run and enters the loss with weight λb.
+  const trainer = new CvaeTrainer(cvae, cfg, train.labelNames.length, boneTerm(edges, V, norm.mean, norm.scale));
   try {
     if (resumeFrom) trainer.optimizer.setState(readOptimizerState(resumeFrom.last));
     else {
@@ -320,7 +322,7 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
         accumulate(acc, v, idx.length);
         seen += idx.length;
         done++;
-        progress.update(done, { epoch: `${epoch + 1}/${cfg.epochs}`, lo: v.lo, lc: v.lc, ld: v.ld, kl: v.kl, loss: v.total });
+        progress.update(done, { epoch: `${epoch + 1}/${cfg.epochs}`, lo: v.lo, lc: v.lc, ld: v.ld, lb: v.lb, kl: v.kl, loss: v.total });
         if (options.signal?.aborted) {
           aborted = true;
           break;

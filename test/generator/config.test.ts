@@ -10,6 +10,7 @@ describe('generator config', () => {
     expect(p.temporalKernel).toBe(75);
     expect(p.epochs).toBe(150);
     expect(p.batchSize).toBe(8);
+    expect([p.latentMap, p.lambdaB, d.latentMap, d.lambdaB]).toEqual(['repeat', 0, 'per-position', 1]);
     // explicit fields win over the preset
     expect(resolveGenerator({ preset: 'step-paper', epochs: 3 }).epochs).toBe(3);
   });

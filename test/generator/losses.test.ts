@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend.js';
 import { Rng } from '../../src/core/rng.js';
-import { anchorFrames, pushPullLoss } from '../../src/generator/losses.js';
+import { anchorFrames, boneTerm, pushPullLoss } from '../../src/generator/losses.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -44,7 +44,7 @@ describe('push-pull loss', () => {
   const T = 7;
   const V = 4;
   const F = V * 3;
-  const w = { lambdaC: 0.5, lambdaD: 2, beta: 0.1 };
+  const w = { lambdaC: 0.5, lambdaD: 2, lambdaB: 3, beta: 0.1 };
 
   it('matches a loop implementation of STEP eqs. 3-7, with the seams between gaits excluded', () => {
     const x = randomArray(N * T * F, 1);
@@ -52,13 +52,31 @@ describe('push-pull loss', () => {
     const ref = reference(x, y, N, T, F);
     const got = tf.tidy(() => {
       const L = pushPullLoss(tf.tensor4d(Float32Array.from(x), [N, T, V, 3]), tf.tensor4d(Float32Array.from(y), [N, T, V, 3]), tf.zeros([N, 5]), tf.zeros([N, 5]), w);
-      return tf.stack([L.lo, L.lc, L.ld, L.kl, L.total]).arraySync() as number[];
+      return tf.stack([L.lo, L.lc, L.ld, L.kl, L.total, L.lb]).arraySync() as number[];
     });
     expect(got[0]).toBeCloseTo(ref.lo, 4);
     expect(got[1]).toBeCloseTo(ref.lc, 4);
     expect(got[2]).toBeCloseTo(ref.ld, 4);
     expect(got[3]).toBeCloseTo(0, 6); // μ = 0, log σ² = 0: the posterior is the prior
     expect(got[4]).toBeCloseTo(ref.lo + w.lambdaC * ref.lc + w.lambdaD * ref.ld, 3);
+    expect(got[5]).toBe(0); // no bone term given: L_b is 0 and not in the total
+  });
+
+  it('L_b compares bone lengths in metres / scale, undoing the standardisation', () => {
+    // two joints, one bone (0 → 1); mean gait: joint 1 sits 1 m above joint 0; scale 0.5
+    const T1 = 2;
+    const mean = [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0];
+    const scale = 0.5;
+    const b = boneTerm([[0, 1]], 2, mean, scale);
+    // real: standardised zeros = the mean gait (bone 1 m); fake: joint 1 moved +0.1 standardised in x at frame 1
+    const fake = new Float32Array(1 * T1 * 2 * 3);
+    fake[(1 * 2 + 1) * 3] = 0.1;
+    const lb = tf.tidy(() =>
+      pushPullLoss(tf.zeros([1, T1, 2, 3]), tf.tensor4d(fake, [1, T1, 2, 3]), tf.zeros([1, 1]), tf.zeros([1, 1]), w, b).lb.arraySync() as number);
+    // bone lengths in model units: 1 / 0.5 = 2 for the real one; |(0.1, 2, 0)| for the fake one at frame 1
+    const expected = (Math.hypot(0.1, 2) - 2) ** 2 / 2;
+    expect(lb).toBeCloseTo(expected, 6);
+    tf.dispose([b.incidence, b.meanBones]);
   });
 
   it('a constant offset costs only L_o; a per-gait drift costs L_c and L_d', () => {
@@ -96,9 +114,10 @@ describe('push-pull loss', () => {
   it('is differentiable and leaves no tensors behind', () => {
     const x = tf.tensor4d(Float32Array.from(randomArray(N * T * F, 4)), [N, T, V, 3]);
     const y = tf.variable(tf.tensor4d(Float32Array.from(randomArray(N * T * F, 5)), [N, T, V, 3]));
+    const bones = boneTerm([[0, 1], [1, 2], [1, 3]], V, Array.from({ length: T * F }, (_, i) => Math.cos(i)), 0.3);
     const before = tf.memory().numTensors;
     const g = tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => pushPullLoss(x, y, tf.zeros([N, 2]), tf.zeros([N, 2]), w).total, [y]);
+      const { grads } = tf.variableGrads(() => pushPullLoss(x, y, tf.zeros([N, 2]), tf.zeros([N, 2]), w, bones).total, [y]);
       return tf.keep(grads[y.name]!);
     });
     const vals = g.dataSync();
@@ -106,6 +125,6 @@ describe('push-pull loss', () => {
     expect(Math.max(...Array.from(vals, Math.abs))).toBeGreaterThan(0);
     g.dispose();
     expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([x, y]);
+    tf.dispose([x, y, bones.incidence, bones.meanBones]);
   });
 });

@@ -1,0 +1,68 @@
+/**
+ * Fitting generated gaits to a rigid skeleton. STEP's losses are all per
+ * joint, so nothing holds a bone's two ends at a fixed distance: decoded
+ * gaits stretch their bones over time (STEP's released samples even collapse
+ * knees onto feet). Sampling therefore, by default, keeps what the decoder
+ * says about each bone's direction and gives every bone one length per gait,
+ * its median over the clip, rebuilding joints from the root outwards:
+ *   p'_root = p_root,  p'_child = p'_parent + L_bone · (p_child − p_parent) / |p_child − p_parent|.
+ * Pure TypeScript.
+ */
+import { PARENTS } from '../core/skeleton.js';
+
+/** Joints ordered so that every parent comes before its children (root first). */
+function topologicalOrder(parents: readonly number[]): number[] {
+  const order: number[] = [];
+  const placed = new Array<boolean>(parents.length).fill(false);
+  while (order.length < parents.length) {
+    const before = order.length;
+    parents.forEach((p, j) => {
+      if (!placed[j] && (p < 0 || placed[p]!)) {
+        placed[j] = true;
+        order.push(j);
+      }
+    });
+    if (order.length === before) throw new RangeError('parents do not form a tree rooted at a joint with parent -1');
+  }
+  return order;
+}
+
+/**
+ * Writes gait g ([T, V, 3]) with every bone at its median length into `out`
+ * (a new array by default; `out` must not be `g`). A bone of zero length in a
+ * frame takes its mean direction over the clip. `parents[j]` is joint j's
+ * parent (-1 for the root); default the E-Gait skeleton.
+ */
+export function rigidifyGait(g: Float32Array, T: number, V: number, parents: readonly number[] = PARENTS, out: Float32Array = new Float32Array(g.length)): Float32Array {
+  if (parents.length !== V) throw new RangeError(`rigidifyGait: ${parents.length} parents for V = ${V} joints`);
+  const order = topologicalOrder(parents);
+  const lengths = new Float64Array(T);
+  for (const j of order) {
+    const p = parents[j]!;
+    if (p < 0) {
+      for (let t = 0; t < T; t++) for (let k = 0; k < 3; k++) out[(t * V + j) * 3 + k] = g[(t * V + j) * 3 + k]!;
+      continue;
+    }
+    const mean = [0, 0, 0];
+    for (let t = 0; t < T; t++) {
+      const c = (t * V + j) * 3;
+      const q = (t * V + p) * 3;
+      const d = [g[c]! - g[q]!, g[c + 1]! - g[q + 1]!, g[c + 2]! - g[q + 2]!];
+      lengths[t] = Math.hypot(d[0]!, d[1]!, d[2]!);
+      if (lengths[t]! > 1e-9) for (let k = 0; k < 3; k++) mean[k]! += d[k]! / lengths[t]!;
+    }
+    const L = Float64Array.from(lengths).sort()[Math.floor(T / 2)]!;
+    const mn = Math.hypot(mean[0]!, mean[1]!, mean[2]!);
+    const fallback = mn > 1e-9 ? mean.map((m) => m / mn) : [0, 1, 0];
+    for (let t = 0; t < T; t++) {
+      const c = (t * V + j) * 3;
+      const q = (t * V + p) * 3;
+      const len = lengths[t]!;
+      for (let k = 0; k < 3; k++) {
+        const dir = len > 1e-9 ? (g[c + k]! - g[q + k]!) / len : fallback[k]!;
+        out[c + k] = out[q + k]! + L * dir;
+      }
+    }
+  }
+  return out;
+}

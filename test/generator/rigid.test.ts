@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { proceduralDataset } from '../../src/core/procedural.js';
+import { EDGES } from '../../src/core/skeleton.js';
+import { motionStats } from '../../src/generator/quality.js';
+import { rigidifyGait } from '../../src/generator/rigid.js';
+
+const noisy = proceduralDataset({ identities: 1, perEmotion: 2, frames: 24, seed: 3, noise: 0.02 });
+const clean = proceduralDataset({ identities: 1, perEmotion: 2, frames: 24, seed: 3, noise: 0 });
+const { T, V } = noisy;
+const vec = (g: Float32Array, t: number, a: number, b: number) => [0, 1, 2].map((k) => g[(t * V + b) * 3 + k]! - g[(t * V + a) * 3 + k]!);
+const norm = (v: number[]) => Math.hypot(...v);
+
+describe('rigid skeleton fit', () => {
+  it('gives every bone its median length, keeps bone directions and the root', () => {
+    const g = noisy.gait(0);
+    const r = rigidifyGait(g, T, V);
+    for (const [p, c] of EDGES) {
+      const lengths = Array.from({ length: T }, (_, t) => norm(vec(g, t, p, c))).sort((a, b) => a - b);
+      for (let t = 0; t < T; t++) {
+        const a = vec(r, t, p, c);
+        const b = vec(g, t, p, c);
+        expect(norm(a)).toBeCloseTo(lengths[Math.floor(T / 2)]!, 5);
+        expect(a.reduce((s, x, k) => s + x * b[k]!, 0) / (norm(a) * norm(b))).toBeCloseTo(1, 5);
+      }
+    }
+    for (let t = 0; t < T; t++) for (let k = 0; k < 3; k++) expect(r[t * V * 3 + k]).toBe(g[t * V * 3 + k]);
+    const before = motionStats(noisy.slice(0, 1));
+    expect(before.boneLengthCV).toBeGreaterThan(0.02);
+  });
+
+  it('leaves a rigid gait as it is and survives a collapsed bone', () => {
+    const g = clean.gait(1);
+    const r = rigidifyGait(g, T, V);
+    for (let i = 0; i < g.length; i++) expect(r[i]).toBeCloseTo(g[i]!, 4);
+    const broken = Float32Array.from(g);
+    // knee onto foot in frame 3 (joints 11 and 12, as in STEP-Gen's released samples)
+    for (let k = 0; k < 3; k++) broken[(3 * V + 12) * 3 + k] = broken[(3 * V + 11) * 3 + k]!;
+    const f = rigidifyGait(broken, T, V);
+    expect(f.every(Number.isFinite)).toBe(true);
+    expect(norm(vec(f, 3, 11, 12))).toBeGreaterThan(0.3);
+  });
+});

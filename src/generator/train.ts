@@ -29,7 +29,7 @@ import './layers.js';
 import { fitLatentPrior } from './latent.js';
 import { boneTerm, LOSS_TERMS, pushPullLoss, type BoneTerm } from './losses.js';
 import { buildCvae, oneHot, type Cvae } from './model.js';
-import { canonicalizeAll, fitNormalization, standardize } from './normalize.js';
+import { canonicalizeAll, fitNormalization, standardize, type GaitNormalization } from './normalize.js';
 import { Adam } from './optimizer.js';
 
 export type { EpochLog, LossValues } from './checkpoint.js';
@@ -201,15 +201,18 @@ function checkLabelsPresent(set: GaitSet, what: string, hint: string): void {
 }
 
 /** Standardised canonical copies of a set's positions. */
-function prepare(set: GaitSet, norm: ReturnType<typeof fitNormalization> | null) {
+function prepare(set: GaitSet, norm: GaitNormalization | null) {
   const canon = canonicalizeAll(set.positions, set.T, set.V);
   const n = norm ?? fitNormalization(canon, set.stride);
   return { data: standardize(canon, n), norm: n };
 }
 
-function describeDiff(m: GeneratorManifest, want: Partial<GeneratorManifest>): string | null {
-  for (const k of ['seed', 'dataHash', 'T', 'V', 'labelNames', 'config'] as const)
-    if (JSON.stringify(m[k]) !== JSON.stringify(want[k])) return k === 'dataHash' ? 'the training data differ' : `${k} differs (${JSON.stringify(m[k])} there)`;
+function describeDiff(m: GeneratorManifest, want: Pick<GeneratorManifest, 'seed' | 'dataHash' | 'T' | 'V' | 'labelNames' | 'config'>): string | null {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  for (const k of ['seed', 'dataHash', 'T', 'V', 'labelNames'] as const)
+    if (!same(m[k], want[k])) return k === 'dataHash' ? 'the training data differ' : `${k} differs (${JSON.stringify(m[k])} there)`;
+  for (const k of Object.keys(want.config) as (keyof ResolvedGeneratorConfig)[])
+    if (!same(m.config[k], want.config[k])) return `config differs: ${k} = ${JSON.stringify(m.config[k])} there, ${JSON.stringify(want.config[k])} now`;
   return null;
 }
 

@@ -108,7 +108,7 @@ describe('trainGenerator', () => {
     await expectGaitforgeError(trainGenerator(data, TINY, { outDir: dir('full'), seed: 7 }), 'E_IO', /already holds a generator/);
     const other = proceduralDataset({ identities: 3, perEmotion: 2, frames: 16, seed: 3 });
     await expectGaitforgeError(trainGenerator(other, TINY, { outDir: dir('full'), seed: 7, resume: true }), 'E_MODEL', /training data differ/);
-    await expectGaitforgeError(trainGenerator(data, { ...TINY, epochs: 4 }, { outDir: dir('full'), seed: 7, resume: true }), 'E_MODEL', /config differs/);
+    await expectGaitforgeError(trainGenerator(data, { ...TINY, epochs: 4 }, { outDir: dir('full'), seed: 7, resume: true }), 'E_MODEL', /config differs: epochs = 3 there, 4 now/);
     expect(() => resolveGenerator({ ...TINY, beta: -1 })).toThrow(RangeError);
     expect(readdirSync(tmp).sort()).toEqual(['full', 'resumed']);
   });

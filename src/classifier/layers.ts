@@ -5,8 +5,9 @@
  * the same mask at every call). Each is registered for serialisation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { addBatchNorm, applyBatchNorm, isTraining, single, singleShape, torchUniform, weightSeed, type BatchNormWeights, type LayerVariable } from '../nn/common.js';
+import { addBatchNorm, isTraining, single, singleShape, torchUniform, weightSeed, type LayerVariable } from '../nn/common.js';
 import { denseLastAxis } from '../nn/ops.js';
+import { FastBatchNorm } from '../nn/batch-norm.js';
 
 interface BaseArgs {
   name?: string;
@@ -15,42 +16,25 @@ interface BaseArgs {
 
 /**
  * Batch norm over the joints × coordinates of x: [N, T, V, C] (V·C
- * channels, statistics over N and T), as STEP's input BatchNorm1d(V·C).
- * Output has the input's shape.
+ * channels, statistics over N and T), as STEP's input BatchNorm1d(V·C):
+ * FastBatchNorm over a [N, T, V·C] view. Output has the input's shape.
  */
-export class JointBatchNorm extends tf.layers.Layer {
-  static className = 'JointBatchNorm';
-  readonly momentum: number;
-  readonly epsilon: number;
-  private bn: BatchNormWeights | null = null;
-
-  constructor(args: BaseArgs & { momentum?: number; epsilon?: number } = {}) {
-    super({ name: args.name, trainable: args.trainable });
-    this.momentum = args.momentum ?? 0.1;
-    this.epsilon = args.epsilon ?? 1e-5;
-  }
+export class JointBatchNorm extends FastBatchNorm {
+  static override className = 'JointBatchNorm';
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const s = singleShape(inputShape);
     if (s.length !== 4) throw new RangeError(`JointBatchNorm expects [N, T, V, C] input, got rank ${s.length}`);
-    this.bn = addBatchNorm((n, sh, init, tr = true) => this.addWeight(n, sh, 'float32', init, undefined, tr), 'bn', s[2]! * s[3]!);
+    this.bn = addBatchNorm(this.adder, 'bn', s[2]! * s[3]!);
     this.built = true;
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    return singleShape(inputShape);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     return tf.tidy(() => {
       const x = single(inputs);
       const [n, t, v, c] = x.shape as [number, number, number, number];
-      return applyBatchNorm(x.reshape([n, t, v * c]), this.bn!, isTraining(kwargs), this.momentum, this.epsilon).reshape([n, t, v, c]);
+      return super.call(x.reshape([n, t, v * c]), kwargs).reshape([n, t, v, c]);
     });
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon };
   }
 }
 tf.serialization.registerClass(JointBatchNorm);

@@ -23,8 +23,8 @@ export class FastBatchNorm extends tf.layers.Layer {
   static className = 'FastBatchNorm';
   readonly momentum: number;
   readonly epsilon: number;
-  private bn: BatchNormWeights | null = null;
-  private readonly adder: AddWeight = (name, shape, init, trainable = true) =>
+  protected bn: BatchNormWeights | null = null;
+  protected readonly adder: AddWeight = (name, shape, init, trainable = true) =>
     this.addWeight(name, shape, 'float32', init, undefined, trainable);
 
   constructor(args: FastBatchNormArgs = {}) {

@@ -54,13 +54,14 @@ export const section: BenchSection = {
   describe: 'STEP-Gen vs the baseline CVAE on the procedural demo data: FID with the real-vs-real floor, memorisation, plausibility',
   async run({ argv, quick, report }: BenchArgs) {
     await initBackend((option(argv, '--backend') ?? 'wasm') as never);
-    const epochs = Number(option(argv, '--epochs') ?? (quick ? 2 : 20));
+    const epochs = Number(option(argv, '--epochs') ?? (quick ? 2 : 12));
     const repeats = Number(option(argv, '--repeats') ?? (quick ? 3 : 10));
     const keep = option(argv, '--keep');
     const root = keep ?? mkdtempSync(path.join(os.tmpdir(), 'gaitforge-bench-geneval-'));
     const data = proceduralDataset();
     const [train, test] = data.stratifiedSplit([0.6, 0.4], 1);
-    const config: GeneratorConfig = { epochs, batchSize: 16 };
+    // short: ~230 optimiser steps, about what the generator's quality test needs on its small set (lr 2e-3, one step down at 70%)
+    const config: GeneratorConfig = { epochs, batchSize: 16, lr: 2e-3, lrSteps: [0.7] };
     console.error(`data: ${data.N} procedural gaits; train ${train!.N}, held out ${test!.N}; generator config ${JSON.stringify(config)}, seed 1; ${repeats} draws`);
     const { evaluator, dir: evaluatorDir } = await loadEvaluator();
     const results: [string, GeneratorEvaluation][] = [];

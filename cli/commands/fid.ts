@@ -36,10 +36,11 @@ export const fidCommand: CommandModule<object, Args> = {
       emit(argv, { real: argv.real, fake: argv.fake, ...r, evaluatorDir: ev?.dir ?? null }, [
         `feature space: ${space}`,
         table(['', 'gaits', 'FID'], [
-          ['generated vs real', `${r.fakeGaits} vs ${r.realGaits}`, fmt(r.fid)],
-          ['real vs real (floor)', `${r.floorHalf} vs ${r.floorHalf}`, fmt(r.floor)],
+          ['generated vs real, all gaits', `${r.fakeGaits} vs ${r.realGaits}`, fmt(r.fid)],
+          ['generated vs real reference', `${r.matchedSize} vs ${r.matchedSize}`, fmt(r.matchedFid)],
+          ['real vs real reference (floor)', `${r.matchedSize} vs ${r.matchedSize}`, fmt(r.floor)],
         ]),
-        `FID = mean term ${fmt(r.meanTerm)} + covariance term ${fmt(r.covTerm)}`,
+        `all gaits: FID = mean term ${fmt(r.meanTerm)} + covariance term ${fmt(r.covTerm)}; compare the floor with the equal-size row above it (FID grows as the sets shrink)`,
         ...r.warnings.map((w) => `warning: ${w}`),
       ]);
     } finally {

@@ -24,7 +24,7 @@ import { loadClassifier, runnerOf, type Classifier } from '../classifier/model.j
 import { GaitforgeError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
-import { deriveSeed } from '../core/rng.js';
+import { deriveSeed, Rng } from '../core/rng.js';
 import { diversity, multimodality } from '../eval/diversity.js';
 import { selectRows, toFeatureMatrix, type FeatureMatrix } from '../eval/features.js';
 import { fid, fidFloor, type FidResult } from '../eval/fid.js';
@@ -180,10 +180,19 @@ export interface FidFromSetsOptions {
 export interface FidFromSetsResult extends SpaceFid {
   realGaits: number;
   fakeGaits: number;
-  /** Gaits in each half of the real set for the floor. */
-  floorHalf: number;
+  /** `fid` (all real against all generated gaits) split into ‖μr − μg‖² and the covariance term. */
   meanTerm: number;
   covTerm: number;
+  /**
+   * FID of h generated gaits against a reference set of h real gaits, where
+   * the floor is the FID of the same reference against h other real gaits:
+   * equal sizes, same reference, so this is the number to hold against the
+   * floor (FID is biased upwards by roughly 1/size, so `fid` over all gaits
+   * and a floor over halves are not on the same footing).
+   */
+  matchedFid: number;
+  /** h = min(⌊real/2⌋, generated): gaits in each set of `matchedFid` and of the floor. */
+  matchedSize: number;
   /** The evaluator's checkpoint hash (features = 'evaluator'), else null. */
   evaluatorHash: string | null;
 }
@@ -198,9 +207,11 @@ export function checkComparable(real: GaitSet, fake: GaitSet): void {
 }
 
 /**
- * FID of `fake` against `real` (all gaits of both) in one feature space, with
- * the real-vs-real floor (two disjoint seeded halves of `real`). Throws
- * E_MODEL when the evaluator does not fit the data.
+ * FID of `fake` against `real` in one feature space: over all gaits of both
+ * (`fid`), and at equal sizes beside the real-vs-real floor (`matchedFid`:
+ * h generated gaits against h real reference gaits; `floor`: the same
+ * reference against h other real gaits; h = min(⌊real/2⌋, generated), all
+ * subsets seeded). Throws E_MODEL when the evaluator does not fit the data.
  */
 export function fidFromSets(real: GaitSet, fake: GaitSet, options: FidFromSetsOptions): FidFromSetsResult {
   checkComparable(real, fake);
@@ -214,14 +225,19 @@ export function fidFromSets(real: GaitSet, fake: GaitSet, options: FidFromSetsOp
     checkEvaluatorFits(ev, fake, name, 'the generated set');
   }
   const f = featuresOf(real, [fake], options.features, ev);
-  const a = f.real;
-  const b = f.others[0]!;
-  const r = fid(a.data, b.data, { dim: a.dim });
-  const floor = fidFloor(a.data, { dim: a.dim, seed: options.seed });
+  const a = toFeatureMatrix(f.real.data, f.real.dim, 'real features');
+  const b = toFeatureMatrix(f.others[0]!.data, f.real.dim, 'generated features');
+  const h = Math.min(Math.floor(a.n / 2), b.n);
+  if (h < 2) throw new GaitforgeError('E_SHAPE', `FID needs at least 4 real and 2 generated gaits, got ${a.n} and ${b.n}`);
+  const realPerm = new Rng(options.seed, 'fid/real-split').permutation(a.n);
+  const ref = selectRows(a, realPerm.subarray(0, h));
+  const all = fid(a, b);
+  const matched = fid(ref, selectRows(b, new Rng(options.seed, 'fid/generated-subset').permutation(b.n).subarray(0, h)));
+  const floor = fid(ref, selectRows(a, realPerm.subarray(h, 2 * h)));
   return {
-    space: options.features, fid: r.fid, floor: floor.fid, ridge: r.ridge, dim: a.dim,
-    warnings: [...r.warnings, ...floor.warnings.map((w) => `floor: ${w}`)],
-    realGaits: real.N, fakeGaits: fake.N, floorHalf: floor.halfSize, meanTerm: r.meanTerm, covTerm: r.covTerm,
+    space: options.features, fid: all.fid, floor: floor.fid, ridge: Math.max(all.ridge, matched.ridge, floor.ridge), dim: a.d,
+    warnings: [...all.warnings, ...matched.warnings.map((w) => `matched: ${w}`), ...floor.warnings.map((w) => `floor: ${w}`)],
+    realGaits: a.n, fakeGaits: b.n, meanTerm: all.meanTerm, covTerm: all.covTerm, matchedFid: matched.fid, matchedSize: h,
     evaluatorHash: ev?.checkpointHash ?? null,
   };
 }

@@ -1,0 +1,256 @@
+import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadClassifier, trainClassifier, type Classifier } from '../../src/classifier/index.js';
+import { initBackend } from '../../src/core/backend.js';
+import { GaitforgeError } from '../../src/core/errors.js';
+import { GaitSet } from '../../src/core/gaitset.js';
+import { proceduralDataset } from '../../src/core/procedural.js';
+import { loadGenerator, trainGenerator, type Generator } from '../../src/generator/index.js';
+import { writeGaitFile } from '../../src/io/gaitfile.js';
+import { checkEvaluatorFits, defaultEvaluatorDir, evaluateGenerator, fidFromSets, loadEvaluator } from '../../src/pipeline/evaluate-generator.js';
+
+/** 128 gaits of 16 frames (8 walkers × 4 emotions × 4); the generator trains on half, the rest is held out. */
+const data = proceduralDataset({ identities: 8, perEmotion: 4, frames: 16, seed: 2 });
+const [train, test] = data.stratifiedSplit([0.5, 0.5], 3) as [GaitSet, GaitSet];
+const TINY_GEN = { encoderChannels: [12, 8, 8], decoderChannels: [8, 12], latentDim: 6, epochs: 2, batchSize: 16, valFraction: 0.25, lr: 3e-3 };
+const TINY_CLF = { epochs: 2, batchSize: 16, lr: 0.01, temporalKernel: 3, dropout: 0 };
+
+let tmp: string;
+let gen: Generator;
+let clf: Classifier;
+const dir = (name: string) => path.join(tmp, name);
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'gaitforge-evalgen-'));
+  await trainGenerator(train, TINY_GEN, { outDir: dir('gen'), seed: 4 });
+  await trainClassifier('baseline-step', train, TINY_CLF, { outDir: dir('clf'), seed: 5, valFraction: 0.25 });
+  gen = await loadGenerator(dir('gen'));
+  clf = await loadClassifier(dir('clf'));
+});
+
+afterAll(() => {
+  gen?.dispose();
+  clf?.dispose();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const finite = (x: number) => expect(Number.isFinite(x)).toBe(true);
+
+/** A stand-in generator that returns training gaits of the asked labels: a generator that memorised its data. */
+function copyingGenerator(source: GaitSet): Generator {
+  const byLabel = source.indicesByLabel();
+  return {
+    ...gen, name: 'copier', tag: 'copier@0', checkpointHash: '0', labelNames: source.labelNames, T: source.T, V: source.V,
+    sample(counts: Record<string, number>, o: { seed: number }) {
+      const picks: number[] = [];
+      for (const [label, c] of Object.entries(counts)) {
+        const pool = byLabel[source.labelId(label)]!;
+        for (let k = 0; k < c; k++) picks.push(pool[(k + o.seed) % pool.length]!);
+      }
+      return source.select(picks);
+    },
+    dispose() {},
+  } as Generator;
+}
+
+describe('evaluateGenerator', () => {
+  it('returns finite metrics with 95% CIs over R draws in both spaces and leaves no tensors', async () => {
+    const before = tf.memory().numTensors;
+    const e = await evaluateGenerator(gen, test, { seed: 1, repeats: 3, evaluator: clf, train });
+    expect(tf.memory().numTensors).toBe(before);
+
+    expect(e.repeats).toBe(3);
+    expect(e.referenceGaits + e.heldOutHalfGaits).toBe(test.N);
+    // default counts: as many per label as the held-out half
+    expect(e.counts).toEqual({ angry: 8, neutral: 8, happy: 8, sad: 8 });
+    expect(e.generatedPerDraw).toBe(e.heldOutHalfGaits);
+    expect(e.generator.checkpointHash).toBe(gen.checkpointHash);
+    expect(e.evaluator?.checkpointHash).toBe(clf.checkpointHash);
+
+    for (const sp of [e.affective, e.evaluatorSpace!]) {
+      expect(sp.fid.values).toHaveLength(3);
+      for (const c of [sp.fid.fid, sp.fid.floor, sp.diversity.generated, sp.diversity.real, sp.multimodality.generated, sp.multimodality.real]) {
+        expect(c.n).toBe(3);
+        finite(c.mean);
+        finite(c.halfWidth!);
+        expect(c.lo!).toBeLessThanOrEqual(c.mean);
+      }
+      expect(Object.keys(sp.multimodality.perLabel)).toEqual(test.labelNames);
+    }
+    // a 2-step generator is far from the data; halves of the real data are close
+    expect(e.affective.fid.fid.mean).toBeGreaterThan(e.affective.fid.floor.mean);
+    expect(e.affective.fid.dim).toBe(29);
+    expect(e.evaluatorSpace!.fid.dim).toBe(64);
+    // 32 gaits per half against 64 evaluator features: singular covariances, reported with the ridge and the reason
+    expect(e.evaluatorSpace!.fid.ridgeUses).toBe(6);
+    expect(e.warnings).toContain(`evaluator space: 6 of 6 FID computations had a singular covariance and added a ridge of at most ${e.evaluatorSpace!.fid.maxRidge.toExponential(2)} (why: below)`);
+    expect(e.warnings.some((w) => /^evaluator space: draw 0: set a has 32 samples for 64 features/.test(w))).toBe(true);
+
+    const rec = e.recognition!;
+    expect(rec.generated.mean).toBeGreaterThanOrEqual(0);
+    expect(rec.generated.mean).toBeLessThanOrEqual(1);
+    expect(rec.real).toBeGreaterThanOrEqual(0);
+
+    const m = e.memorisation!;
+    finite(m.closeFraction.mean);
+    finite(m.medianRatio.mean);
+    expect(m.heldOutMedian).toBeGreaterThan(0);
+    expect(m.exactCopies).toBe(0);
+
+    for (const k of ['boneCv', 'footSkate', 'jerk', 'flaggedFraction'] as const) {
+      finite(e.plausibility.generated[k].mean);
+      finite(e.plausibility.real[k]);
+    }
+    finite(e.plausibility.ratio.jerk.mean);
+  });
+
+  it('draw r depends only on (seed, r): more repeats extend the same draws', async () => {
+    const a = await evaluateGenerator(gen, test, { seed: 9, repeats: 2 });
+    const b = await evaluateGenerator(gen, test, { seed: 9, repeats: 3 });
+    const c = await evaluateGenerator(gen, test, { seed: 10, repeats: 2 });
+    expect(b.affective.fid.values.slice(0, 2)).toEqual(a.affective.fid.values);
+    expect(b.affective.fid.floorValues.slice(0, 2)).toEqual(a.affective.fid.floorValues);
+    expect(c.affective.fid.values).not.toEqual(a.affective.fid.values);
+    expect(a.evaluatorSpace).toBeNull();
+    expect(a.recognition).toBeNull();
+    expect(a.memorisation).toBeNull();
+  });
+
+  it('flags a generator that returns its training gaits, and not held-out real gaits', async () => {
+    const copier = await evaluateGenerator(copyingGenerator(train), test, { seed: 1, repeats: 2, train });
+    expect(copier.memorisation!.flaggedDraws).toBe(2);
+    expect(copier.memorisation!.closeFraction.mean).toBe(1);
+    expect(copier.memorisation!.exactCopies).toBe(2 * copier.generatedPerDraw);
+    expect(copier.memorisation!.reason).toMatch(/reproduces training gaits/);
+    // real gaits the generator never saw: what a generalising generator looks like
+    const honest = await evaluateGenerator(copyingGenerator(test), test, { seed: 1, repeats: 2, train });
+    expect(honest.memorisation!.flaggedDraws).toBe(0);
+    expect(honest.memorisation!.exactCopies).toBe(0);
+  });
+
+  it('perLabel sets the generated counts', async () => {
+    const e = await evaluateGenerator(gen, test, { seed: 2, repeats: 1, perLabel: 5 });
+    expect(e.counts).toEqual({ angry: 5, neutral: 5, happy: 5, sad: 5 });
+    expect(e.generatedPerDraw).toBe(20);
+    expect(e.affective.fid.fid.halfWidth).toBeNull(); // one draw: no interval
+  });
+
+  it('rejects bad options and data the generator cannot make', async () => {
+    await expect(evaluateGenerator(gen, test, { seed: 1, repeats: 0 })).rejects.toThrow(/repeats = 0/);
+    await expect(evaluateGenerator(gen, test, { seed: -1 })).rejects.toThrow(/seed = -1/);
+    const longer = proceduralDataset({ identities: 2, perEmotion: 2, frames: 20, seed: 2 });
+    await expect(evaluateGenerator(gen, longer, { seed: 1 })).rejects.toThrow(/T = 16.*T = 20/);
+    const renamed = new GaitSet({ ...test, positions: test.positions, labelNames: ['angry', 'neutral', 'happy', 'bored'] });
+    await expect(evaluateGenerator(gen, renamed, { seed: 1 })).rejects.toThrow(/label "bored", which the generator cannot sample/);
+  });
+});
+
+describe('fidFromSets and the evaluator check', () => {
+  it('FID of a set against itself is 0 in both spaces, and positive against generated gaits', () => {
+    for (const features of ['affective', 'evaluator'] as const) {
+      const same = fidFromSets(test, test, { features, evaluator: clf, seed: 1 });
+      expect(same.fid).toBeLessThan(1e-6);
+      finite(same.floor);
+      expect(same.matchedSize).toBe(32);
+      expect(same.matchedFid).toBeGreaterThan(0); // 32 of the gaits against 32 others
+    }
+    const fake = gen.sample({ angry: 16, neutral: 16, happy: 16, sad: 16 }, { seed: 3 });
+    const r = fidFromSets(test, fake, { features: 'evaluator', evaluator: clf, seed: 1 });
+    expect(r.fid).toBeGreaterThan(0);
+    expect(r.evaluatorHash).toBe(clf.checkpointHash);
+    expect(r.dim).toBe(64);
+    expect(r.meanTerm + r.covTerm).toBeCloseTo(r.fid, 6);
+    expect(r.matchedSize).toBe(32);
+    finite(r.matchedFid);
+    expect(fidFromSets(test, fake, { features: 'affective', seed: 1 }).evaluatorHash).toBeNull();
+  });
+
+  it('an evaluator that does not fit the data is one clear E_MODEL error', () => {
+    const longer = proceduralDataset({ identities: 2, perEmotion: 2, frames: 20, seed: 2 });
+    let err: unknown;
+    try {
+      fidFromSets(longer, longer, { features: 'evaluator', evaluator: clf, evaluatorName: 'the default evaluator', seed: 1 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(GaitforgeError);
+    expect((err as GaitforgeError).code).toBe('E_MODEL');
+    expect((err as Error).message).toMatch(/the default evaluator .* trained on gaits of T = 16.*the real set has T = 20.*--features affective.*--evaluator DIR/);
+    const relabelled = new GaitSet({ ...test, positions: test.positions, labelNames: ['angry', 'neutral', 'happy', 'bored'] });
+    expect(() => checkEvaluatorFits(clf, relabelled, 'this evaluator')).toThrow(/label bored that it does not know/);
+    expect(() => fidFromSets(test, longer, { features: 'affective', seed: 1 })).toThrow(/resample/);
+  });
+
+  it('the shipped evaluator loads, fits the demo data shape and is recorded by its hash', async () => {
+    const d = defaultEvaluatorDir();
+    expect(d).not.toBeNull();
+    const { evaluator, name } = await loadEvaluator();
+    try {
+      expect(name).toBe('the default evaluator');
+      expect(evaluator.kind).toBe('baseline-step');
+      expect(evaluator.meta.T).toBe(75);
+      expect(evaluator.labelNames).toEqual(['angry', 'neutral', 'happy', 'sad']);
+      expect(evaluator.checkpointHash).toMatch(/^[0-9a-f]{16}$/);
+      expect(() => checkEvaluatorFits(evaluator, test, name)).toThrow(/T = 75.*T = 16/);
+    } finally {
+      evaluator.dispose();
+    }
+  });
+});
+
+describe('CLI: fid and evaluate-generator', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8' });
+  let realFile: string;
+  let fakeFile: string;
+  beforeAll(async () => {
+    realFile = dir('real.parquet');
+    fakeFile = dir('fake.parquet');
+    await writeGaitFile(realFile, test);
+    await writeGaitFile(fakeFile, gen.sample({ angry: 8, neutral: 8, happy: 8, sad: 8 }, { seed: 2 }));
+  });
+
+  it('gaitforge fid in the affective space and with an evaluator directory', () => {
+    const a = cli('fid', '--real', realFile, '--fake', fakeFile, '--features', 'affective', '--json');
+    expect(a.status, a.stderr).toBe(0);
+    const ja = JSON.parse(a.stdout);
+    expect(ja.space).toBe('affective');
+    expect(ja.realGaits).toBe(64);
+    expect(ja.fakeGaits).toBe(32);
+    expect(ja.fid).toBeGreaterThan(0);
+    finite(ja.floor);
+    const e = cli('fid', '--real', realFile, '--fake', fakeFile, '--evaluator', dir('clf'));
+    expect(e.status, e.stderr).toBe(0);
+    expect(e.stdout).toContain(clf.checkpointHash);
+    expect(e.stdout).toMatch(/generated vs real reference\s+32 vs 32\s+\S+\nreal vs real reference \(floor\)\s+32 vs 32\s+\S+/);
+  });
+
+  it('gaitforge fid with the default evaluator on data of another shape: one line naming the way out', () => {
+    const r = cli('fid', '--real', realFile, '--fake', fakeFile);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/the default evaluator .*T = 75.*--features affective.*--evaluator DIR/);
+  });
+
+  it('gaitforge evaluate-generator prints the table and --json', async () => {
+    const t = cli('evaluate-generator', '--model', dir('gen'), '--real', realFile, '--evaluator', dir('clf'), '--repeats', '2');
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/FID \(affective, 29-d\)\s+\S+ ± \S+\s+\S+ ± \S+ \(floor\)/);
+    expect(t.stdout).toMatch(/FID \(evaluator, 64-d\)/);
+    expect(t.stdout).toContain(clf.checkpointHash);
+    expect(t.stdout).toMatch(/memorisation: not checked/);
+    const trainFile = dir('train.parquet');
+    await writeGaitFile(trainFile, train);
+    const j = cli('evaluate-generator', '--model', dir('gen'), '--real', realFile, '--train', trainFile, '--features', 'affective', '--repeats', '2', '--json');
+    expect(j.status, j.stderr).toBe(0);
+    const e = JSON.parse(j.stdout);
+    expect(e.repeats).toBe(2);
+    expect(e.evaluatorSpace).toBeNull();
+    expect(e.memorisation.closeFraction.n).toBe(2);
+    expect(e.generator.checkpointHash).toBe(gen.checkpointHash);
+  });
+});

@@ -7,7 +7,7 @@ import { tempDir } from './helpers.js';
 
 // Runs the built CLI (npx tsc -p . first).
 const run = (...args: string[]) => spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8' });
-const SHARED = '/work/shared/fixtures/egait-format';
+const SHARED = fileURLToPath(new URL('../../../shared/fixtures/egait-format', import.meta.url));
 const bvh = fileURLToPath(new URL('./fixtures/walker.bvh', import.meta.url));
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

@@ -1,12 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import h5wasm from 'h5wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GaitforgeError } from '../../src/core/errors.js';
 import { importEgait, parseLabelMap, preprocess } from '../../src/io/index.js';
 import { tempDir } from './helpers.js';
 
-const SHARED = '/work/shared/fixtures/egait-format';
+const SHARED = fileURLToPath(new URL('../../../shared/fixtures/egait-format', import.meta.url));
 const sharedFeatures = path.join(SHARED, 'features4DCVAEGCN.h5');
 const sharedLabels = path.join(SHARED, 'labels4DCVAEGCN.h5');
 const tmp = tempDir();

@@ -303,6 +303,7 @@ async function runWithWorkers(data: GaitSet, r: ResolvedAblation, options: Ablat
   const total = gridCells(r).length;
   const cellsDir = path.join(options.runDir, 'cells');
   const finished = () => (existsSync(cellsDir) ? readdirSync(cellsDir).filter((f) => f.startsWith('clf-') && !f.includes('.tmp-')).length : 0);
+  const before = finished();
   progress.start('ablation cells', total);
   const poll = setInterval(() => progress.update(Math.min(total, finished())), 1000);
   try {
@@ -323,7 +324,8 @@ async function runWithWorkers(data: GaitSet, r: ResolvedAblation, options: Ablat
     progress.stop();
   }
   // Everything is cached now: a single pass collects the results in grid order.
-  return runAblation(data, r, { ...options, workers: 1 });
+  const collected = await runAblation(data, r, { ...options, workers: 1 });
+  return { ...collected, built: collected.built + finished() - before };
 }
 
 /** What `ablation.json` in a run folder records: the config and the data it belongs to. */

@@ -56,7 +56,7 @@ export interface GeneratorConfig {
    * drops only λc and λd).
    */
   lambdaB?: number;
-  /** Weight of the KL term. Default 0.01 (see docs/readme/generator.md: the losses are means per value, the KL a mean per latent dimension). */
+  /** Weight of the KL term. Default 0.01 (see docs/generator.md: the losses are means per value, the KL a mean per latent dimension). */
   beta?: number;
   /** Training epochs. Default 60 ('default'), 150 ('step-paper'). */
   epochs?: number;

@@ -15,7 +15,7 @@
  * the batch and the row group being encoded inside the parquet-wasm module
  * (WebAssembly memory grows to its peak and is not returned), and the encoded
  * bytes on their way to disk. The measured peak RSS of a 1,000,000-gait write
- * is in docs/readme/io.md.
+ * is in docs/io.md.
  *
  * Pure TypeScript; never imports tfjs.
  */

@@ -63,7 +63,7 @@ describe('STEP-Gen quality on the procedural demo data', () => {
     const d = deviation(raw);
     expect(Math.abs(d.limbSpeed)).toBeLessThanOrEqual(0.2);
     expect(Math.abs(d.rootProgress)).toBeLessThanOrEqual(0.2);
-    // raw bones stretch more than real ones (a known weakness, see docs/readme/generator.md); guard the current level
+    // raw bones stretch more than real ones (a known weakness, see docs/generator.md); guard the current level
     expect(raw.boneLengthCV).toBeLessThan(3 * real.boneLengthCV);
   });
 

@@ -7,7 +7,7 @@ import type { GaitSet } from '../core/gaitset.js';
 import { EDGES, JOINTS } from '../core/skeleton.js';
 
 export interface MotionStats {
-  /** Mean speed of every joint over frames and gaits, m/s (body translation included). */
+  /** Mean speed of every joint over frames and gaits, m/s (body translation included), over steps of `stride` frames. */
   jointSpeed: number;
   /** Mean speed of the non-root joints relative to the root, m/s: limb motion (a rigid pose carried along scores 0). */
   limbSpeed: number;
@@ -25,9 +25,20 @@ export interface MotionStats {
 
 const dist = (g: Float32Array, a: number, b: number) => Math.hypot(g[b]! - g[a]!, g[b + 1]! - g[a + 1]!, g[b + 2]! - g[a + 2]!);
 
+/**
+ * Frames per speed step: about 0.1 s. Speeds from single-frame differences
+ * measure sensor noise as much as motion (6 mm of noise per joint adds about
+ * 0.4 m/s at 30 fps, as much as a limb's real swing); over 0.1 s that part
+ * shrinks by the number of frames in the step.
+ */
+export function speedStride(fps: number): number {
+  return Math.max(1, Math.round(fps / 10));
+}
+
 /** Motion statistics of a set (edges default to the E-Gait skeleton, root joint 0). */
 export function motionStats(set: GaitSet, edges: readonly (readonly [number, number])[] = EDGES, root: number = JOINTS.root): MotionStats {
   const { T, V, N, fps } = set;
+  const k = Math.min(speedStride(fps), Math.max(1, T - 1));
   let speed = 0;
   let limb = 0;
   let progress = 0;
@@ -38,11 +49,11 @@ export function motionStats(set: GaitSet, edges: readonly (readonly [number, num
     const g = set.gait(n);
     let s = 0;
     let l = 0;
-    for (let t = 1; t < T; t++) {
-      const r0 = ((t - 1) * V + root) * 3;
+    for (let t = k; t < T; t++) {
+      const r0 = ((t - k) * V + root) * 3;
       const r1 = (t * V + root) * 3;
       for (let j = 0; j < V; j++) {
-        const a = ((t - 1) * V + j) * 3;
+        const a = ((t - k) * V + j) * 3;
         const b = (t * V + j) * 3;
         s += dist(g, a, b);
         if (j !== root) {
@@ -54,8 +65,8 @@ export function motionStats(set: GaitSet, edges: readonly (readonly [number, num
       }
     }
     if (T > 1) {
-      speed += (s * fps) / ((T - 1) * V);
-      limb += (l * fps) / ((T - 1) * (V - 1));
+      speed += (s * fps) / (k * (T - k) * V);
+      limb += (l * fps) / (k * (T - k) * (V - 1));
       const r = ((T - 1) * V + root) * 3;
       const r0 = root * 3;
       progress += (Math.hypot(g[r]! - g[r0]!, g[r + 2]! - g[r0 + 2]!) * fps) / (T - 1);

@@ -615,15 +615,24 @@ function digitsFor(x: number): number {
   return a === 0 || !Number.isFinite(a) ? 2 : Math.max(0, Math.min(6, 2 - Math.floor(Math.log10(a))));
 }
 
-/** "1.23 ± 0.04" (formatCI) with the digits chosen from the mean's magnitude; `scale` (100 for %) multiplies mean and interval; '—' for null. */
+/** Values this close to 0 (e.g. the bone-length variation of rigid skeletons) are written in exponent form. */
+const TINY = 1e-4;
+
+/**
+ * "1.23 ± 0.04" (formatCI) with the digits chosen from the mean's magnitude
+ * ("3.1e-9 ± 2.0e-10" below 1e-4); `scale` (100 for %) multiplies mean and
+ * interval; '—' for null.
+ */
 export function metricText(c: MeanCI | null, scale = 1): string {
   if (!c) return '—';
   const mean = c.mean * scale;
   const halfWidth = c.halfWidth === null ? null : c.halfWidth * scale;
+  if (mean !== 0 && Math.abs(mean) < TINY) return halfWidth === null ? mean.toExponential(1) : `${mean.toExponential(1)} ± ${halfWidth.toExponential(1)}`;
   return formatCI({ ...c, mean, halfWidth }, digitsFor(mean));
 }
 
 /** A single value with about three significant digits; `scale` as in `metricText`. */
 export function valueText(x: number, scale = 1): string {
-  return (x * scale).toFixed(digitsFor(x * scale));
+  const v = x * scale;
+  return v !== 0 && Math.abs(v) < TINY ? v.toExponential(1) : v.toFixed(digitsFor(v));
 }

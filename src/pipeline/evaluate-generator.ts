@@ -20,6 +20,7 @@ import {
   AFFECTIVE_FEATURE_NAMES, affectiveFeatures, applyMinMax, fitMinMax, NUM_AFFECTIVE_FEATURES, scaledAffectiveFeatures,
 } from '../classifier/affective.js';
 import { alignLabels } from '../classifier/evaluate.js';
+import { argmaxRows } from '../classifier/metrics.js';
 import { loadClassifier, runnerOf, type Classifier } from '../classifier/model.js';
 import { GaitforgeError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
@@ -143,25 +144,32 @@ export function checkEvaluatorFits(evaluator: Classifier, set: GaitSet, which: s
   );
 }
 
-/** Evaluator-space forward pass: penultimate features [N, dim] and predicted labels [N] in the evaluator's label order. */
-function evaluatorPass(evaluator: Classifier, set: GaitSet): { features: Features; predicted: Int32Array } {
+/**
+ * Evaluator-space pass over `set`: penultimate features [N, dim] and the
+ * evaluator's accuracy against the set's labels (matched by name).
+ */
+function evaluatorPass(evaluator: Classifier, set: GaitSet, what: string): { features: FeatureMatrix; accuracy: number } {
+  const aligned = alignLabels(set, evaluator.labelNames);
   let runner: ReturnType<typeof runnerOf> | null = null;
   try {
     runner = runnerOf(evaluator);
   } catch {
     runner = null; // a Classifier not made by loadClassifier: two passes through its public methods
   }
-  if (!runner) return { features: evaluator.features(set), predicted: evaluator.predict(set).predicted };
-  // one forward pass gives both outputs (features() and predict() would run the network twice)
-  const r = runner.forward(set);
-  const L = evaluator.labelNames.length;
-  const predicted = new Int32Array(set.N);
-  for (let i = 0; i < set.N; i++) {
-    let best = 0;
-    for (let l = 1; l < L; l++) if (r.logits[i * L + l]! > r.logits[i * L + best]!) best = l;
-    predicted[i] = best;
+  let features: { data: Float32Array; dim: number };
+  let predicted: Int32Array;
+  if (runner) {
+    // one forward pass gives both outputs (features() and predict() would run the network twice)
+    const r = runner.forward(aligned);
+    features = { data: r.features, dim: r.featureDim };
+    predicted = argmaxRows(r.logits, evaluator.labelNames.length);
+  } else {
+    features = evaluator.features(aligned);
+    predicted = evaluator.predict(aligned).predicted;
   }
-  return { features: { data: r.features, dim: r.featureDim }, predicted };
+  let hits = 0;
+  for (let i = 0; i < set.N; i++) if (predicted[i] === aligned.labels[i]) hits++;
+  return { features: toFeatureMatrix(features.data, features.dim, what), accuracy: hits / set.N };
 }
 
 // ---------------------------------------------------------------------------
@@ -472,8 +480,11 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
   const ev = options.evaluator ?? null;
   const train = options.train ?? null;
 
-  if (real.T !== generator.T || real.V !== generator.V)
-    throw new GaitforgeError('E_SHAPE', `the generator makes gaits of T = ${generator.T}, V = ${generator.V}; the real set has T = ${real.T}, V = ${real.V}`);
+  if (real.T !== generator.T || real.V !== generator.V || real.fps !== generator.fps)
+    throw new GaitforgeError(
+      'E_SHAPE',
+      `the generator makes gaits of T = ${generator.T}, V = ${generator.V} at ${generator.fps} fps; the real set has T = ${real.T}, V = ${real.V} at ${real.fps} fps`,
+    );
   const byLabel = real.indicesByLabel();
   const present = real.labelNames.filter((_, l) => byLabel[l]!.length > 0);
   for (const n of present)
@@ -483,12 +494,10 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
     if (byLabel[real.labelId(n)]!.length < 4)
       throw new GaitforgeError('E_SHAPE', `label ${JSON.stringify(n)} has ${byLabel[real.labelId(n)]!.length} real gaits; each label needs at least 4 (2 in each half of a draw)`);
   if (ev) checkEvaluatorFits(ev, real, options.evaluatorName ?? 'the evaluator');
+  const warnings: string[] = [];
   if (train) {
     if (train.T !== real.T || train.V !== real.V)
       throw new GaitforgeError('E_SHAPE', `the training gaits are [T=${train.T}, V=${train.V}] but the real gaits [T=${real.T}, V=${real.V}]`);
-  }
-  const warnings: string[] = [];
-  if (train) {
     const ids = new Set(train.ids);
     const shared = real.ids.filter((id) => ids.has(id));
     if (shared.length)
@@ -503,12 +512,9 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
   let realEv: FeatureMatrix | null = null;
   let realAccuracy = 0;
   if (ev) {
-    const aligned = alignLabels(real, ev.labelNames);
-    const p = evaluatorPass(ev, aligned);
-    realEv = toFeatureMatrix(p.features.data, p.features.dim, 'real evaluator features');
-    let hits = 0;
-    for (let i = 0; i < real.N; i++) if (p.predicted[i] === aligned.labels[i]) hits++;
-    realAccuracy = hits / real.N;
+    const p = evaluatorPass(ev, real, 'real evaluator features');
+    realEv = p.features;
+    realAccuracy = p.accuracy;
   }
   const realPlaus = plausibilityMeans(plausibility(real).summary);
   const trainCanon = train ? canonicalView(train) : null;
@@ -543,12 +549,9 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
     const fakeAff = toFeatureMatrix(applyMinMax(scaler, affectiveFeatures(fake)), NUM_AFFECTIVE_FEATURES, 'generated affective features');
     affAcc.add(r, s, realAff, ref, held, real.labels, fakeAff, fake.labels);
     if (ev && evAcc && realEv) {
-      const aligned = alignLabels(fake, ev.labelNames);
-      const p = evaluatorPass(ev, aligned);
-      evAcc.add(r, s, realEv, ref, held, real.labels, toFeatureMatrix(p.features.data, p.features.dim, 'generated evaluator features'), fake.labels);
-      let hits = 0;
-      for (let i = 0; i < fake.N; i++) if (p.predicted[i] === aligned.labels[i]) hits++;
-      recog.push(hits / fake.N);
+      const p = evaluatorPass(ev, fake, 'generated evaluator features');
+      evAcc.add(r, s, realEv, ref, held, real.labels, p.features, fake.labels);
+      recog.push(p.accuracy);
     }
     if (trainCanon && realCanon) {
       const m = memorisation(trainCanon, canonicalView(fake), realCanon);

@@ -7,7 +7,7 @@
  * 60% with the same short config and seed, then `evaluateGenerator` on the
  * held-out 40% with the shipped evaluator and the training split for the
  * memorisation check. Prints the side-by-side table (Markdown) that
- * docs/readme/evaluation.md shows, and one JSON row per headline number.
+ * docs/evaluation.md shows, and one JSON row per headline number.
  * With --keep DIR the generators stay in DIR, and a later run with the same
  * options reuses them (trainGenerator's resume) and only evaluates again.
  */

@@ -47,7 +47,7 @@ export interface Generator {
   readonly V: number;
   readonly fps: number;
   readonly skeleton: string;
-  /** SHA-256 (hex) of the manifest and the decoder's topology and weights. */
+  /** SHA-256 (hex) of generator.json, the decoder (model.json + weights.bin) and best/latent.json. */
   readonly checkpointHash: string;
   /** What synthetic rows carry in their `generator` column: `<name>@<first 12 hex digits of checkpointHash>`. */
   readonly tag: string;

@@ -28,6 +28,7 @@ import {
 } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { GaitforgeError } from '../core/errors.js';
+import { ensureParentDir, removeCreatedDir } from '../core/files.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { VERSION } from '../core/version.js';
 import { GaitTableDecoder, decodeSpec, type ReadGaitOptions } from './decode.js';
@@ -134,6 +135,9 @@ abstract class BaseWriter implements GaitWriter {
   protected failure: unknown = null;
   rows = 0;
 
+  /** The topmost output folder this writer created (removed again on abort while empty). */
+  createdDir: string | null = null;
+
   protected constructor(target: string, format: GaitFileFormat, builder: BatchBuilder, rowGroupSize: number, tmp: string, fh: FileHandle) {
     this.path = target;
     this.format = format;
@@ -190,6 +194,7 @@ abstract class BaseWriter implements GaitWriter {
     }
     await this.fh.close().catch(() => undefined);
     await rm(this.tmp, { force: true });
+    removeCreatedDir(this.createdDir, this.path);
   }
 }
 
@@ -366,14 +371,19 @@ export async function openGaitWriter(file: string, options: GaitWriterOptions): 
   });
   const tmp = tempPathFor(file);
   let fh: FileHandle;
+  let createdDir: string | null = null;
   try {
+    createdDir = ensureParentDir(file);
     fh = await open(tmp, 'wx');
   } catch (e) {
+    removeCreatedDir(createdDir, file);
     throw ioError(file, 'write', e);
   }
-  return format === 'parquet'
+  const writer = format === 'parquet'
     ? new ParquetGaitWriter(file, builder, rowGroupSize, tmp, fh)
     : new ArrowGaitWriter(file, builder, rowGroupSize, tmp, fh, path.extname(file).toLowerCase() === '.arrows');
+  writer.createdDir = createdDir;
+  return writer;
 }
 
 /** Writes a whole GaitSet (atomically: temporary file + rename). */

@@ -38,40 +38,40 @@ beforeAll(async () => {
 describe('classifier commands', () => {
   it('train-classifier → evaluate → saliency', async () => {
     const t = await run('train-classifier', '--model', 'baseline-step', '--train', f('train.parquet'), '--augment', f('synth.parquet'), '--val-fraction', '0.34',
-      '--out', f('clf'), '--epochs', '2', '--batch-size', '8', '--temporal-kernel', '3', '--seed', '3', '--json', '--backend', 'wasm');
+      '--out', f('models/clf'), '--epochs', '2', '--batch-size', '8', '--temporal-kernel', '3', '--seed', '3', '--json', '--backend', 'wasm');
     expect(t.stderr).toBe('');
     expect(t.status).toBe(0);
     const tr = JSON.parse(t.stdout);
     expect(tr.bestEpoch).toBeGreaterThanOrEqual(1);
-    const meta = JSON.parse(readFileSync(f('clf/meta.json'), 'utf8'));
+    const meta = JSON.parse(readFileSync(f('models/clf/meta.json'), 'utf8'));
     expect(meta.trainSynthetic).toBe(16); // synthetic gaits all in training, none in validation
     expect(meta.validation).toMatch(/identity-disjoint/);
     expect(meta.config.temporalKernel).toBe(3);
 
-    const e = await run('evaluate', '--model', f('clf'), '--data', f('test.parquet'), '--json');
+    const e = await run('evaluate', '--model', f('models/clf'), '--data', f('test.parquet'), '--json');
     expect(e.status).toBe(0);
     const ev = JSON.parse(e.stdout);
     expect(ev.gaits).toBe(8);
     expect(ev.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(8);
     expect(ev.checkpointHash).toBe(tr.checkpointHash);
-    const text = await run('evaluate', '--model', f('clf'), '--data', f('test.parquet'));
+    const text = await run('evaluate', '--model', f('models/clf'), '--data', f('test.parquet'));
     expect(text.stdout).toMatch(/\| model \| gaits \| accuracy \| macro-F1 \| top-2 \|/);
     expect(text.stdout).toMatch(/\| angry \| /);
 
-    const s = await run('saliency', '--model', f('clf'), '--data', f('test.parquet'), '--ids', `${testIds[3]},${testIds[0]}`, '--out', f('sal'));
+    const s = await run('saliency', '--model', f('models/clf'), '--data', f('test.parquet'), '--ids', `${testIds[3]},${testIds[0]}`, '--out', f('out/sal'));
     expect(s.status).toBe(0);
-    expect(existsSync(f('sal/saliency.svg'))).toBe(true);
-    const sal = JSON.parse(readFileSync(f('sal/saliency.json'), 'utf8'));
+    expect(existsSync(f('out/sal/saliency.svg'))).toBe(true);
+    const sal = JSON.parse(readFileSync(f('out/sal/saliency.json'), 'utf8'));
     expect(sal.gaits.map((g: { id: string }) => g.id)).toEqual([testIds[3], testIds[0]]);
     expect(sal.gaits[0].saliency).toHaveLength(16);
   });
 
   it('fails with one line for unknown labels, a missing model and conflicting options', async () => {
     const [e, m, c, b] = await Promise.all([
-      run('evaluate', '--model', f('clf'), '--data', f('odd.parquet')),
+      run('evaluate', '--model', f('models/clf'), '--data', f('odd.parquet')),
       run('evaluate', '--model', f('nothing'), '--data', f('test.parquet')),
-      run('train-classifier', '--model', 'step', '--train', f('train.parquet'), '--val', f('test.parquet'), '--val-fraction', '0.2', '--out', f('x')),
-      run('train-classifier', '--model', 'step', '--train', f('train.parquet'), '--out', f('x'), '--temporal-kernel', '4'),
+      run('train-classifier', '--model', 'step', '--train', f('train.parquet'), '--val', f('test.parquet'), '--val-fraction', '0.2', '--out', f('x/clf')),
+      run('train-classifier', '--model', 'step', '--train', f('train.parquet'), '--out', f('x/clf'), '--temporal-kernel', '4'),
     ]);
     expect(e.status).toBe(1);
     expect(e.stderr.trim().split('\n')).toHaveLength(1);
@@ -82,6 +82,7 @@ describe('classifier commands', () => {
     expect(c.stderr).toMatch(/either --val or --val-fraction/);
     expect(b.status).toBe(2);
     expect(b.stderr).toMatch(/temporalKernel = 4/);
+    expect(existsSync(f('x')), 'a refused command creates no output folder').toBe(false);
   });
 });
 

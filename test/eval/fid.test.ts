@@ -6,7 +6,7 @@ import { fid, fidFloor, frechetDistance, gaussianStats } from '../../src/eval/fi
 
 interface Case { name: string; a: number[][]; b: number[][]; fid: number }
 const fixture = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../../shared/fixtures/fid_reference.json', import.meta.url)), 'utf8'),
+  readFileSync(fileURLToPath(new URL('../fixtures/fid_reference.json', import.meta.url)), 'utf8'),
 ) as { cases: Case[] };
 
 /** n × d Gaussian features with a fixed random mixing (correlated columns). */

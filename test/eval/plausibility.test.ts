@@ -9,7 +9,7 @@ import { comparePlausibility, plausibility, plausibilityOf } from '../../src/eva
 /** The 60 STEP-Gen gaits of the E-Gait-format fixture (18 frames × 16 joints, float64 on disk). */
 async function egaitFixture(): Promise<GaitSet> {
   await h5wasm.ready;
-  const path = fileURLToPath(new URL('../../../shared/fixtures/egait-format/features4DCVAEGCN.h5', import.meta.url));
+  const path = fileURLToPath(new URL('../fixtures/egait-format/features4DCVAEGCN.h5', import.meta.url));
   const f = new h5wasm.File(path, 'r');
   try {
     const keys = f.keys();

@@ -17,7 +17,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('gaitforge train-generator / generate', () => {
   it('trains, then samples per label and by counts to Parquet and Arrow', async () => {
-    const model = path.join(tmp, 'model');
+    const model = path.join(tmp, 'runs', 'model'); // folders that do not exist yet are created
     const t = run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', model, '--epochs', '1', '--batch-size', '8',
       '--val-fraction', '0', '--latent-dim', '8', '--seed', '3', '--json');
     expect(t.stderr).toBe('');
@@ -26,12 +26,13 @@ describe('gaitforge train-generator / generate', () => {
     expect(tj).toMatchObject({ dir: model, bestEpoch: 1, completed: true, epochs: 1 });
     expect(Number.isFinite(tj.final.train.lc)).toBe(true);
 
-    const g = run('generate', '--model', model, '--per-label', '3', '--out', path.join(tmp, 's.parquet'), '--seed', '4', '--json');
+    const sampled = path.join(tmp, 'new', 'dir', 's.parquet');
+    const g = run('generate', '--model', model, '--per-label', '3', '--out', sampled, '--seed', '4', '--json');
     expect(g.status).toBe(0);
     const gj = JSON.parse(g.stdout);
     expect(gj.rows).toBe(12);
     expect(gj.counts).toEqual({ angry: 3, neutral: 3, happy: 3, sad: 3 });
-    const set = await readGaitFile(path.join(tmp, 's.parquet'));
+    const set = await readGaitFile(sampled);
     expect(set.countsByLabel()).toEqual({ angry: 3, neutral: 3, happy: 3, sad: 3 });
     expect(set.generator[0]).toBe(gj.generator);
 
@@ -42,9 +43,9 @@ describe('gaitforge train-generator / generate', () => {
     expect(JSON.parse(l.stdout).counts).toEqual({ happy: 2 });
   }, 120_000);
 
-  it('bad options: one line on stderr, exit 1 or 2, no file written', () => {
-    const model = path.join(tmp, 'model');
-    const out = path.join(tmp, 'bad.parquet');
+  it('bad options: one line on stderr, exit 1 or 2, no file or folder written', () => {
+    const model = path.join(tmp, 'runs', 'model');
+    const out = path.join(tmp, 'bad', 'dir', 'bad.parquet');
     const unknown = run('generate', '--model', model, '--counts', 'bored=2', '--out', out);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
@@ -60,7 +61,7 @@ describe('gaitforge train-generator / generate', () => {
     const existing = run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', model, '--epochs', '1');
     expect(existing.status).toBe(1);
     expect(existing.stderr).toMatch(/already holds a generator/);
-    const badCfg = run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', path.join(tmp, 'm2'), '--lambda-c', '-1');
+    const badCfg = run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', path.join(tmp, 'm2', 'model'), '--lambda-c', '-1');
     expect(badCfg.status).toBe(2);
     expect(badCfg.stderr).toMatch(/lambdaC = -1/);
     expect(existsSync(path.join(tmp, 'm2'))).toBe(false);

@@ -12,7 +12,7 @@ import { tempDir } from './helpers.js';
 // the rotation order X Y Z. Frames: 0 rest; 1 hips moved to (10, 90, 5) and turned 90° about Y;
 // 2 LeftUpLeg moved by (0, 2, 3) and bent 90° about X, LeftLeg bent 90° about X;
 // 3 RightUpLeg rotated X = 90°, Y = 90° (order X then Y).
-const fixture = fileURLToPath(new URL('./fixtures/walker.bvh', import.meta.url));
+const fixture = fileURLToPath(new URL('../fixtures/walker.bvh', import.meta.url));
 const text = readFileSync(fixture, 'utf8');
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

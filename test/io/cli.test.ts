@@ -7,8 +7,8 @@ import { tempDir } from './helpers.js';
 
 // Runs the built CLI (npx tsc -p . first).
 const run = (...args: string[]) => spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8' });
-const SHARED = fileURLToPath(new URL('../../../shared/fixtures/egait-format', import.meta.url));
-const bvh = fileURLToPath(new URL('./fixtures/walker.bvh', import.meta.url));
+const STEP_FIXTURES = fileURLToPath(new URL('../fixtures/egait-format', import.meta.url));
+const bvh = fileURLToPath(new URL('../fixtures/walker.bvh', import.meta.url));
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 const at = (n: string) => path.join(tmp.dir, n);
@@ -16,7 +16,7 @@ const oneLine = (r: ReturnType<typeof run>) => expect(r.stderr.trim().split('\n'
 
 describe('io commands', () => {
   it('import egait → inspect → convert → inspect', () => {
-    const imp = run('import', 'egait', '--features', `${SHARED}/features4DCVAEGCN.h5`, '--labels', `${SHARED}/labels4DCVAEGCN.h5`,
+    const imp = run('import', 'egait', '--features', `${STEP_FIXTURES}/features4DCVAEGCN.h5`, '--labels', `${STEP_FIXTURES}/labels4DCVAEGCN.h5`,
       '--label-map', '0=emo0,1=angry,2=neutral,3=happy,4=emo4,5=sad', '--source', 'synthetic', '--generator', 'STEP-Gen',
       '--identity-pattern', '^(\\d+)_', '--view', 'procrustes', '--metadata', 'origin=STEP fixtures', '--out', at('eg.parquet'), '--json');
     expect(imp.status, imp.stderr).toBe(0);
@@ -26,10 +26,10 @@ describe('io commands', () => {
     expect(txt.stdout).toMatch(/60 gaits in 1 row groups/);
     expect(txt.stdout).toMatch(/positions: ZSTD, RLE\+BYTE_STREAM_SPLIT/);
     expect(txt.stdout).toMatch(/NaN\/Inf: none/);
-    const conv = run('convert', at('eg.parquet'), at('eg.arrow'));
+    const conv = run('convert', at('eg.parquet'), at('new/dir/eg.arrow'));
     expect(conv.status, conv.stderr).toBe(0);
     expect(conv.stdout).toMatch(/converted 60 gaits/);
-    const ins = run('inspect', at('eg.arrow'), '--json');
+    const ins = run('inspect', at('new/dir/eg.arrow'), '--json');
     expect(ins.status, ins.stderr).toBe(0);
     const r = JSON.parse(ins.stdout);
     expect(r).toMatchObject({ rows: 60, identities: 10, sources: { synthetic: 60 }, generators: { 'STEP-Gen': 60 }, frames: { min: 18, max: 18 }, nonFinite: 0 });
@@ -37,27 +37,27 @@ describe('io commands', () => {
   });
 
   it('import bvh and synth-dataset --out write gait files and say where', () => {
-    const b = run('import', 'bvh', bvh, '--label', 'happy', '--frames', '4', '--out', at('w.arrow'));
+    const b = run('import', 'bvh', bvh, '--label', 'happy', '--frames', '4', '--out', at('bvh/w.arrow'));
     expect(b.status, b.stderr).toBe(0);
-    expect(b.stdout).toContain(`wrote 1 gaits [T=4, V=16, 30 fps] to ${at('w.arrow')}`);
-    const s = run('synth-dataset', '--identities', '2', '--per-emotion', '1', '--frames', '20', '--out', at('syn.parquet'));
+    expect(b.stdout).toContain(`wrote 1 gaits [T=4, V=16, 30 fps] to ${at('bvh/w.arrow')}`);
+    const s = run('synth-dataset', '--identities', '2', '--per-emotion', '1', '--frames', '20', '--out', at('data/syn/syn.parquet'));
     expect(s.status, s.stderr).toBe(0);
-    expect(s.stdout).toContain(`wrote 8 gaits to ${at('syn.parquet')}`);
-    expect(existsSync(at('syn.parquet'))).toBe(true);
+    expect(s.stdout).toContain(`wrote 8 gaits to ${at('data/syn/syn.parquet')}`);
+    expect(existsSync(at('data/syn/syn.parquet'))).toBe(true);
   });
 
   it('errors: one line, exit code, and no output file', () => {
-    const lab = run('import', 'egait', '--features', `${SHARED}/features4DCVAEGCN.h5`, '--labels', `${SHARED}/labels4DCVAEGCN.h5`, '--out', at('bad.parquet'), '-q');
+    const lab = run('import', 'egait', '--features', `${STEP_FIXTURES}/features4DCVAEGCN.h5`, '--labels', `${STEP_FIXTURES}/labels4DCVAEGCN.h5`, '--out', at('bad/dir/bad.parquet'), '-q');
     expect(lab.status).toBe(1);
     oneLine(lab);
     expect(lab.stderr).toMatch(/key 00001_Emo4: label value 4 is not in the label map/);
     const ext = run('convert', at('eg.parquet'), at('eg.csv'));
     expect(ext.status).toBe(2);
     oneLine(ext);
-    const joint = run('import', 'bvh', bvh, '--label', 'sad', '--map', 'side-suffix', '--frames', '4', '--out', at('bad.arrow'));
+    const joint = run('import', 'bvh', bvh, '--label', 'sad', '--map', 'side-suffix', '--frames', '4', '--out', at('bad/dir/bad.arrow'));
     expect(joint.status).toBe(1);
     oneLine(joint);
-    expect(existsSync(at('bad.parquet')) || existsSync(at('bad.arrow')) || existsSync(at('eg.csv'))).toBe(false);
+    expect(existsSync(at('bad')) || existsSync(at('eg.csv'))).toBe(false);
     expect(tmp.files().filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -7,9 +7,9 @@ import { GaitforgeError } from '../../src/core/errors.js';
 import { importEgait, parseLabelMap, preprocess } from '../../src/io/index.js';
 import { tempDir } from './helpers.js';
 
-const SHARED = fileURLToPath(new URL('../../../shared/fixtures/egait-format', import.meta.url));
-const sharedFeatures = path.join(SHARED, 'features4DCVAEGCN.h5');
-const sharedLabels = path.join(SHARED, 'labels4DCVAEGCN.h5');
+const STEP_FIXTURES = fileURLToPath(new URL('../fixtures/egait-format', import.meta.url));
+const stepFeatures = path.join(STEP_FIXTURES, 'features4DCVAEGCN.h5');
+const stepLabels = path.join(STEP_FIXTURES, 'labels4DCVAEGCN.h5');
 const tmp = tempDir();
 const at = (n: string) => path.join(tmp.dir, n);
 afterAll(() => tmp.cleanup());
@@ -76,12 +76,12 @@ describe('E-Gait HDF5 import', () => {
   });
 
   it('reads the STEP-format fixtures: six label values, 18 frames, float64, degenerate skeletons', async () => {
-    const err = await failure(importEgait({ features: sharedFeatures, labels: sharedLabels }));
+    const err = await failure(importEgait({ features: stepFeatures, labels: stepLabels }));
     expect(err.code).toBe('E_LABEL');
     expect(err.message).toMatch(/labels4DCVAEGCN\.h5: key 00001_Emo4: label value 4 is not in the label map/);
 
     const map = parseLabelMap('0=emo0,1=angry,2=neutral,3=happy,4=emo4,5=sad');
-    const s = await importEgait({ features: sharedFeatures, labels: sharedLabels, labelMap: map, identityPattern: '^(\\d+)_' });
+    const s = await importEgait({ features: stepFeatures, labels: stepLabels, labelMap: map, identityPattern: '^(\\d+)_' });
     expect(s.N).toBe(60);
     expect(s.countsByLabel()).toEqual({ angry: 10, neutral: 10, happy: 10, sad: 10, emo0: 10, emo4: 10 });
     // the label values agree with the names in the keys
@@ -89,12 +89,12 @@ describe('E-Gait HDF5 import', () => {
     expect(new Set(s.identity).size).toBe(10);
     expect(new Set(s.frames)).toEqual(new Set([18]));
     // labels taken from the key names give the same labels
-    const k = await importEgait({ features: sharedFeatures, labelsFrom: 'key' });
+    const k = await importEgait({ features: stepFeatures, labelsFrom: 'key' });
     expect(k.ids.map((_, i) => k.labelOf(i))).toEqual(s.ids.map((_, i) => s.labelOf(i)));
 
     // float64 → float32, and frames 18.. repeat frames 0..
     await h5wasm.ready;
-    const f = new h5wasm.File(sharedFeatures, 'r');
+    const f = new h5wasm.File(stepFeatures, 'r');
     const raw = (f.get('00001_Angry') as InstanceType<typeof h5wasm.Dataset>).value as Float64Array;
     f.close();
     const g = s.gait(s.ids.indexOf('00001_Angry'));
@@ -127,9 +127,9 @@ describe('E-Gait HDF5 import', () => {
     e = await failure(importEgait({ features: at('junk.h5'), labels: made.labels }));
     expect([e.code, e.message]).toEqual(['E_FORMAT', `${at('junk.h5')}: not an HDF5 file (no HDF5 signature)`]);
 
-    const bytes = readFileSync(sharedFeatures);
+    const bytes = readFileSync(stepFeatures);
     writeFileSync(at('cut.h5'), bytes.subarray(0, bytes.length >> 1));
-    e = await failure(importEgait({ features: at('cut.h5'), labels: sharedLabels }));
+    e = await failure(importEgait({ features: at('cut.h5'), labels: stepLabels }));
     expect(e.code).toBe('E_FORMAT');
     expect(e.message).toMatch(/cut\.h5: cannot open HDF5 file: File has been truncated/);
 

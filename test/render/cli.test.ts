@@ -35,7 +35,7 @@ describe('gaitforge render / view', () => {
   });
 
   it('writes a grid GLB that validates, with metadata from the file', async () => {
-    const out = path.join(dir, 'grid.glb');
+    const out = path.join(dir, 'glb', 'grid.glb');
     const r = run('render', '--in', gaits, '--label', 'sad', '--grid', '--out', out, '--json');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -46,7 +46,7 @@ describe('gaitforge render / view', () => {
   });
 
   it('writes one GLB per selected gait into a folder, and checks them with --validate', () => {
-    const out = path.join(dir, 'each');
+    const out = path.join(dir, 'glb', 'each');
     const r = run('render', '--in', gaits, '--source', 'synthetic', '--limit', '3', '--out', out, '--validate', '--json');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).validation).toEqual(['id01-angry-0', 'id01-neutral-0', 'id01-happy-0'].map((id) => ({ file: path.join(out, `${id}.glb`), errors: 0, warnings: 0 })));
@@ -54,18 +54,18 @@ describe('gaitforge render / view', () => {
   });
 
   it('writes SVG and PNG filmstrips', () => {
-    const svg = path.join(dir, 'strip.svg');
+    const svg = path.join(dir, 'strips', 'strip.svg');
     expect(run('render', '--in', gaits, '--ids', 'id00-happy-0,id01-happy-0', '--out', svg, '--frames', '5').status).toBe(0);
     const text = readFileSync(svg, 'utf8');
     expect(text.match(/>side \d/g)).toHaveLength(10);
     expect(text.indexOf('>id00-happy-0<')).toBeLessThan(text.indexOf('>id01-happy-0<'));
-    const png = path.join(dir, 'strip.png');
+    const png = path.join(dir, 'png', 'strip.png');
     expect(run('render', '--in', gaits, '--format', 'png', '--out', png, '--limit', '2').status).toBe(0);
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
   });
 
   it('writes the viewer page', async () => {
-    const out = path.join(dir, 'viewer');
+    const out = path.join(dir, 'pages', 'viewer');
     const r = run('view', '--in', gaits, '--out', out, '--label', 'happy', '--json');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ file: path.join(out, 'index.html'), gaits: 2 });

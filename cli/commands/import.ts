@@ -48,7 +48,7 @@ function common<T>(y: Argv<T>, defaults: { centre: string; view: string }) {
     .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'Output gait file (.parquet or .arrow)' })
     .option('frames', { type: 'number', default: 75, describe: 'Frames per gait (T)' })
     .option('fps', { type: 'number', default: 30, describe: 'Frame rate of the output' })
-    .option('label-names', { type: 'string', describe: 'Comma-separated label names of the output, in index order' })
+    .option('label-names', { type: 'string', describe: "Comma-separated label names of the output, in index order (default: the labels found, STEP's four emotions first, then sorted)" })
     .option('centre', { type: 'string', default: defaults.centre, choices: ['none', 'first-frame', 'first-frame-xz', 'per-frame'], describe: 'Root-centring' })
     .option('view', { type: 'string', default: defaults.view, choices: ['none', 'canonical', 'procrustes'], describe: 'View normalisation (canonical: walk along +Z; procrustes: Umeyama alignment to a rest pose, as STEP)' })
     .option('procrustes-rotation', { type: 'string', default: 'rotation', choices: ['rotation', 'yaw'], describe: 'Procrustes: full rotation or about the vertical only' })
@@ -78,8 +78,12 @@ async function finish(argv: PreArgs, raw: import('../../src/index.js').GaitSet, 
   });
   await lib.writeGaitFile(argv.out, set, { metadata: { imported_from: what, ...parseMetadata(argv.metadata) } });
   const counts = set.countsByLabel();
-  emit(argv, { out: argv.out, gaits: set.N, T: set.T, V: set.V, fps: set.fps, labels: counts }, [
+  const labelNamesFrom = argv['label-names'] === undefined ? 'found' : 'given';
+  emit(argv, { out: argv.out, gaits: set.N, T: set.T, V: set.V, fps: set.fps, labelNames: set.labelNames, labelNamesFrom, labels: counts }, [
     `wrote ${set.N} gaits [T=${set.T}, V=${set.V}, ${set.fps} fps] to ${argv.out}`,
+    labelNamesFrom === 'found'
+      ? `label names (found in the files; STEP's emotions first, then sorted; fix them with --label-names): ${set.labelNames.join(', ')}`
+      : `label names (--label-names): ${set.labelNames.join(', ')}`,
     table(['label', 'gaits'], Object.entries(counts).map(([k, v]) => [k, v])),
   ]);
 }

@@ -16,8 +16,8 @@ import { Vector3, type Bone, type KeyframeTrack } from 'three';
 import { BVHLoader } from 'three/examples/jsm/loaders/BVHLoader.js';
 import { GaitforgeError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
-import { EMOTIONS } from '../core/procedural.js';
 import { DEFAULT_SIDE_CONVENTION, jointNames, NUM_JOINTS, SKELETON_NAME, type SideConvention } from '../core/skeleton.js';
+import { inferLabelNames, labelIndex } from './labels.js';
 import { resampleFps, resampleGait, tileGait } from './preprocess.js';
 
 /** A parsed BVH clip: world positions of every joint (end sites included), in the file's units and axes. */
@@ -327,7 +327,10 @@ export interface BvhImportConfig {
   sidecar?: string;
   /** A regular expression on the file name whose first capture group is the identity. */
   identityPattern?: string;
-  /** Label names of the result (index order). Default: angry, neutral, happy, sad. */
+  /**
+   * Label names of the result (index order); a file whose label is not among
+   * them is an error. Default: the labels found in the files (see `inferLabelNames`).
+   */
   labelNames?: string[];
   /** Which joints are left / right in the E-Gait order. Default 'a-is-left'. */
   sides?: SideConvention;
@@ -336,7 +339,7 @@ export interface BvhImportConfig {
 export const DEFAULT_BVH_IMPORT = {
   mapping: 'auto' as string | JointMapping, units: 'cm' as BvhUnits | number, upAxis: 'y' as 'y' | 'z', frames: 75, fps: 30,
   shortClips: 'tile' as 'tile' | 'resample' | 'skip',
-  labelNames: [...EMOTIONS] as string[], sides: DEFAULT_SIDE_CONVENTION,
+  sides: DEFAULT_SIDE_CONVENTION,
 };
 
 interface Sidecar {
@@ -400,12 +403,8 @@ export async function importBvh(files: string[], config: BvhImportConfig = {}): 
   }
   const mapping = c.mapping;
   const per = T * NUM_JOINTS * 3;
-  const chunks: Float32Array[] = [];
-  const ids: string[] = [];
-  const labels: number[] = [];
-  const identity: (string | null)[] = [];
-  const frames: number[] = [];
-  for (const file of files) {
+  // Labels and identities of every file first, so the label names are known before any parsing.
+  const meta = files.map((file) => {
     const base = path.basename(file);
     let label: string | undefined;
     let ident: string | null = idRe ? (idRe.exec(base)?.[1] ?? null) : null;
@@ -420,8 +419,18 @@ export async function importBvh(files: string[], config: BvhImportConfig = {}): 
       if (typeof entry === 'object' && entry.identity !== undefined) ident = entry.identity;
       if (label === undefined) throw new GaitforgeError('E_LABEL', `${file}: the entry in ${c.sidecar} has no label`);
     }
-    const li = c.labelNames.indexOf(label);
-    if (li < 0) throw new GaitforgeError('E_LABEL', `${file}: label ${JSON.stringify(label)} is not one of ${c.labelNames.join(', ')}`);
+    return { label, ident };
+  });
+  const labelNames = c.labelNames ?? inferLabelNames(meta.map((m) => m.label));
+  const chunks: Float32Array[] = [];
+  const ids: string[] = [];
+  const labels: number[] = [];
+  const identity: (string | null)[] = [];
+  const frames: number[] = [];
+  for (const [k, file] of files.entries()) {
+    const base = path.basename(file);
+    const { ident } = meta[k]!;
+    const li = labelIndex(labelNames, meta[k]!.label, file);
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -449,7 +458,7 @@ export async function importBvh(files: string[], config: BvhImportConfig = {}): 
   const positions = new Float32Array(chunks.length * per);
   chunks.forEach((w, i) => positions.set(w, i * per));
   return new GaitSet({
-    positions, labels, labelNames: c.labelNames, T, V: NUM_JOINTS, fps: c.fps, skeleton: SKELETON_NAME, ids, identity,
+    positions, labels, labelNames, T, V: NUM_JOINTS, fps: c.fps, skeleton: SKELETON_NAME, ids, identity,
     source: ids.map(() => 'real'), frames: Int32Array.from(frames),
   });
 }

@@ -17,8 +17,8 @@
 import { open, stat } from 'node:fs/promises';
 import type H5 from 'h5wasm/node';
 import { GaitforgeError } from '../core/errors.js';
+import { inferLabelNames, labelIndex } from './labels.js';
 import { GaitSet, type GaitSource } from '../core/gaitset.js';
-import { EMOTIONS } from '../core/procedural.js';
 import { NUM_JOINTS, SKELETON_NAME } from '../core/skeleton.js';
 import { resampleGait, tileGait } from './preprocess.js';
 
@@ -156,12 +156,6 @@ function compile(field: string, pattern: string): RegExp {
   }
 }
 
-/** Orders label names with STEP's four emotions first (in STEP's order), then the rest as found. */
-function orderLabels(found: string[]): string[] {
-  const emo = (EMOTIONS as readonly string[]).filter((e) => found.includes(e));
-  return [...emo, ...found.filter((n) => !emo.includes(n))];
-}
-
 /**
  * Imports an E-Gait / STEP features.h5 (+ labels.h5) pair as a GaitSet
  * [N, frames, 16, 3] (float64 values rounded to float32). Gaits keep the
@@ -236,13 +230,8 @@ export async function importEgait(config: EgaitImportConfig): Promise<GaitSet> {
       positions.set(fitted, i * per);
       frames[i] = Tsrc;
     });
-    const found = [...new Set(names)];
-    const labelNames = c.labelNames ?? orderLabels(found);
-    const labels = names.map((n, i) => {
-      const idx = labelNames.indexOf(n);
-      if (idx < 0) throw new GaitforgeError('E_LABEL', `${c.features}: key ${keys[i]}: label ${JSON.stringify(n)} is not one of ${labelNames.join(', ')}`);
-      return idx;
-    });
+    const labelNames = c.labelNames ?? inferLabelNames(names);
+    const labels = names.map((n, i) => labelIndex(labelNames, n, `${c.features}: key ${keys[i]}`));
     return new GaitSet({
       positions, labels, labelNames, T, V: NUM_JOINTS, fps: c.fps, skeleton: SKELETON_NAME, ids: keys, identity,
       source: keys.map(() => c.source), generator: keys.map(() => c.generator), seed: keys.map(() => null), frames,

@@ -5,4 +5,5 @@ export * from './gaitfile.js';
 export * from './preprocess.js';
 export * from './egait.js';
 export * from './bvh.js';
+export * from './labels.js';
 export * from './inspect.js';

@@ -111,6 +111,19 @@ describe('BVH import', () => {
     expect([sc.labelOf(0), sc.identity[0]]).toEqual(['angry', 'subject-1']);
   });
 
+  it('takes the label names from the labels found: STEP emotions first, then sorted, whatever the file order', async () => {
+    for (const n of ['s1_normal.bvh', 's2_elderly.bvh', 's3_happy.bvh', 's4_normal.bvh']) writeFileSync(at(n), text);
+    const files = ['s1_normal.bvh', 's2_elderly.bvh', 's3_happy.bvh', 's4_normal.bvh'].map(at);
+    const a = await importBvh(files, { labelPattern: '_([a-z]+)\\.bvh$', frames: 4 });
+    expect(a.labelNames).toEqual(['happy', 'elderly', 'normal']);
+    expect(a.ids.map((_, i) => a.labelOf(i))).toEqual(['normal', 'elderly', 'happy', 'normal']);
+    const b = await importBvh([...files].reverse(), { labelPattern: '_([a-z]+)\\.bvh$', frames: 4 });
+    expect(b.labelNames).toEqual(a.labelNames);
+    // given names fix order and set
+    const c = await importBvh(files, { labelPattern: '_([a-z]+)\\.bvh$', frames: 4, labelNames: ['normal', 'elderly', 'happy', 'sad'] });
+    expect([c.labelNames, Array.from(c.labels)]).toEqual([['normal', 'elderly', 'happy', 'sad'], [0, 1, 2, 0]]);
+  });
+
   it('bad input: a joint missing from the mapping, truncated files, NaN, unknown labels — one clear error each', async () => {
     writeFileSync(at('nofoot.bvh'), text.replace('JOINT RightFoot', 'JOINT RightToe'));
     let e = await failure(importBvh([at('nofoot.bvh')], { label: 'sad', frames: 4, mapping: 'cmu' }));
@@ -135,8 +148,8 @@ describe('BVH import', () => {
 
     e = await failure(() => parseBvh(text.replace('CHANNELS 3 Xrotation Yrotation Zrotation', 'CHANNELS 3 Xrotation Yrotation'), 'bad.bvh'));
     expect(e.message).toMatch(/^bad\.bvh: line \d+: CHANNELS 3 lists 2 channels$/);
-    e = await failure(importBvh([fixture], { label: 'bored', frames: 4 }));
-    expect([e.code, e.message]).toEqual(['E_LABEL', `${fixture}: label "bored" is not one of angry, neutral, happy, sad`]);
+    e = await failure(importBvh([fixture], { label: 'bored', frames: 4, labelNames: ['angry', 'neutral', 'happy', 'sad'] }));
+    expect([e.code, e.message]).toEqual(['E_LABEL', `${fixture}: label "bored" is not one of the label names given (angry, neutral, happy, sad); add it to them, or leave them out to take the labels found in the files`]);
     e = await failure(importBvh([fixture], { frames: 4 }));
     expect(e.code).toBe('E_OPTION');
     e = await failure(importBvh([fixture], { frames: 4, labelPattern: '(' }));

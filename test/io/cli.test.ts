@@ -40,6 +40,10 @@ describe('io commands', () => {
     const b = run('import', 'bvh', bvh, '--label', 'happy', '--frames', '4', '--out', at('bvh/w.arrow'));
     expect(b.status, b.stderr).toBe(0);
     expect(b.stdout).toContain(`wrote 1 gaits [T=4, V=16, 30 fps] to ${at('bvh/w.arrow')}`);
+    expect(b.stdout).toContain("label names (found in the files; STEP's emotions first, then sorted; fix them with --label-names): happy");
+    const named = run('import', 'bvh', bvh, '--label', 'happy', '--label-names', 'sad,happy', '--frames', '4', '--out', at('bvh/n.arrow'), '--json');
+    expect(named.status, named.stderr).toBe(0);
+    expect(JSON.parse(named.stdout)).toMatchObject({ labelNames: ['sad', 'happy'], labelNamesFrom: 'given', labels: { sad: 0, happy: 1 } });
     const s = run('synth-dataset', '--identities', '2', '--per-emotion', '1', '--frames', '20', '--out', at('data/syn/syn.parquet'));
     expect(s.status, s.stderr).toBe(0);
     expect(s.stdout).toContain(`wrote 8 gaits to ${at('data/syn/syn.parquet')}`);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ablate, initBackend, mergeAblation, proceduralDataset, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { ablate, initBackend, proceduralDataset, writeGaitFile, type AblationConfig } from '../../src/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gf-ablate-'));
 const dataPath = path.join(dir, 'data.parquet');
@@ -93,17 +93,31 @@ describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
     expect(rows(run)).toEqual(reference);
   }, 600_000);
 
-  it('shards in separate folders merge into the same results; a run folder refuses another config', async () => {
-    const a = path.join(dir, 'shard1');
-    const b = path.join(dir, 'shard2');
-    const ra = await ablate({ dataPath, config, runDir: a, shard: { index: 0, count: 2 } });
-    const rb = await ablate({ dataPath, config, runDir: b, shard: { index: 1, count: 2 } });
-    expect(ra.report).toBeNull();
-    expect(ra.cells + rb.cells).toBe(6);
-    const m = await mergeAblation([a, b], path.join(dir, 'merged'));
-    expect(m.complete).toBe(true);
-    expect(rows(path.join(dir, 'merged'))).toEqual(reference);
-    await expect(ablate({ dataPath, config: { ...config, counts: [0, 5] }, runDir: a })).rejects.toThrow(/holds another ablation \(different config\)/);
+  it('the Slurm array of docs/pipeline.md: shards as separate processes in separate folders, merged by `ablate merge`, equal the unsharded run cell for cell', async () => {
+    const yaml = path.join(dir, 'shards.yaml');
+    writeFileSync(yaml, stringify(config));
+    const cli = (args: string[]) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['dist/cli/main.js', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr!.on('data', (d) => (stderr += d));
+        child.once('exit', (code) => resolve({ code, stderr }));
+      });
+    const shardDir = (i: number) => path.join(dir, `shard${i}`);
+    // both array tasks at once, as a scheduler would start them
+    const tasks = await Promise.all([1, 2].map((i) =>
+      cli(['ablate', '--data', dataPath, '--config', yaml, '--run-dir', shardDir(i), '--shard', `${i}/2`, '--no-report', '--quiet', '--backend', 'wasm'])));
+    for (const t of tasks) expect(t.code, t.stderr).toBe(0);
+    expect(existsSync(path.join(shardDir(1), 'report.md'))).toBe(false);
+    const cellsOf = (d: string) => readdirSync(path.join(d, 'cells')).filter((f) => f.startsWith('clf-') && !f.includes('.tmp-'));
+    expect(new Set([...cellsOf(shardDir(1)), ...cellsOf(shardDir(2))]).size).toBe(reference.length);
+    expect(cellsOf(shardDir(1)).length).toBeLessThan(reference.length);
+    const merged = path.join(dir, 'merged');
+    const m = await cli(['ablate', 'merge', shardDir(1), shardDir(2), '--out', merged, '--quiet']);
+    expect(m.code, m.stderr).toBe(0);
+    expect(rows(merged)).toEqual(reference);
+    expect(existsSync(path.join(merged, 'report.md'))).toBe(true);
+    await expect(ablate({ dataPath, config: { ...config, counts: [0, 5] }, runDir: shardDir(1) })).rejects.toThrow(/holds another ablation \(different config\)/);
   }, 600_000);
 
   it('rejects a bad config before any training', async () => {

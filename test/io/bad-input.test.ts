@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Table, tableToIPC } from 'apache-arrow';
@@ -117,8 +117,17 @@ describe('bad gait files give one clear error and leave nothing behind', () => {
     expect(leftovers('shape2')).toEqual([]);
     const m = await failure(writeGaitFile(at('meta.parquet'), set, { metadata: { 'gaitforge:T': '9' } }));
     expect(m.code).toBe('E_OPTION');
-    const d = await failure(writeGaitFile(path.join(tmp.dir, 'no-such-dir', 'x.parquet'), set));
+    // missing folders are created; a write that fails removes the ones it created
+    await writeGaitFile(at('new/deeper/x.parquet'), set);
+    expect(readdirSync(at('new/deeper'))).toEqual(['x.parquet']);
+    const w4 = await openGaitWriter(at('fresh/dir/s.parquet'), { T: 4, V: 16, fps: 30, skeleton: 'egait16', labelNames: ['angry'] });
+    await failure(w4.append(set));
+    await w4.abort();
+    expect(existsSync(at('fresh'))).toBe(false);
+    writeFileSync(at('plain-file'), 'not a folder');
+    const d = await failure(writeGaitFile(at('plain-file/sub/x.parquet'), set));
     expect(d.code).toBe('E_IO');
+    expect(d.message).toMatch(/plain-file\/sub\/x\.parquet/);
     expect(tmp.files().filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

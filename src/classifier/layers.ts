@@ -5,7 +5,7 @@
  * the same mask at every call). Each is registered for serialisation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { addBatchNorm, isTraining, single, singleShape, torchUniform, weightSeed, type LayerVariable } from '../nn/common.js';
+import { addBatchNorm, isTraining, single, singleShape, noiseSeed, torchUniform, type LayerVariable } from '../nn/common.js';
 import { denseLastAxis } from '../nn/ops.js';
 import { FastBatchNorm } from '../nn/batch-norm.js';
 
@@ -88,7 +88,8 @@ tf.serialization.registerClass(LastAxisDense);
 /**
  * Inverted dropout in training mode only; the mask of the k-th training call
  * is drawn from a seed derived from (seed, layer name, k), so a run is
- * reproducible and masks differ from step to step.
+ * reproducible and masks differ from step to step; inside the training
+ * engine's `withNoiseKey` the mask depends on the step instead of k.
  */
 export class SeededDropout extends tf.layers.Layer {
   static className = 'SeededDropout';
@@ -111,7 +112,7 @@ export class SeededDropout extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = single(inputs);
       if (!isTraining(kwargs) || this.rate === 0) return x.clone();
-      return tf.dropout(x, this.rate, undefined, weightSeed(this.seed, `${this.name}/${this.calls++}`));
+      return tf.dropout(x, this.rate, undefined, noiseSeed(this.seed, this.name, () => this.calls++));
     });
   }
 

@@ -31,6 +31,40 @@ export function weightSeed(seed: number, purpose: string): number {
   return new Rng(seed, purpose).int(2 ** 31 - 1);
 }
 
+/** The noise key of the training step running now (see `withNoiseKey`), or null. */
+let noiseScope: { key: number; counts: Map<string, number> } | null = null;
+
+/**
+ * Runs `fn` (synchronously) with a noise key: every dropout mask drawn inside
+ * it is seeded from (layer seed, layer purpose, key, how many masks that
+ * layer drew inside this call), not from the layer's own call counter. The
+ * training engine passes a key derived from the run's seed, the epoch, the
+ * step and the data-parallel rank, so masks depend only on where a step is
+ * in the run: a resumed run draws the masks an uninterrupted one draws, and
+ * the replicas of a data-parallel step draw different ones. Restores the
+ * previous key afterwards (nesting is allowed).
+ */
+export function withNoiseKey<T>(key: number, fn: () => T): T {
+  const prev = noiseScope;
+  noiseScope = { key, counts: new Map() };
+  try {
+    return fn();
+  } finally {
+    noiseScope = prev;
+  }
+}
+
+/**
+ * Seed of a layer's next random mask: from the active noise key when inside
+ * `withNoiseKey`, else from `counter()` (the layer's own call count).
+ */
+export function noiseSeed(layerSeed: number, purpose: string, counter: () => number): number {
+  if (!noiseScope) return weightSeed(layerSeed, `${purpose}/${counter()}`);
+  const n = noiseScope.counts.get(purpose) ?? 0;
+  noiseScope.counts.set(purpose, n + 1);
+  return weightSeed(layerSeed, `${purpose}/key${noiseScope.key}/${n}`);
+}
+
 /**
  * PyTorch's default for conv/linear kernels: uniform in ±1/sqrt(fan_in)
  * (kaiming_uniform with a = sqrt(5)), seeded.

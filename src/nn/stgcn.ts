@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { EDGES, spatialAdjacency } from '../core/skeleton.js';
 import {
   addBatchNorm, applyBatchNorm, checkChoice, checkInt, checkNumber, isTraining, single, singleShape, torchUniform,
-  weightSeed, type AddWeight, type BatchNormWeights, type LayerVariable,
+  noiseSeed, weightSeed, type AddWeight, type BatchNormWeights, type LayerVariable,
 } from './common.js';
 import { addBias, denseLastAxis, graphMix, matMul2d, temporalConv, temporalConvTranspose, type MixPattern } from './ops.js';
 
@@ -319,7 +319,7 @@ export class STGCNBlock extends tf.layers.Layer {
       y = transposed ? temporalConvTranspose(y as tf.Tensor4D, wt, stride) : temporalConv(y as tf.Tensor4D, wt, stride);
       if (this.tcnBias) y = tf.add(y, this.tcnBias.read());
       y = bn(y, this.bn2);
-      if (training && dropout > 0) y = tf.dropout(y, dropout, undefined, weightSeed(this.cfg.seed, `${this.name}/dropout/${this.dropoutCalls++}`));
+      if (training && dropout > 0) y = tf.dropout(y, dropout, undefined, noiseSeed(this.cfg.seed, `${this.name}/dropout`, () => this.dropoutCalls++));
       if (this.cfg.residual) {
         let r: tf.Tensor = x;
         if (this.projects(cin)) {

@@ -3,7 +3,7 @@
  * STEP, AT-GCN); fields that only one model reads say so. The resolved config
  * is saved next to the weights.
  */
-import { checkRange, ConfigRangeError } from '../core/errors.js';
+import { checkKnownFields, checkRange, ConfigRangeError } from '../core/errors.js';
 import { checkMilestones, learningRate, type StepSchedule } from '../train/schedule.js';
 
 export type ClassifierKind = 'baseline-step' | 'step' | 'at-gcn';
@@ -80,6 +80,7 @@ export const DEFAULT_CLASSIFIER: ResolvedClassifierConfig = {
 
 /** Copies, fills defaults and range-checks; throws a RangeError naming the field, the value and the range. */
 export function resolveClassifierConfig(c: ClassifierConfig = {}): ResolvedClassifierConfig {
+  checkKnownFields(c, Object.keys(DEFAULT_CLASSIFIER));
   const given = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as ClassifierConfig;
   const r: ResolvedClassifierConfig = {
     ...DEFAULT_CLASSIFIER,

@@ -62,3 +62,13 @@ export function checkRange(field: string, value: number, min: number, max: numbe
     );
   }
 }
+
+/**
+ * Rejects fields of a config object that its interface does not have
+ * (a misspelt field would otherwise be silently ignored): ConfigRangeError
+ * naming the field and the known ones.
+ */
+export function checkKnownFields(config: object, known: readonly string[], prefix = ''): void {
+  for (const k of Object.keys(config))
+    if (!known.includes(k)) throw new ConfigRangeError(`${prefix}${k} is not a known field (known: ${known.join(', ')})`);
+}

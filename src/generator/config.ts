@@ -3,7 +3,7 @@
  * network; the baseline trains with λc = λd = 0 (STEP's "Baseline CVAE"), so
  * ablations compare the two by flipping one field.
  */
-import { checkRange, ConfigRangeError } from '../core/errors.js';
+import { checkKnownFields, checkRange, ConfigRangeError } from '../core/errors.js';
 import { learningRate, milestonesFromFractions, type StepSchedule } from '../train/schedule.js';
 
 export type GeneratorVariant = 'stepgen' | 'cvae-baseline';
@@ -111,6 +111,7 @@ function defined<T extends object>(c: T): Partial<T> {
  * baseline variant has λc = λd = 0: explicit non-zero weights for it are an error.
  */
 export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConfig {
+  checkKnownFields(c, Object.keys(DEFAULT_GENERATOR));
   const preset = c.preset ?? 'default';
   if (!GENERATOR_PRESETS.includes(preset)) throw new ConfigRangeError(`preset = ${JSON.stringify(preset)} is not one of ${GENERATOR_PRESETS.join(', ')}`);
   const variant = c.variant ?? 'stepgen';

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng.js';
 import { batchNormInfer, batchNormTrain } from './ops.js';
+import { ConfigRangeError } from '../core/errors.js';
 
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;
 export type LayerVariable = import('@tensorflow/tfjs-layers/dist/variables.js').LayerVariable;
@@ -118,17 +119,17 @@ export function applyBatchNorm(x: tf.Tensor, w: BatchNormWeights, training: bool
 
 export function checkInt(layer: string, field: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value < min || value > max)
-    throw new RangeError(`${layer}: ${field} = ${String(value)} is out of range: expected an integer in [${min}, ${max}]`);
+    throw new ConfigRangeError(`${layer}: ${field} = ${String(value)} is out of range: expected an integer in [${min}, ${max}]`);
   return value;
 }
 
 export function checkNumber(layer: string, field: string, value: number, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
-    throw new RangeError(`${layer}: ${field} = ${String(value)} is out of range: expected a number in [${min}, ${max}]`);
+    throw new ConfigRangeError(`${layer}: ${field} = ${String(value)} is out of range: expected a number in [${min}, ${max}]`);
   return value;
 }
 
 export function checkChoice<T extends string>(layer: string, field: string, value: T, allowed: readonly T[]): T {
-  if (!allowed.includes(value)) throw new RangeError(`${layer}: ${field} = ${JSON.stringify(value)} is not one of ${allowed.join('|')}`);
+  if (!allowed.includes(value)) throw new ConfigRangeError(`${layer}: ${field} = ${JSON.stringify(value)} is not one of ${allowed.join('|')}`);
   return value;
 }

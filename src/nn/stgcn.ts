@@ -19,6 +19,7 @@ import {
   noiseSeed, weightSeed, type AddWeight, type BatchNormWeights, type LayerVariable,
 } from './common.js';
 import { addBias, denseLastAxis, graphMix, matMul2d, temporalConv, temporalConvTranspose, type MixPattern } from './ops.js';
+import { ConfigRangeError } from '../core/errors.js';
 
 export type STGCNActivation = 'relu' | 'linear';
 
@@ -92,7 +93,7 @@ export function resolveSTGCNBlock(args: STGCNBlockArgs): ResolvedSTGCNBlockArgs 
   checkNumber(L, 'bnEpsilon', r.bnEpsilon, 0, 1);
   checkChoice(L, 'activation', r.activation, ['relu', 'linear']);
   checkChoice(L, 'adjacency', r.adjacency, ['partition', 'stgcn-code']);
-  if (!Number.isSafeInteger(r.seed)) throw new RangeError(`${L}: seed = ${String(r.seed)} is not a safe integer`);
+  if (!Number.isSafeInteger(r.seed)) throw new ConfigRangeError(`${L}: seed = ${String(r.seed)} is not a safe integer`);
   const { name: _n, trainable: _t, ...rest } = r;
   return { ...rest, edges: r.edges.map(([a, b]) => [a, b] as [number, number]) };
 }

@@ -3,7 +3,7 @@
  *
  * Samples/s of the three classifiers as gaitforge trains and runs them
  * (T = 75 frames, V = 16 joints, 4 labels, default config): a training step
- * (`trainStep`: forward, every task's loss, gradients, weight decay, Adam) at
+ * (the training engine's step: forward, every task's loss, gradients, weight decay, Adam) at
  * batch 16, and end-to-end inference on 128 gaits (preprocessing, STEP's
  * affective features, chunks of 64, softmax). AT-GCN runs its GRU over every
  * 2nd frame (the default frame stride) with identity (24 walkers) and
@@ -13,24 +13,23 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 import { affectiveFeatures, AFFECTIVE_FEATURE_NAMES, fitMinMax, NUM_AFFECTIVE_FEATURES } from '../src/classifier/affective.js';
-import { buildArchitecture } from '../src/classifier/architectures.js';
 import { resolveClassifierConfig, type ClassifierKind } from '../src/classifier/config.js';
 import { classifierPreprocess, modelPositions } from '../src/classifier/input.js';
 import { ModelRunner, softmaxRows } from '../src/classifier/model.js';
-import { trainStep } from '../src/classifier/train.js';
-import { trainableVariables } from '../src/nn/index.js';
+import { buildClassifierTask } from '../src/classifier/task.js';
+import { Engine } from '../src/train/engine.js';
 import type { BenchArgs, BenchSection } from './common.js';
 
 const KINDS: ClassifierKind[] = ['baseline-step', 'step', 'at-gcn'];
 const IDENTITIES = 24;
 
-async function rate(fn: () => void, samples: number, seconds: number): Promise<number> {
-  fn();
+async function rate(fn: () => unknown, samples: number, seconds: number): Promise<number> {
+  await fn();
   const times: number[] = [];
   const start = performance.now();
   while (performance.now() - start < seconds * 1000 || times.length < 3) {
     const t0 = performance.now();
-    fn();
+    await fn();
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -54,24 +53,24 @@ export const section: BenchSection = {
       const pre = classifierPreprocess(data.V);
       const pos = modelPositions(data, pre, stride);
       const scaler = kind === 'step' ? fitMinMax(affectiveFeatures(data), data.N, NUM_AFFECTIVE_FEATURES, AFFECTIVE_FEATURE_NAMES) : null;
-      const built = buildArchitecture({
-        kind, config: cfg, T: pos.T, V: data.V, numLabels: data.labelNames.length, numIdentities: kind === 'at-gcn' ? IDENTITIES : 0,
-        affectiveDim: scaler ? NUM_AFFECTIVE_FEATURES : 0, seed: 1,
-      });
       const taskNames = kind === 'at-gcn' ? ['emotion', 'identity', 'nextFrame'] : ['emotion'];
-      const logVars = kind === 'at-gcn' ? tf.variable(tf.zeros([3])) : null;
-      const vars = [...trainableVariables(built.model), ...(logVars ? [logVars] : [])];
-      const opt = tf.train.adam(cfg.lr);
-      const decayed = new Set(built.model.trainableWeights.filter((w) => /kernel$/.test(w.originalName ?? w.name)).map((w) => (w.read() as tf.Variable).name));
-      const per = pos.T * data.V * 3;
-      const x = pos.data.subarray(0, bs * per);
-      const step = () =>
-        trainStep(built.model, opt, vars, decayed, cfg, logVars, taskNames, {
-          positions: tf.tensor4d(x, [bs, pos.T, data.V, 3]),
-          affective: scaler ? (tf.randomUniform([bs, NUM_AFFECTIVE_FEATURES], 0, 1, 'float32', 3) as tf.Tensor2D) : null,
-          labels: tf.tensor1d(Int32Array.from(data.labels.subarray(0, bs)), 'int32'),
-          identity: kind === 'at-gcn' ? Int32Array.from({ length: bs }, (_, i) => i % IDENTITIES) : null,
-        }, built.outputs);
+      const n = pos.data.length / (pos.T * data.V * 3);
+      const built = buildClassifierTask({
+        arch: {
+          kind, config: cfg, T: pos.T, V: data.V, numLabels: data.labelNames.length, numIdentities: kind === 'at-gcn' ? IDENTITIES : 0,
+          affectiveDim: scaler ? NUM_AFFECTIVE_FEATURES : 0, seed: 1,
+        },
+        taskNames,
+        data: {
+          positions: pos.data,
+          affective: scaler ? Float32Array.from({ length: n * NUM_AFFECTIVE_FEATURES }, (_, i) => ((i * 7919) % 1000) / 1000) : null,
+          labels: data.labels,
+          identity: Int32Array.from({ length: n }, (_, i) => i % IDENTITIES),
+        },
+      });
+      const engine = new Engine(built.task, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+      const rows = Int32Array.from({ length: bs }, (_, i) => i);
+      const step = () => engine.step(rows, 1);
       const train = await rate(step, bs, seconds);
       report({ section: 'classifier', name: `${kind} train b${bs}`, value: train, unit: 'samples/s', kind, phase: 'train', batch: bs, frames: pos.T, backend: backend.chosen });
       const runner = new ModelRunner(built.model, {
@@ -79,9 +78,8 @@ export const section: BenchSection = {
       });
       const inf = await rate(() => softmaxRows(runner.forward(infer).logits, data.labelNames.length), infer.N, seconds);
       report({ section: 'classifier', name: `${kind} predict (128 gaits)`, value: inf, unit: 'samples/s', kind, phase: 'infer', batch: 64, frames: pos.T, backend: backend.chosen });
-      opt.dispose();
-      logVars?.dispose();
-      built.model.dispose();
+      await engine.dispose();
+      built.dispose();
     }
   },
 };

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { GaitforgeError } from '../src/core/errors.js';
+import { ConfigRangeError, GaitforgeError, isUsageError } from '../src/core/errors.js';
 import { VERSION } from '../src/core/version.js';
 
 async function loadCommands(): Promise<CommandModule[]> {
@@ -22,14 +22,16 @@ function isCommand(x: unknown): x is CommandModule {
   return typeof x === 'object' && x !== null && 'command' in x && 'handler' in x;
 }
 
+/**
+ * One line for errors the user can act on: a GaitforgeError (exit 1, or 2
+ * for E_OPTION) or a configuration value out of range (ConfigRangeError,
+ * exit 2). Anything else is a bug (a RangeError from a stack overflow
+ * included) and is reported as an internal error with its stack.
+ */
 function fail(err: unknown): never {
-  if (err instanceof GaitforgeError) {
+  if (err instanceof GaitforgeError || err instanceof ConfigRangeError) {
     process.stderr.write(`gaitforge: ${err.message}\n`);
-    process.exit(err.exitCode);
-  }
-  if (err instanceof RangeError) {
-    process.stderr.write(`gaitforge: ${err.message}\n`);
-    process.exit(2);
+    process.exit(isUsageError(err) ? 2 : 1);
   }
   process.stderr.write(`gaitforge: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);

@@ -4,6 +4,7 @@
  * function, print.
  */
 import cliProgress from 'cli-progress';
+import { availableParallelism } from 'node:os';
 import type { Argv } from 'yargs';
 import type { Progress } from '../src/core/progress.js';
 
@@ -83,6 +84,11 @@ export function fmt(x: number, digits = 4): string {
   if (!Number.isFinite(x)) return String(x);
   if (Number.isInteger(x)) return String(x);
   return Math.abs(x) >= 1000 ? x.toFixed(1) : x.toPrecision(digits);
+}
+
+/** `--threads`: data-parallel threads of training and inference (default: the machine's cores). */
+export function threadsOption(describe = "Threads (data-parallel workers on the wasm/cpu backends; 1 on tfjs-node). Default: this machine's cores") {
+  return { type: 'number' as const, default: availableParallelism(), describe };
 }
 
 /** Parses an integer seed option (non-negative safe integer). */

@@ -26,6 +26,8 @@ export * from './eval/memorisation.js';
 export * from './eval/plausibility.js';
 export * from './generator/index.js';
 export * from './core/files.js';
+export * from './core/hash.js';
+export * from './train/index.js';
 export * from './io/records.js';
 export * from './pipeline/plots.js';
 export * from './pipeline/report.js';

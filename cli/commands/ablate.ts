@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { emit, globalOptions, progressBar, say, table, type GlobalArgs } from '../util.js';
+import { GaitforgeError } from '../../src/core/errors.js';
 
 interface RunArgs extends GlobalArgs {
   data: string;
@@ -10,6 +11,7 @@ interface RunArgs extends GlobalArgs {
   augmenters?: string;
   classifiers?: string;
   workers: number;
+  threads?: number;
   shard?: string;
   report: boolean;
 }
@@ -26,7 +28,7 @@ function parseShard(s: string | undefined): { index: number; count: number } | u
   const m = /^(\d+)\/(\d+)$/.exec(s);
   const i = m ? Number(m[1]) : NaN;
   const n = m ? Number(m[2]) : NaN;
-  if (!m || n < 1 || i < 1 || i > n) throw new RangeError(`--shard ${JSON.stringify(s)}: expected i/n with 1 ≤ i ≤ n (e.g. 2/8)`);
+  if (!m || n < 1 || i < 1 || i > n) throw new GaitforgeError('E_OPTION', `--shard ${JSON.stringify(s)}: expected i/n with 1 ≤ i ≤ n (e.g. 2/8)`);
   return { index: i - 1, count: n };
 }
 
@@ -57,21 +59,22 @@ const run: CommandModule<object, RunArgs> = {
       .option('counts', { type: 'string', describe: 'Synthetic gaits per label, comma-separated (e.g. 0,250,500)' })
       .option('augmenters', { type: 'string', describe: 'none,stepgen,cvae-baseline,mirror,rotate,timewarp,noise' })
       .option('classifiers', { type: 'string', describe: 'baseline-step,step,at-gcn' })
-      .option('workers', { type: 'number', default: 1, describe: 'Parallel worker processes on this machine' })
+      .option('workers', { type: 'number', default: 1, describe: 'Parallel workers (worker threads) on this machine, each running a shard' })
+      .option('threads', { type: 'number', describe: "Data-parallel threads of each training (default 1: results then do not depend on --workers); workers × threads ≤ this machine's cores" })
       .option('shard', { type: 'string', describe: 'Run one slice i/n of the grid (e.g. one Slurm array task)' })
       .option('report', { type: 'boolean', default: true, describe: 'Write results and report (--no-report for shards)' }) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
     await lib.initBackend(argv.backend as never);
     const shard = parseShard(argv.shard);
-    if (!Number.isInteger(argv.workers) || argv.workers < 1) throw new RangeError(`--workers ${argv.workers}: expected a positive integer`);
+    if (!Number.isInteger(argv.workers) || argv.workers < 1) throw new lib.GaitforgeError('E_OPTION', `--workers ${argv.workers}: expected a positive integer`);
     const config: import('../../src/index.js').AblationConfig = argv.config ? lib.loadAblationConfig(argv.config) : {};
     const counts = list(argv.counts);
     if (counts) config.counts = counts.map((c) => (/^\d+$/.test(c) ? Number(c) : (c as never)));
     if (argv.seeds !== undefined) config.seeds = argv.seeds;
     if (argv.augmenters) config.augmenters = list(argv.augmenters) as never;
     if (argv.classifiers) config.classifiers = list(argv.classifiers) as never;
-    const r = await lib.ablate({ dataPath: argv.data, config, runDir: argv['run-dir'], shard, workers: argv.workers, report: argv.report, progress: progressBar(argv) });
+    const r = await lib.ablate({ dataPath: argv.data, config, runDir: argv['run-dir'], shard, workers: argv.workers, threads: argv.threads, report: argv.report, progress: progressBar(argv) });
     say(argv, `ablation in ${argv['run-dir']}`);
     printSummary(argv, r);
   },

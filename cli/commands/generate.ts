@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { emit, fmt, globalOptions, progressBar, type GlobalArgs } from '../util.js';
+import { GaitforgeError } from '../../src/core/errors.js';
 
 interface Args extends GlobalArgs {
   model: string;
@@ -20,7 +21,7 @@ function parseCounts(s: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
     const m = /^([^=]+)=(.+)$/.exec(part);
-    if (!m) throw new RangeError(`--counts ${JSON.stringify(s)}: expected label=count pairs separated by commas (e.g. angry=500,sad=2000)`);
+    if (!m) throw new GaitforgeError('E_OPTION', `--counts ${JSON.stringify(s)}: expected label=count pairs separated by commas (e.g. angry=500,sad=2000)`);
     const n = Number(m[2]!.trim());
     out[m[1]!.trim()] = n;
   }

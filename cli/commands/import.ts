@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { emit, globalOptions, say, table, type GlobalArgs } from '../util.js';
+import { GaitforgeError } from '../../src/core/errors.js';
 
 interface PreArgs extends GlobalArgs {
   out: string;
@@ -64,7 +65,7 @@ function parseMetadata(items: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const it of items ?? []) {
     const i = it.indexOf('=');
-    if (i <= 0) throw new RangeError(`--metadata ${JSON.stringify(it)} is not key=value`);
+    if (i <= 0) throw new GaitforgeError('E_OPTION', `--metadata ${JSON.stringify(it)} is not key=value`);
     out[it.slice(0, i)] = it.slice(i + 1);
   }
   return out;

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { emit, fmt, globalOptions, progressBar, say, table, type GlobalArgs } from '../util.js';
+import { emit, fmt, globalOptions, progressBar, say, table, threadsOption, type GlobalArgs } from '../util.js';
 
 interface Args extends GlobalArgs {
   model: string;
@@ -20,6 +20,8 @@ interface Args extends GlobalArgs {
   identity?: boolean;
   'next-frame'?: boolean;
   seed: number;
+  threads: number;
+  resume: boolean;
 }
 
 export const trainClassifierCommand: CommandModule<object, Args> = {
@@ -44,7 +46,9 @@ export const trainClassifierCommand: CommandModule<object, Args> = {
       .option('frame-stride', { type: 'number', describe: 'AT-GCN: use every k-th frame (default 2)' })
       .option('identity', { type: 'boolean', describe: 'AT-GCN: identity task on/off (default on; --no-identity)' })
       .option('next-frame', { type: 'boolean', describe: 'AT-GCN: next-frame prediction task on/off (default on; --no-next-frame)' })
-      .option('seed', { type: 'number', default: 1, describe: 'Random seed (initialisation, validation split, batches, dropout)' }) as unknown as Argv<Args>,
+      .option('seed', { type: 'number', default: 1, describe: 'Random seed (initialisation, validation split, batches, dropout)' })
+      .option('resume', { type: 'boolean', default: false, describe: "Continue --out's last checkpoint (same data, config and seed)" })
+      .option('threads', threadsOption()) as unknown as Argv<Args>,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
     if (argv.val && argv['val-fraction'] !== undefined) throw new lib.GaitforgeError('E_OPTION', 'pass either --val or --val-fraction, not both');
@@ -65,9 +69,22 @@ export const trainClassifierCommand: CommandModule<object, Args> = {
     const train = synthetic.length ? lib.GaitSet.concat([real, ...synthetic]) : real;
     const val = argv.val ? await lib.readGaitFile(argv.val) : undefined;
     say(argv, `training ${argv.model} on ${real.N} real${synthetic.length ? ` + ${train.N - real.N} synthetic` : ''} gaits (${train.labelNames.join(', ')})`);
+    const controller = new AbortController();
+    const onSigint = () => {
+      say(argv, '\nstopping after the current step (Ctrl-C again to quit at once)');
+      controller.abort();
+      process.once('SIGINT', () => process.exit(130));
+    };
+    process.once('SIGINT', onSigint);
     const r = await lib.trainClassifier(argv.model as never, train, config, {
       outDir: argv.out, seed: argv.seed, val, valFraction: argv['val-fraction'], progress: progressBar(argv),
+      resume: argv.resume, signal: controller.signal, threads: argv.threads,
     });
+    process.off('SIGINT', onSigint);
+    if (!r.completed) {
+      emit(argv, { dir: r.dir, completed: false, epochs: r.history.length }, `stopped after epoch ${r.history.length}: resume with --resume`);
+      return;
+    }
     const best = r.history[r.bestEpoch - 1]!;
     const last = r.history[r.history.length - 1]!;
     const row = (name: string, h: typeof best) => [name, h.epoch, fmt(h.trainLoss), fmt(h.trainAccuracy, 3), h.valLoss != null ? fmt(h.valLoss) : '—', h.valAccuracy != null ? fmt(h.valAccuracy, 3) : '—'];

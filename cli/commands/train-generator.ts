@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { emit, fmt, globalOptions, progressBar, say, table, type GlobalArgs } from '../util.js';
+import { emit, fmt, globalOptions, progressBar, say, table, threadsOption, type GlobalArgs } from '../util.js';
 
 interface Args extends GlobalArgs {
   data: string;
@@ -19,6 +19,7 @@ interface Args extends GlobalArgs {
   'temporal-kernel'?: number;
   'val-fraction'?: number;
   seed: number;
+  threads: number;
   resume: boolean;
   overwrite: boolean;
 }
@@ -46,7 +47,8 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
       .option('val-fraction', { type: 'number', describe: 'Fraction of --data held out for the validation loss' })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (initialisation, split, shuffling, noise)' })
       .option('resume', { type: 'boolean', default: false, describe: "Continue --out's last checkpoint (same data, config and seed)" })
-      .option('overwrite', { type: 'boolean', default: false, describe: 'Replace a generator already in --out' }) as unknown as Argv<Args>,
+      .option('overwrite', { type: 'boolean', default: false, describe: 'Replace a generator already in --out' })
+      .option('threads', threadsOption()) as unknown as Argv<Args>,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
     await lib.initBackend(argv.backend as never);
@@ -66,7 +68,7 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
     };
     process.once('SIGINT', onSigint);
     const r = await lib.trainGenerator(train, config, {
-      outDir: argv.out, seed: argv.seed, resume: argv.resume, overwrite: argv.overwrite, val, signal: controller.signal, progress: progressBar(argv),
+      outDir: argv.out, seed: argv.seed, resume: argv.resume, overwrite: argv.overwrite, val, signal: controller.signal, progress: progressBar(argv), threads: argv.threads,
     });
     process.off('SIGINT', onSigint);
     const last = r.history[r.history.length - 1];

@@ -3,7 +3,8 @@
  * STEP, AT-GCN); fields that only one model reads say so. The resolved config
  * is saved next to the weights.
  */
-import { checkRange } from '../core/errors.js';
+import { checkKnownFields, checkRange, ConfigRangeError } from '../core/errors.js';
+import { checkMilestones, learningRate, type StepSchedule } from '../train/schedule.js';
 
 export type ClassifierKind = 'baseline-step' | 'step' | 'at-gcn';
 export const CLASSIFIER_KINDS: readonly ClassifierKind[] = ['baseline-step', 'step', 'at-gcn'];
@@ -25,12 +26,13 @@ export interface ClassifierConfig {
   batchSize?: number;
   /** Adam learning rate. Default 0.003. */
   lr?: number;
-  /** L2 weight decay added to the gradients of kernels (not biases or BatchNorm), as torch's Adam `weight_decay`. Default 5e-4. */
+  /** L2 weight decay (torch's Adam `weight_decay`) on the kernels, by the training engine's decay rule (src/train/optimizer.ts). Default 5e-4. */
   weightDecay?: number;
   /**
-   * Epochs (1-based, the first epoch run at the lower rate) at which the
-   * learning rate is multiplied by `lrDecay`. Default [] = the run length
-   * decides: steps at 50 % and 75 % of `epochs`, as the STEP schedule
+   * Milestones of the step schedule (src/train/schedule.ts, PyTorch's
+   * MultiStepLR): after this many finished epochs the learning rate is
+   * multiplied by `lrDecay`; increasing. Default [] = the run length
+   * decides: milestones at 50 % and 75 % of `epochs`, as the STEP schedule
    * (250/375 of 500 epochs).
    */
   lrSteps?: number[];
@@ -78,6 +80,7 @@ export const DEFAULT_CLASSIFIER: ResolvedClassifierConfig = {
 
 /** Copies, fills defaults and range-checks; throws a RangeError naming the field, the value and the range. */
 export function resolveClassifierConfig(c: ClassifierConfig = {}): ResolvedClassifierConfig {
+  checkKnownFields(c, Object.keys(DEFAULT_CLASSIFIER));
   const given = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as ClassifierConfig;
   const r: ResolvedClassifierConfig = {
     ...DEFAULT_CLASSIFIER,
@@ -90,12 +93,10 @@ export function resolveClassifierConfig(c: ClassifierConfig = {}): ResolvedClass
   checkRange('lr', r.lr, 1e-8, 10);
   checkRange('weightDecay', r.weightDecay, 0, 1);
   checkRange('lrDecay', r.lrDecay, 1e-6, 1);
-  if (!Array.isArray(r.lrSteps)) throw new RangeError(`lrSteps = ${JSON.stringify(r.lrSteps)} is not an array of epochs`);
-  r.lrSteps.forEach((e, i) => checkRange(`lrSteps[${i}]`, e, 1, 100_000, true));
-  r.lrSteps.sort((a, b) => a - b);
-  if (typeof r.balanced !== 'boolean') throw new RangeError(`balanced = ${JSON.stringify(r.balanced)} is not a boolean`);
+  r.lrSteps = checkMilestones('lrSteps', r.lrSteps);
+  if (typeof r.balanced !== 'boolean') throw new ConfigRangeError(`balanced = ${JSON.stringify(r.balanced)} is not a boolean`);
   checkRange('temporalKernel', r.temporalKernel, 1, 301, true);
-  if (r.temporalKernel % 2 === 0) throw new RangeError(`temporalKernel = ${r.temporalKernel} is out of range: expected an odd integer in [1, 301]`);
+  if (r.temporalKernel % 2 === 0) throw new ConfigRangeError(`temporalKernel = ${r.temporalKernel} is out of range: expected an odd integer in [1, 301]`);
   checkRange('dropout', r.dropout, 0, 0.95);
   checkRange('bnMomentum', r.bnMomentum, 0.001, 1);
   checkRange('hybridUnits', r.hybridUnits, 1, 8192, true);
@@ -103,16 +104,19 @@ export function resolveClassifierConfig(c: ClassifierConfig = {}): ResolvedClass
   checkRange('frameStride', r.frameStride, 1, 100, true);
   checkRange('validateEvery', r.validateEvery, 1, 100_000, true);
   for (const k of ['identity', 'nextFrame'] as const)
-    if (typeof r.tasks[k] !== 'boolean') throw new RangeError(`tasks.${k} = ${JSON.stringify(r.tasks[k])} is not a boolean`);
+    if (typeof r.tasks[k] !== 'boolean') throw new ConfigRangeError(`tasks.${k} = ${JSON.stringify(r.tasks[k])} is not a boolean`);
   for (const k of Object.keys(r.tasks))
-    if (!['emotion', 'identity', 'nextFrame'].includes(k)) throw new RangeError(`tasks.${k} is not a task (emotion, identity, nextFrame)`);
+    if (!['emotion', 'identity', 'nextFrame'].includes(k)) throw new ConfigRangeError(`tasks.${k} is not a task (emotion, identity, nextFrame)`);
   return r;
 }
 
-/** The learning rate in effect during `epoch` (1-based). */
+/** The training engine's step schedule of a config: `lrSteps`, or milestones at 50 % and 75 % of the run. */
+export function classifierSchedule(c: ResolvedClassifierConfig): StepSchedule {
+  const milestones = c.lrSteps.length ? [...c.lrSteps] : [Math.max(1, Math.round(c.epochs * 0.5)), Math.max(2, Math.round(c.epochs * 0.75))];
+  return { lr: c.lr, milestones, factor: c.lrDecay };
+}
+
+/** The learning rate in effect during `epoch` (1-based, as in the training history). */
 export function learningRateAt(c: ResolvedClassifierConfig, epoch: number): number {
-  const steps = c.lrSteps.length ? c.lrSteps : [Math.max(2, Math.round(c.epochs * 0.5) + 1), Math.max(3, Math.round(c.epochs * 0.75) + 1)];
-  let lr = c.lr;
-  for (const s of steps) if (epoch >= s) lr *= c.lrDecay;
-  return lr;
+  return learningRate(classifierSchedule(c), epoch - 1);
 }

@@ -5,9 +5,10 @@
  * the same mask at every call). Each is registered for serialisation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { addBatchNorm, isTraining, single, singleShape, torchUniform, weightSeed, type LayerVariable } from '../nn/common.js';
+import { addBatchNorm, isTraining, single, singleShape, noiseSeed, torchUniform, type LayerVariable } from '../nn/common.js';
 import { denseLastAxis } from '../nn/ops.js';
 import { FastBatchNorm } from '../nn/batch-norm.js';
+import { ConfigRangeError } from '../core/errors.js';
 
 interface BaseArgs {
   name?: string;
@@ -53,7 +54,7 @@ export class LastAxisDense extends tf.layers.Layer {
 
   constructor(args: BaseArgs & { units: number; activation?: 'relu' | 'linear'; seed?: number }) {
     super({ name: args.name, trainable: args.trainable });
-    if (!Number.isInteger(args.units) || args.units < 1) throw new RangeError(`LastAxisDense: units = ${args.units} is out of range: expected an integer ≥ 1`);
+    if (!Number.isInteger(args.units) || args.units < 1) throw new ConfigRangeError(`LastAxisDense: units = ${args.units} is out of range: expected an integer ≥ 1`);
     this.units = args.units;
     this.activation = args.activation ?? 'linear';
     this.seed = args.seed ?? 1;
@@ -88,7 +89,8 @@ tf.serialization.registerClass(LastAxisDense);
 /**
  * Inverted dropout in training mode only; the mask of the k-th training call
  * is drawn from a seed derived from (seed, layer name, k), so a run is
- * reproducible and masks differ from step to step.
+ * reproducible and masks differ from step to step; inside the training
+ * engine's `withNoiseKey` the mask depends on the step instead of k.
  */
 export class SeededDropout extends tf.layers.Layer {
   static className = 'SeededDropout';
@@ -98,7 +100,7 @@ export class SeededDropout extends tf.layers.Layer {
 
   constructor(args: BaseArgs & { rate: number; seed?: number }) {
     super({ name: args.name, trainable: args.trainable });
-    if (!(args.rate >= 0 && args.rate < 1)) throw new RangeError(`SeededDropout: rate = ${args.rate} is out of range [0, 1)`);
+    if (!(args.rate >= 0 && args.rate < 1)) throw new ConfigRangeError(`SeededDropout: rate = ${args.rate} is out of range [0, 1)`);
     this.rate = args.rate;
     this.seed = args.seed ?? 1;
   }
@@ -111,7 +113,7 @@ export class SeededDropout extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = single(inputs);
       if (!isTraining(kwargs) || this.rate === 0) return x.clone();
-      return tf.dropout(x, this.rate, undefined, weightSeed(this.seed, `${this.name}/${this.calls++}`));
+      return tf.dropout(x, this.rate, undefined, noiseSeed(this.seed, this.name, () => this.calls++));
     });
   }
 

@@ -5,11 +5,10 @@
  * history.json and curves.svg.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
+import { filesHash } from '../core/hash.js';
 import type { PreprocessConfig } from '../io/preprocess.js';
 import { loadModel } from '../nn/index.js';
 import { affectiveFeatures, applyMinMax, minMaxFromJSON, type MinMaxScaler } from './affective.js';
@@ -76,7 +75,7 @@ export interface Classifier {
   readonly kind: ClassifierKind;
   readonly labelNames: string[];
   readonly identityNames: string[];
-  /** sha256 (hex, first 16 characters) of model.json + weights.bin. */
+  /** Content hash (core/hash.ts, SHA-256 hex) of model.json + weights.bin. */
   readonly checkpointHash: string;
   readonly meta: ClassifierMeta;
   readonly hasIdentityHead: boolean;
@@ -179,17 +178,9 @@ export class ModelRunner {
   }
 }
 
-/** sha256 (first 16 hex characters) of a classifier directory's model.json and weights.bin. */
+/** Content hash (core/hash.ts) of a classifier directory's model.json and weights.bin. */
 export function checkpointHashOf(dir: string): string {
-  const h = createHash('sha256');
-  for (const f of ['model.json', 'weights.bin']) {
-    try {
-      h.update(readFileSync(path.join(dir, f)));
-    } catch (e) {
-      throw new GaitforgeError('E_MODEL', `model directory ${dir}: cannot read ${f}: ${(e as Error).message}`, { cause: e });
-    }
-  }
-  return h.digest('hex').slice(0, 16);
+  return filesHash(dir, ['model.json', 'weights.bin']);
 }
 
 class LoadedClassifier implements Classifier {

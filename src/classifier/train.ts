@@ -1,28 +1,34 @@
 /**
- * Training of the three classifiers: Adam with weight decay and a step
- * learning-rate schedule, optional class-balanced sampling, model selection
- * on a validation split only (never a test split), the best checkpoint
- * saved with everything inference needs, and loss/accuracy curves.
+ * Training of the three classifiers: their adapter over the training engine
+ * (src/train: Adam with the one decay rule, the step schedule, data-parallel
+ * threads, checkpoints with exact resume), optional class-balanced
+ * sampling, model selection on a validation split only (never a test
+ * split), the best checkpoint saved with everything inference needs, and
+ * loss/accuracy curves.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { currentBackend } from '../core/backend.js';
 import { GaitforgeError } from '../core/errors.js';
+import { writeFilesAtomic } from '../core/files.js';
 import { GaitSet } from '../core/gaitset.js';
+import { gaitSetsHash } from '../core/hash.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed, Rng } from '../core/rng.js';
 import { VERSION } from '../core/version.js';
-import { saveModel, trainableVariables } from '../nn/index.js';
+import { loadModel, saveModel } from '../nn/index.js';
+import { assignFlat, Engine } from '../train/engine.js';
+import { checkpointDir, ensureDir, freshState, readCheckpointState, readOptimizerState, writeCheckpoint, type FitState } from '../train/checkpoint.js';
+import { fit } from '../train/fit.js';
+import { resolveThreads, startReplicas } from '../train/parallel.js';
 import { AFFECTIVE_FEATURE_NAMES, affectiveFeatures, applyMinMax, fitMinMax, NUM_AFFECTIVE_FEATURES } from './affective.js';
-import { buildArchitecture } from './architectures.js';
-import { CLASSIFIER_KINDS, learningRateAt, resolveClassifierConfig, type ClassifierConfig, type ClassifierKind, type ResolvedClassifierConfig } from './config.js';
+import { CLASSIFIER_KINDS, classifierSchedule, resolveClassifierConfig, type ClassifierConfig, type ClassifierKind } from './config.js';
 import { curvesSvg } from './curves.js';
 import { alignLabels } from './evaluate.js';
-import { classifierPreprocess, epochBatches, gatherRows, modelPositions } from './input.js';
+import { classifierPreprocess, epochBatches, modelPositions } from './input.js';
 import { checkpointHashOf, CLASSIFIER_FORMAT, CLASSIFIER_FORMAT_VERSION, ModelRunner, type ClassifierMeta } from './model.js';
-import { batchAccuracy, crossEntropy, nextFrameLoss, uncertaintyWeighted } from './objectives.js';
+import { buildClassifierTask, type ClassifierData, type ClassifierTaskSpec } from './task.js';
 
 /** One epoch of the training record (history.json). */
 export interface EpochLog {
@@ -53,6 +59,20 @@ export interface TrainClassifierOptions {
   /** Fraction of the real training gaits held out for validation when `val` is absent. Default 0.15. */
   valFraction?: number;
   progress?: Progress;
+  /**
+   * Continue from `outDir/last/` (the checkpoint of the last finished epoch)
+   * when there is one; a fresh start otherwise. The result is bit-identical
+   * to an uninterrupted run on the same backend and thread count.
+   */
+  resume?: boolean;
+  /** Stops after the current step; the last finished epoch stays in `outDir/last/` for `resume`. */
+  signal?: AbortSignal;
+  /** Called after every finished (and checkpointed) epoch. */
+  onEpoch?: (log: EpochLog) => void;
+  /** Keep `outDir/last/` (weights, optimizer state) after the last epoch; default: removed once training completes. */
+  keepLast?: boolean;
+  /** Data-parallel threads (src/train/parallel.ts). Default 1; always 1 on the native backends. */
+  threads?: number;
 }
 
 export interface TrainClassifierResult {
@@ -60,7 +80,10 @@ export interface TrainClassifierResult {
   bestEpoch: number;
   bestValAccuracy: number;
   history: EpochLog[];
+  /** Content hash of the saved best checkpoint ('' when stopped before any epoch was validated). */
   checkpointHash: string;
+  /** False when stopped by `signal` before the last epoch. */
+  completed: boolean;
 }
 
 /**
@@ -92,33 +115,16 @@ export function checkDisjoint(a: GaitSet, b: GaitSet, what: string): void {
   for (const id of b.ids) if (ids.has(id)) throw new GaitforgeError('E_VALUE', `gait ${JSON.stringify(id)} is in both the training and the ${what} set`);
 }
 
-/** sha256 of the positions, labels and ids of sets (hex, 16 characters). */
+/** Content hash (core/hash.ts) of the positions, labels and ids of sets. */
 export function dataHash(sets: GaitSet[]): string {
-  const h = createHash('sha256');
-  for (const s of sets) {
-    h.update(`${s.N}/${s.T}/${s.V}/${s.labelNames.join(',')}\n`);
-    h.update(new Uint8Array(s.positions.buffer, s.positions.byteOffset, s.positions.byteLength));
-    h.update(new Uint8Array(s.labels.buffer, s.labels.byteOffset, s.labels.byteLength));
-    h.update(s.ids.join('\n'));
-  }
-  return h.digest('hex').slice(0, 16);
+  return gaitSetsHash(sets);
 }
 
-/** Weight decay applies to kernels only (not biases, BatchNorm, edge importance or attention vectors). */
-const DECAYED = /(^|[/_])kernel(_\d+)?$/;
-
-interface Prepared {
-  positions: Float32Array;
-  affective: Float32Array | null;
-  labels: Int32Array;
-  /** Identity class per gait, −1 when unknown or not a training identity. */
-  identity: Int32Array;
-}
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+/** state.json of a classifier checkpoint: the fit loop's state plus the task weights and the best epoch's scores. */
+interface ClassifierFitState extends FitState<EpochLog> {
+  bestValAccuracy: number;
+  /** What the run must match to be resumed. */
+  run: { kind: ClassifierKind; seed: number; dataHash: string; config: unknown };
 }
 
 /**
@@ -174,7 +180,7 @@ export async function trainClassifier(
   const modelT = pos.T;
   const scaler = kind === 'step' ? fitMinMax(affectiveFeatures(trainSet), trainSet.N, NUM_AFFECTIVE_FEATURES, AFFECTIVE_FEATURE_NAMES) : null;
   const idIndex = new Map(identityNames.map((n, i) => [n, i]));
-  const data: Prepared = {
+  const data: ClassifierData = {
     positions: pos.data,
     affective: scaler ? Float32Array.from(applyMinMax(scaler, affectiveFeatures(trainSet))) : null,
     labels: trainSet.labels,
@@ -189,151 +195,118 @@ export async function trainClassifier(
     backend: currentBackend()?.tfBackend ?? tf.getBackend(),
   } satisfies Omit<ClassifierMeta, 'outputs' | 'bestEpoch' | 'bestValAccuracy'>;
 
-  const built = buildArchitecture({
-    kind, config: cfg, T: modelT, V, numLabels: L, numIdentities: identityNames.length,
-    affectiveDim: scaler ? NUM_AFFECTIVE_FEATURES : 0, seed: deriveSeed(seed, 'classifier/init'),
-  });
-  const model = built.model;
-  const runner = new ModelRunner(model, { ...metaBase, outputs: built.outputs });
   const taskNames = ['emotion', ...(tasks.identity ? ['identity'] : []), ...(tasks.nextFrame ? ['nextFrame'] : [])];
-  const logVars = taskNames.length > 1 ? tf.variable(tf.zeros([taskNames.length]), true, `classifier_task_log_vars_${deriveSeed(seed, 'logvars')}`) : null;
-  const optimizer = tf.train.adam(cfg.lr);
+  const spec: ClassifierTaskSpec = {
+    arch: {
+      kind, config: cfg, T: modelT, V, numLabels: L, numIdentities: identityNames.length,
+      affectiveDim: scaler ? NUM_AFFECTIVE_FEATURES : 0, seed: deriveSeed(seed, 'classifier/init'),
+    },
+    taskNames,
+    data,
+  };
+  const run = { kind, seed, dataHash: metaBase.dataHash, config: cfg };
+
+  // A resumable checkpoint of an earlier, interrupted run of the same training.
+  const lastDir = checkpointDir(outDir, 'last');
+  let resumed: ClassifierFitState | null = null;
+  if (options.resume && existsSync(path.join(lastDir, 'state.json'))) {
+    resumed = readCheckpointState<ClassifierFitState>(lastDir);
+    resumed.bestValAccuracy ??= -Infinity; // JSON has no −Infinity
+    if (JSON.stringify(resumed.run) !== JSON.stringify(run))
+      throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: its checkpoint was trained with another ${describeRunDiff(resumed.run, run)}; resume needs the same data, config and seed`);
+  }
+  const threads = resolveThreads(options.threads);
+  const built = buildClassifierTask(spec);
+  const { model, task } = built;
+  const runner = new ModelRunner(model, { ...metaBase, outputs: built.outputs });
   const valInputs = runner.inputs(valSet);
-
+  let engine: Engine | null = null;
   try {
-    const vars = [...trainableVariables(model), ...(logVars ? [logVars] : [])];
-    const decayed = new Set(model.trainableWeights.filter((w) => DECAYED.test(w.originalName ?? w.name)).map((w) => (w.read() as tf.Variable).name));
-    const history: EpochLog[] = [];
-    let best = { epoch: 0, acc: -Infinity, loss: Infinity, weights: null as Float32Array[] | null };
-    const batchRng = new Rng(seed, 'classifier/batches');
-    const perGait = modelT * V * 3;
-    progress.start(`train ${kind}`, cfg.epochs);
-    for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
-      const t0 = performance.now();
-      const lr = learningRateAt(cfg, epoch);
-      (optimizer as unknown as { learningRate: number }).learningRate = lr;
-      const batches = epochBatches(data.labels, L, cfg.batchSize, cfg.balanced, batchRng.derive(`epoch/${epoch}`));
-      let lossSum = 0;
-      let accSum = 0;
-      let seen = 0;
-      const taskSums = new Array<number>(taskNames.length).fill(0);
-      for (const b of batches) {
-        const r = trainStep(model, optimizer, vars, decayed, cfg, logVars, taskNames, {
-          positions: tf.tensor4d(gatherRows(data.positions, perGait, b), [b.length, modelT, V, 3]),
-          affective: data.affective ? tf.tensor2d(gatherRows(data.affective, NUM_AFFECTIVE_FEATURES, b), [b.length, NUM_AFFECTIVE_FEATURES]) : null,
-          labels: tf.tensor1d(Int32Array.from(b, (i) => data.labels[i]!), 'int32'),
-          identity: tasks.identity ? Int32Array.from(b, (i) => data.identity[i]!) : null,
-        }, built.outputs);
-        await yieldToEventLoop(); // keeps progress output, signals and test runners responsive during long epochs
-        lossSum += r.loss * b.length;
-        accSum += r.accuracy * b.length;
-        r.taskLosses.forEach((x, k) => (taskSums[k]! += x * b.length));
-        seen += b.length;
+    if (resumed) {
+      const { model: saved } = await loadModel(path.join(lastDir, 'model'));
+      try {
+        model.setWeights(saved.getWeights());
+      } finally {
+        saved.dispose();
       }
-      const trainSeconds = (performance.now() - t0) / 1000;
-      const log: EpochLog = {
-        epoch, lr, seconds: 0, trainLoss: lossSum / seen, trainAccuracy: accSum / seen, valLoss: null, valAccuracy: null, samplesPerSec: seen / trainSeconds,
-      };
-      if (logVars) {
-        log.taskLosses = Object.fromEntries(taskNames.map((n, k) => [n, taskSums[k]! / seen]));
-        const s = logVars.dataSync();
-        log.taskWeights = Object.fromEntries(taskNames.map((n, k) => [n, Math.exp(-s[k]!)]));
-      }
-      if (!Number.isFinite(log.trainLoss))
-        throw new GaitforgeError('E_VALUE', `training ${kind} diverged at epoch ${epoch} (loss ${log.trainLoss}); lower the learning rate (now ${lr})`);
-      if (epoch % cfg.validateEvery === 0 || epoch === cfg.epochs) {
-        const v = validate(runner, valSet, valInputs, L);
-        log.valLoss = v.loss;
-        log.valAccuracy = v.accuracy;
-        if (v.accuracy > best.acc || (v.accuracy === best.acc && v.loss < best.loss)) {
-          best = { epoch, acc: v.accuracy, loss: v.loss, weights: model.weights.map((w) => Float32Array.from(w.read().dataSync() as Float32Array)) };
-        }
-      }
-      log.seconds = (performance.now() - t0) / 1000;
-      history.push(log);
-      progress.update(epoch, {
-        loss: log.trainLoss, acc: log.trainAccuracy, ...(log.valAccuracy != null ? { val: log.valAccuracy } : {}),
-      });
+      if (built.logVars) assignFlat([built.logVars], Float32Array.from((resumed as ClassifierFitState & { logVars: number[] }).logVars));
+    } else {
+      for (const f of ['last', 'last.old']) rmSync(path.join(outDir, f), { recursive: true, force: true });
     }
-    progress.stop();
-
-    // ---- restore and save the selected epoch
-    const snapshot = best.weights!;
-    tf.tidy(() => model.setWeights(model.weights.map((w, i) => tf.tensor(snapshot[i]!, w.shape as number[], 'float32'))));
-    const meta: ClassifierMeta = { ...metaBase, outputs: built.outputs, bestEpoch: best.epoch, bestValAccuracy: best.acc };
-    mkdirSync(outDir, { recursive: true });
-    await saveModel(model, outDir, meta);
-    writeAtomic(path.join(outDir, 'history.json'), JSON.stringify({ kind, bestEpoch: best.epoch, bestValAccuracy: best.acc, history }, null, 2));
-    writeAtomic(path.join(outDir, 'curves.svg'), curvesSvg(history, `${kind}: best epoch ${best.epoch}`));
-    return { dir: outDir, bestEpoch: best.epoch, bestValAccuracy: best.acc, history, checkpointHash: checkpointHashOf(outDir) };
-  } finally {
-    optimizer.dispose();
-    logVars?.dispose();
-    model.dispose();
-  }
-}
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-interface Batch {
-  positions: tf.Tensor4D;
-  affective: tf.Tensor2D | null;
-  labels: tf.Tensor1D;
-  identity: Int32Array | null;
-}
-
-/**
- * One optimisation step on a batch; disposes the batch tensors. Returns the
- * loss, the batch's emotion accuracy and each task's loss. Leaves no tensors
- * behind except the optimizer's state (created on its first step).
- */
-export function trainStep(
-  model: tf.LayersModel,
-  optimizer: tf.Optimizer,
-  vars: tf.Variable[],
-  decayed: Set<string>,
-  cfg: ResolvedClassifierConfig,
-  logVars: tf.Variable | null,
-  taskNames: string[],
-  batch: Batch,
-  outputs: string[],
-): { loss: number; accuracy: number; taskLosses: number[] } {
-  try {
-    const result = tf.tidy(() => {
-      let taskLosses: tf.Scalar[] = [];
-      let logits: tf.Tensor2D | null = null;
-      const { value, grads } = tf.variableGrads(() => {
-        const inputs = batch.affective ? [batch.positions, batch.affective] : batch.positions;
-        const outs = model.apply(inputs, { training: true }) as tf.Tensor[];
-        logits = tf.keep(outs[0]!.clone() as tf.Tensor2D);
-        const losses: tf.Scalar[] = [crossEntropy(outs[0] as tf.Tensor2D, batch.labels)];
-        if (taskNames.includes('identity')) {
-          const ids = batch.identity!;
-          const mask = tf.tensor1d(Float32Array.from(ids, (x) => (x >= 0 ? 1 : 0)));
-          const target = tf.tensor1d(Int32Array.from(ids, (x) => Math.max(0, x)), 'int32');
-          losses.push(crossEntropy(outs[outputs.indexOf('identity')] as tf.Tensor2D, target, mask));
+    const replicas = threads > 1 ? await startReplicas(new URL('./replica.js', import.meta.url), spec, threads - 1) : null;
+    engine = new Engine(task, { lr: cfg.lr, weightDecay: cfg.weightDecay, replicas });
+    if (resumed) engine.setOptimizerState(readOptimizerState(lastDir));
+    ensureDir(outDir);
+    const state: ClassifierFitState = resumed ?? { ...freshState<EpochLog>(), bestValAccuracy: -Infinity, run };
+    const batchRng = new Rng(seed, 'classifier/batches');
+    const eng = engine;
+    progress.start(`train ${kind}${threads > 1 ? ` ×${threads}` : ''}`, cfg.epochs);
+    progress.update(state.epoch);
+    const completed = await fit<EpochLog>({
+      engine: eng, epochs: cfg.epochs, schedule: classifierSchedule(cfg), state, seed, purpose: 'classifier/train', what: kind,
+      signal: options.signal,
+      batches: (epoch) => epochBatches(data.labels, L, cfg.batchSize, cfg.balanced, batchRng.derive(`epoch/${epoch + 1}`)),
+      endEpoch: async (t) => {
+        const epoch = t.epoch + 1;
+        const log: EpochLog = {
+          epoch, lr: t.lr, seconds: 0, trainLoss: t.metrics[0]!, trainAccuracy: t.metrics[1]!, valLoss: null, valAccuracy: null, samplesPerSec: t.seen / t.seconds,
+        };
+        if (built.logVars) {
+          log.taskLosses = Object.fromEntries(taskNames.map((n, k) => [n, t.metrics[2 + k]!]));
+          const s = built.logVars.dataSync();
+          log.taskWeights = Object.fromEntries(taskNames.map((n, k) => [n, Math.exp(-s[k]!)]));
         }
-        if (taskNames.includes('nextFrame')) losses.push(nextFrameLoss(batch.positions, outs[outputs.indexOf('nextFrame')] as tf.Tensor4D));
-        taskLosses = losses.map((l) => tf.keep(l.clone()));
-        return logVars ? uncertaintyWeighted(losses, logVars as tf.Tensor as tf.Tensor1D) : losses[0]!;
-      }, vars);
-      if (cfg.weightDecay > 0) {
-        for (const v of vars) if (decayed.has(v.name) && grads[v.name]) grads[v.name] = tf.add(grads[v.name]!, tf.mul(v, cfg.weightDecay));
-      }
-      optimizer.applyGradients(grads);
-      const acc = batchAccuracy(logits!, batch.labels);
-      const stacked = tf.stack(taskLosses);
-      tf.dispose([logits!, ...taskLosses]); // kept out of the gradient scope above; released here
-      return { value, acc, taskLosses: stacked };
+        let score: number[] | null = null;
+        if (epoch % cfg.validateEvery === 0 || epoch === cfg.epochs) {
+          const v = validate(runner, valSet, valInputs, L);
+          log.valLoss = v.loss;
+          log.valAccuracy = v.accuracy;
+          score = [-v.accuracy, v.loss];
+        }
+        log.seconds = t.seconds;
+        return { log, score };
+      },
+      checkpoint: async (st, improved) => {
+        const log = st.history[st.history.length - 1]!;
+        if (improved) {
+          // the best epoch so far is the directory's model (what loadClassifier reads)
+          state.bestValAccuracy = log.valAccuracy!;
+          await saveModel(model, outDir, { ...metaBase, outputs: built.outputs, bestEpoch: st.bestEpoch, bestValAccuracy: state.bestValAccuracy } satisfies ClassifierMeta);
+        }
+        await writeCheckpoint(lastDir, {
+          models: { model: { model, meta: { role: 'last', epoch: st.epoch } } },
+          optimizer: await eng.getOptimizerState(),
+          state: { ...state, logVars: built.logVars ? Array.from(built.logVars.dataSync()) : [] },
+        });
+        writeHistory(outDir, kind, state);
+        progress.update(st.epoch, { loss: log.trainLoss, acc: log.trainAccuracy, ...(log.valAccuracy != null ? { val: log.valAccuracy } : {}) });
+        options.onEpoch?.(log);
+      },
     });
-    const loss = result.value.dataSync()[0]!;
-    const accuracy = result.acc.dataSync()[0]!;
-    const taskLosses = Array.from(result.taskLosses.dataSync());
-    tf.dispose([result.value, result.acc, result.taskLosses]);
-    return { loss, accuracy, taskLosses };
+    progress.stop();
+    if (completed && !options.keepLast) for (const f of ['last', 'last.old']) rmSync(path.join(outDir, f), { recursive: true, force: true });
+    if (!completed) progress.log(`stopped after epoch ${state.epoch} of ${cfg.epochs}; resume continues from ${lastDir}`);
+    const hash = state.bestEpoch > 0 ? checkpointHashOf(outDir) : '';
+    return { dir: outDir, bestEpoch: state.bestEpoch, bestValAccuracy: state.bestValAccuracy, history: state.history, checkpointHash: hash, completed };
   } finally {
-    tf.dispose([batch.positions, batch.affective ?? [], batch.labels]);
+    await engine?.dispose();
+    built.dispose();
   }
+}
+
+function describeRunDiff(a: ClassifierFitState['run'], b: ClassifierFitState['run']): string {
+  if (a.kind !== b.kind) return `classifier (${a.kind})`;
+  if (a.seed !== b.seed) return `seed (${a.seed})`;
+  if (a.dataHash !== b.dataHash) return 'training or validation data';
+  return 'config';
+}
+
+/** history.json and curves.svg of a classifier directory (rewritten after every epoch). */
+function writeHistory(outDir: string, kind: ClassifierKind, s: ClassifierFitState): void {
+  writeFilesAtomic([
+    { path: path.join(outDir, 'history.json'), data: JSON.stringify({ kind, bestEpoch: s.bestEpoch, bestValAccuracy: s.bestValAccuracy, history: s.history }, null, 2) },
+    { path: path.join(outDir, 'curves.svg'), data: curvesSvg(s.history, `${kind}: best epoch ${s.bestEpoch}`) },
+  ]);
 }
 
 /** Emotion cross-entropy and accuracy on a validation set (inference mode). */

@@ -33,13 +33,42 @@ export function optionError(name: string, value: unknown, allowed: string): Gait
 }
 
 /**
- * Range check used by every `resolveX(config)`: throws a RangeError naming the
- * field, the value and the allowed range.
+ * A configuration value out of its allowed range, thrown by every
+ * `resolveX(config)`. It is a RangeError (so `instanceof RangeError` still
+ * holds), but its own type: the CLI reports it, like E_OPTION, as a usage
+ * error (exit 2), while any other RangeError is a bug and is reported as an
+ * internal error with its stack.
+ */
+export class ConfigRangeError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigRangeError';
+  }
+}
+
+/** True for errors that are the user's to fix by changing an option or a config value (CLI exit 2). */
+export function isUsageError(e: unknown): boolean {
+  return e instanceof ConfigRangeError || (e instanceof GaitforgeError && e.code === 'E_OPTION');
+}
+
+/**
+ * Range check used by every `resolveX(config)`: throws a ConfigRangeError
+ * naming the field, the value and the allowed range.
  */
 export function checkRange(field: string, value: number, min: number, max: number, integer = false): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new RangeError(
+    throw new ConfigRangeError(
       `${field} = ${String(value)} is out of range: expected ${integer ? 'an integer ' : 'a number '}in [${min}, ${max}]`,
     );
   }
+}
+
+/**
+ * Rejects fields of a config object that its interface does not have
+ * (a misspelt field would otherwise be silently ignored): ConfigRangeError
+ * naming the field and the known ones.
+ */
+export function checkKnownFields(config: object, known: readonly string[], prefix = ''): void {
+  for (const k of Object.keys(config))
+    if (!known.includes(k)) throw new ConfigRangeError(`${prefix}${k} is not a known field (known: ${known.join(', ')})`);
 }

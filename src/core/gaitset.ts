@@ -148,10 +148,12 @@ export class GaitSet implements GaitColumns {
     const n = indices.length;
     const per = this.stride;
     const pos = new Float32Array(n * per);
+    const src = this.positions;
     for (let k = 0; k < n; k++) {
       const i = indices[k]!;
       if (!Number.isInteger(i) || i < 0 || i >= this.N) throw new RangeError(`gait index ${i} out of range [0, ${this.N - 1}]`);
-      pos.set(this.positions.subarray(i * per, (i + 1) * per), k * per);
+      if (per >= 64) pos.set(src.subarray(i * per, (i + 1) * per), k * per);
+      else for (let j = 0, a = i * per, b = k * per; j < per; j++) pos[b + j] = src[a + j]!; // a view per small gait costs more than the copy
     }
     const pick = <X>(a: ArrayLike<X>) => Array.from({ length: n }, (_, k) => a[indices[k]!]!);
     return new GaitSet(
@@ -238,7 +240,9 @@ export class GaitSet implements GaitColumns {
         for (const i of idx) counts[this.labels[i]!]++;
         groups[counts.indexOf(Math.max(...counts))]!.push(id);
       }
-      for (const g of groups) cut(g.sort(), (p, id) => parts[p]!.push(...byId.get(id)!));
+      for (const g of groups) cut(g.sort(), (p, id) => {
+        for (const i of byId.get(id)!) parts[p]!.push(i); // not push(...): an identity may hold 10^5+ gaits
+      });
     } else {
       for (const idx of this.indicesByLabel()) cut(idx, (p, i) => parts[p]!.push(i));
     }
@@ -272,11 +276,14 @@ export class GaitSet implements GaitColumns {
         cols.labels[k] = remap[s.labels[i]!]!;
         cols.frames[k] = s.frames[i]!;
       }
-      cols.ids.push(...s.ids);
-      cols.identity.push(...s.identity);
-      cols.source.push(...s.source);
-      cols.generator.push(...s.generator);
-      cols.seed.push(...s.seed);
+      // element by element: push(...column) passes every entry as an argument and overflows the stack near 10^5 gaits
+      for (let i = 0; i < s.N; i++) {
+        cols.ids.push(s.ids[i]!);
+        cols.identity.push(s.identity[i]!);
+        cols.source.push(s.source[i]!);
+        cols.generator.push(s.generator[i]!);
+        cols.seed.push(s.seed[i]!);
+      }
     }
     return new GaitSet({ ...cols, positions: pos, labelNames, T: first.T, V: first.V, fps: first.fps, skeleton: first.skeleton }, { validateValues: false });
   }

@@ -20,7 +20,7 @@
  */
 import { GaitSet } from './gaitset.js';
 import { Rng } from './rng.js';
-import { GaitforgeError, checkRange } from './errors.js';
+import { GaitforgeError, checkRange, ConfigRangeError } from './errors.js';
 import { DEFAULT_SIDE_CONVENTION, NUM_JOINTS, SKELETON_NAME, type SideConvention } from './skeleton.js';
 
 /** STEP's label order (0 angry, 1 neutral, 2 happy, 3 sad). */
@@ -102,7 +102,7 @@ export function resolveProcedural(o: ProceduralOptions = {}): Required<Procedura
   checkRange('fps', r.fps, 1, 1000);
   checkRange('noise', r.noise, 0, 1);
   checkRange('seed', r.seed, 0, Number.MAX_SAFE_INTEGER, true);
-  if (r.emotions.length === 0) throw new RangeError('emotions is empty');
+  if (r.emotions.length === 0) throw new ConfigRangeError('emotions is empty');
   for (const e of r.emotions)
     if (!EMOTIONS.includes(e)) throw new GaitforgeError('E_LABEL', `unknown emotion ${JSON.stringify(e)} (known: ${EMOTIONS.join(', ')})`);
   return r;

@@ -11,6 +11,7 @@
  *  - `'a-is-right'`: joints 4-6 and 10-12 are the RIGHT arm and leg.
  * Only names, mirroring and the procedural walker depend on it; the graph does not.
  */
+import { ConfigRangeError } from './errors.js';
 
 export type SideConvention = 'a-is-left' | 'a-is-right';
 export const SIDE_CONVENTIONS: readonly SideConvention[] = ['a-is-left', 'a-is-right'];
@@ -116,9 +117,9 @@ export function spatialAdjacency(
   const center = options.center ?? 0;
   const mode = options.normalization ?? 'partition';
   if (!Number.isInteger(center) || center < 0 || center >= numJoints)
-    throw new RangeError(`center = ${center} is out of range [0, ${numJoints - 1}]`);
+    throw new ConfigRangeError(`center = ${center} is out of range [0, ${numJoints - 1}]`);
   if (mode !== 'partition' && mode !== 'stgcn-code')
-    throw new RangeError(`normalization = ${String(mode)} is not 'partition' or 'stgcn-code'`);
+    throw new ConfigRangeError(`normalization = ${String(mode)} is not 'partition' or 'stgcn-code'`);
   const hop = hopDistances(numJoints, edges);
   const V = numJoints;
   const parts = [0, 1, 2].map(() => new Float64Array(V * V));

@@ -12,7 +12,7 @@
  * Pairs are drawn with a seeded stream; the two gaits of a pair are always
  * distinct (a gait paired with itself would add a spurious 0).
  */
-import { GaitforgeError } from '../core/errors.js';
+import { ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { rowDistance, toFeatureMatrix, type FeatureInput, type FeatureMatrix } from './features.js';
 
@@ -37,7 +37,7 @@ function meanPairDistance(m: FeatureMatrix, pool: ArrayLike<number>, pairs: numb
 }
 
 function checkPairs(pairs: number): void {
-  if (!Number.isInteger(pairs) || pairs < 1) throw new RangeError(`pairs = ${pairs} is out of range: expected an integer ≥ 1`);
+  if (!Number.isInteger(pairs) || pairs < 1) throw new ConfigRangeError(`pairs = ${pairs} is out of range: expected an integer ≥ 1`);
 }
 
 /** Diversity of features x: [n, d] (n ≥ 2): mean distance over `pairs` random distinct pairs. */

@@ -17,7 +17,7 @@
  * returned in the result with a warning, never applied silently.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { GaitforgeError } from '../core/errors.js';
+import { ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { selectRows, toFeatureMatrix, type FeatureInput, type FeatureMatrix } from './features.js';
 
@@ -117,8 +117,8 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats, options: Fid
   const ridgeOpt = options.ridge ?? 'auto';
   const ridgeScale = options.ridgeScale ?? 1e-6;
   if (ridgeOpt !== 'auto' && !(typeof ridgeOpt === 'number' && ridgeOpt >= 0 && Number.isFinite(ridgeOpt)))
-    throw new RangeError(`ridge = ${String(ridgeOpt)} is out of range: expected 'auto' or a number ≥ 0`);
-  if (!(ridgeScale > 0 && ridgeScale < 1)) throw new RangeError(`ridgeScale = ${ridgeScale} is out of range: expected a number in (0, 1)`);
+    throw new ConfigRangeError(`ridge = ${String(ridgeOpt)} is out of range: expected 'auto' or a number ≥ 0`);
+  if (!(ridgeScale > 0 && ridgeScale < 1)) throw new ConfigRangeError(`ridgeScale = ${ridgeScale} is out of range: expected a number in (0, 1)`);
   const warnings: string[] = [];
 
   let trA = 0;

@@ -23,7 +23,7 @@
  * gaits) and of the fraction itself. Exact copies (RMS distance below 1e-6 m)
  * are counted separately.
  */
-import { GaitforgeError, checkRange } from '../core/errors.js';
+import { checkRange, ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { nearestNeighbours } from './nearest.js';
 import { sampleQuantile, describeSample, type SampleSummary } from './stats.js';
@@ -43,7 +43,7 @@ export function resolveMemorisation(c: MemorisationConfig = {}): Required<Memori
   const r = { ...DEFAULT_MEMORISATION, ...c };
   checkRange('quantile', r.quantile, 0.001, 0.5);
   checkRange('copyFactor', r.copyFactor, 1, 1 / r.quantile);
-  if (typeof r.centre !== 'boolean') throw new RangeError(`centre = ${String(r.centre)} is out of range: expected true or false`);
+  if (typeof r.centre !== 'boolean') throw new ConfigRangeError(`centre = ${String(r.centre)} is out of range: expected true or false`);
   return r;
 }
 

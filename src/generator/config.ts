@@ -3,7 +3,8 @@
  * network; the baseline trains with λc = λd = 0 (STEP's "Baseline CVAE"), so
  * ablations compare the two by flipping one field.
  */
-import { checkRange } from '../core/errors.js';
+import { checkKnownFields, checkRange, ConfigRangeError } from '../core/errors.js';
+import { learningRate, milestonesFromFractions, type StepSchedule } from '../train/schedule.js';
 
 export type GeneratorVariant = 'stepgen' | 'cvae-baseline';
 export const GENERATOR_VARIANTS: readonly GeneratorVariant[] = ['stepgen', 'cvae-baseline'];
@@ -64,7 +65,7 @@ export interface GeneratorConfig {
   batchSize?: number;
   /** Adam learning rate. Default 1e-3. */
   lr?: number;
-  /** L2 weight decay added to every gradient (PyTorch's Adam `weight_decay`). Default 5e-4 (STEP). */
+  /** L2 weight decay (PyTorch's Adam `weight_decay`) on the kernels, by the training engine's decay rule (src/train/optimizer.ts). Default 5e-4 (STEP). */
   weightDecay?: number;
   /** Fractions of `epochs` after which the learning rate is multiplied by 0.1. Default [0.5, 0.75, 0.88] (STEP: 75, 113, 132 of 150). */
   lrSteps?: number[];
@@ -110,15 +111,16 @@ function defined<T extends object>(c: T): Partial<T> {
  * baseline variant has λc = λd = 0: explicit non-zero weights for it are an error.
  */
 export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConfig {
+  checkKnownFields(c, Object.keys(DEFAULT_GENERATOR));
   const preset = c.preset ?? 'default';
-  if (!GENERATOR_PRESETS.includes(preset)) throw new RangeError(`preset = ${JSON.stringify(preset)} is not one of ${GENERATOR_PRESETS.join(', ')}`);
+  if (!GENERATOR_PRESETS.includes(preset)) throw new ConfigRangeError(`preset = ${JSON.stringify(preset)} is not one of ${GENERATOR_PRESETS.join(', ')}`);
   const variant = c.variant ?? 'stepgen';
-  if (!GENERATOR_VARIANTS.includes(variant)) throw new RangeError(`variant = ${JSON.stringify(variant)} is not one of ${GENERATOR_VARIANTS.join(', ')}`);
+  if (!GENERATOR_VARIANTS.includes(variant)) throw new ConfigRangeError(`variant = ${JSON.stringify(variant)} is not one of ${GENERATOR_VARIANTS.join(', ')}`);
   const given = defined(c);
   if (variant === 'cvae-baseline') {
     for (const k of ['lambdaC', 'lambdaD'] as const)
       if (given[k] !== undefined && given[k] !== 0)
-        throw new RangeError(`${k} = ${given[k]} is out of range: the cvae-baseline variant trains with ${k} = 0 (use variant 'stepgen' for push-pull weights)`);
+        throw new ConfigRangeError(`${k} = ${given[k]} is out of range: the cvae-baseline variant trains with ${k} = 0 (use variant 'stepgen' for push-pull weights)`);
   }
   const r: ResolvedGeneratorConfig = {
     ...DEFAULT_GENERATOR,
@@ -133,12 +135,12 @@ export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConf
   r.lrSteps = [...r.lrSteps];
   checkRange('latentDim', r.latentDim, 1, 4096, true);
   checkRange('temporalKernel', r.temporalKernel, 1, 1001, true);
-  if (r.temporalKernel % 2 !== 1) throw new RangeError(`temporalKernel = ${r.temporalKernel} is out of range: expected an odd integer ("same" padding)`);
+  if (r.temporalKernel % 2 !== 1) throw new ConfigRangeError(`temporalKernel = ${r.temporalKernel} is out of range: expected an odd integer ("same" padding)`);
   for (const [name, ch] of [['encoderChannels', r.encoderChannels], ['decoderChannels', r.decoderChannels]] as const) {
-    if (!Array.isArray(ch) || ch.length < 1 || ch.length > 16) throw new RangeError(`${name} = ${JSON.stringify(ch)} is out of range: expected 1 to 16 widths`);
+    if (!Array.isArray(ch) || ch.length < 1 || ch.length > 16) throw new ConfigRangeError(`${name} = ${JSON.stringify(ch)} is out of range: expected 1 to 16 widths`);
     ch.forEach((w, i) => checkRange(`${name}[${i}]`, w, 1, 4096, true));
   }
-  if (!LATENT_MAPS.includes(r.latentMap)) throw new RangeError(`latentMap = ${JSON.stringify(r.latentMap)} is not one of ${LATENT_MAPS.join(', ')}`);
+  if (!LATENT_MAPS.includes(r.latentMap)) throw new ConfigRangeError(`latentMap = ${JSON.stringify(r.latentMap)} is not one of ${LATENT_MAPS.join(', ')}`);
   checkRange('lambdaC', r.lambdaC, 0, 1e6);
   checkRange('lambdaD', r.lambdaD, 0, 1e6);
   checkRange('lambdaB', r.lambdaB, 0, 1e6);
@@ -147,18 +149,21 @@ export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConf
   checkRange('batchSize', r.batchSize, 2, 4096, true);
   checkRange('lr', r.lr, 1e-12, 10);
   checkRange('weightDecay', r.weightDecay, 0, 1);
-  if (!Array.isArray(r.lrSteps)) throw new RangeError(`lrSteps = ${JSON.stringify(r.lrSteps)} is not an array of fractions`);
+  if (!Array.isArray(r.lrSteps)) throw new ConfigRangeError(`lrSteps = ${JSON.stringify(r.lrSteps)} is not an array of fractions`);
   r.lrSteps.forEach((f, i) => {
     checkRange(`lrSteps[${i}]`, f, 0, 1);
-    if (i > 0 && f <= r.lrSteps[i - 1]!) throw new RangeError(`lrSteps = ${JSON.stringify(r.lrSteps)} is out of range: fractions must increase`);
+    if (i > 0 && f <= r.lrSteps[i - 1]!) throw new ConfigRangeError(`lrSteps = ${JSON.stringify(r.lrSteps)} is out of range: fractions must increase`);
   });
   checkRange('valFraction', r.valFraction, 0, 0.9);
   return r;
 }
 
+/** The training engine's step schedule: milestones at round(f · epochs) for each fraction f of `lrSteps`, factor 0.1. */
+export function generatorSchedule(c: ResolvedGeneratorConfig): StepSchedule {
+  return { lr: c.lr, milestones: milestonesFromFractions(c.lrSteps, c.epochs), factor: 0.1 };
+}
+
 /** Learning rate for a 0-based epoch: `lr` × 0.1 for every step fraction already passed. */
 export function generatorLearningRate(c: ResolvedGeneratorConfig, epoch: number): number {
-  let lr = c.lr;
-  for (const f of c.lrSteps) if (epoch >= Math.round(f * c.epochs)) lr *= 0.1;
-  return lr;
+  return learningRate(generatorSchedule(c), epoch);
 }

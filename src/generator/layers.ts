@@ -23,6 +23,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng.js';
 import { denseLastAxis } from '../nn/ops.js';
+import { ConfigRangeError } from '../core/errors.js';
 
 type LayerArgs = { name?: string; trainable?: boolean };
 
@@ -61,7 +62,7 @@ export interface GridArgs extends LayerArgs {
 
 function checkGrid(layer: string, args: GridArgs): void {
   for (const [k, v] of [['frames', args.frames], ['joints', args.joints]] as const)
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${layer}: ${k} = ${String(v)} is out of range: expected a positive integer`);
+    if (!Number.isInteger(v) || v < 1) throw new ConfigRangeError(`${layer}: ${k} = ${String(v)} is out of range: expected a positive integer`);
 }
 
 /** [N, C] → [N, T, V, C]: the same vector at every frame and joint. */
@@ -119,7 +120,7 @@ export class LatentGrid extends tf.layers.Layer {
   constructor(args: LatentGridArgs) {
     super(args);
     checkGrid('LatentGrid', args);
-    if (!Number.isInteger(args.filters) || args.filters < 1) throw new RangeError(`LatentGrid: filters = ${String(args.filters)} is out of range: expected a positive integer`);
+    if (!Number.isInteger(args.filters) || args.filters < 1) throw new ConfigRangeError(`LatentGrid: filters = ${String(args.filters)} is out of range: expected a positive integer`);
     this.frames = args.frames;
     this.joints = args.joints;
     this.filters = args.filters;
@@ -184,7 +185,7 @@ export class LatentReadout extends tf.layers.Layer {
 
   constructor(args: LatentReadoutArgs) {
     super(args);
-    if (!Number.isInteger(args.units) || args.units < 1) throw new RangeError(`LatentReadout: units = ${String(args.units)} is out of range: expected a positive integer`);
+    if (!Number.isInteger(args.units) || args.units < 1) throw new ConfigRangeError(`LatentReadout: units = ${String(args.units)} is out of range: expected a positive integer`);
     this.units = args.units;
     this.seed = args.seed ?? 1;
   }

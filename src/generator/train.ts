@@ -1,36 +1,38 @@
 /**
- * Training STEP-Gen / the baseline CVAE: Adam with L2 weight decay and STEP's
- * step schedule, per-epoch loss terms and validation loss, best and last
- * checkpoints, a loss curve, and `resume` from the last checkpoint that gives
- * the same weights as an uninterrupted run on the same backend (every epoch's
- * shuffling and noise come from their own seeded streams, and the optimizer
- * state is saved exactly).
+ * Training STEP-Gen / the baseline CVAE: the generator's adapter over the
+ * training engine (src/train): its loss (push-pull + KL + bone term), batches
+ * and validation, with best and last checkpoints, a loss curve, and `resume`
+ * from the last checkpoint that gives the same weights as an uninterrupted
+ * run on the same backend and thread count.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { currentBackend } from '../core/backend.js';
 import { GaitforgeError, optionError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
+import { gaitSetsHash } from '../core/hash.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { EDGES, NUM_JOINTS, SKELETON_NAME } from '../core/skeleton.js';
 import { VERSION } from '../core/version.js';
 import { trainableVariables } from '../nn/model-utils.js';
-import { loadModel, saveModel } from '../nn/serialize.js';
+import { loadModel } from '../nn/serialize.js';
+import { checkpointDir, ensureDir, freshState, readCheckpointState, readOptimizerState, writeCheckpoint, type FitState } from '../train/checkpoint.js';
+import { Engine, type GradientTask } from '../train/engine.js';
+import { fit } from '../train/fit.js';
+import { startReplicas, resolveThreads } from '../train/parallel.js';
 import {
-  checkpointDir, copyCheckpoint, ensureDir, gaitSetHash, LATENT_FILE, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, readManifest,
-  readOptimizerState, swapDir, writeFileAtomic, writeLossCurve, writeManifest, writeOptimizerState,
-  type EpochLog, type GeneratorManifest, type LossValues, type TrainState,
+  copyCheckpoint, gaitSetHash, LATENT_FILE, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, readManifest,
+  writeLossCurve, writeManifest, type EpochLog, type GeneratorManifest, type LossValues,
 } from './checkpoint.js';
-import { generatorLearningRate, resolveGenerator, type GeneratorConfig, type ResolvedGeneratorConfig } from './config.js';
+import { generatorSchedule, resolveGenerator, type GeneratorConfig, type ResolvedGeneratorConfig } from './config.js';
 import './layers.js';
 import { fitLatentPrior } from './latent.js';
 import { boneTerm, LOSS_TERMS, pushPullLoss, type BoneTerm } from './losses.js';
 import { buildCvae, oneHot, type Cvae } from './model.js';
 import { canonicalizeAll, fitNormalization, standardize, type GaitNormalization } from './normalize.js';
-import { Adam } from './optimizer.js';
+import type { GeneratorReplicaSpec } from './replica.js';
 
 export type { EpochLog, LossValues } from './checkpoint.js';
 
@@ -50,6 +52,13 @@ export interface TrainGeneratorOptions {
   signal?: AbortSignal;
   /** Called after every finished (and saved) epoch. */
   onEpoch?: (log: EpochLog) => void;
+  /**
+   * Data-parallel threads (wasm and cpu backends; src/train/parallel.ts).
+   * Default 1 (the CLI's `--threads` defaults to the machine's cores); always
+   * 1 on the native backends. Results are deterministic for a seed and a
+   * thread count.
+   */
+  threads?: number;
 }
 
 export interface TrainGeneratorResult {
@@ -68,31 +77,37 @@ export function skeletonEdges(skeleton: string, V: number): [number, number][] {
   return EDGES.map(([a, b]) => [a, b] as [number, number]);
 }
 
-/**
- * One CVAE with its optimizer: a training step and the evaluation loss on
- * standardised gaits. Owns its models and optimizer (`dispose()`).
- */
-export class CvaeTrainer {
-  readonly cvae: Cvae;
-  readonly cfg: ResolvedGeneratorConfig;
-  readonly optimizer: Adam;
-  readonly numLabels: number;
-  private readonly vars: tf.Variable[];
-  private readonly bones: BoneTerm | undefined;
+/** Standardised training gaits and their labels: what the generator's loss reads its rows from. */
+export interface CvaeData {
+  /** [N, T, V, 3] flat, standardised. */
+  x: Float32Array;
+  labels: Int32Array;
+  shape: [number, number, number];
+}
 
-  /** `bones` (owned, disposed with the trainer) adds the bone-length term L_b. */
-  constructor(cvae: Cvae, cfg: ResolvedGeneratorConfig, numLabels: number, bones?: BoneTerm) {
-    this.cvae = cvae;
-    this.cfg = cfg;
-    this.numLabels = numLabels;
-    this.bones = bones;
+/**
+ * The generator's objective for the training engine: the loss terms of a CVAE
+ * on rows of `data`. Owns its bone term (`dispose()`); the models belong to the caller.
+ */
+export class CvaeTask implements GradientTask {
+  readonly variables: tf.Variable[];
+  readonly replicated: tf.Variable[];
+  readonly metricNames = LOSS_TERMS;
+
+  constructor(
+    readonly cvae: Cvae,
+    readonly cfg: ResolvedGeneratorConfig,
+    readonly numLabels: number,
+    public data: CvaeData,
+    private readonly bones?: BoneTerm,
+  ) {
     // both halves, in a fixed order (the optimizer state is saved in it)
-    this.vars = [...trainableVariables(cvae.encoder), ...trainableVariables(cvae.decoder)];
-    this.optimizer = new Adam(this.vars, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+    this.variables = [...trainableVariables(cvae.encoder), ...trainableVariables(cvae.decoder)];
+    this.replicated = [...cvae.encoder.weights, ...cvae.decoder.weights].map((w) => w.read() as tf.Variable);
   }
 
-  /** The loss terms as a tensor in the order of LOSS_TERMS for x: [N, T, V, 3], y: [N, L]. */
-  private terms(x: tf.Tensor4D, y: tf.Tensor2D, noiseSeed: number, training: boolean): { total: tf.Scalar; stacked: tf.Tensor1D } {
+  /** The loss terms in the order of LOSS_TERMS for x: [N, T, V, 3], y: [N, L]. */
+  terms(x: tf.Tensor4D, y: tf.Tensor2D, noiseSeed: number, training: boolean): { total: tf.Scalar; stacked: tf.Tensor1D } {
     const [mu, logvar] = this.cvae.encoder.apply([x, y], { training }) as tf.Tensor2D[];
     const eps = tf.randomNormal(mu!.shape, 0, 1, 'float32', noiseSeed);
     const z = tf.add(mu!, tf.mul(tf.exp(tf.mul(logvar!, 0.5)), eps));
@@ -101,33 +116,58 @@ export class CvaeTrainer {
     return { total: L.total, stacked: tf.stack(LOSS_TERMS.map((k) => L[k])) as tf.Tensor1D };
   }
 
+  loss(rows: Int32Array, noiseSeed: number): { total: tf.Scalar; metrics: tf.Tensor1D } {
+    const { x, labels, shape } = this.data;
+    const per = shape[0] * shape[1] * shape[2];
+    const xt = tf.tensor4d(gatherRows(x, per, rows), [rows.length, ...shape]);
+    const yt = oneHot(Int32Array.from(rows, (i) => labels[i]!), this.numLabels);
+    const r = this.terms(xt, yt, noiseSeed, true);
+    return { total: r.total, metrics: r.stacked };
+  }
+
+  dispose(): void {
+    if (this.bones) tf.dispose([this.bones.incidence, this.bones.meanBones]);
+  }
+}
+
+/**
+ * One CVAE with its engine: a training step and the evaluation loss on
+ * standardised gaits. Owns its models and engine (`dispose()`).
+ */
+export class CvaeTrainer {
+  readonly cvae: Cvae;
+  readonly cfg: ResolvedGeneratorConfig;
+  readonly numLabels: number;
+  readonly task: CvaeTask;
+  readonly engine: Engine;
+
+  /** `bones` (owned, disposed with the trainer) adds the bone-length term L_b; `engine` options add data-parallel replicas. */
+  constructor(cvae: Cvae, cfg: ResolvedGeneratorConfig, numLabels: number, bones?: BoneTerm, data?: CvaeData, replicas?: ConstructorParameters<typeof Engine>[1]['replicas']) {
+    this.cvae = cvae;
+    this.cfg = cfg;
+    this.numLabels = numLabels;
+    this.task = new CvaeTask(cvae, cfg, numLabels, data ?? { x: new Float32Array(0), labels: new Int32Array(0), shape: [1, 1, 3] }, bones);
+    this.engine = new Engine(this.task, { lr: cfg.lr, weightDecay: cfg.weightDecay, replicas });
+  }
+
+  get optimizer() {
+    return this.engine.optimizer;
+  }
+
   /**
-   * One optimisation step on standardised gaits x: [N, T, V, 3] with labels y.
-   * Returns the loss terms before the update. Leaves no tensors behind.
+   * One optimisation step on the standardised gaits x: [N, T, V, 3] with
+   * labels (replacing the task's data). Returns the loss terms before the
+   * update. Leaves no tensors behind.
    */
   async step(x: Float32Array, labels: ArrayLike<number>, shape: [number, number, number], noiseSeed: number): Promise<LossValues> {
-    const n = labels.length;
-    const out = tf.tidy(() => {
-      const xt = tf.tensor4d(x, [n, ...shape]);
-      const yt = oneHot(labels, this.numLabels);
-      let stacked!: tf.Tensor1D;
-      const { grads } = tf.variableGrads(() => {
-        const r = this.terms(xt, yt, noiseSeed, true);
-        stacked = tf.keep(r.stacked);
-        return r.total;
-      }, this.vars);
-      this.optimizer.apply(this.vars.map((v) => grads[v.name] ?? tf.zerosLike(v)));
-      return stacked;
-    });
-    const v = await out.data();
-    out.dispose();
-    return toValues(v);
+    this.task.data = { x, labels: Int32Array.from(labels), shape };
+    return toValues(await this.engine.step(Int32Array.from({ length: labels.length }, (_, i) => i), noiseSeed));
   }
 
   /** Loss terms in inference mode (batch norm with running statistics). Leaves no tensors behind. */
   async evaluate(x: Float32Array, labels: ArrayLike<number>, shape: [number, number, number], noiseSeed: number): Promise<LossValues> {
     const n = labels.length;
-    const out = tf.tidy(() => this.terms(tf.tensor4d(x, [n, ...shape]), oneHot(labels, this.numLabels), noiseSeed, false).stacked);
+    const out = tf.tidy(() => this.task.terms(tf.tensor4d(x, [n, ...shape]), oneHot(labels, this.numLabels), noiseSeed, false).stacked);
     const v = await out.data();
     out.dispose();
     return toValues(v);
@@ -152,9 +192,9 @@ export class CvaeTrainer {
     return { mu, logvar };
   }
 
-  dispose(): void {
-    if (this.bones) tf.dispose([this.bones.incidence, this.bones.meanBones]);
-    this.optimizer.dispose();
+  async dispose(): Promise<void> {
+    this.task.dispose();
+    await this.engine.dispose();
     this.cvae.encoder.dispose();
     this.cvae.decoder.dispose();
   }
@@ -247,22 +287,20 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
     checkLabelsPresent(trainPart, 'the training part', ` after holding out valFraction = ${cfg.valFraction} for validation (lower valFraction or add gaits)`);
   }
   if (trainPart.N < 2) throw new GaitforgeError('E_SHAPE', `only ${trainPart.N} gait(s) left for training after the validation split`);
-  const dataHash = options.val
-    ? createHash('sha256').update(gaitSetHash(train)).update(gaitSetHash(options.val)).digest('hex')
-    : gaitSetHash(train);
+  const dataHash = options.val ? gaitSetsHash([train, options.val]) : gaitSetHash(train);
+  const threads = resolveThreads(options.threads);
 
   // What is already in outDir decides between a fresh run and a resumed one.
   const manifestFile = path.join(outDir, MANIFEST_FILE);
-  let resumeFrom: { manifest: GeneratorManifest; state: TrainState; last: string } | null = null;
+  let resumeFrom: { manifest: GeneratorManifest; state: FitState<EpochLog>; last: string } | null = null;
   if (existsSync(manifestFile)) {
     if (options.resume) {
       const m = readManifest(outDir);
       const diff = describeDiff(m, { seed, dataHash, T: train.T, V: train.V, labelNames: train.labelNames, config: cfg });
       if (diff) throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: ${diff}; resume needs the same data, config and seed`);
       const last = checkpointDir(outDir, 'last');
-      const stateFile = path.join(last, 'state.json');
-      if (m.epochsDone > 0 && existsSync(stateFile))
-        resumeFrom = { manifest: m, state: JSON.parse(readFileSync(stateFile, 'utf8')) as TrainState, last };
+      if (m.epochsDone > 0 && existsSync(path.join(last, 'state.json')))
+        resumeFrom = { manifest: m, state: upgradeState(readCheckpointState(last)), last };
     } else if (!options.overwrite) {
       throw new GaitforgeError('E_IO', `${outDir} already holds a generator (${MANIFEST_FILE}); resume it or choose overwrite / another directory`);
     }
@@ -271,7 +309,6 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
   const T = train.T;
   const V = train.V;
   const shape: [number, number, number] = [T, V, 3];
-  const per = T * V * 3;
   const { data: trainX, norm } = prepare(trainPart, resumeFrom?.manifest.normalization ?? null);
   const valX = valPart ? prepare(valPart, norm).data : null;
 
@@ -283,10 +320,15 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
   } else {
     cvae = buildCvae(cfg, { T, V, labels: train.labelNames.length, edges }, seed);
   }
+  const data: CvaeData = { x: trainX, labels: trainPart.labels, shape };
+  const spec: GeneratorReplicaSpec = {
+    cfg, dims: { T, V, labels: train.labelNames.length, edges }, seed, norm: { mean: norm.mean, scale: norm.scale }, data,
+  };
+  const replicas = threads > 1 ? await startReplicas(new URL('./replica.js', import.meta.url), spec, threads - 1) : null;
   // L_b is logged for every run and enters the loss with weight λb.
-  const trainer = new CvaeTrainer(cvae, cfg, train.labelNames.length, boneTerm(edges, V, norm.mean, norm.scale));
+  const trainer = new CvaeTrainer(cvae, cfg, train.labelNames.length, boneTerm(edges, V, norm.mean, norm.scale), data, replicas);
   try {
-    if (resumeFrom) trainer.optimizer.setState(readOptimizerState(resumeFrom.last));
+    if (resumeFrom) trainer.engine.setOptimizerState(readOptimizerState(resumeFrom.last));
     else {
       if (options.overwrite)
         for (const f of [MANIFEST_FILE, 'best', 'last', 'best.old', 'last.old', 'loss.csv', 'loss.json']) rmSync(path.join(outDir, f), { recursive: true, force: true });
@@ -300,82 +342,61 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
     };
     if (!resumeFrom) writeManifest(outDir, manifest);
 
-    const state: TrainState = resumeFrom?.state ?? { epoch: 0, history: [], bestEpoch: 0, bestLoss: Infinity };
+    const state: FitState<EpochLog> = resumeFrom?.state ?? freshState();
     const B = cfg.batchSize;
     const nTrain = trainPart.N;
     // A last batch of a single gait is dropped: batch norm needs two.
     const batches = Math.floor(nTrain / B) + (nTrain % B >= 2 ? 1 : 0);
-    const left = cfg.epochs - state.epoch;
-    progress.start(`train ${cfg.variant}`, left * batches);
+    progress.start(`train ${cfg.variant}${threads > 1 ? ` ×${threads}` : ''}`, (cfg.epochs - state.epoch) * batches);
     let done = 0;
-    let aborted = false;
-    for (let epoch = state.epoch; epoch < cfg.epochs && !aborted; epoch++) {
-      trainer.optimizer.lr = generatorLearningRate(cfg, epoch);
-      const perm = new Rng(seed, `generator/train/shuffle/${epoch}`).permutation(nTrain);
-      const noise = new Rng(seed, `generator/train/noise/${epoch}`);
-      const acc = zeroValues();
-      let seen = 0;
-      const t0 = performance.now();
-      for (let b = 0; b < batches; b++) {
-        const idx = perm.subarray(b * B, Math.min(nTrain, (b + 1) * B));
-        const labels = Int32Array.from(idx, (i) => trainPart.labels[i]!);
-        const v = await trainer.step(gatherRows(trainX, per, idx), labels, shape, noise.tfSeed());
-        if (!Number.isFinite(v.total))
-          throw new GaitforgeError('E_VALUE', `training diverged in epoch ${epoch + 1}, step ${b + 1}: the loss is ${v.total} (lower lr, currently ${trainer.optimizer.lr})`);
-        accumulate(acc, v, idx.length);
-        seen += idx.length;
-        done++;
-        progress.update(done, { epoch: `${epoch + 1}/${cfg.epochs}`, lo: v.lo, lc: v.lc, ld: v.ld, lb: v.lb, kl: v.kl, loss: v.total });
-        if (options.signal?.aborted) {
-          aborted = true;
-          break;
+    const completed = await fit<EpochLog>({
+      engine: trainer.engine, epochs: cfg.epochs, schedule: generatorSchedule(cfg), state, seed, purpose: 'generator/train', what: cfg.variant,
+      signal: options.signal,
+      batches: (epoch) => {
+        const perm = new Rng(seed, `generator/train/shuffle/${epoch}`).permutation(nTrain);
+        return Array.from({ length: batches }, (_, b) => perm.subarray(b * B, Math.min(nTrain, (b + 1) * B)));
+      },
+      onStep: (epoch, _b, m) => {
+        const v = toValues(m);
+        progress.update(++done, { epoch: `${epoch + 1}/${cfg.epochs}`, lo: v.lo, lc: v.lc, ld: v.ld, lb: v.lb, kl: v.kl, loss: v.total });
+      },
+      endEpoch: async (t) => {
+        const train = toValues(t.metrics);
+        const val = valX && valPart ? await evaluateSet(trainer, valX, valPart.labels, shape, seed) : null;
+        const log: EpochLog = { epoch: t.epoch + 1, lr: t.lr, train, val, seconds: t.seconds, samplesPerSec: t.seen / t.seconds };
+        return { log, score: [val ? val.total : train.total] };
+      },
+      checkpoint: async (st, improved) => {
+        const log = st.history[st.history.length - 1]!;
+        const meta = { gaitforgeVersion: VERSION, dataHash, seed, epoch: st.epoch };
+        await writeCheckpoint(path.join(outDir, 'last'), {
+          models: { encoder: { model: cvae.encoder, meta: { role: 'encoder', ...meta } }, decoder: { model: cvae.decoder, meta: { role: 'decoder', ...meta } } },
+          optimizer: await trainer.engine.getOptimizerState(),
+          state: st,
+          files: { 'checkpoint.json': JSON.stringify({ epoch: st.epoch, train: log.train, val: log.val }, null, 2) },
+        });
+        if (improved) {
+          const { mu, logvar } = trainer.encode(trainX, trainPart.labels, shape);
+          const prior = fitLatentPrior(mu, logvar, trainPart.labels, train.labelNames, cfg.latentDim);
+          copyCheckpoint(path.join(outDir, 'last'), path.join(outDir, 'best'), { [LATENT_FILE]: JSON.stringify(prior) });
         }
-      }
-      if (aborted) break;
-      const seconds = (performance.now() - t0) / 1000;
-      for (const k of LOSS_TERMS) acc[k] /= seen;
-      const val = valX && valPart ? await evaluateSet(trainer, valX, valPart.labels, shape, seed) : null;
-      const log: EpochLog = { epoch: epoch + 1, lr: trainer.optimizer.lr, train: acc, val, seconds, samplesPerSec: seen / seconds };
-      state.history.push(log);
-      state.epoch = epoch + 1;
-      const score = val ? val.total : acc.total;
-      const improved = score < state.bestLoss;
-      if (improved) {
-        state.bestLoss = score;
-        state.bestEpoch = epoch + 1;
-      }
-      await saveLast(outDir, trainer, state, { gaitforgeVersion: VERSION, dataHash, seed, epoch: epoch + 1 });
-      if (improved) {
-        const { mu, logvar } = trainer.encode(trainX, trainPart.labels, shape);
-        const prior = fitLatentPrior(mu, logvar, trainPart.labels, train.labelNames, cfg.latentDim);
-        copyCheckpoint(path.join(outDir, 'last'), path.join(outDir, 'best'), { [LATENT_FILE]: JSON.stringify(prior) });
-      }
-      writeLossCurve(outDir, state.history);
-      Object.assign(manifest, { epochsDone: state.epoch, bestEpoch: state.bestEpoch, completed: state.epoch === cfg.epochs });
-      writeManifest(outDir, manifest);
-      progress.update(done, {
-        epoch: `${epoch + 1}/${cfg.epochs}`, loss: acc.total, ...(val ? { val: val.total } : {}), 'lc+ld': acc.lc + acc.ld,
-      });
-      options.onEpoch?.(log);
-      if (options.signal?.aborted) aborted = true;
-    }
+        writeLossCurve(outDir, st.history);
+        Object.assign(manifest, { epochsDone: st.epoch, bestEpoch: st.bestEpoch, completed: st.epoch === cfg.epochs });
+        writeManifest(outDir, manifest);
+        progress.update(done, { epoch: `${st.epoch}/${cfg.epochs}`, loss: log.train.total, ...(log.val ? { val: log.val.total } : {}), 'lc+ld': log.train.lc + log.train.ld });
+        options.onEpoch?.(log);
+      },
+    });
     progress.stop();
-    if (aborted) progress.log(`stopped after epoch ${state.epoch} of ${cfg.epochs}; resume continues from ${path.join(outDir, 'last')}`);
+    if (!completed) progress.log(`stopped after epoch ${state.epoch} of ${cfg.epochs}; resume continues from ${path.join(outDir, 'last')}`);
     return { dir: outDir, bestEpoch: state.bestEpoch, history: state.history, completed: state.epoch === cfg.epochs };
   } finally {
-    trainer.dispose();
+    await trainer.dispose();
   }
 }
 
-/** Writes last/ (models, optimizer state, history) into a temporary directory and swaps it in. */
-async function saveLast(outDir: string, trainer: CvaeTrainer, state: TrainState, meta: Record<string, unknown>): Promise<void> {
-  const tmp = path.join(outDir, `last.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  await saveModel(trainer.cvae.encoder, path.join(tmp, 'encoder'), { role: 'encoder', ...meta });
-  await saveModel(trainer.cvae.decoder, path.join(tmp, 'decoder'), { role: 'decoder', ...meta });
-  writeOptimizerState(tmp, await trainer.optimizer.getState());
-  const last = state.history[state.history.length - 1]!;
-  writeFileSync(path.join(tmp, 'checkpoint.json'), JSON.stringify({ epoch: state.epoch, train: last.train, val: last.val }, null, 2));
-  writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify(state));
-  swapDir(tmp, path.join(outDir, 'last'));
+/** state.json of a checkpoint written before the training engine kept a score vector (bestLoss). */
+function upgradeState(s: FitState<EpochLog> & { bestLoss?: number }): FitState<EpochLog> {
+  if (s.bestScore === undefined) return { epoch: s.epoch, history: s.history, bestEpoch: s.bestEpoch, bestScore: Number.isFinite(s.bestLoss) ? [s.bestLoss!] : null };
+  return s;
 }

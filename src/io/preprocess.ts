@@ -8,7 +8,7 @@
  * a new array; the GaitSet-level `preprocess` applies them to every gait.
  */
 import { Matrix, SingularValueDecomposition, determinant } from 'ml-matrix';
-import { GaitforgeError } from '../core/errors.js';
+import { ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
 import { DEFAULT_SIDE_CONVENTION, JOINTS, NUM_JOINTS, sideJoints, type SideConvention } from '../core/skeleton.js';
 
@@ -58,7 +58,7 @@ export const DEFAULT_PREPROCESS: Required<Omit<PreprocessConfig, 'reference'>> &
 };
 
 function oneOf<X extends string>(field: string, v: X, allowed: readonly X[]): X {
-  if (!allowed.includes(v)) throw new RangeError(`${field} = ${JSON.stringify(v)} is not one of ${allowed.join(', ')}`);
+  if (!allowed.includes(v)) throw new ConfigRangeError(`${field} = ${JSON.stringify(v)} is not one of ${allowed.join(', ')}`);
   return v;
 }
 
@@ -71,9 +71,9 @@ export function resolvePreprocess(c: PreprocessConfig = {}): typeof DEFAULT_PREP
   oneOf('sides', r.sides, ['a-is-left', 'a-is-right']);
   oneOf('procrustesFrame', r.procrustesFrame, ['first', 'mean']);
   oneOf('procrustesRotation', r.procrustesRotation, ['rotation', 'yaw']);
-  if (!(r.minTravel >= 0) || !Number.isFinite(r.minTravel)) throw new RangeError(`minTravel = ${r.minTravel} is out of range: expected a number in [0, Infinity)`);
-  if (!(r.height > 0) || !Number.isFinite(r.height)) throw new RangeError(`height = ${r.height} is out of range: expected a number in (0, Infinity)`);
-  if (!Number.isInteger(r.frames) || r.frames < 0 || r.frames > 100000) throw new RangeError(`frames = ${r.frames} is out of range: expected an integer in [0, 100000]`);
+  if (!(r.minTravel >= 0) || !Number.isFinite(r.minTravel)) throw new ConfigRangeError(`minTravel = ${r.minTravel} is out of range: expected a number in [0, Infinity)`);
+  if (!(r.height > 0) || !Number.isFinite(r.height)) throw new ConfigRangeError(`height = ${r.height} is out of range: expected a number in (0, Infinity)`);
+  if (!Number.isInteger(r.frames) || r.frames < 0 || r.frames > 100000) throw new ConfigRangeError(`frames = ${r.frames} is out of range: expected an integer in [0, 100000]`);
   return r;
 }
 
@@ -308,7 +308,7 @@ function sampleFrames(g: Float32Array, T: number, V: number, at: ArrayLike<numbe
 /** Resamples g: [T, V, 3] to [frames, V, 3] by linear interpolation, first and last frames kept. */
 export function resampleGait(g: Float32Array, T: number, V: number, frames: number): Float32Array {
   check(g, T, V);
-  if (!Number.isInteger(frames) || frames < 1) throw new RangeError(`frames = ${frames} is out of range: expected an integer in [1, Infinity)`);
+  if (!Number.isInteger(frames) || frames < 1) throw new ConfigRangeError(`frames = ${frames} is out of range: expected an integer in [1, Infinity)`);
   if (frames === T) return Float32Array.from(g);
   const at = Array.from({ length: frames }, (_, k) => (frames === 1 ? 0 : (k * (T - 1)) / (frames - 1)));
   return sampleFrames(g, T, V, at);

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkInt, single, singleShape, torchUniform, type LayerVariable } from './common.js';
 import { denseLastAxis } from './ops.js';
+import { ConfigRangeError } from '../core/errors.js';
 
 export interface AttentionArgs {
   /** Hidden size of the score MLP. Default: the input channels C. */
@@ -49,7 +50,7 @@ class ScoreMlp {
 function resolveAttention(layer: string, args: AttentionArgs): { units: number | null; seed: number } {
   if (args.units != null) checkInt(layer, 'units', args.units, 1, 65536);
   const seed = args.seed ?? 1;
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`${layer}: seed = ${String(seed)} is not a safe integer`);
+  if (!Number.isSafeInteger(seed)) throw new ConfigRangeError(`${layer}: seed = ${String(seed)} is not a safe integer`);
   return { units: args.units ?? null, seed };
 }
 

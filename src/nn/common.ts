@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng.js';
 import { batchNormInfer, batchNormTrain } from './ops.js';
+import { ConfigRangeError } from '../core/errors.js';
 
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;
 export type LayerVariable = import('@tensorflow/tfjs-layers/dist/variables.js').LayerVariable;
@@ -29,6 +30,40 @@ export function isTraining(kwargs: Record<string, unknown> | undefined): boolean
 /** A 31-bit seed for one weight of one layer, derived from the layer's seed. */
 export function weightSeed(seed: number, purpose: string): number {
   return new Rng(seed, purpose).int(2 ** 31 - 1);
+}
+
+/** The noise key of the training step running now (see `withNoiseKey`), or null. */
+let noiseScope: { key: number; counts: Map<string, number> } | null = null;
+
+/**
+ * Runs `fn` (synchronously) with a noise key: every dropout mask drawn inside
+ * it is seeded from (layer seed, layer purpose, key, how many masks that
+ * layer drew inside this call), not from the layer's own call counter. The
+ * training engine passes a key derived from the run's seed, the epoch, the
+ * step and the data-parallel rank, so masks depend only on where a step is
+ * in the run: a resumed run draws the masks an uninterrupted one draws, and
+ * the replicas of a data-parallel step draw different ones. Restores the
+ * previous key afterwards (nesting is allowed).
+ */
+export function withNoiseKey<T>(key: number, fn: () => T): T {
+  const prev = noiseScope;
+  noiseScope = { key, counts: new Map() };
+  try {
+    return fn();
+  } finally {
+    noiseScope = prev;
+  }
+}
+
+/**
+ * Seed of a layer's next random mask: from the active noise key when inside
+ * `withNoiseKey`, else from `counter()` (the layer's own call count).
+ */
+export function noiseSeed(layerSeed: number, purpose: string, counter: () => number): number {
+  if (!noiseScope) return weightSeed(layerSeed, `${purpose}/${counter()}`);
+  const n = noiseScope.counts.get(purpose) ?? 0;
+  noiseScope.counts.set(purpose, n + 1);
+  return weightSeed(layerSeed, `${purpose}/key${noiseScope.key}/${n}`);
 }
 
 /**
@@ -84,17 +119,17 @@ export function applyBatchNorm(x: tf.Tensor, w: BatchNormWeights, training: bool
 
 export function checkInt(layer: string, field: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value < min || value > max)
-    throw new RangeError(`${layer}: ${field} = ${String(value)} is out of range: expected an integer in [${min}, ${max}]`);
+    throw new ConfigRangeError(`${layer}: ${field} = ${String(value)} is out of range: expected an integer in [${min}, ${max}]`);
   return value;
 }
 
 export function checkNumber(layer: string, field: string, value: number, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
-    throw new RangeError(`${layer}: ${field} = ${String(value)} is out of range: expected a number in [${min}, ${max}]`);
+    throw new ConfigRangeError(`${layer}: ${field} = ${String(value)} is out of range: expected a number in [${min}, ${max}]`);
   return value;
 }
 
 export function checkChoice<T extends string>(layer: string, field: string, value: T, allowed: readonly T[]): T {
-  if (!allowed.includes(value)) throw new RangeError(`${layer}: ${field} = ${JSON.stringify(value)} is not one of ${allowed.join('|')}`);
+  if (!allowed.includes(value)) throw new ConfigRangeError(`${layer}: ${field} = ${JSON.stringify(value)} is not one of ${allowed.join('|')}`);
   return value;
 }

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { EDGES, normalizedAdjacency } from '../core/skeleton.js';
 import { checkInt, single, singleShape, torchUniform, type LayerVariable } from './common.js';
 import { matMul2d } from './ops.js';
+import { ConfigRangeError } from '../core/errors.js';
 
 export interface GraphGRUArgs {
   /** Hidden channels per joint, H. */
@@ -52,8 +53,8 @@ export class GraphGRU extends tf.layers.Layer {
     this.edges = (args.edges ?? EDGES).map(([a, b]) => [a, b] as [number, number]);
     this.gateBias = args.gateBias ?? 1;
     this.seed = args.seed ?? 1;
-    if (!Number.isFinite(this.gateBias)) throw new RangeError(`GraphGRU: gateBias = ${this.gateBias} is not finite`);
-    if (!Number.isSafeInteger(this.seed)) throw new RangeError(`GraphGRU: seed = ${String(this.seed)} is not a safe integer`);
+    if (!Number.isFinite(this.gateBias)) throw new ConfigRangeError(`GraphGRU: gateBias = ${this.gateBias} is not finite`);
+    if (!Number.isSafeInteger(this.seed)) throw new ConfigRangeError(`GraphGRU: seed = ${String(this.seed)} is not a safe integer`);
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {

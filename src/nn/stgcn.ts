@@ -16,9 +16,10 @@ import * as tf from '@tensorflow/tfjs';
 import { EDGES, spatialAdjacency } from '../core/skeleton.js';
 import {
   addBatchNorm, applyBatchNorm, checkChoice, checkInt, checkNumber, isTraining, single, singleShape, torchUniform,
-  weightSeed, type AddWeight, type BatchNormWeights, type LayerVariable,
+  noiseSeed, weightSeed, type AddWeight, type BatchNormWeights, type LayerVariable,
 } from './common.js';
 import { addBias, denseLastAxis, graphMix, matMul2d, temporalConv, temporalConvTranspose, type MixPattern } from './ops.js';
+import { ConfigRangeError } from '../core/errors.js';
 
 export type STGCNActivation = 'relu' | 'linear';
 
@@ -92,7 +93,7 @@ export function resolveSTGCNBlock(args: STGCNBlockArgs): ResolvedSTGCNBlockArgs 
   checkNumber(L, 'bnEpsilon', r.bnEpsilon, 0, 1);
   checkChoice(L, 'activation', r.activation, ['relu', 'linear']);
   checkChoice(L, 'adjacency', r.adjacency, ['partition', 'stgcn-code']);
-  if (!Number.isSafeInteger(r.seed)) throw new RangeError(`${L}: seed = ${String(r.seed)} is not a safe integer`);
+  if (!Number.isSafeInteger(r.seed)) throw new ConfigRangeError(`${L}: seed = ${String(r.seed)} is not a safe integer`);
   const { name: _n, trainable: _t, ...rest } = r;
   return { ...rest, edges: r.edges.map(([a, b]) => [a, b] as [number, number]) };
 }
@@ -319,7 +320,7 @@ export class STGCNBlock extends tf.layers.Layer {
       y = transposed ? temporalConvTranspose(y as tf.Tensor4D, wt, stride) : temporalConv(y as tf.Tensor4D, wt, stride);
       if (this.tcnBias) y = tf.add(y, this.tcnBias.read());
       y = bn(y, this.bn2);
-      if (training && dropout > 0) y = tf.dropout(y, dropout, undefined, weightSeed(this.cfg.seed, `${this.name}/dropout/${this.dropoutCalls++}`));
+      if (training && dropout > 0) y = tf.dropout(y, dropout, undefined, noiseSeed(this.cfg.seed, `${this.name}/dropout`, () => this.dropoutCalls++));
       if (this.cfg.residual) {
         let r: tf.Tensor = x;
         if (this.projects(cin)) {

@@ -10,13 +10,14 @@
  * results, `--shard i/n` runs one slice of the grid, and `workers` runs
  * slices in parallel processes on one machine.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
-import { CLI_ENTRY, VERSION } from '../core/version.js';
+import { VERSION } from '../core/version.js';
+import { runShardInWorker } from './ablate-shard.js';
+import { machineThreads } from '../train/parallel.js';
 import { currentBackend } from '../core/backend.js';
 import { loadClassifier, trainClassifier, evaluateClassifier, type ClassifierKind } from '../classifier/index.js';
 import { loadGenerator, trainGenerator, type GeneratorConfig } from '../generator/index.js';
@@ -34,8 +35,10 @@ export interface AblateOptions {
   runDir: string;
   /** Run one slice of the grid (0-based index): whole (seed, augmenter) groups, dealt round-robin. */
   shard?: { index: number; count: number };
-  /** Parallel worker processes on this machine (each runs a shard). Needs `dataPath`. */
+  /** Parallel workers on this machine (worker threads, each runs a shard). Needs `dataPath`. */
   workers?: number;
+  /** Data-parallel threads of every training (src/train/parallel.ts). Default 1. */
+  threads?: number;
   /** Path of the dataset file (workers re-read it). */
   dataPath?: string;
   /** Stop after this many newly built cells (to test interruption and resume). */
@@ -110,6 +113,8 @@ export async function runAblation(data: GaitSet, r: ResolvedAblation, options: A
   const dataHash = hashFloats(data.positions) + ':' + cacheKey({ labels: Array.from(data.labels), names: data.labelNames, ids: data.ids, identity: data.identity });
   const cells = gridCells(r);
   const mine = shardCells(cells, options.shard);
+  // results depend on the thread count (data-parallel batch statistics): cells of other counts are other cells
+  const threadsKey = (options.threads ?? 1) > 1 ? { threads: options.threads } : {};
   let built = 0;
   const budget = options.maxNewCells ?? Infinity;
   const splits = new Map<number, [GaitSet, GaitSet, GaitSet]>();
@@ -127,14 +132,14 @@ export async function runAblation(data: GaitSet, r: ResolvedAblation, options: A
   };
 
   const genKey = (seed: number, variant: string) =>
-    cacheKey({ kind: 'generator', version: VERSION, dataHash, seed, variant, splits: r.splits, config: r.generator });
+    cacheKey({ kind: 'generator', version: VERSION, dataHash, seed, variant, splits: r.splits, config: r.generator, ...threadsKey });
   const generatorCell = (seed: number, variant: string) =>
     build(cellDir(options.runDir, 'gen', genKey(seed, variant)), async (tmp): Promise<GeneratorCellResult> => {
       const t0 = performance.now();
       const [train, val] = split(seed);
       progress.log(`ablate: training ${variant} (seed ${seed}) on ${train.N} real gaits`);
       const res = await trainGenerator(train, { ...(r.generator as GeneratorConfig), variant } as GeneratorConfig, {
-        outDir: path.join(tmp, 'model'), seed, val, progress,
+        outDir: path.join(tmp, 'model'), seed, val, progress, threads: options.threads,
       });
       const gen = await loadGenerator(path.join(tmp, 'model'));
       const hash = gen.checkpointHash;
@@ -146,7 +151,7 @@ export async function runAblation(data: GaitSet, r: ResolvedAblation, options: A
   const clfKey = (c: GridCell) =>
     cacheKey({
       kind: 'classifier', version: VERSION, dataHash, seed: c.seed, augmenter: c.augmenter, count: c.count, classifier: c.classifier,
-      splits: r.splits, config: r.classifier, augment: r.augment,
+      splits: r.splits, config: r.classifier, augment: r.augment, ...threadsKey,
       generator: (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter) ? genKey(c.seed, c.augmenter) : null,
     });
   const evaluatorDir = (seed: number) => {
@@ -175,7 +180,7 @@ export async function runAblation(data: GaitSet, r: ResolvedAblation, options: A
       }
       const trainSet = synthetic ? GaitSet.concat([train, synthetic]) : train;
       progress.log(`ablate: ${c.classifier} on ${train.N} real + ${synthetic?.N ?? 0} ${c.augmenter} gaits (seed ${c.seed})`);
-      const out = await trainClassifier(c.classifier as ClassifierKind, trainSet, r.classifier as never, { outDir: path.join(tmp, 'model'), seed: c.seed, val, progress });
+      const out = await trainClassifier(c.classifier as ClassifierKind, trainSet, r.classifier as never, { outDir: path.join(tmp, 'model'), seed: c.seed, val, progress, threads: options.threads });
       const clf = await loadClassifier(path.join(tmp, 'model'));
       try {
         const ev = evaluateClassifier(clf, test);
@@ -284,21 +289,18 @@ export function collectResults(runDirs: string[]): { cells: CellResult[]; genera
 }
 
 /**
- * Runs the grid in `workers` child processes on this machine (`gaitforge
- * ablate --shard k/n` each, same run folder). Shards are whole (seed,
+ * Runs the grid in `workers` worker threads on this machine (one shard each,
+ * same run folder; src/pipeline/ablate-worker.ts). Shards are whole (seed,
  * augmenter) groups, so no two workers train the same generator.
  */
 async function runWithWorkers(data: GaitSet, r: ResolvedAblation, options: AblateOptions): Promise<AblationOutcome> {
   if (!options.dataPath) throw new GaitforgeError('E_OPTION', 'workers > 1 needs the dataset as a file (dataPath)');
   const n = options.workers!;
-  const cfgPath = path.join(options.runDir, 'config.resolved.json');
-  writeFilesAtomic([{ path: cfgPath, data: canonicalJson(r) }]);
   const backend = currentBackend()?.chosen ?? 'auto';
   const progress = options.progress ?? silentProgress;
-  progress.log(`ablate: ${n} worker processes`);
+  progress.log(`ablate: ${n} workers × ${options.threads ?? 1} thread(s)`);
   const children = Array.from({ length: n }, (_, k) =>
-    spawn(process.execPath, [CLI_ENTRY, 'ablate', '--data', options.dataPath!, '--config', cfgPath, '--run-dir', options.runDir,
-      '--shard', `${k + 1}/${n}`, '--no-report', '--quiet', '--backend', backend], { stdio: ['ignore', 'ignore', 'inherit'] }));
+    runShardInWorker({ dataPath: options.dataPath!, config: r, runDir: options.runDir, shard: { index: k, count: n }, backend, threads: options.threads ?? 1 }));
   // The workers are quiet; the bar follows the finished classifier cells in the shared run folder.
   const total = gridCells(r).length;
   const cellsDir = path.join(options.runDir, 'cells');
@@ -307,18 +309,7 @@ async function runWithWorkers(data: GaitSet, r: ResolvedAblation, options: Ablat
   progress.start('ablation cells', total);
   const poll = setInterval(() => progress.update(Math.min(total, finished())), 1000);
   try {
-    await Promise.all(
-      children.map((child, k) =>
-        new Promise<void>((resolve, reject) => {
-          child.on('error', reject);
-          child.on('exit', (code, signal) =>
-            code === 0 ? resolve() : reject(new GaitforgeError('E_IO', `ablation worker ${k + 1}/${n} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`)));
-        }),
-      ),
-    );
-  } catch (e) {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    throw e;
+    await Promise.all(children);
   } finally {
     clearInterval(poll);
     progress.stop();
@@ -344,6 +335,12 @@ export interface AblateRequest {
   runDir: string;
   shard?: { index: number; count: number };
   workers?: number;
+  /**
+   * Data-parallel threads of every training; workers × threads must not
+   * exceed the machine's cores. Default 1, so results do not depend on
+   * --workers (a thread count > 1 is part of every cell's cache key).
+   */
+  threads?: number;
   /** Write results and report after running (default true). */
   report?: boolean;
   maxNewCells?: number;
@@ -379,7 +376,8 @@ export async function ablate(req: AblateRequest): Promise<AblateSummary> {
     if (canonicalJson(old.config) !== canonicalJson(config) || old.dataHash !== dataHash)
       throw new GaitforgeError('E_CONFIG', `run folder ${req.runDir} holds another ablation (different ${old.dataHash !== dataHash ? 'dataset' : 'config'}); use a new --run-dir`);
   } else writeFilesAtomic([{ path: manifestPath, data: JSON.stringify(manifest, null, 2) }]);
-  const outcome = await runAblation(data, config, { runDir: req.runDir, shard: req.shard, workers: req.workers, dataPath: req.dataPath, maxNewCells: req.maxNewCells, progress: req.progress });
+  const threads = ablationThreads(req.workers ?? 1, req.threads);
+  const outcome = await runAblation(data, config, { runDir: req.runDir, shard: req.shard, workers: req.workers, threads, dataPath: req.dataPath, maxNewCells: req.maxNewCells, progress: req.progress });
   const wallSeconds = (performance.now() - t0) / 1000;
   let report: string | null = null;
   if (req.report !== false && outcome.cells.length > 0 && !req.shard) {
@@ -388,6 +386,18 @@ export async function ablate(req: AblateRequest): Promise<AblateSummary> {
     report = (await writeAblationReport(req.runDir, { config, ...outcome, meta: reportMeta(manifest, wallSeconds), appendix, extraFiles: strips.files })).report;
   }
   return { runDir: req.runDir, report, cells: outcome.cells.length, built: outcome.built, complete: outcome.complete, summaries: summarizeCells(outcome.cells), wallSeconds };
+}
+
+/**
+ * Threads per training when `workers` run at once: `threads` (default 1;
+ * E_OPTION when workers × threads exceeds the machine's cores).
+ */
+export function ablationThreads(workers: number, threads = 1): number {
+  const cores = machineThreads();
+  if (!Number.isInteger(threads) || threads < 1) throw new GaitforgeError('E_OPTION', `invalid threads: ${threads} (expected a positive integer)`);
+  if (workers * threads > cores)
+    throw new GaitforgeError('E_OPTION', `workers × threads = ${workers} × ${threads} exceeds this machine's ${cores} cores; lower --workers or --threads`);
+  return threads;
 }
 
 /** The model folder of a finished generator cell. */

@@ -6,7 +6,7 @@
  * TypeScript, deterministic from the seed.
  */
 import { GaitSet } from '../core/gaitset.js';
-import { GaitforgeError } from '../core/errors.js';
+import { ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import { heading, joint } from '../core/kinematics.js';
 import { Rng } from '../core/rng.js';
 import { JOINTS, MIRROR_PERMUTATION } from '../core/skeleton.js';
@@ -26,9 +26,9 @@ export const DEFAULT_AUGMENT: Required<AugmentConfig> = { maxRotationDeg: 15, wa
 
 export function resolveAugment(c: AugmentConfig = {}): Required<AugmentConfig> {
   const r = { ...DEFAULT_AUGMENT, ...c };
-  if (!(r.maxRotationDeg >= 0 && r.maxRotationDeg <= 180)) throw new RangeError(`maxRotationDeg = ${r.maxRotationDeg} is out of range [0, 180]`);
-  if (!(r.warpStrength >= 0 && r.warpStrength < 1)) throw new RangeError(`warpStrength = ${r.warpStrength} is out of range [0, 1)`);
-  if (!(r.noiseStd >= 0 && r.noiseStd <= 1)) throw new RangeError(`noiseStd = ${r.noiseStd} is out of range [0, 1]`);
+  if (!(r.maxRotationDeg >= 0 && r.maxRotationDeg <= 180)) throw new ConfigRangeError(`maxRotationDeg = ${r.maxRotationDeg} is out of range [0, 180]`);
+  if (!(r.warpStrength >= 0 && r.warpStrength < 1)) throw new ConfigRangeError(`warpStrength = ${r.warpStrength} is out of range [0, 1)`);
+  if (!(r.noiseStd >= 0 && r.noiseStd <= 1)) throw new ConfigRangeError(`noiseStd = ${r.noiseStd} is out of range [0, 1]`);
   return r;
 }
 

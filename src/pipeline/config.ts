@@ -5,9 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { GaitforgeError } from '../core/errors.js';
+import { ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { CLASSICAL_AUGMENTERS, type AugmentConfig } from './augment.js';
+import { resolveClassifierConfig, type ClassifierConfig } from '../classifier/config.js';
+import { resolveGenerator, type GeneratorConfig } from '../generator/config.js';
 
 export const LEARNED_AUGMENTERS = ['stepgen', 'cvae-baseline'] as const;
 export const AUGMENTERS = ['none', ...LEARNED_AUGMENTERS, ...CLASSICAL_AUGMENTERS] as const;
@@ -25,10 +27,10 @@ export interface AblationConfig {
   classifiers?: ClassifierName[];
   /** Number of repeats (seeds 1..S) or an explicit list of seeds. Each re-splits and re-trains. */
   seeds?: number | number[];
-  /** Options passed to the learned generators (GeneratorConfig). */
-  generator?: Record<string, unknown>;
-  /** Options passed to the classifiers (ClassifierConfig). */
-  classifier?: Record<string, unknown>;
+  /** Options of the learned generators (GeneratorConfig; `variant` is set by the augmenter). */
+  generator?: GeneratorConfig;
+  /** Options of the classifiers (ClassifierConfig). */
+  classifier?: ClassifierConfig;
   /** Options of the classical augmenters. */
   augment?: AugmentConfig;
   /** Generated gaits per label for each generator's FID. Default 200. */
@@ -41,8 +43,8 @@ export interface ResolvedAblation {
   counts: number[];
   classifiers: ClassifierName[];
   seeds: number[];
-  generator: Record<string, unknown>;
-  classifier: Record<string, unknown>;
+  generator: GeneratorConfig;
+  classifier: ClassifierConfig;
   augment: AugmentConfig;
   fidPerLabel: number;
 }
@@ -101,6 +103,11 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
   if (!Number.isInteger(fidPerLabel) || fidPerLabel < 2) throw bad('fidPerLabel', fidPerLabel, 'must be an integer ≥ 2');
   for (const k of ['generator', 'classifier', 'augment'] as const)
     if (c[k] !== undefined && (typeof c[k] !== 'object' || c[k] === null || Array.isArray(c[k]))) throw bad(k, c[k], 'must be an object of options');
+  checkSection('generator', c.generator, (g) => {
+    if ((g as Record<string, unknown>)['variant'] !== undefined) throw new ConfigRangeError('variant is set by each learned augmenter (stepgen, cvae-baseline); leave it out');
+    for (const variant of augmenters.filter((a) => (LEARNED_AUGMENTERS as readonly string[]).includes(a))) resolveGenerator({ ...g, variant } as GeneratorConfig);
+  });
+  checkSection('classifier', c.classifier, (k) => resolveClassifierConfig(k as ClassifierConfig));
   const r: ResolvedAblation = {
     // 'none' (real data only, count 0) is always run: every gain is measured against it.
     splits, augmenters: [...new Set<AugmenterName>(['none', ...augmenters])], counts: [...new Set(counts)].sort((a, b) => a - b), classifiers: [...new Set(classifiers)],
@@ -108,6 +115,17 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
   };
   if (data) checkSplittable(r, data);
   return r;
+}
+
+/** Resolves a nested section (unknown fields and out-of-range values are errors) before anything trains. */
+function checkSection(name: string, section: object | undefined, resolve: (s: object) => void): void {
+  if (section === undefined) return;
+  try {
+    resolve(section);
+  } catch (e) {
+    if (e instanceof RangeError) throw new GaitforgeError('E_CONFIG', `ablation config: ${name}.${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 /** Every label must leave at least one gait (or identity) in each of train, val and test. */

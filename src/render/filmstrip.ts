@@ -11,7 +11,7 @@
  * Limbs on the far side are drawn first; left limbs are a lighter tint of
  * the label colour, right limbs the full colour, the trunk a darker shade.
  */
-import { checkRange, GaitforgeError } from '../core/errors.js';
+import { checkRange, ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { gaitCycleTime, heading } from '../core/kinematics.js';
 import { EDGES, JOINTS, SIDE_CONVENTIONS, sideJoints, type SideConvention } from '../core/skeleton.js';
@@ -47,8 +47,8 @@ export function resolveFilmstrip(c: FilmstripConfig = {}): Required<FilmstripCon
   checkRange('frames', r.frames, 1, 64, true);
   checkRange('pxPerMetre', r.pxPerMetre, 5, 1000);
   if (!Array.isArray(r.views) || r.views.length === 0 || r.views.some((v) => v !== 'side' && v !== 'front'))
-    throw new RangeError(`views = ${JSON.stringify(r.views)} must be a non-empty list of 'side' and 'front'`);
-  if (!SIDE_CONVENTIONS.includes(r.sides)) throw new RangeError(`sides = ${String(r.sides)} is not one of ${SIDE_CONVENTIONS.join(', ')}`);
+    throw new ConfigRangeError(`views = ${JSON.stringify(r.views)} must be a non-empty list of 'side' and 'front'`);
+  if (!SIDE_CONVENTIONS.includes(r.sides)) throw new ConfigRangeError(`sides = ${String(r.sides)} is not one of ${SIDE_CONVENTIONS.join(', ')}`);
   return { ...r, views: [...r.views] };
 }
 

@@ -24,7 +24,7 @@ import {
   QuaternionKeyframeTrack, Scene, SphereGeometry, Vector3, VectorKeyframeTrack, type BufferGeometry, type KeyframeTrack,
 } from 'three';
 import { GLTFExporter } from 'three/examples/jsm/exporters/GLTFExporter.js';
-import { checkRange, GaitforgeError } from '../core/errors.js';
+import { checkRange, ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { EDGES, jointNames, JOINTS, SIDE_CONVENTIONS, type SideConvention } from '../core/skeleton.js';
 import { labelColors, shade } from './colors.js';
@@ -60,8 +60,8 @@ export function resolveGlb(c: GlbConfig = {}): Required<GlbConfig> {
   checkRange('boneRadius', r.boneRadius, 1e-4, 1);
   checkRange('spacing', r.spacing, 0, 100);
   checkRange('columns', r.columns, 0, 100_000, true);
-  if (typeof r.ground !== 'boolean') throw new RangeError(`ground = ${String(r.ground)} is not a boolean`);
-  if (!SIDE_CONVENTIONS.includes(r.sides)) throw new RangeError(`sides = ${String(r.sides)} is not one of ${SIDE_CONVENTIONS.join(', ')}`);
+  if (typeof r.ground !== 'boolean') throw new ConfigRangeError(`ground = ${String(r.ground)} is not a boolean`);
+  if (!SIDE_CONVENTIONS.includes(r.sides)) throw new ConfigRangeError(`sides = ${String(r.sides)} is not one of ${SIDE_CONVENTIONS.join(', ')}`);
   return r;
 }
 
@@ -395,19 +395,40 @@ class BlobReader {
  * PropertyBinding.findNode, a depth-first search of the whole scene: for a
  * grid of 1,000 gaits (31,000 nodes, 46,000 tracks) that is quadratic and
  * takes minutes. Our tracks name their node by uuid, so a uuid → node map per
- * exported scene answers the same question at once. The wrapper is installed
- * once and falls back to three's search for every other root or name, so it
- * returns exactly what findNode returns (uuids are unique).
+ * exported scene answers the same question at once; for every other root or
+ * name the wrapper falls back to three's search, so it returns exactly what
+ * findNode returns (uuids are unique).
+ *
+ * The wrapper and the FileReader stand-in are process-wide, so they are
+ * installed only while an export runs and removed when the last running
+ * export ends (exports may overlap: they are async); other users of three
+ * see its own findNode and the global scope as it was.
  */
 const uuidIndex = new WeakMap<object, Map<string, Object3D>>();
-let findNodeWrapped = false;
+let running = 0;
+let restore: (() => void) | null = null;
+
+function installExportShims(): void {
+  if (running++ > 0) return;
+  const original = PropertyBinding.findNode;
+  PropertyBinding.findNode = (root: Object3D, nodeName: string | number) =>
+    (typeof nodeName === 'string' ? uuidIndex.get(root)?.get(nodeName) : undefined) ?? original.call(PropertyBinding, root, nodeName as string);
+  const g = globalThis as { FileReader?: unknown };
+  const hadReader = typeof g.FileReader !== 'undefined';
+  if (!hadReader) g.FileReader = BlobReader;
+  restore = () => {
+    PropertyBinding.findNode = original;
+    if (!hadReader) delete g.FileReader;
+  };
+}
+
+function removeExportShims(): void {
+  if (--running > 0) return;
+  restore?.();
+  restore = null;
+}
+
 function indexNodes(scene: Scene): () => void {
-  if (!findNodeWrapped) {
-    const original = PropertyBinding.findNode.bind(PropertyBinding);
-    PropertyBinding.findNode = (root: Object3D, nodeName: string | number) =>
-      (typeof nodeName === 'string' ? uuidIndex.get(root)?.get(nodeName) : undefined) ?? original(root, nodeName as string);
-    findNodeWrapped = true;
-  }
   const map = new Map<string, Object3D>();
   scene.traverse((o) => map.set(o.uuid, o));
   uuidIndex.set(scene, map);
@@ -415,8 +436,7 @@ function indexNodes(scene: Scene): () => void {
 }
 
 async function exportGlb(scene: Scene, clip: AnimationClip): Promise<Uint8Array> {
-  const g = globalThis as { FileReader?: unknown };
-  if (typeof g.FileReader === 'undefined') g.FileReader = BlobReader;
+  installExportShims();
   const release = indexNodes(scene);
   try {
     const result = await new GLTFExporter().parseAsync(scene, { binary: true, trs: true, animations: [clip] });
@@ -424,5 +444,6 @@ async function exportGlb(scene: Scene, clip: AnimationClip): Promise<Uint8Array>
     return new Uint8Array(result);
   } finally {
     release();
+    removeExportShims();
   }
 }

@@ -3,6 +3,7 @@ import { GaitforgeError } from '../../src/core/errors.js';
 import { GaitSet } from '../../src/core/gaitset.js';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { Rng } from '../../src/core/rng.js';
+import { ConfigRangeError } from '../../src/core/errors.js';
 import { DEFAULT_CLASSIFIER, learningRateAt, resolveClassifierConfig } from '../../src/classifier/config.js';
 import { alignLabels } from '../../src/classifier/evaluate.js';
 import { classifierPreprocess, epochBatches, modelPositions } from '../../src/classifier/input.js';
@@ -21,11 +22,14 @@ describe('classifier config', () => {
     expect(() => resolveClassifierConfig({ dropout: 1 })).toThrow(RangeError);
     expect(() => resolveClassifierConfig({ tasks: { bogus: true } as never })).toThrow(/tasks.bogus/);
   });
-  it('steps the learning rate down at the given epochs, or at 50% and 75% of the run', () => {
-    const c = resolveClassifierConfig({ lr: 1, epochs: 8, lrSteps: [3, 5], lrDecay: 0.5 });
+  it('steps the learning rate down after the given numbers of finished epochs, or at 50% and 75% of the run', () => {
+    // milestones 2 and 4: epochs 1-2 at lr, 3-4 at lr/2, 5- at lr/4 (1-based epochs, as in the history)
+    const c = resolveClassifierConfig({ lr: 1, epochs: 8, lrSteps: [2, 4], lrDecay: 0.5 });
     expect([1, 2, 3, 4, 5, 6].map((e) => learningRateAt(c, e))).toEqual([1, 1, 0.5, 0.5, 0.25, 0.25]);
     const d = resolveClassifierConfig({ lr: 1, epochs: 8 });
     expect([4, 5, 6, 7].map((e) => learningRateAt(d, e))).toEqual([1, 0.1, 0.1, 0.1 * 0.1]);
+    expect(() => resolveClassifierConfig({ lrSteps: [4, 2] })).toThrow(/lrSteps = \[4,2\] is out of range: epochs must increase/);
+    expect(() => resolveClassifierConfig({ lrSteps: [0] })).toThrow(ConfigRangeError);
   });
 });
 

@@ -195,7 +195,7 @@ describe('fidFromSets and the evaluator check', () => {
       expect(evaluator.kind).toBe('baseline-step');
       expect(evaluator.meta.T).toBe(75);
       expect(evaluator.labelNames).toEqual(['angry', 'neutral', 'happy', 'sad']);
-      expect(evaluator.checkpointHash).toMatch(/^[0-9a-f]{16}$/);
+      expect(evaluator.checkpointHash).toMatch(/^[0-9a-f]{64}$/);
       expect(() => checkEvaluatorFits(evaluator, test, name)).toThrow(/T = 75.*T = 16/);
     } finally {
       evaluator.dispose();

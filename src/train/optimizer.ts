@@ -1,7 +1,12 @@
 /**
- * Adam with L2 weight decay (PyTorch's `Adam(weight_decay=…)`: the decay is
- * added to the gradient) and a learning rate that the schedule may change
- * between steps.
+ * The one optimizer of gaitforge: Adam with L2 weight decay, for every model.
+ *
+ * Decay rule (documented once, here): weight decay is PyTorch's Adam
+ * `weight_decay` (coupled L2: g ← g + λ·w before the moment updates, not
+ * AdamW's decoupled decay) and applies to the variables the caller marks as
+ * decayed. `decayedVariables` marks the kernels (weight matrices and
+ * convolution kernels); biases, batch-norm scales and offsets, edge-importance
+ * masks, attention vectors and learned task weights are not decayed.
  *
  * Why not tf.train.adam: it has no weight decay, its learning rate is fixed
  * at construction, and it keeps β^t as a float32 running product that
@@ -16,6 +21,8 @@ import { GaitforgeError } from '../core/errors.js';
 export interface AdamOptions {
   lr: number;
   weightDecay: number;
+  /** Which variables weight decay applies to (same order as the variables). Default: `decayedVariables(vars)`. */
+  decayed?: boolean[];
   beta1?: number;
   beta2?: number;
   epsilon?: number;
@@ -42,6 +49,8 @@ export class Adam {
   /** m and v of all variables, concatenated in variable order: one update is a dozen kernels, not a dozen per variable. */
   private readonly m: tf.Variable;
   private readonly v: tf.Variable;
+  /** λ for decayed entries, 0 elsewhere ([total]), or null without decay. */
+  private readonly decayMask: tf.Tensor1D | null;
 
   /** `vars`: the trainable variables, in a fixed order (the state is saved in it). */
   constructor(vars: tf.Variable[], o: AdamOptions) {
@@ -55,18 +64,44 @@ export class Adam {
     const total = this.sizes.reduce((a, b) => a + b, 0);
     this.m = tf.variable(tf.zeros([total]), false);
     this.v = tf.variable(tf.zeros([total]), false);
+    const decayed = o.decayed ?? decayedVariables(vars);
+    if (decayed.length !== vars.length) throw new Error(`Adam: ${decayed.length} decay flags for ${vars.length} variables`);
+    if (this.weightDecay > 0 && decayed.some((d) => d)) {
+      const mask = new Float32Array(total);
+      let off = 0;
+      vars.forEach((x, i) => {
+        if (decayed[i]) mask.fill(this.weightDecay, off, off + x.size);
+        off += x.size;
+      });
+      this.decayMask = tf.tensor1d(mask);
+    } else this.decayMask = null;
+  }
+
+  /** Number of values over all variables (the length of a flat gradient). */
+  get size(): number {
+    return this.m.size;
   }
 
   /** Applies one update. `grads[i]` belongs to `vars[i]`; the caller disposes the gradients. */
   apply(grads: tf.Tensor[]): void {
     if (grads.length !== this.vars.length) throw new Error(`Adam.apply: ${grads.length} gradients for ${this.vars.length} variables`);
+    this.update(() => tf.concat(grads.map((x) => x.reshape([-1]))));
+  }
+
+  /** Applies one update from a flat gradient (all variables concatenated in order, `size` values). */
+  applyFlat(grad: Float32Array): void {
+    if (grad.length !== this.size) throw new Error(`Adam.applyFlat: ${grad.length} values for ${this.size}`);
+    this.update(() => tf.tensor1d(grad));
+  }
+
+  private update(flatGrad: () => tf.Tensor): void {
     this.step++;
     const c1 = 1 - Math.pow(this.beta1, this.step);
     const c2 = 1 - Math.pow(this.beta2, this.step);
     const next = tf.tidy(() => {
       const w = tf.concat(this.vars.map((x) => x.reshape([-1])));
-      let g = tf.concat(grads.map((x) => x.reshape([-1])));
-      if (this.weightDecay > 0) g = tf.add(g, tf.mul(w, this.weightDecay));
+      let g = flatGrad();
+      if (this.decayMask) g = tf.add(g, tf.mul(w, this.decayMask));
       const m = tf.add(tf.mul(this.m, this.beta1), tf.mul(g, 1 - this.beta1));
       const v = tf.add(tf.mul(this.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
       this.m.assign(m);
@@ -124,6 +159,17 @@ export class Adam {
   }
 
   dispose(): void {
-    tf.dispose([this.m, this.v]);
+    tf.dispose([this.m, this.v, ...(this.decayMask ? [this.decayMask] : [])]);
   }
+}
+
+/** Layer weight names that weight decay applies to: kernels (`kernel`, `gcn_kernel`, `tcn_kernel`, `gate_kernel`, ...). */
+export const DECAYED_WEIGHT = /(^|[/_])kernel(_\d+)?$/;
+
+/**
+ * The decay rule: true for the kernels among `vars` (by variable name, the
+ * layer-scoped name tfjs gives a layer weight), false for everything else.
+ */
+export function decayedVariables(vars: readonly tf.Variable[]): boolean[] {
+  return vars.map((v) => DECAYED_WEIGHT.test(v.name.replace(/_\d+$/, '')));
 }

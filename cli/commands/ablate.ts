@@ -9,6 +9,8 @@ interface RunArgs extends GlobalArgs {
   counts?: string;
   augmenters?: string;
   classifiers?: string;
+  'group-by'?: string;
+  'drop-synthetic'?: boolean;
   workers: number;
   shard?: string;
   report: boolean;
@@ -34,10 +36,12 @@ function printSummary(argv: GlobalArgs, r: import('../../src/index.js').AblateSu
   const pct = (x: number) => (100 * x).toFixed(1);
   const rows = r.summaries.map((s) => [
     s.classifier, s.augmenter, s.count, s.seeds,
-    s.accuracy.halfWidth === null ? pct(s.accuracy.mean) : `${pct(s.accuracy.mean)} ± ${pct(s.accuracy.halfWidth)}`,
-    s.gain ? `${s.gain.meanDiff >= 0 ? '+' : ''}${pct(s.gain.meanDiff)} (p=${s.gain.p.toFixed(3)})` : '—',
+    s.accuracy.lo === null ? pct(s.accuracy.mean) : `${pct(s.accuracy.mean)} [${pct(s.accuracy.lo)}, ${pct(s.accuracy.hi!)}]`,
+    s.gain ? `${s.gain.meanDiff >= 0 ? '+' : ''}${pct(s.gain.meanDiff)} [${pct(s.gain.lo)}, ${pct(s.gain.hi)}]${s.gain.pHolm != null ? ` (Holm p=${s.gain.pHolm.toFixed(3)})` : ''}` : '—',
   ]);
+  const few = r.summaries.some((s) => s.gain && s.gain.p === null);
   emit(argv, r, [
+    ...(few ? [`warning: fewer than 5 seeds: intervals only, no p-values; do not read a gain from this run`] : []),
     table(['classifier', 'augmenter', 'per label', 'seeds', 'accuracy %', 'gain pp'], rows),
     '',
     `${r.cells} cells (${r.built} built now${r.complete ? '' : ', grid not complete'}) in ${r.wallSeconds.toFixed(0)} s`,
@@ -57,6 +61,8 @@ const run: CommandModule<object, RunArgs> = {
       .option('counts', { type: 'string', describe: 'Synthetic gaits per label, comma-separated (e.g. 0,250,500)' })
       .option('augmenters', { type: 'string', describe: 'none,stepgen,cvae-baseline,mirror,rotate,timewarp,noise' })
       .option('classifiers', { type: 'string', describe: 'baseline-step,step,at-gcn' })
+      .option('group-by', { type: 'string', choices: ['auto', 'identity', 'recording', 'gait'], describe: 'Split grouping (default auto: identity when every gait has one, else recording, else gait)' })
+      .option('drop-synthetic', { type: 'boolean', describe: 'Run on the real rows of a dataset that also holds synthetic ones (default: refuse such data)' })
       .option('workers', { type: 'number', default: 1, describe: 'Parallel worker processes on this machine' })
       .option('shard', { type: 'string', describe: 'Run one slice i/n of the grid (e.g. one Slurm array task)' })
       .option('report', { type: 'boolean', default: true, describe: 'Write results and report (--no-report for shards)' }) as unknown as Argv<RunArgs>,
@@ -71,6 +77,8 @@ const run: CommandModule<object, RunArgs> = {
     if (argv.seeds !== undefined) config.seeds = argv.seeds;
     if (argv.augmenters) config.augmenters = list(argv.augmenters) as never;
     if (argv.classifiers) config.classifiers = list(argv.classifiers) as never;
+    if (argv['group-by']) config.splits = { ...(config.splits ?? {}), groupBy: argv['group-by'] as never };
+    if (argv['drop-synthetic']) config.nonReal = 'drop';
     const r = await lib.ablate({ dataPath: argv.data, config, runDir: argv['run-dir'], shard, workers: argv.workers, report: argv.report, progress: progressBar(argv) });
     say(argv, `ablation in ${argv['run-dir']}`);
     printSummary(argv, r);

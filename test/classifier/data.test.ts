@@ -70,7 +70,7 @@ describe('no leaks between training, validation and test', () => {
     });
     const all = GaitSet.concat([set, synth]);
     const { train, val, rule } = splitValidation(all, 0.34, 9);
-    expect(rule).toMatch(/identity-disjoint/);
+    expect(rule).toMatch(/grouped by identity/);
     expect(train.N + val.N).toBe(all.N);
     expect(val.source.every((s) => s === 'real')).toBe(true);
     expect(train.ids.filter((id) => id.startsWith('s'))).toEqual(['s0', 's1', 's2', 's3']);

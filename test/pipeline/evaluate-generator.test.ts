@@ -87,8 +87,9 @@ describe('evaluateGenerator', () => {
     expect(e.affective.fid.dim).toBe(29);
     expect(e.evaluatorSpace!.fid.dim).toBe(64);
     // 32 gaits per half against 64 evaluator features: singular covariances, reported with the ridge and the reason
-    expect(e.evaluatorSpace!.fid.ridgeUses).toBe(6);
-    expect(e.warnings).toContain(`evaluator space: 6 of 6 FID computations had a singular covariance and added a ridge of at most ${e.evaluatorSpace!.fid.maxRidge.toExponential(2)} (why: below)`);
+    expect(e.evaluatorSpace!.fid.ridgeUses).toBe(3);
+    expect([e.affective.fid.n, e.affective.fid.floorN]).toEqual([32, 32]);
+    expect(e.warnings).toContain(`evaluator space: 3 of 3 draws had a singular covariance in the FID or its floor and added a ridge of at most ${e.evaluatorSpace!.fid.maxRidge.toExponential(2)} (why: below)`);
     expect(e.warnings.some((w) => /^evaluator space: draw 0: set a has 32 samples for 64 features/.test(w))).toBe(true);
 
     const rec = e.recognition!;
@@ -154,19 +155,20 @@ describe('fidFromSets and the evaluator check', () => {
   it('FID of a set against itself is 0 in both spaces, and positive against generated gaits', () => {
     for (const features of ['affective', 'evaluator'] as const) {
       const same = fidFromSets(test, test, { features, evaluator: clf, seed: 1 });
-      expect(same.fid).toBeLessThan(1e-6);
+      expect(same.fidAll).toBeLessThan(1e-6);
       finite(same.floor);
-      expect(same.matchedSize).toBe(32);
-      expect(same.matchedFid).toBeGreaterThan(0); // 32 of the gaits against 32 others
+      // halves grouped by walker (2 of the 4 test walkers each), n generated against n reference gaits
+      expect([same.n, same.floorN]).toEqual([32, 32]);
+      expect(same.fid).toBeGreaterThan(0); // 32 of the gaits against 32 others
     }
     const fake = gen.sample({ angry: 16, neutral: 16, happy: 16, sad: 16 }, { seed: 3 });
     const r = fidFromSets(test, fake, { features: 'evaluator', evaluator: clf, seed: 1 });
     expect(r.fid).toBeGreaterThan(0);
     expect(r.evaluatorHash).toBe(clf.checkpointHash);
     expect(r.dim).toBe(64);
-    expect(r.meanTerm + r.covTerm).toBeCloseTo(r.fid, 6);
-    expect(r.matchedSize).toBe(32);
-    finite(r.matchedFid);
+    expect(r.meanTerm + r.covTerm).toBeCloseTo(r.fidAll, 6);
+    expect([r.n, r.floorN]).toEqual([32, 32]);
+    finite(r.fid);
     expect(fidFromSets(test, fake, { features: 'affective', seed: 1 }).evaluatorHash).toBeNull();
   });
 
@@ -222,6 +224,7 @@ describe('CLI: fid and evaluate-generator', () => {
     expect(ja.realGaits).toBe(64);
     expect(ja.fakeGaits).toBe(32);
     expect(ja.fid).toBeGreaterThan(0);
+    expect([ja.n, ja.floorN]).toEqual([32, 32]);
     finite(ja.floor);
     const e = cli('fid', '--real', realFile, '--fake', fakeFile, '--evaluator', dir('clf'));
     expect(e.status, e.stderr).toBe(0);

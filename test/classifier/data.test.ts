@@ -89,6 +89,17 @@ describe('no leaks between training, validation and test', () => {
     expect(Object.values(val.countsByLabel())).toEqual([3, 3, 3, 3]);
   });
 
+  it('without identities, windows of one recording stay on one side', () => {
+    // 72 gaits as 18 takes of 4 windows (each take one label)
+    const takes = new GaitSet({ ...set, identity: set.identity.map(() => null), recording: set.ids.map((_, i) => `take-${set.labels[i]}-${Math.floor(i / 4)}`) });
+    for (const seed of [1, 2, 3]) {
+      const { train, val, rule } = splitValidation(takes, 0.25, seed);
+      expect(rule).toMatch(/grouped by recording/);
+      expect(val.N).toBeGreaterThan(0);
+      expect(val.recording.filter((r) => train.recording.includes(r))).toEqual([]);
+    }
+  });
+
   it('rejects a validation set that shares gaits with training, and an empty split', () => {
     expect(() => checkDisjoint(set, set.select([3]), 'validation')).toThrow(GaitforgeError);
     expect(() => checkDisjoint(set, set.select([3]), 'validation')).toThrow(/in both the training and the validation set/);

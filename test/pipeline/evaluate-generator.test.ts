@@ -11,7 +11,7 @@ import { GaitSet } from '../../src/core/gaitset.js';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { loadGenerator, trainGenerator, type Generator } from '../../src/generator/index.js';
 import { writeGaitFile } from '../../src/io/gaitfile.js';
-import { checkEvaluatorFits, defaultEvaluatorDir, evaluateGenerator, fidFromSets, loadEvaluator } from '../../src/pipeline/evaluate-generator.js';
+import { checkEvaluatorFits, defaultEvaluatorDir, evaluateGenerator, fidFromSets, groupedHalves, loadEvaluator } from '../../src/pipeline/evaluate-generator.js';
 
 /** 128 gaits of 16 frames (8 walkers × 4 emotions × 4); the generator trains on half, the rest is held out. */
 const data = proceduralDataset({ identities: 8, perEmotion: 4, frames: 16, seed: 2 });
@@ -148,6 +148,22 @@ describe('evaluateGenerator', () => {
     await expect(evaluateGenerator(gen, longer, { seed: 1 })).rejects.toThrow(/T = 16, V = 16 at 30 fps; the real set has T = 20/);
     const renamed = new GaitSet({ ...test, positions: test.positions, labelNames: ['angry', 'neutral', 'happy', 'bored'] });
     await expect(evaluateGenerator(gen, renamed, { seed: 1 })).rejects.toThrow(/label "bored", which the generator cannot sample/);
+  });
+});
+
+describe('grouped halves for the FID floor', () => {
+  it('keep walkers apart, and fall back to finer groups with a warning when one walker is all there is', () => {
+    const h = groupedHalves(test, 5);
+    expect(h.groupedBy).toBe('identity');
+    expect(h.warning).toBeNull();
+    const ra = new Set(Array.from(h.reference, (i) => test.identity[i]));
+    expect(Array.from(h.floor, (i) => test.identity[i]).filter((x) => ra.has(x))).toEqual([]);
+    const one = test.select(test.identity.flatMap((x, i) => (x === test.identity[0] ? [i] : [])));
+    const f = groupedHalves(one, 5);
+    expect(f.groupedBy).toBe('recording');
+    expect(f.warning).toMatch(/too few walkers.*the floor is lower than it should be/);
+    expect(f.reference.length).toBeGreaterThanOrEqual(2);
+    expect(f.floor.length).toBeGreaterThanOrEqual(2);
   });
 });
 

@@ -32,7 +32,7 @@ import { generatorFid, type GeneratorFid } from './evaluate-generator.js';
 export interface AblateOptions {
   /** Run folder: cells/, results, report and plots go here. */
   runDir: string;
-  /** Run one slice of the grid (0-based index): whole (seed, augmenter) groups, dealt round-robin. */
+  /** Run one slice of the grid (0-based index): whole (seed, augmenter) groups, dealt by work (see shardCells). */
   shard?: { index: number; count: number };
   /** Parallel worker processes on this machine (each runs a shard). Needs `dataPath`. */
   workers?: number;
@@ -276,10 +276,24 @@ function groupCells(cells: GridCell[]): GridCell[][] {
   return [...groups.values()];
 }
 
-/** The cells shard `index` of `count` runs: whole (seed, augmenter) groups, dealt round-robin. */
+/**
+ * The cells shard `index` of `count` runs: whole (seed, augmenter) groups,
+ * each dealt in grid order to the shard with the least work so far (a
+ * classifier cell counts 1, training a learned generator and its FID 2
+ * more), so a grid of one real-only and one learned group per seed does not
+ * give every generator to one shard. Deterministic: every shard computes
+ * the same assignment.
+ */
 export function shardCells(cells: GridCell[], shard?: { index: number; count: number }): GridCell[] {
   if (!shard) return cells;
-  return groupCells(cells).filter((_, i) => i % shard.count === shard.index).flat();
+  const load = new Array(shard.count).fill(0);
+  const out: GridCell[] = [];
+  for (const group of groupCells(cells)) {
+    const k = load.indexOf(Math.min(...load));
+    load[k] += group.length + ((LEARNED_AUGMENTERS as readonly string[]).includes(group[0]!.augmenter) ? 2 : 0);
+    if (k === shard.index) out.push(...group);
+  }
+  return out;
 }
 
 /** Collects every finished cell result in one or more run folders (for merging shards). */

@@ -123,15 +123,15 @@ function countsPerLabel(labels: string[], n: number): Record<string, number> {
  * Runs (or resumes) an ablation. Returns every cell result available in the
  * run folder for this config (all of them unless sharded or stopped early).
  */
-export async function runAblation(data: GaitSet, r: ResolvedAblation, options: AblateOptions): Promise<AblationOutcome> {
+export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options: AblateOptions): Promise<AblationOutcome> {
   const progress = options.progress ?? silentProgress;
+  const data = realRowsOf(allRows, r.nonReal);
   mkdirSync(options.runDir, { recursive: true });
   cleanStaleTemps(options.runDir);
-  realRowsOf(data, 'refuse');
   // Written before any training, so the split of every seed can be audited (and is the same for every shard).
   writeFilesAtomic([{ path: path.join(options.runDir, 'splits.json'), data: JSON.stringify(ablationSplits(data, r)) }]);
   if (options.workers && options.workers > 1) return runWithWorkers(data, r, options);
-  const dataHash = hashFloats(data.positions) + ':' + cacheKey({ labels: Array.from(data.labels), names: data.labelNames, ids: data.ids, identity: data.identity });
+  const dataHash = hashFloats(data.positions) + ':' + cacheKey({ labels: Array.from(data.labels), names: data.labelNames, ids: data.ids, identity: data.identity, recording: data.recording });
   const cells = gridCells(r);
   const mine = shardCells(cells, options.shard);
   let built = 0;

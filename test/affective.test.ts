@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   AFFECTIVE_FEATURE_NAMES, NUM_AFFECTIVE_FEATURES, affectiveFeatures, affectiveFeaturesOf, angleAt, applyMinMax, fitMinMax,
-  minMaxFromJSON, scaledAffectiveFeatures, triangleArea,
+  minMaxFromJSON, scaledAffectiveFeatures, triangleArea, AFFECTIVE_FID_SMOOTHING_SECONDS,
 } from '../src/classifier/affective.js';
 import { GaitSet } from '../src/core/gaitset.js';
-import { derivativeMagnitude } from '../src/core/kinematics.js';
+import { derivativeMagnitude, gaussianSmoothTrajectories } from '../src/core/kinematics.js';
+import { fid } from '../src/eval/fid.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 
 const col = (name: string) => {
@@ -182,12 +183,42 @@ describe('scaledAffectiveFeatures', () => {
   it('scales every set with the scaler fitted on the reference set only', () => {
     const real = proceduralDataset({ identities: 2, perEmotion: 2, seed: 8 });
     const other = proceduralDataset({ identities: 2, perEmotion: 2, seed: 9, noise: 0.02 });
-    const r = scaledAffectiveFeatures(real, other);
+    const r = scaledAffectiveFeatures(real, [other]);
     expect(Math.min(...r.reference)).toBe(0);
     expect(Math.max(...r.reference)).toBe(1);
     expect(r.scaler.names).toEqual([...AFFECTIVE_FEATURE_NAMES]);
     expect(Array.from(r.others[0]!)).toEqual(Array.from(applyMinMax(r.scaler, affectiveFeatures(other))));
     // noisier gaits jerk more than any real one: beyond the fitted range
     expect(Math.max(...r.others[0]!.filter((_, i) => AFFECTIVE_FEATURE_NAMES[i % 29]!.endsWith('_jerk')))).toBeGreaterThan(1);
+  });
+});
+
+describe('smoothed derivative features (the affective-space FID)', () => {
+  it('the Gaussian smoother keeps constants and lines, and σ = 0 changes nothing', () => {
+    const T = 20;
+    const g = new Float32Array(T * 16 * 3).map((_, i) => 0.01 * Math.floor(i / 48) + (i % 3)); // x, y, z = t/100 + 0, 1, 2
+    const s = gaussianSmoothTrajectories(g, T, 16, 1.5);
+    // interior frames (5 ≤ t < T − 5: the kernel reaches ±5 frames) keep a linear trajectory exactly
+    for (let t = 5; t < T - 5; t++) expect(s[(t * 16 + 3) * 3]).toBeCloseTo(0.01 * t, 6);
+    expect(Array.from(gaussianSmoothTrajectories(g, T, 16, 0))).toEqual(Array.from(g));
+    expect(() => gaussianSmoothTrajectories(g, T, 16, -1)).toThrow(/sigmaFrames = -1/);
+  });
+
+  it('makes the FID of 2 cm of sensor noise small instead of dominant', () => {
+    const clean = proceduralDataset({ identities: 6, perEmotion: 4, frames: 75, noise: 0, seed: 3 });
+    const noisy = proceduralDataset({ identities: 6, perEmotion: 4, frames: 75, noise: 0.02, seed: 3 });
+    const fidOf = (smoothSeconds: number) => {
+      const f = scaledAffectiveFeatures(clean, [noisy], { smoothSeconds });
+      return fid(f.reference, f.others[0]!, { dim: NUM_AFFECTIVE_FEATURES }).fid;
+    };
+    const raw = fidOf(0);
+    const smoothed = fidOf(AFFECTIVE_FID_SMOOTHING_SECONDS);
+    expect(smoothed).toBeLessThan(raw / 5);
+    // the same walks with different noise draws: the jerk of a hand moves far less once smoothed
+    const j = col('hand_a_jerk');
+    const rawF = affectiveFeatures(noisy);
+    const smF = affectiveFeatures(noisy, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS });
+    const cleanSm = affectiveFeatures(clean, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS });
+    expect(Math.abs(smF[j]! - cleanSm[j]!)).toBeLessThan(Math.abs(rawF[j]! - cleanSm[j]!) / 5);
   });
 });

@@ -61,11 +61,34 @@ describe('GaitSet operations', () => {
   });
   it('splits stratified by label with the given fractions', () => {
     const s = tiny(30);
-    const [a, b] = s.stratifiedSplit([0.8, 0.2], 3);
+    const [a, b] = s.stratifiedSplit([0.8, 0.2], 3, { groupBy: 'gait' });
     expect(a!.N + b!.N).toBe(30);
     expect(b!.countsByLabel()).toEqual({ a: 2, b: 2, c: 2 });
     expect(new Set([...a!.ids, ...b!.ids]).size).toBe(30);
     expect(() => s.stratifiedSplit([0.5, 0.6], 1)).toThrow(/sum to 1.1/);
+  });
+  it('groups by identity by default, else by recording, else gait by gait', () => {
+    const s = tiny(40);
+    expect(s.grouping()).toBe('identity');
+    const [a, b] = s.stratifiedSplit([0.5, 0.5], 2);
+    expect(a!.identity.filter((x) => b!.identity.includes(x))).toEqual([]);
+    // no identities, recordings of 4 windows each (labels as in tiny: i % 3, so recordings mix labels)
+    const takes = new GaitSet({ ...s, identity: s.identity.map(() => null), recording: s.ids.map((_, i) => `take${Math.floor(i / 4)}`) }, { validateValues: false });
+    expect(takes.grouping()).toBe('recording');
+    for (const seed of [1, 2, 3]) {
+      const [c, d] = takes.stratifiedSplit([0.7, 0.3], seed);
+      expect(c!.N).toBeGreaterThan(0);
+      expect(d!.N).toBeGreaterThan(0);
+      expect(c!.recording.filter((x) => d!.recording.includes(x))).toEqual([]);
+    }
+    // one recording known, the rest not: the unknown ones are gaits of their own
+    const partly = new GaitSet({ ...takes, recording: takes.recording.map((r, i) => (i < 4 ? r : null)) }, { validateValues: false });
+    expect(partly.grouping()).toBe('recording');
+    expect(new Set(partly.groupKeys()).size).toBe(1 + 36);
+    const none = new GaitSet({ ...takes, recording: takes.recording.map(() => null) }, { validateValues: false });
+    expect(none.grouping()).toBe('gait');
+    expect(() => none.grouping('identity')).toThrow(/gait 0 \(x0\) has no identity/);
+    expect(() => s.grouping('walker' as never)).toThrow(/not one of auto, identity, recording, gait/);
   });
   it('identity-disjoint splits never share an identity', () => {
     const s = tiny(40);

@@ -10,6 +10,8 @@ interface RunArgs extends GlobalArgs {
   counts?: string;
   augmenters?: string;
   classifiers?: string;
+  'group-by'?: string;
+  'drop-synthetic'?: boolean;
   workers: number;
   threads?: number;
   shard?: string;
@@ -36,10 +38,12 @@ function printSummary(argv: GlobalArgs, r: import('../../src/index.js').AblateSu
   const pct = (x: number) => (100 * x).toFixed(1);
   const rows = r.summaries.map((s) => [
     s.classifier, s.augmenter, s.count, s.seeds,
-    s.accuracy.halfWidth === null ? pct(s.accuracy.mean) : `${pct(s.accuracy.mean)} ± ${pct(s.accuracy.halfWidth)}`,
-    s.gain ? `${s.gain.meanDiff >= 0 ? '+' : ''}${pct(s.gain.meanDiff)} (p=${s.gain.p.toFixed(3)})` : '—',
+    s.accuracy.lo === null ? pct(s.accuracy.mean) : `${pct(s.accuracy.mean)} [${pct(s.accuracy.lo)}, ${pct(s.accuracy.hi!)}]`,
+    s.gain ? `${s.gain.meanDiff >= 0 ? '+' : ''}${pct(s.gain.meanDiff)} [${pct(s.gain.lo)}, ${pct(s.gain.hi)}]${s.gain.pHolm != null ? ` (Holm p=${s.gain.pHolm.toFixed(3)})` : ''}` : '—',
   ]);
+  const few = r.summaries.some((s) => s.gain && s.gain.p === null);
   emit(argv, r, [
+    ...(few ? [`warning: fewer than 5 seeds: intervals only, no p-values; do not read a gain from this run`] : []),
     table(['classifier', 'augmenter', 'per label', 'seeds', 'accuracy %', 'gain pp'], rows),
     '',
     `${r.cells} cells (${r.built} built now${r.complete ? '' : ', grid not complete'}) in ${r.wallSeconds.toFixed(0)} s`,
@@ -59,6 +63,8 @@ const run: CommandModule<object, RunArgs> = {
       .option('counts', { type: 'string', describe: 'Synthetic gaits per label, comma-separated (e.g. 0,250,500)' })
       .option('augmenters', { type: 'string', describe: 'none,stepgen,cvae-baseline,mirror,rotate,timewarp,noise' })
       .option('classifiers', { type: 'string', describe: 'baseline-step,step,at-gcn' })
+      .option('group-by', { type: 'string', choices: ['auto', 'identity', 'recording', 'gait'], describe: 'Split grouping (default auto: identity when every gait has one, else recording, else gait)' })
+      .option('drop-synthetic', { type: 'boolean', describe: 'Run on the real rows of a dataset that also holds synthetic ones (default: refuse such data)' })
       .option('workers', { type: 'number', default: 1, describe: 'Parallel workers (worker threads) on this machine, each running a shard' })
       .option('threads', { type: 'number', describe: "Data-parallel threads of each training (default 1: results then do not depend on --workers); workers × threads ≤ this machine's cores" })
       .option('shard', { type: 'string', describe: 'Run one slice i/n of the grid (e.g. one Slurm array task)' })
@@ -74,6 +80,8 @@ const run: CommandModule<object, RunArgs> = {
     if (argv.seeds !== undefined) config.seeds = argv.seeds;
     if (argv.augmenters) config.augmenters = list(argv.augmenters) as never;
     if (argv.classifiers) config.classifiers = list(argv.classifiers) as never;
+    if (argv['group-by']) config.splits = { ...(config.splits ?? {}), groupBy: argv['group-by'] as never };
+    if (argv['drop-synthetic']) config.nonReal = 'drop';
     const r = await lib.ablate({ dataPath: argv.data, config, runDir: argv['run-dir'], shard, workers: argv.workers, threads: argv.threads, report: argv.report, progress: progressBar(argv) });
     say(argv, `ablation in ${argv['run-dir']}`);
     printSummary(argv, r);

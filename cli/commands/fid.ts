@@ -36,11 +36,11 @@ export const fidCommand: CommandModule<object, Args> = {
       emit(argv, { real: argv.real, fake: argv.fake, ...r, evaluatorDir: ev?.dir ?? null }, [
         `feature space: ${space}`,
         table(['', 'gaits', 'FID'], [
-          ['generated vs real, all gaits', `${r.fakeGaits} vs ${r.realGaits}`, fmt(r.fid)],
-          ['generated vs real reference', `${r.matchedSize} vs ${r.matchedSize}`, fmt(r.matchedFid)],
-          ['real vs real reference (floor)', `${r.matchedSize} vs ${r.matchedSize}`, fmt(r.floor)],
+          ['generated vs real reference', `${r.n} vs ${r.n}`, fmt(r.fid)],
+          ['real vs real reference (floor)', `${r.floorN} vs ${r.n}`, fmt(r.floor)],
+          ['generated vs real, all gaits', `${r.fakeGaits} vs ${r.realGaits}`, fmt(r.fidAll)],
         ]),
-        `all gaits: FID = mean term ${fmt(r.meanTerm)} + covariance term ${fmt(r.covTerm)}; compare the floor with the equal-size row above it (FID grows as the sets shrink)`,
+        `read the first two rows together: same reference, equal sizes (FID grows as the sets shrink, so the all-gaits row is not comparable with the floor); all gaits: mean term ${fmt(r.meanTerm)} + covariance term ${fmt(r.covTerm)}`,
         ...r.warnings.map((w) => `warning: ${w}`),
       ]);
     } finally {

@@ -27,6 +27,7 @@ interface EgaitArgs extends PreArgs {
   'identity-pattern'?: string;
   'length-mode': string;
   source: string;
+  'synthetic-pattern'?: string;
   generator?: string;
 }
 
@@ -71,7 +72,7 @@ function parseMetadata(items: string[] | undefined): Record<string, string> {
   return out;
 }
 
-async function finish(argv: PreArgs, raw: import('../../src/index.js').GaitSet, what: string) {
+async function finish(argv: PreArgs, raw: import('../../src/index.js').GaitSet, what: string, notes: string[] = []) {
   const lib = await import('../../src/index.js');
   const set = lib.preprocess(raw, {
     centre: argv.centre as never, view: argv.view as never, scale: argv.scale as never, height: argv.height, sides: argv.sides as never,
@@ -80,7 +81,9 @@ async function finish(argv: PreArgs, raw: import('../../src/index.js').GaitSet, 
   await lib.writeGaitFile(argv.out, set, { metadata: { imported_from: what, ...parseMetadata(argv.metadata) } });
   const counts = set.countsByLabel();
   const labelNamesFrom = argv['label-names'] === undefined ? 'found' : 'given';
-  emit(argv, { out: argv.out, gaits: set.N, T: set.T, V: set.V, fps: set.fps, labelNames: set.labelNames, labelNamesFrom, labels: counts }, [
+  const synthetic = set.source.filter((s) => s === 'synthetic').length;
+  emit(argv, { out: argv.out, gaits: set.N, T: set.T, V: set.V, fps: set.fps, labelNames: set.labelNames, labelNamesFrom, labels: counts, real: set.N - synthetic, synthetic, notes }, [
+    ...notes,
     `wrote ${set.N} gaits [T=${set.T}, V=${set.V}, ${set.fps} fps] to ${argv.out}`,
     labelNamesFrom === 'found'
       ? `label names (found in the files; STEP's emotions first, then sorted; fix them with --label-names): ${set.labelNames.join(', ')}`
@@ -101,7 +104,8 @@ const egait: CommandModule<object, EgaitArgs> = {
       .option('key-label-pattern', { type: 'string', describe: 'With --labels-from key: regex whose first group is the label' })
       .option('identity-pattern', { type: 'string', describe: 'Regex whose first group is the identity in a key' })
       .option('length-mode', { type: 'string', default: 'tile', choices: ['tile', 'resample'], describe: 'Clips of another length: cyclic tiling (STEP) or resampling' })
-      .option('source', { type: 'string', default: 'real', choices: ['real', 'synthetic'], describe: 'Source column value' })
+      .option('source', { type: 'string', default: 'real', choices: ['real', 'synthetic'], describe: 'Source column value of the keys --synthetic-pattern does not match' })
+      .option('synthetic-pattern', { type: 'string', describe: 'Regex on the key: matching keys are marked synthetic (E-Gait ships real and generated gaits together)' })
       .option('generator', { type: 'string', describe: 'Generator column value (for generated gaits)' }) as never,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
@@ -110,9 +114,15 @@ const egait: CommandModule<object, EgaitArgs> = {
       features: argv.features, labels: argv.labels, labelsFrom: argv['labels-from'] as never,
       labelMap: argv['label-map'] ? lib.parseLabelMap(argv['label-map']) : undefined, keyLabelPattern: argv['key-label-pattern'],
       identityPattern: argv['identity-pattern'], labelNames: argv['label-names']?.split(',').map((s) => s.trim()),
-      frames: argv.frames, lengthMode: argv['length-mode'] as never, fps: argv.fps, source: argv.source as never, generator: argv.generator ?? null,
+      frames: argv.frames, lengthMode: argv['length-mode'] as never, fps: argv.fps, source: argv.source as never, syntheticPattern: argv['synthetic-pattern'], generator: argv.generator ?? null,
     });
-    await finish(argv, set, `egait:${argv.features}`);
+    const syn = set.source.filter((s) => s === 'synthetic').length;
+    const notes = [
+      argv['synthetic-pattern']
+        ? `source: ${syn} key(s) matching ${argv['synthetic-pattern']} marked synthetic, the other ${set.N - syn} assumed ${argv.source}`
+        : `source: assumed ${argv.source} for all ${set.N} keys (the file does not say; mark generated gaits with --synthetic-pattern or --source synthetic)`,
+    ];
+    await finish(argv, set, `egait:${argv.features}`, notes);
   },
 };
 

@@ -32,7 +32,7 @@ export const trainClassifierCommand: CommandModule<object, Args> = {
       .option('model', { type: 'string', demandOption: true, choices: ['baseline-step', 'step', 'at-gcn'], describe: 'Classifier architecture' })
       .option('train', { type: 'string', demandOption: true, describe: 'Real training gaits (.parquet or .arrow)' })
       .option('augment', { type: 'string', array: true, describe: 'Synthetic gait files added to the training set (never to validation)' })
-      .option('val', { type: 'string', describe: 'Validation gaits (default: --val-fraction of the real --train gaits, identity-disjoint when identities are known)' })
+      .option('val', { type: 'string', describe: 'Validation gaits (default: --val-fraction of the real --train gaits, grouped by walker, else by recording)' })
       .option('val-fraction', { type: 'number', describe: 'Fraction of the real training gaits held out for validation (default 0.15)' })
       .option('out', { type: 'string', demandOption: true, describe: 'Model directory to write (model.json, weights.bin, meta.json, history.json, curves.svg)' })
       .option('epochs', { type: 'number', describe: 'Training epochs (default 40)' })

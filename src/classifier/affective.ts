@@ -34,8 +34,13 @@
  *
  * "A" and "B" are the skeleton's arm/leg groups (joints 4-6 / 10-12 and
  * 7-9 / 13-15); under the default side convention A is the left side (see
- * src/core/skeleton.ts). Velocities are in the world frame, unsmoothed, as
- * the data gives them.
+ * src/core/skeleton.ts). Velocities are in the world frame. By default they
+ * are unsmoothed, as the data gives them (the STEP classifier's input); with
+ * `smoothSeconds` > 0 the trajectories are first smoothed by a Gaussian of
+ * that standard deviation in time (gaussianSmoothTrajectories), which the
+ * affective-space FID does (AFFECTIVE_FID_SMOOTHING_SECONDS): finite
+ * differences amplify per-frame sensor noise, so unsmoothed acceleration and
+ * jerk measure the capture's noise rather than the motion.
  *
  * Degenerate input never yields NaN: an angle whose arms have (near) zero
  * length is undefined in that frame and left out of the average (0 when it
@@ -46,7 +51,7 @@
  */
 import { GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
-import { derivativeMagnitude, gaitCycleTime, heading, joint, rootSpeed, strideLength } from '../core/kinematics.js';
+import { derivativeMagnitude, gaitCycleTime, gaussianSmoothTrajectories, heading, joint, rootSpeed, strideLength } from '../core/kinematics.js';
 import { JOINTS, NUM_JOINTS } from '../core/skeleton.js';
 
 /** The 29 feature names, in column order (see the module comment for each definition). */
@@ -135,7 +140,7 @@ function meanFinite(x: ArrayLike<number>): number {
  * E-Gait skeleton), in `AFFECTIVE_FEATURE_NAMES` order. `out` (length ≥ 29)
  * receives them at `offset` when given; otherwise a new array is returned.
  */
-export function affectiveFeaturesOf(g: Float32Array, T: number, V: number, fps: number, out?: Float64Array, offset = 0): Float64Array {
+export function affectiveFeaturesOf(g: Float32Array, T: number, V: number, fps: number, out?: Float64Array, offset = 0, smoothSeconds = 0): Float64Array {
   if (V !== NUM_JOINTS) throw new GaitforgeError('E_SHAPE', `affective features need the 16-joint E-Gait skeleton, got V = ${V}`);
   if (g.length < T * V * 3) throw new GaitforgeError('E_SHAPE', `gait has ${g.length} values, expected T·V·3 = ${T * V * 3}`);
   if (!(fps > 0)) throw new GaitforgeError('E_VALUE', `fps = ${fps} must be positive`);
@@ -181,8 +186,10 @@ export function affectiveFeaturesOf(g: Float32Array, T: number, V: number, fps: 
   for (let i = 0; i < 12; i++) f[offset + i] = meanFinite(posture[i]!);
 
   const moving = [handA, handB, head, footA, footB];
+  if (!(smoothSeconds >= 0)) throw new RangeError(`smoothSeconds = ${smoothSeconds} must be ≥ 0`);
+  const gm = smoothSeconds > 0 ? gaussianSmoothTrajectories(g, T, V, smoothSeconds * fps) : g;
   ([1, 2, 3] as const).forEach((k, q) => {
-    moving.forEach((j, m) => (f[offset + 12 + q * 5 + m] = derivativeMagnitude(g, T, V, fps, j, k)));
+    moving.forEach((j, m) => (f[offset + 12 + q * 5 + m] = derivativeMagnitude(gm, T, V, fps, j, k)));
   });
 
   let cycle = gaitCycleTime(g, T, V, fps);
@@ -198,11 +205,24 @@ export function affectiveFeaturesOf(g: Float32Array, T: number, V: number, fps: 
  * Affective features of every gait of a set: [N, 29] row-major float64,
  * at the set's fps (30 unless the data says otherwise).
  */
-export function affectiveFeatures(set: GaitSet): Float64Array {
+export function affectiveFeatures(set: GaitSet, options: AffectiveOptions = {}): Float64Array {
   const out = new Float64Array(set.N * NUM_AFFECTIVE_FEATURES);
-  for (let i = 0; i < set.N; i++) affectiveFeaturesOf(set.gait(i), set.T, set.V, set.fps, out, i * NUM_AFFECTIVE_FEATURES);
+  for (let i = 0; i < set.N; i++) affectiveFeaturesOf(set.gait(i), set.T, set.V, set.fps, out, i * NUM_AFFECTIVE_FEATURES, options.smoothSeconds ?? 0);
   return out;
 }
+
+export interface AffectiveOptions {
+  /** Gaussian smoothing (standard deviation, seconds) of the trajectories before the speed, acceleration and jerk features. Default 0 (none). */
+  smoothSeconds?: number;
+}
+
+/**
+ * The smoothing of the affective-space FID: σ = 50 ms (1.5 frames at 30
+ * fps). Its gain is exp(−(2πfσ)²/2): 0.95 at 1 Hz and 0.82 at 2 Hz (the
+ * stride and step rates of walking), 0.29 at 5 Hz, below 10⁻⁴ at 15 Hz
+ * (the Nyquist rate at 30 fps), where per-frame noise lives.
+ */
+export const AFFECTIVE_FID_SMOOTHING_SECONDS = 0.05;
 
 /**
  * Min–max scaling fitted on the training split only and stored with a
@@ -279,8 +299,8 @@ export function minMaxFromJSON(json: unknown): MinMaxScaler {
  * columns (hundreds to thousands of m/s³) would outweigh the angles,
  * distances and times by orders of magnitude.
  */
-export function scaledAffectiveFeatures(reference: GaitSet, ...others: GaitSet[]): { scaler: MinMaxScaler; reference: Float64Array; others: Float64Array[] } {
-  const ref = affectiveFeatures(reference);
+export function scaledAffectiveFeatures(reference: GaitSet, others: GaitSet[], options: AffectiveOptions = {}): { scaler: MinMaxScaler; reference: Float64Array; others: Float64Array[] } {
+  const ref = affectiveFeatures(reference, options);
   const scaler = fitMinMax(ref, reference.N, NUM_AFFECTIVE_FEATURES, AFFECTIVE_FEATURE_NAMES);
-  return { scaler, reference: applyMinMax(scaler, ref), others: others.map((s) => applyMinMax(scaler, affectiveFeatures(s))) };
+  return { scaler, reference: applyMinMax(scaler, ref), others: others.map((s) => applyMinMax(scaler, affectiveFeatures(s, options))) };
 }

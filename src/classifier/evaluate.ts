@@ -74,7 +74,7 @@ export function evaluateClassifier(clf: Classifier, set: GaitSet): ClassifierEva
     majorityBaseline: data.N ? Math.max(...counts) / data.N : NaN,
   };
   if (clf.hasIdentityHead && data.identity.some((x) => x != null)) {
-    const split = galleryProbeSplit(data.ids, data.identity);
+    const split = galleryProbeSplit(data.ids, data.identity, data.recording);
     if (split.probe.length > 0) {
       const emb = clf.features(data);
       out.identity = {
@@ -90,7 +90,7 @@ export function evaluateClassifier(clf: Classifier, set: GaitSet): ClassifierEva
 }
 
 export const GALLERY_PROBE_RULE =
-  "each identity's walks sorted by gait id; even positions form the gallery, odd positions are probes; a probe is matched to the gallery walk with the most similar embedding (cosine)";
+  "each identity's recordings sorted by name (a gait without a recording is its own); the gaits of even-numbered recordings form the gallery, of odd-numbered ones the probes, so windows of one recording are never matched against each other; a probe is matched to the gallery walk with the most similar embedding (cosine)";
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '–');
 

@@ -113,24 +113,30 @@ export interface GalleryProbeSplit {
 }
 
 /**
- * Gallery/probe split by walk: each identity's walks (gaits) are ordered by
- * gait id; walks at even positions (0, 2, …) form the gallery, walks at odd
- * positions are probes. Every identity with two or more walks therefore has
- * walks on both sides; an identity with a single walk is gallery only (a
- * distractor). Gaits without identity are left out.
+ * Gallery/probe split by recording: each identity's recordings are ordered
+ * by name (a gait without a recording counts as a recording of its own,
+ * ordered by gait id); the gaits of recordings at even positions (0, 2, …)
+ * form the gallery, those at odd positions are probes, so windows cut from
+ * one recording are never on both sides. Every identity with two or more
+ * recordings has gaits on both sides; one with a single recording is
+ * gallery only (a distractor). Gaits without identity are left out.
  */
-export function galleryProbeSplit(ids: readonly string[], identity: readonly (string | null)[]): GalleryProbeSplit {
-  const byId = new Map<string, number[]>();
+export function galleryProbeSplit(ids: readonly string[], identity: readonly (string | null)[], recording?: readonly (string | null)[]): GalleryProbeSplit {
+  // identity → recording (or the gait's id when it has none) → gaits
+  const byId = new Map<string, Map<string, number[]>>();
   identity.forEach((who, i) => {
     if (who == null) return;
-    if (!byId.has(who)) byId.set(who, []);
-    byId.get(who)!.push(i);
+    if (!byId.has(who)) byId.set(who, new Map());
+    const take = recording?.[i] ?? `\u0000${ids[i]}`;
+    const takes = byId.get(who)!;
+    if (!takes.has(take)) takes.set(take, []);
+    takes.get(take)!.push(i);
   });
   const gallery: number[] = [];
   const probe: number[] = [];
-  for (const idx of byId.values()) {
-    idx.sort((a, b) => (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : a - b));
-    idx.forEach((i, k) => (k % 2 === 0 ? gallery : probe).push(i));
+  for (const takes of byId.values()) {
+    const keys = [...takes.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    keys.forEach((k, n) => (n % 2 === 0 ? gallery : probe).push(...takes.get(k)!));
   }
   gallery.sort((a, b) => a - b);
   probe.sort((a, b) => a - b);

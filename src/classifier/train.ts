@@ -89,9 +89,10 @@ export interface TrainClassifierResult {
 /**
  * Holds out a validation split of the real gaits of `set` (synthetic gaits
  * always stay in training, so validation measures real data only). When
- * every real gait has an identity and there are at least 3 identities the
- * split is identity-disjoint (no walker in both parts), else stratified by
- * label. Throws E_SHAPE when either part would be empty.
+ * split is stratified by label and grouped (GaitSet.grouping: by identity
+ * when every real gait has one, else by recording, else per gait), so no
+ * walker or recording is in both parts. Throws E_SHAPE when either part
+ * would be empty.
  */
 export function splitValidation(set: GaitSet, valFraction: number, seed: number): { train: GaitSet; val: GaitSet; rule: string } {
   if (!(valFraction > 0 && valFraction < 1)) throw new GaitforgeError('E_OPTION', `valFraction = ${valFraction} is out of range: expected a number in (0, 1)`);
@@ -99,13 +100,12 @@ export function splitValidation(set: GaitSet, valFraction: number, seed: number)
   const synthetic: number[] = [];
   for (let i = 0; i < set.N; i++) (set.source[i] === 'real' ? real : synthetic).push(i);
   const pool = real.length > 0 ? set.select(real) : set;
-  const ids = new Set(pool.identity);
-  const byIdentity = !ids.has(null) && ids.size >= 3;
-  const [tr, va] = pool.stratifiedSplit([1 - valFraction, valFraction], deriveSeed(seed, 'classifier/val-split'), { byIdentity });
+  const groupedBy = pool.grouping();
+  const [tr, va] = pool.stratifiedSplit([1 - valFraction, valFraction], deriveSeed(seed, 'classifier/val-split'), { groupBy: groupedBy });
   if (va!.N === 0 || tr!.N === 0)
     throw new GaitforgeError('E_SHAPE', `a validation fraction of ${valFraction} of ${pool.N} real gaits leaves an empty ${va!.N === 0 ? 'validation' : 'training'} split; pass a validation set or change the fraction`);
   const train = real.length > 0 && synthetic.length > 0 ? GaitSet.concat([tr!, set.select(synthetic)]) : tr!;
-  const rule = `${Math.round(valFraction * 100)}% of the ${real.length > 0 ? 'real ' : ''}training gaits, ${byIdentity ? 'identity-disjoint' : 'stratified by label'}`;
+  const rule = `${Math.round(valFraction * 100)}% of the ${real.length > 0 ? 'real ' : ''}training gaits, stratified by label, grouped by ${groupedBy}`;
   return { train: train.withLabelNames(set.labelNames), val: va!, rule };
 }
 

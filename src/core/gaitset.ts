@@ -3,6 +3,15 @@ import { Rng } from './rng.js';
 import { NUM_JOINTS, SKELETON_NAME } from './skeleton.js';
 
 export type GaitSource = 'real' | 'synthetic';
+
+/**
+ * How a split keeps gaits together: 'identity' (no walker on two sides),
+ * 'recording' (no recording's windows on two sides), 'gait' (gaits one by
+ * one: leaky when gaits share a recording or walker), or 'auto' (identity
+ * when every gait has one, else recording, else gait).
+ */
+export const SPLIT_GROUPINGS = ['auto', 'identity', 'recording', 'gait'] as const;
+export type SplitGrouping = (typeof SPLIT_GROUPINGS)[number];
 export const DEFAULT_FPS = 30;
 export const DEFAULT_FRAMES = 75;
 
@@ -14,6 +23,11 @@ export interface GaitColumns {
   labels: Int32Array;
   /** Subject / walker identity, null when unknown. */
   identity: (string | null)[];
+  /**
+   * The recording (capture take) a gait was cut from, null when unknown or
+   * generated. Windows of one recording share it; splits keep them together.
+   */
+  recording: (string | null)[];
   source: GaitSource[];
   /** Generator name for synthetic gaits (null for real ones). */
   generator: (string | null)[];
@@ -52,6 +66,7 @@ export class GaitSet implements GaitColumns {
   readonly ids: string[];
   readonly labels: Int32Array;
   readonly identity: (string | null)[];
+  readonly recording: (string | null)[];
   readonly source: GaitSource[];
   readonly generator: (string | null)[];
   readonly seed: (number | null)[];
@@ -87,6 +102,7 @@ export class GaitSet implements GaitColumns {
     this.labels = Int32Array.from(col('labels', init.labels, () => 0));
     this.ids = col('ids', init.ids, (i) => `g${i}`);
     this.identity = col('identity', init.identity, () => null);
+    this.recording = col('recording', init.recording, () => null);
     this.source = col<GaitSource>('source', init.source, () => 'real');
     this.generator = col('generator', init.generator, () => null);
     this.seed = col('seed', init.seed, () => null);
@@ -159,7 +175,7 @@ export class GaitSet implements GaitColumns {
     return new GaitSet(
       {
         ...this.meta(), positions: pos, labels: Int32Array.from(pick(this.labels)), ids: pick(this.ids),
-        identity: pick(this.identity), source: pick(this.source), generator: pick(this.generator),
+        identity: pick(this.identity), recording: pick(this.recording), source: pick(this.source), generator: pick(this.generator),
         seed: pick(this.seed), frames: Int32Array.from(pick(this.frames)),
       },
       { validateValues: false },
@@ -174,6 +190,7 @@ export class GaitSet implements GaitColumns {
       {
         ...this.meta(), positions: this.positions.subarray(s * this.stride, e * this.stride),
         labels: this.labels.slice(s, e), ids: this.ids.slice(s, e), identity: this.identity.slice(s, e),
+        recording: this.recording.slice(s, e),
         source: this.source.slice(s, e), generator: this.generator.slice(s, e), seed: this.seed.slice(s, e),
         frames: this.frames.slice(s, e),
       },
@@ -202,13 +219,51 @@ export class GaitSet implements GaitColumns {
   }
 
   /**
-   * Splits into parts with the given fractions (summing to 1), stratified by
-   * label: each label's gaits are shuffled (seeded) and cut in the same
-   * proportions, rounding so every part gets its share. With `byIdentity`,
-   * identities rather than gaits are assigned to parts (identity-disjoint
-   * splits; stratified by each identity's majority label).
+   * The grouping a split uses: `requested` unless it is 'auto', which picks
+   * 'identity' when every gait has an identity, else 'recording' when any
+   * gait has a recording (gaits without one are their own group), else
+   * 'gait'. Throws E_VALUE when 'identity' is asked for and a gait has none.
    */
-  stratifiedSplit(fractions: number[], seed: number, options: { byIdentity?: boolean } = {}): GaitSet[] {
+  grouping(requested: SplitGrouping = 'auto'): Exclude<SplitGrouping, 'auto'> {
+    if (!SPLIT_GROUPINGS.includes(requested))
+      throw new GaitforgeError('E_OPTION', `split grouping ${JSON.stringify(requested)} is not one of ${SPLIT_GROUPINGS.join(', ')}`);
+    if (requested === 'identity') {
+      const i = this.identity.findIndex((x) => x == null);
+      if (i >= 0) throw new GaitforgeError('E_VALUE', `identity-grouped split: gait ${i} (${this.ids[i]}) has no identity`);
+      return 'identity';
+    }
+    if (requested !== 'auto') return requested;
+    if (this.N > 0 && this.identity.every((x) => x != null)) return 'identity';
+    if (this.recording.some((x) => x != null)) return 'recording';
+    return 'gait';
+  }
+
+  /**
+   * The group key of every gait under `grouping` (see `grouping()`): its
+   * identity, its recording (or its id when it has none), or its id.
+   */
+  groupKeys(grouping: SplitGrouping = 'auto'): string[] {
+    const g = this.grouping(grouping);
+    return this.ids.map((id, i) =>
+      g === 'identity' ? `identity:${this.identity[i]}` : g === 'recording' && this.recording[i] != null ? `recording:${this.recording[i]}` : `gait:${id}`,
+    );
+  }
+
+  /**
+   * Splits into parts with the given fractions (summing to 1), stratified by
+   * label and grouped: whole groups (identities, recordings or single gaits,
+   * see `grouping()`; default 'auto') are assigned to parts, so no walker or
+   * recording is on two sides. The groups of each label (those whose gaits
+   * all have it) and the groups with mixed labels form strata; each stratum
+   * is shuffled (seeded) and cut in the given proportions.
+   * `byIdentity: true` is the same as `groupBy: 'identity'`.
+   */
+  stratifiedSplit(fractions: number[], seed: number, options: { groupBy?: SplitGrouping; byIdentity?: boolean } = {}): GaitSet[] {
+    return this.splitIndices(fractions, seed, options).map((p) => this.select(p));
+  }
+
+  /** The gait indices (ascending) of each part of `stratifiedSplit`. */
+  splitIndices(fractions: number[], seed: number, options: { groupBy?: SplitGrouping; byIdentity?: boolean } = {}): number[][] {
     if (fractions.length === 0 || fractions.some((f) => !(f >= 0) || !Number.isFinite(f)))
       throw new GaitforgeError('E_OPTION', `split fractions ${JSON.stringify(fractions)} must be non-negative numbers`);
     const sum = fractions.reduce((a, b) => a + b, 0);
@@ -226,27 +281,28 @@ export class GaitSet implements GaitColumns {
         start = end;
       });
     };
-    if (options.byIdentity) {
-      const byId = new Map<string, number[]>();
-      for (let i = 0; i < this.N; i++) {
-        const id = this.identity[i];
-        if (id == null) throw new GaitforgeError('E_VALUE', `identity-disjoint split: gait ${i} (${this.ids[i]}) has no identity`);
-        if (!byId.has(id)) byId.set(id, []);
-        byId.get(id)!.push(i);
-      }
-      const groups: string[][] = this.labelNames.map(() => []);
-      for (const [id, idx] of byId) {
-        const counts = new Array(this.labelNames.length).fill(0);
-        for (const i of idx) counts[this.labels[i]!]++;
-        groups[counts.indexOf(Math.max(...counts))]!.push(id);
-      }
-      for (const g of groups) cut(g.sort(), (p, id) => {
-        for (const i of byId.get(id)!) parts[p]!.push(i); // not push(...): an identity may hold 10^5+ gaits
-      });
-    } else {
+    const grouping = options.groupBy ?? (options.byIdentity ? 'identity' : 'auto');
+    if (this.grouping(grouping) === 'gait') {
       for (const idx of this.indicesByLabel()) cut(idx, (p, i) => parts[p]!.push(i));
+    } else {
+      const keys = this.groupKeys(grouping);
+      const byKey = new Map<string, number[]>();
+      keys.forEach((k, i) => {
+        if (!byKey.has(k)) byKey.set(k, []);
+        byKey.get(k)!.push(i);
+      });
+      // Strata: the groups whose gaits all have label l, and one stratum of mixed groups
+      // (e.g. walkers who walk with several emotions): each is cut in the given proportions.
+      const strata: string[][] = [...this.labelNames.map(() => []), []];
+      for (const [k, idx] of byKey) {
+        const l = this.labels[idx[0]!]!;
+        strata[idx.every((i) => this.labels[i] === l) ? l : this.labelNames.length]!.push(k);
+      }
+      for (const g of strata) cut(g.sort(), (p, k) => {
+        for (const i of byKey.get(k)!) parts[p]!.push(i); // not push(...): a group may hold 10^5+ gaits
+      });
     }
-    return parts.map((p) => this.select(p.sort((a, b) => a - b)));
+    return parts.map((p) => p.sort((a, b) => a - b));
   }
 
   /**
@@ -266,7 +322,7 @@ export class GaitSet implements GaitColumns {
     const N = sets.reduce((a, s) => a + s.N, 0);
     const pos = new Float32Array(N * first.stride);
     let off = 0;
-    const cols: GaitColumns = { ids: [], labels: new Int32Array(N), identity: [], source: [], generator: [], seed: [], frames: new Int32Array(N) };
+    const cols: GaitColumns = { ids: [], labels: new Int32Array(N), identity: [], recording: [], source: [], generator: [], seed: [], frames: new Int32Array(N) };
     let k = 0;
     for (const s of sets) {
       pos.set(s.positions, off);
@@ -280,6 +336,7 @@ export class GaitSet implements GaitColumns {
       for (let i = 0; i < s.N; i++) {
         cols.ids.push(s.ids[i]!);
         cols.identity.push(s.identity[i]!);
+        cols.recording.push(s.recording[i]!);
         cols.source.push(s.source[i]!);
         cols.generator.push(s.generator[i]!);
         cols.seed.push(s.seed[i]!);

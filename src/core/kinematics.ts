@@ -27,6 +27,35 @@ export function rootSpeed(g: Float32Array, T: number, V: number, fps: number): n
   return n > 0 ? (dist * fps) / n : 0;
 }
 
+/**
+ * A copy of g: [T, V, 3] with every joint coordinate smoothed over time by a
+ * Gaussian of standard deviation `sigmaFrames` frames, truncated at ±3σ; at
+ * the ends the kernel is cut off and renormalised (no padding invented).
+ * σ = 0 returns an unchanged copy. Used before finite differences, which
+ * amplify per-frame sensor noise (the k-th difference of white noise grows
+ * with fps^k).
+ */
+export function gaussianSmoothTrajectories(g: Float32Array, T: number, V: number, sigmaFrames: number): Float32Array {
+  if (!(sigmaFrames >= 0) || !Number.isFinite(sigmaFrames)) throw new RangeError(`sigmaFrames = ${sigmaFrames} must be a finite number ≥ 0`);
+  const out = Float32Array.from(g.subarray(0, T * V * 3));
+  if (sigmaFrames === 0 || T < 2) return out;
+  const r = Math.ceil(3 * sigmaFrames);
+  const w = Float64Array.from({ length: 2 * r + 1 }, (_, k) => Math.exp(-((k - r) ** 2) / (2 * sigmaFrames * sigmaFrames)));
+  const C = V * 3;
+  for (let c = 0; c < C; c++)
+    for (let t = 0; t < T; t++) {
+      let s = 0;
+      let n = 0;
+      for (let k = Math.max(0, t - r); k <= Math.min(T - 1, t + r); k++) {
+        const wk = w[k - t + r]!;
+        s += wk * g[k * C + c]!;
+        n += wk;
+      }
+      out[t * C + c] = s / n;
+    }
+  return out;
+}
+
 /** Moving average of a series with a centred window of `w` samples. */
 export function smooth(x: ArrayLike<number>, w: number): Float64Array {
   const out = new Float64Array(x.length);

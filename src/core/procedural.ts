@@ -302,6 +302,8 @@ export function proceduralDataset(options: ProceduralOptions = {}): GaitSet {
   }
   return new GaitSet({
     positions, labels, labelNames, T: o.frames, fps: o.fps, skeleton: SKELETON_NAME, ids, identity,
+    // Every procedural gait is its own take.
+    recording: [...ids],
     source: new Array(N).fill('real'), generator: new Array(N).fill(null), seed: new Array(N).fill(null),
   });
 }

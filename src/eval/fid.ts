@@ -201,25 +201,79 @@ export function fid(a: FeatureInput | FeatureMatrix, b: FeatureInput | FeatureMa
   return frechetDistance(gaussianStats(a, options.dim, 'set a'), gaussianStats(b, options.dim, 'set b'), options);
 }
 
-export interface FidFloorOptions extends FidOptions {
-  /** Seed of the split. */
+export interface FidBesideFloorOptions extends FidOptions {
+  /** Seed of the subsets (and of the halves when `halves` is absent). */
   seed: number;
-  /** Samples per half (default ⌊n/2⌋); use the size of the generated set to compare like with like. */
-  halfSize?: number;
+  /**
+   * Rows of the real features that may form the reference and the floor set
+   * (disjoint; give grouped halves, e.g. GaitSet.splitIndices([0.5, 0.5]),
+   * so no walker or recording is in both). Default: seeded random halves.
+   */
+  halves?: { reference: ArrayLike<number>; floor: ArrayLike<number> };
+}
+
+/** A generator's FID beside the real-vs-real floor, at equal sizes against one reference. */
+export interface FidBesideFloor {
+  /** FID(reference, n generated gaits). */
+  fid: number;
+  /** FID(reference, floorN other real gaits): what sampling noise alone gives. */
+  floor: number;
+  /** Generated gaits in `fid` (= floorN = referenceN). */
+  n: number;
+  /** Real gaits in the floor set. */
+  floorN: number;
+  /** Real gaits in the reference both are measured against. */
+  referenceN: number;
+  /** ‖μ_ref − μ_gen‖² and the covariance term of `fid`. */
+  meanTerm: number;
+  covTerm: number;
+  /** Largest ridge either FID added (0 when none). */
+  ridge: number;
+  /** Warnings of both FIDs, the floor's prefixed with "floor: ". */
+  warnings: string[];
 }
 
 /**
- * The real-vs-real floor: FID between two disjoint random halves of one
- * (real) feature set. A generator's FID is only meaningful next to this
- * value, which is > 0 because of sampling noise and shrinks as 1/n; compare
- * at equal set sizes (`halfSize`).
+ * The one way gaitforge sets a generator's FID beside its floor: h
+ * generated gaits and h real gaits (the floor set) are each compared with
+ * the same reference of h real gaits, h = min(|reference half|, |floor
+ * half|, generated), every subset seeded. FID is biased upwards by roughly
+ * 1/size, so a floor measured at another size (or against another
+ * reference) is not on the same footing as the FID beside it.
+ * real: [nr, d], fake: [nf, d].
  */
-export function fidFloor(x: FeatureInput | FeatureMatrix, options: FidFloorOptions): FidResult & { halfSize: number } {
-  const m = toFeatureMatrix(x, options.dim, 'real features');
-  const h = options.halfSize ?? Math.floor(m.n / 2);
-  if (!Number.isInteger(h) || h < 2 || 2 * h > m.n)
-    throw new GaitforgeError('E_SHAPE', `real-vs-real floor: halves of ${h} samples need 2·${h} ≤ n = ${m.n} and at least 2 per half`);
-  const perm = new Rng(options.seed, 'eval/fid-floor').permutation(m.n);
-  const r = fid(selectRows(m, perm.subarray(0, h)), selectRows(m, perm.subarray(h, 2 * h)), options);
-  return { ...r, halfSize: h };
+export function fidBesideFloor(real: FeatureInput | FeatureMatrix, fake: FeatureInput | FeatureMatrix, options: FidBesideFloorOptions): FidBesideFloor {
+  const a = toFeatureMatrix(real, options.dim, 'real features');
+  const b = toFeatureMatrix(fake, options.dim ?? a.d, 'generated features');
+  let ref: ArrayLike<number>;
+  let flo: ArrayLike<number>;
+  if (options.halves) {
+    ref = options.halves.reference;
+    flo = options.halves.floor;
+    const seen = new Set<number>();
+    for (const i of [...Array.from(ref), ...Array.from(flo)]) {
+      if (!Number.isInteger(i) || i < 0 || i >= a.n) throw new RangeError(`FID halves: row ${i} is not one of the ${a.n} real rows`);
+      if (seen.has(i)) throw new RangeError(`FID halves: row ${i} is in both halves (or twice)`);
+      seen.add(i);
+    }
+  } else {
+    const perm = new Rng(options.seed, 'eval/fid-halves').permutation(a.n);
+    const half = Math.floor(a.n / 2);
+    ref = perm.subarray(0, half);
+    flo = perm.subarray(half, 2 * half);
+  }
+  const h = Math.min(ref.length, flo.length, b.n);
+  if (h < 2)
+    throw new GaitforgeError('E_SHAPE', `FID beside its floor needs at least 2 gaits in each real half and 2 generated gaits, got halves of ${ref.length} and ${flo.length} and ${b.n} generated`);
+  const subset = (rows: ArrayLike<number>, what: string) => {
+    const p = new Rng(options.seed, `eval/fid-subset/${what}`).permutation(rows.length).subarray(0, h);
+    return Int32Array.from(p, (k) => rows[k]!);
+  };
+  const reference = selectRows(a, subset(ref, 'reference'));
+  const gen = fid(reference, selectRows(b, new Rng(options.seed, 'eval/fid-subset/generated').permutation(b.n).subarray(0, h)), options);
+  const floor = fid(reference, selectRows(a, subset(flo, 'floor')), options);
+  return {
+    fid: gen.fid, floor: floor.fid, n: h, floorN: h, referenceN: h, meanTerm: gen.meanTerm, covTerm: gen.covTerm,
+    ridge: Math.max(gen.ridge, floor.ridge), warnings: [...gen.warnings, ...floor.warnings.map((w) => `floor: ${w}`)],
+  };
 }

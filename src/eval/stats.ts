@@ -246,3 +246,90 @@ export function repeated(R: number, seed: number, fn: (seed: number, r: number) 
   for (let r = 0; r < R; r++) values.push(fn(deriveSeed(seed, `repeat/${r}`), r));
   return { values, ci: meanCI(values, level) };
 }
+
+/** Result of the corrected resampled t-test (Nadeau & Bengio 2003). */
+export interface CorrectedTTest extends PairedTTest {
+  /** n_test / n_train of the re-splits. */
+  testTrainRatio: number;
+  /** The variance factor (1/J + n_test/n_train) that replaces the naive 1/J. */
+  varianceFactor: number;
+}
+
+/**
+ * Corrected resampled t-test (Nadeau & Bengio 2003, "Inference for the
+ * generalization error", Machine Learning 52): a[j] and b[j] are two
+ * conditions' results on the j-th of J random train/test re-splits of one
+ * dataset. The re-splits' training sets overlap, so the differences are
+ * correlated and the paired t-test's variance s²/J is too small; the
+ * corrected statistic is
+ *
+ *   t = d̄ / √((1/J + n_test/n_train) · s²),   df = J − 1,
+ *
+ * with s² the sample variance of the differences d_j = a_j − b_j. The
+ * interval at `level` is d̄ ± t_{(1+level)/2, J−1} · √((1/J + n_test/n_train) · s²).
+ * Needs J ≥ 2.
+ */
+export function correctedResampledTTest(
+  a: ArrayLike<number>, b: ArrayLike<number>, sizes: { nTrain: number; nTest: number }, level = 0.95,
+): CorrectedTTest {
+  const { nTrain, nTest } = sizes;
+  if (!(nTrain > 0) || !(nTest > 0) || !Number.isFinite(nTrain) || !Number.isFinite(nTest))
+    throw new RangeError(`corrected resampled t-test: nTrain = ${nTrain} and nTest = ${nTest} must be positive numbers`);
+  const naive = pairedTTest(a, b, level);
+  const J = naive.n;
+  const ratio = nTest / nTrain;
+  const factor = 1 / J + ratio;
+  const se = Math.sqrt(factor * naive.stdDiff ** 2);
+  const m = naive.meanDiff;
+  const q = studentTQuantile((1 + level) / 2, naive.df);
+  let t: number;
+  let p: number;
+  if (se > 0) {
+    t = m / se;
+    p = Math.min(1, 2 * studentTCdf(-Math.abs(t), naive.df));
+  } else {
+    t = m === 0 ? 0 : m > 0 ? Infinity : -Infinity;
+    p = m === 0 ? 1 : 0;
+  }
+  return { ...naive, t, p, lo: m - q * se, hi: m + q * se, testTrainRatio: ratio, varianceFactor: factor };
+}
+
+/**
+ * Holm's step-down adjustment (Holm 1979) of m p-values for the family-wise
+ * error rate: with p sorted ascending, p̃_(i) = max_{k ≤ i} min(1, (m − k + 1) p_(k)).
+ * Returns the adjusted values in the input order. NaN inputs stay NaN and
+ * do not count towards m.
+ */
+export function holmAdjust(p: ArrayLike<number>): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < p.length; i++) {
+    const v = p[i]!;
+    if (Number.isNaN(v)) continue;
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`p-value ${v} (index ${i}) is not in [0, 1]`);
+    idx.push(i);
+  }
+  idx.sort((x, y) => p[x]! - p[y]! || x - y);
+  const m = idx.length;
+  const out = Array.from({ length: p.length }, () => NaN);
+  let running = 0;
+  idx.forEach((i, k) => {
+    running = Math.max(running, Math.min(1, (m - k) * p[i]!));
+    out[i] = running;
+  });
+  return out;
+}
+
+/**
+ * meanCI of values that live in [lo, hi] (e.g. accuracies in [0, 1]), with
+ * the interval clipped to that range: the t interval of a mean near a bound
+ * can reach past it, which no value can. `clipped` says whether it did.
+ */
+export function boundedMeanCI(values: ArrayLike<number>, lo = 0, hi = 1, level = 0.95): MeanCI & { clipped: boolean } {
+  const c = meanCI(values, level);
+  if (c.lo === null || c.hi === null) return { ...c, clipped: false };
+  const clipped = c.lo < lo || c.hi > hi;
+  return { ...c, lo: Math.max(lo, c.lo), hi: Math.min(hi, c.hi), clipped };
+}
+
+/** Fewer seeds than this give intervals only: no p-values, and a warning in every report. */
+export const MIN_SEEDS_FOR_TESTS = 5;

@@ -369,7 +369,9 @@ export function egaitClipFromBvh(clip: BvhClip, mapping: string | JointMapping, 
  * Imports BVH files as a GaitSet [N, frames, 16, 3]: each file is parsed,
  * mapped to the E-Gait joints, converted to metres / Y up, resampled to
  * `fps` and cut into windows of `frames` frames every `stride` frames.
- * Ids are `<file name>#<first frame>`. Errors name the file (and joint).
+ * Ids are `<file name>#<first frame>`; the recording of every window is the
+ * file name without its extension, so splits keep a file's (possibly
+ * overlapping) windows together. Errors name the file (and joint).
  */
 export async function importBvh(files: string[], config: BvhImportConfig = {}): Promise<GaitSet> {
   const c = { ...DEFAULT_BVH_IMPORT, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) } as typeof DEFAULT_BVH_IMPORT & BvhImportConfig;
@@ -426,9 +428,11 @@ export async function importBvh(files: string[], config: BvhImportConfig = {}): 
   const ids: string[] = [];
   const labels: number[] = [];
   const identity: (string | null)[] = [];
+  const recording: string[] = [];
   const frames: number[] = [];
   for (const [k, file] of files.entries()) {
     const base = path.basename(file);
+    const take = path.basename(file, path.extname(file)); // the recording: one per file
     const { ident } = meta[k]!;
     const li = labelIndex(labelNames, meta[k]!.label, file);
     let text: string;
@@ -445,6 +449,7 @@ export async function importBvh(files: string[], config: BvhImportConfig = {}): 
       ids.push(`${base}#${start}`);
       labels.push(li);
       identity.push(ident);
+      recording.push(take);
       frames.push(len);
     };
     if (F < T) {
@@ -458,7 +463,7 @@ export async function importBvh(files: string[], config: BvhImportConfig = {}): 
   const positions = new Float32Array(chunks.length * per);
   chunks.forEach((w, i) => positions.set(w, i * per));
   return new GaitSet({
-    positions, labels, labelNames, T, V: NUM_JOINTS, fps: c.fps, skeleton: SKELETON_NAME, ids, identity,
+    positions, labels, labelNames, T, V: NUM_JOINTS, fps: c.fps, skeleton: SKELETON_NAME, ids, identity, recording,
     source: ids.map(() => 'real'), frames: Int32Array.from(frames),
   });
 }

@@ -49,7 +49,7 @@ export function decodeSpec(schema: Schema, file: string): DecodedSpec {
   const typeErr = (f: Field, expected: string) =>
     new GaitforgeError('E_FORMAT', `${file}: column ${f.name} has type ${String(f.type)}, expected ${expected}`);
   for (const name of ['id', 'label']) if (!isStringType(need(name).type)) throw typeErr(col(name)!, 'utf8 or dictionary<utf8>');
-  for (const name of ['identity', 'source', 'generator']) {
+  for (const name of ['identity', 'recording', 'source', 'generator']) {
     const f = col(name);
     if (f && !isStringType(f.type)) throw typeErr(f, 'utf8 or dictionary<utf8>');
   }
@@ -111,6 +111,7 @@ export class GaitTableDecoder {
   private readonly ids: string[] = [];
   private readonly labels: number[] = [];
   private readonly identity: (string | null)[] = [];
+  private readonly recording: (string | null)[] = [];
   private readonly source: GaitSource[] = [];
   private readonly generator: (string | null)[] = [];
   private readonly seed: (number | null)[] = [];
@@ -193,6 +194,7 @@ export class GaitTableDecoder {
       this.labels.push(idx);
     }
     const identityCol = get('identity');
+    const recordingCol = get('recording');
     const sourceCol = get('source');
     const generatorCol = get('generator');
     const seedCol = get('seed');
@@ -200,6 +202,7 @@ export class GaitTableDecoder {
     for (let i = 0; i < m; i++) {
       const where = () => this.rowName(base + i, rowIds[i]);
       this.identity.push(str(identityCol, i));
+      this.recording.push(str(recordingCol, i));
       const s = sourceCol ? str(sourceCol, i) : 'real';
       if (!SOURCES.includes(s as GaitSource))
         throw new GaitforgeError('E_VALUE', `${where()}: source ${JSON.stringify(s)} is not 'real' or 'synthetic'`);
@@ -268,7 +271,7 @@ export class GaitTableDecoder {
       const set = new GaitSet({
         positions,
         labels: this.labels, labelNames, T: this.spec.T, V: this.spec.V, fps: this.spec.fps, skeleton: this.spec.skeleton,
-        ids: this.ids, identity: this.identity, source: this.source, generator: this.generator, seed: this.seed,
+        ids: this.ids, identity: this.identity, recording: this.recording, source: this.source, generator: this.generator, seed: this.seed,
         frames: Int32Array.from(this.frames),
       }, { validateValues: false });
       if (!this.allowNonFinite && !allFinite(positions)) set.validateValues();

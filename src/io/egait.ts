@@ -54,15 +54,21 @@ export interface EgaitImportConfig {
   lengthMode?: 'tile' | 'resample';
   /** Frame rate of the data. Default 30. */
   fps?: number;
-  /** Source column value. Default 'real'. */
+  /** Source column value of every key not matched by `syntheticPattern`. Default 'real'. */
   source?: GaitSource;
+  /**
+   * A regular expression on the key: matching keys are marked 'synthetic'
+   * (E-Gait ships real and generated gaits; its files do not say which is
+   * which). Default: none, so every key gets `source`.
+   */
+  syntheticPattern?: string | null;
   /** Generator column value (for files of generated gaits). Default null. */
   generator?: string | null;
 }
 
 export const DEFAULT_EGAIT_IMPORT = {
   labelsFrom: 'h5' as const, labelMap: STEP_LABEL_MAP, keyLabelPattern: '_([A-Za-z][A-Za-z0-9]*)$', identityPattern: null,
-  frames: 75, lengthMode: 'tile' as const, fps: 30, source: 'real' as const, generator: null,
+  frames: 75, lengthMode: 'tile' as const, fps: 30, source: 'real' as const, syntheticPattern: null, generator: null,
 };
 
 /** Parses "0=angry,1=neutral" (or "angry,neutral,happy,sad", index = value) into a label map. */
@@ -172,6 +178,8 @@ export async function importEgait(config: EgaitImportConfig): Promise<GaitSet> {
     : { ...(c.labelMap as Record<string, string>) };
   const keyRe = compile('keyLabelPattern', c.keyLabelPattern);
   const idRe = c.identityPattern ? compile('identityPattern', c.identityPattern) : null;
+  const synRe = c.syntheticPattern ? compile('syntheticPattern', c.syntheticPattern) : null;
+  if (c.source !== 'real' && c.source !== 'synthetic') throw new GaitforgeError('E_OPTION', `source ${JSON.stringify(c.source)} is not 'real' or 'synthetic'`);
 
   const mod = await h5();
   const features = await openH5(c.features);
@@ -232,9 +240,13 @@ export async function importEgait(config: EgaitImportConfig): Promise<GaitSet> {
     });
     const labelNames = c.labelNames ?? inferLabelNames(names);
     const labels = names.map((n, i) => labelIndex(labelNames, n, `${c.features}: key ${keys[i]}`));
+    const source: GaitSource[] = keys.map((k) => (synRe?.test(k) ? 'synthetic' : c.source));
     return new GaitSet({
       positions, labels, labelNames, T, V: NUM_JOINTS, fps: c.fps, skeleton: SKELETON_NAME, ids: keys, identity,
-      source: keys.map(() => c.source), generator: keys.map(() => c.generator), seed: keys.map(() => null), frames,
+      // Each key is one capture (no windows), so the key is the recording.
+      recording: [...keys],
+      source,
+      generator: source.map((s) => (s === 'synthetic' ? c.generator : null)), seed: keys.map(() => null), frames,
     });
   } finally {
     features.close();

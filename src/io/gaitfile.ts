@@ -216,7 +216,7 @@ export function parquetWriterProperties(spec: BatchBuilder['spec'], rowGroupSize
     .setMaxRowGroupSize(rowGroupSize)
     .setCreatedBy(`gaitforge ${VERSION} (parquet-wasm)`)
     .setKeyValueMetadata(tableMetadata(spec));
-  const dictionaryColumns = ['label', 'label_id', 'identity', 'source', 'generator', 'frames'];
+  const dictionaryColumns = ['label', 'label_id', 'identity', 'recording', 'source', 'generator', 'frames'];
   for (const col of GAIT_COLUMNS) {
     if (col === 'positions') continue;
     // ids and seeds are unique per gait: a dictionary would only add a page.

@@ -347,7 +347,7 @@ export function mapGaits(set: GaitSet, fn: (g: Float32Array, i: number) => Float
   return new GaitSet(
     {
       positions: out, labels: set.labels, labelNames: set.labelNames, T, V: set.V, fps: set.fps, skeleton: set.skeleton, ids: set.ids,
-      identity: set.identity, source: set.source, generator: set.generator, seed: set.seed, frames: set.frames,
+      identity: set.identity, recording: set.recording, source: set.source, generator: set.generator, seed: set.seed, frames: set.frames,
     },
     { validateValues: false },
   );

@@ -8,6 +8,7 @@
  *   label      dictionary<int32, utf8>    not null
  *   label_id   int8                       not null   index into the label names
  *   identity   utf8                       nullable
+ *   recording  utf8                       nullable   the take a window was cut from
  *   source     dictionary<int32, utf8>    not null   'real' | 'synthetic'
  *   generator  dictionary<int32, utf8>    nullable
  *   seed       int64                      nullable
@@ -44,7 +45,7 @@ export const EXTENSION_META_KEY = 'ARROW:extension:metadata';
 export const FIXED_SHAPE_TENSOR = 'arrow.fixed_shape_tensor';
 
 /** Column names in schema order. */
-export const GAIT_COLUMNS = ['id', 'label', 'label_id', 'identity', 'source', 'generator', 'seed', 'frames', 'positions'] as const;
+export const GAIT_COLUMNS = ['id', 'label', 'label_id', 'identity', 'recording', 'source', 'generator', 'seed', 'frames', 'positions'] as const;
 export type GaitColumn = (typeof GAIT_COLUMNS)[number];
 
 /** Dictionary ids (unique per schema, as the Arrow IPC format requires). */
@@ -128,6 +129,7 @@ export function gaitSchema(spec: Required<GaitTableSpec>): Schema {
       new Field('label', dictType(DICT_ID.label), false),
       new Field('label_id', new Int8(), false),
       new Field('identity', new Utf8(), true),
+      new Field('recording', new Utf8(), true),
       new Field('source', dictType(DICT_ID.source), false),
       new Field('generator', dictType(DICT_ID.generator), true),
       new Field('seed', new Int64(), true),
@@ -270,6 +272,7 @@ export class BatchBuilder {
       dict('label', Array.from(labelIdx, (l) => set.labelNames[l]!), field('label').type as Dictionary),
       makeData({ type: new Int8(), length: n, nullCount: 0, data: Int8Array.from(labelIdx) }),
       vectorFromArray(rows(set.identity), new Utf8()).data[0]!,
+      vectorFromArray(rows(set.recording), new Utf8()).data[0]!,
       dict('source', rows(set.source), field('source').type as Dictionary),
       dict('generator', rows(set.generator), field('generator').type as Dictionary),
       makeData({

@@ -26,14 +26,14 @@ import { buildCell, cacheKey, canonicalJson, cellDir, cleanStaleTemps, hashFloat
 import { writeFilesAtomic, type OutputFile } from '../core/files.js';
 import { gaitStripSvg } from '../render/index.js';
 import { readGaitFile } from '../io/index.js';
-import { gridCells, LEARNED_AUGMENTERS, resolveAblation, type AblationConfig, type GridCell, type ResolvedAblation } from './config.js';
+import { gridCells, LEARNED_AUGMENTERS, realRowsOf, resolveAblation, type AblationConfig, type GridCell, type ResolvedAblation } from './config.js';
 import { summarizeCells, writeAblationReport, type CellSummary, type ReportMeta } from './report.js';
 import { generatorFid, type GeneratorFid } from './evaluate-generator.js';
 
 export interface AblateOptions {
   /** Run folder: cells/, results, report and plots go here. */
   runDir: string;
-  /** Run one slice of the grid (0-based index): whole (seed, augmenter) groups, dealt round-robin. */
+  /** Run one slice of the grid (0-based index): whole (seed, augmenter) groups, dealt by work (see shardCells). */
   shard?: { index: number; count: number };
   /** Parallel workers on this machine (worker threads, each runs a shard). Needs `dataPath`. */
   workers?: number;
@@ -59,6 +59,10 @@ export interface CellResult extends GridCell {
   perClassRecall: Record<string, number>;
   confusion: number[][];
   bestEpoch: number;
+  /** Validation accuracy of the selected epoch (what the report picks cells by; absent in cells from older versions). */
+  valAccuracy?: number;
+  /** Validation gaits (real). */
+  valGaits?: number;
   wallSeconds: number;
 }
 
@@ -91,10 +95,27 @@ export interface AblationOutcome {
 
 class StopEarly extends Error {}
 
-/** Splits the real data for one seed: [train, val, test]. */
+/** Splits the real data for one seed: [train, val, test], grouped as `r.splits.groupBy` says. */
 export function splitForSeed(data: GaitSet, r: ResolvedAblation, seed: number): [GaitSet, GaitSet, GaitSet] {
-  const [train, val, test] = data.stratifiedSplit([r.splits.train, r.splits.val, r.splits.test], seed, { byIdentity: r.splits.byIdentity });
+  const [train, val, test] = data.stratifiedSplit([r.splits.train, r.splits.val, r.splits.test], seed, { groupBy: r.splits.groupBy });
   return [train!, val!, test!];
+}
+
+/** What `splits.json` in a run folder holds: the grouping used and the gait ids of every seed's parts. */
+export interface SplitsFile {
+  groupedBy: 'identity' | 'recording' | 'gait';
+  [seed: string]: { train: string[]; val: string[]; test: string[] } | string;
+}
+
+/** The splits of every seed of `r` on `data` (what `splits.json` holds). */
+export function ablationSplits(data: GaitSet, r: ResolvedAblation): SplitsFile {
+  const out: SplitsFile = { groupedBy: data.grouping(r.splits.groupBy) };
+  for (const seed of r.seeds) {
+    const [train, val, test] = data.splitIndices([r.splits.train, r.splits.val, r.splits.test], seed, { groupBy: r.splits.groupBy });
+    const ids = (p: number[] | undefined) => p!.map((i) => data.ids[i]!);
+    out[String(seed)] = { train: ids(train), val: ids(val), test: ids(test) };
+  }
+  return out;
 }
 
 function countsPerLabel(labels: string[], n: number): Record<string, number> {
@@ -105,12 +126,15 @@ function countsPerLabel(labels: string[], n: number): Record<string, number> {
  * Runs (or resumes) an ablation. Returns every cell result available in the
  * run folder for this config (all of them unless sharded or stopped early).
  */
-export async function runAblation(data: GaitSet, r: ResolvedAblation, options: AblateOptions): Promise<AblationOutcome> {
+export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options: AblateOptions): Promise<AblationOutcome> {
   const progress = options.progress ?? silentProgress;
+  const data = realRowsOf(allRows, r.nonReal);
   mkdirSync(options.runDir, { recursive: true });
   cleanStaleTemps(options.runDir);
+  // Written before any training, so the split of every seed can be audited (and is the same for every shard).
+  writeFilesAtomic([{ path: path.join(options.runDir, 'splits.json'), data: JSON.stringify(ablationSplits(data, r)) }]);
   if (options.workers && options.workers > 1) return runWithWorkers(data, r, options);
-  const dataHash = hashFloats(data.positions) + ':' + cacheKey({ labels: Array.from(data.labels), names: data.labelNames, ids: data.ids, identity: data.identity });
+  const dataHash = hashFloats(data.positions) + ':' + cacheKey({ labels: Array.from(data.labels), names: data.labelNames, ids: data.ids, identity: data.identity, recording: data.recording });
   const cells = gridCells(r);
   const mine = shardCells(cells, options.shard);
   // results depend on the thread count (data-parallel batch statistics): cells of other counts are other cells
@@ -188,7 +212,7 @@ export async function runAblation(data: GaitSet, r: ResolvedAblation, options: A
           ...c, key, generatorKey: learned ? genKey(c.seed, c.augmenter) : null, trainReal: train.N, trainSynthetic: synthetic?.N ?? 0, testGaits: test.N,
           accuracy: ev.accuracy, macroF1: ev.macroF1, top2: ev.top2Accuracy,
           perClassRecall: ev.perClassRecall,
-          confusion: ev.confusion, bestEpoch: out.bestEpoch, wallSeconds: (performance.now() - t0) / 1000,
+          confusion: ev.confusion, bestEpoch: out.bestEpoch, valAccuracy: out.bestValAccuracy, valGaits: val.N, wallSeconds: (performance.now() - t0) / 1000,
         };
       } finally {
         clf.dispose();
@@ -200,7 +224,7 @@ export async function runAblation(data: GaitSet, r: ResolvedAblation, options: A
   // in the penultimate-feature space of the seed's real-only Baseline-STEP (the evaluator).
   const fidCell = (g: GeneratorCellResult) => {
     const useEvaluator = r.classifiers.includes('baseline-step');
-    const key = cacheKey({ kind: 'fid', generator: g.key, perLabel: r.fidPerLabel, evaluator: useEvaluator });
+    const key = cacheKey({ kind: 'fid', method: 'beside-floor/grouped-halves/smoothed-affective', generator: g.key, perLabel: r.fidPerLabel, evaluator: useEvaluator });
     return build(cellDir(options.runDir, 'fid', key), async (): Promise<FidCellResult> => {
       if (useEvaluator) await classifierCell({ seed: g.seed, augmenter: 'none', count: 0, classifier: 'baseline-step' });
       const [, , test] = split(g.seed);
@@ -257,10 +281,24 @@ function groupCells(cells: GridCell[]): GridCell[][] {
   return [...groups.values()];
 }
 
-/** The cells shard `index` of `count` runs: whole (seed, augmenter) groups, dealt round-robin. */
+/**
+ * The cells shard `index` of `count` runs: whole (seed, augmenter) groups,
+ * each dealt in grid order to the shard with the least work so far (a
+ * classifier cell counts 1, training a learned generator and its FID 2
+ * more), so a grid of one real-only and one learned group per seed does not
+ * give every generator to one shard. Deterministic: every shard computes
+ * the same assignment.
+ */
 export function shardCells(cells: GridCell[], shard?: { index: number; count: number }): GridCell[] {
   if (!shard) return cells;
-  return groupCells(cells).filter((_, i) => i % shard.count === shard.index).flat();
+  const load = new Array(shard.count).fill(0);
+  const out: GridCell[] = [];
+  for (const group of groupCells(cells)) {
+    const k = load.indexOf(Math.min(...load));
+    load[k] += group.length + ((LEARNED_AUGMENTERS as readonly string[]).includes(group[0]!.augmenter) ? 2 : 0);
+    if (k === shard.index) out.push(...group);
+  }
+  return out;
 }
 
 /** Collects every finished cell result in one or more run folders (for merging shards). */
@@ -326,6 +364,8 @@ interface RunManifest {
   dataset: string;
   gaits: number;
   labelNames: string[];
+  /** The grouping of the splits. */
+  groupedBy?: 'identity' | 'recording' | 'gait';
 }
 
 export interface AblateRequest {
@@ -366,10 +406,11 @@ export interface AblateSummary {
  */
 export async function ablate(req: AblateRequest): Promise<AblateSummary> {
   const t0 = performance.now();
-  const data = await readGaitFile(req.dataPath);
+  const config0 = resolveAblation(req.config);
+  const data = realRowsOf(await readGaitFile(req.dataPath), config0.nonReal);
   const config = resolveAblation(req.config, data);
   const dataHash = hashFloats(data.positions);
-  const manifest: RunManifest = { config, dataHash, dataset: path.resolve(req.dataPath), gaits: data.N, labelNames: data.labelNames };
+  const manifest: RunManifest = { config, dataHash, dataset: path.resolve(req.dataPath), gaits: data.N, labelNames: data.labelNames, groupedBy: data.grouping(config.splits.groupBy) };
   const manifestPath = path.join(req.runDir, 'ablation.json');
   if (existsSync(manifestPath)) {
     const old = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunManifest;
@@ -451,6 +492,7 @@ function reportMeta(m: RunManifest, wallSeconds: number): ReportMeta {
   return {
     dataset: m.dataset, gaits: m.gaits, labelNames: m.labelNames, backend: b ? `${b.chosen} (tfjs '${b.tfBackend}'${b.simd ? ', SIMD' : ''})` : 'unknown',
     versions: { gaitforge: VERSION, ...(b?.versions ?? {}) }, wallSeconds, date: new Date().toISOString(),
+    ...(m.groupedBy ? { groupedBy: m.groupedBy } : {}),
   };
 }
 

@@ -1,7 +1,10 @@
 /**
  * Classical augmentation baselines (what STEP never compared against):
- * left/right mirroring, small rotations about the vertical axis, smooth time
- * warping and Gaussian joint noise. Each draws source gaits from a real set,
+ * left/right mirroring, small rotations about the horizontal axes (camera
+ * elevation and lateral tilt), smooth time warping and Gaussian joint noise.
+ * Every one changes what a classifier sees: its input is re-canonicalised
+ * to walk along +Z, which undoes any rotation about the vertical, so
+ * `rotate` tilts about the two horizontal axes instead. Each draws source gaits from a real set,
  * label by label, and returns synthetic gaits with the same labels. Pure
  * TypeScript, deterministic from the seed.
  */
@@ -15,18 +18,22 @@ export type ClassicalAugmenter = 'mirror' | 'rotate' | 'timewarp' | 'noise';
 export const CLASSICAL_AUGMENTERS: readonly ClassicalAugmenter[] = ['mirror', 'rotate', 'timewarp', 'noise'];
 
 export interface AugmentConfig {
-  /** Largest rotation about the vertical axis, degrees (rotate). Default 15. */
+  /**
+   * Largest tilt, degrees (rotate): the gait is rotated about the lateral
+   * axis (camera elevation: pitch) and about its walking direction (lateral
+   * tilt: roll), each by an angle uniform in ±maxRotationDeg. Default 10.
+   */
   maxRotationDeg?: number;
   /** Time-warp strength in [0, 1): 0 = none; the warp u + a·sin(2πu)/2π stays monotone for a < 1. Default 0.3. */
   warpStrength?: number;
   /** Standard deviation of joint noise, metres (noise). Default 0.01. */
   noiseStd?: number;
 }
-export const DEFAULT_AUGMENT: Required<AugmentConfig> = { maxRotationDeg: 15, warpStrength: 0.3, noiseStd: 0.01 };
+export const DEFAULT_AUGMENT: Required<AugmentConfig> = { maxRotationDeg: 10, warpStrength: 0.3, noiseStd: 0.01 };
 
 export function resolveAugment(c: AugmentConfig = {}): Required<AugmentConfig> {
   const r = { ...DEFAULT_AUGMENT, ...c };
-  if (!(r.maxRotationDeg >= 0 && r.maxRotationDeg <= 180)) throw new ConfigRangeError(`maxRotationDeg = ${r.maxRotationDeg} is out of range [0, 180]`);
+  if (!(r.maxRotationDeg >= 0 && r.maxRotationDeg <= 45)) throw new ConfigRangeError(`maxRotationDeg = ${r.maxRotationDeg} is out of range [0, 45]`);
   if (!(r.warpStrength >= 0 && r.warpStrength < 1)) throw new ConfigRangeError(`warpStrength = ${r.warpStrength} is out of range [0, 1)`);
   if (!(r.noiseStd >= 0 && r.noiseStd <= 1)) throw new ConfigRangeError(`noiseStd = ${r.noiseStd} is out of range [0, 1]`);
   return r;
@@ -50,7 +57,43 @@ export function mirrorGait(g: Float32Array, T: number, V: number, out: Float32Ar
     }
 }
 
-/** Rotates a gait about the vertical axis through its first-frame root by `angle` radians. */
+/**
+ * Tilts a gait about the horizontal axes through its first-frame root:
+ * `pitch` radians about the lateral axis (positive leans the walker
+ * forward, as a camera looking down more steeply sees it) and then `roll`
+ * radians about the walking direction (positive leans the top towards the
+ * +lateral side: the walker's right, with Y up). Both survive the classifier's
+ * canonical view, which only turns about the vertical.
+ */
+export function tiltGait(g: Float32Array, T: number, V: number, pitch: number, roll: number, out: Float32Array): void {
+  const [fx, fz] = heading(g, T, V); // forward (horizontal unit vector)
+  const lx = -fz;
+  const lz = fx; // lateral (horizontal, perpendicular to forward)
+  const o = joint(g, V, 0, JOINTS.root);
+  const cp = Math.cos(pitch), sp = Math.sin(pitch), cr = Math.cos(roll), sr = Math.sin(roll);
+  for (let i = 0; i < T * V; i++) {
+    const x = g[3 * i]! - o[0];
+    const y = g[3 * i + 1]! - o[1];
+    const z = g[3 * i + 2]! - o[2];
+    // walker frame: forward f, up u, lateral l
+    let f = x * fx + z * fz;
+    let u = y;
+    const l = x * lx + z * lz;
+    // pitch about the lateral axis: the top leans forward
+    [f, u] = [cp * f + sp * u, -sp * f + cp * u];
+    // roll about the forward axis: the top leans towards +lateral
+    const u2 = cr * u - sr * l;
+    const l2 = sr * u + cr * l;
+    out[3 * i] = o[0] + f * fx + l2 * lx;
+    out[3 * i + 1] = o[1] + u2;
+    out[3 * i + 2] = o[2] + f * fz + l2 * lz;
+  }
+}
+
+/**
+ * Rotates a gait about the vertical axis through its first-frame root by
+ * `angle` radians. Not an augmenter: a classifier's canonical view undoes it.
+ */
 export function rotateGait(g: Float32Array, T: number, V: number, angle: number, out: Float32Array): void {
   const o = joint(g, V, 0, JOINTS.root);
   const c = Math.cos(angle);
@@ -112,7 +155,10 @@ export function classicalAugment(real: GaitSet, augmenter: ClassicalAugmenter, c
     const g = real.gait(src);
     const out = positions.subarray(n * per, (n + 1) * per);
     if (augmenter === 'mirror') mirrorGait(g, T, V, out);
-    else if (augmenter === 'rotate') rotateGait(g, T, V, (r.uniform(-1, 1) * c.maxRotationDeg * Math.PI) / 180, out);
+    else if (augmenter === 'rotate') {
+      const max = (c.maxRotationDeg * Math.PI) / 180;
+      tiltGait(g, T, V, r.uniform(-1, 1) * max, r.uniform(-1, 1) * max, out);
+    }
     else if (augmenter === 'timewarp') timeWarpGait(g, T, V, r.uniform(-1, 1) * c.warpStrength, out);
     else for (let i = 0; i < per; i++) out[i] = g[i]! + r.normal(0, c.noiseStd);
     labels[n] = l;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigRangeError, GaitforgeError } from '../core/errors.js';
-import type { GaitSet } from '../core/gaitset.js';
+import { SPLIT_GROUPINGS, type GaitSet, type SplitGrouping } from '../core/gaitset.js';
 import { CLASSICAL_AUGMENTERS, type AugmentConfig } from './augment.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../classifier/config.js';
 import { resolveGenerator, type GeneratorConfig } from '../generator/config.js';
@@ -18,8 +18,14 @@ export const CLASSIFIERS = ['baseline-step', 'step', 'at-gcn'] as const;
 export type ClassifierName = (typeof CLASSIFIERS)[number];
 
 export interface AblationConfig {
-  /** Train/val/test fractions (sum 1), stratified by label; `byIdentity` keeps identities disjoint. */
-  splits?: { train?: number; val?: number; test?: number; byIdentity?: boolean };
+  /**
+   * Train/val/test fractions (sum 1), stratified by label and grouped:
+   * `groupBy` 'auto' (default) keeps identities disjoint when every gait has
+   * one, else recordings, else splits gait by gait; 'identity', 'recording'
+   * or 'gait' asks for one explicitly. `byIdentity: true` (older configs)
+   * means groupBy 'identity'; `byIdentity: false` means 'auto'.
+   */
+  splits?: { train?: number; val?: number; test?: number; groupBy?: SplitGrouping; byIdentity?: boolean };
   /** Augmenters to compare; 'none' is the real-only baseline (count 0). */
   augmenters?: AugmenterName[];
   /** Synthetic gaits per label; 0 means real data only. */
@@ -35,10 +41,16 @@ export interface AblationConfig {
   augment?: AugmentConfig;
   /** Generated gaits per label for each generator's FID. Default 200. */
   fidPerLabel?: number;
+  /**
+   * Rows whose source is not 'real': 'refuse' (default) stops with an error
+   * naming the first one; 'drop' runs on the real rows only. The test split
+   * must be real gaits, and generators must train on real gaits only.
+   */
+  nonReal?: 'refuse' | 'drop';
 }
 
 export interface ResolvedAblation {
-  splits: { train: number; val: number; test: number; byIdentity: boolean };
+  splits: { train: number; val: number; test: number; groupBy: SplitGrouping };
   augmenters: AugmenterName[];
   counts: number[];
   classifiers: ClassifierName[];
@@ -47,10 +59,11 @@ export interface ResolvedAblation {
   classifier: ClassifierConfig;
   augment: AugmentConfig;
   fidPerLabel: number;
+  nonReal: 'refuse' | 'drop';
 }
 
 export const DEFAULT_ABLATION: ResolvedAblation = {
-  splits: { train: 0.7, val: 0.15, test: 0.15, byIdentity: false },
+  splits: { train: 0.7, val: 0.15, test: 0.15, groupBy: 'auto' },
   augmenters: ['none', 'stepgen', 'cvae-baseline', 'mirror', 'rotate', 'timewarp', 'noise'],
   counts: [0, 250, 500, 1000, 2000, 4000],
   classifiers: ['baseline-step', 'step', 'at-gcn'],
@@ -59,6 +72,7 @@ export const DEFAULT_ABLATION: ResolvedAblation = {
   classifier: {},
   augment: {},
   fidPerLabel: 200,
+  nonReal: 'refuse',
 };
 
 const KNOWN_KEYS = new Set(Object.keys(DEFAULT_ABLATION));
@@ -74,7 +88,15 @@ function bad(field: string, value: unknown, expected: string): GaitforgeError {
 export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAblation {
   if (typeof c !== 'object' || c === null || Array.isArray(c)) throw bad('(root)', c, 'must be an object');
   for (const k of Object.keys(c)) if (!KNOWN_KEYS.has(k)) throw bad(k, (c as Record<string, unknown>)[k], `unknown field (known: ${[...KNOWN_KEYS].join(', ')})`);
-  const splits = { ...DEFAULT_ABLATION.splits, ...(c.splits ?? {}) };
+  if (c.splits !== undefined && (typeof c.splits !== 'object' || c.splits === null || Array.isArray(c.splits))) throw bad('splits', c.splits, 'must be an object');
+  const { byIdentity, ...givenSplits } = c.splits ?? {};
+  for (const k of Object.keys(givenSplits))
+    if (!['train', 'val', 'test', 'groupBy'].includes(k)) throw bad(`splits.${k}`, (givenSplits as Record<string, unknown>)[k], 'unknown field (known: train, val, test, groupBy, byIdentity)');
+  if (byIdentity !== undefined && typeof byIdentity !== 'boolean') throw bad('splits.byIdentity', byIdentity, 'must be true or false');
+  if (byIdentity !== undefined && givenSplits.groupBy !== undefined && givenSplits.groupBy !== (byIdentity ? 'identity' : givenSplits.groupBy))
+    throw bad('splits.byIdentity', byIdentity, `contradicts splits.groupBy = ${JSON.stringify(givenSplits.groupBy)}`);
+  const splits = { ...DEFAULT_ABLATION.splits, ...(byIdentity ? { groupBy: 'identity' as const } : {}), ...givenSplits };
+  if (!SPLIT_GROUPINGS.includes(splits.groupBy)) throw bad('splits.groupBy', splits.groupBy, `must be one of ${SPLIT_GROUPINGS.join(', ')}`);
   for (const k of ['train', 'val', 'test'] as const)
     if (typeof splits[k] !== 'number' || !(splits[k] >= 0 && splits[k] <= 1)) throw bad(`splits.${k}`, splits[k], 'must be a number in [0, 1]');
   if (!(splits.train > 0) || !(splits.val > 0) || !(splits.test > 0)) throw bad('splits', splits, 'train, val and test must all be > 0');
@@ -101,6 +123,8 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
   } else throw bad('seeds', c.seeds, 'must be a repeat count or a non-empty list of seeds');
   const fidPerLabel = c.fidPerLabel ?? DEFAULT_ABLATION.fidPerLabel;
   if (!Number.isInteger(fidPerLabel) || fidPerLabel < 2) throw bad('fidPerLabel', fidPerLabel, 'must be an integer ≥ 2');
+  const nonReal = c.nonReal ?? DEFAULT_ABLATION.nonReal;
+  if (nonReal !== 'refuse' && nonReal !== 'drop') throw bad('nonReal', nonReal, "must be 'refuse' or 'drop'");
   for (const k of ['generator', 'classifier', 'augment'] as const)
     if (c[k] !== undefined && (typeof c[k] !== 'object' || c[k] === null || Array.isArray(c[k]))) throw bad(k, c[k], 'must be an object of options');
   checkSection('generator', c.generator, (g) => {
@@ -111,7 +135,7 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
   const r: ResolvedAblation = {
     // 'none' (real data only, count 0) is always run: every gain is measured against it.
     splits, augmenters: [...new Set<AugmenterName>(['none', ...augmenters])], counts: [...new Set(counts)].sort((a, b) => a - b), classifiers: [...new Set(classifiers)],
-    seeds, generator: { ...(c.generator ?? {}) }, classifier: { ...(c.classifier ?? {}) }, augment: { ...(c.augment ?? {}) }, fidPerLabel,
+    seeds, generator: { ...(c.generator ?? {}) }, classifier: { ...(c.classifier ?? {}) }, augment: { ...(c.augment ?? {}) }, fidPerLabel, nonReal,
   };
   if (data) checkSplittable(r, data);
   return r;
@@ -128,20 +152,59 @@ function checkSection(name: string, section: object | undefined, resolve: (s: ob
   }
 }
 
+/**
+ * The rows an ablation runs on: all of `data` when every row is real; with
+ * nonReal 'drop' the real rows only; else throws E_CONFIG naming the first
+ * non-real row and the counts.
+ */
+export function realRowsOf(data: GaitSet, nonReal: 'refuse' | 'drop'): GaitSet {
+  const real: number[] = [];
+  for (let i = 0; i < data.N; i++) if (data.source[i] === 'real') real.push(i);
+  if (real.length === data.N) return data;
+  if (nonReal === 'drop') {
+    if (real.length === 0) throw new GaitforgeError('E_CONFIG', `the dataset holds no real gaits (all ${data.N} are ${data.source[0]})`);
+    return data.select(real);
+  }
+  const first = data.source.findIndex((s) => s !== 'real');
+  throw new GaitforgeError(
+    'E_CONFIG',
+    `the dataset holds ${data.N - real.length} non-real gaits (first: row ${first}, ${data.ids[first]}, source ${data.source[first]}) beside ${real.length} real ones; ` +
+      "an ablation tests on real gaits only: set nonReal: 'drop' (--drop-synthetic) to run on the real rows, or import the data with the right source",
+  );
+}
+
 /** Every label must leave at least one gait (or identity) in each of train, val and test. */
 function checkSplittable(r: ResolvedAblation, data: GaitSet): void {
   const smallest = Math.min(r.splits.train, r.splits.val, r.splits.test);
   const need = Math.ceil(1 / smallest);
+  const i = r.splits.groupBy === 'identity' ? data.identity.findIndex((x) => x == null) : -1;
+  if (i >= 0) throw new GaitforgeError('E_CONFIG', `splits.groupBy is 'identity' but gait ${i} (${data.ids[i]}) has no identity`);
+  const grouping = data.grouping(r.splits.groupBy);
+  const keys = data.groupKeys(grouping);
+  const what = { identity: 'identities', recording: 'recordings', gait: 'gaits' }[grouping];
   data.indicesByLabel().forEach((idx, l) => {
-    const units = r.splits.byIdentity ? new Set(idx.map((i) => data.identity[i])).size : idx.length;
+    const units = new Set(idx.map((i) => keys[i])).size;
     if (units < need)
       throw new GaitforgeError(
         'E_CONFIG',
-        `label ${JSON.stringify(data.labelNames[l])} has ${units} ${r.splits.byIdentity ? 'identities' : 'gaits'}: too few to split ${r.splits.train}/${r.splits.val}/${r.splits.test} (needs at least ${need})`,
+        `label ${JSON.stringify(data.labelNames[l])} has ${units} ${what} (splits grouped by ${grouping}): too few to split ${r.splits.train}/${r.splits.val}/${r.splits.test} (needs at least ${need})`,
       );
   });
-  if (r.splits.byIdentity && data.identity.some((x) => x == null))
-    throw new GaitforgeError('E_CONFIG', 'splits.byIdentity is set but some gaits have no identity');
+  // The check that counts: every seed's split leaves every label in train, val and test.
+  const names = ['train', 'val', 'test'];
+  for (const seed of r.seeds) {
+    const parts = data.splitIndices([r.splits.train, r.splits.val, r.splits.test], seed, { groupBy: r.splits.groupBy });
+    parts.forEach((p, k) => {
+      const present = new Set(p.map((i) => data.labels[i]));
+      const missing = data.labelNames.filter((_, l) => !present.has(l));
+      if (missing.length)
+        throw new GaitforgeError(
+          'E_CONFIG',
+          `seed ${seed}: the ${names[k]} split (${p.length} gaits, grouped by ${grouping}) has no gait labelled ${missing.join(', ')}; ` +
+            `use more data, other split fractions (now ${r.splits.train}/${r.splits.val}/${r.splits.test}) or other seeds`,
+        );
+    });
+  }
 }
 
 /** Reads a JSON or YAML config file (by extension; .yml/.yaml are YAML). */

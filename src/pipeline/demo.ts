@@ -28,13 +28,16 @@ export interface DemoPreset {
  */
 export const DEMO_PRESETS: Record<'quick' | 'full', DemoPreset> = {
   quick: {
-    data: { identities: 12, perEmotion: 4, frames: 32 },
+    // The main comparison only (STEP with STEP-Gen against real only), over 6 seeds with
+    // walker-disjoint splits; --full adds the baseline CVAE, the classical augmenters,
+    // Baseline-STEP and AT-GCN, STEP's counts and paper-sized data.
+    data: { identities: 16, perEmotion: 4, frames: 32 },
     ablation: {
-      splits: { train: 0.6, val: 0.2, test: 0.2 },
-      augmenters: ['none', 'stepgen', 'cvae-baseline', 'mirror'],
-      counts: [0, 32],
-      classifiers: ['baseline-step', 'step'],
-      seeds: 2,
+      splits: { train: 0.6, val: 0.2, test: 0.2, groupBy: 'identity' },
+      augmenters: ['none', 'stepgen'],
+      counts: [0, 40],
+      classifiers: ['step'],
+      seeds: 6,
       generator: { epochs: 10, batchSize: 16 },
       classifier: { epochs: 6, batchSize: 16 },
       fidPerLabel: 32,
@@ -43,6 +46,7 @@ export const DEMO_PRESETS: Record<'quick' | 'full', DemoPreset> = {
   full: {
     data: { identities: 48, perEmotion: 12, frames: 75 },
     ablation: {
+      splits: { train: 0.7, val: 0.15, test: 0.15, groupBy: 'identity' },
       augmenters: ['none', 'stepgen', 'cvae-baseline', 'mirror', 'rotate', 'timewarp', 'noise'],
       counts: [0, 250, 500, 1000, 2000, 4000],
       classifiers: ['baseline-step', 'step', 'at-gcn'],

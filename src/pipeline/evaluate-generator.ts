@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  AFFECTIVE_FEATURE_NAMES, affectiveFeatures, applyMinMax, fitMinMax, NUM_AFFECTIVE_FEATURES, scaledAffectiveFeatures,
+  AFFECTIVE_FEATURE_NAMES, AFFECTIVE_FID_SMOOTHING_SECONDS, affectiveFeatures, applyMinMax, fitMinMax, NUM_AFFECTIVE_FEATURES, scaledAffectiveFeatures,
 } from '../classifier/affective.js';
 import { alignLabels } from '../classifier/evaluate.js';
 import { argmaxRows } from '../classifier/metrics.js';
@@ -28,7 +28,7 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed, Rng } from '../core/rng.js';
 import { diversity, multimodality } from '../eval/diversity.js';
 import { selectRows, toFeatureMatrix, type FeatureMatrix } from '../eval/features.js';
-import { fid, fidFloor, type FidResult } from '../eval/fid.js';
+import { fidBesideFloor, fid, type FidBesideFloor } from '../eval/fid.js';
 import { memorisation } from '../eval/memorisation.js';
 import { plausibility, type PlausibilitySummary } from '../eval/plausibility.js';
 import { formatCI, meanCI, type MeanCI } from '../eval/stats.js';
@@ -40,9 +40,13 @@ export const FEATURE_SPACES: readonly FeatureSpace[] = ['evaluator', 'affective'
 
 export interface SpaceFid {
   space: FeatureSpace;
+  /** FID of n generated gaits against a reference of n real gaits (fidBesideFloor). */
   fid: number;
-  /** FID of two disjoint halves of the real set. */
+  /** FID of floorN other real gaits against the same reference: the real-vs-real floor. */
   floor: number;
+  /** Gaits in the generated set and in the floor set (equal), each against a reference of as many. */
+  n: number;
+  floorN: number;
   /** Ridge added to singular covariances (0 when none), and why. */
   ridge: number;
   warnings: string[];
@@ -64,7 +68,7 @@ type Features = { data: Float64Array | Float32Array; dim: number };
  */
 export function featuresOf(real: GaitSet, others: GaitSet[], space: FeatureSpace, evaluator?: Classifier | null): { real: Features; others: Features[] } {
   if (space === 'affective') {
-    const s = scaledAffectiveFeatures(real, ...others);
+    const s = scaledAffectiveFeatures(real, others, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS });
     const dim = NUM_AFFECTIVE_FEATURES;
     return { real: { data: s.reference, dim }, others: s.others.map((data) => ({ data, dim })) };
   }
@@ -72,14 +76,36 @@ export function featuresOf(real: GaitSet, others: GaitSet[], space: FeatureSpace
   return { real: evaluator.features(real), others: others.map((o) => evaluator.features(o)) };
 }
 
-/** FID of `fake` against `real` in one space, with the real-vs-real floor. */
+/**
+ * Row indices of two halves of `set`, stratified by label, grouped
+ * (GaitSet.grouping: identity, else recording, else gait) and seeded, so no
+ * walker or recording is in both halves: the reference and the floor set of
+ * fidBesideFloor. When the set holds too few groups for two halves of at
+ * least 2 gaits (e.g. a test split of one walker), the next finer grouping
+ * is used and `warning` says so: such a floor is optimistic (lower), since
+ * the halves share a walker.
+ */
+export function groupedHalves(set: GaitSet, seed: number): { reference: Int32Array; floor: Int32Array; groupedBy: string; warning: string | null } {
+  const first = set.grouping();
+  const order = (['identity', 'recording', 'gait'] as const).slice(['identity', 'recording', 'gait'].indexOf(first));
+  for (const g of order) {
+    if (g === 'recording' && !set.recording.some((x) => x != null)) continue;
+    const [a, b] = set.splitIndices([0.5, 0.5], seed, { groupBy: g });
+    if (a!.length >= 2 && b!.length >= 2 || g === 'gait')
+      return {
+        reference: Int32Array.from(a!), floor: Int32Array.from(b!), groupedBy: g,
+        warning: g === first ? null : `the ${set.N} real gaits hold too few ${first === 'identity' ? 'walkers' : 'recordings'} for two halves grouped by ${first}: the floor's halves are grouped by ${g} and share ${first === 'identity' ? 'walkers' : 'recordings'}, so the floor is lower than it should be`,
+      };
+  }
+  throw new Error('unreachable: gait-by-gait halves always exist');
+}
+
+/** FID of `fake` against `real` in one space beside the real-vs-real floor (fidBesideFloor over grouped halves of `real`). */
 export function spaceFid(real: GaitSet, fake: GaitSet, space: FeatureSpace, seed: number, evaluator?: Classifier | null): SpaceFid {
   const f = featuresOf(real, [fake], space, evaluator);
-  const a = f.real;
-  const b = f.others[0]!;
-  const r = fid(a.data, b.data, { dim: a.dim });
-  const floor = fidFloor(a.data, { dim: a.dim, seed });
-  return { space, fid: r.fid, floor: floor.fid, ridge: r.ridge, warnings: [...r.warnings, ...floor.warnings.map((w) => `floor: ${w}`)], dim: a.dim };
+  const halves = groupedHalves(real, seed);
+  const r = fidBesideFloor(f.real.data, f.others[0]!.data, { dim: f.real.dim, seed, halves });
+  return { space, fid: r.fid, floor: r.floor, n: r.n, floorN: r.floorN, ridge: r.ridge, warnings: [...(halves.warning ? [halves.warning] : []), ...r.warnings], dim: f.real.dim };
 }
 
 /** FID in the affective space and, with an evaluator, in its feature space. */
@@ -188,19 +214,15 @@ export interface FidFromSetsOptions {
 export interface FidFromSetsResult extends SpaceFid {
   realGaits: number;
   fakeGaits: number;
-  /** `fid` (all real against all generated gaits) split into ‖μr − μg‖² and the covariance term. */
+  /**
+   * FID of all generated gaits against all real gaits: larger sets, smaller
+   * bias, but not comparable with the floor (other sizes); `fid` and
+   * `floor` are the pair to read together.
+   */
+  fidAll: number;
+  /** `fidAll` split into ‖μr − μg‖² and the covariance term. */
   meanTerm: number;
   covTerm: number;
-  /**
-   * FID of h generated gaits against a reference set of h real gaits, where
-   * the floor is the FID of the same reference against h other real gaits:
-   * equal sizes, same reference, so this is the number to hold against the
-   * floor (FID is biased upwards by roughly 1/size, so `fid` over all gaits
-   * and a floor over halves are not on the same footing).
-   */
-  matchedFid: number;
-  /** h = min(⌊real/2⌋, generated): gaits in each set of `matchedFid` and of the floor. */
-  matchedSize: number;
   /** The evaluator's checkpoint hash (features = 'evaluator'), else null. */
   evaluatorHash: string | null;
 }
@@ -215,11 +237,11 @@ export function checkComparable(real: GaitSet, fake: GaitSet): void {
 }
 
 /**
- * FID of `fake` against `real` in one feature space: over all gaits of both
- * (`fid`), and at equal sizes beside the real-vs-real floor (`matchedFid`:
- * h generated gaits against h real reference gaits; `floor`: the same
- * reference against h other real gaits; h = min(⌊real/2⌋, generated), all
- * subsets seeded). Throws E_MODEL when the evaluator does not fit the data.
+ * FID of `fake` against `real` in one feature space beside the real-vs-real
+ * floor (fidBesideFloor: n generated and n real gaits against the same
+ * reference of n real gaits, the real halves grouped so no walker or
+ * recording is in both), and over all gaits of both (`fidAll`). Throws
+ * E_MODEL when the evaluator does not fit the data.
  */
 export function fidFromSets(real: GaitSet, fake: GaitSet, options: FidFromSetsOptions): FidFromSetsResult {
   checkComparable(real, fake);
@@ -235,17 +257,14 @@ export function fidFromSets(real: GaitSet, fake: GaitSet, options: FidFromSetsOp
   const f = featuresOf(real, [fake], options.features, ev);
   const a = toFeatureMatrix(f.real.data, f.real.dim, 'real features');
   const b = toFeatureMatrix(f.others[0]!.data, f.real.dim, 'generated features');
-  const h = Math.min(Math.floor(a.n / 2), b.n);
-  if (h < 2) throw new GaitforgeError('E_SHAPE', `FID needs at least 4 real and 2 generated gaits, got ${a.n} and ${b.n}`);
-  const realPerm = new Rng(options.seed, 'fid/real-split').permutation(a.n);
-  const ref = selectRows(a, realPerm.subarray(0, h));
+  if (a.n < 4 || b.n < 2) throw new GaitforgeError('E_SHAPE', `FID needs at least 4 real and 2 generated gaits, got ${a.n} and ${b.n}`);
+  const halves = groupedHalves(real, options.seed);
+  const r = fidBesideFloor(a, b, { seed: options.seed, halves });
   const all = fid(a, b);
-  const matched = fid(ref, selectRows(b, new Rng(options.seed, 'fid/generated-subset').permutation(b.n).subarray(0, h)));
-  const floor = fid(ref, selectRows(a, realPerm.subarray(h, 2 * h)));
   return {
-    space: options.features, fid: all.fid, floor: floor.fid, ridge: Math.max(all.ridge, matched.ridge, floor.ridge), dim: a.d,
-    warnings: [...all.warnings, ...matched.warnings.map((w) => `matched: ${w}`), ...floor.warnings.map((w) => `floor: ${w}`)],
-    realGaits: a.n, fakeGaits: b.n, meanTerm: all.meanTerm, covTerm: all.covTerm, matchedFid: matched.fid, matchedSize: h,
+    space: options.features, fid: r.fid, floor: r.floor, n: r.n, floorN: r.floorN, ridge: Math.max(all.ridge, r.ridge), dim: a.d,
+    warnings: [...(halves.warning ? [halves.warning] : []), ...r.warnings, ...all.warnings.map((w) => `all gaits: ${w}`)],
+    realGaits: a.n, fakeGaits: b.n, fidAll: all.fid, meanTerm: all.meanTerm, covTerm: all.covTerm,
     evaluatorHash: ev?.checkpointHash ?? null,
   };
 }
@@ -281,15 +300,18 @@ export interface PairedMetric {
 }
 
 export interface FidSummary {
-  /** FID(reference half, generated) over the draws. */
+  /** FID(reference, generated) over the draws (fidBesideFloor). */
   fid: MeanCI;
-  /** FID(reference half, other real half): the real-vs-real floor. */
+  /** FID(reference, held-out real gaits): the real-vs-real floor. */
   floor: MeanCI;
+  /** Generated gaits and floor gaits per draw (equal), each against a reference of as many. */
+  n: number;
+  floorN: number;
   /** Per-draw values, in draw order. */
   values: number[];
   floorValues: number[];
   dim: number;
-  /** FID computations (of 2R: generator and floor per draw) that added a ridge because a covariance was singular, and the largest ridge. */
+  /** Draws (of R) whose FID or floor added a ridge because a covariance was singular, and the largest ridge. */
   ridgeUses: number;
   maxRidge: number;
   /** Distinct warnings of the FID computations (with the draw they first came from). */
@@ -362,18 +384,13 @@ function plausibilityMeans(s: PlausibilitySummary): PlausibilityMeans {
 }
 
 /**
- * Row indices of two halves of `set`, stratified by label and seeded: the
- * split of GaitSet.stratifiedSplit, run on a stand-in set whose ids are the
- * row numbers (the split reads only labels and ids; the copies of the
- * positions it would make are not needed).
+ * Row indices of two halves of `set`, stratified by label, grouped
+ * (GaitSet.grouping: identity, else recording, else gait) and seeded, so no
+ * walker or recording is in both halves.
  */
-function stratifiedHalves(set: GaitSet, seed: number): { ref: Int32Array; held: Int32Array } {
-  const rowsOnly = new GaitSet(
-    { positions: new Float32Array(set.N * 3), labels: set.labels, labelNames: set.labelNames, T: 1, V: 1, ids: Array.from({ length: set.N }, (_, i) => String(i)) },
-    { validateValues: false },
-  );
-  const [a, b] = rowsOnly.stratifiedSplit([0.5, 0.5], seed);
-  return { ref: Int32Array.from(a!.ids, Number), held: Int32Array.from(b!.ids, Number) };
+function stratifiedHalves(set: GaitSet, seed: number): { ref: Int32Array; held: Int32Array; warning: string | null } {
+  const h = groupedHalves(set, seed);
+  return { ref: h.reference, held: h.floor, warning: h.warning };
 }
 
 /** Per-draw accumulators of one feature space. */
@@ -388,6 +405,8 @@ class SpaceAccumulator {
   readonly mmLabelR: number[][];
   ridgeUses = 0;
   maxRidge = 0;
+  /** Gaits in each FID set of the last draw (generated, floor, reference). */
+  n = 0;
   /** First text of each kind of FID warning (numbers masked in the key: ridge sizes differ between draws). */
   private readonly warnings = new Map<string, string>();
 
@@ -398,14 +417,12 @@ class SpaceAccumulator {
 
   /** Adds draw `draw`: real features split into the reference and held-out rows, and the generated gaits' features. */
   add(draw: number, seed: number, real: FeatureMatrix, ref: Int32Array, held: Int32Array, realLabels: Int32Array, fake: FeatureMatrix, fakeLabels: Int32Array): void {
-    const a = selectRows(real, ref);
     const b = selectRows(real, held);
-    const gen = fid(a, fake);
-    const flo = fid(a, b);
-    this.fid.push(gen.fid);
-    this.floor.push(flo.fid);
-    this.note(draw, gen, '');
-    this.note(draw, flo, 'floor: ');
+    const r = fidBesideFloor(real, fake, { seed, halves: { reference: ref, floor: held } });
+    this.fid.push(r.fid);
+    this.floor.push(r.floor);
+    this.n = r.n;
+    this.note(draw, r);
     this.divG.push(diversity(fake, { seed }));
     this.divR.push(diversity(b, { seed }));
     const opts = { seed, numLabels: this.labelNames.length, labelNames: this.labelNames };
@@ -417,14 +434,14 @@ class SpaceAccumulator {
     mr.perLabel.forEach((v, l) => v !== null && this.mmLabelR[l]!.push(v));
   }
 
-  private note(draw: number, r: FidResult, prefix: string): void {
+  private note(draw: number, r: FidBesideFloor): void {
     if (r.ridge > 0) {
       this.ridgeUses++;
       this.maxRidge = Math.max(this.maxRidge, r.ridge);
     }
     for (const w of r.warnings) {
-      const key = prefix + w.replace(/[-+]?\d+(\.\d+)?(e[-+]?\d+)?/g, '#');
-      if (!this.warnings.has(key)) this.warnings.set(key, `draw ${draw}: ${prefix}${w}`);
+      const key = w.replace(/[-+]?\d+(\.\d+)?(e[-+]?\d+)?/g, '#');
+      if (!this.warnings.has(key)) this.warnings.set(key, `draw ${draw}: ${w}`);
     }
   }
 
@@ -432,7 +449,7 @@ class SpaceAccumulator {
     const ci = (v: number[]) => (v.length ? meanCI(v) : null);
     return {
       fid: {
-        fid: meanCI(this.fid), floor: meanCI(this.floor), values: this.fid, floorValues: this.floor, dim: this.dim,
+        fid: meanCI(this.fid), floor: meanCI(this.floor), n: this.n, floorN: this.n, values: this.fid, floorValues: this.floor, dim: this.dim,
         ridgeUses: this.ridgeUses, maxRidge: this.maxRidge, warnings: [...this.warnings.values()],
       },
       diversity: { generated: meanCI(this.divG), real: meanCI(this.divR) },
@@ -506,7 +523,7 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
 
   progress.start('evaluate generator', R + 1);
   // ---- real-set quantities, computed once
-  const affRaw = affectiveFeatures(real);
+  const affRaw = affectiveFeatures(real, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS });
   const scaler = fitMinMax(affRaw, real.N, NUM_AFFECTIVE_FEATURES, AFFECTIVE_FEATURE_NAMES);
   const realAff = toFeatureMatrix(applyMinMax(scaler, affRaw), NUM_AFFECTIVE_FEATURES, 'real affective features');
   let realEv: FeatureMatrix | null = null;
@@ -535,7 +552,8 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
 
   for (let r = 0; r < R; r++) {
     const s = deriveSeed(seed, `evaluate-generator/draw/${r}`);
-    const { ref, held } = stratifiedHalves(real, s);
+    const { ref, held, warning } = stratifiedHalves(real, s);
+    if (warning && !warnings.includes(warning)) warnings.push(warning);
     refSize = ref.length;
     heldSize = held.length;
     counts = {};
@@ -546,7 +564,7 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
     const fake = generator.sample(counts, { seed: s, temperature }).withLabelNames(labelNames);
     generatedPerDraw = fake.N;
 
-    const fakeAff = toFeatureMatrix(applyMinMax(scaler, affectiveFeatures(fake)), NUM_AFFECTIVE_FEATURES, 'generated affective features');
+    const fakeAff = toFeatureMatrix(applyMinMax(scaler, affectiveFeatures(fake, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS })), NUM_AFFECTIVE_FEATURES, 'generated affective features');
     affAcc.add(r, s, realAff, ref, held, real.labels, fakeAff, fake.labels);
     if (ev && evAcc && realEv) {
       const p = evaluatorPass(ev, fake, 'generated evaluator features');
@@ -580,7 +598,7 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
   const evaluatorSpace = evAcc?.summary() ?? null;
   for (const [name, sp] of [['affective', affective], ['evaluator', evaluatorSpace]] as const)
     if (sp && sp.fid.ridgeUses > 0)
-      warnings.push(`${name} space: ${sp.fid.ridgeUses} of ${2 * R} FID computations had a singular covariance and added a ridge of at most ${sp.fid.maxRidge.toExponential(2)} (why: below)`);
+      warnings.push(`${name} space: ${sp.fid.ridgeUses} of ${R} draws had a singular covariance in the FID or its floor and added a ridge of at most ${sp.fid.maxRidge.toExponential(2)} (why: below)`);
   const finiteCI = (v: number[], what: string) => {
     const bad = v.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) throw new GaitforgeError('E_VALUE', `${what} is ${v[bad]} in draw ${bad}: the real set's mean is 0`);

@@ -7,10 +7,13 @@
  */
 import path from 'node:path';
 import { writeFilesAtomic, type OutputFile } from '../core/files.js';
-import { formatCI, meanCI, pairedTTest } from '../eval/stats.js';
+import { boundedMeanCI, correctedResampledTTest, formatCI, holmAdjust, meanCI, MIN_SEEDS_FOR_TESTS } from '../eval/stats.js';
 import { writeRecordsParquet } from '../io/records.js';
 import type { CellResult, FidCellResult, GeneratorCellResult } from './ablate.js';
 import type { ResolvedAblation } from './config.js';
+import { resolveAugment } from './augment.js';
+import { resolveGenerator, type GeneratorConfig } from '../generator/config.js';
+import { resolveClassifierConfig, type ClassifierConfig } from '../classifier/config.js';
 import { accuracySpec, confusionSpec, renderVegaLite, type AccuracyPoint } from './plots.js';
 
 export interface ReportMeta {
@@ -21,6 +24,8 @@ export interface ReportMeta {
   versions: Record<string, string>;
   wallSeconds: number;
   date: string;
+  /** The grouping the splits used (splits.json), when known. */
+  groupedBy?: 'identity' | 'recording' | 'gait';
 }
 
 export interface ReportInput {
@@ -40,15 +45,32 @@ export interface CellSummary {
   augmenter: string;
   count: number;
   seeds: number;
-  accuracy: ReturnType<typeof meanCI>;
-  macroF1: ReturnType<typeof meanCI>;
-  /** Paired over seeds against the same classifier's real-only cell; null for the baseline or < 2 pairs. */
-  gain: { meanDiff: number; lo: number; hi: number; p: number; n: number } | null;
+  /** Mean ± 95% t interval over seeds, clipped to [0, 1] (`clipped` says when). */
+  accuracy: BoundedCI;
+  macroF1: BoundedCI;
+  /** Mean validation accuracy over seeds (null for cells from versions that did not record it). */
+  valAccuracy: number | null;
+  /**
+   * Paired over seeds against the same classifier's real-only cell with the
+   * corrected resampled t-test (Nadeau & Bengio 2003); null for the baseline
+   * or < 2 pairs. `p` and `pHolm` (Holm-adjusted over every gain of the
+   * report) are null below MIN_SEEDS_FOR_TESTS seeds.
+   */
+  gain: { meanDiff: number; lo: number; hi: number; p: number | null; pHolm: number | null; n: number; nTrain: number; nTest: number } | null;
 }
 
-const pct = (x: number) => (100 * x).toFixed(2);
+type BoundedCI = ReturnType<typeof boundedMeanCI>;
 
-/** Mean ± CI per (classifier, augmenter, count) and the paired gain over count 0. */
+const pct = (x: number) => (100 * x).toFixed(2);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * Mean ± CI per (classifier, augmenter, count) and the paired gain over
+ * count 0: corrected resampled t-test across the seeds' re-splits (n_train
+ * = real training gaits, n_test = test gaits, means over the seeds), Holm
+ * adjustment over all gains. Below MIN_SEEDS_FOR_TESTS paired seeds a gain
+ * has an interval but no p-value.
+ */
 export function summarizeCells(cells: CellResult[]): CellSummary[] {
   const groups = new Map<string, CellResult[]>();
   for (const c of cells) {
@@ -66,17 +88,27 @@ export function summarizeCells(cells: CellResult[]): CellSummary[] {
       const base = baseline(classifier);
       const paired = g.filter((c) => base.has(c.seed));
       if (paired.length >= 2) {
-        const t = pairedTTest(paired.map((c) => c.accuracy), paired.map((c) => base.get(c.seed)!.accuracy));
-        gain = { meanDiff: t.meanDiff, lo: t.lo, hi: t.hi, p: t.p, n: t.n };
+        const nTrain = mean(paired.map((c) => c.trainReal));
+        const nTest = mean(paired.map((c) => c.testGaits));
+        const t = correctedResampledTTest(paired.map((c) => c.accuracy), paired.map((c) => base.get(c.seed)!.accuracy), { nTrain, nTest });
+        gain = { meanDiff: t.meanDiff, lo: t.lo, hi: t.hi, p: paired.length >= MIN_SEEDS_FOR_TESTS ? t.p : null, pHolm: null, n: t.n, nTrain, nTest };
       }
     }
-    out.push({ classifier, augmenter, count, seeds: g.length, accuracy: meanCI(g.map((c) => c.accuracy)), macroF1: meanCI(g.map((c) => c.macroF1)), gain });
+    const vals = g.map((c) => c.valAccuracy).filter((v): v is number => typeof v === 'number');
+    out.push({
+      classifier, augmenter, count, seeds: g.length, accuracy: boundedMeanCI(g.map((c) => c.accuracy)), macroF1: boundedMeanCI(g.map((c) => c.macroF1)),
+      valAccuracy: vals.length === g.length ? mean(vals) : null, gain,
+    });
   }
+  const tested = out.filter((s) => s.gain?.p != null);
+  holmAdjust(tested.map((s) => s.gain!.p!)).forEach((p, i) => (tested[i]!.gain!.pHolm = p));
   return out.sort((a, b) => a.classifier.localeCompare(b.classifier) || a.augmenter.localeCompare(b.augmenter) || a.count - b.count);
 }
 
-function ciPct(ci: ReturnType<typeof meanCI>): string {
-  return ci.halfWidth === null ? `${pct(ci.mean)} (n = 1)` : `${pct(ci.mean)} ± ${pct(ci.halfWidth)}`;
+/** "mean ± half-width" in %, or "mean [lo, hi]" when the interval was clipped at 0 or 100%. */
+export function ciPct(ci: BoundedCI): string {
+  if (ci.halfWidth === null) return `${pct(ci.mean)} (n = 1)`;
+  return ci.clipped ? `${pct(ci.mean)} [${pct(ci.lo!)}, ${pct(ci.hi!)}]` : `${pct(ci.mean)} ± ${pct(ci.halfWidth)}`;
 }
 
 /** Writes results.json, results.parquet, report.md and plots/*.svg into `runDir` (atomically). */
@@ -99,10 +131,14 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   for (const clf of classifiers) {
     const sum = (sel: CellResult[]) => sel.reduce<number[][] | null>((acc, c) => (acc ? acc.map((row, i) => row.map((x, j) => x + c.confusion[i]![j]!)) : c.confusion.map((r) => [...r])), null);
     const base = sum(cells.filter((c) => c.classifier === clf && c.count === 0));
-    const best = summaries.filter((s) => s.classifier === clf && s.count > 0).sort((a, b) => b.accuracy.mean - a.accuracy.mean)[0];
+    // The augmented cell shown is the one with the best mean validation accuracy (never chosen on test);
+    // cells from versions that did not record validation accuracy fall back to test, and say so.
+    const augmented = summaries.filter((s) => s.classifier === clf && s.count > 0);
+    const byVal = augmented.every((s) => s.valAccuracy !== null);
+    const best = [...augmented].sort((a, b) => (byVal ? b.valAccuracy! - a.valAccuracy! : b.accuracy.mean - a.accuracy.mean))[0];
     for (const [name, m, title] of [
       [`confusion-${clf}-real-only.svg`, base, `${clf}: real only`],
-      ...(best ? [[`confusion-${clf}-best.svg`, sum(cells.filter((c) => c.classifier === clf && c.augmenter === best.augmenter && c.count === best.count)), `${clf}: + ${best.count}/label ${best.augmenter}`]] : []),
+      ...(best ? [[`confusion-${clf}-best.svg`, sum(cells.filter((c) => c.classifier === clf && c.augmenter === best.augmenter && c.count === best.count)), `${clf}: + ${best.count}/label ${best.augmenter} (best on ${byVal ? 'validation' : 'test: for display only'})`]] : []),
     ] as [string, number[][] | null, string][]) {
       if (!m) continue;
       files.push({ path: path.join(runDir, 'plots', name), data: await renderVegaLite(confusionSpec(meta.labelNames, m, `${title} (summed over seeds)`)) });
@@ -113,24 +149,43 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   const lines: string[] = [];
   lines.push('# gaitforge ablation report', '');
   lines.push(`Dataset: ${meta.dataset} (${meta.gaits} real gaits; labels ${meta.labelNames.join(', ')}). Seeds: ${config.seeds.join(', ')}.`);
-  lines.push(`Splits: train ${config.splits.train} / val ${config.splits.val} / test ${config.splits.test}, stratified by label${config.splits.byIdentity ? ', identity-disjoint' : ''}; the test split is real gaits only, never seen by a generator nor used for model selection.`);
-  lines.push('', '## Test accuracy and macro-F1 (%, mean ± 95% CI over seeds)', '');
-  lines.push('Gain: accuracy minus the same classifier\'s real-only accuracy, paired by seed (mean, 95% CI, two-sided paired t-test p).', '');
-  lines.push('| classifier | augmenter | synthetic/label | seeds | accuracy | macro-F1 | gain (pp) | p |', '|---|---|---:|---:|---:|---:|---:|---:|');
+  lines.push(`Splits: train ${config.splits.train} / val ${config.splits.val} / test ${config.splits.test}, stratified by label, grouped by ${meta.groupedBy ?? config.splits.groupBy}${config.splits.groupBy === 'auto' ? ' (chosen automatically)' : ''}${meta.groupedBy && meta.groupedBy !== 'gait' ? `: no ${meta.groupedBy} has gaits on two sides` : meta.groupedBy === 'gait' ? ': gait by gait (the data has neither identities nor recordings)' : ''}; every seed's split is in splits.json; the test split is real gaits only, never seen by a generator nor used for model selection.`);
+  const sizes = (xs: number[]) => (xs.length ? (Math.min(...xs) === Math.max(...xs) ? `${xs[0]}` : `${Math.min(...xs)}–${Math.max(...xs)}`) : '—');
+  const baseCells = cells.filter((c) => c.count === 0);
+  lines.push(`Sizes per seed (real gaits): train ${sizes(baseCells.map((c) => c.trainReal))}, val ${sizes(baseCells.flatMap((c) => (c.valGaits === undefined ? [] : [c.valGaits])))}, test ${sizes(baseCells.map((c) => c.testGaits))}.`);
+  const pairedSeeds = Math.min(...summaries.filter((s) => s.gain).map((s) => s.gain!.n), Infinity);
+  const tested = summaries.filter((s) => s.gain?.p != null).length;
+  if (Number.isFinite(pairedSeeds) && pairedSeeds < MIN_SEEDS_FOR_TESTS)
+    lines.push('', `> **Warning: ${pairedSeeds} seed${pairedSeeds === 1 ? '' : 's'}.** With fewer than ${MIN_SEEDS_FOR_TESTS} seeds the intervals below are wide and no p-values are given: this run cannot support a finding. Run at least ${MIN_SEEDS_FOR_TESTS} seeds (\`seeds: ${MIN_SEEDS_FOR_TESTS}\`).`);
+  lines.push('', '## Test accuracy and macro-F1 (%, mean and 95% CI over seeds)', '');
+  lines.push(
+    'Accuracy intervals are Student-t intervals over seeds, clipped to [0, 100] (shown as [lo, hi] where clipped). ' +
+      "Gain: accuracy minus the same classifier's real-only accuracy, paired by seed, with the 95% interval of the corrected resampled t-test " +
+      '(Nadeau & Bengio 2003: variance × (1/J + n_test/n_train), because the seeds\' re-splits share training gaits)' +
+      (tested ? `; p is that test's two-sided p, Holm-adjusted over all ${tested} gains of this report.` : '.'),
+    '',
+  );
+  lines.push('| classifier | augmenter | synthetic/label | seeds | accuracy | macro-F1 | val accuracy | gain (pp) | p (Holm) |', '|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of summaries) {
     const gain = s.gain ? `${s.gain.meanDiff >= 0 ? '+' : ''}${pct(s.gain.meanDiff)} [${pct(s.gain.lo)}, ${pct(s.gain.hi)}]` : '—';
-    lines.push(`| ${s.classifier} | ${s.augmenter} | ${s.count} | ${s.seeds} | ${ciPct(s.accuracy)} | ${ciPct(s.macroF1)} | ${gain} | ${s.gain ? s.gain.p.toFixed(3) : '—'} |`);
+    lines.push(`| ${s.classifier} | ${s.augmenter} | ${s.count} | ${s.seeds} | ${ciPct(s.accuracy)} | ${ciPct(s.macroF1)} | ${s.valAccuracy === null ? '—' : pct(s.valAccuracy)} | ${gain} | ${s.gain?.pHolm != null ? s.gain.pHolm.toFixed(3) : '—'} |`);
   }
   lines.push('', '![accuracy vs synthetic count](plots/accuracy.svg)', '');
   if (fids.length) {
     lines.push('## Generators: FID against the real test split (mean ± 95% CI over seeds)', '');
-    lines.push('Each FID is printed beside the real-vs-real floor: the FID of two disjoint halves of the real test split, which is above 0 from sampling noise alone. A generator is only as good as its distance to that floor.', '');
-    lines.push('| generator | seeds | FID (affective) | floor (affective) | FID (evaluator) | floor (evaluator) |', '|---|---:|---:|---:|---:|---:|');
+    lines.push(
+      'Each FID is printed beside the real-vs-real floor, measured the same way: the test split is cut into two halves (grouped, so no walker or recording is in both); ' +
+        'n generated gaits and n real gaits of one half are each compared with the same n-gait reference from the other half. The floor is above 0 from sampling noise alone; ' +
+        'a generator is only as good as its distance to it. The affective space uses derivatives of smoothed trajectories (docs/metrics.md).',
+      '',
+    );
+    lines.push('| generator | seeds | n (= floor n) | FID (affective) | floor (affective) | FID (evaluator) | floor (evaluator) |', '|---|---:|---:|---:|---:|---:|---:|');
     for (const g of [...new Set(fids.map((f) => f.augmenter))]) {
       const sel = fids.filter((f) => f.augmenter === g);
       const ev = sel.filter((f) => f.evaluator);
       const ci = (xs: number[]) => (xs.length ? formatCI(meanCI(xs), 3) : '—');
-      lines.push(`| ${g} | ${sel.length} | ${ci(sel.map((f) => f.affective.fid))} | ${ci(sel.map((f) => f.affective.floor))} | ${ci(ev.map((f) => f.evaluator!.fid))} | ${ci(ev.map((f) => f.evaluator!.floor))} |`);
+      const ns = sel.map((f) => f.affective.n);
+      lines.push(`| ${g} | ${sel.length} | ${Math.min(...ns) === Math.max(...ns) ? ns[0] : `${Math.min(...ns)}–${Math.max(...ns)}`} | ${ci(sel.map((f) => f.affective.fid))} | ${ci(sel.map((f) => f.affective.floor))} | ${ci(ev.map((f) => f.evaluator!.fid))} | ${ci(ev.map((f) => f.evaluator!.floor))} |`);
     }
     const spaces = fids.flatMap((f) => [f.affective, ...(f.evaluator ? [f.evaluator] : [])]);
     const ridged = spaces.filter((s) => s.ridge > 0 || s.warnings.some((w) => w.startsWith('floor: added a ridge')));
@@ -146,7 +201,12 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   lines.push(`- date: ${meta.date}`, `- backend: ${meta.backend}`, `- versions: ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   lines.push(`- wall time: ${meta.wallSeconds.toFixed(1)} s (this invocation; cached cells cost nothing)`);
   lines.push(`- cells: ${cells.length} classifier runs, ${input.generators.length} generators`);
-  lines.push('', '```json', JSON.stringify(config, null, 2), '```');
+  lines.push('', '### Configuration', '', 'The ablation config as resolved:', '', '```json', JSON.stringify(config, null, 2), '```');
+  lines.push('', 'Generator configs as trained (every default filled in):', '');
+  for (const v of config.augmenters.filter((a) => a === 'stepgen' || a === 'cvae-baseline'))
+    lines.push('', `${v}:`, '', '```json', JSON.stringify(resolveGenerator({ ...(config.generator as GeneratorConfig), variant: v } as GeneratorConfig), null, 2), '```');
+  lines.push('', 'Classifier config as trained (every default filled in):', '', '```json', JSON.stringify(resolveClassifierConfig(config.classifier as ClassifierConfig), null, 2), '```');
+  lines.push('', 'Classical augmenters:', '', '```json', JSON.stringify(resolveAugment(config.augment), null, 2), '```');
   const report = lines.join('\n') + '\n';
 
   const rows = cells.map((c) => ({

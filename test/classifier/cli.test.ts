@@ -45,7 +45,7 @@ describe('classifier commands', () => {
     expect(tr.bestEpoch).toBeGreaterThanOrEqual(1);
     const meta = JSON.parse(readFileSync(f('models/clf/meta.json'), 'utf8'));
     expect(meta.trainSynthetic).toBe(16); // synthetic gaits all in training, none in validation
-    expect(meta.validation).toMatch(/identity-disjoint/);
+    expect(meta.validation).toMatch(/grouped by identity/);
     expect(meta.config.temporalKernel).toBe(3);
 
     const e = await run('evaluate', '--model', f('models/clf'), '--data', f('test.parquet'), '--json');

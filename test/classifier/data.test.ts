@@ -74,7 +74,7 @@ describe('no leaks between training, validation and test', () => {
     });
     const all = GaitSet.concat([set, synth]);
     const { train, val, rule } = splitValidation(all, 0.34, 9);
-    expect(rule).toMatch(/identity-disjoint/);
+    expect(rule).toMatch(/grouped by identity/);
     expect(train.N + val.N).toBe(all.N);
     expect(val.source.every((s) => s === 'real')).toBe(true);
     expect(train.ids.filter((id) => id.startsWith('s'))).toEqual(['s0', 's1', 's2', 's3']);
@@ -91,6 +91,17 @@ describe('no leaks between training, validation and test', () => {
     const { val, rule } = splitValidation(anon, 0.25, 1);
     expect(rule).toMatch(/stratified by label/);
     expect(Object.values(val.countsByLabel())).toEqual([3, 3, 3, 3]);
+  });
+
+  it('without identities, windows of one recording stay on one side', () => {
+    // 72 gaits as 18 takes of 4 windows (each take one label)
+    const takes = new GaitSet({ ...set, identity: set.identity.map(() => null), recording: set.ids.map((_, i) => `take-${set.labels[i]}-${Math.floor(i / 4)}`) });
+    for (const seed of [1, 2, 3]) {
+      const { train, val, rule } = splitValidation(takes, 0.25, seed);
+      expect(rule).toMatch(/grouped by recording/);
+      expect(val.N).toBeGreaterThan(0);
+      expect(val.recording.filter((r) => train.recording.includes(r))).toEqual([]);
+    }
   });
 
   it('rejects a validation set that shares gaits with training, and an empty split', () => {

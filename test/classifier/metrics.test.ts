@@ -67,6 +67,18 @@ describe('identification', () => {
     expect(s.probe).toEqual([0, 3]);
   });
 
+  it('keeps the windows of one recording on one side', () => {
+    // walker a: take t1 (three overlapping windows), take t2 (two windows); walker b: one take only
+    const ids = ['a-t1#0', 'a-t1#3', 'a-t1#6', 'a-t2#0', 'a-t2#3', 'b-t1#0', 'b-t1#3'];
+    const who = ['a', 'a', 'a', 'a', 'a', 'b', 'b'];
+    const takes = ['a-t1', 'a-t1', 'a-t1', 'a-t2', 'a-t2', 'b-t1', 'b-t1'];
+    const s = galleryProbeSplit(ids, who, takes);
+    expect(s.gallery).toEqual([0, 1, 2, 5, 6]);
+    expect(s.probe).toEqual([3, 4]);
+    // by window alone, neighbouring windows of a take would face each other
+    expect(galleryProbeSplit(ids, who).probe).toContain(1);
+  });
+
   it('rank-1 accuracy matches probes to the most similar gallery embedding by cosine', () => {
     // gallery: g0 = a (1, 0), g1 = b (0, 1); probes: p2 = a-ish (2, 0.1) hit, p3 = labelled a but points at b → miss
     const emb = [1, 0, 0, 1, 2, 0.1, 0.1, 3];

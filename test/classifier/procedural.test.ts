@@ -29,7 +29,7 @@ describe.each<ClassifierKind>(['baseline-step', 'step', 'at-gcn'])('%s on proced
       expect(ev.gaits).toBe(40);
       expect(ev.majorityBaseline).toBe(0.5);
       expect(ev.accuracy).toBeGreaterThanOrEqual(0.65); // chance: 0.5
-      expect(clf.meta.validation).toMatch(/identity-disjoint/);
+      expect(clf.meta.validation).toMatch(/grouped by identity/);
     } finally {
       clf.dispose();
     }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
-import { fid, fidFloor, frechetDistance, gaussianStats } from '../../src/eval/fid.js';
+import { fid, fidBesideFloor, frechetDistance, gaussianStats } from '../../src/eval/fid.js';
 
 interface Case { name: string; a: number[][]; b: number[][]; fid: number }
 const fixture = JSON.parse(
@@ -109,21 +109,47 @@ describe('singular covariances', () => {
   });
 });
 
-describe('real-vs-real floor', () => {
+describe('FID beside the real-vs-real floor', () => {
   const real = gaussian(400, 6, 7);
-  it('splits into disjoint seeded halves', () => {
-    const f1 = fidFloor(real, { seed: 1 });
-    expect(f1.halfSize).toBe(200);
-    expect(f1.na + f1.nb).toBe(400);
-    expect(fidFloor(real, { seed: 1 }).fid).toBe(f1.fid);
-    expect(fidFloor(real, { seed: 2 }).fid).not.toBe(f1.fid);
-    // sampling noise only: well below the FID against a shifted set of the same size
-    expect(f1.fid).toBeGreaterThan(0);
-    expect(f1.fid).toBeLessThan(fid(real.slice(0, 200), gaussian(200, 6, 7, 1)).fid / 5);
+  it('compares n generated and n real gaits with one reference of n real gaits, seeded', () => {
+    const fake = gaussian(150, 6, 8, 1);
+    const r = fidBesideFloor(real, fake, { seed: 1 });
+    expect([r.n, r.floorN, r.referenceN]).toEqual([150, 150, 150]);
+    expect(fidBesideFloor(real, fake, { seed: 1 })).toEqual(r);
+    expect(fidBesideFloor(real, fake, { seed: 2 }).floor).not.toBe(r.floor);
+    // sampling noise only: the floor is well below the FID of a shifted set
+    expect(r.floor).toBeGreaterThan(0);
+    expect(r.floor).toBeLessThan(r.fid / 5);
+    expect(r.meanTerm + r.covTerm).toBeCloseTo(r.fid, 8);
   });
 
-  it('takes smaller halves on request and refuses impossible ones', () => {
-    expect(fidFloor(real, { seed: 1, halfSize: 50 }).nb).toBe(50);
-    expect(() => fidFloor(real, { seed: 1, halfSize: 201 })).toThrow(/2·201/);
+  it('puts a generator that draws from the real distribution on the floor, not below it', () => {
+    // Equal sizes against one reference: the expected FID of a perfect generator equals the floor.
+    let sumFid = 0;
+    let sumFloor = 0;
+    let allBelow = 0;
+    const pool = gaussian(4000, 6, 7); // same mixing as `real`: rows 400+ are fresh draws of its distribution
+    expect(pool.slice(0, 400)).toEqual(real);
+    for (let s = 1; s <= 12; s++) {
+      const fake = pool.slice(100 + 300 * s, 400 + 300 * s);
+      const r = fidBesideFloor(real, fake, { seed: s });
+      sumFid += r.fid;
+      sumFloor += r.floor;
+      // the old scheme: all 400 real against all 300 generated, beside a floor at other sizes
+      if (fid(real, fake).fid < r.floor) allBelow++;
+    }
+    expect(sumFid / sumFloor).toBeGreaterThan(0.75);
+    expect(sumFid / sumFloor).toBeLessThan(1.33);
+    // the mismatched comparison sits below the floor most of the time (smaller bias from larger sets)
+    expect(allBelow).toBeGreaterThan(6);
+  });
+
+  it('uses the given (grouped) halves and refuses overlapping ones or too few gaits', () => {
+    const reference = Array.from({ length: 100 }, (_, k) => k);
+    const floor = Array.from({ length: 60 }, (_, k) => 300 + k);
+    const r = fidBesideFloor(real, gaussian(80, 6, 9), { seed: 3, halves: { reference, floor } });
+    expect(r.n).toBe(60);
+    expect(() => fidBesideFloor(real, gaussian(80, 6, 9), { seed: 3, halves: { reference: [1, 2, 3], floor: [3, 4, 5] } })).toThrow(/row 3 is in both halves/);
+    expect(() => fidBesideFloor(real, gaussian(1, 6, 9), { seed: 3 })).toThrow(/2 generated gaits/);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  formatCI, meanCI, pairedTTest, sampleQuantile, regularizedIncompleteBeta, repeated, studentTCdf, studentTQuantile, describeSample,
+  boundedMeanCI, correctedResampledTTest, formatCI, holmAdjust, meanCI, pairedTTest, sampleQuantile, regularizedIncompleteBeta, repeated, studentTCdf, studentTQuantile, describeSample,
 } from '../../src/eval/stats.js';
 
 // Reference values below were computed with SciPy 1.17 (scipy.stats.t, ttest_rel) and NumPy (quantile).
@@ -85,5 +85,71 @@ describe('mean ± CI and the paired t-test', () => {
     expect(new Set(seen).size).toBe(4);
     expect(r1.values).toEqual(r2.values);
     expect(r1.ci.n).toBe(4);
+  });
+});
+
+describe('corrected resampled t-test (Nadeau & Bengio 2003)', () => {
+  // Reference values from SciPy 1.17 (scipy.stats.t), computed independently of this code:
+  //   d = [0.04, 0.07, 0.01, 0.05, 0.03], J = 5, n_train = 84, n_test = 24
+  //   d̄ = 0.04, s² = 0.0005, se = √((1/5 + 24/84)·s²) = 0.015583874449479593
+  //   t = d̄/se = 2.5667557916789914, p = 2·t.sf(|t|, 4) = 0.062191797345690525
+  //   95% CI = d̄ ∓ t.ppf(0.975, 4)·se = [-0.0032677719352745757, 0.08326777193527457]
+  // The naive paired t-test of the same differences gives t = 4.0, p = 0.016130089900092546
+  // (scipy.stats.ttest_rel): the correction matters.
+  it('matches SciPy on five re-splits', () => {
+    const base = [0.5, 0.6, 0.55, 0.62, 0.58];
+    const d = [0.04, 0.07, 0.01, 0.05, 0.03];
+    const aug = base.map((b, i) => b + d[i]!);
+    const r = correctedResampledTTest(aug, base, { nTrain: 84, nTest: 24 });
+    expect(r.meanDiff).toBeCloseTo(0.04, 12);
+    expect(r.df).toBe(4);
+    expect(r.t).toBeCloseTo(2.5667557916789914, 9);
+    expect(r.p).toBeCloseTo(0.062191797345690525, 9);
+    expect(r.lo).toBeCloseTo(-0.0032677719352745757, 9);
+    expect(r.hi).toBeCloseTo(0.08326777193527457, 9);
+    expect(r.varianceFactor).toBeCloseTo(1 / 5 + 24 / 84, 14);
+    const naive = pairedTTest(aug, base);
+    expect(naive.t).toBeCloseTo(4, 9);
+    expect(naive.p).toBeCloseTo(0.016130089900092546, 9);
+  });
+  it('matches SciPy on ten re-splits with negative differences', () => {
+    // d as below, J = 10, n_train = 70, n_test = 15; SciPy: d̄ = 0.0145, t = 1.926347279042207,
+    // p = 0.08617560104691678, 95% CI [-0.0025277079410535933, 0.03152770794105359]
+    const d = [0.021, -0.004, 0.033, 0.012, 0.018, 0.027, -0.01, 0.015, 0.009, 0.024];
+    const r = correctedResampledTTest(d, d.map(() => 0), { nTrain: 70, nTest: 15 });
+    expect(r.t).toBeCloseTo(1.926347279042207, 9);
+    expect(r.p).toBeCloseTo(0.08617560104691678, 9);
+    expect(r.lo).toBeCloseTo(-0.0025277079410535933, 9);
+    expect(r.hi).toBeCloseTo(0.03152770794105359, 9);
+  });
+  it('rejects sizes that are not positive', () => {
+    expect(() => correctedResampledTTest([1, 2], [0, 0], { nTrain: 0, nTest: 3 })).toThrow(/nTrain = 0/);
+  });
+});
+
+describe('Holm adjustment', () => {
+  it('matches the step-down values worked out by hand, in input order', () => {
+    // sorted: 0.005·5 = 0.025; 0.01·4 = 0.04; 0.03·3 = 0.09; 0.04·2 = 0.08 → max(0.09, 0.08) = 0.09; 0.2·1 = 0.2
+    const adj = holmAdjust([0.01, 0.04, 0.03, 0.005, 0.2]);
+    const want = [0.04, 0.09, 0.09, 0.025, 0.2];
+    adj.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 14));
+    // capped at 1; NaN entries are skipped and do not count towards m (m = 2 here)
+    const b = holmAdjust([0.6, NaN, 0.7]);
+    expect(b[0]).toBeCloseTo(1, 14);
+    expect(b[1]).toBeNaN();
+    expect(b[2]).toBeCloseTo(1, 14);
+    expect(holmAdjust([0.02, 0.03])).toEqual([0.04, 0.04]);
+  });
+});
+
+describe('bounded intervals', () => {
+  it('clip a mean accuracy interval to [0, 1] and say so', () => {
+    const c = boundedMeanCI([1, 1, 0.9]);
+    expect(c.hi).toBe(1);
+    expect(c.clipped).toBe(true);
+    expect(c.lo!).toBeGreaterThan(0.7);
+    const d = boundedMeanCI([0.5, 0.6, 0.55]);
+    expect(d.clipped).toBe(false);
+    expect(d.hi! - d.mean).toBeCloseTo(d.halfWidth!, 14);
   });
 });

@@ -20,7 +20,12 @@ describe('io commands', () => {
       '--label-map', '0=emo0,1=angry,2=neutral,3=happy,4=emo4,5=sad', '--source', 'synthetic', '--generator', 'STEP-Gen',
       '--identity-pattern', '^(\\d+)_', '--view', 'procrustes', '--metadata', 'origin=STEP fixtures', '--out', at('eg.parquet'), '--json');
     expect(imp.status, imp.stderr).toBe(0);
-    expect(JSON.parse(imp.stdout)).toMatchObject({ gaits: 60, T: 75, labels: { angry: 10, emo4: 10 } });
+    expect(JSON.parse(imp.stdout)).toMatchObject({ gaits: 60, T: 75, labels: { angry: 10, emo4: 10 }, synthetic: 60, real: 0 });
+    expect(JSON.parse(imp.stdout).notes[0]).toMatch(/assumed synthetic for all 60 keys/);
+    const marked = run('import', 'egait', '--features', `${SHARED}/features4DCVAEGCN.h5`, '--labels', `${SHARED}/labels4DCVAEGCN.h5`,
+      '--label-map', '0=emo0,1=angry,2=neutral,3=happy,4=emo4,5=sad', '--synthetic-pattern', '^[0-4]_', '--out', at('marked.parquet'));
+    expect(marked.status, marked.stderr).toBe(0);
+    expect(marked.stdout).toMatch(/source: (\d+) key\(s\) matching \^\[0-4\]_ marked synthetic, the other \d+ assumed real/);
     const txt = run('inspect', at('eg.parquet'));
     expect(txt.status, txt.stderr).toBe(0);
     expect(txt.stdout).toMatch(/60 gaits in 1 row groups/);

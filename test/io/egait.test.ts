@@ -68,6 +68,17 @@ describe('E-Gait HDF5 import', () => {
     }
   });
 
+  it('records each key as its recording and marks the keys a pattern names as synthetic', async () => {
+    const s = await importEgait({ ...made, frames: 7 });
+    expect(s.recording).toEqual(['g_a', 'g_b', 'g_c']);
+    expect(s.source).toEqual(['real', 'real', 'real']);
+    const m = await importEgait({ ...made, frames: 7, syntheticPattern: '_[bc]$', generator: 'step-gen' });
+    expect(m.source).toEqual(['real', 'synthetic', 'synthetic']);
+    expect(m.generator).toEqual([null, 'step-gen', 'step-gen']);
+    const err = await failure(importEgait({ ...made, syntheticPattern: '(' }));
+    expect(err.message).toMatch(/syntheticPattern "\(" is not a regular expression/);
+  });
+
   it('resamples instead of tiling on request', async () => {
     const s = await importEgait({ ...made, frames: 5, lengthMode: 'resample' });
     const g = s.gait(1); // g_b: 3 frames → 5; frame 1 of 5 lies halfway between source frames 0 and 1

@@ -51,8 +51,20 @@ describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
       expect(r.confusion.flat().reduce((a, b) => a + b, 0)).toBe(12); // the test split: 25% of 48 real gaits
     }
     const report = readFileSync(path.join(run, 'report.md'), 'utf8');
-    expect(report).toMatch(/\| baseline-step \| stepgen \| 3 \| 2 \| \d+\.\d\d ± \d+\.\d\d \|/);
-    expect(report).toMatch(/\| stepgen \| 2 \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|/); // FID beside its floor
+    // accuracy: mean ± half-width, or mean [lo, hi] where the interval is clipped to [0, 100]
+    expect(report).toMatch(/\| baseline-step \| stepgen \| 3 \| 2 \| \d+\.\d\d( ± \d+\.\d\d| \[\d+\.\d\d, \d+\.\d\d\]) \|/);
+    expect(report).toMatch(/\| stepgen \| 2 \| \d+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|/); // FID beside its floor, with its size
+    expect(report).toMatch(/Warning: 2 seeds/);
+    expect(report).toMatch(/grouped by identity/);
+    expect(report).not.toMatch(/\| 0\.\d{3} \|$/m); // no p-values below 5 seeds
+    const splits = JSON.parse(readFileSync(path.join(run, 'splits.json'), 'utf8'));
+    expect(splits.groupedBy).toBe('identity');
+    const results = JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8'));
+    for (const f of results.fids) expect(f.affective.n).toBe(f.affective.floorN);
+    for (const s of results.summaries) {
+      expect(s.accuracy.lo).toBeGreaterThanOrEqual(0);
+      expect(s.accuracy.hi).toBeLessThanOrEqual(1);
+    }
     for (const f of ['plots/accuracy.svg', 'plots/confusion-baseline-step-real-only.svg', 'strips/sad-real.svg', 'strips/sad-synthetic.svg'])
       expect(readFileSync(path.join(run, f), 'utf8')).toMatch(/^<svg/);
     const db = await (await DuckDBInstance.create(':memory:')).connect();

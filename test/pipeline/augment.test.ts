@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { EDGES, MIRROR_PERMUTATION } from '../../src/core/skeleton.js';
-import { classicalAugment, mirrorGait, rotateGait, timeWarpGait } from '../../src/pipeline/augment.js';
+import { classifierPreprocess, modelPositions } from '../../src/classifier/input.js';
+import { GaitSet } from '../../src/core/gaitset.js';
+import { CLASSICAL_AUGMENTERS, classicalAugment, mirrorGait, resolveAugment, rotateGait, tiltGait, timeWarpGait } from '../../src/pipeline/augment.js';
 
 const set = proceduralDataset({ identities: 2, perEmotion: 2, frames: 30, seed: 3 });
 const { T, V } = set;
@@ -51,5 +53,40 @@ describe('classical augmenters', () => {
     expect(() => classicalAugment(set, 'noise', { bored: 1 }, 1)).toThrow(/unknown label "bored"/);
     expect(() => classicalAugment(set, 'noise', { sad: 1.5 }, 1)).toThrow(/count for sad = 1.5/);
     expect(() => classicalAugment(set, 'blur' as never, { sad: 1 }, 1)).toThrow(/unknown augmenter "blur"/);
+  });
+});
+
+describe('every augmenter changes what the classifier sees', () => {
+  // One real gait per label, so each synthetic gait's source is known: the gait of its label.
+  const one = set.select(set.indicesByLabel().map((idx) => idx[0]!));
+  const counts = Object.fromEntries(one.labelNames.map((n) => [n, 1]));
+  const input = (s: typeof set) => modelPositions(s, classifierPreprocess(s.V)).data;
+  const before = input(one);
+  /** Mean absolute change (m) of the classifier's preprocessed input per coordinate. */
+  const change = (after: Float32Array) => after.reduce((a, x, i) => a + Math.abs(x - before[i]!), 0) / after.length;
+
+  it.each(CLASSICAL_AUGMENTERS)('%s', (augmenter) => {
+    const aug = classicalAugment(one, augmenter, counts, 4);
+    expect(aug.labels).toEqual(one.labels);
+    // well above float round-off (1e-6 m): each moves joints by millimetres to centimetres on average
+    expect(change(input(aug))).toBeGreaterThan(2e-3);
+  });
+
+  it('a rotation about the vertical would not: the canonical view undoes it (why rotate tilts instead)', () => {
+    const yawed = new Float32Array(one.positions.length);
+    for (let i = 0; i < one.N; i++) rotateGait(one.gait(i), T, V, 0.4, yawed.subarray(i * one.stride, (i + 1) * one.stride));
+    const turned = new GaitSet({ ...one, positions: yawed }, { validateValues: false });
+    expect(change(input(turned))).toBeLessThan(1e-4);
+  });
+
+  it('tilting keeps bone lengths and leans the walker by the angle', () => {
+    const t = new Float32Array(g.length);
+    tiltGait(g, T, V, 0.2, 0, t);
+    for (const [a, b] of EDGES) expect(dist(t, 7, a, b)).toBeCloseTo(dist(g, 7, a, b), 4);
+    // the first-frame root is the pivot; the head leans forward, so its height drops by ≈ (1 − cos 0.2)·h
+    for (let k = 0; k < 3; k++) expect(t[k]).toBeCloseTo(g[k]!, 5);
+    const h = g[3 * 3 + 1]! - g[1]!;
+    expect(t[3 * 3 + 1]! - t[1]!).toBeLessThan(h);
+    expect(() => resolveAugment({ maxRotationDeg: 90 })).toThrow(/maxRotationDeg = 90 is out of range \[0, 45\]/);
   });
 });

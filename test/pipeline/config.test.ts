@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { gridCells, loadAblationConfig, resolveAblation } from '../../src/pipeline/config.js';
 import { buildCell, cacheKey, canonicalJson, cellDir, readCell } from '../../src/pipeline/cache.js';
+import { shardCells } from '../../src/pipeline/ablate.js';
 
 describe('ablation config', () => {
   it('fills defaults, always includes the real-only baseline, and spans the grid', () => {
@@ -29,7 +30,10 @@ describe('ablation config', () => {
   });
   it('rejects a dataset with a label too small to split', () => {
     const d = proceduralDataset({ identities: 1, perEmotion: 3, frames: 8 });
-    expect(() => resolveAblation({}, d)).toThrow(/label "angry" has 3 gaits: too few to split 0.7\/0.15\/0.15 \(needs at least 7\)/);
+    expect(() => resolveAblation({ splits: { groupBy: 'gait' } }, d)).toThrow(/label "angry" has 3 gaits \(splits grouped by gait\): too few to split 0.7\/0.15\/0.15 \(needs at least 7\)/);
+    expect(() => resolveAblation({}, d)).toThrow(/label "angry" has 1 identities \(splits grouped by identity\)/);
+    expect(() => resolveAblation({ splits: { groupBy: 'take' as never } })).toThrow(/splits.groupBy = "take": must be one of auto, identity, recording, gait/);
+    expect(() => resolveAblation({ splits: { byIdentity: true, groupBy: 'recording' } })).toThrow(/contradicts splits.groupBy/);
     expect(() => resolveAblation({ splits: { train: 0.4, val: 0.3, test: 0.3, byIdentity: true } }, d)).toThrow(/has 1 identities/);
   });
   it('reads YAML and JSON files and names the file on a parse error', () => {
@@ -63,5 +67,20 @@ describe('cell cache', () => {
     })).rejects.toThrow('interrupted');
     expect(existsSync(bad)).toBe(false);
     expect(readdirSync(path.join(run, 'cells'))).toEqual(['clf-k1']);
+  });
+});
+
+describe('sharding', () => {
+  it('deals whole (seed, augmenter) groups by work: every cell once, generators spread over the shards', () => {
+    const r = resolveAblation({ augmenters: ['none', 'stepgen'], counts: [0, 40], classifiers: ['step'], seeds: 6 });
+    const cells = gridCells(r);
+    const a = shardCells(cells, { index: 0, count: 2 });
+    const b = shardCells(cells, { index: 1, count: 2 });
+    const key = (c: (typeof cells)[number]) => `${c.seed}/${c.augmenter}/${c.count}/${c.classifier}`;
+    expect([...a, ...b].map(key).sort()).toEqual(cells.map(key).sort());
+    // round-robin dealing would give all six stepgen groups to one shard
+    const gens = (s: typeof cells) => s.filter((c) => c.augmenter === 'stepgen').length;
+    expect(gens(a)).toBeGreaterThanOrEqual(2);
+    expect(gens(b)).toBeGreaterThanOrEqual(2);
   });
 });

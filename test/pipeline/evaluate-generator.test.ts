@@ -11,7 +11,7 @@ import { GaitSet } from '../../src/core/gaitset.js';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { loadGenerator, trainGenerator, type Generator } from '../../src/generator/index.js';
 import { writeGaitFile } from '../../src/io/gaitfile.js';
-import { checkEvaluatorFits, defaultEvaluatorDir, evaluateGenerator, fidFromSets, loadEvaluator } from '../../src/pipeline/evaluate-generator.js';
+import { checkEvaluatorFits, defaultEvaluatorDir, evaluateGenerator, fidFromSets, groupedHalves, loadEvaluator } from '../../src/pipeline/evaluate-generator.js';
 
 /** 128 gaits of 16 frames (8 walkers × 4 emotions × 4); the generator trains on half, the rest is held out. */
 const data = proceduralDataset({ identities: 8, perEmotion: 4, frames: 16, seed: 2 });
@@ -87,8 +87,9 @@ describe('evaluateGenerator', () => {
     expect(e.affective.fid.dim).toBe(29);
     expect(e.evaluatorSpace!.fid.dim).toBe(64);
     // 32 gaits per half against 64 evaluator features: singular covariances, reported with the ridge and the reason
-    expect(e.evaluatorSpace!.fid.ridgeUses).toBe(6);
-    expect(e.warnings).toContain(`evaluator space: 6 of 6 FID computations had a singular covariance and added a ridge of at most ${e.evaluatorSpace!.fid.maxRidge.toExponential(2)} (why: below)`);
+    expect(e.evaluatorSpace!.fid.ridgeUses).toBe(3);
+    expect([e.affective.fid.n, e.affective.fid.floorN]).toEqual([32, 32]);
+    expect(e.warnings).toContain(`evaluator space: 3 of 3 draws had a singular covariance in the FID or its floor and added a ridge of at most ${e.evaluatorSpace!.fid.maxRidge.toExponential(2)} (why: below)`);
     expect(e.warnings.some((w) => /^evaluator space: draw 0: set a has 32 samples for 64 features/.test(w))).toBe(true);
 
     const rec = e.recognition!;
@@ -150,23 +151,40 @@ describe('evaluateGenerator', () => {
   });
 });
 
+describe('grouped halves for the FID floor', () => {
+  it('keep walkers apart, and fall back to finer groups with a warning when one walker is all there is', () => {
+    const h = groupedHalves(test, 5);
+    expect(h.groupedBy).toBe('identity');
+    expect(h.warning).toBeNull();
+    const ra = new Set(Array.from(h.reference, (i) => test.identity[i]));
+    expect(Array.from(h.floor, (i) => test.identity[i]).filter((x) => ra.has(x))).toEqual([]);
+    const one = test.select(test.identity.flatMap((x, i) => (x === test.identity[0] ? [i] : [])));
+    const f = groupedHalves(one, 5);
+    expect(f.groupedBy).toBe('recording');
+    expect(f.warning).toMatch(/too few walkers.*the floor is lower than it should be/);
+    expect(f.reference.length).toBeGreaterThanOrEqual(2);
+    expect(f.floor.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe('fidFromSets and the evaluator check', () => {
   it('FID of a set against itself is 0 in both spaces, and positive against generated gaits', () => {
     for (const features of ['affective', 'evaluator'] as const) {
       const same = fidFromSets(test, test, { features, evaluator: clf, seed: 1 });
-      expect(same.fid).toBeLessThan(1e-6);
+      expect(same.fidAll).toBeLessThan(1e-6);
       finite(same.floor);
-      expect(same.matchedSize).toBe(32);
-      expect(same.matchedFid).toBeGreaterThan(0); // 32 of the gaits against 32 others
+      // halves grouped by walker (2 of the 4 test walkers each), n generated against n reference gaits
+      expect([same.n, same.floorN]).toEqual([32, 32]);
+      expect(same.fid).toBeGreaterThan(0); // 32 of the gaits against 32 others
     }
     const fake = gen.sample({ angry: 16, neutral: 16, happy: 16, sad: 16 }, { seed: 3 });
     const r = fidFromSets(test, fake, { features: 'evaluator', evaluator: clf, seed: 1 });
     expect(r.fid).toBeGreaterThan(0);
     expect(r.evaluatorHash).toBe(clf.checkpointHash);
     expect(r.dim).toBe(64);
-    expect(r.meanTerm + r.covTerm).toBeCloseTo(r.fid, 6);
-    expect(r.matchedSize).toBe(32);
-    finite(r.matchedFid);
+    expect(r.meanTerm + r.covTerm).toBeCloseTo(r.fidAll, 6);
+    expect([r.n, r.floorN]).toEqual([32, 32]);
+    finite(r.fid);
     expect(fidFromSets(test, fake, { features: 'affective', seed: 1 }).evaluatorHash).toBeNull();
   });
 
@@ -222,6 +240,7 @@ describe('CLI: fid and evaluate-generator', () => {
     expect(ja.realGaits).toBe(64);
     expect(ja.fakeGaits).toBe(32);
     expect(ja.fid).toBeGreaterThan(0);
+    expect([ja.n, ja.floorN]).toEqual([32, 32]);
     finite(ja.floor);
     const e = cli('fid', '--real', realFile, '--fake', fakeFile, '--evaluator', dir('clf'));
     expect(e.status, e.stderr).toBe(0);

@@ -22,7 +22,7 @@ describe('io commands', () => {
     expect(imp.status, imp.stderr).toBe(0);
     expect(JSON.parse(imp.stdout)).toMatchObject({ gaits: 60, T: 75, labels: { angry: 10, emo4: 10 }, synthetic: 60, real: 0 });
     expect(JSON.parse(imp.stdout).notes[0]).toMatch(/assumed synthetic for all 60 keys/);
-    const marked = run('import', 'egait', '--features', `${SHARED}/features4DCVAEGCN.h5`, '--labels', `${SHARED}/labels4DCVAEGCN.h5`,
+    const marked = run('import', 'egait', '--features', `${STEP_FIXTURES}/features4DCVAEGCN.h5`, '--labels', `${STEP_FIXTURES}/labels4DCVAEGCN.h5`,
       '--label-map', '0=emo0,1=angry,2=neutral,3=happy,4=emo4,5=sad', '--synthetic-pattern', '^[0-4]_', '--out', at('marked.parquet'));
     expect(marked.status, marked.stderr).toBe(0);
     expect(marked.stdout).toMatch(/source: (\d+) key\(s\) matching \^\[0-4\]_ marked synthetic, the other \d+ assumed real/);

@@ -9,7 +9,6 @@
  * each row regenerates that gait.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GaitforgeError, optionError } from '../core/errors.js';
@@ -19,6 +18,7 @@ import { Rng, deriveSeed } from '../core/rng.js';
 import { PARENTS } from '../core/skeleton.js';
 import { openGaitWriter, type GaitFileFormat } from '../io/gaitfile.js';
 import { loadModel } from '../nn/serialize.js';
+import { filesHash } from '../core/hash.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import { LATENT_FILE, MANIFEST_FILE, readManifest, type GeneratorManifest } from './checkpoint.js';
 import { drawFitted, LATENT_PRIORS, type FittedPrior, type LatentPriorKind } from './latent.js';
@@ -211,15 +211,14 @@ export async function loadGenerator(dir: string): Promise<Generator> {
     throw new GaitforgeError('E_MODEL', `${latentFile} does not match ${path.join(dir, MANIFEST_FILE)} (latent size or labels)`);
   // loadModel names a missing or corrupt model.json / weights.bin (nn/serialize.ts layout)
   const { model } = await loadModel(decoderDir);
-  const h = createHash('sha256');
-  for (const f of [path.join(dir, MANIFEST_FILE), path.join(decoderDir, 'model.json'), path.join(decoderDir, 'weights.bin'), latentFile]) h.update(readFileSync(f));
+  const hash = filesHash(dir, [MANIFEST_FILE, ...['model.json', 'weights.bin', LATENT_FILE].map((f) => path.relative(dir, path.join(f === LATENT_FILE ? path.dirname(decoderDir) : decoderDir, f)))]);
   const [zShape, yShape] = model.inputs.map((i) => i.shape);
   const outShape = model.outputs[0]!.shape;
   if (zShape?.[1] !== manifest.config.latentDim || yShape?.[1] !== manifest.labelNames.length || outShape[1] !== manifest.T || outShape[2] !== manifest.V) {
     model.dispose();
     throw new GaitforgeError('E_MODEL', `${decoderDir} does not match ${path.join(dir, 'generator.json')} (latent ${zShape?.[1]}, labels ${yShape?.[1]}, output [${outShape.slice(1)}])`);
   }
-  return new LoadedGenerator(manifest, model, h.digest('hex'), latentPrior);
+  return new LoadedGenerator(manifest, model, hash, latentPrior);
 }
 
 export interface GenerateToFileOptions extends SampleOptions {

@@ -278,9 +278,12 @@ export async function generateToFile(modelDir: string, outPath: string, options:
   const progress = options.progress ?? silentProgress;
   const threads = resolveThreads(options.threads);
   const gen = (await loadGenerator(modelDir)) as LoadedGenerator;
-  const pool = threads > 1 ? await startDecoders(modelDir, threads - 1) : null;
+  let pool: Awaited<ReturnType<typeof startDecoders>> | null = null;
   try {
     const counts = checkCounts(options.counts, gen.labelNames);
+    const total0 = counts.reduce((a, [, c]) => a + c, 0);
+    // decoder threads only once the request is known to be valid, and only when there is work to share
+    if (threads > 1 && total0 > 1) pool = await startDecoders(modelDir, Math.min(threads, total0) - 1);
     const total = counts.reduce((a, [, c]) => a + c, 0);
     const writer = await openGaitWriter(outPath, {
       format: options.format, T: gen.T, V: gen.V, fps: gen.fps, skeleton: gen.skeleton, labelNames: gen.labelNames,

@@ -1,19 +1,23 @@
 /**
- * `npm run bench -- --only nn [--compare-torch] [--quick] [--presets default,step-paper] [--seconds S] [--clock cpu|wall]`
+ * `npm run bench -- --only nn [--compare-torch] [--threads N] [--torch-default-threads] [--quick] [--presets default,step-paper] [--seconds S] [--clock wall|cpu]`
  *
  * Samples/s of the ST-GCN classifier (Baseline-STEP shape) in training and
  * inference and of the conditional VAE (STEP-Gen shape) in training and
  * generation, for the `default` (temporal kernel 9) and `step-paper` (75)
  * presets, batch 8 and 32 (inference/generation: 64), on the active backend,
- * with FLOPs per sample and achieved GFLOP/s. With --compare-torch and a
- * /usr/bin/python3 that imports torch, the PyTorch reference
- * (../shared/reference/torch_stgcn_bench.py, one thread) runs in the same
- * process tree right before each preset and every row gets the
- * gaitforge/PyTorch ratio. Rates are medians over repeated steps. The
- * default clock is the process's CPU time (samples per CPU-second), for both
- * gaitforge and PyTorch: on a shared machine wall time mostly measures the
- * other processes; on an idle one the two clocks agree for these
- * single-threaded runs. `--clock wall` measures wall time.
+ * with FLOPs per sample and achieved GFLOP/s. Training steps run through the
+ * training engine (src/train: its Adam, data-parallel on `--threads` threads,
+ * default the machine's cores; 1 on tfjs-node); inference and generation run
+ * on one thread. With --threads N > 1 a scaling row per training phase gives
+ * samples/s at 1 and N threads.
+ *
+ * With --compare-torch and a /usr/bin/python3 that imports torch, the PyTorch
+ * reference (../shared/reference/torch_stgcn_bench.py) runs in the same
+ * process tree right before each preset, with gaitforge's thread count of each
+ * phase (or, with --torch-default-threads, PyTorch's own default), and every
+ * row prints `threads`, `torchThreads` and `ratioVsTorch`. Rates are medians
+ * over repeated steps on the wall clock (default; compare on an idle
+ * machine) or, with --clock cpu, per CPU-second of the process (all threads).
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
@@ -22,10 +26,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/core/backend.js';
 import { predictInChunks } from '../src/nn/index.js';
-import type { BenchArgs, BenchSection } from './common.js';
-import {
-  buildClassifier, buildCvae, CLASSES, classifierFlops, decoderFlops, encoderFlops, LATENT, pushPullLoss, V, withCondition,
-} from './nn-models.js';
+import { peakRssMB, type BenchArgs, type BenchSection } from './common.js';
+import { availableParallelism } from 'node:os';
+import { Engine } from '../src/train/engine.js';
+import { startReplicas } from '../src/train/parallel.js';
+import { buildClassifier, buildCvae, CLASSES, classifierFlops, decoderFlops, encoderFlops, LATENT, V } from './nn-models.js';
+import { buildBenchTask, type BenchTaskSpec } from './nn-tasks.js';
 
 const PRESETS = { default: 9, 'step-paper': 75 } as const;
 type Preset = keyof typeof PRESETS;
@@ -50,13 +56,13 @@ function now(): number {
  * Median rate as the PyTorch reference measures it: one warm-up call, then
  * calls until `seconds` passed on the clock and at least 3 ran.
  */
-async function rate(fn: () => void, samples: number, seconds: number): Promise<number> {
-  fn();
+async function rate(fn: () => unknown, samples: number, seconds: number): Promise<number> {
+  await fn();
   const times: number[] = [];
   const start = now();
   while (now() - start < seconds || times.length < 3) {
     const t0 = now();
-    fn();
+    await fn();
     times.push(now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -74,71 +80,67 @@ interface Measured {
   model: 'classifier' | 'cvae';
   phase: 'train' | 'infer' | 'generate';
   batch: number;
+  /** Threads gaitforge ran the phase on. */
+  threads: number;
   samplesPerS: number;
   flopsPerSample: number;
 }
 
-async function measurePreset(kt: number, seconds: number, batches: number[]): Promise<Measured[]> {
+/** A seeded batch source for the engine tasks: `rows` gaits of standard-normal positions and labels. */
+function benchData(rows: number, T: number, seed: number): { x: Float32Array; labels: Int32Array } {
+  return tf.tidy(() => ({
+    x: randn([rows, T, V, 3], seed).dataSync() as Float32Array,
+    labels: Int32Array.from(tf.randomUniform([rows], 0, CLASSES, 'int32', seed + 1).dataSync()),
+  }));
+}
+
+/** Training samples/s of a bench model through the training engine on `threads` threads (Adam, data-parallel replicas). */
+async function trainRate(model: 'classifier' | 'cvae', T: number, kt: number, bs: number, threads: number, seconds: number): Promise<number> {
+  const spec: BenchTaskSpec = { model, T, kt, ...benchData(bs, T, model === 'classifier' ? 1 : 4) };
+  const local = buildBenchTask(spec);
+  const replicas = threads > 1 ? await startReplicas(new URL('./nn-tasks.js', import.meta.url), spec, threads - 1) : null;
+  const engine = new Engine(local.task, { lr: 1e-3, weightDecay: 0, replicas });
+  const rows = Int32Array.from({ length: bs }, (_, i) => i);
+  let noiseSeed = 100;
+  try {
+    return await rate(() => engine.step(rows, noiseSeed++), bs, seconds);
+  } finally {
+    await engine.dispose();
+    local.dispose();
+  }
+}
+
+async function measurePreset(kt: number, seconds: number, batches: number[], threads: number): Promise<Measured[]> {
   const out: Measured[] = [];
   const T = FRAMES;
   const fwdC = classifierFlops(T, kt);
+  for (const bs of batches)
+    out.push({ model: 'classifier', phase: 'train', batch: bs, threads, samplesPerS: await trainRate('classifier', T, kt, bs, threads, seconds), flopsPerSample: 3 * fwdC });
   const clf = buildClassifier(T, kt);
-  const vars = clf.trainableWeights.map((w) => w.read() as tf.Variable);
-  let opt = tf.train.adam(1e-3);
-  for (const bs of batches) {
-    const x = randn([bs, T, V, 3], 1);
-    const y = randomOneHot(bs, 2);
-    const step = () => {
-      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, clf.apply(x, { training: true }) as tf.Tensor), true, vars)!;
-      loss.dataSync();
-      loss.dispose();
-    };
-    out.push({ model: 'classifier', phase: 'train', batch: bs, samplesPerS: await rate(step, bs, seconds), flopsPerSample: 3 * fwdC });
-    tf.dispose([x, y]);
-  }
   const xi = randn([64, T, V, 3], 3);
   const infer = () => {
     const o = predictInChunks(clf, xi) as tf.Tensor;
     o.dataSync();
     o.dispose();
   };
-  out.push({ model: 'classifier', phase: 'infer', batch: 64, samplesPerS: await rate(infer, 64, seconds), flopsPerSample: fwdC });
+  // inference and generation run on one thread (see docs/train.md)
+  out.push({ model: 'classifier', phase: 'infer', batch: 64, threads: 1, samplesPerS: await rate(infer, 64, seconds), flopsPerSample: fwdC });
   xi.dispose();
-  opt.dispose();
   clf.dispose();
 
-  const vae = buildCvae(T, kt);
-  opt = tf.train.adam(1e-3);
   const fwdE = encoderFlops(T, kt);
   const fwdD = decoderFlops(T, kt);
-  let noiseSeed = 100;
-  for (const bs of batches) {
-    const x = randn([bs, T, V, 3], 4) as tf.Tensor4D;
-    const oh = randomOneHot(bs, 5);
-    const xc = withCondition(x, oh);
-    const step = () => {
-      const loss = opt.minimize(() => {
-        const [mu, logvar] = vae.encoder.apply(xc, { training: true }) as tf.Tensor[];
-        const eps = tf.randomNormal(mu!.shape, 0, 1, 'float32', noiseSeed++);
-        const z = tf.add(mu!, tf.mul(eps, tf.exp(tf.mul(logvar!, 0.5))));
-        const yhat = vae.decoder.apply(tf.concat([z, oh], 1), { training: true }) as tf.Tensor4D;
-        return pushPullLoss(x, yhat, mu!, logvar!);
-      }, true, vae.vars)!;
-      loss.dataSync();
-      loss.dispose();
-    };
-    out.push({ model: 'cvae', phase: 'train', batch: bs, samplesPerS: await rate(step, bs, seconds), flopsPerSample: 3 * (fwdE + fwdD) });
-    tf.dispose([x, oh, xc]);
-  }
+  for (const bs of batches)
+    out.push({ model: 'cvae', phase: 'train', batch: bs, threads, samplesPerS: await trainRate('cvae', T, kt, bs, threads, seconds), flopsPerSample: 3 * (fwdE + fwdD) });
+  const vae = buildCvae(T, kt);
   const zc = tf.tidy(() => tf.concat([randn([64, LATENT], 6), randomOneHot(64, 7)], 1));
   const generate = () => {
     const o = predictInChunks(vae.decoder, zc) as tf.Tensor;
     o.dataSync();
     o.dispose();
   };
-  out.push({ model: 'cvae', phase: 'generate', batch: 64, samplesPerS: await rate(generate, 64, seconds), flopsPerSample: fwdD });
+  out.push({ model: 'cvae', phase: 'generate', batch: 64, threads: 1, samplesPerS: await rate(generate, 64, seconds), flopsPerSample: fwdD });
   zc.dispose();
-  opt.dispose();
   vae.encoder.dispose();
   vae.decoder.dispose();
   return out;
@@ -160,7 +162,7 @@ function torchAvailable(): string | null {
   return r.status === 0 ? null : `${TORCH_PYTHON} cannot import torch (apt-get install -y python3-torch)`;
 }
 
-interface TorchRow { model: string; phase: string; batch: number; samples_per_s: number }
+interface TorchRow { model: string; phase: string; batch: number; samples_per_s: number; threads: number }
 
 /**
  * Runs the reference script's own main() (architectures, loss, timing loop
@@ -171,11 +173,13 @@ interface TorchRow { model: string; phase: string; batch: number; samples_per_s:
  * crashes in oneDNN's backward of the stride-2, kernel-75 convolution of the
  * step-paper classifier.
  */
-function runTorch(script: string, preset: Preset, seconds: number, oneDnnOffForClassifierTraining = false): TorchRow[] {
-  const argv = [script, '--preset', preset, '--frames', String(FRAMES), '--threads', '1', '--seconds', String(seconds)];
+function runTorch(script: string, preset: Preset, seconds: number, threads: number | 'default', oneDnnOffForClassifierTraining = false): TorchRow[] {
+  const argv = [script, '--preset', preset, '--frames', String(FRAMES), '--threads', String(threads === 'default' ? 1 : threads), '--seconds', String(seconds)];
   const boot = [
     'import runpy, sys, time, torch',
     ...(clock === 'cpu' ? ['time.perf_counter = time.process_time'] : []),
+    // PyTorch's default thread count: the script's set_num_threads call is skipped
+    ...(threads === 'default' ? ['torch.set_num_threads = lambda n: None'] : []),
     `sys.argv = ${JSON.stringify(argv)}`,
     `g = runpy.run_path(sys.argv[0], run_name='reference')`,
     ...(oneDnnOffForClassifierTraining
@@ -193,20 +197,39 @@ function runTorch(script: string, preset: Preset, seconds: number, oneDnnOffForC
   ].join('\n');
   const r = spawnSync(TORCH_PYTHON, ['-c', boot], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`PyTorch reference failed (${r.error?.message ?? r.signal ?? r.status}): ${(r.stderr ?? '').slice(-500)}`);
-  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as TorchRow).filter((row) => row.phase);
+  const used = threads === 'default' ? Number(spawnSync(TORCH_PYTHON, ['-c', 'import torch; print(torch.get_num_threads())'], { encoding: 'utf8' }).stdout.trim()) : threads;
+  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => ({ ...(JSON.parse(l) as TorchRow), threads: used })).filter((row) => row.phase);
+}
+
+/** PyTorch rows for `threads`, running the reference with the oneDNN fallback described at runTorch. */
+function torchRows(script: string, preset: Preset, seconds: number, threads: number | 'default'): { rows: TorchRow[]; note?: string } {
+  console.error(`nn: running the PyTorch reference (${preset}, ${threads === 'default' ? "PyTorch's default" : threads} thread(s), ${seconds} s a phase) ...`);
+  try {
+    return { rows: runTorch(script, preset, seconds, threads) };
+  } catch (e) {
+    // Debian's torch 1.13 dies (SIGBUS/SIGSEGV) in oneDNN's backward of the stride-2,
+    // kernel-75 convolution (T = 38 → 19) of the step-paper classifier; its native path works
+    const note = `classifier training without oneDNN: with it the reference failed (${(e as Error).message.split('\n')[0]})`;
+    console.error(`nn: ${note}; rerunning it with oneDNN off for classifier training`);
+    return { rows: runTorch(script, preset, seconds, threads, true), note };
+  }
 }
 
 export const section: BenchSection = {
   name: 'nn',
-  describe: 'ST-GCN classifier (Baseline-STEP shape) and CVAE (STEP-Gen shape): samples/s, GFLOP/s, ratio to PyTorch',
+  describe: 'ST-GCN classifier (Baseline-STEP shape) and CVAE (STEP-Gen shape): samples/s, GFLOP/s, ratio to PyTorch at the same thread count, 1→N thread scaling',
   async run({ argv, quick, report }: BenchArgs) {
     const backend = await initBackend((option(argv, '--backend') as never) ?? 'auto');
     const seconds = Number(option(argv, '--seconds') ?? (quick ? 1.5 : 5));
     const presets = (option(argv, '--presets') ?? (quick ? 'default' : 'default,step-paper')).split(',') as Preset[];
     for (const p of presets) if (!(p in PRESETS)) throw new Error(`unknown preset ${p}: expected ${Object.keys(PRESETS).join('|')}`);
     const batches = quick ? [8] : [8, 32];
-    clock = (option(argv, '--clock') ?? 'cpu') as Clock;
+    clock = (option(argv, '--clock') ?? 'wall') as Clock;
     if (clock !== 'cpu' && clock !== 'wall') throw new Error(`--clock ${clock}: expected cpu|wall`);
+    const native = backend.chosen === 'node' || backend.chosen === 'node-gpu';
+    const threads = native ? 1 : Number(option(argv, '--threads') ?? availableParallelism());
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads ${option(argv, '--threads')}: expected a positive integer`);
+    const torchDefault = argv.includes('--torch-default-threads');
     const compare = argv.includes('--compare-torch');
     const torchMissing = compare ? torchAvailable() : null;
     if (compare && torchMissing) console.error(`nn: --compare-torch: ${torchMissing}; printing gaitforge figures only`);
@@ -214,23 +237,27 @@ export const section: BenchSection = {
     const summary: string[] = [];
     for (const preset of presets) {
       const kt = PRESETS[preset];
-      let torch: TorchRow[] = [];
-      let torchNote: string | undefined;
+      // PyTorch at gaitforge's thread count of each phase (training: `threads`; inference and
+      // generation run on one gaitforge thread), or at PyTorch's default on request.
+      const torch: Record<string, { rows: TorchRow[]; note?: string }> = {};
       if (compare && !torchMissing) {
-        console.error(`nn: running the PyTorch reference (${preset}, 1 thread, ${seconds} s a phase) ...`);
-        try {
-          torch = runTorch(script, preset, seconds);
-        } catch (e) {
-          // Debian's torch 1.13 dies (SIGBUS/SIGSEGV) in oneDNN's backward of the stride-2,
-          // kernel-75 convolution (T = 38 → 19) of the step-paper classifier; its native path works
-          torchNote = `classifier training without oneDNN: with it the reference failed (${(e as Error).message.split('\n')[0]})`;
-          console.error(`nn: ${torchNote}; rerunning it with oneDNN off for classifier training`);
-          torch = runTorch(script, preset, seconds, true);
-        }
+        if (torchDefault) torch['default'] = torchRows(script, preset, seconds, 'default');
+        else for (const n of [...new Set([threads, 1])]) torch[String(n)] = torchRows(script, preset, seconds, n);
       }
-      console.error(`nn: measuring gaitforge on ${backend.chosen} (${preset}) ...`);
-      for (const m of await measurePreset(kt, seconds, batches)) {
-        const ref = torch.find((t) => t.model === m.model && t.phase === m.phase && t.batch === m.batch);
+      console.error(`nn: measuring gaitforge on ${backend.chosen} (${preset}, ${threads} thread(s)) ...`);
+      const measured = await measurePreset(kt, seconds, batches, threads);
+      const peakN = peakRssMB();
+      let one: Measured[] = [];
+      if (threads > 1) {
+        console.error(`nn: measuring gaitforge training on 1 thread for the scaling rows (${preset}) ...`);
+        for (const bs of batches)
+          for (const model of ['classifier', 'cvae'] as const)
+            one.push({ model, phase: 'train', batch: bs, threads: 1, samplesPerS: await trainRate(model, FRAMES, kt, bs, 1, seconds), flopsPerSample: 0 });
+      }
+      for (const m of measured) {
+        const src = torch[torchDefault ? 'default' : String(m.threads)];
+        const ref = src?.rows.find((t) => t.model === m.model && t.phase === m.phase && t.batch === m.batch);
+        const torchNote = ref && src?.note && m.model === 'classifier' && m.phase === 'train' ? src.note : undefined;
         report({
           section: 'nn',
           name: `${m.model}/${m.phase}/${preset}/b${m.batch}`,
@@ -239,21 +266,31 @@ export const section: BenchSection = {
           clock,
           backend: backend.chosen,
           preset, kt, frames: FRAMES, batch: m.batch,
+          threads: m.threads,
           flopsPerSample: m.flopsPerSample,
           gflops: (m.flopsPerSample * m.samplesPerS) / 1e9,
-          ...(ref ? { torchSamplesPerS: ref.samples_per_s, ratioVsTorch: m.samplesPerS / ref.samples_per_s } : {}),
-          ...(ref && torchNote && m.model === 'classifier' && m.phase === 'train' ? { torchNote } : {}),
+          peakRssMB: peakN,
+          ...(ref ? { torchSamplesPerS: ref.samples_per_s, torchThreads: ref.threads, ratioVsTorch: m.samplesPerS / ref.samples_per_s } : {}),
+          ...(torchNote ? { torchNote } : {}),
         });
         const name = `${m.model} ${m.phase}`.padEnd(20);
         const ours = m.samplesPerS.toFixed(1).padStart(8);
         const theirs = ref ? ref.samples_per_s.toFixed(1).padStart(8) : '       -';
         const ratio = ref ? (m.samplesPerS / ref.samples_per_s).toFixed(2).padStart(6) : '     -';
         const gf = ((m.flopsPerSample * m.samplesPerS) / 1e9).toFixed(1).padStart(6);
-        summary.push(`${preset.padEnd(11)} ${name} b${String(m.batch).padEnd(3)} ${ours} ${theirs} ${ratio} ${gf}${ref && torchNote && m.model === 'classifier' && m.phase === 'train' ? '  (PyTorch without oneDNN)' : ''}`);
+        summary.push(`${preset.padEnd(11)} ${name} b${String(m.batch).padEnd(3)} ${String(m.threads).padStart(7)} ${ours} ${String(ref?.threads ?? '-').padStart(12)} ${theirs} ${ratio} ${gf}${torchNote ? '  (PyTorch without oneDNN)' : ''}`);
+      }
+      for (const o of one) {
+        const n = measured.find((m) => m.model === o.model && m.phase === 'train' && m.batch === o.batch)!;
+        report({
+          section: 'nn', name: `${o.model}/train-scaling/${preset}/b${o.batch}`, value: n.samplesPerS / o.samplesPerS, unit: `× (${threads} threads vs 1)`,
+          clock, backend: backend.chosen, preset, kt, batch: o.batch, threads, samplesPerS1: o.samplesPerS, samplesPerSN: n.samplesPerS,
+        });
+        summary.push(`${preset.padEnd(11)} ${`${o.model} train scaling`.padEnd(20)} b${String(o.batch).padEnd(3)} 1→${threads}: ${o.samplesPerS.toFixed(1)} → ${n.samplesPerS.toFixed(1)} samples/s (×${(n.samplesPerS / o.samplesPerS).toFixed(2)})`);
       }
     }
-    console.error(`\nnn (${clock} clock, samples/${clock === 'cpu' ? 'CPU-s' : 's'}, ${backend.chosen}):`);
-    console.error(`${'preset'.padEnd(11)} ${'phase'.padEnd(20)} ${'batch'} ${'gaitforge'.padStart(8)} ${'PyTorch'.padStart(8)} ${'ratio'.padStart(6)} GFLOP/s`);
+    console.error(`\nnn (${clock} clock, samples/${clock === 'cpu' ? 'CPU-s' : 's'}, ${backend.chosen}, peak RSS ${peakRssMB().toFixed(0)} MB):`);
+    console.error(`${'preset'.padEnd(11)} ${'phase'.padEnd(20)} ${'batch'} ${'threads'} ${'gaitforge'.padStart(8)} ${'torchThreads'} ${'PyTorch'.padStart(8)} ${'ratio'.padStart(6)} GFLOP/s`);
     for (const line of summary) console.error(line);
   },
 };

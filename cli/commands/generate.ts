@@ -1,10 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
-import { emit, fmt, globalOptions, progressBar, type GlobalArgs } from '../util.js';
+import { emit, fmt, globalOptions, progressBar, threadsOption, type GlobalArgs } from '../util.js';
 import { GaitforgeError } from '../../src/core/errors.js';
 
 interface Args extends GlobalArgs {
   model: string;
   out: string;
+  threads: number;
   'per-label'?: number;
   counts?: string;
   labels?: string;
@@ -44,6 +45,7 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (the same seed gives the same gaits)' })
       .option('format', { type: 'string', choices: ['parquet', 'arrow'], describe: 'File format (default: from the extension)' })
       .option('batch-size', { type: 'number', default: 64, describe: 'Gaits per decoder call' })
+      .option('threads', threadsOption('Threads decoding each chunk (worker threads on wasm/cpu; 1 on tfjs-node); the gaits do not depend on it. Default: this machine\'s cores'))
       .conflicts('per-label', 'counts')
       .conflicts('labels', 'counts') as unknown as Argv<Args>,
   handler: async (argv) => {
@@ -58,7 +60,7 @@ export const generateCommand: CommandModule<object, Args> = {
       counts = Object.fromEntries(labels.map((l) => [l, argv['per-label']!]));
     }
     const r = await lib.generateToFile(argv.model, argv.out, {
-      counts, seed: argv.seed, temperature: argv.temperature, prior: argv.prior as never, rigid: argv.rigid, format: argv.format as never, batchSize: argv['batch-size'], progress: progressBar(argv),
+      counts, seed: argv.seed, temperature: argv.temperature, prior: argv.prior as never, rigid: argv.rigid, format: argv.format as never, batchSize: argv['batch-size'], progress: progressBar(argv), threads: argv.threads,
     });
     emit(argv, { ...r, counts }, [
       `wrote ${r.rows} synthetic gaits to ${r.path} (${Object.entries(counts).map(([l, c]) => `${l} ${c}`).join(', ')})`,

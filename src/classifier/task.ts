@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { trainableVariables } from '../nn/index.js';
 import type { GradientTask } from '../train/engine.js';
-import { DECAYED_WEIGHT } from '../train/optimizer.js';
+import { decayedWeights } from '../train/optimizer.js';
 import { buildArchitecture, type ArchitectureSpec, type OutputName } from './architectures.js';
 import { gatherRows } from './input.js';
 import './layers.js';
@@ -51,7 +51,7 @@ export class ClassifierTask implements GradientTask {
     const extra = logVars ? [logVars] : [];
     this.variables = [...trainableVariables(model), ...extra];
     // the decay rule (train/optimizer.ts): kernels only, never the task weights
-    this.decayed = [...model.trainableWeights.map((w) => DECAYED_WEIGHT.test(w.originalName ?? w.name)), ...extra.map(() => false)];
+    this.decayed = [...decayedWeights([model]), ...extra.map(() => false)];
     this.replicated = [...model.weights.map((w) => w.read() as tf.Variable), ...extra];
     this.metricNames = ['loss', 'accuracy', ...taskNames.map((t) => `loss_${t}`)];
     const shape = model.inputs[0]!.shape;

@@ -7,7 +7,7 @@
  * loss/accuracy curves.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { currentBackend } from '../core/backend.js';
 import { GaitforgeError } from '../core/errors.js';
@@ -215,6 +215,10 @@ export async function trainClassifier(
     if (JSON.stringify(resumed.run) !== JSON.stringify(run))
       throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: its checkpoint was trained with another ${describeRunDiff(resumed.run, run)}; resume needs the same data, config and seed`);
   }
+  if (options.resume && !resumed) {
+    const done = finishedRun(outDir, kind, run, cfg.epochs);
+    if (done) return done;
+  }
   const threads = resolveThreads(options.threads);
   const built = buildClassifierTask(spec);
   const { model, task } = built;
@@ -291,6 +295,24 @@ export async function trainClassifier(
   } finally {
     await engine?.dispose();
     built.dispose();
+  }
+}
+
+/** The result of a run of the same training that already finished in `outDir` (resuming it trains nothing more), or null. */
+function finishedRun(outDir: string, kind: ClassifierKind, run: ClassifierFitState['run'], epochs: number): TrainClassifierResult | null {
+  const metaFile = path.join(outDir, 'meta.json');
+  const historyFile = path.join(outDir, 'history.json');
+  if (!existsSync(metaFile) || !existsSync(historyFile)) return null;
+  try {
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as ClassifierMeta;
+    const h = JSON.parse(readFileSync(historyFile, 'utf8')) as { bestEpoch: number; bestValAccuracy: number; history: EpochLog[] };
+    const same = meta.kind === kind && meta.seed === run.seed && meta.dataHash === run.dataHash && JSON.stringify(meta.config) === JSON.stringify(run.config);
+    if (!same) throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: its finished model was trained with another ${describeRunDiff({ kind: meta.kind, seed: meta.seed, dataHash: meta.dataHash, config: meta.config }, run)}; resume needs the same data, config and seed`);
+    if (h.history.length !== epochs) return null;
+    return { dir: outDir, bestEpoch: h.bestEpoch, bestValAccuracy: h.bestValAccuracy, history: h.history, checkpointHash: checkpointHashOf(outDir), completed: true };
+  } catch (e) {
+    if (e instanceof GaitforgeError) throw e;
+    return null;
   }
 }
 

@@ -9,7 +9,6 @@
  * each row regenerates that gait.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GaitforgeError, optionError } from '../core/errors.js';
@@ -19,7 +18,10 @@ import { Rng, deriveSeed } from '../core/rng.js';
 import { PARENTS } from '../core/skeleton.js';
 import { openGaitWriter, type GaitFileFormat } from '../io/gaitfile.js';
 import { loadModel } from '../nn/serialize.js';
+import { filesHash } from '../core/hash.js';
 import { checkpointDir } from '../train/checkpoint.js';
+import { resolveThreads } from '../train/parallel.js';
+import { startDecoders } from './decode-pool.js';
 import { LATENT_FILE, MANIFEST_FILE, readManifest, type GeneratorManifest } from './checkpoint.js';
 import { drawFitted, LATENT_PRIORS, type FittedPrior, type LatentPriorKind } from './latent.js';
 import type { ResolvedGeneratorConfig } from './config.js';
@@ -66,7 +68,7 @@ export interface Generator {
 }
 
 /** One planned gait: label index, index within its label. */
-interface Planned {
+export interface Planned {
   label: number;
   k: number;
 }
@@ -104,7 +106,7 @@ export function gaitSeed(seed: number, label: string, k: number): number {
   return deriveSeed(seed, `generator/sample/${label}/${k}`);
 }
 
-class LoadedGenerator implements Generator {
+export class LoadedGenerator implements Generator {
   readonly name: string;
   readonly labelNames: string[];
   readonly T: number;
@@ -140,6 +142,15 @@ class LoadedGenerator implements Generator {
 
   /** Decodes planned gaits into a GaitSet (rows in plan order). */
   decodePlan(plan: Planned[], o: Required<SampleOptions>): GaitSet {
+    return this.planSet(plan, this.decodePositions(plan, o), o);
+  }
+
+  /**
+   * Positions [n, T, V, 3] of planned gaits in metres (destandardised, rigid
+   * when asked). Each gait depends only on its own seed: decoding runs in
+   * inference mode, so a plan split into parts gives the same gaits.
+   */
+  decodePositions(plan: Planned[], o: Required<SampleOptions>): Float32Array {
     if (!this.decoder) throw new GaitforgeError('E_MODEL', `generator ${this.tag} was disposed`);
     const { T, V } = this;
     const per = T * V * 3;
@@ -174,6 +185,14 @@ class LoadedGenerator implements Generator {
         g.set(tmp);
       }
     }
+    return positions;
+  }
+
+  /** The GaitSet of planned gaits with their decoded positions. */
+  planSet(plan: Planned[], positions: Float32Array, o: Required<SampleOptions>): GaitSet {
+    const { T, V } = this;
+    const n = plan.length;
+    const seeds = plan.map((p) => gaitSeed(o.seed, this.labelNames[p.label]!, p.k));
     const labels = Int32Array.from(plan, (p) => p.label);
     return new GaitSet({
       positions, labels, labelNames: this.labelNames, T, V, fps: this.fps, skeleton: this.skeleton,
@@ -211,15 +230,14 @@ export async function loadGenerator(dir: string): Promise<Generator> {
     throw new GaitforgeError('E_MODEL', `${latentFile} does not match ${path.join(dir, MANIFEST_FILE)} (latent size or labels)`);
   // loadModel names a missing or corrupt model.json / weights.bin (nn/serialize.ts layout)
   const { model } = await loadModel(decoderDir);
-  const h = createHash('sha256');
-  for (const f of [path.join(dir, MANIFEST_FILE), path.join(decoderDir, 'model.json'), path.join(decoderDir, 'weights.bin'), latentFile]) h.update(readFileSync(f));
+  const hash = filesHash(dir, [MANIFEST_FILE, ...['model.json', 'weights.bin', LATENT_FILE].map((f) => path.relative(dir, path.join(f === LATENT_FILE ? path.dirname(decoderDir) : decoderDir, f)))]);
   const [zShape, yShape] = model.inputs.map((i) => i.shape);
   const outShape = model.outputs[0]!.shape;
   if (zShape?.[1] !== manifest.config.latentDim || yShape?.[1] !== manifest.labelNames.length || outShape[1] !== manifest.T || outShape[2] !== manifest.V) {
     model.dispose();
     throw new GaitforgeError('E_MODEL', `${decoderDir} does not match ${path.join(dir, 'generator.json')} (latent ${zShape?.[1]}, labels ${yShape?.[1]}, output [${outShape.slice(1)}])`);
   }
-  return new LoadedGenerator(manifest, model, h.digest('hex'), latentPrior);
+  return new LoadedGenerator(manifest, model, hash, latentPrior);
 }
 
 export interface GenerateToFileOptions extends SampleOptions {
@@ -230,6 +248,12 @@ export interface GenerateToFileOptions extends SampleOptions {
   progress?: Progress;
   /** Gaits decoded and appended per chunk (bounds memory). Default 1,000. */
   chunkSize?: number;
+  /**
+   * Threads decoding each chunk (wasm and cpu backends: worker threads, each
+   * loading the generator; 1 on the native backends). Default 1. The gaits do
+   * not depend on it: each is decoded from its own seed in inference mode.
+   */
+  threads?: number;
 }
 
 export interface GenerateToFileResult {
@@ -252,9 +276,14 @@ export async function generateToFile(modelDir: string, outPath: string, options:
   const chunk = options.chunkSize ?? 1000;
   if (!Number.isInteger(chunk) || chunk < 1 || chunk > 100_000) throw optionError('chunkSize', chunk, 'an integer in [1, 100000]');
   const progress = options.progress ?? silentProgress;
+  const threads = resolveThreads(options.threads);
   const gen = (await loadGenerator(modelDir)) as LoadedGenerator;
+  let pool: Awaited<ReturnType<typeof startDecoders>> | null = null;
   try {
     const counts = checkCounts(options.counts, gen.labelNames);
+    const total0 = counts.reduce((a, [, c]) => a + c, 0);
+    // decoder threads only once the request is known to be valid, and only when there is work to share
+    if (threads > 1 && total0 > 1) pool = await startDecoders(modelDir, Math.min(threads, total0) - 1);
     const total = counts.reduce((a, [, c]) => a + c, 0);
     const writer = await openGaitWriter(outPath, {
       format: options.format, T: gen.T, V: gen.V, fps: gen.fps, skeleton: gen.skeleton, labelNames: gen.labelNames,
@@ -269,7 +298,7 @@ export async function generateToFile(modelDir: string, outPath: string, options:
       let done = 0;
       let plan: Planned[] = [];
       const flush = async () => {
-        await writer.append(gen.decodePlan(plan, o));
+        await writer.append(pool ? gen.planSet(plan, await pool.decode(gen, plan, o), o) : gen.decodePlan(plan, o));
         done += plan.length;
         plan = [];
         progress.update(done, { gaits_per_s: done / ((performance.now() - t0) / 1000) });
@@ -290,6 +319,7 @@ export async function generateToFile(modelDir: string, outPath: string, options:
     const seconds = (performance.now() - t0) / 1000;
     return { path: outPath, rows: total, generator: gen.tag, checkpointHash: gen.checkpointHash, seconds, gaitsPerSec: total / seconds };
   } finally {
+    await pool?.close();
     gen.dispose();
   }
 }

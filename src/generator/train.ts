@@ -20,6 +20,7 @@ import { trainableVariables } from '../nn/model-utils.js';
 import { loadModel } from '../nn/serialize.js';
 import { checkpointDir, ensureDir, freshState, readCheckpointState, readOptimizerState, writeCheckpoint, type FitState } from '../train/checkpoint.js';
 import { Engine, type GradientTask } from '../train/engine.js';
+import { decayedWeights } from '../train/optimizer.js';
 import { fit } from '../train/fit.js';
 import { startReplicas, resolveThreads } from '../train/parallel.js';
 import {
@@ -91,6 +92,7 @@ export interface CvaeData {
  */
 export class CvaeTask implements GradientTask {
   readonly variables: tf.Variable[];
+  readonly decayed: boolean[];
   readonly replicated: tf.Variable[];
   readonly metricNames = LOSS_TERMS;
 
@@ -103,6 +105,7 @@ export class CvaeTask implements GradientTask {
   ) {
     // both halves, in a fixed order (the optimizer state is saved in it)
     this.variables = [...trainableVariables(cvae.encoder), ...trainableVariables(cvae.decoder)];
+    this.decayed = decayedWeights([cvae.encoder, cvae.decoder]);
     this.replicated = [...cvae.encoder.weights, ...cvae.decoder.weights].map((w) => w.read() as tf.Variable);
   }
 

@@ -9,9 +9,10 @@
  * tfjs-node, which gaitforge does not depend on.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
+import { writeFilesAtomic, type OutputFile } from '../core/files.js';
 import { flushDenormals } from './model-utils.js';
 // the custom layers must be registered before a model that uses them is deserialised
 import './batch-norm.js';
@@ -29,14 +30,7 @@ const META_FILE = 'meta.json';
  * Denormal weights are flushed to 0 first (in the model too).
  */
 export async function saveModel(model: tf.LayersModel, dir: string, meta: object = {}): Promise<void> {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new GaitforgeError('E_IO', `cannot create model directory ${dir}: ${(e as Error).message}`, { cause: e });
-  }
-  const suffix = `.tmp-${process.pid}-${Date.now()}`;
-  const files = [MODEL_FILE, WEIGHTS_FILE, META_FILE];
-  const tmp = (f: string) => path.join(dir, f + suffix);
+  let files: OutputFile[] = [];
   const handler: tf.io.IOHandler = {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       const weightData = tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0));
@@ -47,20 +41,21 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta: object
         modelTopology: artifacts.modelTopology,
         weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
       };
-      writeFileSync(tmp(MODEL_FILE), JSON.stringify(modelJson));
-      writeFileSync(tmp(WEIGHTS_FILE), new Uint8Array(weightData));
-      writeFileSync(tmp(META_FILE), JSON.stringify(meta, null, 2));
+      files = [
+        { path: path.join(dir, MODEL_FILE), data: JSON.stringify(modelJson) },
+        { path: path.join(dir, WEIGHTS_FILE), data: new Uint8Array(weightData) },
+        { path: path.join(dir, META_FILE), data: JSON.stringify(meta, null, 2) },
+      ];
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weightData.byteLength } };
     },
   };
   flushDenormals(model); // denormal weights make wasm kernels 100x slower (see flushDenormals)
   try {
     await model.save(handler);
-    for (const f of files) renameSync(tmp(f), path.join(dir, f));
   } catch (e) {
-    for (const f of files) rmSync(tmp(f), { force: true });
     throw new GaitforgeError('E_IO', `cannot save model to ${dir}: ${(e as Error).message}`, { cause: e });
   }
+  writeFilesAtomic(files); // all three or none (core/files.ts)
 }
 
 function readOrThrow(dir: string, file: string): Buffer {

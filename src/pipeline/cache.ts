@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isMainThread, threadId } from 'node:worker_threads';
 
 /** JSON with object keys sorted at every level (stable across key order). */
 export function canonicalJson(x: unknown): string {
@@ -49,7 +50,8 @@ export async function buildCell<R>(dir: string, build: (tmpDir: string) => Promi
   const done = readCell<R>(dir);
   if (done) return done;
   mkdirSync(path.dirname(dir), { recursive: true });
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  // the thread id keeps the names of ablation worker threads (one pid) apart
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}${threadId}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
@@ -82,7 +84,8 @@ export function cleanStaleTemps(runDir: string): number {
       let alive = false;
       try {
         process.kill(pid, 0);
-        alive = pid !== process.pid;
+        // in a worker thread, temporaries of this pid belong to sibling workers still building
+        alive = pid !== process.pid || !isMainThread;
       } catch {
         alive = false;
       }

@@ -166,9 +166,15 @@ export class Adam {
 /** Layer weight names that weight decay applies to: kernels (`kernel`, `gcn_kernel`, `tcn_kernel`, `gate_kernel`, ...). */
 export const DECAYED_WEIGHT = /(^|[/_])kernel(_\d+)?$/;
 
+/** The decay rule for the trainable weights of layers models, in order: true for kernels (by the weight's own name). */
+export function decayedWeights(models: readonly tf.LayersModel[]): boolean[] {
+  return models.flatMap((m) => m.trainableWeights.map((w) => DECAYED_WEIGHT.test(w.originalName ?? w.name)));
+}
+
 /**
- * The decay rule: true for the kernels among `vars` (by variable name, the
- * layer-scoped name tfjs gives a layer weight), false for everything else.
+ * The decay rule for bare variables: true for the kernels among `vars` (by
+ * variable name, the layer-scoped name tfjs gives a layer weight), false for
+ * everything else.
  */
 export function decayedVariables(vars: readonly tf.Variable[]): boolean[] {
   return vars.map((v) => DECAYED_WEIGHT.test(v.name.replace(/_\d+$/, '')));

@@ -63,5 +63,13 @@ describe('resume checks', () => {
     expect(done.completed).toBe(true);
     expect(done.history).toHaveLength(EPOCHS);
     expect(() => bytes(dir, 'last', 'state.json')).toThrow();
+    // resuming a finished run trains nothing more and returns its result
+    const weights = bytes(dir, 'weights.bin');
+    const again = await trainClassifier('baseline-step', data, config, { outDir: dir, seed: 3, resume: true });
+    expect(again.completed).toBe(true);
+    expect(again.history).toEqual(done.history);
+    expect(again.checkpointHash).toBe(done.checkpointHash);
+    expect(bytes(dir, 'weights.bin').equals(weights)).toBe(true);
+    await expect(trainClassifier('baseline-step', data, config, { outDir: dir, seed: 5, resume: true })).rejects.toThrow(/cannot resume .*seed \(3\)/);
   });
 });

@@ -10,7 +10,9 @@ import { trainClassifier } from '../../src/classifier/index.js';
 import { initBackend } from '../../src/core/backend.js';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { Rng } from '../../src/core/rng.js';
+import { generateToFile } from '../../src/generator/sample.js';
 import { trainGenerator } from '../../src/generator/train.js';
+import { readGaitFile } from '../../src/io/index.js';
 import { Engine, shardSizes } from '../../src/train/engine.js';
 import { startReplicas } from '../../src/train/parallel.js';
 import { MlpTask, type MlpSpec } from './mlp.js';
@@ -104,6 +106,17 @@ describe('data-parallel models', () => {
     await trainGenerator(gaits, cfg, { outDir: dir, seed: 5, threads: 2, signal: controller.signal, onEpoch: (l) => l.epoch === 2 && controller.abort() });
     await trainGenerator(gaits, cfg, { outDir: dir, seed: 5, threads: 2, resume: true });
     expect(w('g2r').equals(w('g2'))).toBe(true);
+
+    // generation split across two threads gives the gaits one thread gives
+    const gen = (threads: number) => generateToFile(path.join(tmp, 'g1'), path.join(tmp, `synth${threads}.arrow`), { counts: { happy: 5, sad: 6 }, seed: 3, chunkSize: 7, batchSize: 4, threads });
+    await gen(1);
+    await gen(2);
+    const [a, b] = [await readGaitFile(path.join(tmp, 'synth1.arrow')), await readGaitFile(path.join(tmp, 'synth2.arrow'))];
+    expect(b.ids).toEqual(a.ids);
+    expect(Array.from(b.seed)).toEqual(Array.from(a.seed));
+    let maxDiff = 0;
+    a.positions.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - b.positions[i]!))));
+    expect(maxDiff).toBe(0);
   });
 
   it('a classifier (AT-GCN, task weights and dropout) trains on two threads, deterministically', async () => {

@@ -7,6 +7,8 @@ interface Args extends GlobalArgs {
   frames: number;
   fps: number;
   noise: number;
+  'estimator-noise': number;
+  'estimator-noise-time': number;
   seed: number;
   emotions?: string;
   out?: string;
@@ -22,6 +24,8 @@ export const synthDataset: CommandModule<object, Args> = {
       .option('frames', { type: 'number', default: 75, describe: 'Frames per gait (T)' })
       .option('fps', { type: 'number', default: 30, describe: 'Frames per second' })
       .option('noise', { type: 'number', default: 0.006, describe: 'Positional noise per joint and frame (m)' })
+      .option('estimator-noise', { type: 'number', default: 0, describe: 'Pose-estimator noise (m): std of a temporally correlated error per joint, coordinate and frame, so bone lengths jitter' })
+      .option('estimator-noise-time', { type: 'number', default: 0.1, describe: 'Correlation time of the estimator noise (s)' })
       .option('emotions', { type: 'string', describe: 'Comma-separated subset of angry,neutral,happy,sad' })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed' })
       .option('out', { alias: 'o', type: 'string', describe: 'Also write the dataset to a gait file (.parquet or .arrow)' }) as never,
@@ -29,7 +33,7 @@ export const synthDataset: CommandModule<object, Args> = {
     const lib = await import('../../src/index.js');
     const set = lib.proceduralDataset({
       identities: argv.identities, perEmotion: argv['per-emotion'], frames: argv.frames, fps: argv.fps, noise: argv.noise,
-      seed: argv.seed, emotions: argv.emotions?.split(',').map((s) => s.trim()) as never,
+      estimatorNoise: argv['estimator-noise'], estimatorNoiseTime: argv['estimator-noise-time'], seed: argv.seed, emotions: argv.emotions?.split(',').map((s) => s.trim()) as never,
     });
     if (argv.out) await lib.writeGaitFile(argv.out, set, { metadata: { dataset: 'procedural', seed: String(argv.seed) } });
     const summary = lib.summarizeDataset(set);

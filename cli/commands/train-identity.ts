@@ -20,6 +20,8 @@ interface Args extends GlobalArgs {
   'val-fraction'?: number;
   'gallery-condition': string;
   hidden?: number;
+  bones?: boolean;
+  normalize?: boolean;
   seed: number;
 }
 
@@ -45,6 +47,8 @@ export const trainIdentityCommand: CommandModule<object, Args> = {
       .option('frame-stride', { type: 'number', describe: 'Use every k-th frame (default 2)' })
       .option('val-fraction', { type: 'number', describe: 'gaittake: fraction of training identities held out to select the epoch (default 0.2; 0 = last epoch). at-gcn: its validation split (default 0.15)' })
       .option('gallery-condition', { type: 'string', default: 'neutral', describe: 'gaittake: gallery condition (label) of the validation protocol' })
+      .option('bones', { type: 'boolean', describe: "gaittake: append each joint's bone vector and length to the input (default on; --no-bones)" })
+      .option('normalize', { type: 'boolean', describe: 'gaittake: unit-length embeddings per head (default on; --no-normalize)' })
       .option('hidden', { type: 'number', describe: 'at-gcn: hidden channels per joint (default 32)' })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (initialisation, splits, batches)' }) as unknown as Argv<Args>,
   handler: async (argv) => {
@@ -54,7 +58,7 @@ export const trainIdentityCommand: CommandModule<object, Args> = {
       ? lib.resolveIdentityConfig({
         epochs: argv.epochs, lr: argv.lr, P: argv['identities-per-batch'], K: argv['walks-per-identity'], heads: argv.heads, embeddingDim: argv['embedding-dim'],
         channels, triplet: argv.triplet as never, margin: argv.margin, crossEntropyWeight: argv['cross-entropy'], gemP: argv['gem-p'],
-        frameStride: argv['frame-stride'], valFraction: argv['val-fraction'],
+        frameStride: argv['frame-stride'], valFraction: argv['val-fraction'], bones: argv.bones, normalize: argv.normalize,
       })
       : lib.resolveClassifierConfig({ epochs: argv.epochs, lr: argv.lr, hidden: argv.hidden, frameStride: argv['frame-stride'] });
     await lib.initBackend(argv.backend as never);

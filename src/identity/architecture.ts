@@ -2,7 +2,8 @@
  * The GaitTAKE identity model on skeletons (its keypoint-guided branch;
  * gaitforge has no silhouettes), channels last:
  *
- *   x: [N, T, V, 3] canonical positions (see model.ts) ⊕ frame-to-frame velocities
+ *   x: [N, T, V, 3] canonical positions (see model.ts) ⊕ each joint's bone vector and
+ *     length (when `bones`) ⊕ frame-to-frame velocities of all of these
  *   → joint BatchNorm → ST-GCN blocks (temporal stride 1, so one pose feature
  *     per frame and joint: [N, T, V, C])
  *   → temporal attention (GaitTAKE §3.1, eqs. 7-8): two per-frame layers score
@@ -11,7 +12,8 @@
  *   → Generalized-Mean pooling over joints with a learned p (eq. 10): [N, C]
  *   → C parallel fully connected heads (§3.3), each an embedding of `embeddingDim`:
  *     [N, heads, D] (one dense layer of heads·D units reshaped: the heads share
- *     the input and have separate weights, which is exactly C parallel FC layers)
+ *     the input and have separate weights, which is exactly C parallel FC layers),
+ *     each head's embedding scaled to unit length when `normalize`
  *   → optionally a dense identity-logit head on the pooled feature (cross-entropy).
  *
  * Outputs, in order: embeddings [N, heads, D], attention weights β [N, T],
@@ -22,7 +24,8 @@ import * as tf from '@tensorflow/tfjs';
 import { AppendVelocity, JointBatchNorm, LastAxisDense } from '../classifier/layers.js';
 import { STGCNBlock, TemporalAttentionPool } from '../nn/index.js';
 import type { ResolvedIdentityConfig } from './config.js';
-import { GeMPool } from './layers.js';
+import { AppendBones, GeMPool, L2NormalizeLast } from './layers.js';
+import { PARENTS } from '../core/skeleton.js';
 
 export interface IdentityArchitectureSpec {
   config: ResolvedIdentityConfig;
@@ -38,7 +41,12 @@ export interface IdentityArchitectureSpec {
 export function buildIdentityModel(spec: IdentityArchitectureSpec): tf.LayersModel {
   const { config: c, T, V, seed } = spec;
   const x = tf.input({ shape: [T, V, 3], name: 'positions' });
-  let h = new AppendVelocity({ name: 'velocity' }).apply(x) as tf.SymbolicTensor;
+  let h: tf.SymbolicTensor = x;
+  if (c.bones) {
+    if (V !== PARENTS.length) throw new RangeError(`bones = true needs the ${PARENTS.length}-joint skeleton; the gaits have V = ${V}`);
+    h = new AppendBones({ name: 'bones' }).apply(h) as tf.SymbolicTensor;
+  }
+  h = new AppendVelocity({ name: 'velocity' }).apply(h) as tf.SymbolicTensor;
   h = new JointBatchNorm({ name: 'input_bn', momentum: c.bnMomentum }).apply(h) as tf.SymbolicTensor;
   c.channels.forEach((filters, i) => {
     h = new STGCNBlock({ name: `stgcn${i + 1}`, filters, temporalKernel: c.temporalKernel, residual: i > 0, bnMomentum: c.bnMomentum, seed }).apply(h) as tf.SymbolicTensor;
@@ -49,7 +57,8 @@ export function buildIdentityModel(spec: IdentityArchitectureSpec): tf.LayersMod
   const seq = tf.layers.reshape({ name: 'sequence_feature', targetShape: [V, C] }).apply(pooledFrames!) as tf.SymbolicTensor;
   const pooled = new GeMPool({ name: 'gem', p: c.gemP }).apply(seq) as tf.SymbolicTensor;
   const flat = new LastAxisDense({ name: 'embedding_heads', units: c.heads * c.embeddingDim, seed }).apply(pooled) as tf.SymbolicTensor;
-  const emb = tf.layers.reshape({ name: 'embeddings', targetShape: [c.heads, c.embeddingDim] }).apply(flat) as tf.SymbolicTensor;
+  let emb = tf.layers.reshape({ name: c.normalize ? 'head_embeddings' : 'embeddings', targetShape: [c.heads, c.embeddingDim] }).apply(flat) as tf.SymbolicTensor;
+  if (c.normalize) emb = new L2NormalizeLast({ name: 'embeddings' }).apply(emb) as tf.SymbolicTensor;
   const outputs = [emb, beta!];
   if (c.crossEntropyWeight > 0 && spec.numIdentities >= 2)
     outputs.push(new LastAxisDense({ name: 'identity_head', units: spec.numIdentities, seed }).apply(pooled) as tf.SymbolicTensor);

@@ -18,6 +18,10 @@ export interface IdentityConfig {
   lr?: number;
   /** L2 decay added to the gradient of every trainable variable (the shared Adam decays all of them). Default 0. */
   weightDecay?: number;
+  /** Append each joint's bone vector and length to its position (16-joint skeleton only). Default true. */
+  bones?: boolean;
+  /** Scale each head's embedding to unit length (the triplet margin is then on the unit sphere). Default true. */
+  normalize?: boolean;
   /** Output channels of the per-frame ST-GCN encoder blocks (temporal stride 1: one feature per frame). Default [32, 64, 64]. */
   channels?: number[];
   /** Temporal kernel of the ST-GCN blocks (odd). Default 9. */
@@ -54,6 +58,8 @@ export const DEFAULT_IDENTITY: ResolvedIdentityConfig = {
   K: 4,
   lr: 0.001,
   weightDecay: 0,
+  bones: true,
+  normalize: true,
   channels: [32, 64, 64],
   temporalKernel: 9,
   frameStride: 2,
@@ -80,6 +86,7 @@ export function resolveIdentityConfig(c: IdentityConfig = {}): ResolvedIdentityC
   checkRange('weightDecay', r.weightDecay, 0, 1);
   if (!Array.isArray(r.channels) || r.channels.length === 0) throw new RangeError(`channels = ${JSON.stringify(r.channels)} is out of range: expected a non-empty array of integers in [1, 4096]`);
   r.channels.forEach((x, i) => checkRange(`channels[${i}]`, x, 1, 4096, true));
+  for (const k of ['bones', 'normalize'] as const) if (typeof r[k] !== 'boolean') throw new RangeError(`${k} = ${JSON.stringify(r[k])} is not a boolean`);
   checkRange('temporalKernel', r.temporalKernel, 1, 301, true);
   if (r.temporalKernel % 2 === 0) throw new RangeError(`temporalKernel = ${r.temporalKernel} is out of range: expected an odd integer in [1, 301]`);
   checkRange('frameStride', r.frameStride, 1, 100, true);

@@ -3,9 +3,12 @@
  *  - `gem(x, p)`: Generalized-Mean pooling over axis 1, (mean_v max(x, ε)^p)^(1/p):
  *    x: [N, V, C] → [N, C]. p = 1 is average pooling; p → ∞ approaches max pooling.
  *  - `GeMPool`: the same with p a learned scalar (GaitTAKE eq. 10).
+ *  - `AppendBones`: per-frame bone features of every joint: x: [N, T, V, 3] →
+ *    [N, T, V, 7] = [x_v, x_v − x_parent(v), |x_v − x_parent(v)|] (zeros for the root).
  */
 import * as tf from '@tensorflow/tfjs';
 import { single, singleShape, type LayerVariable } from '../nn/common.js';
+import { PARENTS } from '../core/skeleton.js';
 
 /** Inputs are clamped to at least this before the power (GeM is defined on non-negative features). */
 export const GEM_EPSILON = 1e-6;
@@ -64,3 +67,71 @@ export class GeMPool extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(GeMPool);
+
+export interface AppendBonesArgs {
+  /** Parent joint of every joint (−1 for the root). Default the 16-joint skeleton's. */
+  parents?: number[];
+  name?: string;
+  trainable?: boolean;
+}
+
+/**
+ * Appends each joint's bone (the vector from its parent joint) and the bone's
+ * length to the positions: x: [N, T, V, 3] → [N, T, V, 7]. The lengths make
+ * body proportions, which pose-estimator noise blurs frame by frame, directly
+ * available to the per-frame encoder instead of leaving it to approximate a
+ * square root with ReLUs.
+ */
+export class AppendBones extends tf.layers.Layer {
+  static className = 'AppendBones';
+  readonly parents: number[];
+
+  constructor(args: AppendBonesArgs = {}) {
+    super({ name: args.name, trainable: args.trainable });
+    this.parents = [...(args.parents ?? PARENTS)];
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const s = singleShape(inputShape);
+    if (s.length !== 4 || s[3] !== 3) throw new RangeError(`AppendBones expects [N, T, V, 3] input, got [${s.join(', ')}]`);
+    if (s[2] !== this.parents.length) throw new RangeError(`AppendBones: ${this.parents.length} parents for V = ${s[2]} joints`);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const s = singleShape(inputShape);
+    return [...s.slice(0, 3), 7];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = single(inputs) as tf.Tensor4D;
+      const parent = tf.gather(x, tf.tensor1d(this.parents.map((p, v) => (p < 0 ? v : p)), 'int32'), 2);
+      const bone = tf.sub(x, parent);
+      const length = tf.sqrt(tf.add(tf.sum(tf.square(bone), 3, true), 1e-12));
+      return tf.concat([x, bone, length], 3);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), parents: this.parents };
+  }
+}
+tf.serialization.registerClass(AppendBones);
+
+/** Scales every vector along the last axis to unit Euclidean length: [..., D] → [..., D]. */
+export class L2NormalizeLast extends tf.layers.Layer {
+  static className = 'L2NormalizeLast';
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return singleShape(inputShape);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = single(inputs);
+      return tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), -1, true), 1e-12)));
+    });
+  }
+}
+tf.serialization.registerClass(L2NormalizeLast);

@@ -6,7 +6,7 @@ import { addEstimatorNoise, proceduralDataset } from '../../src/core/procedural.
 import { Rng } from '../../src/core/rng.js';
 import { boneLengthFeatures } from '../../src/identity/baselines.js';
 import { resolveIdentityConfig } from '../../src/identity/config.js';
-import { gem, GeMPool } from '../../src/identity/layers.js';
+import { AppendBones, gem, GeMPool, L2NormalizeLast } from '../../src/identity/layers.js';
 import { tripletLoss } from '../../src/identity/losses.js';
 import { crossConditionSplit, identificationMetrics, rankedGallery, recordingKeys } from '../../src/identity/protocol.js';
 import { pkBatches } from '../../src/identity/sampler.js';
@@ -57,6 +57,26 @@ describe('GeM pooling', () => {
     const g = tf.grad((v: tf.Tensor) => tf.sum(gem(x, v as tf.Scalar)))(p);
     expect(Math.abs(g.dataSync()[0]!)).toBeGreaterThan(1e-4);
     g.dispose();
+  });
+});
+
+describe('bone features and unit embeddings', () => {
+  it('AppendBones appends each joint\'s bone vector and length (zero for the root)', () => {
+    const set = proceduralDataset({ identities: 1, perEmotion: 1, frames: 3, emotions: ['neutral'], seed: 2 });
+    const x = tf.tensor4d(set.positions, [1, 3, 16, 3]);
+    const y = new AppendBones().apply(x) as tf.Tensor;
+    expect(y.shape).toEqual([1, 3, 16, 7]);
+    const d = y.dataSync();
+    const g = set.gait(0);
+    // frame 2, joint 11 (knee) with parent 10 (hip)
+    const o = (2 * 16 + 11) * 7;
+    const bone = [0, 1, 2].map((c) => g[(2 * 16 + 11) * 3 + c]! - g[(2 * 16 + 10) * 3 + c]!);
+    for (let c = 0; c < 3; c++) expect(d[o + 3 + c]).toBeCloseTo(bone[c]!, 5);
+    expect(d[o + 6]).toBeCloseTo(Math.hypot(...bone), 5);
+    expect(d[(2 * 16) * 7 + 6]).toBeLessThan(1e-5); // root
+    const u = new L2NormalizeLast().apply(tf.tensor2d([[3, 4], [0.1, 0]])) as tf.Tensor;
+    expect(Array.from(u.dataSync()).map((v) => +v.toFixed(5))).toEqual([0.6, 0.8, 1, 0]);
+    tf.dispose([x, y, u]);
   });
 });
 

@@ -42,6 +42,14 @@ export interface IdentityConfig {
   margin?: number;
   /** Weight of an identity cross-entropy head on the pooled feature added to the triplet loss; 0 = no head. Default 0. */
   crossEntropyWeight?: number;
+  /**
+   * Training augmentation: every batch gets fresh pose-estimator noise of this standard deviation
+   * (metres, correlation time `augmentNoiseTime`; see `addEstimatorNoise`), so the model cannot
+   * memorise a walk's noise and has to average it out. 0 = off. Default 0.
+   */
+  augmentNoise?: number;
+  /** Correlation time of the augmentation noise, seconds. Default 0.1. */
+  augmentNoiseTime?: number;
   /** Batch-norm momentum (PyTorch convention). Default 0.1. */
   bnMomentum?: number;
   /** Fraction of the training identities held out (identity-disjoint) to select the epoch by cross-condition rank-1; 0 = keep the last epoch. Default 0.2. */
@@ -70,6 +78,8 @@ export const DEFAULT_IDENTITY: ResolvedIdentityConfig = {
   triplet: 'weighted',
   margin: 0.2,
   crossEntropyWeight: 0,
+  augmentNoise: 0,
+  augmentNoiseTime: 0.1,
   bnMomentum: 0.1,
   valFraction: 0.2,
   validateEvery: 5,
@@ -97,6 +107,8 @@ export function resolveIdentityConfig(c: IdentityConfig = {}): ResolvedIdentityC
   if (!TRIPLET_MODES.includes(r.triplet)) throw new RangeError(`triplet = ${JSON.stringify(r.triplet)} is out of range: expected one of ${TRIPLET_MODES.join(', ')}`);
   checkRange('margin', r.margin, 0, 100);
   checkRange('crossEntropyWeight', r.crossEntropyWeight, 0, 100);
+  checkRange('augmentNoise', r.augmentNoise, 0, 1);
+  checkRange('augmentNoiseTime', r.augmentNoiseTime, 0.001, 100);
   checkRange('bnMomentum', r.bnMomentum, 0.001, 1);
   checkRange('valFraction', r.valFraction, 0, 0.9);
   checkRange('validateEvery', r.validateEvery, 1, 100_000, true);

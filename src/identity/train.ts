@@ -17,6 +17,7 @@ import { writeFilesAtomic } from '../core/files.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed, Rng } from '../core/rng.js';
+import { addEstimatorNoise } from '../core/procedural.js';
 import { VERSION } from '../core/version.js';
 import { flushDenormals, saveModel, trainableVariables } from '../nn/index.js';
 import { Adam } from '../generator/optimizer.js';
@@ -163,9 +164,17 @@ async function trainGaitTake(all: GaitSet, config: IdentityConfig, options: Trai
       let lossSum = 0;
       let tripletSum = 0;
       let seen = 0;
+      let step = 0;
       for (const b of pkBatches(classes, cfg.P, cfg.K, stepsPerEpoch, batchRng.derive(`epoch/${epoch}`))) {
         const labels = Int32Array.from(b, (i) => classes[i]!);
-        const r = identityTrainStep(model, adam, vars, tf.tensor4d(gatherRows(pos.data, per, b), [b.length, modelT, V, 3]), labels, cfg.margin, cfg.triplet, useCE ? cfg.crossEntropyWeight : 0);
+        const xs = gatherRows(pos.data, per, b);
+        if (cfg.augmentNoise > 0) {
+          const noiseRng = batchRng.derive(`noise/${epoch}/${step}`);
+          const fps = trainSet.fps / cfg.frameStride;
+          for (let k = 0; k < b.length; k++) addEstimatorNoise(xs.subarray(k * per, (k + 1) * per), modelT, V, fps, cfg.augmentNoise, cfg.augmentNoiseTime, noiseRng);
+        }
+        step++;
+        const r = identityTrainStep(model, adam, vars, tf.tensor4d(xs, [b.length, modelT, V, 3]), labels, cfg.margin, cfg.triplet, useCE ? cfg.crossEntropyWeight : 0);
         lossSum += r.loss;
         tripletSum += r.triplet;
         seen += b.length;

@@ -70,7 +70,7 @@ describe('training, saving and evaluating on unseen identities', () => {
   const dir = path.join(tmp, 'gaittake');
 
   it('trains a tiny GaitTAKE for a few steps, selects the epoch on held-out identities and round-trips', async () => {
-    const r = await trainIdentityModel('gaittake', train, { ...tiny, epochs: 2, validateEvery: 1, valFraction: 0.34 }, { outDir: dir, seed: 2 });
+    const r = await trainIdentityModel('gaittake', train, { ...tiny, epochs: 2, validateEvery: 1, valFraction: 0.34, augmentNoise: 0.01 }, { outDir: dir, seed: 2 });
     expect(r.history.length).toBe(2);
     expect(r.trainIdentities.length).toBe(4); // 2 of 6 held out for validation
     expect(r.bestValRank1).toBeGreaterThanOrEqual(0);
@@ -79,6 +79,7 @@ describe('training, saving and evaluating on unseen identities', () => {
     expect(meta.valIdentities.length).toBe(2);
     expect(meta.trainIdentities.some((n: string) => meta.valIdentities.includes(n))).toBe(false);
     expect(meta.config.heads).toBe(2);
+    expect(meta.config.augmentNoise).toBe(0.01);
 
     const before = tf.memory().numTensors;
     const m = await loadIdentityModel(dir);
@@ -106,6 +107,16 @@ describe('training, saving and evaluating on unseen identities', () => {
     expect(ev.rank5['mean']).toBeGreaterThanOrEqual(ev.rank1['mean']!);
     expect(ev.leakCheck).toMatch(/none of the 24 gaits/);
     expect(identityMarkdown(ev)).toMatch(/\| NN bone lengths \| rank-1 \|/);
+  });
+
+  it('is reproducible from its seed', async () => {
+    const cfg = { ...tiny, epochs: 1, valFraction: 0, augmentNoise: 0.01 };
+    const a = await trainIdentityModel('gaittake', train, cfg, { outDir: path.join(tmp, 'seed-a'), seed: 5 });
+    const b = await trainIdentityModel('gaittake', train, cfg, { outDir: path.join(tmp, 'seed-b'), seed: 5 });
+    const c = await trainIdentityModel('gaittake', train, cfg, { outDir: path.join(tmp, 'seed-c'), seed: 6 });
+    expect(a.checkpointHash).toBe(b.checkpointHash);
+    expect(c.checkpointHash).not.toBe(a.checkpointHash);
+    expect(a.bestValRank1).toBeNull();
   });
 
   it('refuses to evaluate on gaits the model was trained on', async () => {

@@ -21,6 +21,7 @@ interface Args extends GlobalArgs {
   'gallery-condition': string;
   hidden?: number;
   bones?: boolean;
+  pooling?: string;
   'augment-noise'?: number;
   normalize?: boolean;
   seed: number;
@@ -49,6 +50,7 @@ export const trainIdentityCommand: CommandModule<object, Args> = {
       .option('val-fraction', { type: 'number', describe: 'gaittake: fraction of training identities held out to select the epoch (default 0.2; 0 = last epoch). at-gcn: its validation split (default 0.15)' })
       .option('gallery-condition', { type: 'string', default: 'neutral', describe: 'gaittake: gallery condition (label) of the validation protocol' })
       .option('augment-noise', { type: 'number', describe: 'gaittake: fresh pose-estimator noise (m) added to every training batch (default 0 = off)' })
+      .option('pooling', { type: 'string', choices: ['parts', 'all'], describe: 'gaittake: GeM within each body part (default) or over all joints' })
       .option('bones', { type: 'boolean', describe: "gaittake: append each joint's bone vector and length to the input (default on; --no-bones)" })
       .option('normalize', { type: 'boolean', describe: 'gaittake: unit-length embeddings per head (default on; --no-normalize)' })
       .option('hidden', { type: 'number', describe: 'at-gcn: hidden channels per joint (default 32)' })
@@ -60,7 +62,7 @@ export const trainIdentityCommand: CommandModule<object, Args> = {
       ? lib.resolveIdentityConfig({
         epochs: argv.epochs, lr: argv.lr, P: argv['identities-per-batch'], K: argv['walks-per-identity'], heads: argv.heads, embeddingDim: argv['embedding-dim'],
         channels, triplet: argv.triplet as never, margin: argv.margin, crossEntropyWeight: argv['cross-entropy'], gemP: argv['gem-p'],
-        frameStride: argv['frame-stride'], valFraction: argv['val-fraction'], bones: argv.bones, normalize: argv.normalize, augmentNoise: argv['augment-noise'],
+        frameStride: argv['frame-stride'], valFraction: argv['val-fraction'], bones: argv.bones, normalize: argv.normalize, augmentNoise: argv['augment-noise'], pooling: argv.pooling as never,
       })
       : lib.resolveClassifierConfig({ epochs: argv.epochs, lr: argv.lr, hidden: argv.hidden, frameStride: argv['frame-stride'] });
     await lib.initBackend(argv.backend as never);

@@ -9,7 +9,9 @@
  *   → temporal attention (GaitTAKE §3.1, eqs. 7-8): two per-frame layers score
  *     each frame's [V·C] feature, a softmax over frames gives weights β: [N, T]
  *     (Σ_t β = 1), the sequence feature is Σ_t β_t f_t: [N, V, C]
- *   → Generalized-Mean pooling over joints with a learned p (eq. 10): [N, C]
+ *   → Generalized-Mean pooling with a learned p (eq. 10) within each body part
+ *     (torso, arms, legs; `pooling: 'parts'`, as GaitGL pools within horizontal strips) or
+ *     over all joints (`'all'`): [N, parts·C]
  *   → C parallel fully connected heads (§3.3), each an embedding of `embeddingDim`:
  *     [N, heads, D] (one dense layer of heads·D units reshaped: the heads share
  *     the input and have separate weights, which is exactly C parallel FC layers),
@@ -24,7 +26,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AppendVelocity, JointBatchNorm, LastAxisDense } from '../classifier/layers.js';
 import { STGCNBlock, TemporalAttentionPool } from '../nn/index.js';
 import type { ResolvedIdentityConfig } from './config.js';
-import { AppendBones, GeMPool, L2NormalizeLast } from './layers.js';
+import { AppendBones, BODY_PARTS, GeMPool, L2NormalizeLast } from './layers.js';
 import { PARENTS } from '../core/skeleton.js';
 
 export interface IdentityArchitectureSpec {
@@ -55,7 +57,8 @@ export function buildIdentityModel(spec: IdentityArchitectureSpec): tf.LayersMod
   const frames = tf.layers.reshape({ name: 'frame_features', targetShape: [T, V * C] }).apply(h) as tf.SymbolicTensor;
   const [pooledFrames, beta] = new TemporalAttentionPool({ name: 'temporal_attention', units: c.attentionUnits, returnWeights: true, seed }).apply(frames) as tf.SymbolicTensor[];
   const seq = tf.layers.reshape({ name: 'sequence_feature', targetShape: [V, C] }).apply(pooledFrames!) as tf.SymbolicTensor;
-  const pooled = new GeMPool({ name: 'gem', p: c.gemP }).apply(seq) as tf.SymbolicTensor;
+  if (c.pooling === 'parts' && V !== BODY_PARTS.flat().length) throw new RangeError(`pooling = 'parts' needs the 16-joint skeleton; the gaits have V = ${V}`);
+  const pooled = new GeMPool({ name: 'gem', p: c.gemP, groups: c.pooling === 'parts' ? BODY_PARTS : null }).apply(seq) as tf.SymbolicTensor;
   const flat = new LastAxisDense({ name: 'embedding_heads', units: c.heads * c.embeddingDim, seed }).apply(pooled) as tf.SymbolicTensor;
   let emb = tf.layers.reshape({ name: c.normalize ? 'head_embeddings' : 'embeddings', targetShape: [c.heads, c.embeddingDim] }).apply(flat) as tf.SymbolicTensor;
   if (c.normalize) emb = new L2NormalizeLast({ name: 'embeddings' }).apply(emb) as tf.SymbolicTensor;

@@ -30,6 +30,11 @@ export interface IdentityConfig {
   frameStride?: number;
   /** Hidden units of the temporal attention's score layers. Default 32. */
   attentionUnits?: number;
+  /**
+   * GeM pooling within each body part (torso+head, each arm, each leg; the parts' features
+   * concatenated, so which part a feature comes from is kept) or over all joints at once. Default 'parts'.
+   */
+  pooling?: 'parts' | 'all';
   /** Initial exponent of the Generalized-Mean pooling over joints (learned during training). Default 3. */
   gemP?: number;
   /** Number of parallel fully connected embedding heads (C in GaitTAKE §3.3). Default 4. */
@@ -72,6 +77,7 @@ export const DEFAULT_IDENTITY: ResolvedIdentityConfig = {
   temporalKernel: 9,
   frameStride: 2,
   attentionUnits: 32,
+  pooling: 'parts',
   gemP: 3,
   heads: 4,
   embeddingDim: 64,
@@ -101,6 +107,7 @@ export function resolveIdentityConfig(c: IdentityConfig = {}): ResolvedIdentityC
   if (r.temporalKernel % 2 === 0) throw new RangeError(`temporalKernel = ${r.temporalKernel} is out of range: expected an odd integer in [1, 301]`);
   checkRange('frameStride', r.frameStride, 1, 100, true);
   checkRange('attentionUnits', r.attentionUnits, 1, 4096, true);
+  if (r.pooling !== 'parts' && r.pooling !== 'all') throw new RangeError(`pooling = ${JSON.stringify(r.pooling)} is out of range: expected 'parts' or 'all'`);
   checkRange('gemP', r.gemP, 1, 100);
   checkRange('heads', r.heads, 1, 256, true);
   checkRange('embeddingDim', r.embeddingDim, 1, 4096, true);

@@ -2,7 +2,8 @@
  * Layers of the identity model that src/nn does not have.
  *  - `gem(x, p)`: Generalized-Mean pooling over axis 1, (mean_v max(x, ε)^p)^(1/p):
  *    x: [N, V, C] → [N, C]. p = 1 is average pooling; p → ∞ approaches max pooling.
- *  - `GeMPool`: the same with p a learned scalar (GaitTAKE eq. 10).
+ *  - `GeMPool`: the same with p a learned scalar (GaitTAKE eq. 10), within each
+ *    group of joints (body parts), the parts' features concatenated: [N, V, C] → [N, G·C].
  *  - `AppendBones`: per-frame bone features of every joint: x: [N, T, V, 3] →
  *    [N, T, V, 7] = [x_v, x_v − x_parent(v), |x_v − x_parent(v)|] (zeros for the root).
  */
@@ -21,9 +22,14 @@ export function gem(x: tf.Tensor, p: number | tf.Scalar): tf.Tensor {
   });
 }
 
+/** The 16-joint skeleton's body parts: torso and head, the two arms, the two legs. */
+export const BODY_PARTS: number[][] = [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12], [13, 14, 15]];
+
 export interface GeMPoolArgs {
   /** Initial p. Default 3. */
   p?: number;
+  /** Joint groups pooled separately (each joint in at most one); default one group of all joints. */
+  groups?: number[][] | null;
   name?: string;
   trainable?: boolean;
 }
@@ -32,24 +38,28 @@ export interface GeMPoolArgs {
 export class GeMPool extends tf.layers.Layer {
   static className = 'GeMPool';
   readonly p0: number;
+  readonly groups: number[][] | null;
   private pVar: LayerVariable | null = null;
 
   constructor(args: GeMPoolArgs = {}) {
     super({ name: args.name, trainable: args.trainable });
     this.p0 = args.p ?? 3;
     if (!(this.p0 >= 1 && this.p0 <= 100)) throw new RangeError(`GeMPool: p = ${this.p0} is out of range: expected a number in [1, 100]`);
+    this.groups = args.groups ? args.groups.map((g) => [...g]) : null;
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const s = singleShape(inputShape);
     if (s.length !== 3) throw new RangeError(`GeMPool expects [N, V, C] input, got rank ${s.length}`);
+    for (const g of this.groups ?? [])
+      for (const v of g) if (!(Number.isInteger(v) && v >= 0 && v < s[1]!)) throw new RangeError(`GeMPool: joint ${v} of a group is out of range for V = ${s[1]}`);
     this.pVar = this.addWeight('p', [], 'float32', tf.initializers.constant({ value: this.p0 }));
     this.built = true;
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const s = singleShape(inputShape);
-    return [s[0]!, s[2]!];
+    return [s[0]!, s[2]! * (this.groups?.length ?? 1)];
   }
 
   /** The current exponent p. */
@@ -59,11 +69,19 @@ export class GeMPool extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     // p is kept ≥ 1 so the pooling stays between average and max pooling
-    return tf.tidy(() => gem(single(inputs), tf.maximum(this.pVar!.read(), 1) as tf.Scalar));
+    return tf.tidy(() => {
+      const x = single(inputs);
+      const p = tf.maximum(this.pVar!.read(), 1) as tf.Scalar;
+      if (!this.groups) return gem(x, p);
+      // joints picked with slices: the gradient of tf.gather needs UnsortedSegmentSum, which wasm lacks
+      const [n, , c] = x.shape as [number, number, number];
+      const pick = (g: number[]) => (g.length === 1 ? x.slice([0, g[0]!, 0], [n, 1, c]) : tf.concat(g.map((v) => x.slice([0, v, 0], [n, 1, c])), 1));
+      return tf.concat(this.groups.map((g) => gem(pick(g), p)), 1);
+    });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), p: this.p0 };
+    return { ...super.getConfig(), p: this.p0, groups: this.groups };
   }
 }
 tf.serialization.registerClass(GeMPool);

@@ -50,6 +50,16 @@ describe('GeM pooling', () => {
       expect(gaps[0]![c]!).toBeGreaterThan(0); // p = 2 is still well below max
     }
   });
+  it('pools body parts separately and keeps them apart', () => {
+    const layer = new GeMPool({ p: 2, groups: [[0, 1], [2, 3]] });
+    const y = layer.apply(x) as tf.Tensor;
+    expect(y.shape).toEqual([1, 4]);
+    const first = gem(x.slice([0, 0, 0], [1, 2, 2]), 2);
+    const second = gem(x.slice([0, 2, 0], [1, 2, 2]), 2);
+    const want = [...first.dataSync(), ...second.dataSync()];
+    Array.from(y.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+    tf.dispose([y, first, second]);
+  });
   it('learns p: the layer passes a gradient to its exponent', () => {
     const layer = new GeMPool({ p: 3 });
     layer.apply(tf.input({ shape: [4, 2] }));

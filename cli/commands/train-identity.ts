@@ -57,6 +57,14 @@ export const trainIdentityCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (initialisation, splits, batches)' }) as unknown as Argv<Args>,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
+    const only: Record<string, string[]> = {
+      gaittake: ['identities-per-batch', 'walks-per-identity', 'heads', 'embedding-dim', 'channels', 'triplet', 'margin', 'cross-entropy', 'gem-p', 'augment-noise', 'pooling', 'bones', 'normalize'],
+      'at-gcn': ['hidden'],
+    };
+    for (const [kind, flags] of Object.entries(only))
+      for (const flag of flags)
+        if (kind !== argv.model && (argv as unknown as Record<string, unknown>)[flag] !== undefined)
+          throw new lib.GaitforgeError('E_OPTION', `--${flag} applies to --model ${kind} only, not ${argv.model}`);
     const channels = argv.channels?.split(',').map((s) => Number(s.trim()));
     const config = argv.model === 'gaittake'
       ? lib.resolveIdentityConfig({

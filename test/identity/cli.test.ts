@@ -47,6 +47,9 @@ describe('identity commands', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/margin = -1 is out of range/);
     expect(existsSync(f('bad'))).toBe(false);
+    const wrong = await run('train-identity', '--model', 'at-gcn', '--train', f('none.parquet'), '--out', f('bad'), '--heads', '2');
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/--heads applies to --model gaittake only/);
   });
 
   it('--help describes both commands', async () => {

@@ -150,7 +150,7 @@ async function trainGaitTake(all: GaitSet, config: IdentityConfig, options: Trai
   const vars = trainableVariables(model);
   const pVar = model.getLayer('gem').trainableWeights[0]!;
   const useCE = model.outputs.length > 2;
-  const adam = new Adam(vars, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  const adam = identityOptimizer(vars, cfg);
   const stepsPerEpoch = Math.max(1, Math.ceil(trainSet.N / (cfg.P * cfg.K)));
   const batchRng = new Rng(seed, 'identity/batches');
   const per = modelT * V * 3;
@@ -223,6 +223,11 @@ async function trainGaitTake(all: GaitSet, config: IdentityConfig, options: Trai
     adam.dispose();
     model.dispose();
   }
+}
+
+/** The optimizer of identity training over `vars` (in a fixed order); the caller disposes it. */
+export function identityOptimizer(vars: tf.Variable[], c: { lr: number; weightDecay: number }): Adam {
+  return new Adam(vars, { lr: c.lr, weightDecay: c.weightDecay });
 }
 
 /**

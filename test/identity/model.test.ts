@@ -6,12 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend.js';
 import { GaitforgeError } from '../../src/core/errors.js';
 import { proceduralDataset } from '../../src/core/procedural.js';
-import { Adam } from '../../src/generator/optimizer.js';
 import { buildIdentityModel } from '../../src/identity/architecture.js';
 import { resolveIdentityConfig } from '../../src/identity/config.js';
 import { evaluateIdentity, evaluateIdentityBaselines, identityMarkdown } from '../../src/identity/evaluate.js';
 import { GaitTakeModel, loadIdentityModel, runIdentityModel, TRAINING_GAITS_FILE } from '../../src/identity/model.js';
-import { identityTrainStep, trainIdentityModel } from '../../src/identity/train.js';
+import { identityOptimizer, identityTrainStep, trainIdentityModel } from '../../src/identity/train.js';
 import { trainableVariables } from '../../src/nn/index.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'gaitforge-identity-'));
@@ -43,7 +42,7 @@ describe('GaitTAKE model', () => {
     const model = buildIdentityModel({ config: cfg, T: 10, V: 16, numIdentities: 3, seed: 1 });
     expect(model.outputs.length).toBe(3); // embeddings, attention, identity logits
     const vars = trainableVariables(model);
-    const adam = new Adam(vars, { lr: 0.01, weightDecay: 0 });
+    const adam = identityOptimizer(vars, { lr: 0.01, weightDecay: 0 });
     const set = proceduralDataset({ identities: 3, perEmotion: 2, frames: 10, emotions: ['neutral'], seed: 1 });
     const labels = Int32Array.from(set.identity, (n) => Number(n!.slice(2)));
     const step = () => identityTrainStep(model, adam, vars, tf.tensor4d(set.positions, [set.N, 10, 16, 3]), labels, 0.2, 'weighted', 0.5);

@@ -43,7 +43,7 @@ export const trainIdentityCommand: CommandModule<object, Args> = {
       .option('embedding-dim', { type: 'number', describe: 'gaittake: dimension of each head (default 64)' })
       .option('channels', { type: 'string', describe: 'gaittake: comma-separated ST-GCN block widths (default 32,64,64)' })
       .option('triplet', { type: 'string', choices: ['weighted', 'batch-hard'], describe: "gaittake: triplet loss form (default GaitTAKE's weighted)" })
-      .option('margin', { type: 'number', describe: 'gaittake: triplet margin (default 0.2)' })
+      .option('margin', { type: 'number', describe: 'gaittake: triplet margin (default 0.5)' })
       .option('cross-entropy', { type: 'number', describe: 'gaittake: weight of an identity cross-entropy head (default 0 = none)' })
       .option('gem-p', { type: 'number', describe: 'gaittake: initial GeM exponent, learned (default 3)' })
       .option('frame-stride', { type: 'number', describe: 'Use every k-th frame (default 2)' })

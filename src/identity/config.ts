@@ -43,7 +43,10 @@ export interface IdentityConfig {
   embeddingDim?: number;
   /** Triplet loss: GaitTAKE's weighted form (softmax-weighted positives and negatives) or batch-hard. Default 'weighted'. */
   triplet?: TripletMode;
-  /** Triplet margin m (Euclidean distance). Default 0.2. */
+  /**
+   * Triplet margin m (Euclidean distance; between unit-length embeddings when `normalize`).
+   * Default 0.5: on held-out training identities it beat 0.2 (docs/identity.md, "Measured").
+   */
   margin?: number;
   /** Weight of an identity cross-entropy head on the pooled feature added to the triplet loss; 0 = no head. Default 0. */
   crossEntropyWeight?: number;
@@ -82,7 +85,7 @@ export const DEFAULT_IDENTITY: ResolvedIdentityConfig = {
   heads: 4,
   embeddingDim: 64,
   triplet: 'weighted',
-  margin: 0.2,
+  margin: 0.5,
   crossEntropyWeight: 0,
   augmentNoise: 0,
   augmentNoiseTime: 0.1,

@@ -34,3 +34,4 @@ export * from './pipeline/report.js';
 export * from './pipeline/evaluate-generator.js';
 export * from './pipeline/ablate.js';
 export * from './classifier/index.js';
+export * from './identity/index.js';

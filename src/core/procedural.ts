@@ -85,13 +85,25 @@ export interface ProceduralOptions {
   emotions?: readonly Emotion[];
   /** Positional noise per joint and frame, metres. Default 0.006. */
   noise?: number;
+  /**
+   * Pose-estimator measurement noise, metres: the standard deviation of an
+   * error added to every coordinate of every joint, correlated over time as a
+   * tracker's errors are (a first-order autoregressive process per joint and
+   * coordinate with correlation time `estimatorNoiseTime`), so bone lengths
+   * jitter from frame to frame and do not average out within a clip.
+   * Independent of `noise` (white, per frame). Default 0 (none).
+   */
+  estimatorNoise?: number;
+  /** Correlation time of the estimator noise, seconds (the lag at which its autocorrelation is 1/e). Default 0.1. */
+  estimatorNoiseTime?: number;
   /** Side convention for the generated joints. */
   sides?: SideConvention;
   seed?: number;
 }
 
 export const DEFAULT_PROCEDURAL: Required<ProceduralOptions> = {
-  identities: 24, perEmotion: 6, frames: 75, fps: 30, emotions: EMOTIONS, noise: 0.006, sides: DEFAULT_SIDE_CONVENTION, seed: 1,
+  identities: 24, perEmotion: 6, frames: 75, fps: 30, emotions: EMOTIONS, noise: 0.006, estimatorNoise: 0, estimatorNoiseTime: 0.1,
+  sides: DEFAULT_SIDE_CONVENTION, seed: 1,
 };
 
 export function resolveProcedural(o: ProceduralOptions = {}): Required<ProceduralOptions> {
@@ -101,6 +113,8 @@ export function resolveProcedural(o: ProceduralOptions = {}): Required<Procedura
   checkRange('frames', r.frames, 2, 10_000, true);
   checkRange('fps', r.fps, 1, 1000);
   checkRange('noise', r.noise, 0, 1);
+  checkRange('estimatorNoise', r.estimatorNoise, 0, 1);
+  checkRange('estimatorNoiseTime', r.estimatorNoiseTime, 0.001, 100);
   checkRange('seed', r.seed, 0, Number.MAX_SAFE_INTEGER, true);
   if (r.emotions.length === 0) throw new ConfigRangeError('emotions is empty');
   for (const e of r.emotions)
@@ -243,6 +257,24 @@ export function renderWalk(p: WalkParams, T: number, fps: number, out: Float32Ar
   }
 }
 
+/**
+ * Adds pose-estimator noise to one gait g: [T, V, 3] in place: per joint and
+ * coordinate an AR(1) process e_t = ρ·e_{t−1} + √(1−ρ²)·σ·z_t, e_0 ~ N(0, σ²),
+ * ρ = exp(−1 / (fps · tau)), so every frame's error has standard deviation σ
+ * and errors of frames Δt apart correlate as exp(−Δt / tau).
+ */
+export function addEstimatorNoise(g: Float32Array, T: number, V: number, fps: number, sigma: number, tau: number, rng: Rng): void {
+  if (sigma <= 0) return;
+  const rho = Math.exp(-1 / (fps * tau));
+  const innovation = Math.sqrt(1 - rho * rho) * sigma;
+  const e = new Float64Array(V * 3);
+  for (let k = 0; k < e.length; k++) e[k] = rng.normal(0, sigma);
+  for (let t = 0; t < T; t++) {
+    if (t > 0) for (let k = 0; k < e.length; k++) e[k] = rho * e[k]! + rng.normal(0, innovation);
+    for (let k = 0; k < e.length; k++) g[t * V * 3 + k]! += e[k]!;
+  }
+}
+
 /** Per-identity body and personal style, drawn from the identity's own stream. */
 export function sampleIdentity(seed: number, identity: number): { body: Body; style: WalkStyle } {
   const r = new Rng(seed, `procedural/identity/${identity}`);
@@ -293,7 +325,9 @@ export function proceduralDataset(options: ProceduralOptions = {}): GaitSet {
           body: who.body, style, heading: r.uniform(0, 2 * Math.PI), phase: r.next(),
           start: [r.uniform(-0.5, 0.5), r.uniform(-0.5, 0.5)],
         };
-        renderWalk(params, o.frames, o.fps, positions.subarray(n * per, (n + 1) * per), o.sides, { rng: r.derive('noise'), std: o.noise });
+        const g = positions.subarray(n * per, (n + 1) * per);
+        renderWalk(params, o.frames, o.fps, g, o.sides, { rng: r.derive('noise'), std: o.noise });
+        addEstimatorNoise(g, o.frames, NUM_JOINTS, o.fps, o.estimatorNoise, o.estimatorNoiseTime, r.derive('estimator-noise'));
         labels[n] = e;
         ids.push(`${idName}-${emotion}-${k}`);
         identity.push(idName);

@@ -1,0 +1,159 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/core/backend.js';
+import { GaitforgeError } from '../../src/core/errors.js';
+import { proceduralDataset } from '../../src/core/procedural.js';
+import { buildIdentityModel } from '../../src/identity/architecture.js';
+import { resolveIdentityConfig } from '../../src/identity/config.js';
+import { evaluateIdentity, evaluateIdentityBaselines, identityMarkdown } from '../../src/identity/evaluate.js';
+import { GaitTakeModel, loadIdentityModel, runIdentityModel, TRAINING_GAITS_FILE } from '../../src/identity/model.js';
+import { identityOptimizer, identityTrainStep, trainIdentityModel } from '../../src/identity/train.js';
+import { trainableVariables } from '../../src/nn/index.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'gaitforge-identity-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tiny = { channels: [8], heads: 2, embeddingDim: 8, attentionUnits: 8, temporalKernel: 3, P: 3, K: 2 };
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('GaitTAKE model', () => {
+  it('temporal attention weights sum to 1 per sequence and are not uniform', () => {
+    const cfg = resolveIdentityConfig(tiny);
+    const model = buildIdentityModel({ config: cfg, T: 12, V: 16, numIdentities: 0, seed: 3 });
+    const set = proceduralDataset({ identities: 2, perEmotion: 1, frames: 12, emotions: ['neutral', 'sad'], seed: 3 });
+    const r = runIdentityModel(model, set.positions, set.N, 12, 16);
+    expect(r.dim).toBe(16);
+    for (let i = 0; i < set.N; i++) {
+      const row = Array.from(r.attention.subarray(i * 12, (i + 1) * 12));
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      expect(Math.max(...row) - Math.min(...row)).toBeGreaterThan(1e-6);
+      for (const w of row) expect(w).toBeGreaterThan(0);
+    }
+    model.dispose();
+  });
+
+  it('a training step leaves tf.memory().numTensors unchanged and lowers the triplet loss over steps', () => {
+    const cfg = resolveIdentityConfig({ ...tiny, crossEntropyWeight: 0.5 });
+    const model = buildIdentityModel({ config: cfg, T: 10, V: 16, numIdentities: 3, seed: 1 });
+    expect(model.outputs.length).toBe(3); // embeddings, attention, identity logits
+    const vars = trainableVariables(model);
+    const adam = identityOptimizer(vars, { lr: 0.01, weightDecay: 0 });
+    const set = proceduralDataset({ identities: 3, perEmotion: 2, frames: 10, emotions: ['neutral'], seed: 1 });
+    const labels = Int32Array.from(set.identity, (n) => Number(n!.slice(2)));
+    const step = () => identityTrainStep(model, adam, vars, tf.tensor4d(set.positions, [set.N, 10, 16, 3]), labels, 0.2, 'weighted', 0.5);
+    const first = step();
+    const before = tf.memory().numTensors;
+    let last = first;
+    for (let k = 0; k < 8; k++) last = step();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(first.loss).toBeGreaterThan(first.triplet); // the cross-entropy part is added
+    expect(last.loss).toBeLessThan(first.loss);
+    adam.dispose();
+    model.dispose();
+  });
+});
+
+describe('training, saving and evaluating on unseen identities', () => {
+  const all = proceduralDataset({ identities: 10, perEmotion: 2, frames: 12, emotions: ['neutral', 'happy', 'sad'], estimatorNoise: 0.02, seed: 7 });
+  const ids = [...new Set(all.identity)];
+  const trainIdx: number[] = [];
+  const testIdx: number[] = [];
+  all.identity.forEach((n, i) => (ids.indexOf(n) < 6 ? trainIdx : testIdx).push(i));
+  const train = all.select(trainIdx);
+  const test = all.select(testIdx);
+  const dir = path.join(tmp, 'gaittake');
+
+  it('trains a tiny GaitTAKE for a few steps, selects the epoch on held-out identities and round-trips', async () => {
+    const r = await trainIdentityModel('gaittake', train, { ...tiny, epochs: 2, validateEvery: 1, valFraction: 0.34, augmentNoise: 0.01 }, { outDir: dir, seed: 2 });
+    expect(r.history.length).toBe(2);
+    expect(r.trainIdentities.length).toBe(4); // 2 of 6 held out for validation
+    expect(r.bestValRank1).toBeGreaterThanOrEqual(0);
+    for (const f of ['model.json', 'weights.bin', 'meta.json', 'history.json', TRAINING_GAITS_FILE]) expect(existsSync(path.join(dir, f))).toBe(true);
+    const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+    expect(meta.valIdentities.length).toBe(2);
+    expect(meta.trainIdentities.some((n: string) => meta.valIdentities.includes(n))).toBe(false);
+    expect(meta.config.heads).toBe(2);
+    expect(meta.config.augmentNoise).toBe(0.01);
+
+    const before = tf.memory().numTensors;
+    const m = await loadIdentityModel(dir);
+    expect(m.kind).toBe('gaittake');
+    expect(m.checkpointHash).toBe(r.checkpointHash);
+    const a = m.embed(test);
+    const b = m.embed(test);
+    expect(a.dim).toBe(16);
+    expect(a.parts).toBe(2);
+    expect(Array.from(a.data)).toEqual(Array.from(b.data));
+    const att = (m as GaitTakeModel).attention(test);
+    expect(att.T).toBe(6); // frame stride 2
+    const ev = evaluateIdentity(m, test);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(ev.probeConditions).toEqual(['happy', 'sad']);
+    expect(ev.galleryGaits).toBe(8);
+    for (const s of [ev, ev.baselines.boneLengths, ev.baselines.affective])
+      for (const metric of [s.rank1, s.rank5, s.mAP]) {
+        expect(Object.keys(metric)).toEqual(['happy', 'sad', 'mean']);
+        expect(metric['mean']).toBeGreaterThanOrEqual(0);
+        expect(metric['mean']).toBeLessThanOrEqual(1);
+        expect(metric['mean']).toBeCloseTo((metric['happy']! + metric['sad']!) / 2, 10);
+      }
+    expect(ev.rank5['mean']).toBeGreaterThanOrEqual(ev.rank1['mean']!);
+    expect(ev.leakCheck).toMatch(/none of the 24 gaits/);
+    expect(identityMarkdown(ev)).toMatch(/\| NN bone lengths \| rank-1 \|/);
+  });
+
+  it('is reproducible from its seed', async () => {
+    const cfg = { ...tiny, epochs: 1, valFraction: 0, augmentNoise: 0.01 };
+    const a = await trainIdentityModel('gaittake', train, cfg, { outDir: path.join(tmp, 'seed-a'), seed: 5 });
+    const b = await trainIdentityModel('gaittake', train, cfg, { outDir: path.join(tmp, 'seed-b'), seed: 5 });
+    const c = await trainIdentityModel('gaittake', train, cfg, { outDir: path.join(tmp, 'seed-c'), seed: 6 });
+    expect(a.checkpointHash).toBe(b.checkpointHash);
+    expect(c.checkpointHash).not.toBe(a.checkpointHash);
+    expect(a.bestValRank1).toBeNull();
+  });
+
+  it('refuses to evaluate on gaits the model was trained on', async () => {
+    const m = await loadIdentityModel(dir);
+    try {
+      expect(() => evaluateIdentity(m, train)).toThrow(GaitforgeError);
+      expect(() => evaluateIdentity(m, train)).toThrow(/is one the model was trained on/);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('baselines need no model and are reported with the same fields', () => {
+    const b = evaluateIdentityBaselines(test);
+    expect(Object.keys(b.baselines)).toEqual(['boneLengths', 'affective']);
+    expect(b.probes).toEqual({ happy: 8, sad: 8 });
+  });
+
+  it('evaluates AT-GCN identity embeddings under the same protocol', async () => {
+    const adir = path.join(tmp, 'atgcn');
+    const r = await trainIdentityModel('at-gcn', train, { epochs: 1, hidden: 4, batchSize: 8, tasks: { nextFrame: false } }, { outDir: adir, seed: 1 });
+    expect(r.kind).toBe('at-gcn');
+    const m = await loadIdentityModel(adir);
+    try {
+      const ev = evaluateIdentity(m, test);
+      expect(ev.model.kind).toBe('at-gcn');
+      expect(Object.keys(ev.rank1)).toEqual(['happy', 'sad', 'mean']);
+      expect(ev.leakCheck).toMatch(/none of the 24 gaits/);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('names gaits without identity', async () => {
+    const anon = proceduralDataset({ identities: 2, perEmotion: 1, frames: 12, seed: 1 });
+    const bad = anon.select([0, 1, 2, 3, 4, 5, 6, 7]);
+    (bad.identity as (string | null)[])[3] = null;
+    await expect(trainIdentityModel('gaittake', bad, tiny, { outDir: path.join(tmp, 'x'), seed: 1 })).rejects.toThrow(/gait 3 \(.*\) has no identity/);
+    expect(existsSync(path.join(tmp, 'x'))).toBe(false);
+  });
+});

@@ -20,7 +20,7 @@ import { deriveSeed, Rng } from '../core/rng.js';
 import { addEstimatorNoise } from '../core/procedural.js';
 import { VERSION } from '../core/version.js';
 import { flushDenormals, saveModel, trainableVariables } from '../nn/index.js';
-import { Adam } from '../generator/optimizer.js';
+import { Adam } from '../train/optimizer.js';
 import { crossEntropy } from '../classifier/objectives.js';
 import { modelPositions, gatherRows } from '../classifier/input.js';
 import { trainClassifier, dataHash, type TrainClassifierResult } from '../classifier/train.js';

@@ -9,7 +9,7 @@ import { tempDir } from '../io/helpers.js';
 
 // Windowed BVH data: 5 walkers × 4 emotions × 2 takes, each take 40 frames cut into windows of
 // 8 frames every 3 frames, so neighbouring windows of a take share 5 frames.
-const fixture = readFileSync(fileURLToPath(new URL('../io/fixtures/walker.bvh', import.meta.url)), 'utf8');
+const fixture = readFileSync(fileURLToPath(new URL('../fixtures/walker.bvh', import.meta.url)), 'utf8');
 const header = fixture.slice(0, fixture.indexOf('MOTION'));
 const channels = fixture.trim().split('\n').at(-1)!.trim().split(/\s+/).length;
 const EMOTIONS = ['angry', 'neutral', 'happy', 'sad'];

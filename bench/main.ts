@@ -21,6 +21,21 @@ async function main() {
     const m = (await import(pathToFileURL(path.join(dir, f)).href)) as { section?: BenchSection };
     if (m.section && (!only || only.has(m.section.name))) sections.push(m.section);
   }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log([
+      'npm run bench -- [--only SECTION,...] [--quick] [section options]',
+      '',
+      'A benchmark, not a test: run it on an idle machine (check uptime) and quote ratios measured in one run.',
+      '',
+      'sections:',
+      ...sections.map((s) => `  ${s.name.padEnd(18)} ${s.describe}`),
+      '',
+      'nn options: --compare-torch (PyTorch reference, /usr/bin/python3 with torch), --threads N (default: the cores),',
+      '  --torch-default-threads, --clock wall|cpu (default wall), --seconds S, --presets default,step-paper,',
+      '  --backend auto|wasm|cpu|node|node-gpu, --torch-script PATH',
+    ].join('\n'));
+    return;
+  }
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`;
   console.log(JSON.stringify({ bench: 'gaitforge', date: new Date().toISOString(), machine }));
   for (const s of sections) {

@@ -1,9 +1,12 @@
 /**
  * The ablation's outputs: results.json and results.parquet (one row per
- * seed × augmenter × count × classifier), report.md (mean ± 95% CI per cell,
- * gain over the real-only baseline with a paired t-test across seeds, FID of
- * each generator beside the real-vs-real floor, config, versions, backend,
- * wall time) and SVG plots.
+ * seed × augmenter × count × classifier), report.md (the splits' grouping
+ * and sizes, mean and 95% interval per cell clipped to [0, 100], the gain
+ * over the real-only baseline with the corrected resampled t-test across
+ * seeds and Holm-adjusted p-values (none below 5 seeds), FID of each
+ * generator beside its real-vs-real floor with sizes, confusion matrices
+ * chosen on validation, resolved configs, versions, backend, wall time) and
+ * SVG plots.
  */
 import path from 'node:path';
 import { writeFilesAtomic, type OutputFile } from '../core/files.js';

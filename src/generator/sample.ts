@@ -283,7 +283,7 @@ export async function generateToFile(modelDir: string, outPath: string, options:
     const counts = checkCounts(options.counts, gen.labelNames);
     const total0 = counts.reduce((a, [, c]) => a + c, 0);
     // decoder threads only once the request is known to be valid, and only when there is work to share
-    if (threads > 1 && total0 > 1) pool = await startDecoders(modelDir, Math.min(threads, total0) - 1);
+    if (threads > 1 && total0 > 1) pool = await startDecoders(modelDir, gen.checkpointHash, Math.min(threads, total0) - 1);
     const total = counts.reduce((a, [, c]) => a + c, 0);
     const writer = await openGaitWriter(outPath, {
       format: options.format, T: gen.T, V: gen.V, fps: gen.fps, skeleton: gen.skeleton, labelNames: gen.labelNames,

@@ -71,7 +71,7 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
       .option('evaluator', { type: 'string', describe: 'Evaluator classifier directory (default: the shipped samples/evaluator, for T=75, V=16, 4 emotions)' })
       .option('temperature', { type: 'number', default: 1, describe: 'Scale of the latent noise' })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (splits and samples of every draw)' })
-      .option('threads', threadsOption("Threads of the evaluator's forward passes (worker threads on wasm/cpu; 1 on tfjs-node); the results do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
+      .option('threads', threadsOption("Threads decoding the generated gaits and running the evaluator (worker threads on wasm/cpu; 1 on tfjs-node); the results do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
     await lib.initBackend(argv.backend as never);

@@ -35,7 +35,7 @@ import { memorisation } from '../eval/memorisation.js';
 import { plausibility, type PlausibilitySummary } from '../eval/plausibility.js';
 import { formatCI, meanCI, type MeanCI } from '../eval/stats.js';
 import { canonicalizeAll } from '../generator/normalize.js';
-import type { Generator } from '../generator/sample.js';
+import { startSampler, type Generator, type Sampler } from '../generator/sample.js';
 
 export type FeatureSpace = 'affective' | 'evaluator';
 export const FEATURE_SPACES: readonly FeatureSpace[] = ['evaluator', 'affective'];
@@ -292,7 +292,7 @@ export interface EvaluateGeneratorOptions {
   evaluatorName?: string;
   /** The generator's training gaits: enables the memorisation check (real = held-out gaits). */
   train?: GaitSet;
-  /** Threads of the evaluator's forward passes (wasm/cpu; the results do not depend on it). Default 1. */
+  /** Threads decoding the generated gaits and running the evaluator's forward passes (wasm/cpu; the results do not depend on it). Default 1. */
   threads?: number;
   progress?: Progress;
 }
@@ -527,7 +527,9 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
   }
 
   const inf = ev ? await startInference(ev, threads) : null;
+  let sampler: Sampler | null = null;
   try {
+    sampler = await startSampler(generator, threads);
     progress.start('evaluate generator', R + 1);
     // ---- real-set quantities, computed once
     const affRaw = affectiveFeatures(real, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS });
@@ -568,7 +570,7 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
         const l = real.labelId(n);
         counts[n] = options.perLabel ?? held.filter((i) => real.labels[i] === l).length;
       }
-      const fake = generator.sample(counts, { seed: s, temperature }).withLabelNames(labelNames);
+      const fake = (await sampler.sample(counts, { seed: s, temperature })).withLabelNames(labelNames);
       generatedPerDraw = fake.N;
 
       const fakeAff = toFeatureMatrix(applyMinMax(scaler, affectiveFeatures(fake, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS })), NUM_AFFECTIVE_FEATURES, 'generated affective features');
@@ -636,6 +638,7 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
+    await sampler?.close();
     await inf?.close();
   }
 }

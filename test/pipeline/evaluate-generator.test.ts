@@ -9,7 +9,7 @@ import { initBackend } from '../../src/core/backend.js';
 import { GaitforgeError } from '../../src/core/errors.js';
 import { GaitSet } from '../../src/core/gaitset.js';
 import { proceduralDataset } from '../../src/core/procedural.js';
-import { loadGenerator, trainGenerator, type Generator } from '../../src/generator/index.js';
+import { loadGenerator, startSampler, trainGenerator, type Generator } from '../../src/generator/index.js';
 import { writeGaitFile } from '../../src/io/gaitfile.js';
 import { checkEvaluatorFits, defaultEvaluatorDir, evaluateGenerator, fidFromSets, groupedHalves, loadEvaluator } from '../../src/pipeline/evaluate-generator.js';
 
@@ -110,7 +110,26 @@ describe('evaluateGenerator', () => {
     finite(e.plausibility.ratio.jerk.mean);
   });
 
-  it("the evaluator's forward passes on 2 threads give the same evaluation, and a bad thread count is refused", async () => {
+  it('an in-memory sampler on 2 threads decodes the same gaits as Generator.sample and leaves no tensors', async () => {
+    const sampler = await startSampler(gen, 2);
+    try {
+      expect(sampler.threads).toBe(2);
+      const counts = { angry: 5, sad: 4, happy: 1 };
+      const n0 = tf.memory().numTensors;
+      const a = await sampler.sample(counts, { seed: 12, temperature: 0.8 });
+      expect(tf.memory().numTensors).toBe(n0);
+      const b = gen.sample(counts, { seed: 12, temperature: 0.8 });
+      expect(a.N).toBe(10);
+      expect(Buffer.from(a.positions.buffer, a.positions.byteOffset, a.positions.byteLength).equals(Buffer.from(b.positions.buffer, b.positions.byteOffset, b.positions.byteLength))).toBe(true);
+      expect(a.ids).toEqual(b.ids);
+      expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+      await expect(sampler.sample({ bored: 2 }, { seed: 1 })).rejects.toThrow(/bored/);
+    } finally {
+      await sampler.close();
+    }
+  });
+
+  it("generation and the evaluator's forward passes on 2 threads give the same evaluation, and a bad thread count is refused", async () => {
     const one = await evaluateGenerator(gen, test, { seed: 6, repeats: 2, evaluator: clf });
     const two = await evaluateGenerator(gen, test, { seed: 6, repeats: 2, evaluator: clf, threads: 2 });
     expect(two.evaluatorSpace).not.toBeNull();

@@ -7,9 +7,9 @@
  * presets, batch 8 and 32 (inference/generation: 64), on the active backend,
  * with FLOPs per sample and achieved GFLOP/s. Training steps run through the
  * training engine (src/train: its Adam, data-parallel on `--threads` threads,
- * default the machine's cores; 1 on tfjs-node); inference and generation run
- * on one thread. With --threads N > 1 a scaling row per training phase gives
- * samples/s at 1 and N threads.
+ * default the machine's cores; 1 on tfjs-node); inference and generation
+ * split their 64 rows across the same number of replica threads. With
+ * --threads N > 1 a scaling row per phase gives samples/s at 1 and N threads.
  *
  * With --compare-torch and a /usr/bin/python3 that imports torch, the PyTorch
  * reference (../shared/reference/torch_stgcn_bench.py) runs in the same
@@ -28,12 +28,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/core/backend.js';
-import { predictInChunks } from '../src/nn/index.js';
 import { peakRssMB, type BenchArgs, type BenchSection } from './common.js';
 import { availableParallelism } from 'node:os';
-import { Engine } from '../src/train/engine.js';
-import { startReplicas } from '../src/train/parallel.js';
-import { buildClassifier, buildCvae, CLASSES, classifierFlops, decoderFlops, encoderFlops, LATENT, V } from './nn-models.js';
+import { Engine, shardSizes } from '../src/train/engine.js';
+import { startReplicaPool, startReplicas } from '../src/train/parallel.js';
+import { benchForward, type BenchInferInput, type BenchInferSpec } from './nn-infer.js';
+import { CLASSES, classifierFlops, decoderFlops, encoderFlops, LATENT, V } from './nn-models.js';
 import { buildBenchTask, type BenchTaskSpec } from './nn-tasks.js';
 
 const PRESETS = { default: 9, 'step-paper': 75 } as const;
@@ -140,6 +140,39 @@ async function trainRate(model: 'classifier' | 'cvae', T: number, kt: number, bs
   }
 }
 
+/**
+ * Inference (classifier) or generation (CVAE decoder) samples/s of 64 rows on
+ * `threads` threads: rank 0 here, the other contiguous parts on inference
+ * replica threads (src/train/parallel.ts, bench/nn-infer.ts), as gaitforge's
+ * classifier inference and generation split their batches. The split and the
+ * transfers are inside the timed call.
+ */
+async function inferRate(model: 'classifier' | 'cvae', T: number, kt: number, threads: number, seconds: number): Promise<number> {
+  const spec: BenchInferSpec = { model, T, kt };
+  const rows = 64;
+  const x = tf.tidy(() => (model === 'classifier' ? randn([rows, T, V, 3], 3) : tf.concat([randn([rows, LATENT], 6), randomOneHot(rows, 7)], 1)).dataSync() as Float32Array);
+  const per = x.length / rows;
+  const local = benchForward(spec);
+  const pool = threads > 1 ? await startReplicaPool(new URL('./nn-infer.js', import.meta.url), spec, threads - 1) : null;
+  const sizes = shardSizes(rows, threads, 1);
+  const run = async () => {
+    let off = sizes[0]!;
+    const pending = sizes.slice(1).map((n, i) => {
+      const input: BenchInferInput = { n, x: x.slice(off * per, (off + n) * per) };
+      off += n;
+      return pool!.call<Float32Array>(i + 1, input);
+    });
+    local.run(x.subarray(0, sizes[0]! * per), sizes[0]!);
+    await Promise.all(pending);
+  };
+  try {
+    return await rate(run, rows, seconds);
+  } finally {
+    await pool?.close();
+    local.dispose();
+  }
+}
+
 async function measurePreset(kt: number, seconds: number, batches: number[], threads: number): Promise<Measured[]> {
   const out: Measured[] = [];
   const T = FRAMES;
@@ -150,33 +183,12 @@ async function measurePreset(kt: number, seconds: number, batches: number[], thr
   };
   for (const bs of batches)
     await timed({ model: 'classifier', phase: 'train', batch: bs, threads, flopsPerSample: 3 * fwdC }, () => trainRate('classifier', T, kt, bs, threads, seconds));
-  const clf = buildClassifier(T, kt);
-  const xi = randn([64, T, V, 3], 3);
-  const infer = () => {
-    const o = predictInChunks(clf, xi) as tf.Tensor;
-    o.dataSync();
-    o.dispose();
-  };
-  // inference and generation run on one thread (see docs/train.md)
-  await timed({ model: 'classifier', phase: 'infer', batch: 64, threads: 1, flopsPerSample: fwdC }, () => rate(infer, 64, seconds));
-  xi.dispose();
-  clf.dispose();
-
+  await timed({ model: 'classifier', phase: 'infer', batch: 64, threads, flopsPerSample: fwdC }, () => inferRate('classifier', T, kt, threads, seconds));
   const fwdE = encoderFlops(T, kt);
   const fwdD = decoderFlops(T, kt);
   for (const bs of batches)
     await timed({ model: 'cvae', phase: 'train', batch: bs, threads, flopsPerSample: 3 * (fwdE + fwdD) }, () => trainRate('cvae', T, kt, bs, threads, seconds));
-  const vae = buildCvae(T, kt);
-  const zc = tf.tidy(() => tf.concat([randn([64, LATENT], 6), randomOneHot(64, 7)], 1));
-  const generate = () => {
-    const o = predictInChunks(vae.decoder, zc) as tf.Tensor;
-    o.dataSync();
-    o.dispose();
-  };
-  await timed({ model: 'cvae', phase: 'generate', batch: 64, threads: 1, flopsPerSample: fwdD }, () => rate(generate, 64, seconds));
-  zc.dispose();
-  vae.encoder.dispose();
-  vae.decoder.dispose();
+  await timed({ model: 'cvae', phase: 'generate', batch: 64, threads, flopsPerSample: fwdD }, () => inferRate('cvae', T, kt, threads, seconds));
   return out;
 }
 
@@ -271,8 +283,8 @@ export const section: BenchSection = {
     const summary: string[] = [];
     for (const preset of presets) {
       const kt = PRESETS[preset];
-      // PyTorch at gaitforge's thread count of each phase (training: `threads`; inference and
-      // generation run on one gaitforge thread), or at PyTorch's default on request.
+      // PyTorch at gaitforge's thread count (every phase runs on `threads`; the 1-thread
+      // scaling rows are not compared), or at PyTorch's default on request.
       const torch: Record<string, { rows: TorchRow[]; note?: string }> = {};
       if (compare && !torchMissing) {
         if (torchDefault) torch['default'] = torchRows(script, preset, seconds, 'default');
@@ -283,13 +295,16 @@ export const section: BenchSection = {
       const peakN = peakRssMB();
       let one: Measured[] = [];
       if (threads > 1) {
-        console.error(`nn: measuring gaitforge training on 1 thread for the scaling rows (${preset}) ...`);
+        console.error(`nn: measuring gaitforge on 1 thread for the scaling rows (${preset}) ...`);
         for (const bs of batches)
-          for (const model of ['classifier', 'cvae'] as const)
-          {
+          for (const model of ['classifier', 'cvae'] as const) {
             const r = await withRss(() => trainRate(model, FRAMES, kt, bs, 1, seconds));
             one.push({ model, phase: 'train', batch: bs, threads: 1, samplesPerS: r.value, flopsPerSample: 0, rssStartMB: r.rssStartMB, rssPeakMB: r.rssPeakMB });
           }
+        for (const model of ['classifier', 'cvae'] as const) {
+          const r = await withRss(() => inferRate(model, FRAMES, kt, 1, seconds));
+          one.push({ model, phase: model === 'classifier' ? 'infer' : 'generate', batch: 64, threads: 1, samplesPerS: r.value, flopsPerSample: 0, rssStartMB: r.rssStartMB, rssPeakMB: r.rssPeakMB });
+        }
       }
       for (const m of measured) {
         const src = torch[torchDefault ? 'default' : String(m.threads)];
@@ -321,13 +336,13 @@ export const section: BenchSection = {
         summary.push(`${preset.padEnd(11)} ${name} b${String(m.batch).padEnd(3)} ${String(m.threads).padStart(7)} ${ours} ${String(ref?.threads ?? '-').padStart(12)} ${theirs} ${ratio} ${gf}  ${rss}${torchNote ? '  (PyTorch without oneDNN)' : ''}`);
       }
       for (const o of one) {
-        const n = measured.find((m) => m.model === o.model && m.phase === 'train' && m.batch === o.batch)!;
+        const n = measured.find((m) => m.model === o.model && m.phase === o.phase && m.batch === o.batch)!;
         report({
-          section: 'nn', name: `${o.model}/train-scaling/${preset}/b${o.batch}`, value: n.samplesPerS / o.samplesPerS, unit: `× (${threads} threads vs 1)`,
+          section: 'nn', name: `${o.model}/${o.phase}-scaling/${preset}/b${o.batch}`, value: n.samplesPerS / o.samplesPerS, unit: `× (${threads} threads vs 1)`,
           clock, backend: backend.chosen, preset, kt, batch: o.batch, threads, samplesPerS1: o.samplesPerS, samplesPerSN: n.samplesPerS,
           rssPeakMB1: o.rssPeakMB, rssPeakMBN: n.rssPeakMB, rssStartMB1: o.rssStartMB, rssStartMBN: n.rssStartMB,
         });
-        summary.push(`${preset.padEnd(11)} ${`${o.model} train scaling`.padEnd(20)} b${String(o.batch).padEnd(3)} 1→${threads}: ${o.samplesPerS.toFixed(1)} → ${n.samplesPerS.toFixed(1)} samples/s (×${(n.samplesPerS / o.samplesPerS).toFixed(2)}); resident memory (peak sampled) ${o.rssPeakMB.toFixed(0)} MB → ${n.rssPeakMB.toFixed(0)} MB`);
+        summary.push(`${preset.padEnd(11)} ${`${o.model} ${o.phase} scaling`.padEnd(20)} b${String(o.batch).padEnd(3)} 1→${threads}: ${o.samplesPerS.toFixed(1)} → ${n.samplesPerS.toFixed(1)} samples/s (×${(n.samplesPerS / o.samplesPerS).toFixed(2)}); resident memory (peak sampled) ${o.rssPeakMB.toFixed(0)} MB → ${n.rssPeakMB.toFixed(0)} MB`);
       }
     }
     console.error(`\nnn (${clock} clock, samples/${clock === 'cpu' ? 'CPU-s' : 's'}, ${backend.chosen}, peak RSS ${peakRssMB().toFixed(0)} MB):`);

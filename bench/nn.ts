@@ -7,9 +7,9 @@
  * presets, batch 8 and 32 (inference/generation: 64), on the active backend,
  * with FLOPs per sample and achieved GFLOP/s. Training steps run through the
  * training engine (src/train: its Adam, data-parallel on `--threads` threads,
- * default the machine's cores; 1 on tfjs-node); inference and generation run
- * on one thread. With --threads N > 1 a scaling row per training phase gives
- * samples/s at 1 and N threads.
+ * default the machine's cores; 1 on tfjs-node); inference and generation
+ * split their 64 rows across the same number of replica threads. With
+ * --threads N > 1 a scaling row per phase gives samples/s at 1 and N threads.
  *
  * With --compare-torch and a /usr/bin/python3 that imports torch, the PyTorch
  * reference (../shared/reference/torch_stgcn_bench.py) runs in the same
@@ -18,6 +18,9 @@
  * row prints `threads`, `torchThreads` and `ratioVsTorch`. Rates are medians
  * over repeated steps on the wall clock (default; compare on an idle
  * machine) or, with --clock cpu, per CPU-second of the process (all threads).
+ * Every row also gives the process's resident memory (main thread and worker
+ * threads) at the phase's start and the highest sampled during it
+ * (`rssStartMB`, `rssPeakMB`), so memory is stated per thread count.
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
@@ -25,12 +28,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/core/backend.js';
-import { predictInChunks } from '../src/nn/index.js';
 import { peakRssMB, type BenchArgs, type BenchSection } from './common.js';
 import { availableParallelism } from 'node:os';
-import { Engine } from '../src/train/engine.js';
-import { startReplicas } from '../src/train/parallel.js';
-import { buildClassifier, buildCvae, CLASSES, classifierFlops, decoderFlops, encoderFlops, LATENT, V } from './nn-models.js';
+import { Engine, shardSizes } from '../src/train/engine.js';
+import { startReplicaPool, startReplicas } from '../src/train/parallel.js';
+import { benchForward, type BenchInferInput, type BenchInferSpec } from './nn-infer.js';
+import { CLASSES, classifierFlops, decoderFlops, encoderFlops, LATENT, V } from './nn-models.js';
 import { buildBenchTask, type BenchTaskSpec } from './nn-tasks.js';
 
 const PRESETS = { default: 9, 'step-paper': 75 } as const;
@@ -53,20 +56,44 @@ function now(): number {
 }
 
 /**
+ * Resident memory of the process (main thread and its worker threads), MB,
+ * sampled after every call that `rate` times: the highest sample since the
+ * last `resetRss()`. Within one process the kernel's high-water mark
+ * (peakRssMB) only grows, so per-phase figures come from these samples. A
+ * wasm heap never shrinks: the main thread's part carries over from earlier
+ * phases, while the memory of a phase's worker threads goes when they end.
+ */
+let rssSampled = 0;
+const rssMB = () => process.memoryUsage.rss() / 2 ** 20;
+function resetRss(): number {
+  rssSampled = rssMB();
+  return rssSampled;
+}
+
+/**
  * Median rate as the PyTorch reference measures it: one warm-up call, then
  * calls until `seconds` passed on the clock and at least 3 ran.
  */
 async function rate(fn: () => unknown, samples: number, seconds: number): Promise<number> {
   await fn();
+  rssSampled = Math.max(rssSampled, rssMB());
   const times: number[] = [];
   const start = now();
   while (now() - start < seconds || times.length < 3) {
     const t0 = now();
     await fn();
     times.push(now() - t0);
+    rssSampled = Math.max(rssSampled, rssMB());
   }
   times.sort((a, b) => a - b);
   return samples / times[Math.floor(times.length / 2)]!;
+}
+
+/** `fn`'s result with the resident memory at its start and the highest sampled during it (MB). */
+async function withRss<T>(fn: () => Promise<T>): Promise<{ value: T; rssStartMB: number; rssPeakMB: number }> {
+  const rssStartMB = resetRss();
+  const value = await fn();
+  return { value, rssStartMB, rssPeakMB: rssSampled };
 }
 
 function randn(shape: number[], seed: number): tf.Tensor {
@@ -84,6 +111,9 @@ interface Measured {
   threads: number;
   samplesPerS: number;
   flopsPerSample: number;
+  /** Resident memory of the process at the phase's start and the highest sampled during it, MB (see withRss). */
+  rssStartMB: number;
+  rssPeakMB: number;
 }
 
 /** A seeded batch source for the engine tasks: `rows` gaits of standard-normal positions and labels. */
@@ -110,39 +140,55 @@ async function trainRate(model: 'classifier' | 'cvae', T: number, kt: number, bs
   }
 }
 
+/**
+ * Inference (classifier) or generation (CVAE decoder) samples/s of 64 rows on
+ * `threads` threads: rank 0 here, the other contiguous parts on inference
+ * replica threads (src/train/parallel.ts, bench/nn-infer.ts), as gaitforge's
+ * classifier inference and generation split their batches. The split and the
+ * transfers are inside the timed call.
+ */
+async function inferRate(model: 'classifier' | 'cvae', T: number, kt: number, threads: number, seconds: number): Promise<number> {
+  const spec: BenchInferSpec = { model, T, kt };
+  const rows = 64;
+  const x = tf.tidy(() => (model === 'classifier' ? randn([rows, T, V, 3], 3) : tf.concat([randn([rows, LATENT], 6), randomOneHot(rows, 7)], 1)).dataSync() as Float32Array);
+  const per = x.length / rows;
+  const local = benchForward(spec);
+  const pool = threads > 1 ? await startReplicaPool(new URL('./nn-infer.js', import.meta.url), spec, threads - 1) : null;
+  const sizes = shardSizes(rows, threads, 1);
+  const run = async () => {
+    let off = sizes[0]!;
+    const pending = sizes.slice(1).map((n, i) => {
+      const input: BenchInferInput = { n, x: x.slice(off * per, (off + n) * per) };
+      off += n;
+      return pool!.call<Float32Array>(i + 1, input);
+    });
+    local.run(x.subarray(0, sizes[0]! * per), sizes[0]!);
+    await Promise.all(pending);
+  };
+  try {
+    return await rate(run, rows, seconds);
+  } finally {
+    await pool?.close();
+    local.dispose();
+  }
+}
+
 async function measurePreset(kt: number, seconds: number, batches: number[], threads: number): Promise<Measured[]> {
   const out: Measured[] = [];
   const T = FRAMES;
   const fwdC = classifierFlops(T, kt);
-  for (const bs of batches)
-    out.push({ model: 'classifier', phase: 'train', batch: bs, threads, samplesPerS: await trainRate('classifier', T, kt, bs, threads, seconds), flopsPerSample: 3 * fwdC });
-  const clf = buildClassifier(T, kt);
-  const xi = randn([64, T, V, 3], 3);
-  const infer = () => {
-    const o = predictInChunks(clf, xi) as tf.Tensor;
-    o.dataSync();
-    o.dispose();
+  const timed = async (m: Omit<Measured, 'samplesPerS' | 'rssStartMB' | 'rssPeakMB'>, fn: () => Promise<number>) => {
+    const r = await withRss(fn);
+    out.push({ ...m, samplesPerS: r.value, rssStartMB: r.rssStartMB, rssPeakMB: r.rssPeakMB });
   };
-  // inference and generation run on one thread (see docs/train.md)
-  out.push({ model: 'classifier', phase: 'infer', batch: 64, threads: 1, samplesPerS: await rate(infer, 64, seconds), flopsPerSample: fwdC });
-  xi.dispose();
-  clf.dispose();
-
+  for (const bs of batches)
+    await timed({ model: 'classifier', phase: 'train', batch: bs, threads, flopsPerSample: 3 * fwdC }, () => trainRate('classifier', T, kt, bs, threads, seconds));
+  await timed({ model: 'classifier', phase: 'infer', batch: 64, threads, flopsPerSample: fwdC }, () => inferRate('classifier', T, kt, threads, seconds));
   const fwdE = encoderFlops(T, kt);
   const fwdD = decoderFlops(T, kt);
   for (const bs of batches)
-    out.push({ model: 'cvae', phase: 'train', batch: bs, threads, samplesPerS: await trainRate('cvae', T, kt, bs, threads, seconds), flopsPerSample: 3 * (fwdE + fwdD) });
-  const vae = buildCvae(T, kt);
-  const zc = tf.tidy(() => tf.concat([randn([64, LATENT], 6), randomOneHot(64, 7)], 1));
-  const generate = () => {
-    const o = predictInChunks(vae.decoder, zc) as tf.Tensor;
-    o.dataSync();
-    o.dispose();
-  };
-  out.push({ model: 'cvae', phase: 'generate', batch: 64, threads: 1, samplesPerS: await rate(generate, 64, seconds), flopsPerSample: fwdD });
-  zc.dispose();
-  vae.encoder.dispose();
-  vae.decoder.dispose();
+    await timed({ model: 'cvae', phase: 'train', batch: bs, threads, flopsPerSample: 3 * (fwdE + fwdD) }, () => trainRate('cvae', T, kt, bs, threads, seconds));
+  await timed({ model: 'cvae', phase: 'generate', batch: 64, threads, flopsPerSample: fwdD }, () => inferRate('cvae', T, kt, threads, seconds));
   return out;
 }
 
@@ -237,8 +283,8 @@ export const section: BenchSection = {
     const summary: string[] = [];
     for (const preset of presets) {
       const kt = PRESETS[preset];
-      // PyTorch at gaitforge's thread count of each phase (training: `threads`; inference and
-      // generation run on one gaitforge thread), or at PyTorch's default on request.
+      // PyTorch at gaitforge's thread count (every phase runs on `threads`; the 1-thread
+      // scaling rows are not compared), or at PyTorch's default on request.
       const torch: Record<string, { rows: TorchRow[]; note?: string }> = {};
       if (compare && !torchMissing) {
         if (torchDefault) torch['default'] = torchRows(script, preset, seconds, 'default');
@@ -249,10 +295,16 @@ export const section: BenchSection = {
       const peakN = peakRssMB();
       let one: Measured[] = [];
       if (threads > 1) {
-        console.error(`nn: measuring gaitforge training on 1 thread for the scaling rows (${preset}) ...`);
+        console.error(`nn: measuring gaitforge on 1 thread for the scaling rows (${preset}) ...`);
         for (const bs of batches)
-          for (const model of ['classifier', 'cvae'] as const)
-            one.push({ model, phase: 'train', batch: bs, threads: 1, samplesPerS: await trainRate(model, FRAMES, kt, bs, 1, seconds), flopsPerSample: 0 });
+          for (const model of ['classifier', 'cvae'] as const) {
+            const r = await withRss(() => trainRate(model, FRAMES, kt, bs, 1, seconds));
+            one.push({ model, phase: 'train', batch: bs, threads: 1, samplesPerS: r.value, flopsPerSample: 0, rssStartMB: r.rssStartMB, rssPeakMB: r.rssPeakMB });
+          }
+        for (const model of ['classifier', 'cvae'] as const) {
+          const r = await withRss(() => inferRate(model, FRAMES, kt, 1, seconds));
+          one.push({ model, phase: model === 'classifier' ? 'infer' : 'generate', batch: 64, threads: 1, samplesPerS: r.value, flopsPerSample: 0, rssStartMB: r.rssStartMB, rssPeakMB: r.rssPeakMB });
+        }
       }
       for (const m of measured) {
         const src = torch[torchDefault ? 'default' : String(m.threads)];
@@ -270,6 +322,8 @@ export const section: BenchSection = {
           flopsPerSample: m.flopsPerSample,
           gflops: (m.flopsPerSample * m.samplesPerS) / 1e9,
           peakRssMB: peakN,
+          rssStartMB: m.rssStartMB,
+          rssPeakMB: m.rssPeakMB,
           ...(ref ? { torchSamplesPerS: ref.samples_per_s, torchThreads: ref.threads, ratioVsTorch: m.samplesPerS / ref.samples_per_s } : {}),
           ...(torchNote ? { torchNote } : {}),
         });
@@ -278,19 +332,21 @@ export const section: BenchSection = {
         const theirs = ref ? ref.samples_per_s.toFixed(1).padStart(8) : '       -';
         const ratio = ref ? (m.samplesPerS / ref.samples_per_s).toFixed(2).padStart(6) : '     -';
         const gf = ((m.flopsPerSample * m.samplesPerS) / 1e9).toFixed(1).padStart(6);
-        summary.push(`${preset.padEnd(11)} ${name} b${String(m.batch).padEnd(3)} ${String(m.threads).padStart(7)} ${ours} ${String(ref?.threads ?? '-').padStart(12)} ${theirs} ${ratio} ${gf}${torchNote ? '  (PyTorch without oneDNN)' : ''}`);
+        const rss = `${m.rssStartMB.toFixed(0)}→${m.rssPeakMB.toFixed(0)}`.padStart(9);
+        summary.push(`${preset.padEnd(11)} ${name} b${String(m.batch).padEnd(3)} ${String(m.threads).padStart(7)} ${ours} ${String(ref?.threads ?? '-').padStart(12)} ${theirs} ${ratio} ${gf}  ${rss}${torchNote ? '  (PyTorch without oneDNN)' : ''}`);
       }
       for (const o of one) {
-        const n = measured.find((m) => m.model === o.model && m.phase === 'train' && m.batch === o.batch)!;
+        const n = measured.find((m) => m.model === o.model && m.phase === o.phase && m.batch === o.batch)!;
         report({
-          section: 'nn', name: `${o.model}/train-scaling/${preset}/b${o.batch}`, value: n.samplesPerS / o.samplesPerS, unit: `× (${threads} threads vs 1)`,
+          section: 'nn', name: `${o.model}/${o.phase}-scaling/${preset}/b${o.batch}`, value: n.samplesPerS / o.samplesPerS, unit: `× (${threads} threads vs 1)`,
           clock, backend: backend.chosen, preset, kt, batch: o.batch, threads, samplesPerS1: o.samplesPerS, samplesPerSN: n.samplesPerS,
+          rssPeakMB1: o.rssPeakMB, rssPeakMBN: n.rssPeakMB, rssStartMB1: o.rssStartMB, rssStartMBN: n.rssStartMB,
         });
-        summary.push(`${preset.padEnd(11)} ${`${o.model} train scaling`.padEnd(20)} b${String(o.batch).padEnd(3)} 1→${threads}: ${o.samplesPerS.toFixed(1)} → ${n.samplesPerS.toFixed(1)} samples/s (×${(n.samplesPerS / o.samplesPerS).toFixed(2)})`);
+        summary.push(`${preset.padEnd(11)} ${`${o.model} ${o.phase} scaling`.padEnd(20)} b${String(o.batch).padEnd(3)} 1→${threads}: ${o.samplesPerS.toFixed(1)} → ${n.samplesPerS.toFixed(1)} samples/s (×${(n.samplesPerS / o.samplesPerS).toFixed(2)}); resident memory (peak sampled) ${o.rssPeakMB.toFixed(0)} MB → ${n.rssPeakMB.toFixed(0)} MB`);
       }
     }
     console.error(`\nnn (${clock} clock, samples/${clock === 'cpu' ? 'CPU-s' : 's'}, ${backend.chosen}, peak RSS ${peakRssMB().toFixed(0)} MB):`);
-    console.error(`${'preset'.padEnd(11)} ${'phase'.padEnd(20)} ${'batch'} ${'threads'} ${'gaitforge'.padStart(8)} ${'torchThreads'} ${'PyTorch'.padStart(8)} ${'ratio'.padStart(6)} GFLOP/s`);
+    console.error(`${'preset'.padEnd(11)} ${'phase'.padEnd(20)} ${'batch'} ${'threads'} ${'gaitforge'.padStart(8)} ${'torchThreads'} ${'PyTorch'.padStart(8)} ${'ratio'.padStart(6)} GFLOP/s  RSS MB (start→peak)`);
     for (const line of summary) console.error(line);
   },
 };

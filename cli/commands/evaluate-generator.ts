@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 type Lib = typeof import('../../src/index.js');
 type GeneratorEvaluation = import('../../src/index.js').GeneratorEvaluation;
-import { emit, globalOptions, progressBar, table, type GlobalArgs } from '../util.js';
+import { emit, globalOptions, progressBar, table, threadsOption, type GlobalArgs } from '../util.js';
 
 interface Args extends GlobalArgs {
   model: string;
@@ -13,6 +13,7 @@ interface Args extends GlobalArgs {
   features: string;
   temperature: number;
   seed: number;
+  threads: number;
 }
 
 /** The evaluation as text: one table of generated vs real, then the verdicts and warnings. */
@@ -69,10 +70,12 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
       })
       .option('evaluator', { type: 'string', describe: 'Evaluator classifier directory (default: the shipped samples/evaluator, for T=75, V=16, 4 emotions)' })
       .option('temperature', { type: 'number', default: 1, describe: 'Scale of the latent noise' })
-      .option('seed', { type: 'number', default: 1, describe: 'Random seed (splits and samples of every draw)' }) as unknown as Argv<Args>,
+      .option('seed', { type: 'number', default: 1, describe: 'Random seed (splits and samples of every draw)' })
+      .option('threads', threadsOption("Threads decoding the generated gaits and running the evaluator (worker threads on wasm/cpu; 1 on tfjs-node); the results do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
     await lib.initBackend(argv.backend as never);
+    const threads = lib.resolveThreads(argv.threads);
     if (argv.evaluator !== undefined && argv.features === 'affective') throw new lib.GaitforgeError('E_OPTION', '--evaluator is not used with --features affective');
     const real = await lib.readGaitFile(argv.real);
     const train = argv.train ? await lib.readGaitFile(argv.train) : undefined;
@@ -82,7 +85,7 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
       ev = argv.features === 'all' ? await lib.loadEvaluator(argv.evaluator) : null;
       const e = await lib.evaluateGenerator(gen, real, {
         seed: argv.seed, perLabel: argv['per-label'], repeats: argv.repeats, temperature: argv.temperature,
-        evaluator: ev?.evaluator ?? null, evaluatorName: ev?.name, train, progress: progressBar(argv),
+        evaluator: ev?.evaluator ?? null, evaluatorName: ev?.name, train, threads, progress: progressBar(argv),
       });
       emit(argv, { model: argv.model, real: argv.real, train: argv.train ?? null, evaluatorDir: ev?.dir ?? null, ...e }, evaluationText(lib, e, ev?.dir ?? null));
     } finally {

@@ -1,9 +1,10 @@
 import type { Argv, CommandModule } from 'yargs';
-import { emit, globalOptions, type GlobalArgs } from '../util.js';
+import { emit, globalOptions, threadsOption, type GlobalArgs } from '../util.js';
 
 interface Args extends GlobalArgs {
   model: string;
   data: string;
+  threads: number;
 }
 
 export const evaluateCommand: CommandModule<object, Args> = {
@@ -12,14 +13,16 @@ export const evaluateCommand: CommandModule<object, Args> = {
   builder: (y) =>
     globalOptions(y)
       .option('model', { type: 'string', demandOption: true, describe: 'Classifier directory written by train-classifier' })
-      .option('data', { type: 'string', demandOption: true, describe: 'Test gaits (.parquet or .arrow); labels are matched to the model by name' }) as unknown as Argv<Args>,
+      .option('data', { type: 'string', demandOption: true, describe: 'Test gaits (.parquet or .arrow); labels are matched to the model by name' })
+      .option('threads', threadsOption("Threads of the classifier's forward passes (worker threads on wasm/cpu; 1 on tfjs-node); the results do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
     await lib.initBackend(argv.backend as never);
+    const threads = lib.resolveThreads(argv.threads);
     const clf = await lib.loadClassifier(argv.model);
     try {
       const set = await lib.readGaitFile(argv.data);
-      const ev = lib.evaluateClassifier(clf, set);
+      const ev = await lib.evaluateClassifierOnThreads(clf, set, { threads });
       emit(argv, ev, [`${argv.data} with ${argv.model} (${clf.kind}, checkpoint ${clf.checkpointHash})`, '', lib.evaluationMarkdown(ev)]);
     } finally {
       clf.dispose();

@@ -9,7 +9,8 @@ import type { GaitSet } from '../core/gaitset.js';
 import {
   accuracyOf, confusionMatrix, galleryProbeSplit, macroF1, perClassRecall, rank1Accuracy, rowNormalize, topKAccuracy,
 } from './metrics.js';
-import type { Classifier } from './model.js';
+import { startInference } from './inference.js';
+import { predictionsOf, type Classifier } from './model.js';
 
 export interface IdentityEvaluation {
   /** Rank-1 accuracy of the embeddings (cosine nearest gallery walk). */
@@ -52,11 +53,33 @@ export function alignLabels(set: GaitSet, labelNames: string[]): GaitSet {
   return set.withLabelNames(labelNames);
 }
 
-/** Evaluates `clf` on every gait of `set`. */
+/** Evaluates `clf` on every gait of `set`, on the calling thread. */
 export function evaluateClassifier(clf: Classifier, set: GaitSet): ClassifierEvaluation {
   const data = alignLabels(set, clf.labelNames);
-  const L = clf.labelNames.length;
   const { probs, predicted } = clf.predict(data);
+  return evaluation(clf, data, probs, predicted, () => clf.features(data));
+}
+
+/**
+ * `evaluateClassifier` with the forward pass split across `threads` threads
+ * (wasm and cpu backends; src/classifier/inference.ts): the same result on
+ * any thread count. Default 1.
+ */
+export async function evaluateClassifierOnThreads(clf: Classifier, set: GaitSet, options: { threads?: number } = {}): Promise<ClassifierEvaluation> {
+  const data = alignLabels(set, clf.labelNames);
+  const inf = await startInference(clf, options.threads ?? 1);
+  try {
+    const r = await inf.forward(data);
+    const { probs, predicted } = predictionsOf(r.logits, clf.labelNames.length);
+    return evaluation(clf, data, probs, predicted, () => ({ data: r.features, dim: r.featureDim }));
+  } finally {
+    await inf.close();
+  }
+}
+
+/** The metrics of predictions on `data` (labels aligned to the model's); `features` gives the identity embeddings when needed. */
+function evaluation(clf: Classifier, data: GaitSet, probs: Float32Array, predicted: Int32Array, features: () => { data: Float32Array; dim: number }): ClassifierEvaluation {
+  const L = clf.labelNames.length;
   const m = confusionMatrix(data.labels, predicted, L);
   const recall = perClassRecall(m);
   const counts = m.map((row) => row.reduce((a, b) => a + b, 0));
@@ -76,7 +99,7 @@ export function evaluateClassifier(clf: Classifier, set: GaitSet): ClassifierEva
   if (clf.hasIdentityHead && data.identity.some((x) => x != null)) {
     const split = galleryProbeSplit(data.ids, data.identity, data.recording);
     if (split.probe.length > 0) {
-      const emb = clf.features(data);
+      const emb = features();
       out.identity = {
         rank1: rank1Accuracy(emb.data, emb.dim, data.identity, split),
         galleryWalks: split.gallery.length,

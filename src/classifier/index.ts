@@ -11,4 +11,5 @@ export { buildArchitecture, type ArchitectureSpec, type BuiltModel, type OutputN
 export * from './model.js';
 export * from './train.js';
 export * from './evaluate.js';
+export { startInference, type ClassifierInference } from './inference.js';
 export * from './saliency.js';

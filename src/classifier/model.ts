@@ -102,6 +102,19 @@ export function softmaxRows(logits: Float32Array, L: number): Float32Array {
   return out;
 }
 
+/** Softmax probabilities [N, L] of logits and the argmax per gait (the first of equal maxima). */
+export function predictionsOf(logits: Float32Array, L: number): { probs: Float32Array; predicted: Int32Array } {
+  const probs = softmaxRows(logits, L);
+  const n = probs.length / L;
+  const predicted = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let l = 1; l < L; l++) if (probs[i * L + l]! > probs[i * L + best]!) best = l;
+    predicted[i] = best;
+  }
+  return { probs, predicted };
+}
+
 /** Turns sets into model inputs and runs the model in chunks. Shared by training (validation) and inference. */
 export class ModelRunner {
   constructor(
@@ -194,6 +207,7 @@ class LoadedClassifier implements Classifier {
     readonly model: tf.LayersModel,
     readonly meta: ClassifierMeta,
     readonly checkpointHash: string,
+    readonly dir: string,
   ) {
     this.kind = meta.kind;
     this.labelNames = [...meta.labelNames];
@@ -203,15 +217,7 @@ class LoadedClassifier implements Classifier {
   }
 
   predict(set: GaitSet): { probs: Float32Array; predicted: Int32Array } {
-    const L = this.labelNames.length;
-    const probs = softmaxRows(this.runner.forward(set).logits, L);
-    const predicted = new Int32Array(set.N);
-    for (let i = 0; i < set.N; i++) {
-      let best = 0;
-      for (let l = 1; l < L; l++) if (probs[i * L + l]! > probs[i * L + best]!) best = l;
-      predicted[i] = best;
-    }
-    return { probs, predicted };
+    return predictionsOf(this.runner.forward(set).logits, this.labelNames.length);
   }
 
   features(set: GaitSet): { data: Float32Array; dim: number } {
@@ -227,6 +233,11 @@ class LoadedClassifier implements Classifier {
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/** The directory a classifier was loaded from by `loadClassifier`, else null. */
+export function classifierDirOf(clf: Classifier): string | null {
+  return clf instanceof LoadedClassifier ? clf.dir : null;
 }
 
 /** The ModelRunner behind a classifier returned by `loadClassifier`. */
@@ -261,7 +272,7 @@ export async function loadClassifier(dir: string): Promise<Classifier> {
     const m = checkMeta(dir, meta);
     const outs = model.outputs.length;
     if (outs !== m.outputs.length) throw new GaitforgeError('E_MODEL', `${dir}: the model has ${outs} outputs, meta.json names ${m.outputs.length}`);
-    return new LoadedClassifier(model, m, checkpointHashOf(dir));
+    return new LoadedClassifier(model, m, checkpointHashOf(dir), path.resolve(dir));
   } catch (e) {
     model.dispose();
     throw e;

@@ -1,55 +1,23 @@
 /**
- * Generation on several threads: worker threads (entry: decode-worker.ts)
+ * Generation on several threads: replica threads (src/train/parallel.ts,
+ * the workers of data-parallel training; replica module decode-replica.ts)
  * that each load the generator and decode their part of every chunk's plan,
  * while the calling thread decodes the first part.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { Worker } from 'node:worker_threads';
-import { currentBackend } from '../core/backend.js';
-import { GaitforgeError } from '../core/errors.js';
 import { shardSizes } from '../train/engine.js';
-import { startWorker } from '../train/parallel.js';
-import type { LoadedGenerator, Planned } from './sample.js';
-import type { SampleOptions } from './sample.js';
-
-export type DecodeRequest =
-  | { type: 'init'; modelDir: string; backend: 'wasm' | 'cpu' }
-  | { type: 'decode'; plan: Planned[]; options: Required<SampleOptions> };
-export type DecodeReply = { type: 'ready' } | { type: 'positions'; positions: Float32Array } | { type: 'error'; message: string; code?: string };
-
-function ask(w: Worker, m: DecodeRequest): Promise<DecodeReply> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (r: DecodeReply) => {
-      w.off('error', onError);
-      if (r.type === 'error') reject(r.code ? new GaitforgeError(r.code as never, `decoder thread: ${r.message}`) : new Error(`decoder thread: ${r.message}`));
-      else resolve(r);
-    };
-    const onError = (e: Error) => {
-      w.off('message', onMessage);
-      reject(e);
-    };
-    w.once('message', onMessage);
-    w.once('error', onError);
-    w.postMessage(m);
-  });
-}
+import { startReplicaPool } from '../train/parallel.js';
+import type { DecodeInput, DecodeReplicaSpec } from './decode-replica.js';
+import type { LoadedGenerator, Planned, SampleOptions } from './sample.js';
 
 export interface DecoderPool {
-  /** Positions of the plan (rows in plan order): part 0 here, the others on the worker threads. */
+  /** Positions of the plan (rows in plan order): part 0 here, the others on the replica threads. */
   decode(gen: LoadedGenerator, plan: Planned[], o: Required<SampleOptions>): Promise<Float32Array>;
   close(): Promise<void>;
 }
 
-/** Starts `count` decoder threads on `modelDir` with the active backend. */
-export async function startDecoders(modelDir: string, count: number): Promise<DecoderPool> {
-  const backend = (currentBackend()?.chosen ?? tf.getBackend()) === 'wasm' ? 'wasm' : 'cpu';
-  const workers = Array.from({ length: count }, () => startWorker(new URL('./decode-worker.js', import.meta.url)));
-  try {
-    await Promise.all(workers.map((w) => ask(w, { type: 'init', modelDir, backend })));
-  } catch (e) {
-    await Promise.all(workers.map((w) => w.terminate()));
-    throw e;
-  }
+/** Starts `count` decoder threads on `modelDir` (which must hold `checkpointHash`) with the active backend. */
+export async function startDecoders(modelDir: string, checkpointHash: string, count: number): Promise<DecoderPool> {
+  const pool = await startReplicaPool(new URL('./decode-replica.js', import.meta.url), { modelDir, checkpointHash } satisfies DecodeReplicaSpec, count);
   return {
     async decode(gen, plan, o) {
       const sizes = shardSizes(plan.length, count + 1, 1);
@@ -59,9 +27,10 @@ export async function startDecoders(modelDir: string, count: number): Promise<De
         parts.push(plan.slice(off, off + n));
         off += n;
       }
-      const pending = parts.slice(1).map((p, i) => ask(workers[i]!, { type: 'decode', plan: p, options: o }));
+      const pending = parts.slice(1).map((p, i) => pool.call<Float32Array>(i + 1, { plan: p, options: o } satisfies DecodeInput));
+      for (const p of pending) p.catch(() => undefined); // observed below, after this thread's part
       const own = gen.decodePositions(parts[0]!, o);
-      const others = (await Promise.all(pending)).map((r) => (r as { positions: Float32Array }).positions);
+      const others = await Promise.all(pending);
       const out = new Float32Array(own.length + others.reduce((a, x) => a + x.length, 0));
       out.set(own, 0);
       let at = own.length;
@@ -71,8 +40,6 @@ export async function startDecoders(modelDir: string, count: number): Promise<De
       }
       return out;
     },
-    async close() {
-      await Promise.all(workers.map((w) => w.terminate()));
-    },
+    close: () => pool.close(),
   };
 }

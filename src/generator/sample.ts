@@ -122,6 +122,8 @@ export class LoadedGenerator implements Generator {
     private decoder: tf.LayersModel | null,
     readonly checkpointHash: string,
     readonly latentPrior: FittedPrior,
+    /** The directory it was loaded from (decoder threads load it too). */
+    readonly dir: string,
   ) {
     this.name = manifest.name;
     this.labelNames = [...manifest.labelNames];
@@ -135,9 +137,14 @@ export class LoadedGenerator implements Generator {
   }
 
   sample(counts: Record<string, number>, options: SampleOptions): GaitSet {
+    return this.decodePlan(this.plan(counts), checkSampleOptions(options));
+  }
+
+  /** The planned gaits of `counts`: labels in the model's order, k = 0 … count−1 within each. */
+  plan(counts: Record<string, number>): Planned[] {
     const plan: Planned[] = [];
     for (const [label, c] of checkCounts(counts, this.labelNames)) for (let k = 0; k < c; k++) plan.push({ label, k });
-    return this.decodePlan(plan, checkSampleOptions(options));
+    return plan;
   }
 
   /** Decodes planned gaits into a GaitSet (rows in plan order). */
@@ -237,7 +244,37 @@ export async function loadGenerator(dir: string): Promise<Generator> {
     model.dispose();
     throw new GaitforgeError('E_MODEL', `${decoderDir} does not match ${path.join(dir, 'generator.json')} (latent ${zShape?.[1]}, labels ${yShape?.[1]}, output [${outShape.slice(1)}])`);
   }
-  return new LoadedGenerator(manifest, model, hash, latentPrior);
+  return new LoadedGenerator(manifest, model, hash, latentPrior, path.resolve(dir));
+}
+
+/** In-memory sampling on one or more threads. Call `close()` when done (the generator stays loaded). */
+export interface Sampler {
+  /** Threads decoding (1 on the native backends, or for a generator not returned by `loadGenerator`). */
+  readonly threads: number;
+  /** `Generator.sample`, the plan's decoding split across the threads: the same gaits on any thread count. */
+  sample(counts: Record<string, number>, options: SampleOptions): Promise<GaitSet>;
+  close(): Promise<void>;
+}
+
+/**
+ * A sampler of `gen` decoding on `threads` threads (default 1; resolved by
+ * `resolveThreads`): replica threads each load the generator's directory
+ * (decode-pool.ts). Every gait is decoded from its own seed in inference
+ * mode, so the gaits do not depend on the thread count.
+ */
+export async function startSampler(gen: Generator, threads = 1): Promise<Sampler> {
+  const n = resolveThreads(threads);
+  const pool = n > 1 && gen instanceof LoadedGenerator ? await startDecoders(gen.dir, gen.checkpointHash, n - 1) : null;
+  return {
+    threads: pool ? n : 1,
+    async sample(counts, options) {
+      if (!pool || !(gen instanceof LoadedGenerator)) return gen.sample(counts, options);
+      const plan = gen.plan(counts);
+      const o = checkSampleOptions(options);
+      return gen.planSet(plan, await pool.decode(gen, plan, o), o);
+    },
+    close: async () => pool?.close(),
+  };
 }
 
 export interface GenerateToFileOptions extends SampleOptions {
@@ -283,7 +320,7 @@ export async function generateToFile(modelDir: string, outPath: string, options:
     const counts = checkCounts(options.counts, gen.labelNames);
     const total0 = counts.reduce((a, [, c]) => a + c, 0);
     // decoder threads only once the request is known to be valid, and only when there is work to share
-    if (threads > 1 && total0 > 1) pool = await startDecoders(modelDir, Math.min(threads, total0) - 1);
+    if (threads > 1 && total0 > 1) pool = await startDecoders(modelDir, gen.checkpointHash, Math.min(threads, total0) - 1);
     const total = counts.reduce((a, [, c]) => a + c, 0);
     const writer = await openGaitWriter(outPath, {
       format: options.format, T: gen.T, V: gen.V, fps: gen.fps, skeleton: gen.skeleton, labelNames: gen.labelNames,

@@ -21,7 +21,9 @@ import {
 } from '../classifier/affective.js';
 import { alignLabels } from '../classifier/evaluate.js';
 import { argmaxRows } from '../classifier/metrics.js';
-import { loadClassifier, runnerOf, type Classifier } from '../classifier/model.js';
+import { startInference, type ClassifierInference } from '../classifier/inference.js';
+import { loadClassifier, type Classifier } from '../classifier/model.js';
+import { resolveThreads } from '../train/parallel.js';
 import { GaitforgeError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
@@ -33,7 +35,7 @@ import { memorisation } from '../eval/memorisation.js';
 import { plausibility, type PlausibilitySummary } from '../eval/plausibility.js';
 import { formatCI, meanCI, type MeanCI } from '../eval/stats.js';
 import { canonicalizeAll } from '../generator/normalize.js';
-import type { Generator } from '../generator/sample.js';
+import { startSampler, type Generator, type Sampler } from '../generator/sample.js';
 
 export type FeatureSpace = 'affective' | 'evaluator';
 export const FEATURE_SPACES: readonly FeatureSpace[] = ['evaluator', 'affective'];
@@ -64,16 +66,26 @@ type Features = { data: Float64Array | Float32Array; dim: number };
 
 /**
  * Feature rows [N, dim] of a real set and of other sets in a space (the
- * affective space is scaled with the real set's min–max).
+ * affective space is scaled with the real set's min–max). The evaluator's
+ * forward passes run on `threads` threads (src/classifier/inference.ts; the
+ * features do not depend on it). Default 1.
  */
-export function featuresOf(real: GaitSet, others: GaitSet[], space: FeatureSpace, evaluator?: Classifier | null): { real: Features; others: Features[] } {
+export async function featuresOf(real: GaitSet, others: GaitSet[], space: FeatureSpace, evaluator?: Classifier | null, threads = 1): Promise<{ real: Features; others: Features[] }> {
   if (space === 'affective') {
     const s = scaledAffectiveFeatures(real, others, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS });
     const dim = NUM_AFFECTIVE_FEATURES;
     return { real: { data: s.reference, dim }, others: s.others.map((data) => ({ data, dim })) };
   }
-  if (!evaluator) throw new RangeError("feature space 'evaluator' needs an evaluator model");
-  return { real: evaluator.features(real), others: others.map((o) => evaluator.features(o)) };
+  if (!evaluator) throw new GaitforgeError('E_OPTION', "feature space 'evaluator' needs an evaluator model");
+  const inf = await startInference(evaluator, threads);
+  try {
+    const realF = await inf.features(real);
+    const othersF: Features[] = [];
+    for (const o of others) othersF.push(await inf.features(o));
+    return { real: realF, others: othersF };
+  } finally {
+    await inf.close();
+  }
 }
 
 /**
@@ -101,21 +113,21 @@ export function groupedHalves(set: GaitSet, seed: number): { reference: Int32Arr
 }
 
 /** FID of `fake` against `real` in one space beside the real-vs-real floor (fidBesideFloor over grouped halves of `real`). */
-export function spaceFid(real: GaitSet, fake: GaitSet, space: FeatureSpace, seed: number, evaluator?: Classifier | null): SpaceFid {
-  const f = featuresOf(real, [fake], space, evaluator);
+export async function spaceFid(real: GaitSet, fake: GaitSet, space: FeatureSpace, seed: number, evaluator?: Classifier | null, threads = 1): Promise<SpaceFid> {
+  const f = await featuresOf(real, [fake], space, evaluator, threads);
   const halves = groupedHalves(real, seed);
   const r = fidBesideFloor(f.real.data, f.others[0]!.data, { dim: f.real.dim, seed, halves });
   return { space, fid: r.fid, floor: r.floor, n: r.n, floorN: r.floorN, ridge: r.ridge, warnings: [...(halves.warning ? [halves.warning] : []), ...r.warnings], dim: f.real.dim };
 }
 
-/** FID in the affective space and, with an evaluator, in its feature space. */
-export async function generatorFid(real: GaitSet, fake: GaitSet, options: { seed: number; evaluator?: Classifier | null }): Promise<GeneratorFid> {
+/** FID in the affective space and, with an evaluator, in its feature space (its forward passes on `threads` threads, default 1). */
+export async function generatorFid(real: GaitSet, fake: GaitSet, options: { seed: number; evaluator?: Classifier | null; threads?: number }): Promise<GeneratorFid> {
   const ev = options.evaluator ?? null;
   return {
     realGaits: real.N,
     fakeGaits: fake.N,
-    affective: spaceFid(real, fake, 'affective', options.seed),
-    evaluator: ev ? { ...spaceFid(real, fake, 'evaluator', options.seed, ev), checkpointHash: ev.checkpointHash } : null,
+    affective: await spaceFid(real, fake, 'affective', options.seed),
+    evaluator: ev ? { ...(await spaceFid(real, fake, 'evaluator', options.seed, ev, options.threads)), checkpointHash: ev.checkpointHash } : null,
   };
 }
 
@@ -172,30 +184,17 @@ export function checkEvaluatorFits(evaluator: Classifier, set: GaitSet, which: s
 
 /**
  * Evaluator-space pass over `set`: penultimate features [N, dim] and the
- * evaluator's accuracy against the set's labels (matched by name).
+ * evaluator's accuracy against the set's labels (matched by name), from one
+ * forward pass.
  */
-function evaluatorPass(evaluator: Classifier, set: GaitSet, what: string): { features: FeatureMatrix; accuracy: number } {
+async function evaluatorPass(inf: ClassifierInference, set: GaitSet, what: string): Promise<{ features: FeatureMatrix; accuracy: number }> {
+  const evaluator = inf.classifier;
   const aligned = alignLabels(set, evaluator.labelNames);
-  let runner: ReturnType<typeof runnerOf> | null = null;
-  try {
-    runner = runnerOf(evaluator);
-  } catch {
-    runner = null; // a Classifier not made by loadClassifier: two passes through its public methods
-  }
-  let features: { data: Float32Array; dim: number };
-  let predicted: Int32Array;
-  if (runner) {
-    // one forward pass gives both outputs (features() and predict() would run the network twice)
-    const r = runner.forward(aligned);
-    features = { data: r.features, dim: r.featureDim };
-    predicted = argmaxRows(r.logits, evaluator.labelNames.length);
-  } else {
-    features = evaluator.features(aligned);
-    predicted = evaluator.predict(aligned).predicted;
-  }
+  const r = await inf.forward(aligned);
+  const predicted = argmaxRows(r.logits, evaluator.labelNames.length);
   let hits = 0;
   for (let i = 0; i < set.N; i++) if (predicted[i] === aligned.labels[i]) hits++;
-  return { features: toFeatureMatrix(features.data, features.dim, what), accuracy: hits / set.N };
+  return { features: toFeatureMatrix(r.features, r.featureDim, what), accuracy: hits / set.N };
 }
 
 // ---------------------------------------------------------------------------
@@ -209,6 +208,8 @@ export interface FidFromSetsOptions {
   evaluatorName?: string;
   /** Seed of the real-vs-real split. */
   seed: number;
+  /** Threads of the evaluator's forward passes (wasm/cpu; the features do not depend on it). Default 1. */
+  threads?: number;
 }
 
 export interface FidFromSetsResult extends SpaceFid {
@@ -243,7 +244,8 @@ export function checkComparable(real: GaitSet, fake: GaitSet): void {
  * recording is in both), and over all gaits of both (`fidAll`). Throws
  * E_MODEL when the evaluator does not fit the data.
  */
-export function fidFromSets(real: GaitSet, fake: GaitSet, options: FidFromSetsOptions): FidFromSetsResult {
+export async function fidFromSets(real: GaitSet, fake: GaitSet, options: FidFromSetsOptions): Promise<FidFromSetsResult> {
+  const threads = resolveThreads(options.threads);
   checkComparable(real, fake);
   if (!FEATURE_SPACES.includes(options.features))
     throw new GaitforgeError('E_OPTION', `feature space ${JSON.stringify(options.features)} is not one of ${FEATURE_SPACES.join(', ')}`);
@@ -254,7 +256,7 @@ export function fidFromSets(real: GaitSet, fake: GaitSet, options: FidFromSetsOp
     checkEvaluatorFits(ev, real, name, 'the real set');
     checkEvaluatorFits(ev, fake, name, 'the generated set');
   }
-  const f = featuresOf(real, [fake], options.features, ev);
+  const f = await featuresOf(real, [fake], options.features, ev, threads);
   const a = toFeatureMatrix(f.real.data, f.real.dim, 'real features');
   const b = toFeatureMatrix(f.others[0]!.data, f.real.dim, 'generated features');
   if (a.n < 4 || b.n < 2) throw new GaitforgeError('E_SHAPE', `FID needs at least 4 real and 2 generated gaits, got ${a.n} and ${b.n}`);
@@ -290,6 +292,8 @@ export interface EvaluateGeneratorOptions {
   evaluatorName?: string;
   /** The generator's training gaits: enables the memorisation check (real = held-out gaits). */
   train?: GaitSet;
+  /** Threads decoding the generated gaits and running the evaluator's forward passes (wasm/cpu; the results do not depend on it). Default 1. */
+  threads?: number;
   progress?: Progress;
 }
 
@@ -496,6 +500,7 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
   const progress = options.progress ?? silentProgress;
   const ev = options.evaluator ?? null;
   const train = options.train ?? null;
+  const threads = resolveThreads(options.threads);
 
   if (real.T !== generator.T || real.V !== generator.V || real.fps !== generator.fps)
     throw new GaitforgeError(
@@ -521,113 +526,121 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
       warnings.push(`${shared.length} real gait(s) (e.g. ${shared[0]}) are also in the training set: memorisation compares generated gaits with held-out gaits, so these should be disjoint`);
   }
 
-  progress.start('evaluate generator', R + 1);
-  // ---- real-set quantities, computed once
-  const affRaw = affectiveFeatures(real, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS });
-  const scaler = fitMinMax(affRaw, real.N, NUM_AFFECTIVE_FEATURES, AFFECTIVE_FEATURE_NAMES);
-  const realAff = toFeatureMatrix(applyMinMax(scaler, affRaw), NUM_AFFECTIVE_FEATURES, 'real affective features');
-  let realEv: FeatureMatrix | null = null;
-  let realAccuracy = 0;
-  if (ev) {
-    const p = evaluatorPass(ev, real, 'real evaluator features');
-    realEv = p.features;
-    realAccuracy = p.accuracy;
-  }
-  const realPlaus = plausibilityMeans(plausibility(real).summary);
-  const trainCanon = train ? canonicalView(train) : null;
-  const realCanon = train ? canonicalView(real) : null;
-  progress.update(1);
-
-  const labelNames = real.labelNames;
-  const affAcc = new SpaceAccumulator(NUM_AFFECTIVE_FEATURES, labelNames);
-  const evAcc = realEv ? new SpaceAccumulator(realEv.d, labelNames) : null;
-  const recog: number[] = [];
-  const mem = { close: [] as number[], ratio: [] as number[], genMedian: [] as number[], exact: 0, flagged: 0, reason: '', heldOutMedian: 0, threshold: 0, expected: 0 };
-  const plaus = { boneCv: [] as number[], maxBoneCv: [] as number[], footSkate: [] as number[], jerk: [] as number[], flaggedFraction: [] as number[] };
-  const ratio = { boneCv: [] as number[], footSkate: [] as number[], jerk: [] as number[] };
-  let counts: Record<string, number> = {};
-  let refSize = 0;
-  let heldSize = 0;
-  let generatedPerDraw = 0;
-
-  for (let r = 0; r < R; r++) {
-    const s = deriveSeed(seed, `evaluate-generator/draw/${r}`);
-    const { ref, held, warning } = stratifiedHalves(real, s);
-    if (warning && !warnings.includes(warning)) warnings.push(warning);
-    refSize = ref.length;
-    heldSize = held.length;
-    counts = {};
-    for (const n of present) {
-      const l = real.labelId(n);
-      counts[n] = options.perLabel ?? held.filter((i) => real.labels[i] === l).length;
+  const inf = ev ? await startInference(ev, threads) : null;
+  let sampler: Sampler | null = null;
+  try {
+    sampler = await startSampler(generator, threads);
+    progress.start('evaluate generator', R + 1);
+    // ---- real-set quantities, computed once
+    const affRaw = affectiveFeatures(real, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS });
+    const scaler = fitMinMax(affRaw, real.N, NUM_AFFECTIVE_FEATURES, AFFECTIVE_FEATURE_NAMES);
+    const realAff = toFeatureMatrix(applyMinMax(scaler, affRaw), NUM_AFFECTIVE_FEATURES, 'real affective features');
+    let realEv: FeatureMatrix | null = null;
+    let realAccuracy = 0;
+    if (ev) {
+      const p = await evaluatorPass(inf!, real, 'real evaluator features');
+      realEv = p.features;
+      realAccuracy = p.accuracy;
     }
-    const fake = generator.sample(counts, { seed: s, temperature }).withLabelNames(labelNames);
-    generatedPerDraw = fake.N;
+    const realPlaus = plausibilityMeans(plausibility(real).summary);
+    const trainCanon = train ? canonicalView(train) : null;
+    const realCanon = train ? canonicalView(real) : null;
+    progress.update(1);
 
-    const fakeAff = toFeatureMatrix(applyMinMax(scaler, affectiveFeatures(fake, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS })), NUM_AFFECTIVE_FEATURES, 'generated affective features');
-    affAcc.add(r, s, realAff, ref, held, real.labels, fakeAff, fake.labels);
-    if (ev && evAcc && realEv) {
-      const p = evaluatorPass(ev, fake, 'generated evaluator features');
-      evAcc.add(r, s, realEv, ref, held, real.labels, p.features, fake.labels);
-      recog.push(p.accuracy);
-    }
-    if (trainCanon && realCanon) {
-      const m = memorisation(trainCanon, canonicalView(fake), realCanon);
-      mem.close.push(m.closeFraction);
-      mem.ratio.push(m.medianRatio);
-      mem.genMedian.push(m.generated.median);
-      mem.exact += m.exactCopies;
-      // the held-out distances, τ and the expected fraction do not depend on the draw
-      mem.heldOutMedian = m.heldOut.median;
-      mem.threshold = m.threshold;
-      mem.expected = m.expectedFraction;
-      if (r === 0) {
-        mem.reason = `draw 0: ${m.reason}`;
-        warnings.push(...m.warnings);
+    const labelNames = real.labelNames;
+    const affAcc = new SpaceAccumulator(NUM_AFFECTIVE_FEATURES, labelNames);
+    const evAcc = realEv ? new SpaceAccumulator(realEv.d, labelNames) : null;
+    const recog: number[] = [];
+    const mem = { close: [] as number[], ratio: [] as number[], genMedian: [] as number[], exact: 0, flagged: 0, reason: '', heldOutMedian: 0, threshold: 0, expected: 0 };
+    const plaus = { boneCv: [] as number[], maxBoneCv: [] as number[], footSkate: [] as number[], jerk: [] as number[], flaggedFraction: [] as number[] };
+    const ratio = { boneCv: [] as number[], footSkate: [] as number[], jerk: [] as number[] };
+    let counts: Record<string, number> = {};
+    let refSize = 0;
+    let heldSize = 0;
+    let generatedPerDraw = 0;
+
+    for (let r = 0; r < R; r++) {
+      const s = deriveSeed(seed, `evaluate-generator/draw/${r}`);
+      const { ref, held, warning } = stratifiedHalves(real, s);
+      if (warning && !warnings.includes(warning)) warnings.push(warning);
+      refSize = ref.length;
+      heldSize = held.length;
+      counts = {};
+      for (const n of present) {
+        const l = real.labelId(n);
+        counts[n] = options.perLabel ?? held.filter((i) => real.labels[i] === l).length;
       }
-      if (m.flagged && mem.flagged++ === 0) mem.reason = `draw ${r}: ${m.reason}`;
-    }
-    const g = plausibilityMeans(plausibility(fake).summary);
-    for (const k of Object.keys(plaus) as (keyof PlausibilityMeans)[]) plaus[k].push(g[k]);
-    for (const k of Object.keys(ratio) as (keyof typeof ratio)[]) ratio[k].push(realPlaus[k] > 0 ? g[k] / realPlaus[k] : g[k] > 0 ? Infinity : 1);
-    progress.update(r + 2, { fid_affective: affAcc.fid[r]!, floor: affAcc.floor[r]! });
-  }
-  progress.stop();
+      const fake = (await sampler.sample(counts, { seed: s, temperature })).withLabelNames(labelNames);
+      generatedPerDraw = fake.N;
 
-  const affective = affAcc.summary();
-  const evaluatorSpace = evAcc?.summary() ?? null;
-  for (const [name, sp] of [['affective', affective], ['evaluator', evaluatorSpace]] as const)
-    if (sp && sp.fid.ridgeUses > 0)
-      warnings.push(`${name} space: ${sp.fid.ridgeUses} of ${R} draws had a singular covariance in the FID or its floor and added a ridge of at most ${sp.fid.maxRidge.toExponential(2)} (why: below)`);
-  const finiteCI = (v: number[], what: string) => {
-    const bad = v.findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) throw new GaitforgeError('E_VALUE', `${what} is ${v[bad]} in draw ${bad}: the real set's mean is 0`);
-    return meanCI(v);
-  };
-  return {
-    generator: { name: generator.name, tag: generator.tag, checkpointHash: generator.checkpointHash },
-    evaluator: ev && realEv ? { checkpointHash: ev.checkpointHash, kind: ev.kind, labelNames: [...ev.labelNames], dim: realEv.d, realAccuracy } : null,
-    seed, repeats: R, temperature, realGaits: real.N, referenceGaits: refSize, heldOutHalfGaits: heldSize, generatedPerDraw, counts,
-    trainGaits: train?.N ?? null,
-    affective, evaluatorSpace,
-    recognition: ev ? { generated: meanCI(recog), real: realAccuracy } : null,
-    memorisation: train
-      ? {
-          closeFraction: meanCI(mem.close), expectedFraction: mem.expected, medianRatio: meanCI(mem.ratio), generatedMedian: meanCI(mem.genMedian),
-          heldOutMedian: mem.heldOutMedian, threshold: mem.threshold, exactCopies: mem.exact, flaggedDraws: mem.flagged, reason: mem.reason,
+      const fakeAff = toFeatureMatrix(applyMinMax(scaler, affectiveFeatures(fake, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS })), NUM_AFFECTIVE_FEATURES, 'generated affective features');
+      affAcc.add(r, s, realAff, ref, held, real.labels, fakeAff, fake.labels);
+      if (ev && evAcc && realEv) {
+        const p = await evaluatorPass(inf!, fake, 'generated evaluator features');
+        evAcc.add(r, s, realEv, ref, held, real.labels, p.features, fake.labels);
+        recog.push(p.accuracy);
+      }
+      if (trainCanon && realCanon) {
+        const m = memorisation(trainCanon, canonicalView(fake), realCanon);
+        mem.close.push(m.closeFraction);
+        mem.ratio.push(m.medianRatio);
+        mem.genMedian.push(m.generated.median);
+        mem.exact += m.exactCopies;
+        // the held-out distances, τ and the expected fraction do not depend on the draw
+        mem.heldOutMedian = m.heldOut.median;
+        mem.threshold = m.threshold;
+        mem.expected = m.expectedFraction;
+        if (r === 0) {
+          mem.reason = `draw 0: ${m.reason}`;
+          warnings.push(...m.warnings);
         }
-      : null,
-    plausibility: {
-      real: realPlaus,
-      generated: {
-        boneCv: meanCI(plaus.boneCv), maxBoneCv: meanCI(plaus.maxBoneCv), footSkate: meanCI(plaus.footSkate), jerk: meanCI(plaus.jerk),
-        flaggedFraction: meanCI(plaus.flaggedFraction),
+        if (m.flagged && mem.flagged++ === 0) mem.reason = `draw ${r}: ${m.reason}`;
+      }
+      const g = plausibilityMeans(plausibility(fake).summary);
+      for (const k of Object.keys(plaus) as (keyof PlausibilityMeans)[]) plaus[k].push(g[k]);
+      for (const k of Object.keys(ratio) as (keyof typeof ratio)[]) ratio[k].push(realPlaus[k] > 0 ? g[k] / realPlaus[k] : g[k] > 0 ? Infinity : 1);
+      progress.update(r + 2, { fid_affective: affAcc.fid[r]!, floor: affAcc.floor[r]! });
+    }
+    progress.stop();
+
+    const affective = affAcc.summary();
+    const evaluatorSpace = evAcc?.summary() ?? null;
+    for (const [name, sp] of [['affective', affective], ['evaluator', evaluatorSpace]] as const)
+      if (sp && sp.fid.ridgeUses > 0)
+        warnings.push(`${name} space: ${sp.fid.ridgeUses} of ${R} draws had a singular covariance in the FID or its floor and added a ridge of at most ${sp.fid.maxRidge.toExponential(2)} (why: below)`);
+    const finiteCI = (v: number[], what: string) => {
+      const bad = v.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) throw new GaitforgeError('E_VALUE', `${what} is ${v[bad]} in draw ${bad}: the real set's mean is 0`);
+      return meanCI(v);
+    };
+    return {
+      generator: { name: generator.name, tag: generator.tag, checkpointHash: generator.checkpointHash },
+      evaluator: ev && realEv ? { checkpointHash: ev.checkpointHash, kind: ev.kind, labelNames: [...ev.labelNames], dim: realEv.d, realAccuracy } : null,
+      seed, repeats: R, temperature, realGaits: real.N, referenceGaits: refSize, heldOutHalfGaits: heldSize, generatedPerDraw, counts,
+      trainGaits: train?.N ?? null,
+      affective, evaluatorSpace,
+      recognition: ev ? { generated: meanCI(recog), real: realAccuracy } : null,
+      memorisation: train
+        ? {
+            closeFraction: meanCI(mem.close), expectedFraction: mem.expected, medianRatio: meanCI(mem.ratio), generatedMedian: meanCI(mem.genMedian),
+            heldOutMedian: mem.heldOutMedian, threshold: mem.threshold, exactCopies: mem.exact, flaggedDraws: mem.flagged, reason: mem.reason,
+          }
+        : null,
+      plausibility: {
+        real: realPlaus,
+        generated: {
+          boneCv: meanCI(plaus.boneCv), maxBoneCv: meanCI(plaus.maxBoneCv), footSkate: meanCI(plaus.footSkate), jerk: meanCI(plaus.jerk),
+          flaggedFraction: meanCI(plaus.flaggedFraction),
+        },
+        ratio: { boneCv: finiteCI(ratio.boneCv, 'bone-length CV ratio'), footSkate: finiteCI(ratio.footSkate, 'foot-skate ratio'), jerk: finiteCI(ratio.jerk, 'jerk ratio') },
       },
-      ratio: { boneCv: finiteCI(ratio.boneCv, 'bone-length CV ratio'), footSkate: finiteCI(ratio.footSkate, 'foot-skate ratio'), jerk: finiteCI(ratio.jerk, 'jerk ratio') },
-    },
-    warnings: [...warnings, ...affective.fid.warnings.map((w) => `affective space: ${w}`), ...(evaluatorSpace?.fid.warnings.map((w) => `evaluator space: ${w}`) ?? [])],
-    seconds: (performance.now() - t0) / 1000,
-  };
+      warnings: [...warnings, ...affective.fid.warnings.map((w) => `affective space: ${w}`), ...(evaluatorSpace?.fid.warnings.map((w) => `evaluator space: ${w}`) ?? [])],
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    await sampler?.close();
+    await inf?.close();
+  }
 }
 
 /** Digits after the point that show about three significant digits of x. */

@@ -24,6 +24,11 @@
  * statistics being those of batch/N rows (and by the noise drawn per rank),
  * not by the update rule.
  *
+ * The same workers serve inference (`startReplicaPool`): a replica module
+ * whose `createReplica(spec)` returns an `InferenceReplica` answers `call`
+ * requests with plain data (classifier forward passes, generator decoding),
+ * so a batch is split across the threads with one protocol and one entry.
+ *
  * The native backends (tfjs-node, tfjs-node-gpu) have their own thread pool:
  * there the engine uses one thread.
  */
@@ -37,22 +42,34 @@ import { currentBackend } from '../core/backend.js';
 import { GaitforgeError, optionError } from '../core/errors.js';
 import type { GradientTask, Replicas } from './engine.js';
 
-/** What a replica module's `createReplica(spec)` returns. */
+/** What a training replica module's `createReplica(spec)` returns: it answers `step`. */
 export interface ReplicaHandle {
   task: GradientTask;
   dispose(): void;
 }
 
-/** Messages from the engine to a replica worker. */
+/**
+ * What an inference replica module's `createReplica(spec)` returns: it
+ * answers `call` with plain data (typed arrays in the answer, at its top
+ * level or one object level down, are transferred, not copied).
+ */
+export interface InferenceReplica {
+  call(input: unknown): unknown;
+  dispose(): void;
+}
+
+/** Messages to a replica worker. */
 export type ReplicaRequest =
   | { type: 'init'; module: string; spec: unknown; backend: 'wasm' | 'cpu'; rank: number }
   | { type: 'step'; weights: Float32Array; rows: Int32Array; noiseSeed: number }
+  | { type: 'call'; input: unknown }
   | { type: 'close' };
 
-/** Messages from a replica worker to the engine. */
+/** Messages from a replica worker. */
 export type ReplicaReply =
   | { type: 'ready' }
   | { type: 'grad'; grad: Float32Array; metrics: Float64Array; numTensors: number }
+  | { type: 'result'; output: unknown; numTensors: number }
   | { type: 'closed'; numTensors: number }
   | { type: 'error'; message: string; stack?: string; code?: string };
 
@@ -99,27 +116,79 @@ export function startWorker(entry: URL): Worker {
   return new Worker(boot, { eval: true });
 }
 
-class WorkerReplicas implements Replicas {
+/**
+ * Worker threads that each hold a replica (training or inference) of one
+ * model, started by `startReplicaPool`. Rank r (1-based) is worker r − 1;
+ * rank 0 is the calling thread.
+ */
+export class ReplicaPool {
+  /** `tf.memory().numTensors` of each worker after its last answer. */
   readonly tensorCounts: number[];
-  private pending: Promise<ReplicaReply>[] = [];
   private closed = false;
+  private closing: Promise<void> | null = null;
 
   constructor(private readonly workers: Worker[]) {
     this.tensorCounts = workers.map(() => 0);
   }
 
+  /** Worker threads in the pool. */
   get size(): number {
     return this.workers.length;
   }
 
-  start(weights: Float32Array, shards: { rows: Int32Array; noiseSeed: number }[]): void {
-    if (shards.length > this.workers.length) throw new Error(`${shards.length} shards for ${this.workers.length} replicas`);
-    this.pending = shards.map((s, r) => {
-      const w = this.workers[r]!;
-      const reply = nextReply(w);
-      w.postMessage({ type: 'step', weights, rows: s.rows.slice(), noiseSeed: s.noiseSeed } satisfies ReplicaRequest);
-      return reply;
+  /** Sends `m` to rank `rank` (1..size) and resolves with its answer; rejects with the worker's error. */
+  async send(rank: number, m: ReplicaRequest, transfer: ArrayBuffer[] = []): Promise<ReplicaReply> {
+    const w = this.workers[rank - 1];
+    if (!w || this.closed) throw new Error(`no replica ${rank} (${this.closed ? 'closed' : `${this.workers.length} replicas`})`);
+    const reply = nextReply(w);
+    w.postMessage(m, transfer);
+    const r = await reply;
+    if (r.type === 'error') throw replicaError(r, rank);
+    if (r.type === 'grad' || r.type === 'result' || r.type === 'closed') this.tensorCounts[rank - 1] = r.numTensors;
+    return r;
+  }
+
+  /** Runs `call(input)` of rank `rank`'s inference replica. */
+  async call<T>(rank: number, input: unknown): Promise<T> {
+    const r = await this.send(rank, { type: 'call', input });
+    if (r.type !== 'result') throw replicaError(r, rank);
+    return r.output as T;
+  }
+
+  /** Disposes every replica and ends the workers. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= Promise.all(this.workers.map(async (w, i) => {
+      try {
+        const reply = this.send(i + 1, { type: 'close' }).catch(() => null);
+        await Promise.race([reply, new Promise<null>((res) => setTimeout(() => res(null), 10_000).unref())]);
+      } finally {
+        await w.terminate();
+      }
+    })).then(() => {
+      this.closed = true;
     });
+    return this.closing;
+  }
+}
+
+class WorkerReplicas implements Replicas {
+  private pending: Promise<ReplicaReply>[] = [];
+
+  constructor(private readonly pool: ReplicaPool) {}
+
+  get size(): number {
+    return this.pool.size;
+  }
+
+  get tensorCounts(): number[] {
+    return this.pool.tensorCounts;
+  }
+
+  start(weights: Float32Array, shards: { rows: Int32Array; noiseSeed: number }[]): void {
+    if (shards.length > this.pool.size) throw new Error(`${shards.length} shards for ${this.pool.size} replicas`);
+    this.pending = shards.map((s, r) => this.pool.send(r + 1, { type: 'step', weights, rows: s.rows.slice(), noiseSeed: s.noiseSeed }));
+    // a rejection is observed by collect(); keep it from being reported as unhandled meanwhile
+    for (const p of this.pending) p.catch(() => undefined);
   }
 
   async collect(): Promise<{ grad: Float32Array; metrics: Float64Array }[]> {
@@ -127,24 +196,12 @@ class WorkerReplicas implements Replicas {
     this.pending = [];
     return replies.map((r, i) => {
       if (r.type !== 'grad') throw replicaError(r, i + 1);
-      this.tensorCounts[i] = r.numTensors;
       return { grad: r.grad, metrics: r.metrics };
     });
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await Promise.all(this.workers.map(async (w, i) => {
-      try {
-        const reply = nextReply(w);
-        w.postMessage({ type: 'close' } satisfies ReplicaRequest);
-        const r = await Promise.race([reply, new Promise<null>((res) => setTimeout(() => res(null), 10_000).unref())]);
-        if (r?.type === 'closed') this.tensorCounts[i] = r.numTensors;
-      } finally {
-        await w.terminate();
-      }
-    }));
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
 
@@ -176,7 +233,7 @@ function nextReply(w: Worker): Promise<ReplicaReply> {
     };
     const onExit = (code: number) => {
       off();
-      reject(new Error(`a training replica exited (code ${code})`));
+      reject(new Error(`a replica thread exited (code ${code})`));
     };
     w.on('message', onMessage);
     w.on('error', onError);
@@ -185,12 +242,12 @@ function nextReply(w: Worker): Promise<ReplicaReply> {
 }
 
 /**
- * Starts `count` replica workers that run `createReplica(spec)` of `module`
- * (a file URL; `.ts` is used when running from source) on the active
- * backend. Throws E_BACKEND on a native backend (use one thread there).
+ * Starts `count` worker threads that each run `createReplica(spec)` of
+ * `module` (a file URL; `.ts` is used when running from source) on the
+ * active backend. Throws E_BACKEND on a native backend (use one thread there).
  */
-export async function startReplicas(module: URL, spec: unknown, count: number): Promise<Replicas> {
-  if (nativeBackend()) throw new GaitforgeError('E_BACKEND', 'data-parallel replicas run on the wasm and cpu backends only; the native backend uses its own threads');
+export async function startReplicaPool(module: URL, spec: unknown, count: number): Promise<ReplicaPool> {
+  if (nativeBackend()) throw new GaitforgeError('E_BACKEND', 'replica threads run on the wasm and cpu backends only; the native backend uses its own threads');
   const backend = (currentBackend()?.chosen ?? tf.getBackend()) === 'wasm' ? 'wasm' : 'cpu';
   const workers: Worker[] = [];
   try {
@@ -203,9 +260,14 @@ export async function startReplicas(module: URL, spec: unknown, count: number): 
     ready.forEach((r, i) => {
       if (r.type !== 'ready') throw replicaError(r, i + 1);
     });
-    return new WorkerReplicas(workers);
+    return new ReplicaPool(workers);
   } catch (e) {
     await Promise.all(workers.map((w) => w.terminate()));
     throw e;
   }
+}
+
+/** `startReplicaPool` for data-parallel training: the engine's `Replicas`. */
+export async function startReplicas(module: URL, spec: unknown, count: number): Promise<Replicas> {
+  return new WorkerReplicas(await startReplicaPool(module, spec, count));
 }

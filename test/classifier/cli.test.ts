@@ -54,6 +54,14 @@ describe('classifier commands', () => {
     expect(ev.gaits).toBe(8);
     expect(ev.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(8);
     expect(ev.checkpointHash).toBe(tr.checkpointHash);
+    // the forward pass on 1 and 2 threads: the same evaluation; a bad thread count is a usage error naming the option
+    const [e1, e2, e0] = await Promise.all(['1', '2', '0'].map((n) => run('evaluate', '--model', f('models/clf'), '--data', f('test.parquet'), '--json', '--threads', n)));
+    expect(e1!.status).toBe(0);
+    expect(JSON.parse(e2!.stdout)).toEqual(JSON.parse(e1!.stdout));
+    expect(JSON.parse(e1!.stdout)).toEqual(ev);
+    expect(e0!.status).toBe(2);
+    expect(e0!.stderr.trim().split('\n')).toHaveLength(1);
+    expect(e0!.stderr).toMatch(/threads/);
     const text = await run('evaluate', '--model', f('models/clf'), '--data', f('test.parquet'));
     expect(text.stdout).toMatch(/\| model \| gaits \| accuracy \| macro-F1 \| top-2 \|/);
     expect(text.stdout).toMatch(/\| angry \| /);

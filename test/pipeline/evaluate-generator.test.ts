@@ -9,7 +9,7 @@ import { initBackend } from '../../src/core/backend.js';
 import { GaitforgeError } from '../../src/core/errors.js';
 import { GaitSet } from '../../src/core/gaitset.js';
 import { proceduralDataset } from '../../src/core/procedural.js';
-import { loadGenerator, trainGenerator, type Generator } from '../../src/generator/index.js';
+import { loadGenerator, startSampler, trainGenerator, type Generator } from '../../src/generator/index.js';
 import { writeGaitFile } from '../../src/io/gaitfile.js';
 import { checkEvaluatorFits, defaultEvaluatorDir, evaluateGenerator, fidFromSets, groupedHalves, loadEvaluator } from '../../src/pipeline/evaluate-generator.js';
 
@@ -110,6 +110,33 @@ describe('evaluateGenerator', () => {
     finite(e.plausibility.ratio.jerk.mean);
   });
 
+  it('an in-memory sampler on 2 threads decodes the same gaits as Generator.sample and leaves no tensors', async () => {
+    const sampler = await startSampler(gen, 2);
+    try {
+      expect(sampler.threads).toBe(2);
+      const counts = { angry: 5, sad: 4, happy: 1 };
+      const n0 = tf.memory().numTensors;
+      const a = await sampler.sample(counts, { seed: 12, temperature: 0.8 });
+      expect(tf.memory().numTensors).toBe(n0);
+      const b = gen.sample(counts, { seed: 12, temperature: 0.8 });
+      expect(a.N).toBe(10);
+      expect(Buffer.from(a.positions.buffer, a.positions.byteOffset, a.positions.byteLength).equals(Buffer.from(b.positions.buffer, b.positions.byteOffset, b.positions.byteLength))).toBe(true);
+      expect(a.ids).toEqual(b.ids);
+      expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+      await expect(sampler.sample({ bored: 2 }, { seed: 1 })).rejects.toThrow(/bored/);
+    } finally {
+      await sampler.close();
+    }
+  });
+
+  it("generation and the evaluator's forward passes on 2 threads give the same evaluation, and a bad thread count is refused", async () => {
+    const one = await evaluateGenerator(gen, test, { seed: 6, repeats: 2, evaluator: clf });
+    const two = await evaluateGenerator(gen, test, { seed: 6, repeats: 2, evaluator: clf, threads: 2 });
+    expect(two.evaluatorSpace).not.toBeNull();
+    expect({ ...two, seconds: 0 }).toEqual({ ...one, seconds: 0 });
+    await expect(evaluateGenerator(gen, test, { seed: 6, repeats: 2, evaluator: clf, threads: 257 })).rejects.toThrow(/threads/);
+  });
+
   it('draw r depends only on (seed, r): more repeats extend the same draws', async () => {
     const a = await evaluateGenerator(gen, test, { seed: 9, repeats: 2 });
     const b = await evaluateGenerator(gen, test, { seed: 9, repeats: 3 });
@@ -168,9 +195,9 @@ describe('grouped halves for the FID floor', () => {
 });
 
 describe('fidFromSets and the evaluator check', () => {
-  it('FID of a set against itself is 0 in both spaces, and positive against generated gaits', () => {
+  it('FID of a set against itself is 0 in both spaces, and positive against generated gaits', async () => {
     for (const features of ['affective', 'evaluator'] as const) {
-      const same = fidFromSets(test, test, { features, evaluator: clf, seed: 1 });
+      const same = await fidFromSets(test, test, { features, evaluator: clf, seed: 1 });
       expect(same.fidAll).toBeLessThan(1e-6);
       finite(same.floor);
       // halves grouped by walker (2 of the 4 test walkers each), n generated against n reference gaits
@@ -178,21 +205,24 @@ describe('fidFromSets and the evaluator check', () => {
       expect(same.fid).toBeGreaterThan(0); // 32 of the gaits against 32 others
     }
     const fake = gen.sample({ angry: 16, neutral: 16, happy: 16, sad: 16 }, { seed: 3 });
-    const r = fidFromSets(test, fake, { features: 'evaluator', evaluator: clf, seed: 1 });
+    const r = await fidFromSets(test, fake, { features: 'evaluator', evaluator: clf, seed: 1 });
+    // the evaluator's forward passes split across 2 threads: the same result, bit for bit
+    expect(await fidFromSets(test, fake, { features: 'evaluator', evaluator: clf, seed: 1, threads: 2 })).toEqual(r);
+    await expect(fidFromSets(test, fake, { features: 'evaluator', evaluator: clf, seed: 1, threads: 0 })).rejects.toThrow(/threads/);
     expect(r.fid).toBeGreaterThan(0);
     expect(r.evaluatorHash).toBe(clf.checkpointHash);
     expect(r.dim).toBe(64);
     expect(r.meanTerm + r.covTerm).toBeCloseTo(r.fidAll, 6);
     expect([r.n, r.floorN]).toEqual([32, 32]);
     finite(r.fid);
-    expect(fidFromSets(test, fake, { features: 'affective', seed: 1 }).evaluatorHash).toBeNull();
+    expect((await fidFromSets(test, fake, { features: 'affective', seed: 1 })).evaluatorHash).toBeNull();
   });
 
-  it('an evaluator that does not fit the data is one clear E_MODEL error', () => {
+  it('an evaluator that does not fit the data is one clear E_MODEL error', async () => {
     const longer = proceduralDataset({ identities: 2, perEmotion: 2, frames: 20, seed: 2 });
     let err: unknown;
     try {
-      fidFromSets(longer, longer, { features: 'evaluator', evaluator: clf, evaluatorName: 'the default evaluator', seed: 1 });
+      await fidFromSets(longer, longer, { features: 'evaluator', evaluator: clf, evaluatorName: 'the default evaluator', seed: 1 });
     } catch (e) {
       err = e;
     }
@@ -201,7 +231,7 @@ describe('fidFromSets and the evaluator check', () => {
     expect((err as Error).message).toMatch(/the default evaluator .* trained on gaits of T = 16.*the real set has T = 20.*--features affective.*--evaluator DIR/);
     const relabelled = new GaitSet({ ...test, positions: test.positions, labelNames: ['angry', 'neutral', 'happy', 'bored'] });
     expect(() => checkEvaluatorFits(clf, relabelled, 'this evaluator')).toThrow(/label bored that it does not know/);
-    expect(() => fidFromSets(test, longer, { features: 'affective', seed: 1 })).toThrow(/resample/);
+    await expect(fidFromSets(test, longer, { features: 'affective', seed: 1 })).rejects.toThrow(/resample/);
   });
 
   it('the shipped evaluator loads, fits the demo data shape and is recorded by its hash', async () => {

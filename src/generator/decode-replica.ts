@@ -1,0 +1,36 @@
+/**
+ * A decoding replica of a generator (decode-pool.ts), run in a replica thread
+ * (src/train/parallel.ts): loads the generator directory and decodes the
+ * plans it is sent.
+ */
+import { GaitforgeError } from '../core/errors.js';
+import type { InferenceReplica } from '../train/parallel.js';
+import { loadGenerator, type LoadedGenerator, type Planned, type SampleOptions } from './sample.js';
+
+export interface DecodeReplicaSpec {
+  modelDir: string;
+  /** The checkpoint hash of the generator on the calling thread: the directory must still hold it. */
+  checkpointHash: string;
+}
+
+export interface DecodeInput {
+  plan: Planned[];
+  options: Required<SampleOptions>;
+}
+
+export async function createReplica(spec: DecodeReplicaSpec): Promise<InferenceReplica> {
+  const gen = (await loadGenerator(spec.modelDir)) as LoadedGenerator;
+  if (gen.checkpointHash !== spec.checkpointHash) {
+    gen.dispose();
+    throw new GaitforgeError('E_MODEL', `${spec.modelDir} changed on disk since the generator was loaded (checkpoint ${gen.checkpointHash.slice(0, 12)}, loaded ${spec.checkpointHash.slice(0, 12)})`);
+  }
+  return {
+    call(input: unknown): Float32Array {
+      const x = input as DecodeInput;
+      return gen.decodePositions(x.plan, x.options);
+    },
+    dispose() {
+      gen.dispose();
+    },
+  };
+}

@@ -30,7 +30,10 @@ export function evaluationText(lib: Lib, e: GeneratorEvaluation, evaluatorDir: s
     rows.push([`Diversity (${name})`, ci(sp.diversity.generated), ci(sp.diversity.real)]);
     rows.push([`MultiModality (${name})`, ci(sp.multimodality.generated), ci(sp.multimodality.real)]);
   }
-  if (e.recognition) rows.push(['Recognition accuracy %', ci(e.recognition.generated, 100), `${num(e.recognition.real, 100)} (all real)`]);
+  if (e.recognition) {
+    rows.push(['Recognition accuracy %', ci(e.recognition.generated, 100), `${num(e.recognition.real, 100)} (all real)`]);
+    rows.push(['Recognition ratio (generated / real)', ci(e.recognition.ratio), '1 (real)']);
+  }
   if (e.memorisation) {
     const m = e.memorisation;
     rows.push(['Memorisation: close to train %', ci(m.closeFraction, 100), `${num(m.expectedFraction, 100)} (expected)`]);

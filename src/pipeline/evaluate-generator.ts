@@ -353,8 +353,13 @@ export interface GeneratorEvaluation {
   trainGaits: number | null;
   affective: SpaceSuite;
   evaluatorSpace: SpaceSuite | null;
-  /** The evaluator's accuracy on generated gaits (their conditioning label as truth); its accuracy on the whole real set in `evaluator.realAccuracy`. */
-  recognition: { generated: MeanCI; real: number } | null;
+  /**
+   * The evaluator's accuracy on generated gaits (their conditioning label as
+   * truth), its accuracy on the whole real set (also `evaluator.realAccuracy`),
+   * and the recognition ratio: generated accuracy over real accuracy per draw
+   * (1: generated gaits carry their label as often as real ones).
+   */
+  recognition: { generated: MeanCI; real: number; ratio: MeanCI } | null;
   memorisation: {
     closeFraction: MeanCI;
     expectedFraction: number;
@@ -619,7 +624,7 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
       seed, repeats: R, temperature, realGaits: real.N, referenceGaits: refSize, heldOutHalfGaits: heldSize, generatedPerDraw, counts,
       trainGaits: train?.N ?? null,
       affective, evaluatorSpace,
-      recognition: ev ? { generated: meanCI(recog), real: realAccuracy } : null,
+      recognition: ev ? { generated: meanCI(recog), real: realAccuracy, ratio: finiteCI(recog.map((a) => a / realAccuracy), 'the recognition ratio (the evaluator recognises no real gait)') } : null,
       memorisation: train
         ? {
             closeFraction: meanCI(mem.close), expectedFraction: mem.expected, medianRatio: meanCI(mem.ratio), generatedMedian: meanCI(mem.genMedian),

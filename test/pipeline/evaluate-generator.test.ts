@@ -93,9 +93,9 @@ describe('evaluateGenerator', () => {
     expect(e.warnings.some((w) => /^evaluator space: draw 0: set a has 32 samples for 64 features/.test(w))).toBe(true);
 
     const rec = e.recognition!;
-    expect(rec.generated.mean).toBeGreaterThanOrEqual(0);
-    expect(rec.generated.mean).toBeLessThanOrEqual(1);
-    expect(rec.real).toBeGreaterThanOrEqual(0);
+    expect(rec.real).toBe(e.evaluator!.realAccuracy);
+    expect(rec.ratio.mean).toBeCloseTo(rec.generated.mean / rec.real, 12);
+    expect(rec.ratio.halfWidth).toBeCloseTo(rec.generated.halfWidth! / rec.real, 12);
 
     const m = e.memorisation!;
     finite(m.closeFraction.mean);
@@ -159,6 +159,14 @@ describe('evaluateGenerator', () => {
     const honest = await evaluateGenerator(copyingGenerator(test), test, { seed: 1, repeats: 2, train });
     expect(honest.memorisation!.flaggedDraws).toBe(0);
     expect(honest.memorisation!.exactCopies).toBe(0);
+  });
+
+  it('recognition ratio is exactly 1 for a generator that returns every real gait of each asked label', async () => {
+    const perLabel = test.countsByLabel();
+    expect(new Set(Object.values(perLabel)).size).toBe(1); // balanced, so perLabel = that count copies each gait once
+    const e = await evaluateGenerator(copyingGenerator(test), test, { seed: 1, repeats: 2, evaluator: clf, perLabel: Object.values(perLabel)[0]! });
+    expect(e.recognition!.generated.mean).toBe(e.recognition!.real);
+    expect(e.recognition!.ratio.mean).toBe(1);
   });
 
   it('perLabel sets the generated counts', async () => {

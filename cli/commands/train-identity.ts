@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { emit, fmt, globalOptions, progressBar, say, threadsOption, type GlobalArgs } from '../util.js';
+import { emit, fmt, globalOptions, progressBar, say, threadsOption, stopOnSigint, type GlobalArgs } from '../util.js';
 
 interface Args extends GlobalArgs {
   model: string;
@@ -80,19 +80,13 @@ export const trainIdentityCommand: CommandModule<object, Args> = {
     await lib.initBackend(argv.backend as never);
     const set = await lib.readGaitFile(argv.train);
     say(argv, `training ${argv.model} on ${set.N} gaits of ${new Set(set.identity).size} identities`);
-    const controller = new AbortController();
-    const onSigint = () => {
-      say(argv, '\nstopping after the current step (Ctrl-C again to quit at once)');
-      controller.abort();
-      process.once('SIGINT', () => process.exit(130));
-    };
-    process.once('SIGINT', onSigint);
+    const stop = stopOnSigint(argv);
     const r = await lib.trainIdentityModel(argv.model as never, set, config, {
       outDir: argv.out, seed: argv.seed, progress: progressBar(argv), galleryCondition: argv['gallery-condition'],
       valFraction: argv.model === 'at-gcn' ? argv['val-fraction'] : undefined,
-      resume: argv.resume, signal: controller.signal, threads: argv.threads,
+      resume: argv.resume, signal: stop.signal, threads: argv.threads,
     });
-    process.off('SIGINT', onSigint);
+    stop.done();
     if (!r.completed) {
       emit(argv, { dir: r.dir, completed: false, epochs: r.kind === 'gaittake' ? r.history.length : null }, `stopped${r.kind === 'gaittake' ? ` after epoch ${r.history.length}` : ''}: resume with --resume`);
       return;

@@ -5,6 +5,7 @@
 #   bench/identity.sh [OUT_DIR] [NOISE_M] [TRAIN_IDENTITIES] [EPOCHS]
 #
 # Training and test walkers come from different seeds, so no test identity is seen in training.
+# One training thread: the documented numbers were measured so (more threads give a different run).
 set -euo pipefail
 OUT=${1:-runs/identity}
 NOISE=${2:-0.02}
@@ -14,9 +15,9 @@ G=${GAITFORGE:-"node dist/cli/main.js"}
 mkdir -p "$OUT"
 $G synth-dataset --identities "$IDS" --per-emotion 2 --estimator-noise "$NOISE" --seed 31 --out "$OUT/train.parquet" --quiet > /dev/null
 $G synth-dataset --identities 24 --per-emotion 4 --estimator-noise "$NOISE" --seed 12 --out "$OUT/test.parquet" --quiet > /dev/null
-$G train-identity --model gaittake --train "$OUT/train.parquet" --out "$OUT/gaittake" --epochs "$EPOCHS" --channels 32,64 --val-fraction 0.15 --seed 1
+$G train-identity --model gaittake --train "$OUT/train.parquet" --out "$OUT/gaittake" --epochs "$EPOCHS" --channels 32,64 --val-fraction 0.15 --seed 1 --threads 1
 $G evaluate-identity --model "$OUT/gaittake" --data "$OUT/test.parquet" --json > "$OUT/gaittake-eval.json"
 $G evaluate-identity --model "$OUT/gaittake" --data "$OUT/test.parquet"
-$G train-identity --model at-gcn --train "$OUT/train.parquet" --out "$OUT/at-gcn" --epochs 10 --seed 1
+$G train-identity --model at-gcn --train "$OUT/train.parquet" --out "$OUT/at-gcn" --epochs 10 --seed 1 --threads 1
 $G evaluate-identity --model "$OUT/at-gcn" --data "$OUT/test.parquet" --json > "$OUT/at-gcn-eval.json"
 $G evaluate-identity --model "$OUT/at-gcn" --data "$OUT/test.parquet"

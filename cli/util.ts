@@ -36,6 +36,22 @@ export function say(argv: GlobalArgs, message: string): void {
 }
 
 /**
+ * Ctrl-C stops a training after its current step (the last finished epoch
+ * stays resumable); a second Ctrl-C quits at once. `done()` removes the
+ * handler once the training has returned.
+ */
+export function stopOnSigint(argv: GlobalArgs): { signal: AbortSignal; done(): void } {
+  const controller = new AbortController();
+  const onSigint = () => {
+    say(argv, '\nstopping after the current step (Ctrl-C again to quit at once)');
+    controller.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  return { signal: controller.signal, done: () => process.off('SIGINT', onSigint) };
+}
+
+/**
  * A progress bar with ETA on stderr; silent when stderr is not a TTY, or with
  * --quiet / --json.
  */

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { emit, fmt, globalOptions, progressBar, say, table, threadsOption, type GlobalArgs } from '../util.js';
+import { emit, fmt, globalOptions, progressBar, say, table, threadsOption, stopOnSigint, type GlobalArgs } from '../util.js';
 
 interface Args extends GlobalArgs {
   model: string;
@@ -69,18 +69,12 @@ export const trainClassifierCommand: CommandModule<object, Args> = {
     const train = synthetic.length ? lib.GaitSet.concat([real, ...synthetic]) : real;
     const val = argv.val ? await lib.readGaitFile(argv.val) : undefined;
     say(argv, `training ${argv.model} on ${real.N} real${synthetic.length ? ` + ${train.N - real.N} synthetic` : ''} gaits (${train.labelNames.join(', ')})`);
-    const controller = new AbortController();
-    const onSigint = () => {
-      say(argv, '\nstopping after the current step (Ctrl-C again to quit at once)');
-      controller.abort();
-      process.once('SIGINT', () => process.exit(130));
-    };
-    process.once('SIGINT', onSigint);
+    const stop = stopOnSigint(argv);
     const r = await lib.trainClassifier(argv.model as never, train, config, {
       outDir: argv.out, seed: argv.seed, val, valFraction: argv['val-fraction'], progress: progressBar(argv),
-      resume: argv.resume, signal: controller.signal, threads: argv.threads,
+      resume: argv.resume, signal: stop.signal, threads: argv.threads,
     });
-    process.off('SIGINT', onSigint);
+    stop.done();
     if (!r.completed) {
       emit(argv, { dir: r.dir, completed: false, epochs: r.history.length }, `stopped after epoch ${r.history.length}: resume with --resume`);
       return;

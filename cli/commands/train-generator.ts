@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { emit, fmt, globalOptions, progressBar, say, table, threadsOption, type GlobalArgs } from '../util.js';
+import { emit, fmt, globalOptions, progressBar, say, table, threadsOption, stopOnSigint, type GlobalArgs } from '../util.js';
 
 interface Args extends GlobalArgs {
   data: string;
@@ -60,17 +60,11 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
     lib.resolveGenerator(config); // option errors before any file is read
     const train = await lib.readGaitFile(argv.data);
     const val = argv.val ? await lib.readGaitFile(argv.val) : undefined;
-    const controller = new AbortController();
-    const onSigint = () => {
-      say(argv, '\nstopping after the current step (Ctrl-C again to quit at once)');
-      controller.abort();
-      process.once('SIGINT', () => process.exit(130));
-    };
-    process.once('SIGINT', onSigint);
+    const stop = stopOnSigint(argv);
     const r = await lib.trainGenerator(train, config, {
-      outDir: argv.out, seed: argv.seed, resume: argv.resume, overwrite: argv.overwrite, val, signal: controller.signal, progress: progressBar(argv), threads: argv.threads,
+      outDir: argv.out, seed: argv.seed, resume: argv.resume, overwrite: argv.overwrite, val, signal: stop.signal, progress: progressBar(argv), threads: argv.threads,
     });
-    process.off('SIGINT', onSigint);
+    stop.done();
     const last = r.history[r.history.length - 1];
     const best = r.history[r.bestEpoch - 1];
     const row = (name: string, h: typeof last) =>

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { emit, fmt, globalOptions, progressBar, say, type GlobalArgs } from '../util.js';
+import { emit, fmt, globalOptions, progressBar, say, threadsOption, stopOnSigint, type GlobalArgs } from '../util.js';
 
 interface Args extends GlobalArgs {
   model: string;
@@ -25,6 +25,8 @@ interface Args extends GlobalArgs {
   'augment-noise'?: number;
   normalize?: boolean;
   seed: number;
+  threads: number;
+  resume: boolean;
 }
 
 export const trainIdentityCommand: CommandModule<object, Args> = {
@@ -54,7 +56,9 @@ export const trainIdentityCommand: CommandModule<object, Args> = {
       .option('bones', { type: 'boolean', describe: "gaittake: append each joint's bone vector and length to the input (default on; --no-bones)" })
       .option('normalize', { type: 'boolean', describe: 'gaittake: unit-length embeddings per head (default on; --no-normalize)' })
       .option('hidden', { type: 'number', describe: 'at-gcn: hidden channels per joint (default 32)' })
-      .option('seed', { type: 'number', default: 1, describe: 'Random seed (initialisation, splits, batches)' }) as unknown as Argv<Args>,
+      .option('seed', { type: 'number', default: 1, describe: 'Random seed (initialisation, splits, batches)' })
+      .option('resume', { type: 'boolean', default: false, describe: "Continue --out's last checkpoint (same data, config and seed)" })
+      .option('threads', threadsOption()) as unknown as Argv<Args>,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
     const only: Record<string, string[]> = {
@@ -76,10 +80,17 @@ export const trainIdentityCommand: CommandModule<object, Args> = {
     await lib.initBackend(argv.backend as never);
     const set = await lib.readGaitFile(argv.train);
     say(argv, `training ${argv.model} on ${set.N} gaits of ${new Set(set.identity).size} identities`);
+    const stop = stopOnSigint(argv);
     const r = await lib.trainIdentityModel(argv.model as never, set, config, {
       outDir: argv.out, seed: argv.seed, progress: progressBar(argv), galleryCondition: argv['gallery-condition'],
       valFraction: argv.model === 'at-gcn' ? argv['val-fraction'] : undefined,
+      resume: argv.resume, signal: stop.signal, threads: argv.threads,
     });
+    stop.done();
+    if (!r.completed) {
+      emit(argv, { dir: r.dir, completed: false, epochs: r.kind === 'gaittake' ? r.history.length : null }, `stopped${r.kind === 'gaittake' ? ` after epoch ${r.history.length}` : ''}: resume with --resume`);
+      return;
+    }
     emit(argv, r, [
       `trained ${r.kind}: ${r.dir} (checkpoint ${r.checkpointHash}, epoch ${r.bestEpoch}${r.bestValRank1 != null ? `, validation rank-1 ${fmt(r.bestValRank1, 3)}` : ''}; ${r.trainIdentities.length} training identities)`,
     ]);

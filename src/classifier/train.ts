@@ -7,7 +7,7 @@
  * loss/accuracy curves.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { currentBackend } from '../core/backend.js';
 import { GaitforgeError } from '../core/errors.js';
@@ -17,11 +17,11 @@ import { gaitSetsHash } from '../core/hash.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed, Rng } from '../core/rng.js';
 import { VERSION } from '../core/version.js';
-import { loadModel, saveModel } from '../nn/index.js';
-import { assignFlat, Engine } from '../train/engine.js';
-import { checkpointDir, ensureDir, freshState, readCheckpointState, readOptimizerState, writeCheckpoint, type FitState } from '../train/checkpoint.js';
-import { fit } from '../train/fit.js';
-import { resolveThreads, startReplicas } from '../train/parallel.js';
+import { saveModel } from '../nn/index.js';
+import { assignFlat, type Engine } from '../train/engine.js';
+import { checkpointDir, ensureDir, freshState, readCheckpointState, removeCheckpoint, writeCheckpoint, type FitState } from '../train/checkpoint.js';
+import { fit, startEngine } from '../train/fit.js';
+import { resolveThreads } from '../train/parallel.js';
 import { AFFECTIVE_FEATURE_NAMES, affectiveFeatures, applyMinMax, fitMinMax, NUM_AFFECTIVE_FEATURES } from './affective.js';
 import { CLASSIFIER_KINDS, classifierSchedule, resolveClassifierConfig, type ClassifierConfig, type ClassifierKind } from './config.js';
 import { curvesSvg } from './curves.js';
@@ -226,20 +226,10 @@ export async function trainClassifier(
   const valInputs = runner.inputs(valSet);
   let engine: Engine | null = null;
   try {
-    if (resumed) {
-      const { model: saved } = await loadModel(path.join(lastDir, 'model'));
-      try {
-        model.setWeights(saved.getWeights());
-      } finally {
-        saved.dispose();
-      }
-      if (built.logVars) assignFlat([built.logVars], Float32Array.from((resumed as ClassifierFitState & { logVars: number[] }).logVars));
-    } else {
-      for (const f of ['last', 'last.old']) rmSync(path.join(outDir, f), { recursive: true, force: true });
-    }
-    const replicas = threads > 1 ? await startReplicas(new URL('./replica.js', import.meta.url), spec, threads - 1) : null;
-    engine = new Engine(task, { lr: cfg.lr, weightDecay: cfg.weightDecay, replicas });
-    if (resumed) engine.setOptimizerState(readOptimizerState(lastDir));
+    engine = await startEngine({
+      task, model, lastDir, resume: resumed !== null, threads, replica: new URL('./replica.js', import.meta.url), spec, lr: cfg.lr, weightDecay: cfg.weightDecay,
+    });
+    if (resumed && built.logVars) assignFlat([built.logVars], Float32Array.from((resumed as ClassifierFitState & { logVars: number[] }).logVars));
     ensureDir(outDir);
     const state: ClassifierFitState = resumed ?? { ...freshState<EpochLog>(), bestValAccuracy: -Infinity, run };
     const batchRng = new Rng(seed, 'classifier/batches');
@@ -288,7 +278,7 @@ export async function trainClassifier(
       },
     });
     progress.stop();
-    if (completed && !options.keepLast) for (const f of ['last', 'last.old']) rmSync(path.join(outDir, f), { recursive: true, force: true });
+    if (completed && !options.keepLast) removeCheckpoint(lastDir);
     if (!completed) progress.log(`stopped after epoch ${state.epoch} of ${cfg.epochs}; resume continues from ${lastDir}`);
     const hash = state.bestEpoch > 0 ? checkpointHashOf(outDir) : '';
     return { dir: outDir, bestEpoch: state.bestEpoch, bestValAccuracy: state.bestValAccuracy, history: state.history, checkpointHash: hash, completed };

@@ -16,7 +16,7 @@ export interface IdentityConfig {
   K?: number;
   /** Adam learning rate. Default 0.001. */
   lr?: number;
-  /** L2 decay added to the gradient of every trainable variable (the shared Adam decays all of them). Default 0. */
+  /** Adam's coupled L2 weight decay, on kernels only (the engine's decay rule, docs/train.md). Default 0. */
   weightDecay?: number;
   /** Append each joint's bone vector and length to its position (16-joint skeleton only). Default true. */
   bones?: boolean;

@@ -12,5 +12,6 @@ export * from './sampler.js';
 export * from './protocol.js';
 export * from './baselines.js';
 export * from './model.js';
+export * from './task.js';
 export * from './train.js';
 export * from './evaluate.js';

@@ -1,15 +1,17 @@
 /**
  * Training of identity models.
  *
- * GaitTAKE: P×K batches, the triplet loss over every embedding head (plus an
- * optional identity cross-entropy), Adam (src/generator's, with its L2
- * decay), and the epoch selected by mean cross-condition rank-1 on
- * validation identities held out of the training identities (never on the
- * evaluated data). AT-GCN: the classifier's own training with the identity
- * task on (src/classifier). Both write `training-gaits.json` so an evaluation
- * can refuse gaits the model was trained on.
+ * GaitTAKE: an adapter over the training engine (src/train: the fit loop,
+ * Adam with the one decay rule, checkpoints with exact resume,
+ * data-parallel threads): P×K batches, the objective of task.ts, and the
+ * epoch selected by mean cross-condition rank-1 on validation identities
+ * held out of the training identities (never on the evaluated data).
+ * AT-GCN: the classifier's own training with the identity task on
+ * (src/classifier). Both write `training-gaits.json` so an evaluation can
+ * refuse gaits the model was trained on.
  */
 import * as tf from '@tensorflow/tfjs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { currentBackend } from '../core/backend.js';
 import { GaitforgeError } from '../core/errors.js';
@@ -17,23 +19,23 @@ import { writeFilesAtomic } from '../core/files.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed, Rng } from '../core/rng.js';
-import { addEstimatorNoise } from '../core/procedural.js';
 import { VERSION } from '../core/version.js';
-import { flushDenormals, saveModel, trainableVariables } from '../nn/index.js';
-import { Adam } from '../train/optimizer.js';
-import { crossEntropy } from '../classifier/objectives.js';
-import { modelPositions, gatherRows } from '../classifier/input.js';
+import { flushDenormals, saveModel } from '../nn/index.js';
+import type { Engine } from '../train/engine.js';
+import { checkpointDir, ensureDir, freshState, readCheckpointState, removeCheckpoint, writeCheckpoint, type FitState } from '../train/checkpoint.js';
+import { fit, startEngine } from '../train/fit.js';
+import { resolveThreads } from '../train/parallel.js';
+import { modelPositions } from '../classifier/input.js';
 import { trainClassifier, dataHash, type TrainClassifierResult } from '../classifier/train.js';
 import type { ClassifierConfig } from '../classifier/config.js';
 import { checkpointHashOf } from '../classifier/model.js';
-import { buildIdentityModel } from './architecture.js';
-import { resolveIdentityConfig, type IdentityConfig } from './config.js';
-import { tripletLoss } from './losses.js';
+import { resolveIdentityConfig, type IdentityConfig, type ResolvedIdentityConfig } from './config.js';
 import {
   gaitHash, IDENTITY_FORMAT, IDENTITY_FORMAT_VERSION, identityPreprocess, runIdentityModel, TRAINING_GAITS_FILE, type IdentityMeta, type IdentityModelKind,
 } from './model.js';
 import { crossConditionSplit, identificationMetrics } from './protocol.js';
 import { pkBatches } from './sampler.js';
+import { buildIdentityTask, type IdentityTaskSpec } from './task.js';
 
 /** One epoch of the GaitTAKE training record (history.json). */
 export interface IdentityEpochLog {
@@ -59,6 +61,20 @@ export interface TrainIdentityOptions {
   /** AT-GCN: fraction of the training gaits held out by the classifier's validation split (GaitTAKE takes `valFraction` from its config). */
   valFraction?: number;
   progress?: Progress;
+  /**
+   * Continue from `outDir/last/` (the checkpoint of the last finished epoch)
+   * when there is one; a fresh start otherwise. The result is bit-identical
+   * to an uninterrupted run on the same backend and thread count.
+   */
+  resume?: boolean;
+  /** Stops after the current step; the last finished epoch stays in `outDir/last/` for `resume`. */
+  signal?: AbortSignal;
+  /** GaitTAKE: called after every finished (and checkpointed) epoch. */
+  onEpoch?: (log: IdentityEpochLog) => void;
+  /** Keep `outDir/last/` (weights, optimizer state) after the last epoch; default: removed once training completes. */
+  keepLast?: boolean;
+  /** Data-parallel threads (src/train/parallel.ts). Default 1; always 1 on the native backends. */
+  threads?: number;
 }
 
 export interface TrainIdentityResult {
@@ -71,6 +87,8 @@ export interface TrainIdentityResult {
   /** GaitTAKE's epochs; AT-GCN's are in its history.json. */
   history: IdentityEpochLog[];
   trainIdentities: string[];
+  /** False when stopped by `signal` before the last epoch (training-gaits.json is then not written yet). */
+  completed: boolean;
 }
 
 function requireIdentities(set: GaitSet): string[] {
@@ -105,11 +123,20 @@ export async function trainIdentityModel(
     const c = config as ClassifierConfig;
     const r: TrainClassifierResult = await trainClassifier('at-gcn', train, { ...c, tasks: { ...(c.tasks ?? {}), identity: true } }, {
       outDir: options.outDir, seed: options.seed, progress: options.progress, valFraction: options.valFraction,
+      resume: options.resume, signal: options.signal, keepLast: options.keepLast, threads: options.threads,
     });
-    writeFilesAtomic([trainingGaitsFile(options.outDir, train, identities)]);
-    return { kind, dir: r.dir, checkpointHash: r.checkpointHash, bestEpoch: r.bestEpoch, bestValRank1: null, history: [], trainIdentities: identities };
+    if (r.completed) writeFilesAtomic([trainingGaitsFile(options.outDir, train, identities)]);
+    return { kind, dir: r.dir, checkpointHash: r.checkpointHash, bestEpoch: r.bestEpoch, bestValRank1: null, history: [], trainIdentities: identities, completed: r.completed };
   }
   return trainGaitTake(train, config as IdentityConfig, options, identities);
+}
+
+/** state.json of a GaitTAKE checkpoint: the fit loop's state plus the selected epoch's rank-1. */
+interface IdentityFitState extends FitState<IdentityEpochLog> {
+  /** Mean validation rank-1 of the selected epoch (null before the first validation, and without validation). */
+  bestValRank1: number | null;
+  /** What the run must match to be resumed. */
+  run: { kind: 'gaittake'; seed: number; dataHash: string; galleryCondition: string; config: ResolvedIdentityConfig };
 }
 
 async function trainGaitTake(all: GaitSet, config: IdentityConfig, options: TrainIdentityOptions, identities: string[]): Promise<TrainIdentityResult> {
@@ -146,119 +173,130 @@ async function trainGaitTake(all: GaitSet, config: IdentityConfig, options: Trai
   const pos = modelPositions(trainSet, pre, cfg.frameStride);
   const modelT = pos.T;
   const valPos = valSet ? modelPositions(valSet, pre, cfg.frameStride).data : null;
-  const model = buildIdentityModel({ config: cfg, T: modelT, V, numIdentities: trainIdentities.length, seed: deriveSeed(seed, 'identity/init') });
-  const vars = trainableVariables(model);
+  const spec: IdentityTaskSpec = {
+    config: cfg, T: modelT, V, numIdentities: trainIdentities.length, initSeed: deriveSeed(seed, 'identity/init'),
+    data: { positions: pos.data, classes, fps: trainSet.fps / cfg.frameStride },
+  };
+  const metaBase = {
+    format: IDENTITY_FORMAT, formatVersion: IDENTITY_FORMAT_VERSION, version: VERSION, kind: 'gaittake', config: cfg, T, V, fps: trainSet.fps,
+    skeleton: trainSet.skeleton, frameStride: cfg.frameStride, modelT, preprocess: pre, trainIdentities, valIdentities, galleryCondition, seed,
+    dataHash: dataHash([all]), trainGaits: trainSet.N,
+    validation: valSet ? `${valIdentities.length} of the ${identities.length} training identities held out (identity-disjoint); epoch selected by mean cross-condition rank-1 on them` : 'none: the last epoch is kept',
+  } satisfies Omit<IdentityMeta, 'bestEpoch' | 'bestValRank1' | 'gemP' | 'backend'>;
+  const backend = currentBackend()?.tfBackend ?? tf.getBackend();
+  const run: IdentityFitState['run'] = { kind: 'gaittake', seed, dataHash: metaBase.dataHash, galleryCondition, config: cfg };
+
+  // A resumable checkpoint of an earlier, interrupted run of the same training.
+  const lastDir = checkpointDir(outDir, 'last');
+  let resumed: IdentityFitState | null = null;
+  if (options.resume && existsSync(path.join(lastDir, 'state.json'))) {
+    resumed = readCheckpointState<IdentityFitState>(lastDir);
+    if (JSON.stringify(resumed.run) !== JSON.stringify(run))
+      throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: its checkpoint was trained with another ${describeRunDiff(resumed.run, run)}; resume needs the same data, config, gallery condition and seed`);
+  }
+  if (options.resume && !resumed) {
+    const done = finishedGaitTake(outDir, run, trainIdentities);
+    if (done) return done;
+  }
+  const threads = resolveThreads(options.threads);
+  const built = buildIdentityTask(spec);
+  const { model, task } = built;
   const pVar = model.getLayer('gem').trainableWeights[0]!;
-  const useCE = model.outputs.length > 2;
-  const adam = identityOptimizer(vars, cfg);
+  const gemP = () => Math.max(1, (pVar.read().dataSync() as Float32Array)[0]!);
   const stepsPerEpoch = Math.max(1, Math.ceil(trainSet.N / (cfg.P * cfg.K)));
   const batchRng = new Rng(seed, 'identity/batches');
-  const per = modelT * V * 3;
-  const history: IdentityEpochLog[] = [];
-  let best = { epoch: 0, rank1: -Infinity, mAP: -Infinity, weights: null as Float32Array[] | null };
-
+  let engine: Engine | null = null;
   try {
-    progress.start('train gaittake', cfg.epochs);
-    for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
-      const t0 = performance.now();
-      let lossSum = 0;
-      let tripletSum = 0;
-      let seen = 0;
-      let step = 0;
-      for (const b of pkBatches(classes, cfg.P, cfg.K, stepsPerEpoch, batchRng.derive(`epoch/${epoch}`))) {
-        const labels = Int32Array.from(b, (i) => classes[i]!);
-        const xs = gatherRows(pos.data, per, b);
-        if (cfg.augmentNoise > 0) {
-          const noiseRng = batchRng.derive(`noise/${epoch}/${step}`);
-          const fps = trainSet.fps / cfg.frameStride;
-          for (let k = 0; k < b.length; k++) addEstimatorNoise(xs.subarray(k * per, (k + 1) * per), modelT, V, fps, cfg.augmentNoise, cfg.augmentNoiseTime, noiseRng);
-        }
-        step++;
-        const r = identityTrainStep(model, adam, vars, tf.tensor4d(xs, [b.length, modelT, V, 3]), labels, cfg.margin, cfg.triplet, useCE ? cfg.crossEntropyWeight : 0);
-        lossSum += r.loss;
-        tripletSum += r.triplet;
-        seen += b.length;
-        await new Promise<void>((resolve) => setImmediate(resolve)); // keeps progress output and signals responsive
-      }
-      flushDenormals(model);
-      const seconds = (performance.now() - t0) / 1000;
-      const log: IdentityEpochLog = {
-        epoch, seconds, trainLoss: lossSum / stepsPerEpoch, triplet: tripletSum / stepsPerEpoch, gemP: Math.max(1, (pVar.read().dataSync() as Float32Array)[0]!),
-        valRank1: null, valMAP: null, samplesPerSec: seen / seconds,
-      };
-      if (!Number.isFinite(log.trainLoss)) throw new GaitforgeError('E_VALUE', `training gaittake diverged at epoch ${epoch} (loss ${log.trainLoss}); lower the learning rate (now ${cfg.lr})`);
-      const validateNow = epoch % cfg.validateEvery === 0 || epoch === cfg.epochs;
-      if (valSet && valSplit && valPos && validateNow) {
-        const e = runIdentityModel(model, valPos, valSet.N, modelT, V);
-        const m = identificationMetrics({ data: e.embeddings, dim: e.dim, parts: cfg.heads }, valSet, valSplit);
-        log.valRank1 = m.rank1['mean']!;
-        log.valMAP = m.mAP['mean']!;
-        if (log.valRank1 > best.rank1 || (log.valRank1 === best.rank1 && log.valMAP > best.mAP))
-          best = { epoch, rank1: log.valRank1, mAP: log.valMAP, weights: model.weights.map((w) => Float32Array.from(w.read().dataSync() as Float32Array)) };
-      }
-      if (!valSet && epoch === cfg.epochs) best = { epoch, rank1: NaN, mAP: NaN, weights: null };
-      history.push(log);
-      progress.update(epoch, { loss: log.trainLoss, p: log.gemP, ...(log.valRank1 != null ? { valR1: log.valRank1 } : {}) });
-    }
-    progress.stop();
-    if (best.weights) {
-      const snapshot = best.weights;
-      tf.tidy(() => model.setWeights(model.weights.map((w, i) => tf.tensor(snapshot[i]!, w.shape as number[], 'float32'))));
-    }
-    const meta: IdentityMeta = {
-      format: IDENTITY_FORMAT, formatVersion: IDENTITY_FORMAT_VERSION, version: VERSION, kind: 'gaittake', config: cfg, T, V, fps: trainSet.fps,
-      skeleton: trainSet.skeleton, frameStride: cfg.frameStride, modelT, preprocess: pre, trainIdentities, valIdentities, galleryCondition, seed,
-      dataHash: dataHash([all]), trainGaits: trainSet.N,
-      validation: valSet ? `${valIdentities.length} of the ${identities.length} training identities held out (identity-disjoint); epoch selected by mean cross-condition rank-1 on them` : 'none: the last epoch is kept',
-      bestEpoch: best.epoch, bestValRank1: valSet ? best.rank1 : null, gemP: Math.max(1, (pVar.read().dataSync() as Float32Array)[0]!),
-      backend: currentBackend()?.tfBackend ?? tf.getBackend(),
-    };
-    await saveModel(model, outDir, meta);
-    writeFilesAtomic([
-      { path: path.join(outDir, 'history.json'), data: JSON.stringify({ kind: 'gaittake', bestEpoch: best.epoch, bestValRank1: meta.bestValRank1, history }, null, 2) },
-      trainingGaitsFile(outDir, all, identities),
-    ]);
-    return { kind: 'gaittake', dir: outDir, checkpointHash: checkpointHashOf(outDir), bestEpoch: best.epoch, bestValRank1: meta.bestValRank1, history, trainIdentities };
-  } finally {
-    adam.dispose();
-    model.dispose();
-  }
-}
-
-/** The optimizer of identity training over `vars` (in a fixed order); the caller disposes it. */
-export function identityOptimizer(vars: tf.Variable[], c: { lr: number; weightDecay: number }): Adam {
-  return new Adam(vars, { lr: c.lr, weightDecay: c.weightDecay });
-}
-
-/**
- * One optimisation step on a P×K batch x: [n, T, V, 3] (disposed here) with
- * class labels [n]. Returns the loss and its triplet part. Leaves no tensors
- * behind except the optimizer's state.
- */
-export function identityTrainStep(
-  model: tf.LayersModel, adam: Adam, vars: tf.Variable[], x: tf.Tensor4D, labels: Int32Array,
-  margin: number, mode: 'weighted' | 'batch-hard', ceWeight: number,
-): { loss: number; triplet: number } {
-  try {
-    let tripletValue = 0;
-    const loss = tf.tidy(() => {
-      let tri: tf.Scalar | null = null;
-      const { value, grads } = tf.variableGrads(() => {
-        const outs = model.apply(x, { training: true }) as tf.Tensor[];
-        const t = tripletLoss(outs[0] as tf.Tensor3D, labels, margin, mode);
-        tri = tf.keep(t.clone());
-        if (ceWeight <= 0) return t;
-        return tf.add(t, tf.mul(crossEntropy(outs[2] as tf.Tensor2D, tf.tensor1d(labels, 'int32')), ceWeight)) as tf.Scalar;
-      }, vars);
-      adam.apply(vars.map((v) => grads[v.name] ?? tf.zerosLike(v)));
-      tripletValue = tri!.dataSync()[0]!;
-      tf.dispose(tri!);
-      return value;
+    engine = await startEngine({
+      task, model, lastDir, resume: resumed !== null, threads, replica: new URL('./replica.js', import.meta.url), spec, lr: cfg.lr, weightDecay: cfg.weightDecay,
     });
-    const v = loss.dataSync()[0]!;
-    loss.dispose();
-    return { loss: v, triplet: tripletValue };
+    ensureDir(outDir);
+    const state: IdentityFitState = resumed ?? { ...freshState<IdentityEpochLog>(), bestValRank1: null, run };
+    const eng = engine;
+    progress.start(`train gaittake${threads > 1 ? ` ×${threads}` : ''}`, cfg.epochs);
+    progress.update(state.epoch);
+    const completed = await fit<IdentityEpochLog>({
+      engine: eng, epochs: cfg.epochs, schedule: { lr: cfg.lr, milestones: [], factor: 1 }, state, seed, purpose: 'identity/train', what: 'gaittake',
+      signal: options.signal,
+      batches: (epoch) => pkBatches(classes, cfg.P, cfg.K, stepsPerEpoch, batchRng.derive(`epoch/${epoch + 1}`)),
+      endEpoch: async (t) => {
+        const epoch = t.epoch + 1;
+        flushDenormals(model);
+        const log: IdentityEpochLog = {
+          epoch, seconds: t.seconds, trainLoss: t.metrics[0]!, triplet: t.metrics[1]!, gemP: gemP(), valRank1: null, valMAP: null, samplesPerSec: t.seen / t.seconds,
+        };
+        let score: number[] | null = null;
+        if (valSet && valSplit && valPos && (epoch % cfg.validateEvery === 0 || epoch === cfg.epochs)) {
+          const e = runIdentityModel(model, valPos, valSet.N, modelT, V);
+          const m = identificationMetrics({ data: e.embeddings, dim: e.dim, parts: cfg.heads }, valSet, valSplit);
+          log.valRank1 = m.rank1['mean']!;
+          log.valMAP = m.mAP['mean']!;
+          score = [-log.valRank1, -log.valMAP]; // ties: the earlier epoch
+        } else if (!valSet && epoch === cfg.epochs) score = [0]; // without validation the last epoch is kept
+        return { log, score };
+      },
+      checkpoint: async (st, improved) => {
+        const log = st.history[st.history.length - 1]!;
+        if (improved) {
+          // the selected epoch so far is the directory's model (what loadIdentityModel reads)
+          state.bestValRank1 = valSet ? log.valRank1 : null;
+          await saveModel(model, outDir, { ...metaBase, bestEpoch: st.bestEpoch, bestValRank1: state.bestValRank1, gemP: log.gemP, backend } satisfies IdentityMeta);
+        }
+        await writeCheckpoint(lastDir, {
+          models: { model: { model, meta: { role: 'last', epoch: st.epoch } } },
+          optimizer: await eng.getOptimizerState(),
+          state,
+        });
+        writeFilesAtomic([historyFile(outDir, state)]);
+        progress.update(st.epoch, { loss: log.trainLoss, p: log.gemP, ...(log.valRank1 != null ? { valR1: log.valRank1 } : {}) });
+        options.onEpoch?.(log);
+      },
+    });
+    progress.stop();
+    if (!completed) {
+      progress.log(`stopped after epoch ${state.epoch} of ${cfg.epochs}; resume continues from ${lastDir}`);
+      const hash = state.bestEpoch > 0 ? checkpointHashOf(outDir) : '';
+      return { kind: 'gaittake', dir: outDir, checkpointHash: hash, bestEpoch: state.bestEpoch, bestValRank1: state.bestValRank1, history: state.history, trainIdentities, completed };
+    }
+    writeFilesAtomic([trainingGaitsFile(outDir, all, identities)]);
+    if (!options.keepLast) removeCheckpoint(lastDir);
+    return {
+      kind: 'gaittake', dir: outDir, checkpointHash: checkpointHashOf(outDir), bestEpoch: state.bestEpoch, bestValRank1: state.bestValRank1, history: state.history,
+      trainIdentities, completed,
+    };
   } finally {
-    x.dispose();
+    await engine?.dispose();
+    built.dispose();
   }
+}
+
+/** history.json of a GaitTAKE directory (rewritten after every epoch). */
+function historyFile(outDir: string, s: IdentityFitState) {
+  return { path: path.join(outDir, 'history.json'), data: JSON.stringify({ kind: 'gaittake', bestEpoch: s.bestEpoch, bestValRank1: s.bestValRank1, history: s.history }, null, 2) };
+}
+
+/** The result of a GaitTAKE run of the same training that already finished in `outDir` (resuming it trains nothing more), or null. */
+function finishedGaitTake(outDir: string, run: IdentityFitState['run'], trainIdentities: string[]): TrainIdentityResult | null {
+  const files = ['meta.json', 'history.json', TRAINING_GAITS_FILE].map((f) => path.join(outDir, f));
+  if (!files.every((f) => existsSync(f))) return null;
+  let meta: IdentityMeta;
+  let h: { bestEpoch: number; bestValRank1: number | null; history: IdentityEpochLog[] };
+  try {
+    meta = JSON.parse(readFileSync(files[0]!, 'utf8')) as IdentityMeta;
+    h = JSON.parse(readFileSync(files[1]!, 'utf8')) as typeof h;
+  } catch {
+    return null;
+  }
+  const theirs: IdentityFitState['run'] = { kind: 'gaittake', seed: meta.seed, dataHash: meta.dataHash, galleryCondition: meta.galleryCondition, config: meta.config };
+  if (meta.kind !== 'gaittake' || JSON.stringify(theirs) !== JSON.stringify(run))
+    throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: its finished model was trained with another ${describeRunDiff(theirs, run)}; resume needs the same data, config, gallery condition and seed`);
+  if (h.history.length !== run.config.epochs) return null;
+  return { kind: 'gaittake', dir: outDir, checkpointHash: checkpointHashOf(outDir), bestEpoch: h.bestEpoch, bestValRank1: h.bestValRank1, history: h.history, trainIdentities, completed: true };
+}
+
+function describeRunDiff(a: IdentityFitState['run'], b: IdentityFitState['run']): string {
+  if (a.seed !== b.seed) return `seed (${a.seed})`;
+  if (a.dataHash !== b.dataHash) return 'training data';
+  if (a.galleryCondition !== b.galleryCondition) return `gallery condition (${a.galleryCondition})`;
+  return 'config';
 }

@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
 import { writeFilesAtomic } from '../core/files.js';
-import { saveModel } from '../nn/serialize.js';
+import { loadModel, saveModel } from '../nn/serialize.js';
 import type { AdamState } from './optimizer.js';
 
 /** The fit loop's state, saved in state.json. */
@@ -74,6 +74,21 @@ export async function writeCheckpoint<S>(dir: string, c: CheckpointContent<S>): 
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** Sets the weights of `model` (batch-norm statistics included) from the checkpoint model in `dir` (nn/serialize.ts layout). */
+export async function restoreWeights(model: tf.LayersModel, dir: string): Promise<void> {
+  const { model: saved } = await loadModel(dir);
+  try {
+    model.setWeights(saved.getWeights());
+  } finally {
+    saved.dispose();
+  }
+}
+
+/** Removes checkpoint directory `dir` and what an interrupted swap left of it. */
+export function removeCheckpoint(dir: string): void {
+  for (const f of [dir, `${dir}.old`]) rmSync(f, { recursive: true, force: true });
 }
 
 /** Reads state.json of a checkpoint (E_MODEL when missing or not JSON). */

@@ -24,6 +24,12 @@ export interface GradientTask {
   /** Names of the values of `metrics` (for logs). */
   readonly metricNames: readonly string[];
   /**
+   * Rows of a batch that stay together on one data-parallel rank (a batch is
+   * whole groups of this many rows, e.g. a P×K batch's K walks of one
+   * identity); every shard then holds at least 2 groups. Default 1.
+   */
+  readonly shardUnit?: number;
+  /**
    * The objective on training rows `rows`, called inside tf.variableGrads
    * and tf.tidy (tensors it creates are released by the engine). `noiseSeed`
    * seeds the step's sampling noise. Returns the scalar to minimise (a mean
@@ -32,11 +38,18 @@ export interface GradientTask {
   loss(rows: Int32Array, noiseSeed: number): { total: tf.Scalar; metrics: tf.Tensor1D };
 }
 
-/** Splits n rows into at most `k` contiguous shards of sizes differing by at most one, each of at least `min` rows. */
-export function shardSizes(n: number, k: number, min = 2): number[] {
-  const parts = Math.max(1, Math.min(k, Math.floor(n / min)));
-  const base = Math.floor(n / parts);
-  return Array.from({ length: parts }, (_, i) => base + (i < n % parts ? 1 : 0));
+/**
+ * Splits n rows into at most `k` contiguous shards of whole groups of `unit`
+ * rows, the shards' group counts differing by at most one, each shard of at
+ * least `min` rows (rows beyond the last whole group go to the last shard).
+ */
+export function shardSizes(n: number, k: number, min = 2, unit = 1): number[] {
+  const groups = Math.floor(n / unit);
+  const parts = Math.max(1, Math.min(k, Math.floor(groups / Math.ceil(min / unit))));
+  const base = Math.floor(groups / parts);
+  const sizes = Array.from({ length: parts }, (_, i) => (base + (i < groups % parts ? 1 : 0)) * unit);
+  sizes[parts - 1]! += n - groups * unit;
+  return sizes;
 }
 
 /** The noise seed of data-parallel rank `rank` in a step whose seed is `stepSeed` (rank 0 keeps the step's seed). */
@@ -124,7 +137,8 @@ export class Engine {
    * (row-weighted means). Leaves no tensors behind.
    */
   async step(rows: Int32Array, noiseSeed: number): Promise<Float64Array> {
-    const sizes = this.replicas ? shardSizes(rows.length, this.threads) : [rows.length];
+    const unit = this.task.shardUnit ?? 1;
+    const sizes = this.replicas ? shardSizes(rows.length, this.threads, 2 * unit, unit) : [rows.length];
     if (sizes.length === 1) {
       const { grad, metrics } = computeGradients(this.task, rows, noiseSeed);
       this.optimizer.applyFlat(grad);

@@ -4,10 +4,13 @@
  * checkpoint hook after each finished epoch, stopping by AbortSignal, and
  * resume from a saved `FitState`. Every model trains through it.
  */
+import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { better, type FitState } from './checkpoint.js';
-import type { Engine } from './engine.js';
+import type * as tf from '@tensorflow/tfjs';
+import { better, readOptimizerState, removeCheckpoint, restoreWeights, type FitState } from './checkpoint.js';
+import { Engine, type GradientTask } from './engine.js';
+import { startReplicas } from './parallel.js';
 import { learningRate, type StepSchedule } from './schedule.js';
 
 /** What an epoch's steps measured, handed to the validation hook. */
@@ -89,6 +92,23 @@ export async function fit<L>(o: FitOptions<L>): Promise<boolean> {
     if (o.signal?.aborted && epoch + 1 < o.epochs) return false;
   }
   return true;
+}
+
+/**
+ * The engine of a run whose last-epoch checkpoint is `lastDir` (its model
+ * under `model/`): resuming, `model`'s weights and the optimizer state come
+ * from it; otherwise it is removed. With `threads` > 1 the replicas are
+ * started from the adapter's replica module `replica` and its `spec`.
+ */
+export async function startEngine(o: {
+  task: GradientTask; model: tf.LayersModel; lastDir: string; resume: boolean; threads: number; replica: URL; spec: unknown; lr: number; weightDecay: number;
+}): Promise<Engine> {
+  if (o.resume) await restoreWeights(o.model, path.join(o.lastDir, 'model'));
+  else removeCheckpoint(o.lastDir);
+  const replicas = o.threads > 1 ? await startReplicas(o.replica, o.spec, o.threads - 1) : null;
+  const engine = new Engine(o.task, { lr: o.lr, weightDecay: o.weightDecay, replicas });
+  if (o.resume) engine.setOptimizerState(readOptimizerState(o.lastDir));
+  return engine;
 }
 
 /** Lets progress output, signals and test runners through between steps. */

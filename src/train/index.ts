@@ -7,5 +7,5 @@ export { Adam, DECAYED_WEIGHT, decayedVariables, type AdamOptions, type AdamStat
 export { learningRate, milestonesFromFractions, type StepSchedule } from './schedule.js';
 export { better, freshState, readCheckpointState, readOptimizerState, writeCheckpoint, type CheckpointContent, type FitState } from './checkpoint.js';
 export { Engine, shardSizes, type EngineOptions, type GradientTask, type Replicas } from './engine.js';
-export { fit, type EpochTrain, type FitOptions } from './fit.js';
+export { fit, startEngine, type EpochTrain, type FitOptions } from './fit.js';
 export { machineThreads, resolveThreads, startReplicas, type ReplicaHandle } from './parallel.js';

@@ -62,8 +62,8 @@ export class Adam {
     this.beta2 = o.beta2 ?? 0.999;
     this.epsilon = o.epsilon ?? 1e-8;
     const total = this.sizes.reduce((a, b) => a + b, 0);
-    this.m = tf.variable(tf.zeros([total]), false);
-    this.v = tf.variable(tf.zeros([total]), false);
+    // tf.variable keeps its initial tensor registered: create them in a tidy so only the variables remain
+    [this.m, this.v] = tf.tidy(() => [tf.variable(tf.zeros([total]), false), tf.variable(tf.zeros([total]), false)]);
     const decayed = o.decayed ?? decayedVariables(vars);
     if (decayed.length !== vars.length) throw new Error(`Adam: ${decayed.length} decay flags for ${vars.length} variables`);
     if (this.weightDecay > 0 && decayed.some((d) => d)) {

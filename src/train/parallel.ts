@@ -9,7 +9,8 @@
  *  1. rank 0 sends each replica the current values of every replicated
  *     variable (trainable weights and batch-norm running statistics) and its
  *     shard of the batch (contiguous rows, sizes differing by at most one,
- *     at least 2 rows each) with its own noise seed;
+ *     at least 2 rows each, whole groups of the task's `shardUnit` rows) with
+ *     its own noise seed;
  *  2. every rank computes the gradient of the mean loss over its shard;
  *  3. rank 0 averages the gradients weighted by shard size, summing in rank
  *     order (so the result depends only on the seed and N), and applies the

@@ -30,7 +30,14 @@ describe('identity commands', () => {
       '--heads', '2', '--embedding-dim', '4', '--identities-per-batch', '3', '--walks-per-identity', '2', '--val-fraction', '0.34', '--json', '--backend', 'wasm');
     expect(t.stderr).toBe('');
     expect(t.status).toBe(0);
-    expect(JSON.parse(t.stdout).kind).toBe('gaittake');
+    const trained = JSON.parse(t.stdout);
+    expect(trained.kind).toBe('gaittake');
+    expect(trained.completed).toBe(true);
+    // --resume of a finished run trains nothing more and reports the same model
+    const again = await run('train-identity', '--model', 'gaittake', '--train', f('train.parquet'), '--out', f('m'), '--epochs', '1', '--channels', '8',
+      '--heads', '2', '--embedding-dim', '4', '--identities-per-batch', '3', '--walks-per-identity', '2', '--val-fraction', '0.34', '--json', '--backend', 'wasm', '--resume', '--threads', '1');
+    expect(again.status).toBe(0);
+    expect(JSON.parse(again.stdout).checkpointHash).toBe(trained.checkpointHash);
     const e = await run('evaluate-identity', '--model', f('m'), '--data', f('test.parquet'), '--json', '--backend', 'wasm');
     expect(e.status).toBe(0);
     const ev = JSON.parse(e.stdout);

@@ -10,8 +10,9 @@ import { buildIdentityModel } from '../../src/identity/architecture.js';
 import { resolveIdentityConfig } from '../../src/identity/config.js';
 import { evaluateIdentity, evaluateIdentityBaselines, identityMarkdown } from '../../src/identity/evaluate.js';
 import { GaitTakeModel, loadIdentityModel, runIdentityModel, TRAINING_GAITS_FILE } from '../../src/identity/model.js';
-import { identityOptimizer, identityTrainStep, trainIdentityModel } from '../../src/identity/train.js';
-import { trainableVariables } from '../../src/nn/index.js';
+import { IdentityTask } from '../../src/identity/task.js';
+import { trainIdentityModel } from '../../src/identity/train.js';
+import { Engine } from '../../src/train/engine.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'gaitforge-identity-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -37,23 +38,27 @@ describe('GaitTAKE model', () => {
     model.dispose();
   });
 
-  it('a training step leaves tf.memory().numTensors unchanged and lowers the triplet loss over steps', () => {
-    const cfg = resolveIdentityConfig({ ...tiny, crossEntropyWeight: 0.5 });
+  it('a training step of the engine leaves tf.memory().numTensors unchanged and lowers the triplet loss over steps', async () => {
+    const cfg = resolveIdentityConfig({ ...tiny, crossEntropyWeight: 0.5, margin: 0.2 });
     const model = buildIdentityModel({ config: cfg, T: 10, V: 16, numIdentities: 3, seed: 1 });
     expect(model.outputs.length).toBe(3); // embeddings, attention, identity logits
-    const vars = trainableVariables(model);
-    const adam = identityOptimizer(vars, { lr: 0.01, weightDecay: 0 });
     const set = proceduralDataset({ identities: 3, perEmotion: 2, frames: 10, emotions: ['neutral'], seed: 1 });
-    const labels = Int32Array.from(set.identity, (n) => Number(n!.slice(2)));
-    const step = () => identityTrainStep(model, adam, vars, tf.tensor4d(set.positions, [set.N, 10, 16, 3]), labels, 0.2, 'weighted', 0.5);
-    const first = step();
+    const classes = Int32Array.from(set.identity, (n) => Number(n!.slice(2)));
+    const task = new IdentityTask(model, cfg, { positions: set.positions, classes, fps: set.fps });
+    const engine = new Engine(task, { lr: 0.01, weightDecay: 0 });
+    const rows = Int32Array.from({ length: set.N }, (_, i) => i);
+    const step = async () => {
+      const m = await engine.step(rows, 1);
+      return { loss: m[0]!, triplet: m[1]! };
+    };
+    const first = await step();
     const before = tf.memory().numTensors;
     let last = first;
-    for (let k = 0; k < 8; k++) last = step();
+    for (let k = 0; k < 8; k++) last = await step();
     expect(tf.memory().numTensors).toBe(before);
     expect(first.loss).toBeGreaterThan(first.triplet); // the cross-entropy part is added
     expect(last.loss).toBeLessThan(first.loss);
-    adam.dispose();
+    await engine.dispose();
     model.dispose();
   });
 });

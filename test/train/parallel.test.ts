@@ -62,6 +62,14 @@ describe('data-parallel engine', () => {
     expect(shardSizes(5, 4)).toEqual([3, 2]);
   });
 
+  it('keeps groups of a shard unit together, at least two groups per shard (P×K batches)', () => {
+    expect(shardSizes(32, 2, 8, 4)).toEqual([16, 16]); // 8 identities × 4 walks
+    expect(shardSizes(32, 3, 8, 4)).toEqual([12, 12, 8]);
+    expect(shardSizes(12, 4, 8, 4)).toEqual([12]); // 3 identities: one shard
+    expect(shardSizes(24, 4, 8, 4)).toEqual([8, 8, 8]); // 6 identities: at most 3 shards
+    expect(shardSizes(10, 2, 8, 4)).toEqual([10]); // a partial group stays with the last shard
+  });
+
   it('two threads follow one thread on a model whose batch gradient is the mean of shard gradients; deterministic; no tensor leaks', async () => {
     const one = await trainMlp(1, 30);
     const two = await trainMlp(2, 30);

@@ -1,24 +1,13 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runCli } from '../cli-run.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GaitSet } from '../../src/core/gaitset.js';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { writeGaitFile } from '../../src/io/index.js';
 
-/** Runs the built CLI without blocking the test worker (long synchronous spawns starve vitest's RPC). */
-function run(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['dist/cli/main.js', ...args]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const run = runCli;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'gaitforge-clf-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const f = (name: string) => path.join(tmp, name);

@@ -1,21 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runCli } from '../cli-run.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
-/** Runs the built CLI without blocking the test worker. */
-function run(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['dist/cli/main.js', ...args]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const run = runCli;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'gaitforge-id-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const f = (name: string) => path.join(tmp, name);

@@ -17,5 +17,3 @@ export const PACKAGE_ROOT: string = (() => {
 /** gaitforge's own version, from its package.json. */
 export const VERSION: string = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-/** The built command-line entry point (what `npx gaitforge` runs); worker processes start it. */
-export const CLI_ENTRY: string = path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');

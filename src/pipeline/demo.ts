@@ -96,7 +96,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   const workers = options.workers ?? Math.max(1, Math.min(options.full ? os.cpus().length : 2, os.cpus().length));
   const ablation = await ablate({ dataPath, config: { ...preset.ablation, seeds: shiftSeeds(preset.ablation.seeds, seed) }, runDir: path.join(outDir, 'ablation'), workers, progress });
-  steps.push(`ablation: ${ablation.cells} classifier runs (${ablation.built} new) in ${ablation.wallSeconds.toFixed(0)} s with ${workers} worker process(es)`);
+  steps.push(`ablation: ${ablation.cells} classifier runs (${ablation.built} new) in ${ablation.wallSeconds.toFixed(0)} s with ${workers} worker thread(s)`);
 
   let glb: string | null = null;
   const { generators } = collectResults([path.join(outDir, 'ablation')]);

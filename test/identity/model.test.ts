@@ -77,7 +77,7 @@ describe('training, saving and evaluating on unseen identities', () => {
     const r = await trainIdentityModel('gaittake', train, { ...tiny, epochs: 2, validateEvery: 1, valFraction: 0.34, augmentNoise: 0.01 }, { outDir: dir, seed: 2 });
     expect(r.history.length).toBe(2);
     expect(r.trainIdentities.length).toBe(4); // 2 of 6 held out for validation
-    expect(r.bestValRank1).toBeGreaterThanOrEqual(0);
+    expect(r.bestValRank1).toBe(Math.max(...r.history.map((h) => h.valRank1!))); // the selected epoch is the best on validation
     for (const f of ['model.json', 'weights.bin', 'meta.json', 'history.json', TRAINING_GAITS_FILE]) expect(existsSync(path.join(dir, f))).toBe(true);
     const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8'));
     expect(meta.valIdentities.length).toBe(2);
@@ -104,8 +104,6 @@ describe('training, saving and evaluating on unseen identities', () => {
     for (const s of [ev, ev.baselines.boneLengths, ev.baselines.affective])
       for (const metric of [s.rank1, s.rank5, s.mAP]) {
         expect(Object.keys(metric)).toEqual(['happy', 'sad', 'mean']);
-        expect(metric['mean']).toBeGreaterThanOrEqual(0);
-        expect(metric['mean']).toBeLessThanOrEqual(1);
         expect(metric['mean']).toBeCloseTo((metric['happy']! + metric['sad']!) / 2, 10);
       }
     expect(ev.rank5['mean']).toBeGreaterThanOrEqual(ev.rank1['mean']!);

@@ -21,6 +21,26 @@ export function classifierPreprocess(V: number): PreprocessConfig {
   return V === NUM_JOINTS ? { centre: 'first-frame', view: 'canonical', scale: 'height', height: 1.6 } : { centre: 'first-frame', view: 'none' };
 }
 
+/** What a saved model records about the gaits it takes (classifier and identity meta.json). */
+export interface ModelInputMeta {
+  /** Frames and joints of the gaits it accepts (before the frame stride). */
+  T: number;
+  V: number;
+  /** Frames the network sees: every frameStride-th frame. */
+  frameStride: number;
+  preprocess: PreprocessConfig;
+}
+
+/**
+ * The positions a saved model sees for every gait of `set` ([N, T', V, 3]);
+ * E_SHAPE when `set` does not have the frames and joints the model was trained on.
+ */
+export function inputPositions(set: GaitSet, meta: ModelInputMeta): Float32Array {
+  if (set.T !== meta.T || set.V !== meta.V)
+    throw new GaitforgeError('E_SHAPE', `the model takes gaits of T = ${meta.T} frames and V = ${meta.V} joints; this set has T = ${set.T}, V = ${set.V} (resample it first)`);
+  return modelPositions(set, meta.preprocess, meta.frameStride).data;
+}
+
 /**
  * Preprocessed positions of gaits `indices` of `set` (all when omitted),
  * every `frameStride`-th frame from frame 0: [n, T', V, 3] with

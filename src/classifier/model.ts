@@ -14,7 +14,7 @@ import { loadModel } from '../nn/index.js';
 import { affectiveFeatures, applyMinMax, minMaxFromJSON, type MinMaxScaler } from './affective.js';
 import type { OutputName } from './architectures.js';
 import { CLASSIFIER_KINDS, resolveClassifierConfig, type ClassifierKind, type ResolvedClassifierConfig } from './config.js';
-import { modelPositions } from './input.js';
+import { inputPositions } from './input.js';
 import './layers.js'; // registers the head layers before a model is deserialised
 
 export const CLASSIFIER_FORMAT = 'gaitforge-classifier';
@@ -122,11 +122,6 @@ export class ModelRunner {
     readonly meta: Pick<ClassifierMeta, 'kind' | 'T' | 'V' | 'frameStride' | 'modelT' | 'preprocess' | 'affectiveScaler' | 'outputs' | 'labelNames'>,
   ) {}
 
-  /** Throws E_SHAPE when `set` does not have the frames and joints the model was trained on. */
-  checkShape(set: GaitSet): void {
-    if (set.T !== this.meta.T || set.V !== this.meta.V)
-      throw new GaitforgeError('E_SHAPE', `the model takes gaits of T = ${this.meta.T} frames and V = ${this.meta.V} joints; this set has T = ${set.T}, V = ${set.V} (resample it first)`);
-  }
 
   /** Scaled affective features [N, D] (STEP only), float32. */
   affective(set: GaitSet): Float32Array | null {
@@ -136,8 +131,7 @@ export class ModelRunner {
 
   /** Input arrays for all gaits of `set`: positions [N, T', V, 3] and affective [N, D] or null. */
   inputs(set: GaitSet): { positions: Float32Array; affective: Float32Array | null } {
-    this.checkShape(set);
-    return { positions: modelPositions(set, this.meta.preprocess, this.meta.frameStride).data, affective: this.affective(set) };
+    return { positions: inputPositions(set, this.meta), affective: this.affective(set) };
   }
 
   /** Input tensors for rows [start, end) of prepared arrays. Caller disposes. */

@@ -14,7 +14,7 @@ import type { GaitSet } from '../core/gaitset.js';
 import { NUM_JOINTS } from '../core/skeleton.js';
 import type { PreprocessConfig } from '../io/preprocess.js';
 import { loadModel } from '../nn/index.js';
-import { modelPositions } from '../classifier/input.js';
+import { inputPositions } from '../classifier/input.js';
 import { checkpointHashOf, CLASSIFIER_FORMAT, INFERENCE_CHUNK, loadClassifier } from '../classifier/model.js';
 import { resolveIdentityConfig, type ResolvedIdentityConfig } from './config.js';
 import type { IdentityFeatures } from './protocol.js';
@@ -125,10 +125,7 @@ export class GaitTakeModel implements IdentityEmbedder {
   }
 
   private run(set: GaitSet) {
-    if (set.T !== this.meta.T || set.V !== this.meta.V)
-      throw new GaitforgeError('E_SHAPE', `the model takes gaits of T = ${this.meta.T} frames and V = ${this.meta.V} joints; this set has T = ${set.T}, V = ${set.V} (resample it first)`);
-    const pos = modelPositions(set, this.meta.preprocess, this.meta.frameStride);
-    return runIdentityModel(this.model, pos.data, set.N, this.meta.modelT, this.meta.V);
+    return runIdentityModel(this.model, inputPositions(set, this.meta), set.N, this.meta.modelT, this.meta.V);
   }
 
   /** Embeddings [N, heads·D]; distance: mean over heads of the Euclidean distance. */

@@ -26,8 +26,11 @@ export interface ModelInputMeta {
   /** Frames and joints of the gaits it accepts (before the frame stride). */
   T: number;
   V: number;
+  fps: number;
+  skeleton: string;
   /** Frames the network sees: every frameStride-th frame. */
   frameStride: number;
+  modelT: number;
   preprocess: PreprocessConfig;
 }
 
@@ -35,7 +38,7 @@ export interface ModelInputMeta {
  * The positions a saved model sees for every gait of `set` ([N, T', V, 3]);
  * E_SHAPE when `set` does not have the frames and joints the model was trained on.
  */
-export function inputPositions(set: GaitSet, meta: ModelInputMeta): Float32Array {
+export function inputPositions(set: GaitSet, meta: Pick<ModelInputMeta, 'T' | 'V' | 'frameStride' | 'preprocess'>): Float32Array {
   if (set.T !== meta.T || set.V !== meta.V)
     throw new GaitforgeError('E_SHAPE', `the model takes gaits of T = ${meta.T} frames and V = ${meta.V} joints; this set has T = ${set.T}, V = ${set.V} (resample it first)`);
   return modelPositions(set, meta.preprocess, meta.frameStride).data;

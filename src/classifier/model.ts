@@ -9,12 +9,11 @@ import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { filesHash } from '../core/hash.js';
-import type { PreprocessConfig } from '../io/preprocess.js';
 import { loadModel } from '../nn/index.js';
 import { affectiveFeatures, applyMinMax, minMaxFromJSON, type MinMaxScaler } from './affective.js';
 import type { OutputName } from './architectures.js';
 import { CLASSIFIER_KINDS, resolveClassifierConfig, type ClassifierKind, type ResolvedClassifierConfig } from './config.js';
-import { inputPositions } from './input.js';
+import { inputPositions, type ModelInputMeta } from './input.js';
 import './layers.js'; // registers the head layers before a model is deserialised
 
 export const CLASSIFIER_FORMAT = 'gaitforge-classifier';
@@ -24,7 +23,7 @@ export const CLASSIFIER_FORMAT_VERSION = 1;
 export const INFERENCE_CHUNK = 64;
 
 /** meta.json of a classifier directory. */
-export interface ClassifierMeta {
+export interface ClassifierMeta extends ModelInputMeta {
   format: typeof CLASSIFIER_FORMAT;
   formatVersion: number;
   /** gaitforge version that trained it. */
@@ -34,15 +33,6 @@ export interface ClassifierMeta {
   labelNames: string[];
   /** Identity classes of the identity head (empty without one). */
   identityNames: string[];
-  /** Frames and joints of the gaits it accepts (before the frame stride). */
-  T: number;
-  V: number;
-  fps: number;
-  skeleton: string;
-  /** Frames the network sees: every frameStride-th frame. */
-  frameStride: number;
-  modelT: number;
-  preprocess: PreprocessConfig;
   /** STEP: min–max scaler of the affective features, fitted on the training split. */
   affectiveScaler: MinMaxScaler | null;
   /** Model outputs, in order. */

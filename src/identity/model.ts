@@ -14,7 +14,7 @@ import type { GaitSet } from '../core/gaitset.js';
 import { NUM_JOINTS } from '../core/skeleton.js';
 import type { PreprocessConfig } from '../io/preprocess.js';
 import { loadModel } from '../nn/index.js';
-import { inputPositions } from '../classifier/input.js';
+import { inputPositions, type ModelInputMeta } from '../classifier/input.js';
 import { checkpointHashOf, CLASSIFIER_FORMAT, INFERENCE_CHUNK, loadClassifier } from '../classifier/model.js';
 import { resolveIdentityConfig, type ResolvedIdentityConfig } from './config.js';
 import type { IdentityFeatures } from './protocol.js';
@@ -38,19 +38,12 @@ export function identityPreprocess(V: number): PreprocessConfig {
 }
 
 /** meta.json of a GaitTAKE directory. */
-export interface IdentityMeta {
+export interface IdentityMeta extends ModelInputMeta {
   format: typeof IDENTITY_FORMAT;
   formatVersion: number;
   version: string;
   kind: 'gaittake';
   config: ResolvedIdentityConfig;
-  T: number;
-  V: number;
-  fps: number;
-  skeleton: string;
-  frameStride: number;
-  modelT: number;
-  preprocess: PreprocessConfig;
   /** Identities the model was trained on (validation identities excluded). */
   trainIdentities: string[];
   /** Identities held out to select the epoch. */

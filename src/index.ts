@@ -32,6 +32,8 @@ export * from './io/records.js';
 export * from './pipeline/plots.js';
 export * from './pipeline/report.js';
 export * from './pipeline/evaluate-generator.js';
+export * from './pipeline/evaluator.js';
+export * from './pipeline/model-card.js';
 export * from './pipeline/ablate.js';
 export * from './classifier/index.js';
 export * from './identity/index.js';

@@ -14,39 +14,16 @@ interface Args extends GlobalArgs {
   temperature: number;
   seed: number;
   threads: number;
+  'cache-dir'?: string;
+  'evaluator-epochs': number;
 }
 
-/** The evaluation as text: one table of generated vs real, then the verdicts and warnings. */
-export function evaluationText(lib: Lib, e: GeneratorEvaluation, evaluatorDir: string | null): string[] {
-  const ci = lib.metricText;
-  const num = lib.valueText;
-  const rows: string[][] = [];
-  for (const [name, sp] of [['affective', e.affective], ['evaluator', e.evaluatorSpace]] as const) {
-    if (!sp) continue;
-    rows.push([`FID (${name}, ${sp.fid.dim}-d)`, ci(sp.fid.fid), `${ci(sp.fid.floor)} (floor)`]);
-  }
-  for (const [name, sp] of [['affective', e.affective], ['evaluator', e.evaluatorSpace]] as const) {
-    if (!sp) continue;
-    rows.push([`Diversity (${name})`, ci(sp.diversity.generated), ci(sp.diversity.real)]);
-    rows.push([`MultiModality (${name})`, ci(sp.multimodality.generated), ci(sp.multimodality.real)]);
-  }
-  if (e.recognition) {
-    rows.push(['Recognition accuracy %', ci(e.recognition.generated, 100), `${num(e.recognition.real, 100)} (all real)`]);
-    rows.push(['Recognition ratio (generated / real)', ci(e.recognition.ratio), '1 (real)']);
-  }
-  if (e.memorisation) {
-    const m = e.memorisation;
-    rows.push(['Memorisation: close to train %', ci(m.closeFraction, 100), `${num(m.expectedFraction, 100)} (expected)`]);
-    rows.push(['Memorisation: median NN dist m', ci(m.generatedMedian), num(m.heldOutMedian)]);
-  }
-  const p = e.plausibility;
-  rows.push(['Bone-length CV', ci(p.generated.boneCv), num(p.real.boneCv)]);
-  rows.push(['Foot skating m/s', ci(p.generated.footSkate), num(p.real.footSkate)]);
-  rows.push(['Jerk m/s³', ci(p.generated.jerk), num(p.real.jerk)]);
-  rows.push(['Implausible gaits %', ci(p.generated.flaggedFraction, 100), num(p.real.flaggedFraction, 100)]);
+/** The evaluation as text: one table of generated vs real, then the verdicts and warnings; `evaluatorUsed` says which evaluator ran (null: none). */
+export function evaluationText(lib: Lib, e: GeneratorEvaluation, evaluatorUsed: string | null): string[] {
+  const rows = lib.evaluationRows(e);
   const counts = Object.entries(e.counts).map(([l, c]) => `${l} ${c}`).join(', ');
   return [
-    `generator ${e.generator.tag}; ${e.evaluator ? `evaluator Baseline-STEP ${e.evaluator.checkpointHash} (${evaluatorDir})` : 'no evaluator (affective space only)'}`,
+    `generator ${e.generator.tag}; ${e.evaluator ? `evaluator Baseline-STEP ${e.evaluator.checkpointHash}: ${evaluatorUsed}` : 'no evaluator (affective space only)'}`,
     `${e.repeats} draws (seed ${e.seed}, temperature ${e.temperature}): each splits the ${e.realGaits} real gaits into a reference half (${e.referenceGaits}) and a held-out half (${e.heldOutHalfGaits}) and samples ${e.generatedPerDraw} gaits (${counts})`,
     '',
     table(['metric (mean ± 95% CI)', 'generated', 'real'], rows),
@@ -71,7 +48,9 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
         type: 'string', default: 'all', choices: ['all', 'affective'],
         describe: "'all': affective and evaluator feature spaces; 'affective': no evaluator (data unlike the shipped evaluator's)",
       })
-      .option('evaluator', { type: 'string', describe: 'Evaluator classifier directory (default: the shipped samples/evaluator, for T=75, V=16, 4 emotions)' })
+      .option('evaluator', { type: 'string', describe: 'Evaluator classifier directory (default: the shipped samples/evaluator when it fits the data, for T=75, V=16, 4 emotions; else one trained on --train and cached)' })
+      .option('cache-dir', { type: 'string', describe: 'Folder of cached per-dataset evaluators (default: .gaitforge-evaluators beside the --train file)' })
+      .option('evaluator-epochs', { type: 'number', default: 10, describe: 'Epochs of a per-dataset evaluator trained on --train (when the shipped one does not fit)' })
       .option('temperature', { type: 'number', default: 1, describe: 'Scale of the latent noise' })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (splits and samples of every draw)' })
       .option('threads', threadsOption("Threads decoding the generated gaits and running the evaluator (worker threads on wasm/cpu; 1 on tfjs-node); the results do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
@@ -83,14 +62,19 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
     const real = await lib.readGaitFile(argv.real);
     const train = argv.train ? await lib.readGaitFile(argv.train) : undefined;
     const gen = await lib.loadGenerator(argv.model);
-    let ev: Awaited<ReturnType<typeof lib.loadEvaluator>> | null = null;
+    let ev: Awaited<ReturnType<typeof lib.chooseEvaluator>> | null = null;
     try {
-      ev = argv.features === 'all' ? await lib.loadEvaluator(argv.evaluator) : null;
+      ev = argv.features === 'all'
+        ? await lib.chooseEvaluator([{ set: real, name: `the real set (${argv.real})`, real: true }], {
+            dir: argv.evaluator, train, trainName: argv.train, cacheDir: lib.evaluatorCacheRoot(argv['cache-dir'], argv.train),
+            epochs: argv['evaluator-epochs'], threads, progress: progressBar(argv),
+          })
+        : null;
       const e = await lib.evaluateGenerator(gen, real, {
         seed: argv.seed, perLabel: argv['per-label'], repeats: argv.repeats, temperature: argv.temperature,
         evaluator: ev?.evaluator ?? null, evaluatorName: ev?.name, train, threads, progress: progressBar(argv),
       });
-      emit(argv, { model: argv.model, real: argv.real, train: argv.train ?? null, evaluatorDir: ev?.dir ?? null, ...e }, evaluationText(lib, e, ev?.dir ?? null));
+      emit(argv, { model: argv.model, real: argv.real, train: argv.train ?? null, evaluatorDir: ev?.dir ?? null, evaluatorUsed: lib.evaluatorUsed(ev), ...e }, evaluationText(lib, e, ev?.description ?? null));
     } finally {
       ev?.evaluator.dispose();
       gen.dispose();

@@ -8,6 +8,9 @@ interface Args extends GlobalArgs {
   features: string;
   seed: number;
   threads: number;
+  train?: string;
+  'cache-dir'?: string;
+  'evaluator-epochs': number;
 }
 
 export const fidCommand: CommandModule<object, Args> = {
@@ -21,7 +24,10 @@ export const fidCommand: CommandModule<object, Args> = {
         type: 'string', default: 'evaluator', choices: ['evaluator', 'affective'],
         describe: "'evaluator': penultimate features of a frozen Baseline-STEP; 'affective': the 29 affective features (model-free)",
       })
-      .option('evaluator', { type: 'string', describe: 'Evaluator classifier directory (default: the shipped samples/evaluator, for T=75, V=16, 4 emotions)' })
+      .option('evaluator', { type: 'string', describe: 'Evaluator classifier directory (default: the shipped samples/evaluator when it fits the data, for T=75, V=16, 4 emotions; else one trained on --train and cached)' })
+      .option('train', { type: 'string', describe: 'Real training split, disjoint from --real: trains (once, then cached) an evaluator for data the shipped one does not fit' })
+      .option('cache-dir', { type: 'string', describe: 'Folder of cached per-dataset evaluators (default: .gaitforge-evaluators beside the --train file)' })
+      .option('evaluator-epochs', { type: 'number', default: 10, describe: 'Epochs of a per-dataset evaluator trained on --train' })
       .option('seed', { type: 'number', default: 1, describe: 'Seed of the real-vs-real split' })
       .option('threads', threadsOption("Threads of the evaluator's forward passes (worker threads on wasm/cpu; 1 on tfjs-node); the features do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {
@@ -32,11 +38,17 @@ export const fidCommand: CommandModule<object, Args> = {
       throw new lib.GaitforgeError('E_OPTION', '--evaluator is only used with --features evaluator');
     const real = await lib.readGaitFile(argv.real);
     const fake = await lib.readGaitFile(argv.fake);
-    const ev = argv.features === 'evaluator' ? await lib.loadEvaluator(argv.evaluator) : null;
+    if (argv.train !== undefined && argv.features !== 'evaluator') throw new lib.GaitforgeError('E_OPTION', '--train is only used with --features evaluator');
+    const train = argv.train ? await lib.readGaitFile(argv.train) : null;
+    const ev = argv.features === 'evaluator'
+      ? await lib.chooseEvaluator([{ set: real, name: `the real set (${argv.real})`, real: true }, { set: fake, name: `the generated set (${argv.fake})`, real: false }], {
+          dir: argv.evaluator, train, trainName: argv.train, cacheDir: lib.evaluatorCacheRoot(argv['cache-dir'], argv.train), epochs: argv['evaluator-epochs'], threads,
+        })
+      : null;
     try {
       const r = await lib.fidFromSets(real, fake, { features: argv.features as never, evaluator: ev?.evaluator, evaluatorName: ev?.name, seed: argv.seed, threads });
-      const space = ev ? `evaluator (Baseline-STEP ${r.evaluatorHash}, ${ev.dir})` : `affective (${r.dim} features, min–max scaled on the real set)`;
-      emit(argv, { real: argv.real, fake: argv.fake, ...r, evaluatorDir: ev?.dir ?? null }, [
+      const space = ev ? `evaluator (Baseline-STEP ${r.evaluatorHash}): ${ev.description}` : `affective (${r.dim} features, min–max scaled on the real set)`;
+      emit(argv, { real: argv.real, fake: argv.fake, ...r, evaluatorDir: ev?.dir ?? null, evaluatorUsed: lib.evaluatorUsed(ev) }, [
         `feature space: ${space}`,
         table(['', 'gaits', 'FID'], [
           ['generated vs real reference', `${r.n} vs ${r.n}`, fmt(r.fid)],

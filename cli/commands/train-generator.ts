@@ -22,6 +22,7 @@ interface Args extends GlobalArgs {
   threads: number;
   resume: boolean;
   overwrite: boolean;
+  evaluator?: string;
 }
 
 export const trainGeneratorCommand: CommandModule<object, Args> = {
@@ -48,6 +49,7 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (initialisation, split, shuffling, noise)' })
       .option('resume', { type: 'boolean', default: false, describe: "Continue --out's last checkpoint (same data, config and seed)" })
       .option('overwrite', { type: 'boolean', default: false, describe: 'Replace a generator already in --out' })
+      .option('evaluator', { type: 'string', describe: "Evaluator classifier directory for the model card's evaluator-space metrics (default: the shipped one when it fits the data, else the affective space only)" })
       .option('threads', threadsOption()) as unknown as Argv<Args>,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
@@ -61,8 +63,8 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
     const train = await lib.readGaitFile(argv.data);
     const val = argv.val ? await lib.readGaitFile(argv.val) : undefined;
     const stop = stopOnSigint(argv);
-    const r = await lib.trainGenerator(train, config, {
-      outDir: argv.out, seed: argv.seed, resume: argv.resume, overwrite: argv.overwrite, val, signal: stop.signal, progress: progressBar(argv), threads: argv.threads,
+    const r = await lib.trainGeneratorWithCard(train, config, {
+      dataName: argv.data, evaluatorDir: argv.evaluator, outDir: argv.out, seed: argv.seed, resume: argv.resume, overwrite: argv.overwrite, val, signal: stop.signal, progress: progressBar(argv), threads: argv.threads,
     });
     stop.done();
     const last = r.history[r.history.length - 1];
@@ -70,10 +72,12 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
     const row = (name: string, h: typeof last) =>
       h ? [name, h.epoch, fmt(h.train.lo), fmt(h.train.lc), fmt(h.train.ld), fmt(h.train.lb), fmt(h.train.kl), fmt(h.train.total), h.val ? fmt(h.val.total) : '—']
         : [name, '—', '', '', '', '', '', '', ''];
-    emit(argv, { dir: r.dir, bestEpoch: r.bestEpoch, completed: r.completed, epochs: r.history.length, final: last ?? null, best: best ?? null }, [
+    const card = r.card ? { path: r.card.path, skipped: r.card.skipped, recognitionRatio: r.card.evaluation?.recognition?.ratio ?? null } : null;
+    emit(argv, { dir: r.dir, bestEpoch: r.bestEpoch, completed: r.completed, epochs: r.history.length, final: last ?? null, best: best ?? null, card }, [
       `${r.completed ? 'trained' : 'stopped'}: ${r.dir} (${r.history.length} epochs, best epoch ${r.bestEpoch})`,
       table(['', 'epoch', 'L_o', 'L_c', 'L_d', 'L_b', 'KL', 'total', 'val total'], [row('last', last), row('best', best)]),
       last ? `${fmt(last.samplesPerSec, 3)} training gaits/s in the last epoch; loss curve: ${r.dir}/loss.csv` : '',
+      r.card ? `model card: ${r.card.path}${r.card.skipped ? ` (no metrics: ${r.card.skipped})` : ''}` : '',
       r.completed ? '' : `resume with: gaitforge train-generator --data ${argv.data} --out ${argv.out} --resume (same options)`,
     ].filter(Boolean));
     if (!r.completed) process.exitCode = 130;

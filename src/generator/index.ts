@@ -15,5 +15,5 @@ export { CvaeTrainer, trainGenerator, type TrainGeneratorOptions, type TrainGene
 export {
   gaitSeed, generateToFile, loadGenerator, startSampler, type GenerateToFileOptions, type GenerateToFileResult, type Generator, type SampleOptions, type Sampler,
 } from './sample.js';
-export { motionStats, type MotionStats } from './quality.js';
+export { motionStats, stepFrequency, type MotionStats } from './quality.js';
 export { rigidifyGait } from './rigid.js';

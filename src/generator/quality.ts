@@ -4,6 +4,7 @@
  * TypeScript over GaitSet positions ([N, T, V, 3], metres).
  */
 import type { GaitSet } from '../core/gaitset.js';
+import { gaitCycleTime } from '../core/kinematics.js';
 import { EDGES, JOINTS } from '../core/skeleton.js';
 
 export interface MotionStats {
@@ -86,4 +87,24 @@ export function motionStats(set: GaitSet, edges: readonly (readonly [number, num
   }
   const nb = N * edges.length;
   return { jointSpeed: speed / N, limbSpeed: limb / N, rootProgress: progress / N, boneLength: len / nb, boneLengthCV: cv / nb };
+}
+
+/**
+ * Step frequency of a set, steps per second: for each gait, two steps per
+ * gait cycle (core/kinematics `gaitCycleTime`, from the foot-height minima
+ * of both feet), averaged over the gaits whose clip holds at least one full
+ * cycle of a foot. `gaits` counts those; `frequency` is NaN when none does
+ * (clips shorter than a cycle, or feet that never lift).
+ */
+export function stepFrequency(set: GaitSet): { frequency: number; gaits: number } {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < set.N; i++) {
+    const cycle = gaitCycleTime(set.gait(i), set.T, set.V, set.fps);
+    if (Number.isFinite(cycle) && cycle > 0) {
+      sum += 2 / cycle;
+      n++;
+    }
+  }
+  return { frequency: n > 0 ? sum / n : NaN, gaits: n };
 }

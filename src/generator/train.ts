@@ -69,6 +69,10 @@ export interface TrainGeneratorResult {
   history: EpochLog[];
   /** False when stopped by `signal` before the last epoch. */
   completed: boolean;
+  /** The gaits the generator trained on (`train` less a held-out validation part). */
+  trainPart: GaitSet;
+  /** The validation gaits model selection used (`options.val`, or the part held out of `train`); null when none. */
+  valPart: GaitSet | null;
 }
 
 /** Skeleton edges for a set; the generator's graph needs a known skeleton. */
@@ -392,7 +396,7 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
     });
     progress.stop();
     if (!completed) progress.log(`stopped after epoch ${state.epoch} of ${cfg.epochs}; resume continues from ${path.join(outDir, 'last')}`);
-    return { dir: outDir, bestEpoch: state.bestEpoch, history: state.history, completed: state.epoch === cfg.epochs };
+    return { dir: outDir, bestEpoch: state.bestEpoch, history: state.history, completed: state.epoch === cfg.epochs, trainPart, valPart };
   } finally {
     await trainer.dispose();
   }

@@ -20,7 +20,8 @@ import { runShardInWorker } from './ablate-shard.js';
 import { machineThreads } from '../train/parallel.js';
 import { currentBackend } from '../core/backend.js';
 import { loadClassifier, trainClassifier, evaluateClassifier, type ClassifierKind } from '../classifier/index.js';
-import { loadGenerator, trainGenerator, type GeneratorConfig } from '../generator/index.js';
+import { loadGenerator, type GeneratorConfig } from '../generator/index.js';
+import { trainGeneratorWithCard } from './model-card.js';
 import { classicalAugment, type ClassicalAugmenter } from './augment.js';
 import { buildCell, cacheKey, canonicalJson, cellDir, cleanStaleTemps, hashFloats, readCell } from './cache.js';
 import { writeFilesAtomic, type OutputFile } from '../core/files.js';
@@ -162,8 +163,8 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
       const t0 = performance.now();
       const [train, val] = split(seed);
       progress.log(`ablate: training ${variant} (seed ${seed}) on ${train.N} real gaits`);
-      const res = await trainGenerator(train, { ...(r.generator as GeneratorConfig), variant } as GeneratorConfig, {
-        outDir: path.join(tmp, 'model'), seed, val, progress, threads: options.threads,
+      const res = await trainGeneratorWithCard(train, { ...(r.generator as GeneratorConfig), variant } as GeneratorConfig, {
+        outDir: path.join(tmp, 'model'), seed, val, progress, threads: options.threads, dataName: `${options.dataPath ?? 'the ablation data'}: the seed-${seed} train split`,
       });
       const gen = await loadGenerator(path.join(tmp, 'model'));
       const hash = gen.checkpointHash;
@@ -221,10 +222,11 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
   };
 
   // FID of a learned generator against the seed's real test split, in the affective space and
-  // in the penultimate-feature space of the seed's real-only Baseline-STEP (the evaluator).
+  // in the penultimate-feature space of the seed's real-only Baseline-STEP (the evaluator), and
+  // that evaluator's recognition ratio (accuracy on generated gaits / on the real test gaits).
   const fidCell = (g: GeneratorCellResult) => {
     const useEvaluator = r.classifiers.includes('baseline-step');
-    const key = cacheKey({ kind: 'fid', method: 'beside-floor/grouped-halves/smoothed-affective', generator: g.key, perLabel: r.fidPerLabel, evaluator: useEvaluator });
+    const key = cacheKey({ kind: 'fid', method: 'beside-floor/grouped-halves/smoothed-affective/recognition', generator: g.key, perLabel: r.fidPerLabel, evaluator: useEvaluator });
     return build(cellDir(options.runDir, 'fid', key), async (): Promise<FidCellResult> => {
       if (useEvaluator) await classifierCell({ seed: g.seed, augmenter: 'none', count: 0, classifier: 'baseline-step' });
       const [, , test] = split(g.seed);

@@ -36,6 +36,7 @@ import { plausibility, type PlausibilitySummary } from '../eval/plausibility.js'
 import { formatCI, meanCI, type MeanCI } from '../eval/stats.js';
 import { canonicalizeAll } from '../generator/normalize.js';
 import { startSampler, type Generator, type Sampler } from '../generator/sample.js';
+import { motionStats, stepFrequency } from '../generator/quality.js';
 
 export type FeatureSpace = 'affective' | 'evaluator';
 export const FEATURE_SPACES: readonly FeatureSpace[] = ['evaluator', 'affective'];
@@ -60,6 +61,12 @@ export interface GeneratorFid {
   fakeGaits: number;
   affective: SpaceFid;
   evaluator: (SpaceFid & { checkpointHash: string }) | null;
+  /**
+   * The evaluator's accuracy on the generated gaits (truth: the label they
+   * were sampled for) and on the real gaits, and their ratio (null when it
+   * recognises no real gait); null without an evaluator.
+   */
+  recognition: { generated: number; real: number; ratio: number | null } | null;
 }
 
 type Features = { data: Float64Array | Float32Array; dim: number };
@@ -115,20 +122,38 @@ export function groupedHalves(set: GaitSet, seed: number): { reference: Int32Arr
 /** FID of `fake` against `real` in one space beside the real-vs-real floor (fidBesideFloor over grouped halves of `real`). */
 export async function spaceFid(real: GaitSet, fake: GaitSet, space: FeatureSpace, seed: number, evaluator?: Classifier | null, threads = 1): Promise<SpaceFid> {
   const f = await featuresOf(real, [fake], space, evaluator, threads);
-  const halves = groupedHalves(real, seed);
-  const r = fidBesideFloor(f.real.data, f.others[0]!.data, { dim: f.real.dim, seed, halves });
-  return { space, fid: r.fid, floor: r.floor, n: r.n, floorN: r.floorN, ridge: r.ridge, warnings: [...(halves.warning ? [halves.warning] : []), ...r.warnings], dim: f.real.dim };
+  return fidOfFeatures(real, f.real.data, f.others[0]!.data, f.real.dim, space, seed);
 }
 
-/** FID in the affective space and, with an evaluator, in its feature space (its forward passes on `threads` threads, default 1). */
+/** fidBesideFloor of feature rows of `real` and of generated gaits, the real rows split into grouped halves of `real`. */
+function fidOfFeatures(real: GaitSet, realF: Features['data'], fakeF: Features['data'], dim: number, space: FeatureSpace, seed: number): SpaceFid {
+  const halves = groupedHalves(real, seed);
+  const r = fidBesideFloor(realF, fakeF, { dim, seed, halves });
+  return { space, fid: r.fid, floor: r.floor, n: r.n, floorN: r.floorN, ridge: r.ridge, warnings: [...(halves.warning ? [halves.warning] : []), ...r.warnings], dim };
+}
+
+/**
+ * FID in the affective space and, with an evaluator, in its feature space
+ * (its forward passes on `threads` threads, default 1), with the
+ * evaluator's recognition of the generated gaits beside its accuracy on
+ * the real ones (from the same forward passes).
+ */
 export async function generatorFid(real: GaitSet, fake: GaitSet, options: { seed: number; evaluator?: Classifier | null; threads?: number }): Promise<GeneratorFid> {
   const ev = options.evaluator ?? null;
-  return {
-    realGaits: real.N,
-    fakeGaits: fake.N,
-    affective: await spaceFid(real, fake, 'affective', options.seed),
-    evaluator: ev ? { ...(await spaceFid(real, fake, 'evaluator', options.seed, ev, options.threads)), checkpointHash: ev.checkpointHash } : null,
-  };
+  let evaluator: GeneratorFid['evaluator'] = null;
+  let recognition: GeneratorFid['recognition'] = null;
+  if (ev) {
+    const inf = await startInference(ev, options.threads ?? 1);
+    try {
+      const r = await evaluatorPass(inf, real, 'real evaluator features');
+      const g = await evaluatorPass(inf, fake, 'generated evaluator features');
+      evaluator = { ...fidOfFeatures(real, r.features.data, g.features.data, r.features.d, 'evaluator', options.seed), checkpointHash: ev.checkpointHash };
+      recognition = { generated: g.accuracy, real: r.accuracy, ratio: r.accuracy > 0 ? g.accuracy / r.accuracy : null };
+    } finally {
+      await inf.close();
+    }
+  }
+  return { realGaits: real.N, fakeGaits: fake.N, affective: await spaceFid(real, fake, 'affective', options.seed), evaluator, recognition };
 }
 
 // ---------------------------------------------------------------------------
@@ -379,6 +404,22 @@ export interface GeneratorEvaluation {
     /** generated / real per draw, mean ± CI. */
     ratio: { boneCv: MeanCI; footSkate: MeanCI; jerk: MeanCI };
   };
+  /**
+   * How the gaits move, generated beside real (all of the real set):
+   * limb speed (m/s, non-root joints relative to the root; generator/quality
+   * `motionStats`) and step frequency (steps/s, two per gait cycle;
+   * `stepFrequency`), each generated mean ± CI over the draws and the ratio
+   * generated / real per draw. Step frequency needs clips holding a whole
+   * gait cycle: it is null (with `stepFrequencyGaits` 0) when no real or no
+   * generated gait does.
+   */
+  motion: {
+    real: { limbSpeed: number; stepFrequency: number | null };
+    generated: { limbSpeed: MeanCI; stepFrequency: MeanCI | null };
+    ratio: { limbSpeed: MeanCI; stepFrequency: MeanCI | null };
+    /** Real gaits, and generated gaits in the last draw, whose step frequency could be measured. */
+    stepFrequencyGaits: { real: number; generated: number };
+  };
   warnings: string[];
   seconds: number;
 }
@@ -548,6 +589,8 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
       realAccuracy = p.accuracy;
     }
     const realPlaus = plausibilityMeans(plausibility(real).summary);
+    const realLimb = motionStats(real).limbSpeed;
+    const realSteps = stepFrequency(real);
     const trainCanon = train ? canonicalView(train) : null;
     const realCanon = train ? canonicalView(real) : null;
     progress.update(1);
@@ -559,6 +602,7 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
     const mem = { close: [] as number[], ratio: [] as number[], genMedian: [] as number[], exact: 0, flagged: 0, reason: '', heldOutMedian: 0, threshold: 0, expected: 0 };
     const plaus = { boneCv: [] as number[], maxBoneCv: [] as number[], footSkate: [] as number[], jerk: [] as number[], flaggedFraction: [] as number[] };
     const ratio = { boneCv: [] as number[], footSkate: [] as number[], jerk: [] as number[] };
+    const motion = { limb: [] as number[], steps: [] as number[], limbRatio: [] as number[], stepsRatio: [] as number[], stepGaits: 0 };
     let counts: Record<string, number> = {};
     let refSize = 0;
     let heldSize = 0;
@@ -604,6 +648,15 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
       const g = plausibilityMeans(plausibility(fake).summary);
       for (const k of Object.keys(plaus) as (keyof PlausibilityMeans)[]) plaus[k].push(g[k]);
       for (const k of Object.keys(ratio) as (keyof typeof ratio)[]) ratio[k].push(realPlaus[k] > 0 ? g[k] / realPlaus[k] : g[k] > 0 ? Infinity : 1);
+      const limb = motionStats(fake).limbSpeed;
+      motion.limb.push(limb);
+      motion.limbRatio.push(realLimb > 0 ? limb / realLimb : limb > 0 ? Infinity : 1);
+      const steps = stepFrequency(fake);
+      motion.stepGaits = steps.gaits;
+      if (steps.gaits > 0 && realSteps.gaits > 0) {
+        motion.steps.push(steps.frequency);
+        motion.stepsRatio.push(steps.frequency / realSteps.frequency);
+      }
       progress.update(r + 2, { fid_affective: affAcc.fid[r]!, floor: affAcc.floor[r]! });
     }
     progress.stop();
@@ -638,6 +691,12 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
           flaggedFraction: meanCI(plaus.flaggedFraction),
         },
         ratio: { boneCv: finiteCI(ratio.boneCv, 'bone-length CV ratio'), footSkate: finiteCI(ratio.footSkate, 'foot-skate ratio'), jerk: finiteCI(ratio.jerk, 'jerk ratio') },
+      },
+      motion: {
+        real: { limbSpeed: realLimb, stepFrequency: realSteps.gaits > 0 ? realSteps.frequency : null },
+        generated: { limbSpeed: meanCI(motion.limb), stepFrequency: motion.steps.length ? meanCI(motion.steps) : null },
+        ratio: { limbSpeed: finiteCI(motion.limbRatio, 'limb-speed ratio'), stepFrequency: motion.stepsRatio.length ? meanCI(motion.stepsRatio) : null },
+        stepFrequencyGaits: { real: realSteps.gaits, generated: motion.stepGaits },
       },
       warnings: [...warnings, ...affective.fid.warnings.map((w) => `affective space: ${w}`), ...(evaluatorSpace?.fid.warnings.map((w) => `evaluator space: ${w}`) ?? [])],
       seconds: (performance.now() - t0) / 1000,
@@ -674,4 +733,42 @@ export function metricText(c: MeanCI | null, scale = 1): string {
 export function valueText(x: number, scale = 1): string {
   const v = x * scale;
   return v !== 0 && Math.abs(v) < TINY ? v.toExponential(1) : v.toFixed(digitsFor(v));
+}
+
+/**
+ * The evaluation as table rows [metric, generated, real], every metric
+ * beside its real value (the floor for FID): what `evaluate-generator`
+ * prints and a generator's model card shows.
+ */
+export function evaluationRows(e: GeneratorEvaluation): string[][] {
+  const ci = metricText;
+  const num = valueText;
+  const rows: string[][] = [];
+  for (const [name, sp] of [['affective', e.affective], ['evaluator', e.evaluatorSpace]] as const) {
+    if (!sp) continue;
+    rows.push([`FID (${name}, ${sp.fid.dim}-d)`, ci(sp.fid.fid), `${ci(sp.fid.floor)} (floor)`]);
+  }
+  for (const [name, sp] of [['affective', e.affective], ['evaluator', e.evaluatorSpace]] as const) {
+    if (!sp) continue;
+    rows.push([`Diversity (${name})`, ci(sp.diversity.generated), ci(sp.diversity.real)]);
+    rows.push([`MultiModality (${name})`, ci(sp.multimodality.generated), ci(sp.multimodality.real)]);
+  }
+  if (e.recognition) {
+    rows.push(['Recognition accuracy %', ci(e.recognition.generated, 100), `${num(e.recognition.real, 100)} (all real)`]);
+    rows.push(['Recognition ratio (generated / real)', ci(e.recognition.ratio), '1 (real)']);
+  }
+  if (e.memorisation) {
+    const m = e.memorisation;
+    rows.push(['Memorisation: close to train %', ci(m.closeFraction, 100), `${num(m.expectedFraction, 100)} (expected)`]);
+    rows.push(['Memorisation: median NN dist m', ci(m.generatedMedian), num(m.heldOutMedian)]);
+  }
+  const p = e.plausibility;
+  const m = e.motion;
+  rows.push(['Limb speed m/s', ci(m.generated.limbSpeed), num(m.real.limbSpeed)]);
+  rows.push(['Step frequency steps/s', ci(m.generated.stepFrequency), m.real.stepFrequency === null ? '— (no full cycle)' : num(m.real.stepFrequency)]);
+  rows.push(['Bone-length CV', ci(p.generated.boneCv), num(p.real.boneCv)]);
+  rows.push(['Foot skating m/s', ci(p.generated.footSkate), num(p.real.footSkate)]);
+  rows.push(['Jerk m/s³', ci(p.generated.jerk), num(p.real.jerk)]);
+  rows.push(['Implausible gaits %', ci(p.generated.flaggedFraction, 100), num(p.real.flaggedFraction, 100)]);
+  return rows;
 }

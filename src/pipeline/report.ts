@@ -108,6 +108,32 @@ export function summarizeCells(cells: CellResult[]): CellSummary[] {
   return out.sort((a, b) => a.classifier.localeCompare(b.classifier) || a.augmenter.localeCompare(b.augmenter) || a.count - b.count);
 }
 
+/** The recognition ratio of a FID cell (null without an evaluator, or from a version that did not record it). */
+function recognitionRatioOf(f: FidCellResult): number | null {
+  return f.recognition?.ratio ?? null;
+}
+
+/**
+ * The generator entries of results.json: each generator cell (one per seed)
+ * with its FIDs beside their floors and its recognition ratio from the
+ * seed's FID cell (null where there is no evaluator or no FID cell).
+ */
+export function generatorEntries(generators: GeneratorCellResult[], fids: FidCellResult[]): (GeneratorCellResult & {
+  fidAffective: number | null; floorAffective: number | null; fidEvaluator: number | null; floorEvaluator: number | null; recognitionRatio: number | null;
+})[] {
+  return generators.map((g) => {
+    // a run folder may still hold the FID cell of an older version (without recognition) beside the current one
+    const mine = fids.filter((x) => x.seed === g.seed && x.augmenter === g.augmenter);
+    const f = mine.find((x) => x.recognition !== undefined) ?? mine[0];
+    return {
+      ...g,
+      fidAffective: f?.affective.fid ?? null, floorAffective: f?.affective.floor ?? null,
+      fidEvaluator: f?.evaluator?.fid ?? null, floorEvaluator: f?.evaluator?.floor ?? null,
+      recognitionRatio: f ? recognitionRatioOf(f) : null,
+    };
+  });
+}
+
 /** "mean ± half-width" in %, or "mean [lo, hi]" when the interval was clipped at 0 or 100%. */
 export function ciPct(ci: BoundedCI): string {
   if (ci.halfWidth === null) return `${pct(ci.mean)} (n = 1)`;
@@ -182,14 +208,21 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
         'a generator is only as good as its distance to it. The affective space uses derivatives of smoothed trajectories (docs/metrics.md).',
       '',
     );
-    lines.push('| generator | seeds | n (= floor n) | FID (affective) | floor (affective) | FID (evaluator) | floor (evaluator) |', '|---|---:|---:|---:|---:|---:|---:|');
+    lines.push('| generator | seeds | n (= floor n) | FID (affective) | floor (affective) | FID (evaluator) | floor (evaluator) | recognition ratio |', '|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const g of [...new Set(fids.map((f) => f.augmenter))]) {
       const sel = fids.filter((f) => f.augmenter === g);
       const ev = sel.filter((f) => f.evaluator);
       const ci = (xs: number[]) => (xs.length ? formatCI(meanCI(xs), 3) : '—');
       const ns = sel.map((f) => f.affective.n);
-      lines.push(`| ${g} | ${sel.length} | ${Math.min(...ns) === Math.max(...ns) ? ns[0] : `${Math.min(...ns)}–${Math.max(...ns)}`} | ${ci(sel.map((f) => f.affective.fid))} | ${ci(sel.map((f) => f.affective.floor))} | ${ci(ev.map((f) => f.evaluator!.fid))} | ${ci(ev.map((f) => f.evaluator!.floor))} |`);
+      const ratios = sel.map(recognitionRatioOf).filter((x): x is number => x !== null);
+      lines.push(`| ${g} | ${sel.length} | ${Math.min(...ns) === Math.max(...ns) ? ns[0] : `${Math.min(...ns)}–${Math.max(...ns)}`} | ${ci(sel.map((f) => f.affective.fid))} | ${ci(sel.map((f) => f.affective.floor))} | ${ci(ev.map((f) => f.evaluator!.fid))} | ${ci(ev.map((f) => f.evaluator!.floor))} | ${ci(ratios)} |`);
     }
+    lines.push(
+      '',
+      fids.some((f) => f.recognition)
+        ? "Recognition ratio: the evaluator's accuracy on the generated gaits (truth: the label each was sampled for) divided by its accuracy on the real test gaits, per seed; 1 means generated gaits carry their label as often as real ones."
+        : 'Recognition ratio: not available in this run: it needs an evaluator, and the evaluator is each seed\'s real-only Baseline-STEP, which this grid does not train (add `baseline-step` to `classifiers`).',
+    );
     const spaces = fids.flatMap((f) => [f.affective, ...(f.evaluator ? [f.evaluator] : [])]);
     const ridged = spaces.filter((s) => s.ridge > 0 || s.warnings.some((w) => w.startsWith('floor: added a ridge')));
     if (ridged.length)
@@ -221,7 +254,7 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   rows.sort((a, b) => a.seed - b.seed || a.classifier.localeCompare(b.classifier) || a.augmenter.localeCompare(b.augmenter) || a.count - b.count);
   if (rows.length) writeRecordsParquet(path.join(runDir, 'results.parquet'), rows, { gaitforge_ablation: JSON.stringify(config) });
   files.push(
-    { path: path.join(runDir, 'results.json'), data: JSON.stringify({ config, meta, summaries, cells: rows, generators: input.generators, fids }, null, 2) },
+    { path: path.join(runDir, 'results.json'), data: JSON.stringify({ config, meta, summaries, cells: rows, generators: generatorEntries(input.generators, fids), fids }, null, 2) },
     { path: path.join(runDir, 'report.md'), data: report },
     ...(input.extraFiles ?? []).map((f) => ({ ...f, path: path.join(runDir, f.path) })),
   );

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ablate, initBackend, proceduralDataset, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { ablate, collectResults, initBackend, proceduralDataset, writeAblationReport, writeGaitFile, type AblationConfig } from '../../src/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gf-ablate-'));
 const dataPath = path.join(dir, 'data.parquet');
@@ -63,6 +63,28 @@ describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
     expect(splits.groupedBy).toBe('identity');
     const results = JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8'));
     for (const f of results.fids) expect(f.affective.n).toBe(f.affective.floorN);
+    // every generator entry (one per seed) carries the recognition ratio of the seed's real-only Baseline-STEP beside its FIDs
+    expect(results.generators).toHaveLength(2);
+    for (const g of results.generators) {
+      const f = results.fids.find((x: { seed: number; augmenter: string }) => x.seed === g.seed && x.augmenter === g.augmenter);
+      expect(f.recognition.generated * 24).toBeCloseTo(Math.round(f.recognition.generated * 24), 9); // hits among 6 gaits × 4 labels
+      expect(g.recognitionRatio).toBe(f.recognition.generated / f.recognition.real);
+      expect([g.fidAffective, g.floorAffective, g.fidEvaluator, g.floorEvaluator]).toEqual([f.affective.fid, f.affective.floor, f.evaluator.fid, f.evaluator.floor]);
+      // its model card: too few validation gaits per label for the metrics (3), and it says so
+      const card = readFileSync(path.join(run, 'cells', `gen-${g.key}`, 'model', 'README.md'), 'utf8');
+      expect(card).toMatch(/- validation gaits: 12 \(angry 3, neutral 3, happy 3, sad 3\)/);
+      expect(card).toMatch(/Not measured: the validation split has fewer than 4 gaits of angry \(3\)/);
+    }
+    expect(report).toMatch(/\| FID \(evaluator\) \| floor \(evaluator\) \| recognition ratio \|/);
+    expect(report).toMatch(/\| stepgen \| 2 \| \d+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|/);
+    expect(report).toMatch(/Recognition ratio: the evaluator's accuracy on the generated gaits/);
+    // a grid without Baseline-STEP has no evaluator: the report says the ratio is not available and why
+    const got = collectResults([run]);
+    const bare = got.fids.map((f) => ({ ...f, evaluator: null, recognition: null }));
+    const out = path.join(dir, 'no-evaluator');
+    await writeAblationReport(out, { config: results.config, cells: got.cells, generators: got.generators, fids: bare, meta: results.meta });
+    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/Recognition ratio: not available in this run: .*add `baseline-step` to `classifiers`/);
+    for (const g of JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')).generators) expect(g.recognitionRatio).toBeNull();
     for (const s of results.summaries) {
       expect(s.accuracy.lo).toBeGreaterThanOrEqual(0);
       expect(s.accuracy.hi).toBeLessThanOrEqual(1);

@@ -167,6 +167,14 @@ describe('evaluateGenerator', () => {
     const e = await evaluateGenerator(copyingGenerator(test), test, { seed: 1, repeats: 2, evaluator: clf, perLabel: Object.values(perLabel)[0]! });
     expect(e.recognition!.generated.mean).toBe(e.recognition!.real);
     expect(e.recognition!.ratio.mean).toBe(1);
+    // the same gaits move the same: every motion and plausibility ratio is 1 (up to summation order)
+    expect(e.motion.ratio.limbSpeed.mean).toBeCloseTo(1, 10);
+    expect(e.motion.generated.limbSpeed.mean).toBeCloseTo(e.motion.real.limbSpeed, 10);
+    for (const k of ['boneCv', 'footSkate', 'jerk'] as const) expect(e.plausibility.ratio[k].mean).toBeCloseTo(1, 10);
+    // 16 frames hold no whole gait cycle: no step frequency, on either side
+    expect(e.motion.real.stepFrequency).toBeNull();
+    expect(e.motion.generated.stepFrequency).toBeNull();
+    expect(e.motion.stepFrequencyGaits).toEqual({ real: 0, generated: 0 });
   });
 
   it('perLabel sets the generated counts', async () => {
@@ -290,7 +298,7 @@ describe('CLI: fid and evaluate-generator', () => {
     const r = cli('fid', '--real', realFile, '--fake', fakeFile);
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/the default evaluator .*T = 75.*--features affective.*--evaluator DIR/);
+    expect(r.stderr).toMatch(/the default evaluator .*T = 75.*--train FILE.*--evaluator DIR.*--features affective/);
   });
 
   it('gaitforge evaluate-generator prints the table and --json', async () => {

@@ -1,0 +1,186 @@
+/**
+ * The model card of a generator: a short README.md in its folder, written
+ * when training ends (`gaitforge train-generator` and the ablation's
+ * generators): the data it trained on, its config and preset, the epochs
+ * and the selected one, the generator metrics against real validation
+ * gaits (each beside the real value, FID beside its floor) and a
+ * filmstrip of one sample per label (samples.svg). The metrics run on the
+ * validation split the training already held out, with few draws, to keep
+ * the card cheap; without validation gaits the card says so.
+ */
+import path from 'node:path';
+import type { Classifier } from '../classifier/model.js';
+import { GaitforgeError } from '../core/errors.js';
+import { writeFilesAtomic } from '../core/files.js';
+import type { GaitSet } from '../core/gaitset.js';
+import { silentProgress, type Progress } from '../core/progress.js';
+import { deriveSeed } from '../core/rng.js';
+import { loadGenerator, readGeneratorManifest as readManifest, trainGenerator, type GeneratorConfig, type TrainGeneratorOptions, type TrainGeneratorResult } from '../generator/index.js';
+import { filmstripSvg } from '../render/index.js';
+import { checkEvaluatorFits, evaluateGenerator, evaluationRows, type GeneratorEvaluation } from './evaluate-generator.js';
+import { chooseEvaluator, type EvaluatorChoice } from './evaluator.js';
+
+/** Draws of the card's metrics by default (few: the card is written at the end of every training). */
+export const MODEL_CARD_REPEATS = 3;
+export const MODEL_CARD_FILE = 'README.md';
+export const MODEL_CARD_STRIP = 'samples.svg';
+
+export interface ModelCardOptions {
+  /** Names the training data (its file). */
+  dataName: string;
+  /** The training result (its trainPart and valPart are the data the card describes and scores on). */
+  result: TrainGeneratorResult;
+  /** Seed of the card's draws and samples. */
+  seed: number;
+  /** Evaluator for the evaluator space and the recognition ratio; null/absent: the affective space only. */
+  evaluator?: Classifier | null;
+  /** Says which evaluator that is (e.g. "the shipped evaluator"). */
+  evaluatorDescription?: string;
+  /** Why there is no evaluator (printed when `evaluator` is absent). */
+  noEvaluatorReason?: string;
+  /** Draws of the metrics. Default MODEL_CARD_REPEATS. */
+  repeats?: number;
+  threads?: number;
+}
+
+export interface ModelCard {
+  /** Path of README.md. */
+  path: string;
+  /** The metrics on the validation gaits, or null (with `skipped` saying why). */
+  evaluation: GeneratorEvaluation | null;
+  skipped: string | null;
+}
+
+/** Why a validation set cannot carry the card's metrics (each label needs 4 gaits), or null when it can. */
+function cannotEvaluate(val: GaitSet | null): string | null {
+  if (!val || val.N === 0) return 'the training held out no validation gaits (valFraction 0 and no --val)';
+  const few = Object.entries(val.countsByLabel()).filter(([, c]) => c > 0 && c < 4);
+  if (few.length) return `the validation split has fewer than 4 gaits of ${few.map(([l, c]) => `${l} (${c})`).join(', ')}, and each label needs 4 (2 in each half of a draw)`;
+  return null;
+}
+
+const mdTable = (head: string[], rows: string[][]) =>
+  [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+/**
+ * Writes README.md and samples.svg into the generator folder `result.dir`
+ * (atomically, both or neither). Leaves no tensors behind; the caller keeps
+ * the evaluator.
+ */
+export async function writeModelCard(options: ModelCardOptions): Promise<ModelCard> {
+  const { result, seed } = options;
+  const dir = result.dir;
+  const manifest = readManifest(dir);
+  const gen = await loadGenerator(dir);
+  try {
+    const train = result.trainPart;
+    const val = result.valPart;
+    let evaluation: GeneratorEvaluation | null = null;
+    let skipped = cannotEvaluate(val);
+    let evaluator = options.evaluator ?? null;
+    let evaluatorNote = evaluator ? (options.evaluatorDescription ?? `evaluator ${evaluator.checkpointHash}`) : (options.noEvaluatorReason ?? 'no evaluator given');
+    if (evaluator && val && !skipped) {
+      try {
+        checkEvaluatorFits(evaluator, val, 'the evaluator', 'the validation split');
+      } catch (e) {
+        evaluatorNote = `not used: ${(e as Error).message.split(', so its features')[0]}`;
+        evaluator = null;
+      }
+    }
+    if (!skipped && val)
+      evaluation = await evaluateGenerator(gen, val, {
+        seed: deriveSeed(seed, 'model-card'), repeats: options.repeats ?? MODEL_CARD_REPEATS, evaluator, train, threads: options.threads,
+      });
+    const perLabel = Object.fromEntries(gen.labelNames.map((l) => [l, 1]));
+    const samples = gen.sample(perLabel, { seed: deriveSeed(seed, 'model-card/strip') });
+    const best = result.history[result.bestEpoch - 1];
+    const cfg = manifest.config;
+    const counts = (s: GaitSet) => Object.entries(s.countsByLabel()).map(([l, c]) => `${l} ${c}`).join(', ');
+    const lines = [
+      `# Generator ${manifest.name} (${gen.checkpointHash.slice(0, 16)})`,
+      '',
+      `Trained by gaitforge ${manifest.gaitforgeVersion} on the ${manifest.backend} backend, seed ${manifest.seed}.`,
+      '',
+      '## Data',
+      '',
+      `- file: ${options.dataName}`,
+      `- training gaits: ${train.N} (${counts(train)})`,
+      `- validation gaits: ${val ? `${val.N} (${counts(val)})` : 'none'}`,
+      `- labels: ${manifest.labelNames.join(', ')}`,
+      `- T = ${manifest.T} frames at ${manifest.fps} fps, V = ${manifest.V} joints (${manifest.skeleton})`,
+      '',
+      '## Training',
+      '',
+      `- preset: ${cfg.preset}, variant: ${cfg.variant}`,
+      `- epochs: ${manifest.epochsDone} of ${cfg.epochs}${manifest.completed ? '' : ' (stopped early)'}`,
+      `- selected epoch: ${result.bestEpoch} (lowest ${best?.val ? `validation loss, ${best.val.total.toPrecision(4)}` : `training loss, ${best?.train.total.toPrecision(4) ?? '—'}`})`,
+      '',
+      '## Metrics on the validation gaits',
+      '',
+    ];
+    if (evaluation) {
+      lines.push(
+        `${evaluation.repeats} draws (seed ${evaluation.seed}): each splits the ${evaluation.realGaits} validation gaits into a reference half and a held-out half and samples ${evaluation.generatedPerDraw} gaits; ` +
+          'mean ± 95% CI over the draws, each beside the real value (FID beside the real-vs-real floor). Evaluator: ' + evaluatorNote + '.',
+        '',
+        mdTable(['metric', 'generated', 'real'], evaluationRows(evaluation)),
+        '',
+        `\`gaitforge evaluate-generator\` with more draws and a held-out test set gives the numbers to report; see docs/evaluation.md.`,
+      );
+      if (evaluation.warnings.length) lines.push('', ...evaluation.warnings.map((w) => `- warning: ${w}`));
+    } else lines.push(`Not measured: ${skipped}.`);
+    lines.push('', '## Samples', '', `One generated gait per label (side and front views over a gait cycle):`, '', `![samples](${MODEL_CARD_STRIP})`, '');
+    lines.push('## Config', '', 'As trained (every default filled in):', '', '```json', JSON.stringify(cfg, null, 2), '```', '');
+    const card = path.join(dir, MODEL_CARD_FILE);
+    writeFilesAtomic([
+      { path: card, data: lines.join('\n') },
+      { path: path.join(dir, MODEL_CARD_STRIP), data: filmstripSvg(samples, { title: `${manifest.name}: one sample per label` }) },
+    ]);
+    return { path: card, evaluation, skipped };
+  } finally {
+    gen.dispose();
+  }
+}
+
+export interface TrainGeneratorWithCardOptions extends TrainGeneratorOptions {
+  /** Names the training data in the card. */
+  dataName: string;
+  /**
+   * Evaluator directory for the card's evaluator space and recognition
+   * ratio. Default: the shipped evaluator when it fits the data; otherwise
+   * the card has the affective space only and says why (a per-dataset
+   * evaluator would have to train on gaits other than the validation ones:
+   * \`gaitforge evaluate-generator --train\` does that).
+   */
+  evaluatorDir?: string;
+  /** Draws of the card's metrics. Default MODEL_CARD_REPEATS. */
+  cardRepeats?: number;
+}
+
+/**
+ * Trains a generator (trainGenerator) and, when training completed, writes
+ * its model card. A run stopped early gets no card (it is written when a
+ * resumed run completes).
+ */
+export async function trainGeneratorWithCard(train: GaitSet, config: GeneratorConfig, options: TrainGeneratorWithCardOptions): Promise<TrainGeneratorResult & { card: ModelCard | null }> {
+  const r = await trainGenerator(train, config, options);
+  if (!r.completed) return { ...r, card: null };
+  (options.progress ?? silentProgress).log(`writing the model card of ${r.dir}`);
+  let choice: EvaluatorChoice | null = null;
+  let reason = '';
+  try {
+    choice = await chooseEvaluator([{ set: r.valPart ?? r.trainPart, name: 'the validation split', real: true }], { dir: options.evaluatorDir });
+  } catch (e) {
+    if (!(e instanceof GaitforgeError && e.code === 'E_MODEL') || options.evaluatorDir !== undefined) throw e;
+    reason = `none (affective space only): ${e.message.split('; pass the real training split')[0]}`;
+  }
+  try {
+    const card = await writeModelCard({
+      dataName: options.dataName, result: r, seed: options.seed, evaluator: choice?.evaluator ?? null, evaluatorDescription: choice?.description,
+      noEvaluatorReason: reason, repeats: options.cardRepeats, threads: options.threads,
+    });
+    return { ...r, card };
+  } finally {
+    choice?.evaluator.dispose();
+  }
+}

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,10 @@ describe('gaitforge train-generator / generate', () => {
     const tj = JSON.parse(t.stdout);
     expect(tj).toMatchObject({ dir: model, bestEpoch: 1, completed: true, epochs: 1 });
     expect(Number.isFinite(tj.final.train.lc)).toBe(true);
+    // the model card, written at the end of training: no validation gaits here, and it says so
+    expect(tj.card).toEqual({ path: path.join(model, 'README.md'), skipped: 'the training held out no validation gaits (valFraction 0 and no --val)', recognitionRatio: null });
+    expect(readFileSync(tj.card.path, 'utf8')).toMatch(/^# Generator stepgen /);
+    expect(existsSync(path.join(model, 'samples.svg'))).toBe(true);
 
     const sampled = path.join(tmp, 'new', 'dir', 's.parquet');
     const g = run('generate', '--model', model, '--per-label', '3', '--out', sampled, '--seed', '4', '--json');

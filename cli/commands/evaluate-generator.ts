@@ -15,7 +15,7 @@ interface Args extends GlobalArgs {
   seed: number;
   threads: number;
   'cache-dir'?: string;
-  'evaluator-epochs': number;
+  'evaluator-epochs'?: number;
 }
 
 /** The evaluation as text: one table of generated vs real, then the verdicts and warnings; `evaluatorUsed` says which evaluator ran (null: none). */
@@ -50,7 +50,7 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
       })
       .option('evaluator', { type: 'string', describe: 'Evaluator classifier directory (default: the shipped samples/evaluator when it fits the data, for T=75, V=16, 4 emotions; else one trained on --train and cached)' })
       .option('cache-dir', { type: 'string', describe: 'Folder of cached per-dataset evaluators (default: .gaitforge-evaluators beside the --train file)' })
-      .option('evaluator-epochs', { type: 'number', default: 10, describe: 'Epochs of a per-dataset evaluator trained on --train (when the shipped one does not fit)' })
+      .option('evaluator-epochs', { type: 'number', describe: 'Epochs of a per-dataset evaluator trained on --train (when the shipped one does not fit). Default 10' })
       .option('temperature', { type: 'number', default: 1, describe: 'Scale of the latent noise' })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (splits and samples of every draw)' })
       .option('threads', threadsOption("Threads decoding the generated gaits and running the evaluator (worker threads on wasm/cpu; 1 on tfjs-node); the results do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,

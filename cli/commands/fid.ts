@@ -10,7 +10,7 @@ interface Args extends GlobalArgs {
   threads: number;
   train?: string;
   'cache-dir'?: string;
-  'evaluator-epochs': number;
+  'evaluator-epochs'?: number;
 }
 
 export const fidCommand: CommandModule<object, Args> = {
@@ -27,7 +27,7 @@ export const fidCommand: CommandModule<object, Args> = {
       .option('evaluator', { type: 'string', describe: 'Evaluator classifier directory (default: the shipped samples/evaluator when it fits the data, for T=75, V=16, 4 emotions; else one trained on --train and cached)' })
       .option('train', { type: 'string', describe: 'Real training split, disjoint from --real: trains (once, then cached) an evaluator for data the shipped one does not fit' })
       .option('cache-dir', { type: 'string', describe: 'Folder of cached per-dataset evaluators (default: .gaitforge-evaluators beside the --train file)' })
-      .option('evaluator-epochs', { type: 'number', default: 10, describe: 'Epochs of a per-dataset evaluator trained on --train' })
+      .option('evaluator-epochs', { type: 'number', describe: 'Epochs of a per-dataset evaluator trained on --train. Default 10' })
       .option('seed', { type: 'number', default: 1, describe: 'Seed of the real-vs-real split' })
       .option('threads', threadsOption("Threads of the evaluator's forward passes (worker threads on wasm/cpu; 1 on tfjs-node); the features do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {

@@ -765,7 +765,7 @@ export function evaluationRows(e: GeneratorEvaluation): string[][] {
   const p = e.plausibility;
   const m = e.motion;
   rows.push(['Limb speed m/s', ci(m.generated.limbSpeed), num(m.real.limbSpeed)]);
-  rows.push(['Step frequency steps/s', ci(m.generated.stepFrequency), m.real.stepFrequency === null ? '— (no full cycle)' : num(m.real.stepFrequency)]);
+  rows.push(['Step frequency steps/s', ci(m.generated.stepFrequency), m.real.stepFrequency === null ? '— (no full cycle)' : `${num(m.real.stepFrequency)} (${m.stepFrequencyGaits.real} of ${e.realGaits} gaits)`]);
   rows.push(['Bone-length CV', ci(p.generated.boneCv), num(p.real.boneCv)]);
   rows.push(['Foot skating m/s', ci(p.generated.footSkate), num(p.real.footSkate)]);
   rows.push(['Jerk m/s³', ci(p.generated.jerk), num(p.real.jerk)]);

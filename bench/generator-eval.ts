@@ -39,9 +39,12 @@ export function comparisonTable(results: [string, GeneratorEvaluation][]): strin
   lines.push(row('Diversity (evaluator)', each((e) => ci(e.evaluatorSpace!.diversity.generated)), ci(first.evaluatorSpace!.diversity.real)));
   lines.push(row('MultiModality (evaluator)', each((e) => ci(e.evaluatorSpace!.multimodality.generated)), ci(first.evaluatorSpace!.multimodality.real)));
   lines.push(row('Recognition accuracy of the evaluator, %', each((e) => ci(e.recognition!.generated, 100)), num(first.recognition!.real, 100)));
+  lines.push(row('Recognition ratio (generated / real)', each((e) => ci(e.recognition!.ratio)), '1'));
   lines.push(row('Memorisation: generated gaits closer to a training gait than τ, %', each((e) => ci(e.memorisation!.closeFraction, 100)), `${num(first.memorisation!.expectedFraction, 100)} (expected)`));
   lines.push(row('Memorisation: median nearest-training distance, m', each((e) => ci(e.memorisation!.generatedMedian)), num(first.memorisation!.heldOutMedian)));
   lines.push(row('Memorisation: draws flagged', each((e) => `${e.memorisation!.flaggedDraws} / ${e.repeats}`), '—'));
+  lines.push(row('Limb speed, m/s', each((e) => ci(e.motion.generated.limbSpeed)), num(first.motion.real.limbSpeed)));
+  lines.push(row('Step frequency, steps/s', each((e) => ci(e.motion.generated.stepFrequency)), first.motion.real.stepFrequency === null ? '—' : num(first.motion.real.stepFrequency)));
   lines.push(row('Bone-length CV', each((e) => ci(e.plausibility.generated.boneCv)), num(first.plausibility.real.boneCv)));
   lines.push(row('Foot skating, m/s', each((e) => ci(e.plausibility.generated.footSkate)), num(first.plausibility.real.footSkate)));
   lines.push(row('Jerk, m/s³', each((e) => ci(e.plausibility.generated.jerk)), num(first.plausibility.real.jerk)));

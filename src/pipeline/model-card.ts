@@ -59,6 +59,18 @@ function cannotEvaluate(val: GaitSet | null): string | null {
   return null;
 }
 
+/** "3 walkers" / "5 recordings" that two sets share under the finer grouping both have (identity, else recording), or null when none. */
+function sharedGroups(a: GaitSet, b: GaitSet): string | null {
+  for (const [g, what] of [['identity', 'walker'], ['recording', 'recording']] as const) {
+    const key = (s: GaitSet) => (g === 'identity' ? s.identity : s.recording);
+    if (!key(a).every((x) => x != null) || !key(b).every((x) => x != null)) continue;
+    const inA = new Set(key(a));
+    const n = new Set(key(b).filter((x) => inA.has(x))).size;
+    return n > 0 ? `${n} ${what}${n === 1 ? '' : 's'}` : null;
+  }
+  return null;
+}
+
 const mdTable = (head: string[], rows: string[][]) =>
   [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
@@ -87,9 +99,12 @@ export async function writeModelCard(options: ModelCardOptions): Promise<ModelCa
         evaluator = null;
       }
     }
+    // validation gaits that are training gaits (a --val cut from the training file) leave nothing to measure memorisation against
+    const trainIds = new Set(train.ids);
+    const reused = val ? val.ids.filter((id) => trainIds.has(id)).length : 0;
     if (!skipped && val)
       evaluation = await evaluateGenerator(gen, val, {
-        seed: deriveSeed(seed, 'model-card'), repeats: options.repeats ?? MODEL_CARD_REPEATS, evaluator, train, threads: options.threads,
+        seed: deriveSeed(seed, 'model-card'), repeats: options.repeats ?? MODEL_CARD_REPEATS, evaluator, train: reused ? undefined : train, threads: options.threads,
       });
     const perLabel = Object.fromEntries(gen.labelNames.map((l) => [l, 1]));
     const samples = gen.sample(perLabel, { seed: deriveSeed(seed, 'model-card/strip') });
@@ -127,7 +142,13 @@ export async function writeModelCard(options: ModelCardOptions): Promise<ModelCa
         '',
         `\`gaitforge evaluate-generator\` with more draws and a held-out test set gives the numbers to report; see docs/evaluation.md.`,
       );
-      if (evaluation.warnings.length) lines.push('', ...evaluation.warnings.map((w) => `- warning: ${w}`));
+      const shared = sharedGroups(train, val!);
+      const warnings = [
+        ...(reused ? [`${reused} of the ${val!.N} validation gaits are training gaits: memorisation is not checked`] : []),
+        ...(shared ? [`the validation gaits share ${shared} with the training gaits (a validation set cut from the same walkers or recordings), so these metrics are optimistic and the memorisation check is not against new walkers`] : []),
+        ...evaluation.warnings,
+      ];
+      if (warnings.length) lines.push('', ...warnings.map((w) => `- warning: ${w}`));
     } else lines.push(`Not measured: ${skipped}.`);
     lines.push('', '## Samples', '', `One generated gait per label (side and front views over a gait cycle):`, '', `![samples](${MODEL_CARD_STRIP})`, '');
     lines.push('## Config', '', 'As trained (every default filled in):', '', '```json', JSON.stringify(cfg, null, 2), '```', '');

@@ -186,6 +186,13 @@ describe('the model card', () => {
     // the same generator (same data, config, seed) whatever the card
     expect(withEv.history).toEqual(r.history.map((h, i) => ({ ...h, seconds: withEv.history[i]!.seconds, samplesPerSec: withEv.history[i]!.samplesPerSec })));
 
+    expect(card).not.toMatch(/share \d+ walker/); // the held-out part is walker-disjoint
+    // a validation set of the training walkers: the card warns that its metrics are optimistic
+    const sameWalkers = await trainGeneratorWithCard(train, TINY_GEN, { outDir: at('gen-same'), seed: 4, dataName: 'train.parquet', val: train.slice(0, 32) });
+    const card3 = readFileSync(sameWalkers.card!.path, 'utf8');
+    expect(card3).toMatch(/- warning: 32 of the 32 validation gaits are training gaits: memorisation is not checked/);
+    expect(card3).toMatch(/- warning: the validation gaits share 2 walkers with the training gaits .* optimistic/);
+    expect(card3).not.toMatch(/Memorisation/);
     // without validation gaits the card says the metrics were not measured
     const noVal = await trainGeneratorWithCard(train, { ...TINY_GEN, valFraction: 0 }, { outDir: at('gen-noval'), seed: 4, dataName: 'train.parquet' });
     expect(noVal.card!.evaluation).toBeNull();

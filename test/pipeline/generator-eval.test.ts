@@ -127,6 +127,9 @@ describe('the evaluator per dataset', () => {
     expect(b.status, b.stderr).toBe(0);
     expect(b.stdout).toMatch(/feature space: evaluator \(Baseline-STEP [0-9a-f]+\): a per-dataset evaluator .* loaded from the cache in /);
     expect(b.stdout).toContain(ja.evaluatorHash);
+    const affective = await runCli('fid', '--real', files.real, '--fake', files.fake, '--train', files.train, '--features', 'affective');
+    expect(affective.status).toBe(2);
+    expect(affective.stderr).toMatch(/--train is only used with --features evaluator/);
     // --train must not hold the real gaits being evaluated
     const leak = await runCli('fid', '--real', files.real, '--fake', files.fake, '--train', files.real, '--evaluator-epochs', '1');
     expect(leak.status).toBe(1);

@@ -568,8 +568,9 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
       throw new GaitforgeError('E_SHAPE', `the training gaits are [T=${train.T}, V=${train.V}] but the real gaits [T=${real.T}, V=${real.V}]`);
     const ids = new Set(train.ids);
     const shared = real.ids.filter((id) => ids.has(id));
+    // memorisation measures distances to training gaits against held-out ones; a real gait that is a training gait has distance 0 and no meaning there
     if (shared.length)
-      warnings.push(`${shared.length} real gait(s) (e.g. ${shared[0]}) are also in the training set: memorisation compares generated gaits with held-out gaits, so these should be disjoint`);
+      throw new GaitforgeError('E_VALUE', `${shared.length} of the ${real.N} real gaits (e.g. ${JSON.stringify(shared[0])}) are also in the training set: the real gaits must be held out (the memorisation check compares generated gaits with them)`);
   }
 
   const inf = ev ? await startInference(ev, threads) : null;

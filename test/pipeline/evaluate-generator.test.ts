@@ -191,6 +191,9 @@ describe('evaluateGenerator', () => {
     await expect(evaluateGenerator(gen, longer, { seed: 1 })).rejects.toThrow(/T = 16, V = 16 at 30 fps; the real set has T = 20/);
     const renamed = new GaitSet({ ...test, positions: test.positions, labelNames: ['angry', 'neutral', 'happy', 'bored'] });
     await expect(evaluateGenerator(gen, renamed, { seed: 1 })).rejects.toThrow(/label "bored", which the generator cannot sample/);
+    // real gaits that are training gaits cannot be held out: one error naming a shared gait, not an infinite memorisation ratio
+    const overlapping = GaitSet.concat([test, train.select([0, 1, 2, 3, 4, 5, 6, 7])]);
+    await expect(evaluateGenerator(gen, overlapping, { seed: 1, train })).rejects.toThrow(new RegExp(`8 of the ${overlapping.N} real gaits \\(e\\.g\\. "${train.ids[0]}"\\) are also in the training set`));
   });
 });
 

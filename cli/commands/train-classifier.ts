@@ -19,6 +19,7 @@ interface Args extends GlobalArgs {
   'frame-stride'?: number;
   identity?: boolean;
   'next-frame'?: boolean;
+  'select-by'?: string;
   seed: number;
   threads: number;
   resume: boolean;
@@ -46,6 +47,7 @@ export const trainClassifierCommand: CommandModule<object, Args> = {
       .option('frame-stride', { type: 'number', describe: 'AT-GCN: use every k-th frame (default 2)' })
       .option('identity', { type: 'boolean', describe: 'AT-GCN: identity task on/off (default on; --no-identity)' })
       .option('next-frame', { type: 'boolean', describe: 'AT-GCN: next-frame prediction task on/off (default on; --no-next-frame)' })
+      .option('select-by', { type: 'string', choices: ['accuracy', 'loss', 'last'], describe: 'Which epoch is the model: highest validation accuracy, lowest validation loss, or the last (default accuracy)' })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (initialisation, validation split, batches, dropout)' })
       .option('resume', { type: 'boolean', default: false, describe: "Continue --out's last checkpoint (same data, config and seed)" })
       .option('threads', threadsOption()) as unknown as Argv<Args>,
@@ -55,6 +57,7 @@ export const trainClassifierCommand: CommandModule<object, Args> = {
     const config: import('../../src/index.js').ClassifierConfig = {
       epochs: argv.epochs, batchSize: argv['batch-size'], lr: argv.lr, weightDecay: argv['weight-decay'], balanced: argv.balanced,
       temporalKernel: argv['temporal-kernel'], dropout: argv.dropout, hidden: argv.hidden, frameStride: argv['frame-stride'],
+      selectBy: argv['select-by'] as import('../../src/index.js').ClassifierConfig['selectBy'],
       tasks: { ...(argv.identity !== undefined ? { identity: argv.identity } : {}), ...(argv['next-frame'] !== undefined ? { nextFrame: argv['next-frame'] } : {}) },
     };
     lib.resolveClassifierConfig(config); // option errors before any file is read

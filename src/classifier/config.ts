@@ -56,7 +56,17 @@ export interface ClassifierConfig {
   tasks?: Partial<TaskSwitches>;
   /** Validation every k epochs (and on the last). Default 1. */
   validateEvery?: number;
+  /**
+   * Which validated epoch is the model: `accuracy` (highest validation
+   * accuracy, ties to the lower validation loss), `loss` (lowest validation
+   * loss), or `last` (the last epoch; validation is still logged). Default
+   * `accuracy`.
+   */
+  selectBy?: ClassifierSelection;
 }
+
+export type ClassifierSelection = 'accuracy' | 'loss' | 'last';
+export const CLASSIFIER_SELECTIONS: readonly ClassifierSelection[] = ['accuracy', 'loss', 'last'];
 
 export type ResolvedClassifierConfig = Required<Omit<ClassifierConfig, 'tasks'>> & { tasks: TaskSwitches };
 
@@ -76,7 +86,15 @@ export const DEFAULT_CLASSIFIER: ResolvedClassifierConfig = {
   frameStride: 2,
   tasks: { emotion: true, identity: true, nextFrame: true },
   validateEvery: 1,
+  selectBy: 'accuracy',
 };
+
+/** The lexicographic selection score of a validated epoch (lower is better; fit.ts compares them). */
+export function selectionScore(c: ResolvedClassifierConfig, epoch: number, v: { accuracy: number; loss: number }): number[] {
+  if (c.selectBy === 'loss') return [v.loss, -v.accuracy];
+  if (c.selectBy === 'last') return [-epoch];
+  return [-v.accuracy, v.loss];
+}
 
 /** Copies, fills defaults and range-checks; throws a RangeError naming the field, the value and the range. */
 export function resolveClassifierConfig(c: ClassifierConfig = {}): ResolvedClassifierConfig {
@@ -103,6 +121,7 @@ export function resolveClassifierConfig(c: ClassifierConfig = {}): ResolvedClass
   checkRange('hidden', r.hidden, 1, 1024, true);
   checkRange('frameStride', r.frameStride, 1, 100, true);
   checkRange('validateEvery', r.validateEvery, 1, 100_000, true);
+  if (!CLASSIFIER_SELECTIONS.includes(r.selectBy)) throw new ConfigRangeError(`selectBy = ${JSON.stringify(r.selectBy)} is not one of ${CLASSIFIER_SELECTIONS.join(', ')}`);
   for (const k of ['identity', 'nextFrame'] as const)
     if (typeof r.tasks[k] !== 'boolean') throw new ConfigRangeError(`tasks.${k} = ${JSON.stringify(r.tasks[k])} is not a boolean`);
   for (const k of Object.keys(r.tasks))

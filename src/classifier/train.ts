@@ -23,7 +23,7 @@ import { checkpointDir, ensureDir, freshState, readCheckpointState, removeCheckp
 import { fit, startEngine } from '../train/fit.js';
 import { resolveThreads } from '../train/parallel.js';
 import { AFFECTIVE_FEATURE_NAMES, affectiveFeatures, applyMinMax, fitMinMax, NUM_AFFECTIVE_FEATURES } from './affective.js';
-import { CLASSIFIER_KINDS, classifierSchedule, resolveClassifierConfig, type ClassifierConfig, type ClassifierKind } from './config.js';
+import { CLASSIFIER_KINDS, classifierSchedule, resolveClassifierConfig, selectionScore, type ClassifierConfig, type ClassifierKind } from './config.js';
 import { curvesSvg } from './curves.js';
 import { alignLabels } from './evaluate.js';
 import { classifierPreprocess, epochBatches, modelPositions } from './input.js';
@@ -255,7 +255,7 @@ export async function trainClassifier(
           const v = validate(runner, valSet, valInputs, L);
           log.valLoss = v.loss;
           log.valAccuracy = v.accuracy;
-          score = [-v.accuracy, v.loss];
+          score = selectionScore(cfg, epoch, v);
         }
         log.seconds = t.seconds;
         return { log, score };

@@ -131,6 +131,24 @@ describe('training', () => {
     expect(c.checkpointHash).not.toBe(a.checkpointHash);
   });
 
+  it('selectBy picks the epoch by validation accuracy, validation loss or the last one, without changing the training', async () => {
+    // validation on other walkers, so accuracy and loss disagree on the best epoch somewhere
+    const walkers = proceduralDataset({ identities: 4, perEmotion: 1, frames: 16, seed: 9 });
+    const others = new GaitSet({ ...walkers, positions: walkers.positions, labels: walkers.labels, labelNames: walkers.labelNames, T: walkers.T, ids: walkers.ids.map((i) => `other-${i}`) });
+    const opts = { ...fast, epochs: 6, lr: 0.003 };
+    const run = (selectBy: 'accuracy' | 'loss' | 'last') =>
+      trainClassifier('baseline-step', tiny, { ...opts, selectBy }, { outDir: path.join(tmp, `select-${selectBy}`), seed: 5, val: others });
+    const [acc, loss, last] = [await run('accuracy'), await run('loss'), await run('last')];
+    expect(loss.history).toEqual(acc.history.map((h, i) => ({ ...h, seconds: loss.history[i]!.seconds, samplesPerSec: loss.history[i]!.samplesPerSec })));
+    const h = acc.history;
+    const argBest = (better: (a: (typeof h)[number], b: (typeof h)[number]) => boolean) => h.reduce((best, e, i) => (better(e, h[best]!) ? i : best), 0) + 1;
+    expect(acc.bestEpoch).toBe(argBest((a, b) => a.valAccuracy! > b.valAccuracy! || (a.valAccuracy === b.valAccuracy && a.valLoss! < b.valLoss!)));
+    expect(loss.bestEpoch).toBe(argBest((a, b) => a.valLoss! < b.valLoss!));
+    expect(last.bestEpoch).toBe(opts.epochs);
+    expect(last.bestValAccuracy).toBe(h[opts.epochs - 1]!.valAccuracy);
+    expect(() => resolveClassifierConfig({ selectBy: 'best' as never })).toThrow(/selectBy = "best" is not one of accuracy, loss, last/);
+  });
+
   it('records the tasks AT-GCN trained and its learned task weights', async () => {
     const clf = await loadClassifier(dirs['at-gcn']!);
     try {

@@ -439,6 +439,8 @@ export interface AblateRequest {
 
 export interface AblateSummary {
   runDir: string;
+  /** What was measured: 'emotion' (accuracy) or 'identity' (summaries' accuracy is the mean cross-condition rank-1). */
+  task: 'emotion' | 'identity';
   report: string | null;
   cells: number;
   built: number;
@@ -476,7 +478,7 @@ export async function ablate(req: AblateRequest): Promise<AblateSummary> {
     const appendix = [strips.markdown, req.appendix ?? ''].filter(Boolean).join('\n\n');
     report = (await writeAblationReport(req.runDir, { config, ...outcome, meta: reportMeta(manifest, wallSeconds), appendix, extraFiles: strips.files })).report;
   }
-  return { runDir: req.runDir, report, cells: outcome.cells.length, built: outcome.built, complete: outcome.complete, summaries: summarizeCells(outcome.cells), wallSeconds };
+  return { runDir: req.runDir, task: config.task ?? 'emotion', report, cells: outcome.cells.length, built: outcome.built, complete: outcome.complete, summaries: summarizeCells(outcome.cells), wallSeconds };
 }
 
 /**
@@ -568,5 +570,5 @@ export async function mergeAblation(runDirs: string[], outDir: string): Promise<
   const wallSeconds = (performance.now() - t0) / 1000;
   if (!existsSync(path.join(outDir, 'ablation.json'))) writeFilesAtomic([{ path: path.join(outDir, 'ablation.json'), data: JSON.stringify(first, null, 2) }]);
   const report = (await writeAblationReport(outDir, { config: first.config, ...got, meta: reportMeta(first, wallSeconds) })).report;
-  return { runDir: outDir, report, cells: got.cells.length, built: 0, complete: got.cells.length >= want, summaries: summarizeCells(got.cells), wallSeconds };
+  return { runDir: outDir, task: first.config.task ?? 'emotion', report, cells: got.cells.length, built: 0, complete: got.cells.length >= want, summaries: summarizeCells(got.cells), wallSeconds };
 }

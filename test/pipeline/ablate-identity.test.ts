@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { GaitforgeError } from '../../src/core/errors.js';
 import { recordingKeys } from '../../src/identity/protocol.js';
 import { identitySplit } from '../../src/pipeline/ablate-identity.js';
 import { ablate, initBackend, proceduralDataset, resolveAblation, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { runCli } from '../cli-run.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gf-ablate-id-'));
 const dataPath = path.join(dir, 'data.parquet');
@@ -121,4 +122,20 @@ describe('ablate, task identity', () => {
       (JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8')).cells as Record<string, unknown>[]).map(({ wall_seconds: _, ...c }) => c).sort((a, b) => String(a.key).localeCompare(String(b.key)));
     expect(strip(sharded)).toEqual(strip(runDir));
   }, 600_000);
+
+  it('the CLI: --task identity runs the task from a config file, prints rank-1; a classical augmenter is one line and exit 1', async () => {
+    const { identity, generator } = config;
+    const cfgPath = path.join(dir, 'identity.json');
+    writeFileSync(cfgPath, JSON.stringify({ identity, generator, counts: [0, 2], augmenters: ['none', 'stepgen'], seeds: 2 }));
+    const ok = await runCli('ablate', '--data', dataPath, '--config', cfgPath, '--task', 'identity', '--run-dir', path.join(dir, 'run'), '--json', '--quiet');
+    expect(ok.status).toBe(0);
+    const out = JSON.parse(ok.stdout);
+    expect(out.task).toBe('identity');
+    expect(out.built).toBe(0); // the cells of the library run above, cached
+    expect(out.summaries.map((s: { augmenter: string }) => s.augmenter).sort()).toEqual(['none', 'stepgen']);
+    const bad = await runCli('ablate', '--data', dataPath, '--config', cfgPath, '--task', 'identity', '--augmenters', 'none,mirror', '--run-dir', path.join(dir, 'bad'));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/augmenters = "mirror"/);
+  }, 120_000);
 });

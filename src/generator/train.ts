@@ -270,6 +270,27 @@ function checkLabelsPresent(set: GaitSet, what: string, hint: string): void {
 }
 
 /**
+ * The training and validation gait indices of `valFraction` held out,
+ * stratified by label. A label-only generator holds out whole groups (by
+ * identity when every gait has one: gaitset.ts 'auto'). An
+ * identity-conditioned one must learn every identity's embedding, so it holds
+ * out whole recordings and then returns to training the held-out walks of any
+ * identity left with none there: no recording is on two sides, and every
+ * identity trains.
+ */
+export function validationSplit(train: GaitSet, cfg: ResolvedGeneratorConfig, seed: number): [number[], number[]] {
+  const f = [1 - cfg.valFraction, cfg.valFraction];
+  if (cfg.identityDim === 0) {
+    const [a, b] = train.splitIndices(f, seed);
+    return [a!, b!];
+  }
+  const [a, b] = train.splitIndices(f, seed, { groupBy: 'recording' });
+  const training = new Set(a!.map((i) => train.identity[i]));
+  const back = b!.filter((i) => !training.has(train.identity[i]));
+  return [[...a!, ...back].sort((x, y) => x - y), b!.filter((i) => training.has(train.identity[i]))];
+}
+
+/**
  * The identity names of an identity-conditioned generator: every gait of the
  * training set (and of given validation gaits) needs an identity, and
  * validation identities must be training identities. Sorted.
@@ -340,9 +361,9 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
       throw new GaitforgeError('E_SHAPE', `validation gaits are [T=${v.T}, V=${v.V}, ${v.skeleton}], training gaits [T=${train.T}, V=${train.V}, ${train.skeleton}]`);
     valPart = v.N > 0 ? v.withLabelNames(train.labelNames) : null;
   } else if (cfg.valFraction > 0) {
-    const [a, b] = train.stratifiedSplit([1 - cfg.valFraction, cfg.valFraction], seed);
-    trainPart = a!;
-    valPart = b!.N > 0 ? b! : null;
+    const [a, b] = validationSplit(train, cfg, seed);
+    trainPart = train.select(a);
+    valPart = b.length > 0 ? train.select(b) : null;
     checkLabelsPresent(trainPart, 'the training part', ` after holding out valFraction = ${cfg.valFraction} for validation (lower valFraction or add gaits)`);
   }
   if (trainPart.N < 2) throw new GaitforgeError('E_SHAPE', `only ${trainPart.N} gait(s) left for training after the validation split`);

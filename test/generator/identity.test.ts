@@ -10,7 +10,8 @@ import { proceduralDataset } from '../../src/core/procedural.js';
 import { readGaitFile } from '../../src/io/gaitfile.js';
 import { resolveGenerator, type GeneratorConfig } from '../../src/generator/config.js';
 import { generateToFile, loadGenerator, planRequest } from '../../src/generator/sample.js';
-import { trainGenerator } from '../../src/generator/train.js';
+import { trainGenerator, validationSplit } from '../../src/generator/train.js';
+import { recordingKeys } from '../../src/identity/protocol.js';
 import { parseCounts } from '../../cli/commands/generate.js';
 
 /** A narrow copy of the architecture so the tests run in seconds. */
@@ -121,6 +122,23 @@ describe('identity-conditioned generator', () => {
     } finally {
       gen.dispose();
       plain.dispose();
+    }
+  });
+
+  it('its validation hold-out keeps every identity in training and no recording on two sides', () => {
+    const many = proceduralDataset({ identities: 8, perEmotion: 1, frames: 8, seed: 4 });
+    const rec = recordingKeys(many);
+    for (const seed of [1, 2, 3]) {
+      // a label-only generator holds out whole walkers ...
+      const [plainTrain] = validationSplit(many, resolveGenerator({ valFraction: 0.5 }), seed);
+      expect(new Set(plainTrain.map((i) => many.identity[i])).size).toBeLessThan(8);
+      // ... an identity-conditioned one trains on every walker
+      const [tr, va] = validationSplit(many, resolveGenerator({ valFraction: 0.5, identityDim: 4 }), seed);
+      expect(new Set(tr.map((i) => many.identity[i])).size).toBe(8);
+      expect(va.length).toBeGreaterThan(0);
+      expect(tr.length + va.length).toBe(many.N);
+      const trainRecordings = new Set(tr.map((i) => rec[i]));
+      for (const i of va) expect(trainRecordings.has(rec[i])).toBe(false);
     }
   });
 

@@ -33,5 +33,6 @@ export * from './pipeline/plots.js';
 export * from './pipeline/report.js';
 export * from './pipeline/evaluate-generator.js';
 export * from './pipeline/ablate.js';
+export * from './pipeline/ablate-identity.js';
 export * from './classifier/index.js';
 export * from './identity/index.js';

@@ -10,7 +10,9 @@ import { proceduralDataset } from '../../src/core/procedural.js';
 import { readGaitFile } from '../../src/io/gaitfile.js';
 import { resolveGenerator, type GeneratorConfig } from '../../src/generator/config.js';
 import { generateToFile, loadGenerator, planRequest } from '../../src/generator/sample.js';
-import { trainGenerator, validationSplit } from '../../src/generator/train.js';
+import { buildCvae } from '../../src/generator/model.js';
+import { CvaeTrainer, trainGenerator, validationSplit } from '../../src/generator/train.js';
+import { EDGES } from '../../src/core/skeleton.js';
 import { recordingKeys } from '../../src/identity/protocol.js';
 import { parseCounts } from '../../cli/commands/generate.js';
 
@@ -140,6 +142,26 @@ describe('identity-conditioned generator', () => {
       const trainRecordings = new Set(tr.map((i) => rec[i]));
       for (const i of va) expect(trainRecordings.has(rec[i])).toBe(false);
     }
+  });
+
+  it('a training step with identities leaves the tensor count unchanged, and the identity input is required', async () => {
+    const cfg = resolveGenerator({ ...TINY, identityDim: 3 });
+    const cvae = buildCvae(cfg, { T: 16, V: 16, labels: 4, edges: EDGES.map(([a, b]) => [a, b] as [number, number]), identities: 5 }, 1);
+    expect(cvae.decoder.inputs.map((i) => i.shape[1])).toEqual([cfg.latentDim, 4, 5]);
+    const trainer = new CvaeTrainer(cvae, cfg, 4, undefined, undefined, undefined, 5);
+    const x = Float32Array.from(data.positions.subarray(0, 4 * data.stride), (v) => v - 0.5);
+    const labels = Int32Array.from([0, 1, 2, 3]);
+    const ids = Int32Array.from([4, 0, 4, 2]);
+    await trainer.step(x, labels, [16, 16, 3], 11, ids);
+    const before = tf.memory().numTensors;
+    const v = await trainer.step(x, labels, [16, 16, 3], 12, ids);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Number.isFinite(v.total)).toBe(true);
+    await trainer.evaluate(x, labels, [16, 16, 3], 13, ids);
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(trainer.evaluate(x, labels, [16, 16, 3], 13)).rejects.toThrow(/needs an identity for each of the 4 gaits/);
+    await trainer.dispose();
+    expect(() => buildCvae(cfg, { T: 16, V: 16, labels: 4, edges: [] }, 1)).toThrow(/identities = undefined is out of range/);
   });
 
   it('training refuses a gait without identity, naming it', async () => {

@@ -101,6 +101,18 @@ describe('identity-conditioned generator', () => {
     expect(Array.from(back.labels, (l) => back.labelNames[l])).toEqual(['sad', 'sad']);
   });
 
+  it('decoder threads and data-parallel training give what one thread gives, identities included', async () => {
+    const one = await generateToFile(dir('id'), path.join(tmp, 't1.arrow'), { counts: { happy: 2, sad: 3 }, identities: [names[1]!, names[2]!], seed: 3, chunkSize: 4, batchSize: 2 });
+    const two = await generateToFile(dir('id'), path.join(tmp, 't2.arrow'), { counts: { happy: 2, sad: 3 }, identities: [names[1]!, names[2]!], seed: 3, chunkSize: 4, batchSize: 2, threads: 2 });
+    expect(two.rows).toBe(one.rows);
+    const [a, b] = [await readGaitFile(path.join(tmp, 't1.arrow')), await readGaitFile(path.join(tmp, 't2.arrow'))];
+    expect(b.identity).toEqual(a.identity);
+    expect(b.positions).toEqual(a.positions);
+    // training on 2 threads: the replicas receive the identities with the rows
+    const r = await trainGenerator(data, { ...TINY, epochs: 1, identityDim: 4 }, { outDir: dir('id2'), seed: 3, threads: 2 });
+    expect(Number.isFinite(r.history[0]!.train.total)).toBe(true);
+  }, 120_000);
+
   it('one clear error naming the option: unknown identity, identities on a label-only model, a conditioned model without identities', async () => {
     const gen = await loadGenerator(dir('id'));
     const plain = await loadGenerator(dir('plain'));

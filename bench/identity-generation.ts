@@ -14,7 +14,10 @@
  * targets) is of the identity it was asked for. Reported beside it: the same for generated walks
  * of the donors in those emotions (conditions the generator saw them in: a control), for the
  * targets' real walks in those emotions (never seen in training: the reference), the chance
- * level, and how often each gallery identity was the nearest one for the generated target walks.
+ * level, how often each gallery identity was the nearest one for the generated target walks, and
+ * the generator's reconstructions of the donors' non-neutral training walks (encoded to their
+ * posterior mean, decoded with their own identity, and with another one): does the generator
+ * keep who walks in what it was trained on?
  * One training thread.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -23,7 +26,10 @@ import path from 'node:path';
 import { initBackend } from '../src/core/backend.js';
 import { GaitSet } from '../src/core/gaitset.js';
 import { proceduralDataset } from '../src/core/procedural.js';
-import { loadGenerator, trainGenerator, type SampleCell } from '../src/generator/index.js';
+import * as tf from '@tensorflow/tfjs';
+import { canonicalizeAll, CvaeTrainer, destandardize, loadGenerator, readGeneratorManifest, standardize, trainGenerator, type SampleCell } from '../src/generator/index.js';
+import { conditionTensors } from '../src/generator/train.js';
+import { loadModel } from '../src/nn/serialize.js';
 import { crossConditionSplit, identificationMetrics, loadIdentityModel, rankedGallery, trainIdentityModel, type IdentityEmbedder } from '../src/identity/index.js';
 import { identitySplit } from '../src/pipeline/ablate-identity.js';
 import { resolveAblation } from '../src/pipeline/config.js';
@@ -55,6 +61,28 @@ function recognition(model: IdentityEmbedder, gallery: GaitSet, probes: GaitSet)
   return { rank1: m.rank1, probes: m.probes, nearest };
 }
 
+/**
+ * The generator's reconstructions of `set` (posterior mean, decoded in inference mode, back in
+ * metres), gait i decoded as identity index `decodeAs(i)`; rows carry that identity.
+ */
+async function reconstructions(dir: string, set: GaitSet, decodeAs: (identityIndex: number) => number): Promise<GaitSet> {
+  const m = readGeneratorManifest(dir);
+  const names = m.identityNames!;
+  const cvae = { encoder: (await loadModel(path.join(dir, 'best', 'encoder'))).model, decoder: (await loadModel(path.join(dir, 'best', 'decoder'))).model };
+  const L = m.labelNames.length;
+  const trainer = new CvaeTrainer(cvae, m.config, L, undefined, undefined, undefined, names.length);
+  const ids = Array.from(set.identity, (n) => names.indexOf(n!));
+  const shape: [number, number, number] = [set.T, set.V, 3];
+  const { mu } = trainer.encode(standardize(canonicalizeAll(set.positions, set.T, set.V), m.normalization), set.labels, shape, ids);
+  const as = ids.map(decodeAs);
+  const out = tf.tidy(() => (cvae.decoder.apply([tf.tensor2d(mu, [set.N, m.config.latentDim]), ...conditionTensors(set.labels, L, as, names.length)], { training: false }) as tf.Tensor).dataSync());
+  await trainer.dispose();
+  return new GaitSet({
+    positions: destandardize(Float32Array.from(out), m.normalization), labels: set.labels, labelNames: set.labelNames, T: set.T, V: set.V, fps: set.fps, skeleton: set.skeleton,
+    ids: set.ids.map((id) => `reconstructed-${id}`), identity: as.map((i) => names[i]!), source: new Array(set.N).fill('synthetic'),
+  });
+}
+
 async function main(): Promise<void> {
   await initBackend('wasm');
   const out = mkdtempSync(path.join(os.tmpdir(), 'gf-idgen-'));
@@ -76,10 +104,16 @@ async function main(): Promise<void> {
   const neutral = s.train.labelNames.indexOf('neutral');
   const gallery = s.train.select(Array.from({ length: s.train.N }, (_, i) => i).filter((i) => s.train.labels[i] === neutral));
   const realProbes = s.evaluation.select(Array.from({ length: s.evaluation.N }, (_, i) => i).filter((i) => s.evaluation.labels[i] !== neutral));
+  const donorWalks = s.train.select(Array.from({ length: s.train.N }, (_, i) => i).filter((i) => s.train.labels[i] !== neutral));
+  const I = gen.identityNames.length;
+  const reconstructed = await reconstructions(path.join(out, 'gen'), donorWalks, (i) => i);
+  const swapped = await reconstructions(path.join(out, 'gen'), donorWalks, (i) => (i + Math.floor(I / 2)) % I);
   const result = {
     date: new Date().toISOString(), options: o, walks: data.N, trainWalks: s.train.N, targets: s.targets.length, galleryWalks: gallery.N,
     galleryIdentities: new Set(gallery.identity).size, chance: 1 / new Set(gallery.identity).size,
     generatedTargets: recognition(model, gallery, generated), generatedDonors: recognition(model, gallery, generatedDonors), realProbes: recognition(model, gallery, realProbes),
+    realDonors: recognition(model, gallery, donorWalks), reconstructedDonors: recognition(model, gallery, reconstructed),
+    reconstructedDonorsOtherIdentity: recognition(model, gallery, swapped),
     generatorLastEpoch: { trainLo: lo[lo.length - 1]!.train.lo, valLo: lo[lo.length - 1]!.val?.lo ?? null },
     seconds: { generator: +tGen.toFixed(1), identityModel: +tId.toFixed(1) }, modelDir: out,
   };

@@ -131,11 +131,12 @@ const listed = (names: string[]) => (names.length <= 12 ? names.join(', ') : `${
  */
 export function planRequest(counts: SampleCounts, identities: SampleOptions['identities'], labelNames: string[], identityNames: string[]): Planned[] {
   const conditioned = identityNames.length > 0;
-  const identityIndex = (name: unknown): number => {
+  const IDENTITIES = 'option identities (--identities)';
+  const identityIndex = (name: unknown, option = IDENTITIES): number => {
     if (!conditioned)
-      throw new GaitforgeError('E_OPTION', `option identities (--identities): this generator was trained without identity conditioning (config identityDim = 0), so it cannot generate named identities; train one with identityDim > 0`);
+      throw new GaitforgeError('E_OPTION', `${option}: this generator was trained without identity conditioning (config identityDim = 0), so it cannot generate named identities; train one with identityDim > 0`);
     const k = typeof name === 'string' ? identityNames.indexOf(name) : -1;
-    if (k < 0) throw new GaitforgeError('E_OPTION', `option identities (--identities): the generator does not know identity ${JSON.stringify(name)} (its identities: ${listed(identityNames)})`);
+    if (k < 0) throw new GaitforgeError('E_OPTION', `${option}: the generator does not know identity ${JSON.stringify(name)} (its identities: ${listed(identityNames)})`);
     return k;
   };
   const plan: Planned[] = [];
@@ -144,7 +145,7 @@ export function planRequest(counts: SampleCounts, identities: SampleOptions['ide
     if (counts.length === 0) throw new GaitforgeError('E_OPTION', `no counts given: name at least one (identity, label, count) cell (labels: ${labelNames.join(', ')})`);
     const cells = counts.map((c, i) => {
       if (!c || typeof c !== 'object') throw optionError(`counts[${i}]`, c, 'an object { identity, label, count }');
-      const id = c.identity === undefined ? -1 : identityIndex(c.identity);
+      const id = c.identity === undefined ? -1 : identityIndex(c.identity, `counts[${i}].identity (--counts identity:label=N)`);
       if (id < 0 && conditioned) throw new GaitforgeError('E_OPTION', `counts[${i}] names no identity: this generator is conditioned on identity, name one in every cell (its identities: ${listed(identityNames)})`);
       const [[label, count]] = checkCounts({ [c.label]: c.count }, labelNames) as [[number, number]];
       return { id, label, count };
@@ -166,7 +167,7 @@ export function planRequest(counts: SampleCounts, identities: SampleOptions['ide
   if (identities === 'all') ids = conditioned ? identityNames.map((_, i) => i) : [identityIndex('all')];
   else {
     if (!Array.isArray(identities) || identities.length === 0) throw optionError('identities', identities, "a non-empty list of identity names or 'all'");
-    ids = identities.map(identityIndex);
+    ids = identities.map((n) => identityIndex(n));
     const dup = ids.findIndex((x, i) => ids.indexOf(x) !== i);
     if (dup >= 0) throw new GaitforgeError('E_OPTION', `option identities (--identities) names ${JSON.stringify(identities[dup])} twice`);
   }

@@ -121,7 +121,7 @@ describe('identity-conditioned generator', () => {
       expect(unknown.code).toBe('E_OPTION');
       expect(unknown.message).toMatch(/option identities \(--identities\).*"nobody"/);
       const cellUnknown = await errorOf(() => gen.sample([{ identity: 'nobody', label: 'sad', count: 1 }], { seed: 1 }));
-      expect(cellUnknown.message).toMatch(/option identities.*"nobody"/);
+      expect(cellUnknown.message).toMatch(/counts\[0\]\.identity \(--counts identity:label=N\): the generator does not know identity "nobody"/);
       const labelOnly = await errorOf(() => plain.sample({ sad: 1 }, { seed: 1, identities: [names[0]!] }));
       expect(labelOnly.code).toBe('E_OPTION');
       expect(labelOnly.message).toMatch(/option identities \(--identities\).*without identity conditioning/);

@@ -35,5 +35,6 @@ export * from './pipeline/evaluate-generator.js';
 export * from './pipeline/evaluator.js';
 export * from './pipeline/model-card.js';
 export * from './pipeline/ablate.js';
+export * from './pipeline/ablate-identity.js';
 export * from './classifier/index.js';
 export * from './identity/index.js';

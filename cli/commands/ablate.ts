@@ -6,6 +6,7 @@ interface RunArgs extends GlobalArgs {
   data: string;
   config?: string;
   'run-dir': string;
+  task?: string;
   seeds?: number;
   counts?: string;
   augmenters?: string;
@@ -44,7 +45,7 @@ function printSummary(argv: GlobalArgs, r: import('../../src/index.js').AblateSu
   const few = r.summaries.some((s) => s.gain && s.gain.p === null);
   emit(argv, r, [
     ...(few ? [`warning: fewer than 5 seeds: intervals only, no p-values; do not read a gain from this run`] : []),
-    table(['classifier', 'augmenter', 'per label', 'seeds', 'accuracy %', 'gain pp'], rows),
+    table(r.task === 'identity' ? ['model', 'augmenter', 'per (target, condition)', 'seeds', 'rank-1 %', 'gain pp'] : ['classifier', 'augmenter', 'per label', 'seeds', 'accuracy %', 'gain pp'], rows),
     '',
     `${r.cells} cells (${r.built} built now${r.complete ? '' : ', grid not complete'}) in ${r.wallSeconds.toFixed(0)} s`,
     r.report ? `report: ${r.report}` : `no report written${r.complete ? '' : ' (partial run)'}`,
@@ -59,8 +60,9 @@ const run: CommandModule<object, RunArgs> = {
       .option('data', { type: 'string', demandOption: true, describe: 'Real gait dataset (.parquet or .arrow)' })
       .option('config', { type: 'string', describe: 'Ablation config (JSON or YAML); CLI options override it' })
       .option('run-dir', { type: 'string', demandOption: true, describe: 'Run folder (cells, results, report, plots); re-run to resume' })
+      .option('task', { type: 'string', choices: ['emotion', 'identity'], describe: "emotion (classifiers, default) or identity: GaitTAKE's cross-condition rank-1 with generated walks of training identities in unrecorded conditions (config section identity, docs/identity.md)" })
       .option('seeds', { type: 'number', describe: 'Number of repeats (seeds 1..S)' })
-      .option('counts', { type: 'string', describe: 'Synthetic gaits per label, comma-separated (e.g. 0,250,500)' })
+      .option('counts', { type: 'string', describe: 'Synthetic gaits per label (task identity: per target identity and condition), comma-separated (e.g. 0,250,500)' })
       .option('augmenters', { type: 'string', describe: 'none,stepgen,cvae-baseline,mirror,rotate,timewarp,noise' })
       .option('classifiers', { type: 'string', describe: 'baseline-step,step,at-gcn' })
       .option('group-by', { type: 'string', choices: ['auto', 'identity', 'recording', 'gait'], describe: 'Split grouping (default auto: identity when every gait has one, else recording, else gait)' })
@@ -77,6 +79,7 @@ const run: CommandModule<object, RunArgs> = {
     const config: import('../../src/index.js').AblationConfig = argv.config ? lib.loadAblationConfig(argv.config) : {};
     const counts = list(argv.counts);
     if (counts) config.counts = counts.map((c) => (/^\d+$/.test(c) ? Number(c) : (c as never)));
+    if (argv.task !== undefined) config.task = argv.task as never;
     if (argv.seeds !== undefined) config.seeds = argv.seeds;
     if (argv.augmenters) config.augmenters = list(argv.augmenters) as never;
     if (argv.classifiers) config.classifiers = list(argv.classifiers) as never;

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { emit, fmt, globalOptions, progressBar, threadsOption, type GlobalArgs } from '../util.js';
 import { GaitforgeError } from '../../src/core/errors.js';
+import type { SampleCell, SampleCounts } from '../../src/generator/sample.js';
 
 interface Args extends GlobalArgs {
   model: string;
@@ -9,6 +10,7 @@ interface Args extends GlobalArgs {
   'per-label'?: number;
   counts?: string;
   labels?: string;
+  identities?: string;
   temperature: number;
   prior: string;
   rigid: boolean;
@@ -17,16 +19,24 @@ interface Args extends GlobalArgs {
   'batch-size': number;
 }
 
-/** Parses `angry=500,sad=2000` into counts (values checked by the library). */
-function parseCounts(s: string): Record<string, number> {
+/**
+ * Parses `angry=500,sad=2000` into counts per label, or
+ * `alice:angry=5,bob:sad=3` into (identity, label, count) cells (values
+ * checked by the library).
+ */
+export function parseCounts(s: string): SampleCounts {
   const out: Record<string, number> = {};
+  const cells: SampleCell[] = [];
   for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const m = /^([^=]+)=(.+)$/.exec(part);
-    if (!m) throw new GaitforgeError('E_OPTION', `--counts ${JSON.stringify(s)}: expected label=count pairs separated by commas (e.g. angry=500,sad=2000)`);
-    const n = Number(m[2]!.trim());
-    out[m[1]!.trim()] = n;
+    const m = /^(?:([^=:]+):)?([^=:]+)=(.+)$/.exec(part);
+    if (!m) throw new GaitforgeError('E_OPTION', `--counts ${JSON.stringify(s)}: expected label=count or identity:label=count pairs separated by commas (e.g. angry=500,sad=2000 or alice:angry=5)`);
+    const count = Number(m[3]!.trim());
+    if (m[1] !== undefined) cells.push({ identity: m[1].trim(), label: m[2]!.trim(), count });
+    else out[m[2]!.trim()] = count;
   }
-  return out;
+  if (cells.length && Object.keys(out).length)
+    throw new GaitforgeError('E_OPTION', `--counts ${JSON.stringify(s)}: name an identity in every pair (identity:label=count) or in none`);
+  return cells.length ? cells : out;
 }
 
 export const generateCommand: CommandModule<object, Args> = {
@@ -37,8 +47,9 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('model', { type: 'string', demandOption: true, describe: 'Generator directory (from train-generator)' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output file (.parquet or .arrow)' })
       .option('per-label', { type: 'number', describe: 'Gaits per label (all labels, or those in --labels)' })
-      .option('counts', { type: 'string', describe: 'Gaits per label as label=count pairs, e.g. angry=500,sad=2000' })
+      .option('counts', { type: 'string', describe: 'Gaits per label as label=count pairs, e.g. angry=500,sad=2000 (for each of --identities when given), or per identity and label as identity:label=count pairs, e.g. id03:sad=20,id07:angry=5 (identity-conditioned generators)' })
       .option('labels', { type: 'string', describe: 'Comma-separated labels for --per-label (default: all the model knows)' })
+      .option('identities', { type: 'string', describe: "Identity-conditioned generators (config identityDim > 0): comma-separated identities to generate, each with the per-label counts, or 'all'; rows carry the identity" })
       .option('temperature', { type: 'number', default: 1, describe: 'Scale of the latent noise (0 = prior mean)' })
       .option('prior', { type: 'string', default: 'fitted', choices: ['fitted', 'standard'], describe: "Latent distribution: each label's Gaussian fitted to the training posteriors, or N(0, I)" })
       .option('rigid', { type: 'boolean', default: true, describe: 'Fit every gait to a rigid skeleton (each bone at its median length); --no-rigid keeps the raw decoder output' })
@@ -53,17 +64,19 @@ export const generateCommand: CommandModule<object, Args> = {
     if (argv['per-label'] === undefined && argv.counts === undefined)
       throw new lib.GaitforgeError('E_OPTION', 'name how many gaits to generate: --per-label N or --counts label=N,...');
     await lib.initBackend(argv.backend as never);
-    let counts: Record<string, number>;
+    let counts: SampleCounts;
     if (argv.counts !== undefined) counts = parseCounts(argv.counts);
     else {
       const labels = argv.labels ? argv.labels.split(',').map((l) => l.trim()).filter(Boolean) : lib.readGeneratorManifest(argv.model).labelNames;
       counts = Object.fromEntries(labels.map((l) => [l, argv['per-label']!]));
     }
+    const identities = argv.identities === undefined ? undefined : argv.identities.trim() === 'all' ? ('all' as const) : argv.identities.split(',').map((x) => x.trim()).filter(Boolean);
     const r = await lib.generateToFile(argv.model, argv.out, {
-      counts, seed: argv.seed, temperature: argv.temperature, prior: argv.prior as never, rigid: argv.rigid, format: argv.format as never, batchSize: argv['batch-size'], progress: progressBar(argv), threads: argv.threads,
+      counts, identities, seed: argv.seed, temperature: argv.temperature, prior: argv.prior as never, rigid: argv.rigid, format: argv.format as never, batchSize: argv['batch-size'], progress: progressBar(argv), threads: argv.threads,
     });
-    emit(argv, { ...r, counts }, [
-      `wrote ${r.rows} synthetic gaits to ${r.path} (${Object.entries(counts).map(([l, c]) => `${l} ${c}`).join(', ')})`,
+    const what = Array.isArray(counts) ? counts.map((c) => `${c.identity ?? ''}${c.identity ? ':' : ''}${c.label} ${c.count}`) : Object.entries(counts).map(([l, c]) => `${l} ${c}`);
+    emit(argv, { ...r, counts, ...(identities ? { identities } : {}) }, [
+      `wrote ${r.rows} synthetic gaits to ${r.path} (${what.join(', ')}${identities ? ` for ${identities === 'all' ? 'every identity' : `each of ${identities.join(', ')}`}` : ''})`,
       `generator ${r.generator}, seed ${argv.seed}, ${argv.prior} prior, temperature ${argv.temperature}; ${fmt(r.gaitsPerSec, 4)} gaits/s`,
     ]);
   },

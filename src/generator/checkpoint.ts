@@ -73,6 +73,8 @@ export interface GeneratorManifest {
   bestEpoch: number;
   completed: boolean;
   backend: string;
+  /** The identities of an identity-conditioned generator (config identityDim > 0), sorted; absent otherwise. */
+  identityNames?: string[];
 }
 
 /** SHA-256 (core/hash.ts) of a set's shape, label names, ids, labels and positions. */
@@ -118,6 +120,8 @@ export function readManifest(dir: string): GeneratorManifest {
   if (!m || m.format !== MANIFEST_FORMAT) throw new GaitforgeError('E_MODEL', `${file} is not a gaitforge generator manifest (format ${JSON.stringify(m?.format)})`);
   if (m.formatVersion !== MANIFEST_VERSION)
     throw new GaitforgeError('E_MODEL', `${file} has format version ${m.formatVersion} (written by gaitforge ${m.gaitforgeVersion}); gaitforge ${VERSION} reads version ${MANIFEST_VERSION}`);
+  // directories written before identity conditioning existed are conditioned on the label only
+  if (m.config && typeof m.config === 'object' && !('identityDim' in m.config)) m.config = { ...(m.config as object), identityDim: 0 } as ResolvedGeneratorConfig;
   try {
     const resolved = resolveGenerator(m.config);
     for (const k of Object.keys(resolved) as (keyof ResolvedGeneratorConfig)[])
@@ -130,6 +134,8 @@ export function readManifest(dir: string): GeneratorManifest {
   for (const k of ['T', 'V', 'fps', 'seed', 'epochsDone', 'bestEpoch'] as const) if (typeof m[k] !== 'number' || !Number.isFinite(m[k])) throw bad(k);
   if (!m.normalization || !Array.isArray(m.normalization.mean) || m.normalization.mean.length !== m.T * m.V * 3 || !(m.normalization.scale > 0)) throw bad('normalization');
   if (!Array.isArray(m.edges)) throw bad('edges');
+  if (m.config.identityDim > 0 ? !Array.isArray(m.identityNames) || m.identityNames.length === 0 || m.identityNames.some((n) => typeof n !== 'string') : m.identityNames !== undefined)
+    throw bad('identityNames');
   return m;
 }
 

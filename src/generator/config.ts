@@ -71,6 +71,14 @@ export interface GeneratorConfig {
   lrSteps?: number[];
   /** Fraction of the training gaits held out (stratified by label) for the validation loss when no validation set is given. Default 0.1. */
   valFraction?: number;
+  /**
+   * Size of a learned identity embedding fed to the encoder and the decoder
+   * beside the one-hot label, so a walker can be asked for in any emotion
+   * (every training gait then needs an identity; the model stores the
+   * identity names). 0 (default, and in 'step-paper'): conditioned on the
+   * label only.
+   */
+  identityDim?: number;
 }
 
 export type ResolvedGeneratorConfig = Required<GeneratorConfig>;
@@ -93,6 +101,7 @@ export const DEFAULT_GENERATOR: ResolvedGeneratorConfig = {
   weightDecay: 5e-4,
   lrSteps: [0.5, 0.75, 0.88],
   valFraction: 0.1,
+  identityDim: 0,
 };
 
 /** What each preset changes relative to DEFAULT_GENERATOR. */
@@ -155,6 +164,7 @@ export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConf
     if (i > 0 && f <= r.lrSteps[i - 1]!) throw new ConfigRangeError(`lrSteps = ${JSON.stringify(r.lrSteps)} is out of range: fractions must increase`);
   });
   checkRange('valFraction', r.valFraction, 0, 0.9);
+  checkRange('identityDim', r.identityDim, 0, 4096, true);
   return r;
 }
 

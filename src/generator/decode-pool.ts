@@ -7,11 +7,11 @@
 import { shardSizes } from '../train/engine.js';
 import { startReplicaPool } from '../train/parallel.js';
 import type { DecodeInput, DecodeReplicaSpec } from './decode-replica.js';
-import type { LoadedGenerator, Planned, SampleOptions } from './sample.js';
+import type { LoadedGenerator, Planned, ResolvedSampleOptions } from './sample.js';
 
 export interface DecoderPool {
   /** Positions of the plan (rows in plan order): part 0 here, the others on the replica threads. */
-  decode(gen: LoadedGenerator, plan: Planned[], o: Required<SampleOptions>): Promise<Float32Array>;
+  decode(gen: LoadedGenerator, plan: Planned[], o: ResolvedSampleOptions): Promise<Float32Array>;
   close(): Promise<void>;
 }
 

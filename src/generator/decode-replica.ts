@@ -5,7 +5,7 @@
  */
 import { GaitforgeError } from '../core/errors.js';
 import type { InferenceReplica } from '../train/parallel.js';
-import { loadGenerator, type LoadedGenerator, type Planned, type SampleOptions } from './sample.js';
+import { loadGenerator, type LoadedGenerator, type Planned, type ResolvedSampleOptions } from './sample.js';
 
 export interface DecodeReplicaSpec {
   modelDir: string;
@@ -15,7 +15,7 @@ export interface DecodeReplicaSpec {
 
 export interface DecodeInput {
   plan: Planned[];
-  options: Required<SampleOptions>;
+  options: ResolvedSampleOptions;
 }
 
 export async function createReplica(spec: DecodeReplicaSpec): Promise<InferenceReplica> {

@@ -13,7 +13,8 @@ export {
 } from './checkpoint.js';
 export { CvaeTrainer, trainGenerator, type TrainGeneratorOptions, type TrainGeneratorResult } from './train.js';
 export {
-  gaitSeed, generateToFile, loadGenerator, startSampler, type GenerateToFileOptions, type GenerateToFileResult, type Generator, type SampleOptions, type Sampler,
+  gaitSeed, generateToFile, loadGenerator, planRequest, startSampler, type GenerateToFileOptions, type GenerateToFileResult, type Generator, type SampleCell,
+  type SampleCounts, type SampleOptions, type Sampler,
 } from './sample.js';
 export { motionStats, stepFrequency, type MotionStats } from './quality.js';
 export { rigidifyGait } from './rigid.js';

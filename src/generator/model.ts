@@ -17,11 +17,17 @@
  *   constant in training, and the outputs are coordinates, not features).
  * Every ST-GCN block carries batch norm and ReLU (nn/stgcn.ts). All
  * initialisers are seeded from the run seed.
+ *
+ * With `identityDim` > 0 both halves take a third input, the one-hot
+ * identity id: [N, I], mapped by a bias-free dense layer (a learned
+ * embedding table [I, identityDim], one per half) and appended to the label:
+ * the condition c = [y, e(id)] takes y's place everywhere above.
  */
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../core/rng.js';
-import { torchUniform } from '../nn/common.js';
+import { torchUniform, weightSeed } from '../nn/common.js';
 import { STGCNBlock } from '../nn/stgcn.js';
+import { ConfigRangeError } from '../core/errors.js';
 import type { ResolvedGeneratorConfig } from './config.js';
 import { LabelBroadcast, LatentGrid, LatentReadout, LatentUnpool } from './layers.js';
 
@@ -32,20 +38,40 @@ export interface CvaeShape {
   labels: number;
   /** Skeleton edges (joints = V). */
   edges: [number, number][];
+  /** Number of identities I of an identity-conditioned generator (config identityDim > 0); 0 or absent otherwise. */
+  identities?: number;
 }
 
 export interface Cvae {
-  /** [x: [N, T, V, 3], y: [N, L]] → [μ: [N, latent], log σ²: [N, latent]]. */
+  /** [x: [N, T, V, 3], y: [N, L](, id: [N, I])] → [μ: [N, latent], log σ²: [N, latent]]. */
   encoder: tf.LayersModel;
-  /** [z: [N, latent], y: [N, L]] → x̂: [N, T, V, 3]. */
+  /** [z: [N, latent], y: [N, L](, id: [N, I])] → x̂: [N, T, V, 3]. */
   decoder: tf.LayersModel;
+}
+
+/**
+ * The condition inputs of one half: the label, and with identityDim > 0 the
+ * identity, embedded and appended to it. Returns the model inputs after the
+ * first and the condition vector [N, L (+ identityDim)].
+ */
+function conditionInputs(c: ResolvedGeneratorConfig, s: CvaeShape, seed: number, half: 'enc' | 'dec'): { inputs: tf.SymbolicTensor[]; cond: tf.SymbolicTensor } {
+  const y = tf.input({ shape: [s.labels], name: 'label' });
+  if (c.identityDim === 0) return { inputs: [y], cond: y };
+  const I = s.identities ?? 0;
+  if (!Number.isInteger(I) || I < 1) throw new ConfigRangeError(`identities = ${String(s.identities)} is out of range: an identity-conditioned generator (identityDim = ${c.identityDim}) needs at least 1 identity`);
+  const id = tf.input({ shape: [I], name: 'identity' });
+  const name = `${half}_identity`;
+  // N(0, 1) rows, as PyTorch's nn.Embedding starts: each identity's vector on the scale of the one-hot label beside it
+  const init = tf.initializers.randomNormal({ mean: 0, stddev: 1, seed: weightSeed(seed, `generator/${name}`) });
+  const e = tf.layers.dense({ units: c.identityDim, useBias: false, name, kernelInitializer: init }).apply(id) as tf.SymbolicTensor;
+  return { inputs: [y, id], cond: tf.layers.concatenate({ name: `${half}_condition` }).apply([y, e]) as tf.SymbolicTensor };
 }
 
 /** Builds the encoder; weights are initialised from `seed`. */
 export function buildEncoder(c: ResolvedGeneratorConfig, s: CvaeShape, seed: number): tf.LayersModel {
   const x = tf.input({ shape: [s.T, s.V, 3], name: 'gait' });
-  const y = tf.input({ shape: [s.labels], name: 'label' });
-  let h = new LabelBroadcast({ name: 'enc_label' }).apply([x, y]) as tf.SymbolicTensor;
+  const { inputs, cond } = conditionInputs(c, s, seed, 'enc');
+  let h = new LabelBroadcast({ name: 'enc_label' }).apply([x, cond]) as tf.SymbolicTensor;
   c.encoderChannels.forEach((filters, i) => {
     const name = `enc_stgcn${i + 1}`;
     h = new STGCNBlock({ filters, temporalKernel: c.temporalKernel, edges: s.edges, seed: deriveSeed(seed, `generator/${name}`), name }).apply(h) as tf.SymbolicTensor;
@@ -59,14 +85,14 @@ export function buildEncoder(c: ResolvedGeneratorConfig, s: CvaeShape, seed: num
     heads = ['enc_mu', 'enc_logvar'].map((name) =>
       new LatentReadout({ units: c.latentDim, name, seed: deriveSeed(seed, `generator/${name}`) }).apply(h) as tf.SymbolicTensor);
   }
-  return tf.model({ inputs: [x, y], outputs: heads, name: 'encoder' });
+  return tf.model({ inputs: [x, ...inputs], outputs: heads, name: 'encoder' });
 }
 
 /** Builds the decoder; weights are initialised from `seed`. */
 export function buildDecoder(c: ResolvedGeneratorConfig, s: CvaeShape, seed: number): tf.LayersModel {
   const z = tf.input({ shape: [c.latentDim], name: 'latent' });
-  const y = tf.input({ shape: [s.labels], name: 'label' });
-  const zy = tf.layers.concatenate({ name: 'dec_concat' }).apply([z, y]) as tf.SymbolicTensor;
+  const { inputs, cond } = conditionInputs(c, s, seed, 'dec');
+  const zy = tf.layers.concatenate({ name: 'dec_concat' }).apply([z, cond]) as tf.SymbolicTensor;
   const width = c.decoderChannels[0]!;
   let h: tf.SymbolicTensor;
   if (c.latentMap === 'repeat') {
@@ -84,14 +110,14 @@ export function buildDecoder(c: ResolvedGeneratorConfig, s: CvaeShape, seed: num
       ...(last ? { activation: 'linear' as const, batchNorm: false } : {}),
     }).apply(h) as tf.SymbolicTensor;
   });
-  return tf.model({ inputs: [z, y], outputs: h, name: 'decoder' });
+  return tf.model({ inputs: [z, ...inputs], outputs: h, name: 'decoder' });
 }
 
 export function buildCvae(c: ResolvedGeneratorConfig, s: CvaeShape, seed: number): Cvae {
   return { encoder: buildEncoder(c, s, seed), decoder: buildDecoder(c, s, seed) };
 }
 
-/** One-hot labels: [N, L]. Caller disposes. */
+/** One-hot labels (or identities): [N, L]. Caller disposes. */
 export function oneHot(labels: ArrayLike<number>, L: number): tf.Tensor2D {
   const a = new Float32Array(labels.length * L);
   for (let i = 0; i < labels.length; i++) a[i * L + labels[i]!] = 1;

@@ -21,7 +21,7 @@ export interface GeneratorReplicaSpec {
 
 export function createReplica(spec: GeneratorReplicaSpec): ReplicaHandle {
   const cvae = buildCvae(spec.cfg, spec.dims, spec.seed);
-  const task = new CvaeTask(cvae, spec.cfg, spec.dims.labels, spec.data, boneTerm(spec.dims.edges, spec.dims.V, spec.norm.mean, spec.norm.scale));
+  const task = new CvaeTask(cvae, spec.cfg, spec.dims.labels, spec.data, boneTerm(spec.dims.edges, spec.dims.V, spec.norm.mean, spec.norm.scale), spec.dims.identities ?? 0);
   return {
     task,
     dispose() {

@@ -6,7 +6,9 @@
  * Determinism: gait k of label c gets its own seed, derived from the run seed,
  * the label name and k; its latent vector comes from that seed alone. The same
  * (seed, counts, temperature) give the same gaits, and the per-gait seed in
- * each row regenerates that gait.
+ * each row regenerates that gait. An identity-conditioned generator
+ * (config identityDim > 0) decodes gait k of (identity, label) with that
+ * identity; its seed is derived from the identity name too.
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
@@ -40,12 +42,37 @@ export interface SampleOptions {
   rigid?: boolean;
   /** Gaits per decoder call. Default 64. */
   batchSize?: number;
+  /**
+   * Identity-conditioned generators only: the identities to generate, each
+   * with the per-label `counts` ('all': every identity the model knows, in
+   * its order). Rows carry the identity in their `identity` column.
+   */
+  identities?: string[] | 'all';
 }
+
+/** The decoding options of SampleOptions, checked and filled (what decoder threads receive). */
+export type ResolvedSampleOptions = Required<Omit<SampleOptions, 'identities'>>;
+
+/** One cell of an explicit request: `count` gaits of `label`, of `identity` (identity-conditioned generators). */
+export interface SampleCell {
+  identity?: string;
+  label: string;
+  count: number;
+}
+
+/**
+ * What to generate: gaits per label name (with SampleOptions.identities:
+ * per label for each of those identities), or a list of (identity, label,
+ * count) cells.
+ */
+export type SampleCounts = Record<string, number> | SampleCell[];
 
 export interface Generator {
   /** Generator name ('stepgen' or 'cvae-baseline'). */
   readonly name: string;
   readonly labelNames: string[];
+  /** The identities of an identity-conditioned generator (empty when conditioned on the label only). */
+  readonly identityNames: string[];
   readonly T: number;
   readonly V: number;
   readonly fps: number;
@@ -59,18 +86,22 @@ export interface Generator {
   readonly manifest: GeneratorManifest;
   /**
    * Samples `counts[label]` gaits per label (labels in the model's order,
-   * gaits k = 0 … count−1 within a label). Rows: source 'synthetic',
-   * generator `tag`, the gait's own seed. Deterministic for a seed.
+   * gaits k = 0 … count−1 within a label), for each of `options.identities`
+   * when given (identities in the order given, then labels), or the cells of
+   * a SampleCell list. Rows: source 'synthetic', generator `tag`, the gait's
+   * own seed, the identity when one was asked for. Deterministic for a seed.
+   * E_OPTION names `identities` when the generator has none or does not know one.
    */
-  sample(counts: Record<string, number>, options: SampleOptions): GaitSet;
+  sample(counts: SampleCounts, options: SampleOptions): GaitSet;
   /** Releases the decoder's weights. */
   dispose(): void;
 }
 
-/** One planned gait: label index, index within its label. */
+/** One planned gait: label index, index within its (identity, label), identity index (identity-conditioned generators). */
 export interface Planned {
   label: number;
   k: number;
+  identity?: number;
 }
 
 /** Checks counts (known labels, positive integers) and returns them in the model's label order. E_LABEL / E_OPTION. */
@@ -87,7 +118,64 @@ export function checkCounts(counts: Record<string, number>, labelNames: string[]
   return out.sort((a, b) => a[0] - b[0]);
 }
 
-function checkSampleOptions(o: SampleOptions): Required<SampleOptions> {
+const listed = (names: string[]) => (names.length <= 12 ? names.join(', ') : `${names.slice(0, 12).join(', ')}, … (${names.length} in all)`);
+
+/**
+ * The planned gaits of a request on a generator with `labelNames` and
+ * `identityNames` (empty: conditioned on the label only): cells in the
+ * order of the identities asked for (for a cell list: the model's identity
+ * order), labels in the model's order, k = 0 … count−1 within each. Errors
+ * name the option: E_OPTION for `identities` on a label-only generator, an
+ * unknown identity or a conditioned generator asked without identities;
+ * E_LABEL / E_OPTION for labels and counts (checkCounts).
+ */
+export function planRequest(counts: SampleCounts, identities: SampleOptions['identities'], labelNames: string[], identityNames: string[]): Planned[] {
+  const conditioned = identityNames.length > 0;
+  const IDENTITIES = 'option identities (--identities)';
+  const identityIndex = (name: unknown, option = IDENTITIES): number => {
+    if (!conditioned)
+      throw new GaitforgeError('E_OPTION', `${option}: this generator was trained without identity conditioning (config identityDim = 0), so it cannot generate named identities; train one with identityDim > 0`);
+    const k = typeof name === 'string' ? identityNames.indexOf(name) : -1;
+    if (k < 0) throw new GaitforgeError('E_OPTION', `${option}: the generator does not know identity ${JSON.stringify(name)} (its identities: ${listed(identityNames)})`);
+    return k;
+  };
+  const plan: Planned[] = [];
+  if (Array.isArray(counts)) {
+    if (identities !== undefined) throw new GaitforgeError('E_OPTION', 'option identities (--identities) cannot be combined with a list of (identity, label, count) cells: name the identity in each cell');
+    if (counts.length === 0) throw new GaitforgeError('E_OPTION', `no counts given: name at least one (identity, label, count) cell (labels: ${labelNames.join(', ')})`);
+    const cells = counts.map((c, i) => {
+      if (!c || typeof c !== 'object') throw optionError(`counts[${i}]`, c, 'an object { identity, label, count }');
+      const id = c.identity === undefined ? -1 : identityIndex(c.identity, `counts[${i}].identity (--counts identity:label=N)`);
+      if (id < 0 && conditioned) throw new GaitforgeError('E_OPTION', `counts[${i}] names no identity: this generator is conditioned on identity, name one in every cell (its identities: ${listed(identityNames)})`);
+      const [[label, count]] = checkCounts({ [c.label]: c.count }, labelNames) as [[number, number]];
+      return { id, label, count };
+    });
+    cells.sort((a, b) => a.id - b.id || a.label - b.label);
+    for (let i = 1; i < cells.length; i++)
+      if (cells[i]!.id === cells[i - 1]!.id && cells[i]!.label === cells[i - 1]!.label)
+        throw new GaitforgeError('E_OPTION', `counts names (${cells[i]!.id >= 0 ? `identity ${identityNames[cells[i]!.id]}, ` : ''}label ${labelNames[cells[i]!.label]}) twice`);
+    for (const c of cells) for (let k = 0; k < c.count; k++) plan.push({ label: c.label, k, ...(c.id >= 0 ? { identity: c.id } : {}) });
+    return plan;
+  }
+  const perLabel = checkCounts(counts, labelNames);
+  if (identities === undefined) {
+    if (conditioned) throw new GaitforgeError('E_OPTION', `option identities (--identities) is required: this generator is conditioned on identity (its identities: ${listed(identityNames)}; 'all' asks for every one)`);
+    for (const [label, c] of perLabel) for (let k = 0; k < c; k++) plan.push({ label, k });
+    return plan;
+  }
+  let ids: number[];
+  if (identities === 'all') ids = conditioned ? identityNames.map((_, i) => i) : [identityIndex('all')];
+  else {
+    if (!Array.isArray(identities) || identities.length === 0) throw optionError('identities', identities, "a non-empty list of identity names or 'all'");
+    ids = identities.map((n) => identityIndex(n));
+    const dup = ids.findIndex((x, i) => ids.indexOf(x) !== i);
+    if (dup >= 0) throw new GaitforgeError('E_OPTION', `option identities (--identities) names ${JSON.stringify(identities[dup])} twice`);
+  }
+  for (const identity of ids) for (const [label, c] of perLabel) for (let k = 0; k < c; k++) plan.push({ label, k, identity });
+  return plan;
+}
+
+function checkSampleOptions(o: SampleOptions): ResolvedSampleOptions {
   if (!o || !Number.isSafeInteger(o.seed) || o.seed < 0) throw optionError('seed', o?.seed, 'a non-negative integer');
   const temperature = o.temperature ?? 1;
   if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature < 0 || temperature > 100)
@@ -101,14 +189,15 @@ function checkSampleOptions(o: SampleOptions): Required<SampleOptions> {
   return { seed: o.seed, temperature, batchSize, prior, rigid };
 }
 
-/** The seed of gait k of a label under a run seed. */
-export function gaitSeed(seed: number, label: string, k: number): number {
-  return deriveSeed(seed, `generator/sample/${label}/${k}`);
+/** The seed of gait k of a label (of an identity, for an identity-conditioned generator) under a run seed. */
+export function gaitSeed(seed: number, label: string, k: number, identity?: string): number {
+  return deriveSeed(seed, identity === undefined ? `generator/sample/${label}/${k}` : `generator/sample/${identity}/${label}/${k}`);
 }
 
 export class LoadedGenerator implements Generator {
   readonly name: string;
   readonly labelNames: string[];
+  readonly identityNames: string[];
   readonly T: number;
   readonly V: number;
   readonly fps: number;
@@ -127,6 +216,7 @@ export class LoadedGenerator implements Generator {
   ) {
     this.name = manifest.name;
     this.labelNames = [...manifest.labelNames];
+    this.identityNames = [...(manifest.identityNames ?? [])];
     this.T = manifest.T;
     this.V = manifest.V;
     this.fps = manifest.fps;
@@ -136,19 +226,23 @@ export class LoadedGenerator implements Generator {
     this.tag = `${this.name}@${checkpointHash.slice(0, 12)}`;
   }
 
-  sample(counts: Record<string, number>, options: SampleOptions): GaitSet {
-    return this.decodePlan(this.plan(counts), checkSampleOptions(options));
+  sample(counts: SampleCounts, options: SampleOptions): GaitSet {
+    const o = checkSampleOptions(options);
+    return this.decodePlan(this.plan(counts, options.identities), o);
   }
 
-  /** The planned gaits of `counts`: labels in the model's order, k = 0 … count−1 within each. */
-  plan(counts: Record<string, number>): Planned[] {
-    const plan: Planned[] = [];
-    for (const [label, c] of checkCounts(counts, this.labelNames)) for (let k = 0; k < c; k++) plan.push({ label, k });
-    return plan;
+  /** The planned gaits of a request (planRequest). */
+  plan(counts: SampleCounts, identities?: SampleOptions['identities']): Planned[] {
+    return planRequest(counts, identities, this.labelNames, this.identityNames);
+  }
+
+  /** The seed of a planned gait. */
+  private seedOf(p: Planned, seed: number): number {
+    return gaitSeed(seed, this.labelNames[p.label]!, p.k, p.identity === undefined ? undefined : this.identityNames[p.identity]);
   }
 
   /** Decodes planned gaits into a GaitSet (rows in plan order). */
-  decodePlan(plan: Planned[], o: Required<SampleOptions>): GaitSet {
+  decodePlan(plan: Planned[], o: ResolvedSampleOptions): GaitSet {
     return this.planSet(plan, this.decodePositions(plan, o), o);
   }
 
@@ -157,7 +251,7 @@ export class LoadedGenerator implements Generator {
    * when asked). Each gait depends only on its own seed: decoding runs in
    * inference mode, so a plan split into parts gives the same gaits.
    */
-  decodePositions(plan: Planned[], o: Required<SampleOptions>): Float32Array {
+  decodePositions(plan: Planned[], o: ResolvedSampleOptions): Float32Array {
     if (!this.decoder) throw new GaitforgeError('E_MODEL', `generator ${this.tag} was disposed`);
     const { T, V } = this;
     const per = T * V * 3;
@@ -165,7 +259,9 @@ export class LoadedGenerator implements Generator {
     const D = this.config.latentDim;
     const n = plan.length;
     const positions = new Float32Array(n * per);
-    const seeds = plan.map((p) => gaitSeed(o.seed, this.labelNames[p.label]!, p.k));
+    const seeds = plan.map((p) => this.seedOf(p, o.seed));
+    const I = this.identityNames.length;
+    if (I > 0 && plan.some((p) => p.identity === undefined)) throw new GaitforgeError('E_OPTION', 'option identities (--identities) is required: this generator is conditioned on identity');
     for (let s = 0; s < n; s += o.batchSize) {
       const e = Math.min(n, s + o.batchSize);
       const z = new Float32Array((e - s) * D);
@@ -177,8 +273,12 @@ export class LoadedGenerator implements Generator {
         if (fitted) drawFitted(fitted, eps, o.temperature, z, (i - s) * D);
         else for (let d = 0; d < D; d++) z[(i - s) * D + d] = o.temperature * eps[d]!;
       }
+      const part = plan.slice(s, e);
       const out = tf.tidy(() =>
-        this.decoder!.apply([tf.tensor2d(z, [e - s, D]), oneHot(plan.slice(s, e).map((p) => p.label), L)], { training: false }) as tf.Tensor,
+        this.decoder!.apply(
+          [tf.tensor2d(z, [e - s, D]), oneHot(part.map((p) => p.label), L), ...(I > 0 ? [oneHot(part.map((p) => p.identity!), I)] : [])],
+          { training: false },
+        ) as tf.Tensor,
       );
       positions.set(out.dataSync(), s * per);
       out.dispose();
@@ -196,16 +296,17 @@ export class LoadedGenerator implements Generator {
   }
 
   /** The GaitSet of planned gaits with their decoded positions. */
-  planSet(plan: Planned[], positions: Float32Array, o: Required<SampleOptions>): GaitSet {
+  planSet(plan: Planned[], positions: Float32Array, o: ResolvedSampleOptions): GaitSet {
     const { T, V } = this;
     const n = plan.length;
-    const seeds = plan.map((p) => gaitSeed(o.seed, this.labelNames[p.label]!, p.k));
+    const seeds = plan.map((p) => this.seedOf(p, o.seed));
     const labels = Int32Array.from(plan, (p) => p.label);
+    const who = plan.map((p) => (p.identity === undefined ? null : this.identityNames[p.identity]!));
     return new GaitSet({
       positions, labels, labelNames: this.labelNames, T, V, fps: this.fps, skeleton: this.skeleton,
-      ids: plan.map((p) => `${this.name}-${o.seed}-${this.labelNames[p.label]}-${p.k}`),
+      ids: plan.map((p, i) => `${this.name}-${o.seed}-${who[i] === null ? '' : `${who[i]}-`}${this.labelNames[p.label]}-${p.k}`),
       source: new Array(n).fill('synthetic'), generator: new Array(n).fill(this.tag), seed: seeds,
-      identity: new Array(n).fill(null), frames: new Int32Array(n).fill(T),
+      identity: who, frames: new Int32Array(n).fill(T),
     });
   }
 
@@ -238,11 +339,15 @@ export async function loadGenerator(dir: string): Promise<Generator> {
   // loadModel names a missing or corrupt model.json / weights.bin (nn/serialize.ts layout)
   const { model } = await loadModel(decoderDir);
   const hash = filesHash(dir, [MANIFEST_FILE, ...['model.json', 'weights.bin', LATENT_FILE].map((f) => path.relative(dir, path.join(f === LATENT_FILE ? path.dirname(decoderDir) : decoderDir, f)))]);
-  const [zShape, yShape] = model.inputs.map((i) => i.shape);
+  const [zShape, yShape, idShape] = model.inputs.map((i) => i.shape);
   const outShape = model.outputs[0]!.shape;
-  if (zShape?.[1] !== manifest.config.latentDim || yShape?.[1] !== manifest.labelNames.length || outShape[1] !== manifest.T || outShape[2] !== manifest.V) {
+  const identities = manifest.identityNames?.length ?? 0;
+  if (
+    zShape?.[1] !== manifest.config.latentDim || yShape?.[1] !== manifest.labelNames.length || outShape[1] !== manifest.T || outShape[2] !== manifest.V ||
+    model.inputs.length !== (identities > 0 ? 3 : 2) || (identities > 0 && idShape?.[1] !== identities)
+  ) {
     model.dispose();
-    throw new GaitforgeError('E_MODEL', `${decoderDir} does not match ${path.join(dir, 'generator.json')} (latent ${zShape?.[1]}, labels ${yShape?.[1]}, output [${outShape.slice(1)}])`);
+    throw new GaitforgeError('E_MODEL', `${decoderDir} does not match ${path.join(dir, 'generator.json')} (latent ${zShape?.[1]}, labels ${yShape?.[1]}, identities ${idShape?.[1] ?? 0}, output [${outShape.slice(1)}])`);
   }
   return new LoadedGenerator(manifest, model, hash, latentPrior, path.resolve(dir));
 }
@@ -252,7 +357,7 @@ export interface Sampler {
   /** Threads decoding (1 on the native backends, or for a generator not returned by `loadGenerator`). */
   readonly threads: number;
   /** `Generator.sample`, the plan's decoding split across the threads: the same gaits on any thread count. */
-  sample(counts: Record<string, number>, options: SampleOptions): Promise<GaitSet>;
+  sample(counts: SampleCounts, options: SampleOptions): Promise<GaitSet>;
   close(): Promise<void>;
 }
 
@@ -269,8 +374,8 @@ export async function startSampler(gen: Generator, threads = 1): Promise<Sampler
     threads: pool ? n : 1,
     async sample(counts, options) {
       if (!pool || !(gen instanceof LoadedGenerator)) return gen.sample(counts, options);
-      const plan = gen.plan(counts);
       const o = checkSampleOptions(options);
+      const plan = gen.plan(counts, options.identities);
       return gen.planSet(plan, await pool.decode(gen, plan, o), o);
     },
     close: async () => pool?.close(),
@@ -278,8 +383,8 @@ export async function startSampler(gen: Generator, threads = 1): Promise<Sampler
 }
 
 export interface GenerateToFileOptions extends SampleOptions {
-  /** Gaits per label name. */
-  counts: Record<string, number>;
+  /** Gaits per label name (for each of `identities` when given), or (identity, label, count) cells. */
+  counts: SampleCounts;
   /** Default: from the extension. */
   format?: GaitFileFormat;
   progress?: Progress;
@@ -317,11 +422,10 @@ export async function generateToFile(modelDir: string, outPath: string, options:
   const gen = (await loadGenerator(modelDir)) as LoadedGenerator;
   let pool: Awaited<ReturnType<typeof startDecoders>> | null = null;
   try {
-    const counts = checkCounts(options.counts, gen.labelNames);
-    const total0 = counts.reduce((a, [, c]) => a + c, 0);
+    const all = gen.plan(options.counts, options.identities);
+    const total = all.length;
     // decoder threads only once the request is known to be valid, and only when there is work to share
-    if (threads > 1 && total0 > 1) pool = await startDecoders(modelDir, gen.checkpointHash, Math.min(threads, total0) - 1);
-    const total = counts.reduce((a, [, c]) => a + c, 0);
+    if (threads > 1 && total > 1) pool = await startDecoders(modelDir, gen.checkpointHash, Math.min(threads, total) - 1);
     const writer = await openGaitWriter(outPath, {
       format: options.format, T: gen.T, V: gen.V, fps: gen.fps, skeleton: gen.skeleton, labelNames: gen.labelNames,
       metadata: {
@@ -340,11 +444,10 @@ export async function generateToFile(modelDir: string, outPath: string, options:
         plan = [];
         progress.update(done, { gaits_per_s: done / ((performance.now() - t0) / 1000) });
       };
-      for (const [label, c] of counts)
-        for (let k = 0; k < c; k++) {
-          plan.push({ label, k });
-          if (plan.length === chunk) await flush();
-        }
+      for (const p of all) {
+        plan.push(p);
+        if (plan.length === chunk) await flush();
+      }
       if (plan.length) await flush();
       await writer.close();
       progress.stop();

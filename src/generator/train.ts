@@ -88,6 +88,20 @@ export interface CvaeData {
   x: Float32Array;
   labels: Int32Array;
   shape: [number, number, number];
+  /** Identity index of every gait (into the model's identity names); an identity-conditioned generator's only. */
+  identities?: Int32Array;
+}
+
+/**
+ * The condition inputs of rows: the one-hot labels [N, L], and for an
+ * identity-conditioned generator (numIdentities > 0) the one-hot identities
+ * [N, I]. Caller disposes.
+ */
+export function conditionTensors(labels: ArrayLike<number>, numLabels: number, identities: ArrayLike<number> | undefined, numIdentities: number): tf.Tensor2D[] {
+  if (numIdentities === 0) return [oneHot(labels, numLabels)];
+  if (!identities || identities.length !== labels.length)
+    throw new GaitforgeError('E_VALUE', `an identity-conditioned generator needs an identity for each of the ${labels.length} gaits`);
+  return [oneHot(labels, numLabels), oneHot(identities, numIdentities)];
 }
 
 /**
@@ -106,6 +120,8 @@ export class CvaeTask implements GradientTask {
     readonly numLabels: number,
     public data: CvaeData,
     private readonly bones?: BoneTerm,
+    /** Identities I of an identity-conditioned generator (0: conditioned on the label only). */
+    readonly numIdentities = 0,
   ) {
     // both halves, in a fixed order (the optimizer state is saved in it)
     this.variables = [...trainableVariables(cvae.encoder), ...trainableVariables(cvae.decoder)];
@@ -113,22 +129,22 @@ export class CvaeTask implements GradientTask {
     this.replicated = [...cvae.encoder.weights, ...cvae.decoder.weights].map((w) => w.read() as tf.Variable);
   }
 
-  /** The loss terms in the order of LOSS_TERMS for x: [N, T, V, 3], y: [N, L]. */
-  terms(x: tf.Tensor4D, y: tf.Tensor2D, noiseSeed: number, training: boolean): { total: tf.Scalar; stacked: tf.Tensor1D } {
-    const [mu, logvar] = this.cvae.encoder.apply([x, y], { training }) as tf.Tensor2D[];
+  /** The loss terms in the order of LOSS_TERMS for x: [N, T, V, 3] and the condition inputs (conditionTensors). */
+  terms(x: tf.Tensor4D, cond: tf.Tensor2D[], noiseSeed: number, training: boolean): { total: tf.Scalar; stacked: tf.Tensor1D } {
+    const [mu, logvar] = this.cvae.encoder.apply([x, ...cond], { training }) as tf.Tensor2D[];
     const eps = tf.randomNormal(mu!.shape, 0, 1, 'float32', noiseSeed);
     const z = tf.add(mu!, tf.mul(tf.exp(tf.mul(logvar!, 0.5)), eps));
-    const xHat = this.cvae.decoder.apply([z, y], { training }) as tf.Tensor4D;
+    const xHat = this.cvae.decoder.apply([z, ...cond], { training }) as tf.Tensor4D;
     const L = pushPullLoss(x, xHat, mu!, logvar!, this.cfg, this.bones);
     return { total: L.total, stacked: tf.stack(LOSS_TERMS.map((k) => L[k])) as tf.Tensor1D };
   }
 
   loss(rows: Int32Array, noiseSeed: number): { total: tf.Scalar; metrics: tf.Tensor1D } {
-    const { x, labels, shape } = this.data;
+    const { x, labels, shape, identities } = this.data;
     const per = shape[0] * shape[1] * shape[2];
     const xt = tf.tensor4d(gatherRows(x, per, rows), [rows.length, ...shape]);
-    const yt = oneHot(Int32Array.from(rows, (i) => labels[i]!), this.numLabels);
-    const r = this.terms(xt, yt, noiseSeed, true);
+    const cond = conditionTensors(Int32Array.from(rows, (i) => labels[i]!), this.numLabels, identities && Int32Array.from(rows, (i) => identities[i]!), this.numIdentities);
+    const r = this.terms(xt, cond, noiseSeed, true);
     return { total: r.total, metrics: r.stacked };
   }
 
@@ -148,12 +164,18 @@ export class CvaeTrainer {
   readonly task: CvaeTask;
   readonly engine: Engine;
 
-  /** `bones` (owned, disposed with the trainer) adds the bone-length term L_b; `engine` options add data-parallel replicas. */
-  constructor(cvae: Cvae, cfg: ResolvedGeneratorConfig, numLabels: number, bones?: BoneTerm, data?: CvaeData, replicas?: ConstructorParameters<typeof Engine>[1]['replicas']) {
+  /**
+   * `bones` (owned, disposed with the trainer) adds the bone-length term L_b;
+   * `engine` options add data-parallel replicas; `numIdentities` > 0 for an
+   * identity-conditioned generator.
+   */
+  constructor(
+    cvae: Cvae, cfg: ResolvedGeneratorConfig, numLabels: number, bones?: BoneTerm, data?: CvaeData, replicas?: ConstructorParameters<typeof Engine>[1]['replicas'], numIdentities = 0,
+  ) {
     this.cvae = cvae;
     this.cfg = cfg;
     this.numLabels = numLabels;
-    this.task = new CvaeTask(cvae, cfg, numLabels, data ?? { x: new Float32Array(0), labels: new Int32Array(0), shape: [1, 1, 3] }, bones);
+    this.task = new CvaeTask(cvae, cfg, numLabels, data ?? { x: new Float32Array(0), labels: new Int32Array(0), shape: [1, 1, 3] }, bones, numIdentities);
     this.engine = new Engine(this.task, { lr: cfg.lr, weightDecay: cfg.weightDecay, replicas });
   }
 
@@ -163,25 +185,26 @@ export class CvaeTrainer {
 
   /**
    * One optimisation step on the standardised gaits x: [N, T, V, 3] with
-   * labels (replacing the task's data). Returns the loss terms before the
-   * update. Leaves no tensors behind.
+   * labels (and identity indices for an identity-conditioned generator),
+   * replacing the task's data. Returns the loss terms before the update.
+   * Leaves no tensors behind.
    */
-  async step(x: Float32Array, labels: ArrayLike<number>, shape: [number, number, number], noiseSeed: number): Promise<LossValues> {
-    this.task.data = { x, labels: Int32Array.from(labels), shape };
+  async step(x: Float32Array, labels: ArrayLike<number>, shape: [number, number, number], noiseSeed: number, identities?: ArrayLike<number>): Promise<LossValues> {
+    this.task.data = { x, labels: Int32Array.from(labels), shape, ...(identities ? { identities: Int32Array.from(identities) } : {}) };
     return toValues(await this.engine.step(Int32Array.from({ length: labels.length }, (_, i) => i), noiseSeed));
   }
 
   /** Loss terms in inference mode (batch norm with running statistics). Leaves no tensors behind. */
-  async evaluate(x: Float32Array, labels: ArrayLike<number>, shape: [number, number, number], noiseSeed: number): Promise<LossValues> {
+  async evaluate(x: Float32Array, labels: ArrayLike<number>, shape: [number, number, number], noiseSeed: number, identities?: ArrayLike<number>): Promise<LossValues> {
     const n = labels.length;
-    const out = tf.tidy(() => this.task.terms(tf.tensor4d(x, [n, ...shape]), oneHot(labels, this.numLabels), noiseSeed, false).stacked);
+    const out = tf.tidy(() => this.task.terms(tf.tensor4d(x, [n, ...shape]), conditionTensors(labels, this.numLabels, identities, this.task.numIdentities), noiseSeed, false).stacked);
     const v = await out.data();
     out.dispose();
     return toValues(v);
   }
 
   /** Posterior means and log-variances ([N, D] row-major) in inference mode, in batches of up to 64. */
-  encode(x: Float32Array, labels: ArrayLike<number>, shape: [number, number, number]): { mu: Float32Array; logvar: Float32Array } {
+  encode(x: Float32Array, labels: ArrayLike<number>, shape: [number, number, number], identities?: ArrayLike<number>): { mu: Float32Array; logvar: Float32Array } {
     const n = labels.length;
     const D = this.cfg.latentDim;
     const per = shape[0] * shape[1] * shape[2];
@@ -190,7 +213,10 @@ export class CvaeTrainer {
     for (let s = 0; s < n; s += 64) {
       const e = Math.min(n, s + 64);
       const [m, l] = tf.tidy(() => this.cvae.encoder.apply(
-        [tf.tensor4d(x.subarray(s * per, e * per), [e - s, ...shape]), oneHot(Array.from({ length: e - s }, (_, i) => labels[s + i]!), this.numLabels)],
+        [
+          tf.tensor4d(x.subarray(s * per, e * per), [e - s, ...shape]),
+          ...conditionTensors(Array.from({ length: e - s }, (_, i) => labels[s + i]!), this.numLabels, identities && Array.from({ length: e - s }, (_, i) => identities[s + i]!), this.task.numIdentities),
+        ],
         { training: false }) as tf.Tensor[]);
       mu.set(m!.dataSync(), s * D);
       logvar.set(l!.dataSync(), s * D);
@@ -228,14 +254,14 @@ function gatherRows(data: Float32Array, per: number, idx: ArrayLike<number>): Fl
 }
 
 /** Mean loss terms of `data` in inference mode, in batches of up to 64, with noise fixed by `seed`. */
-async function evaluateSet(trainer: CvaeTrainer, data: Float32Array, labels: Int32Array, shape: [number, number, number], seed: number): Promise<LossValues> {
+async function evaluateSet(trainer: CvaeTrainer, data: Float32Array, labels: Int32Array, shape: [number, number, number], seed: number, identities?: Int32Array): Promise<LossValues> {
   const per = shape[0] * shape[1] * 3;
   const n = labels.length;
   const rng = new Rng(seed, 'generator/val/noise');
   const acc = zeroValues();
   for (let s = 0; s < n; s += 64) {
     const e = Math.min(n, s + 64);
-    const v = await trainer.evaluate(data.subarray(s * per, e * per), labels.subarray(s, e), shape, rng.tfSeed());
+    const v = await trainer.evaluate(data.subarray(s * per, e * per), labels.subarray(s, e), shape, rng.tfSeed(), identities?.subarray(s, e));
     accumulate(acc, v, (e - s) / n);
   }
   return acc;
@@ -247,6 +273,57 @@ function checkLabelsPresent(set: GaitSet, what: string, hint: string): void {
     if (c === 0) throw new GaitforgeError('E_LABEL', `label ${JSON.stringify(label)} has no gaits in ${what}${hint}`);
 }
 
+/**
+ * The training and validation gait indices of `valFraction` held out,
+ * stratified by label. A label-only generator holds out whole groups (by
+ * identity when every gait has one: gaitset.ts 'auto'). An
+ * identity-conditioned one must learn every identity's embedding, so it holds
+ * out whole recordings and then returns to training the held-out walks of any
+ * identity left with none there: no recording is on two sides, and every
+ * identity trains.
+ */
+export function validationSplit(train: GaitSet, cfg: ResolvedGeneratorConfig, seed: number): [number[], number[]] {
+  const f = [1 - cfg.valFraction, cfg.valFraction];
+  if (cfg.identityDim === 0) {
+    const [a, b] = train.splitIndices(f, seed);
+    return [a!, b!];
+  }
+  const [a, b] = train.splitIndices(f, seed, { groupBy: 'recording' });
+  const training = new Set(a!.map((i) => train.identity[i]));
+  const back = b!.filter((i) => !training.has(train.identity[i]));
+  return [[...a!, ...back].sort((x, y) => x - y), b!.filter((i) => training.has(train.identity[i]))];
+}
+
+/**
+ * The identity names of an identity-conditioned generator: every gait of the
+ * training set (and of given validation gaits) needs an identity, and
+ * validation identities must be training identities. Sorted.
+ */
+function trainingIdentities(train: GaitSet, val?: GaitSet): string[] {
+  for (const [set, what] of [[train, 'training'], ...(val ? [[val, 'validation']] : [])] as [GaitSet, string][]) {
+    const i = set.identity.findIndex((x) => x == null || x === '');
+    if (i >= 0) throw new GaitforgeError('E_VALUE', `${what} gait ${i} (${set.ids[i]}) has no identity: an identity-conditioned generator (config identityDim > 0) needs an identity on every gait`);
+  }
+  const names = [...new Set(train.identity as string[])].sort();
+  if (val) {
+    const known = new Set(names);
+    const i = val.identity.findIndex((x) => !known.has(x!));
+    if (i >= 0) throw new GaitforgeError('E_VALUE', `validation gait ${i} (${val.ids[i]}) has identity ${JSON.stringify(val.identity[i])}, which no training gait has`);
+  }
+  return names;
+}
+
+/** Index of every gait's identity in `names` (an identity-conditioned generator's), or undefined without names. */
+export function identityIndices(set: GaitSet, names: readonly string[] | undefined): Int32Array | undefined {
+  if (!names) return undefined;
+  const at = new Map(names.map((n, i) => [n, i]));
+  return Int32Array.from(set.identity, (n, i) => {
+    const k = at.get(n!);
+    if (k === undefined) throw new GaitforgeError('E_VALUE', `gait ${i} (${set.ids[i]}) has identity ${JSON.stringify(n)}, which the generator does not know`);
+    return k;
+  });
+}
+
 /** Standardised canonical copies of a set's positions. */
 function prepare(set: GaitSet, norm: GaitNormalization | null) {
   const canon = canonicalizeAll(set.positions, set.T, set.V);
@@ -254,9 +331,9 @@ function prepare(set: GaitSet, norm: GaitNormalization | null) {
   return { data: standardize(canon, n), norm: n };
 }
 
-function describeDiff(m: GeneratorManifest, want: Pick<GeneratorManifest, 'seed' | 'dataHash' | 'T' | 'V' | 'labelNames' | 'config'>): string | null {
+function describeDiff(m: GeneratorManifest, want: Pick<GeneratorManifest, 'seed' | 'dataHash' | 'T' | 'V' | 'labelNames' | 'config' | 'identityNames'>): string | null {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  for (const k of ['seed', 'dataHash', 'T', 'V', 'labelNames'] as const)
+  for (const k of ['seed', 'dataHash', 'T', 'V', 'labelNames', 'identityNames'] as const)
     if (!same(m[k], want[k])) return k === 'dataHash' ? 'the training data differ' : `${k} differs (${JSON.stringify(m[k])} there)`;
   for (const k of Object.keys(want.config) as (keyof ResolvedGeneratorConfig)[])
     if (!same(m.config[k], want.config[k])) return `config differs: ${k} = ${JSON.stringify(m.config[k])} there, ${JSON.stringify(want.config[k])} now`;
@@ -288,12 +365,13 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
       throw new GaitforgeError('E_SHAPE', `validation gaits are [T=${v.T}, V=${v.V}, ${v.skeleton}], training gaits [T=${train.T}, V=${train.V}, ${train.skeleton}]`);
     valPart = v.N > 0 ? v.withLabelNames(train.labelNames) : null;
   } else if (cfg.valFraction > 0) {
-    const [a, b] = train.stratifiedSplit([1 - cfg.valFraction, cfg.valFraction], seed);
-    trainPart = a!;
-    valPart = b!.N > 0 ? b! : null;
+    const [a, b] = validationSplit(train, cfg, seed);
+    trainPart = train.select(a);
+    valPart = b.length > 0 ? train.select(b) : null;
     checkLabelsPresent(trainPart, 'the training part', ` after holding out valFraction = ${cfg.valFraction} for validation (lower valFraction or add gaits)`);
   }
   if (trainPart.N < 2) throw new GaitforgeError('E_SHAPE', `only ${trainPart.N} gait(s) left for training after the validation split`);
+  const identityNames = cfg.identityDim > 0 ? trainingIdentities(train, options.val) : undefined;
   const dataHash = options.val ? gaitSetsHash([train, options.val]) : gaitSetHash(train);
   const threads = resolveThreads(options.threads);
 
@@ -303,7 +381,7 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
   if (existsSync(manifestFile)) {
     if (options.resume) {
       const m = readManifest(outDir);
-      const diff = describeDiff(m, { seed, dataHash, T: train.T, V: train.V, labelNames: train.labelNames, config: cfg });
+      const diff = describeDiff(m, { seed, dataHash, T: train.T, V: train.V, labelNames: train.labelNames, config: cfg, identityNames });
       if (diff) throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: ${diff}; resume needs the same data, config and seed`);
       const last = checkpointDir(outDir, 'last');
       if (m.epochsDone > 0 && existsSync(path.join(last, 'state.json')))
@@ -325,15 +403,17 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
     const dec = await loadModel(path.join(resumeFrom.last, 'decoder'));
     cvae = { encoder: enc.model, decoder: dec.model };
   } else {
-    cvae = buildCvae(cfg, { T, V, labels: train.labelNames.length, edges }, seed);
+    cvae = buildCvae(cfg, { T, V, labels: train.labelNames.length, edges, identities: identityNames?.length ?? 0 }, seed);
   }
-  const data: CvaeData = { x: trainX, labels: trainPart.labels, shape };
+  const trainIds = identityIndices(trainPart, identityNames);
+  const valIds = valPart ? identityIndices(valPart, identityNames) : undefined;
+  const data: CvaeData = { x: trainX, labels: trainPart.labels, shape, ...(trainIds ? { identities: trainIds } : {}) };
   const spec: GeneratorReplicaSpec = {
-    cfg, dims: { T, V, labels: train.labelNames.length, edges }, seed, norm: { mean: norm.mean, scale: norm.scale }, data,
+    cfg, dims: { T, V, labels: train.labelNames.length, edges, identities: identityNames?.length ?? 0 }, seed, norm: { mean: norm.mean, scale: norm.scale }, data,
   };
   const replicas = threads > 1 ? await startReplicas(new URL('./replica.js', import.meta.url), spec, threads - 1) : null;
   // L_b is logged for every run and enters the loss with weight λb.
-  const trainer = new CvaeTrainer(cvae, cfg, train.labelNames.length, boneTerm(edges, V, norm.mean, norm.scale), data, replicas);
+  const trainer = new CvaeTrainer(cvae, cfg, train.labelNames.length, boneTerm(edges, V, norm.mean, norm.scale), data, replicas, identityNames?.length ?? 0);
   try {
     if (resumeFrom) trainer.engine.setOptimizerState(readOptimizerState(resumeFrom.last));
     else {
@@ -346,6 +426,7 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
       labelNames: [...train.labelNames], skeleton: train.skeleton, T, V, fps: train.fps, edges, normalization: norm, dataHash, seed,
       trainGaits: trainPart.N, valGaits: valPart?.N ?? 0, epochsDone: 0, bestEpoch: 0, completed: false,
       backend: currentBackend()?.chosen ?? tf.getBackend(),
+      ...(identityNames ? { identityNames } : {}),
     };
     if (!resumeFrom) writeManifest(outDir, manifest);
 
@@ -369,7 +450,7 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
       },
       endEpoch: async (t) => {
         const train = toValues(t.metrics);
-        const val = valX && valPart ? await evaluateSet(trainer, valX, valPart.labels, shape, seed) : null;
+        const val = valX && valPart ? await evaluateSet(trainer, valX, valPart.labels, shape, seed, valIds) : null;
         const log: EpochLog = { epoch: t.epoch + 1, lr: t.lr, train, val, seconds: t.seconds, samplesPerSec: t.seen / t.seconds };
         return { log, score: [val ? val.total : train.total] };
       },
@@ -383,7 +464,7 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
           files: { 'checkpoint.json': JSON.stringify({ epoch: st.epoch, train: log.train, val: log.val }, null, 2) },
         });
         if (improved) {
-          const { mu, logvar } = trainer.encode(trainX, trainPart.labels, shape);
+          const { mu, logvar } = trainer.encode(trainX, trainPart.labels, shape, trainIds);
           const prior = fitLatentPrior(mu, logvar, trainPart.labels, train.labelNames, cfg.latentDim);
           copyCheckpoint(path.join(outDir, 'last'), path.join(outDir, 'best'), { [LATENT_FILE]: JSON.stringify(prior) });
         }

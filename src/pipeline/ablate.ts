@@ -30,6 +30,7 @@ import { readGaitFile } from '../io/index.js';
 import { gridCells, LEARNED_AUGMENTERS, realRowsOf, resolveAblation, type AblationConfig, type GridCell, type ResolvedAblation } from './config.js';
 import { summarizeCells, writeAblationReport, type CellSummary, type ReportMeta } from './report.js';
 import { generatorFid, type GeneratorFid } from './evaluate-generator.js';
+import { identityCell, identitySplit, identitySplitsEntry, type IdentityCellScores, type IdentitySplit, type IdentitySplitsEntry } from './ablate-identity.js';
 
 export interface AblateOptions {
   /** Run folder: cells/, results, report and plots go here. */
@@ -53,9 +54,13 @@ export interface CellResult extends GridCell {
   generatorKey: string | null;
   trainReal: number;
   trainSynthetic: number;
+  /** Test gaits (task 'identity': the probes scored). */
   testGaits: number;
+  /** Test accuracy (task 'identity': the mean cross-condition rank-1 over probe conditions). */
   accuracy: number;
+  /** Macro-F1 (task 'identity': the mean mAP over probe conditions). */
   macroF1: number;
+  /** Top-2 accuracy (task 'identity': the mean rank-5). */
   top2: number;
   perClassRecall: Record<string, number>;
   confusion: number[][];
@@ -65,6 +70,8 @@ export interface CellResult extends GridCell {
   /** Validation gaits (real). */
   valGaits?: number;
   wallSeconds: number;
+  /** Task 'identity': rank-1, rank-5, mAP by probe condition, gallery and target counts. */
+  identity?: IdentityCellScores;
 }
 
 /** One learned generator per (seed, variant). */
@@ -104,12 +111,18 @@ export function splitForSeed(data: GaitSet, r: ResolvedAblation, seed: number): 
 
 /** What `splits.json` in a run folder holds: the grouping used and the gait ids of every seed's parts. */
 export interface SplitsFile {
-  groupedBy: 'identity' | 'recording' | 'gait';
-  [seed: string]: { train: string[]; val: string[]; test: string[] } | string;
+  /** Task 'identity': 'identity-task' (targets and donors, see ablate-identity.ts). */
+  groupedBy: 'identity' | 'recording' | 'gait' | 'identity-task';
+  [seed: string]: { train: string[]; val: string[]; test: string[] } | IdentitySplitsEntry | string;
 }
 
 /** The splits of every seed of `r` on `data` (what `splits.json` holds). */
 export function ablationSplits(data: GaitSet, r: ResolvedAblation): SplitsFile {
+  if (r.task === 'identity') {
+    const out: SplitsFile = { groupedBy: 'identity-task' };
+    for (const seed of r.seeds) out[String(seed)] = identitySplitsEntry(identitySplit(data, r, seed), r.identity!.galleryCondition);
+    return out;
+  }
   const out: SplitsFile = { groupedBy: data.grouping(r.splits.groupBy) };
   for (const seed of r.seeds) {
     const [train, val, test] = data.splitIndices([r.splits.train, r.splits.val, r.splits.test], seed, { groupBy: r.splits.groupBy });
@@ -147,6 +160,14 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
     if (!splits.has(seed)) splits.set(seed, splitForSeed(data, r, seed));
     return splits.get(seed)!;
   };
+  const identitySplits = new Map<number, IdentitySplit>();
+  const idSplit = (seed: number) => {
+    if (!identitySplits.has(seed)) identitySplits.set(seed, identitySplit(data, r, seed));
+    return identitySplits.get(seed)!;
+  };
+  const identityTask = r.task === 'identity';
+  // the identity task's keys name its split; the emotion task's keys are what they were before tasks existed
+  const taskKey = identityTask ? { task: 'identity', identitySplit: { targetFraction: r.identity!.targetFraction, galleryCondition: r.identity!.galleryCondition } } : {};
   const build = async <R>(dir: string, fn: (tmp: string) => Promise<R>): Promise<R> => {
     const done = readCell<R>(dir);
     if (done) return done;
@@ -157,11 +178,12 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
   };
 
   const genKey = (seed: number, variant: string) =>
-    cacheKey({ kind: 'generator', version: VERSION, dataHash, seed, variant, splits: r.splits, config: r.generator, ...threadsKey });
+    cacheKey({ kind: 'generator', version: VERSION, dataHash, seed, variant, splits: r.splits, config: r.generator, ...threadsKey, ...taskKey });
   const generatorCell = (seed: number, variant: string) =>
     build(cellDir(options.runDir, 'gen', genKey(seed, variant)), async (tmp): Promise<GeneratorCellResult> => {
       const t0 = performance.now();
-      const [train, val] = split(seed);
+      // the identity task has no validation walks to spare: the generator holds out its own valFraction of the training walks
+      const [train, val] = identityTask ? [idSplit(seed).train, undefined] : split(seed);
       progress.log(`ablate: training ${variant} (seed ${seed}) on ${train.N} real gaits`);
       const res = await trainGeneratorWithCard(train, { ...(r.generator as GeneratorConfig), variant } as GeneratorConfig, {
         outDir: path.join(tmp, 'model'), seed, val, progress, threads: options.threads, dataName: `${options.dataPath ?? 'the ablation data'}: the seed-${seed} train split`,
@@ -184,7 +206,32 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
     return path.join(cellDir(options.runDir, 'clf', clfKey(c)), 'model');
   };
 
+  const idKey = (c: GridCell) =>
+    cacheKey({
+      kind: 'identity', version: VERSION, dataHash, seed: c.seed, augmenter: c.augmenter, count: c.count, model: c.classifier, config: r.identity!.model, ...threadsKey, ...taskKey,
+      generator: (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter) ? genKey(c.seed, c.augmenter) : null,
+    });
+  // identity-task cells live beside the classifier cells (prefix clf-), so progress, shards and merging treat them alike
+  const identityTaskCell = (c: GridCell) => {
+    const learned = (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter);
+    const key = idKey(c);
+    return build(cellDir(options.runDir, 'clf', key), async (tmp): Promise<CellResult> => {
+      const t0 = performance.now();
+      const res = await identityCell({
+        cell: c, r, split: idSplit(c.seed), generatorDir: learned ? genModelDir(c.seed, c.augmenter) : null, sampleSeed: Number.parseInt(key.slice(0, 8), 16),
+        outDir: path.join(tmp, 'model'), threads: options.threads, progress,
+      });
+      const s = res.scores;
+      return {
+        ...c, key, generatorKey: learned ? genKey(c.seed, c.augmenter) : null, trainReal: res.trainReal, trainSynthetic: res.trainSynthetic,
+        testGaits: Object.values(s.probes).reduce((a, b) => a + b, 0), accuracy: s.rank1['mean']!, macroF1: s.mAP['mean']!, top2: s.rank5['mean']!,
+        perClassRecall: {}, confusion: [], bestEpoch: res.bestEpoch, wallSeconds: (performance.now() - t0) / 1000, identity: s,
+      };
+    });
+  };
+
   const classifierCell = (c: GridCell) => {
+    if (identityTask) return identityTaskCell(c);
     const learned = (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter);
     const key = clfKey(c);
     return build(cellDir(options.runDir, 'clf', key), async (tmp): Promise<CellResult> => {
@@ -260,7 +307,8 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
       }
       if (g) {
         generators.push(g);
-        fids.push(await fidCell(g));
+        // FID compares generated and real walks per label; the identity task's generated walks are of conditions its targets never walked in
+        if (!identityTask) fids.push(await fidCell(g));
       }
     }
   } catch (e) {
@@ -393,6 +441,8 @@ export interface AblateRequest {
 
 export interface AblateSummary {
   runDir: string;
+  /** What was measured: 'emotion' (accuracy) or 'identity' (summaries' accuracy is the mean cross-condition rank-1). */
+  task: 'emotion' | 'identity';
   report: string | null;
   cells: number;
   built: number;
@@ -412,7 +462,9 @@ export async function ablate(req: AblateRequest): Promise<AblateSummary> {
   const data = realRowsOf(await readGaitFile(req.dataPath), config0.nonReal);
   const config = resolveAblation(req.config, data);
   const dataHash = hashFloats(data.positions);
-  const manifest: RunManifest = { config, dataHash, dataset: path.resolve(req.dataPath), gaits: data.N, labelNames: data.labelNames, groupedBy: data.grouping(config.splits.groupBy) };
+  const manifest: RunManifest = {
+    config, dataHash, dataset: path.resolve(req.dataPath), gaits: data.N, labelNames: data.labelNames, ...(config.task === 'identity' ? {} : { groupedBy: data.grouping(config.splits.groupBy) }),
+  };
   const manifestPath = path.join(req.runDir, 'ablation.json');
   if (existsSync(manifestPath)) {
     const old = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunManifest;
@@ -424,11 +476,11 @@ export async function ablate(req: AblateRequest): Promise<AblateSummary> {
   const wallSeconds = (performance.now() - t0) / 1000;
   let report: string | null = null;
   if (req.report !== false && outcome.cells.length > 0 && !req.shard) {
-    const strips = await filmstripAppendix(data, config, req.runDir, outcome);
+    const strips = config.task === 'identity' ? { markdown: '', files: [] } : await filmstripAppendix(data, config, req.runDir, outcome);
     const appendix = [strips.markdown, req.appendix ?? ''].filter(Boolean).join('\n\n');
     report = (await writeAblationReport(req.runDir, { config, ...outcome, meta: reportMeta(manifest, wallSeconds), appendix, extraFiles: strips.files })).report;
   }
-  return { runDir: req.runDir, report, cells: outcome.cells.length, built: outcome.built, complete: outcome.complete, summaries: summarizeCells(outcome.cells), wallSeconds };
+  return { runDir: req.runDir, task: config.task ?? 'emotion', report, cells: outcome.cells.length, built: outcome.built, complete: outcome.complete, summaries: summarizeCells(outcome.cells), wallSeconds };
 }
 
 /**
@@ -520,5 +572,5 @@ export async function mergeAblation(runDirs: string[], outDir: string): Promise<
   const wallSeconds = (performance.now() - t0) / 1000;
   if (!existsSync(path.join(outDir, 'ablation.json'))) writeFilesAtomic([{ path: path.join(outDir, 'ablation.json'), data: JSON.stringify(first, null, 2) }]);
   const report = (await writeAblationReport(outDir, { config: first.config, ...got, meta: reportMeta(first, wallSeconds) })).report;
-  return { runDir: outDir, report, cells: got.cells.length, built: 0, complete: got.cells.length >= want, summaries: summarizeCells(got.cells), wallSeconds };
+  return { runDir: outDir, task: first.config.task ?? 'emotion', report, cells: got.cells.length, built: 0, complete: got.cells.length >= want, summaries: summarizeCells(got.cells), wallSeconds };
 }

@@ -10,14 +10,53 @@ import { SPLIT_GROUPINGS, type GaitSet, type SplitGrouping } from '../core/gaits
 import { CLASSICAL_AUGMENTERS, type AugmentConfig } from './augment.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../classifier/config.js';
 import { resolveGenerator, type GeneratorConfig } from '../generator/config.js';
+import { resolveIdentityConfig, type IdentityConfig } from '../identity/config.js';
 
 export const LEARNED_AUGMENTERS = ['stepgen', 'cvae-baseline'] as const;
 export const AUGMENTERS = ['none', ...LEARNED_AUGMENTERS, ...CLASSICAL_AUGMENTERS] as const;
 export type AugmenterName = (typeof AUGMENTERS)[number];
 export const CLASSIFIERS = ['baseline-step', 'step', 'at-gcn'] as const;
 export type ClassifierName = (typeof CLASSIFIERS)[number];
+/** What an ablation measures: emotion recognition (classifiers), or cross-condition identification (the identity model). */
+export const ABLATION_TASKS = ['emotion', 'identity'] as const;
+export type AblationTask = (typeof ABLATION_TASKS)[number];
+/** The model of the identity task (its only entry in the grid's model axis). */
+export const IDENTITY_TASK_MODELS = ['gaittake'] as const;
+export type ModelName = ClassifierName | (typeof IDENTITY_TASK_MODELS)[number];
+/** identityDim of the identity task's generators when the generator section does not set one. */
+export const IDENTITY_TASK_IDENTITY_DIM = 16;
+
+/**
+ * The identity task (task 'identity'), see docs/identity.md. Per seed the
+ * identities are dealt at random into targets (`targetFraction` of them) and
+ * donors: training holds every walk of the donors and the gallery-condition
+ * walks of the targets; the targets' walks in every other condition are the
+ * probes, matched against the targets' gallery walks. Generators train on the
+ * training walks and generate the targets in the conditions they were not
+ * recorded in (count per target identity and condition).
+ */
+export interface IdentityTaskConfig {
+  /** Fraction of the identities that are targets. Default 0.5; at least one target and one donor. */
+  targetFraction?: number;
+  /** Condition (label) of the gallery, the one condition recorded for targets. Default 'neutral'. */
+  galleryCondition?: string;
+  /** Options of the GaitTAKE identity model (IdentityConfig). `valFraction` is 0: no identity can be held out of training, the last epoch is kept. */
+  model?: IdentityConfig;
+}
+
+export interface ResolvedIdentityTask {
+  targetFraction: number;
+  galleryCondition: string;
+  model: IdentityConfig;
+}
+
+export const DEFAULT_IDENTITY_TASK: ResolvedIdentityTask = { targetFraction: 0.5, galleryCondition: 'neutral', model: {} };
 
 export interface AblationConfig {
+  /** 'emotion' (default): classifiers on emotion; 'identity': the identity model's cross-condition rank-1 (the `identity` section). */
+  task?: AblationTask;
+  /** The identity task's split and model (task 'identity' only). */
+  identity?: IdentityTaskConfig;
   /**
    * Train/val/test fractions (sum 1), stratified by label and grouped:
    * `groupBy` 'auto' (default) keeps identities disjoint when every gait has
@@ -60,6 +99,9 @@ export interface ResolvedAblation {
   augment: AugmentConfig;
   fidPerLabel: number;
   nonReal: 'refuse' | 'drop';
+  /** Present for task 'identity' only (an emotion run's resolved config is what it was before tasks existed). */
+  task?: 'identity';
+  identity?: ResolvedIdentityTask;
 }
 
 export const DEFAULT_ABLATION: ResolvedAblation = {
@@ -75,7 +117,7 @@ export const DEFAULT_ABLATION: ResolvedAblation = {
   nonReal: 'refuse',
 };
 
-const KNOWN_KEYS = new Set(Object.keys(DEFAULT_ABLATION));
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULT_ABLATION), 'task', 'identity']);
 
 function bad(field: string, value: unknown, expected: string): GaitforgeError {
   return new GaitforgeError('E_CONFIG', `ablation config: ${field} = ${JSON.stringify(value)}: ${expected}`);
@@ -88,6 +130,12 @@ function bad(field: string, value: unknown, expected: string): GaitforgeError {
 export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAblation {
   if (typeof c !== 'object' || c === null || Array.isArray(c)) throw bad('(root)', c, 'must be an object');
   for (const k of Object.keys(c)) if (!KNOWN_KEYS.has(k)) throw bad(k, (c as Record<string, unknown>)[k], `unknown field (known: ${[...KNOWN_KEYS].join(', ')})`);
+  const task = c.task ?? 'emotion';
+  if (!ABLATION_TASKS.includes(task)) throw bad('task', task, `must be one of ${ABLATION_TASKS.join(', ')}`);
+  if (task === 'identity') return resolveIdentityAblation(c, data);
+  if (c.identity !== undefined) throw bad('identity', c.identity, "is the identity task's section: set task: 'identity' (or leave it out)");
+  if (c.generator && typeof c.generator === 'object' && (c.generator as GeneratorConfig).identityDim)
+    throw bad('generator.identityDim', (c.generator as GeneratorConfig).identityDim, "identity-conditioned generators belong to task 'identity'; the emotion task generates by label (leave it out or 0)");
   if (c.splits !== undefined && (typeof c.splits !== 'object' || c.splits === null || Array.isArray(c.splits))) throw bad('splits', c.splits, 'must be an object');
   const { byIdentity, ...givenSplits } = c.splits ?? {};
   for (const k of Object.keys(givenSplits))
@@ -139,6 +187,56 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
   };
   if (data) checkSplittable(r, data);
   return r;
+}
+
+/**
+ * The identity task's config: its own split (`identity` section) and model
+ * (GaitTAKE), generators conditioned on identity, learned augmenters only
+ * (a classical augmenter cannot make a walk in a condition that was not
+ * recorded). Fields of the emotion task that have no meaning here
+ * (`splits`, `classifier`, `fidPerLabel`) are errors.
+ */
+function resolveIdentityAblation(c: AblationConfig, data?: GaitSet): ResolvedAblation {
+  for (const k of ['splits', 'classifier', 'fidPerLabel'] as const)
+    if (c[k] !== undefined) throw bad(k, c[k], `has no meaning in task 'identity' (its split is identity.targetFraction, its model identity.model)`);
+  const given = c.identity ?? {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw bad('identity', given, 'must be an object');
+  for (const k of Object.keys(given))
+    if (!(k in DEFAULT_IDENTITY_TASK)) throw bad(`identity.${k}`, (given as Record<string, unknown>)[k], `unknown field (known: ${Object.keys(DEFAULT_IDENTITY_TASK).join(', ')})`);
+  const identity: ResolvedIdentityTask = { ...DEFAULT_IDENTITY_TASK, ...given, model: { ...(given.model ?? {}) } };
+  if (typeof identity.targetFraction !== 'number' || !(identity.targetFraction > 0 && identity.targetFraction < 1))
+    throw bad('identity.targetFraction', identity.targetFraction, 'must be a number in (0, 1)');
+  if (typeof identity.galleryCondition !== 'string' || identity.galleryCondition === '') throw bad('identity.galleryCondition', identity.galleryCondition, 'must be a label name');
+  if (typeof given.model !== 'undefined' && (typeof given.model !== 'object' || given.model === null || Array.isArray(given.model))) throw bad('identity.model', given.model, 'must be an object of options');
+  if (identity.model.valFraction !== undefined && identity.model.valFraction !== 0)
+    throw bad('identity.model.valFraction', identity.model.valFraction, 'must be 0 or left out: holding identities out of training would take targets out of it (the last epoch is kept)');
+  checkSection('identity.model', identity.model, (m) => resolveIdentityConfig({ ...(m as IdentityConfig), valFraction: 0 }));
+  if (c.classifiers !== undefined && (!Array.isArray(c.classifiers) || c.classifiers.some((k) => !(IDENTITY_TASK_MODELS as readonly string[]).includes(k))))
+    throw bad('classifiers', c.classifiers, `task 'identity' trains ${IDENTITY_TASK_MODELS.join(', ')} (leave classifiers out)`);
+  // the emotion task's checks of augmenters, counts, seeds, generator and nonReal, on a config without the identity-only fields
+  const { task: _t, identity: _i, ...rest } = c;
+  const generator = { identityDim: IDENTITY_TASK_IDENTITY_DIM, ...(c.generator ?? {}) } as GeneratorConfig;
+  if (c.generator !== undefined && (typeof c.generator !== 'object' || c.generator === null || Array.isArray(c.generator))) throw bad('generator', c.generator, 'must be an object of options');
+  if (!(typeof generator.identityDim === 'number' && generator.identityDim > 0)) throw bad('generator.identityDim', generator.identityDim, "must be > 0 in task 'identity' (the generator makes walks of named identities)");
+  const augmenters = c.augmenters ?? ['none', ...LEARNED_AUGMENTERS];
+  for (const a of Array.isArray(augmenters) ? augmenters : [])
+    if (a !== 'none' && !(LEARNED_AUGMENTERS as readonly string[]).includes(a))
+      throw bad('augmenters', a, `task 'identity' compares learned generators only (none, ${LEARNED_AUGMENTERS.join(', ')}): a classical augmenter cannot make a walk in a condition that was not recorded`);
+  const base = resolveAblation({ ...rest, augmenters, classifiers: ['baseline-step'], generator: { ...generator, identityDim: 0 } });
+  checkSection('generator', generator, (g) => resolveGenerator(g as GeneratorConfig));
+  const r: ResolvedAblation = { ...base, classifiers: [...IDENTITY_TASK_MODELS] as never, generator, task: 'identity', identity };
+  if (data) checkIdentitySplittable(r, data);
+  return r;
+}
+
+/** The identity task needs identities on every gait, the gallery condition among the labels, and two identities at least. */
+function checkIdentitySplittable(r: ResolvedAblation, data: GaitSet): void {
+  const i = data.identity.findIndex((x) => x == null || x === '');
+  if (i >= 0) throw new GaitforgeError('E_CONFIG', `task 'identity': gait ${i} (${data.ids[i]}) has no identity; every gait needs one`);
+  if (!data.labelNames.includes(r.identity!.galleryCondition))
+    throw bad('identity.galleryCondition', r.identity!.galleryCondition, `is not a label of the data (${data.labelNames.join(', ')})`);
+  const n = new Set(data.identity).size;
+  if (n < 2) throw new GaitforgeError('E_CONFIG', `task 'identity': the data has ${n} identity; targets and donors need 2 at least`);
 }
 
 /** Resolves a nested section (unknown fields and out-of-range values are errors) before anything trains. */
@@ -229,8 +327,10 @@ export function loadAblationConfig(path: string): AblationConfig {
 export interface GridCell {
   seed: number;
   augmenter: AugmenterName;
+  /** Synthetic gaits per label (task 'identity': per target identity and unrecorded condition). */
   count: number;
-  classifier: ClassifierName;
+  /** The model trained: a classifier, or (task 'identity') the identity model. */
+  classifier: ModelName;
 }
 export function gridCells(r: ResolvedAblation): GridCell[] {
   const cells: GridCell[] = [];

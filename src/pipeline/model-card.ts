@@ -88,7 +88,11 @@ export async function writeModelCard(options: ModelCardOptions): Promise<ModelCa
     const train = result.trainPart;
     const val = result.valPart;
     let evaluation: GeneratorEvaluation | null = null;
-    let skipped = cannotEvaluate(val);
+    // the metrics sample by label (evaluate-generator); an identity-conditioned generator needs identities to sample
+    const byIdentity = gen.identityNames.length > 0;
+    let skipped = byIdentity
+      ? 'the generator is conditioned on identity as well as label, and these metrics sample by label only (docs/identity.md measures identity-conditioned samples)'
+      : cannotEvaluate(val);
     let evaluator = options.evaluator ?? null;
     let evaluatorNote = evaluator ? (options.evaluatorDescription ?? `evaluator ${evaluator.checkpointHash}`) : (options.noEvaluatorReason ?? 'no evaluator given');
     if (evaluator && val && !skipped) {
@@ -107,7 +111,7 @@ export async function writeModelCard(options: ModelCardOptions): Promise<ModelCa
         seed: deriveSeed(seed, 'model-card'), repeats: options.repeats ?? MODEL_CARD_REPEATS, evaluator, train: reused ? undefined : train, threads: options.threads,
       });
     const perLabel = Object.fromEntries(gen.labelNames.map((l) => [l, 1]));
-    const samples = gen.sample(perLabel, { seed: deriveSeed(seed, 'model-card/strip') });
+    const samples = gen.sample(perLabel, { seed: deriveSeed(seed, 'model-card/strip'), ...(byIdentity ? { identities: gen.identityNames.slice(0, 1) } : {}) });
     const best = result.history[result.bestEpoch - 1];
     const cfg = manifest.config;
     const counts = (s: GaitSet) => Object.entries(s.countsByLabel()).map(([l, c]) => `${l} ${c}`).join(', ');
@@ -150,7 +154,7 @@ export async function writeModelCard(options: ModelCardOptions): Promise<ModelCa
       ];
       if (warnings.length) lines.push('', ...warnings.map((w) => `- warning: ${w}`));
     } else lines.push(`Not measured: ${skipped}.`);
-    lines.push('', '## Samples', '', `One generated gait per label (side and front views over a gait cycle):`, '', `![samples](${MODEL_CARD_STRIP})`, '');
+    lines.push('', '## Samples', '', `One generated gait per label${byIdentity ? ` of ${gen.identityNames[0]}` : ''} (side and front views over a gait cycle):`, '', `![samples](${MODEL_CARD_STRIP})`, '');
     lines.push('## Config', '', 'As trained (every default filled in):', '', '```json', JSON.stringify(cfg, null, 2), '```', '');
     const card = path.join(dir, MODEL_CARD_FILE);
     writeFilesAtomic([

@@ -17,6 +17,7 @@ import type { ResolvedAblation } from './config.js';
 import { resolveAugment } from './augment.js';
 import { resolveGenerator, type GeneratorConfig } from '../generator/config.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../classifier/config.js';
+import { resolveIdentityConfig } from '../identity/config.js';
 import { accuracySpec, confusionSpec, renderVegaLite, type AccuracyPoint } from './plots.js';
 
 export interface ReportMeta {
@@ -155,9 +156,10 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
     if (s.augmenter === 'none') for (const a of augmenters.length ? augmenters : ['none']) points.push({ ...p, augmenter: a });
     else points.push({ ...p, augmenter: s.augmenter });
   }
-  const files: OutputFile[] = [{ path: path.join(runDir, 'plots', 'accuracy.svg'), data: await renderVegaLite(accuracySpec(points)) }];
+  const identityTask = config.task === 'identity';
+  const files: OutputFile[] = [{ path: path.join(runDir, 'plots', 'accuracy.svg'), data: await renderVegaLite(accuracySpec(points, identityTask ? 'cross-condition rank-1 (mean)' : undefined)) }];
   const confusionLinks: string[] = [];
-  for (const clf of classifiers) {
+  for (const clf of identityTask ? [] : classifiers) {
     const sum = (sel: CellResult[]) => sel.reduce<number[][] | null>((acc, c) => (acc ? acc.map((row, i) => row.map((x, j) => x + c.confusion[i]![j]!)) : c.confusion.map((r) => [...r])), null);
     const base = sum(cells.filter((c) => c.classifier === clf && c.count === 0));
     // The augmented cell shown is the one with the best mean validation accuracy (never chosen on test);
@@ -178,23 +180,40 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   const lines: string[] = [];
   lines.push('# gaitforge ablation report', '');
   lines.push(`Dataset: ${meta.dataset} (${meta.gaits} real gaits; labels ${meta.labelNames.join(', ')}). Seeds: ${config.seeds.join(', ')}.`);
-  lines.push(`Splits: train ${config.splits.train} / val ${config.splits.val} / test ${config.splits.test}, stratified by label, grouped by ${meta.groupedBy ?? config.splits.groupBy}${config.splits.groupBy === 'auto' ? ' (chosen automatically)' : ''}${meta.groupedBy && meta.groupedBy !== 'gait' ? `: no ${meta.groupedBy} has gaits on two sides` : meta.groupedBy === 'gait' ? ': gait by gait (the data has neither identities nor recordings)' : ''}; every seed's split is in splits.json; the test split is real gaits only, never seen by a generator nor used for model selection.`);
   const sizes = (xs: number[]) => (xs.length ? (Math.min(...xs) === Math.max(...xs) ? `${xs[0]}` : `${Math.min(...xs)}–${Math.max(...xs)}`) : '—');
   const baseCells = cells.filter((c) => c.count === 0);
-  lines.push(`Sizes per seed (real gaits): train ${sizes(baseCells.map((c) => c.trainReal))}, val ${sizes(baseCells.flatMap((c) => (c.valGaits === undefined ? [] : [c.valGaits])))}, test ${sizes(baseCells.map((c) => c.testGaits))}.`);
+  if (identityTask) {
+    const t = config.identity!;
+    lines.push(
+      `Task: identity (cross-condition identification by the GaitTAKE model). Split of each seed: ${t.targetFraction} of the identities are targets, the rest donors; ` +
+        `training holds every donor walk and the targets' ${t.galleryCondition} walks; the probes are the targets' walks in every other condition, matched against their ${t.galleryCondition} walks (the gallery). ` +
+        `No recording is on two sides, and no probe is seen by a generator or an identity model; every seed's split is in splits.json. ` +
+        `Augmentation: each learned generator (conditioned on identity) makes n walks per target and per condition other than ${t.galleryCondition}. The identity model keeps its last epoch (no identity can be held out for selection).`,
+    );
+    lines.push(`Sizes per seed: training ${sizes(baseCells.map((c) => c.trainReal))} real walks, ${sizes(baseCells.map((c) => c.identity?.targets ?? 0))} targets, gallery ${sizes(baseCells.map((c) => c.identity?.galleryGaits ?? 0))}, probes ${sizes(baseCells.map((c) => c.testGaits))}.`);
+  } else {
+    lines.push(`Splits: train ${config.splits.train} / val ${config.splits.val} / test ${config.splits.test}, stratified by label, grouped by ${meta.groupedBy ?? config.splits.groupBy}${config.splits.groupBy === 'auto' ? ' (chosen automatically)' : ''}${meta.groupedBy && meta.groupedBy !== 'gait' ? `: no ${meta.groupedBy} has gaits on two sides` : meta.groupedBy === 'gait' ? ': gait by gait (the data has neither identities nor recordings)' : ''}; every seed's split is in splits.json; the test split is real gaits only, never seen by a generator nor used for model selection.`);
+    lines.push(`Sizes per seed (real gaits): train ${sizes(baseCells.map((c) => c.trainReal))}, val ${sizes(baseCells.flatMap((c) => (c.valGaits === undefined ? [] : [c.valGaits])))}, test ${sizes(baseCells.map((c) => c.testGaits))}.`);
+  }
   const pairedSeeds = Math.min(...summaries.filter((s) => s.gain).map((s) => s.gain!.n), Infinity);
   const tested = summaries.filter((s) => s.gain?.p != null).length;
   if (Number.isFinite(pairedSeeds) && pairedSeeds < MIN_SEEDS_FOR_TESTS)
     lines.push('', `> **Warning: ${pairedSeeds} seed${pairedSeeds === 1 ? '' : 's'}.** With fewer than ${MIN_SEEDS_FOR_TESTS} seeds the intervals below are wide and no p-values are given: this run cannot support a finding. Run at least ${MIN_SEEDS_FOR_TESTS} seeds (\`seeds: ${MIN_SEEDS_FOR_TESTS}\`).`);
-  lines.push('', '## Test accuracy and macro-F1 (%, mean and 95% CI over seeds)', '');
+  const [m1, m2, unit] = identityTask ? ['rank-1', 'mAP', 'model'] : ['accuracy', 'macro-F1', 'classifier'];
+  lines.push('', identityTask ? '## Cross-condition rank-1 and mAP (%, mean over probe conditions; mean and 95% CI over seeds)' : '## Test accuracy and macro-F1 (%, mean and 95% CI over seeds)', '');
   lines.push(
-    'Accuracy intervals are Student-t intervals over seeds, clipped to [0, 100] (shown as [lo, hi] where clipped). ' +
-      "Gain: accuracy minus the same classifier's real-only accuracy, paired by seed, with the 95% interval of the corrected resampled t-test " +
+    `${identityTask ? 'Rank-1' : 'Accuracy'} intervals are Student-t intervals over seeds, clipped to [0, 100] (shown as [lo, hi] where clipped). ` +
+      `Gain: ${m1} minus the same ${unit}'s real-only ${m1}, paired by seed, with the 95% interval of the corrected resampled t-test ` +
       '(Nadeau & Bengio 2003: variance × (1/J + n_test/n_train), because the seeds\' re-splits share training gaits)' +
       (tested ? `; p is that test's two-sided p, Holm-adjusted over all ${tested} gains of this report.` : '.'),
     '',
   );
-  lines.push('| classifier | augmenter | synthetic/label | seeds | accuracy | macro-F1 | val accuracy | gain (pp) | p (Holm) |', '|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push(
+    identityTask
+      ? `| model | augmenter | synthetic/(target, condition) | seeds | ${m1} | ${m2} | val accuracy | gain (pp) | p (Holm) |`
+      : '| classifier | augmenter | synthetic/label | seeds | accuracy | macro-F1 | val accuracy | gain (pp) | p (Holm) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  );
   for (const s of summaries) {
     const gain = s.gain ? `${s.gain.meanDiff >= 0 ? '+' : ''}${pct(s.gain.meanDiff)} [${pct(s.gain.lo)}, ${pct(s.gain.hi)}]` : '—';
     lines.push(`| ${s.classifier} | ${s.augmenter} | ${s.count} | ${s.seeds} | ${ciPct(s.accuracy)} | ${ciPct(s.macroF1)} | ${s.valAccuracy === null ? '—' : pct(s.valAccuracy)} | ${gain} | ${s.gain?.pHolm != null ? s.gain.pHolm.toFixed(3) : '—'} |`);
@@ -236,19 +255,29 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   lines.push('## Run', '');
   lines.push(`- date: ${meta.date}`, `- backend: ${meta.backend}`, `- versions: ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   lines.push(`- wall time: ${meta.wallSeconds.toFixed(1)} s (this invocation; cached cells cost nothing)`);
-  lines.push(`- cells: ${cells.length} classifier runs, ${input.generators.length} generators`);
+  lines.push(`- cells: ${cells.length} ${identityTask ? 'identity-model' : 'classifier'} runs, ${input.generators.length} generators`);
   lines.push('', '### Configuration', '', 'The ablation config as resolved:', '', '```json', JSON.stringify(config, null, 2), '```');
   lines.push('', 'Generator configs as trained (every default filled in):', '');
   for (const v of config.augmenters.filter((a) => a === 'stepgen' || a === 'cvae-baseline'))
     lines.push('', `${v}:`, '', '```json', JSON.stringify(resolveGenerator({ ...(config.generator as GeneratorConfig), variant: v } as GeneratorConfig), null, 2), '```');
-  lines.push('', 'Classifier config as trained (every default filled in):', '', '```json', JSON.stringify(resolveClassifierConfig(config.classifier as ClassifierConfig), null, 2), '```');
-  lines.push('', 'Classical augmenters:', '', '```json', JSON.stringify(resolveAugment(config.augment), null, 2), '```');
+  if (identityTask) lines.push('', 'Identity model config as trained (every default filled in):', '', '```json', JSON.stringify(resolveIdentityConfig({ ...config.identity!.model, valFraction: 0 }), null, 2), '```');
+  else {
+    lines.push('', 'Classifier config as trained (every default filled in):', '', '```json', JSON.stringify(resolveClassifierConfig(config.classifier as ClassifierConfig), null, 2), '```');
+    lines.push('', 'Classical augmenters:', '', '```json', JSON.stringify(resolveAugment(config.augment), null, 2), '```');
+  }
   const report = lines.join('\n') + '\n';
 
   const rows = cells.map((c) => ({
     seed: c.seed, augmenter: c.augmenter, count: c.count, classifier: c.classifier, accuracy: c.accuracy, macro_f1: c.macroF1, top2: c.top2,
     train_real: c.trainReal, train_synthetic: c.trainSynthetic, test_gaits: c.testGaits, best_epoch: c.bestEpoch, wall_seconds: c.wallSeconds,
     ...Object.fromEntries(Object.entries(c.perClassRecall).map(([l, v]) => [`recall_${l}`, v])),
+    ...(c.identity
+      ? Object.fromEntries([
+          ...(['rank1', 'rank5', 'mAP'] as const).flatMap((m) => Object.entries(c.identity![m]).map(([cond, v]) => [`${m}_${cond}`, v])),
+          ...Object.entries(c.identity.probes).map(([cond, v]) => [`probes_${cond}`, v]),
+          ['gallery_gaits', c.identity.galleryGaits], ['targets', c.identity.targets],
+        ])
+      : {}),
     confusion: c.confusion, key: c.key,
   }));
   rows.sort((a, b) => a.seed - b.seed || a.classifier.localeCompare(b.classifier) || a.augmenter.localeCompare(b.augmenter) || a.count - b.count);

@@ -1,0 +1,212 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/core/backend.js';
+import { GaitforgeError } from '../../src/core/errors.js';
+import { GaitSet } from '../../src/core/gaitset.js';
+import { proceduralDataset } from '../../src/core/procedural.js';
+import { readGaitFile } from '../../src/io/gaitfile.js';
+import { resolveGenerator, type GeneratorConfig } from '../../src/generator/config.js';
+import { generateToFile, loadGenerator, planRequest } from '../../src/generator/sample.js';
+import { buildCvae } from '../../src/generator/model.js';
+import { CvaeTrainer, trainGenerator, validationSplit } from '../../src/generator/train.js';
+import { EDGES } from '../../src/core/skeleton.js';
+import { recordingKeys } from '../../src/identity/protocol.js';
+import { parseCounts } from '../../cli/commands/generate.js';
+import { MODEL_CARD_FILE, MODEL_CARD_STRIP, trainGeneratorWithCard } from '../../src/pipeline/model-card.js';
+
+/** A narrow copy of the architecture so the tests run in seconds. */
+const TINY: GeneratorConfig = { encoderChannels: [12, 8, 8], decoderChannels: [8, 12], latentDim: 6, epochs: 2, batchSize: 8, valFraction: 0.25, lr: 3e-3 };
+const data = proceduralDataset({ identities: 3, perEmotion: 2, frames: 16, seed: 2 });
+const names = [...new Set(data.identity as string[])].sort();
+let tmp: string;
+const dir = (name: string) => path.join(tmp, name);
+
+async function errorOf(p: Promise<unknown> | (() => unknown)): Promise<GaitforgeError> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    expect(e).toBeInstanceOf(GaitforgeError);
+    return e as GaitforgeError;
+  }
+  throw new Error('expected an error');
+}
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'gaitforge-genid-'));
+  // with its model card, as train-generator and the ablation train it
+  await trainGeneratorWithCard(data, { ...TINY, identityDim: 4 }, { outDir: dir('id'), seed: 3, dataName: 'procedural' });
+  await trainGenerator(data, { ...TINY, epochs: 1 }, { outDir: dir('plain'), seed: 3 });
+}, 180_000);
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('identity-conditioned generator', () => {
+  it("has a model card whose filmstrip shows one identity's walks and which says why it has no metrics", () => {
+    const card = readFileSync(dir(`id/${MODEL_CARD_FILE}`), 'utf8');
+    expect(card).toMatch(/Not measured: the generator is conditioned on identity as well as label/);
+    expect(card).toContain(`One generated gait per label of ${names[0]}`);
+    expect(readFileSync(dir(`id/${MODEL_CARD_STRIP}`), 'utf8')).toMatch(/^<svg/);
+  });
+
+  it('is off by default and in step-paper, so existing configs resolve as before', () => {
+    expect(resolveGenerator({}).identityDim).toBe(0);
+    expect(resolveGenerator({ preset: 'step-paper' }).identityDim).toBe(0);
+    expect(() => resolveGenerator({ identityDim: -1 })).toThrow(/identityDim = -1 is out of range/);
+    expect(() => resolveGenerator({ identityDim: 2.5 })).toThrow(/identityDim = 2.5/);
+  });
+
+  it('stores its identity names; a label-only generator stores none', async () => {
+    const m = JSON.parse(readFileSync(path.join(dir('id'), 'generator.json'), 'utf8'));
+    expect(m.identityNames).toEqual(names);
+    expect(m.config.identityDim).toBe(4);
+    expect(JSON.parse(readFileSync(path.join(dir('plain'), 'generator.json'), 'utf8')).identityNames).toBeUndefined();
+    const gen = await loadGenerator(dir('id'));
+    expect(gen.identityNames).toEqual(names);
+    gen.dispose();
+  });
+
+  it('samples the asked identities and labels, rows carrying the identity, leaving no tensors behind', async () => {
+    const gen = await loadGenerator(dir('id'));
+    const before = tf.memory().numTensors;
+    const asked = [names[2]!, names[0]!];
+    const s = gen.sample({ angry: 2, sad: 1 }, { seed: 5, identities: asked });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(s.N).toBe(6);
+    expect(s.identity).toEqual([asked[0], asked[0], asked[0], asked[1], asked[1], asked[1]]);
+    expect(Array.from(s.labels, (l) => s.labelNames[l])).toEqual(['angry', 'angry', 'sad', 'angry', 'angry', 'sad']);
+    expect(new Set(s.ids).size).toBe(6);
+    expect(s.source.every((x) => x === 'synthetic')).toBe(true);
+    // 'all' asks for every identity in the model's order
+    const all = gen.sample({ happy: 1 }, { seed: 5, identities: 'all' });
+    expect(all.identity).toEqual(names);
+    // explicit (identity, label, count) cells
+    const cells = gen.sample([{ identity: names[1]!, label: 'sad', count: 2 }, { identity: names[0]!, label: 'happy', count: 1 }], { seed: 5 });
+    expect(cells.identity).toEqual([names[0], names[1], names[1]]);
+    expect(Array.from(cells.labels, (l) => cells.labelNames[l])).toEqual(['happy', 'sad', 'sad']);
+    // the same request gives the same gaits
+    expect(gen.sample({ angry: 2, sad: 1 }, { seed: 5, identities: asked }).positions).toEqual(s.positions);
+    gen.dispose();
+  });
+
+  it('the identity changes the gait: the same latent (temperature 0) decoded for two identities differs', async () => {
+    const gen = await loadGenerator(dir('id'));
+    const [a, b] = [names[0]!, names[1]!].map((who) => gen.sample({ neutral: 1 }, { seed: 1, temperature: 0, rigid: false, identities: [who] }).positions);
+    let diff = 0;
+    for (let i = 0; i < a!.length; i++) diff = Math.max(diff, Math.abs(a![i]! - b![i]!));
+    expect(diff).toBeGreaterThan(1e-4);
+    gen.dispose();
+  });
+
+  it('generateToFile writes the identity column', async () => {
+    const out = path.join(tmp, 'gen.parquet');
+    const r = await generateToFile(dir('id'), out, { counts: { sad: 2 }, identities: [names[1]!], seed: 2, chunkSize: 1 });
+    expect(r.rows).toBe(2);
+    const back = await readGaitFile(out);
+    expect(back.identity).toEqual([names[1], names[1]]);
+    expect(Array.from(back.labels, (l) => back.labelNames[l])).toEqual(['sad', 'sad']);
+  });
+
+  it('decoder threads and data-parallel training give what one thread gives, identities included', async () => {
+    const one = await generateToFile(dir('id'), path.join(tmp, 't1.arrow'), { counts: { happy: 2, sad: 3 }, identities: [names[1]!, names[2]!], seed: 3, chunkSize: 4, batchSize: 2 });
+    const two = await generateToFile(dir('id'), path.join(tmp, 't2.arrow'), { counts: { happy: 2, sad: 3 }, identities: [names[1]!, names[2]!], seed: 3, chunkSize: 4, batchSize: 2, threads: 2 });
+    expect(two.rows).toBe(one.rows);
+    const [a, b] = [await readGaitFile(path.join(tmp, 't1.arrow')), await readGaitFile(path.join(tmp, 't2.arrow'))];
+    expect(b.identity).toEqual(a.identity);
+    expect(b.positions).toEqual(a.positions);
+    // training on 2 threads: the replicas receive the identities with the rows
+    const r = await trainGenerator(data, { ...TINY, epochs: 1, identityDim: 4 }, { outDir: dir('id2'), seed: 3, threads: 2 });
+    expect(Number.isFinite(r.history[0]!.train.total)).toBe(true);
+  }, 120_000);
+
+  it('one clear error naming the option: unknown identity, identities on a label-only model, a conditioned model without identities', async () => {
+    const gen = await loadGenerator(dir('id'));
+    const plain = await loadGenerator(dir('plain'));
+    try {
+      const unknown = await errorOf(() => gen.sample({ sad: 1 }, { seed: 1, identities: ['nobody'] }));
+      expect(unknown.code).toBe('E_OPTION');
+      expect(unknown.message).toMatch(/option identities \(--identities\).*"nobody"/);
+      const cellUnknown = await errorOf(() => gen.sample([{ identity: 'nobody', label: 'sad', count: 1 }], { seed: 1 }));
+      expect(cellUnknown.message).toMatch(/counts\[0\]\.identity \(--counts identity:label=N\): the generator does not know identity "nobody"/);
+      const labelOnly = await errorOf(() => plain.sample({ sad: 1 }, { seed: 1, identities: [names[0]!] }));
+      expect(labelOnly.code).toBe('E_OPTION');
+      expect(labelOnly.message).toMatch(/option identities \(--identities\).*without identity conditioning/);
+      expect((await errorOf(() => plain.sample({ sad: 1 }, { seed: 1, identities: 'all' }))).message).toMatch(/without identity conditioning/);
+      const missing = await errorOf(() => gen.sample({ sad: 1 }, { seed: 1 }));
+      expect(missing.message).toMatch(/option identities \(--identities\) is required/);
+      const file = await errorOf(generateToFile(dir('plain'), path.join(tmp, 'x.parquet'), { counts: { sad: 1 }, identities: ['a'], seed: 1 }));
+      expect(file.message).toMatch(/option identities/);
+      expect((await errorOf(() => planRequest({ sad: 1 }, [names[0]!, names[0]!], data.labelNames, names))).message).toMatch(/twice/);
+      // a label-only generator still samples without identities, rows without identity
+      expect(plain.sample({ sad: 2 }, { seed: 1 }).identity).toEqual([null, null]);
+    } finally {
+      gen.dispose();
+      plain.dispose();
+    }
+  });
+
+  it('its validation hold-out keeps every identity in training and no recording on two sides', () => {
+    const many = proceduralDataset({ identities: 8, perEmotion: 1, frames: 8, seed: 4 });
+    const rec = recordingKeys(many);
+    for (const seed of [1, 2, 3]) {
+      // a label-only generator holds out whole walkers ...
+      const [plainTrain] = validationSplit(many, resolveGenerator({ valFraction: 0.5 }), seed);
+      expect(new Set(plainTrain.map((i) => many.identity[i])).size).toBeLessThan(8);
+      // ... an identity-conditioned one trains on every walker
+      const [tr, va] = validationSplit(many, resolveGenerator({ valFraction: 0.5, identityDim: 4 }), seed);
+      expect(new Set(tr.map((i) => many.identity[i])).size).toBe(8);
+      expect(va.length).toBeGreaterThan(0);
+      expect(tr.length + va.length).toBe(many.N);
+      const trainRecordings = new Set(tr.map((i) => rec[i]));
+      for (const i of va) expect(trainRecordings.has(rec[i])).toBe(false);
+    }
+  });
+
+  it('a training step with identities leaves the tensor count unchanged, and the identity input is required', async () => {
+    const cfg = resolveGenerator({ ...TINY, identityDim: 3 });
+    const cvae = buildCvae(cfg, { T: 16, V: 16, labels: 4, edges: EDGES.map(([a, b]) => [a, b] as [number, number]), identities: 5 }, 1);
+    expect(cvae.decoder.inputs.map((i) => i.shape[1])).toEqual([cfg.latentDim, 4, 5]);
+    const trainer = new CvaeTrainer(cvae, cfg, 4, undefined, undefined, undefined, 5);
+    const x = Float32Array.from(data.positions.subarray(0, 4 * data.stride), (v) => v - 0.5);
+    const labels = Int32Array.from([0, 1, 2, 3]);
+    const ids = Int32Array.from([4, 0, 4, 2]);
+    await trainer.step(x, labels, [16, 16, 3], 11, ids);
+    const before = tf.memory().numTensors;
+    const v = await trainer.step(x, labels, [16, 16, 3], 12, ids);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Number.isFinite(v.total)).toBe(true);
+    await trainer.evaluate(x, labels, [16, 16, 3], 13, ids);
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(trainer.evaluate(x, labels, [16, 16, 3], 13)).rejects.toThrow(/needs an identity for each of the 4 gaits/);
+    await trainer.dispose();
+    expect(() => buildCvae(cfg, { T: 16, V: 16, labels: 4, edges: [] }, 1)).toThrow(/identities = undefined is out of range/);
+  });
+
+  it('training refuses a gait without identity, naming it', async () => {
+    const noId = new GaitSet({ ...data, positions: data.positions, identity: data.identity.map((x, i) => (i === 5 ? null : x)) } as never);
+    const e = await errorOf(trainGenerator(noId, { ...TINY, identityDim: 4 }, { outDir: dir('bad'), seed: 1 }));
+    expect(e.code).toBe('E_VALUE');
+    expect(e.message).toMatch(new RegExp(`gait \\d+ \\(${data.ids[5]}\\) has no identity.*identityDim`));
+  });
+
+  it('a directory written before identity conditioning (no identityDim in its config) still loads', async () => {
+    const file = path.join(dir('plain'), 'generator.json');
+    const m = JSON.parse(readFileSync(file, 'utf8'));
+    delete m.config.identityDim;
+    writeFileSync(file, JSON.stringify(m, null, 2));
+    const gen = await loadGenerator(dir('plain'));
+    expect(gen.config.identityDim).toBe(0);
+    expect(gen.identityNames).toEqual([]);
+    expect(gen.sample({ happy: 1 }, { seed: 2 }).N).toBe(1);
+    gen.dispose();
+  });
+
+  it('the CLI --counts form names identity and label', () => {
+    expect(parseCounts('angry=2,sad=1')).toEqual({ angry: 2, sad: 1 });
+    expect(parseCounts('id0:angry=2, id1:sad=1')).toEqual([{ identity: 'id0', label: 'angry', count: 2 }, { identity: 'id1', label: 'sad', count: 1 }]);
+    expect(() => parseCounts('id0:angry=2,sad=1')).toThrow(/in every pair .* or in none/);
+  });
+});

@@ -1,0 +1,141 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GaitforgeError } from '../../src/core/errors.js';
+import { recordingKeys } from '../../src/identity/protocol.js';
+import { identitySplit } from '../../src/pipeline/ablate-identity.js';
+import { ablate, initBackend, proceduralDataset, resolveAblation, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { runCli } from '../cli-run.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'gf-ablate-id-'));
+const dataPath = path.join(dir, 'data.parquet');
+const data = proceduralDataset({ identities: 6, perEmotion: 2, frames: 16, seed: 5 });
+const config: AblationConfig = {
+  task: 'identity',
+  identity: { targetFraction: 0.5, model: { channels: [8], heads: 2, embeddingDim: 8, attentionUnits: 8, temporalKernel: 3, P: 3, K: 2, epochs: 1 } },
+  augmenters: ['none', 'stepgen'],
+  counts: [0, 2],
+  seeds: 2,
+  generator: { epochs: 1, batchSize: 8, encoderChannels: [8, 8, 8], decoderChannels: [8, 8], latentDim: 4, identityDim: 4 },
+};
+
+const configError = (c: AblationConfig): string => {
+  try {
+    resolveAblation(c, data);
+  } catch (e) {
+    expect(e).toBeInstanceOf(GaitforgeError);
+    expect((e as GaitforgeError).code).toBe('E_CONFIG');
+    return (e as Error).message;
+  }
+  throw new Error('expected E_CONFIG');
+};
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  await writeGaitFile(dataPath, data);
+}, 60_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('ablate, task identity', () => {
+  it('splits: targets recorded in the gallery condition only in training, their other walks the probes, no recording on two sides', () => {
+    const r = resolveAblation(config, data);
+    const rec = recordingKeys(data);
+    const recOf = new Map(data.ids.map((id, i) => [id, rec[i]!]));
+    const targetsBySeed: string[][] = [];
+    for (const seed of r.seeds) {
+      const s = identitySplit(data, r, seed);
+      targetsBySeed.push(s.targets);
+      expect(s.targets).toHaveLength(3);
+      expect([...s.targets, ...s.donors].sort()).toEqual([...new Set(data.identity as string[])].sort());
+      const target = new Set(s.targets);
+      const neutral = s.train.labelNames.indexOf('neutral');
+      // training: donors in every condition, targets in neutral only
+      for (let i = 0; i < s.train.N; i++) if (target.has(s.train.identity[i]!)) expect(s.train.labels[i]).toBe(neutral);
+      expect(new Set(s.train.labels).size).toBe(4);
+      // the probes are the targets' other walks: none of their recordings is in training
+      const trainRecordings = new Set(s.train.ids.map((id) => recOf.get(id)));
+      const probes = s.evaluation.ids.filter((_, i) => s.evaluation.labels[i] !== neutral);
+      expect(probes).toHaveLength(3 * 3 * 2);
+      for (const id of probes) expect(trainRecordings.has(recOf.get(id))).toBe(false);
+      expect(s.unrecorded).toEqual(data.labelNames.filter((l) => l !== 'neutral'));
+    }
+    // the seeds re-split
+    expect(targetsBySeed[0]).not.toEqual(targetsBySeed[1]);
+  });
+
+  it('rejects what the task cannot run, naming the field', () => {
+    expect(configError({ ...config, augmenters: ['none', 'mirror'] })).toMatch(/augmenters = "mirror".*classical augmenter cannot/);
+    expect(configError({ ...config, identity: { ...config.identity, bogus: 1 } as never })).toMatch(/identity\.bogus.*unknown field/);
+    expect(configError({ ...config, identity: { targetFraction: 1 } })).toMatch(/identity\.targetFraction = 1/);
+    expect(configError({ ...config, identity: { model: { valFraction: 0.2 } } })).toMatch(/identity\.model\.valFraction = 0\.2/);
+    expect(configError({ ...config, identity: { model: { heads: 0 } } })).toMatch(/identity\.model\.heads = 0 is out of range/);
+    expect(configError({ ...config, identity: { galleryCondition: 'bored' } })).toMatch(/identity\.galleryCondition = "bored".*not a label/);
+    expect(configError({ ...config, generator: { identityDim: 0 } })).toMatch(/generator\.identityDim = 0: must be > 0/);
+    expect(configError({ ...config, splits: { train: 0.5, val: 0.25, test: 0.25 } })).toMatch(/splits = .*no meaning in task 'identity'/);
+    expect(configError({ ...config, task: 'emotion' })).toMatch(/identity = .*set task: 'identity'/);
+    expect(configError({ generator: { identityDim: 8 } })).toMatch(/generator\.identityDim = 8.*task 'identity'/);
+    expect(configError({ ...config, task: 'speed' as never })).toMatch(/task = "speed"/);
+  });
+
+  it('writes rank-1 per seed for real-only and augmented cells, splits.json and a report', async () => {
+    const runDir = path.join(dir, 'run');
+    const r = await ablate({ dataPath, config, runDir });
+    expect(r.complete).toBe(true);
+    const results = JSON.parse(readFileSync(path.join(runDir, 'results.json'), 'utf8'));
+    const cells = results.cells as Record<string, number | string>[];
+    expect(cells.map((c) => `${c.seed}/${c.augmenter}/${c.count}/${c.classifier}`).sort()).toEqual(['1/none/0/gaittake', '1/stepgen/2/gaittake', '2/none/0/gaittake', '2/stepgen/2/gaittake']);
+    for (const c of cells) {
+      // the mean rank-1 is the mean of the per-condition rank-1s, and is the cell's accuracy
+      const conds = ['angry', 'happy', 'sad'];
+      expect(c.accuracy).toBeCloseTo(conds.reduce((a, k) => a + (c[`rank1_${k}`] as number), 0) / 3, 10);
+      expect(c.rank1_mean).toBe(c.accuracy);
+      for (const k of conds) expect(c[`probes_${k}`]).toBe(6); // 3 targets × 2 walks
+      expect(c.gallery_gaits).toBe(6);
+      expect(c.train_real).toBe(3 * 8 + 3 * 2); // donors' 8 walks each, targets' 2 neutral walks each
+      expect(c.train_synthetic).toBe(c.count === 0 ? 0 : 3 * 3 * 2); // 3 targets × 3 conditions × 2
+    }
+    const splits = JSON.parse(readFileSync(path.join(runDir, 'splits.json'), 'utf8'));
+    expect(splits.groupedBy).toBe('identity-task');
+    const rec = recordingKeys(data);
+    const recOf = new Map(data.ids.map((id, i) => [id, rec[i]!]));
+    for (const seed of ['1', '2']) {
+      const s = splits[seed];
+      const train = new Set(s.train.map((id: string) => recOf.get(id)));
+      for (const id of s.probes) expect(train.has(recOf.get(id))).toBe(false);
+      expect(s.gallery.every((id: string) => s.train.includes(id))).toBe(true);
+    }
+    const report = readFileSync(path.join(runDir, 'report.md'), 'utf8');
+    expect(report).toMatch(/Task: identity/);
+    expect(report).toMatch(/\| model \| augmenter \| synthetic\/\(target, condition\) \| seeds \| rank-1 \| mAP \|/);
+    expect(report).toMatch(/\| gaittake \| stepgen \| 2 \| 2 \| [\d.]+( ± [\d.]+| \[[\d.]+, [\d.]+\]) \|/);
+    // re-running finds every cell cached
+    const again = await ablate({ dataPath, config, runDir });
+    expect(again.built).toBe(0);
+    // two shards in one folder build the same cells as the unsharded run, cell for cell
+    const sharded = path.join(dir, 'sharded');
+    for (const index of [0, 1]) await ablate({ dataPath, config, runDir: sharded, shard: { index, count: 2 } });
+    const merged = await ablate({ dataPath, config, runDir: sharded });
+    expect(merged.built).toBe(0);
+    const strip = (run: string) =>
+      (JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8')).cells as Record<string, unknown>[]).map(({ wall_seconds: _, ...c }) => c).sort((a, b) => String(a.key).localeCompare(String(b.key)));
+    expect(strip(sharded)).toEqual(strip(runDir));
+  }, 600_000);
+
+  it('the CLI: --task identity runs the task from a config file, prints rank-1; a classical augmenter is one line and exit 1', async () => {
+    const { identity, generator } = config;
+    const cfgPath = path.join(dir, 'identity.json');
+    writeFileSync(cfgPath, JSON.stringify({ identity, generator, counts: [0, 2], augmenters: ['none', 'stepgen'], seeds: 2 }));
+    const ok = await runCli('ablate', '--data', dataPath, '--config', cfgPath, '--task', 'identity', '--run-dir', path.join(dir, 'run'), '--json', '--quiet');
+    expect(ok.status).toBe(0);
+    const out = JSON.parse(ok.stdout);
+    expect(out.task).toBe('identity');
+    expect(out.built).toBe(0); // the cells of the library run above, cached
+    expect(out.summaries.map((s: { augmenter: string }) => s.augmenter).sort()).toEqual(['none', 'stepgen']);
+    const bad = await runCli('ablate', '--data', dataPath, '--config', cfgPath, '--task', 'identity', '--augmenters', 'none,mirror', '--run-dir', path.join(dir, 'bad'));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/augmenters = "mirror"/);
+  }, 120_000);
+});

@@ -16,7 +16,7 @@ export const demo: CommandModule<object, Args> = {
       .option('seed', { type: 'number', default: 1, describe: 'Random seed' })
       .option('full', { type: 'boolean', default: false, describe: 'Paper-sized configuration (hours on wasm; meant for a GPU)' })
       .option('out', { type: 'string', default: 'gaitforge-demo', describe: 'Output folder (re-run to resume)' })
-      .option('workers', { type: 'number', describe: 'Worker processes (default: cores, at most 2 for the quick demo)' }) as never,
+      .option('workers', { type: 'number', describe: 'Worker threads running the ablation (default: the cores, at most 2 for the quick demo)' }) as never,
   handler: async (argv) => {
     const { initBackend, runDemo } = await import('../../src/index.js');
     const backend = await initBackend(argv.backend as never);

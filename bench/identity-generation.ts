@@ -2,7 +2,7 @@
  * Are identity-conditioned samples recognised as their identity?
  * (docs/identity.md, "Identity-conditioned generation: measured"). Not a test: trains real models.
  *
- *   npm run build && node dist/bench/identity-generation.js [--identities 16] [--per-emotion 3] [--frames 32]
+ *   npm run bench -- --only identity-generation [--identities 16] [--per-emotion 3] [--frames 32]
  *     [--gen-epochs 25] [--id-epochs 12] [--per-cell 4] [--noise 0.02] [--temperature 1] [--seed 1]
  *
  * The split is the identity ablation's (src/pipeline/ablate-identity.ts, targetFraction 0.5,
@@ -33,6 +33,7 @@ import { loadModel } from '../src/nn/serialize.js';
 import { crossConditionSplit, identificationMetrics, loadIdentityModel, rankedGallery, trainIdentityModel, type IdentityEmbedder } from '../src/identity/index.js';
 import { identitySplit } from '../src/pipeline/ablate-identity.js';
 import { resolveAblation } from '../src/pipeline/config.js';
+import type { BenchSection } from './common.js';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -121,4 +122,8 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(result, null, 2));
 }
 
-await main();
+export const section: BenchSection = {
+  name: 'identity-generation',
+  describe: 'Identity-conditioned STEP-Gen: how often its walks are recognised as their walker by a GaitTAKE model (trains real models: minutes)',
+  run: main,
+};

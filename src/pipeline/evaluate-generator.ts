@@ -548,6 +548,8 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
   const train = options.train ?? null;
   const threads = resolveThreads(options.threads);
 
+  if (generator.identityNames.length > 0)
+    throw new GaitforgeError('E_MODEL', `generator ${generator.name} is conditioned on identity as well as label; evaluate-generator samples by label only (docs/identity.md measures identity-conditioned samples)`);
   if (real.T !== generator.T || real.V !== generator.V || real.fps !== generator.fps)
     throw new GaitforgeError(
       'E_SHAPE',

@@ -15,6 +15,7 @@ import { CvaeTrainer, trainGenerator, validationSplit } from '../../src/generato
 import { EDGES } from '../../src/core/skeleton.js';
 import { recordingKeys } from '../../src/identity/protocol.js';
 import { parseCounts } from '../../cli/commands/generate.js';
+import { evaluateGenerator } from '../../src/pipeline/evaluate-generator.js';
 import { MODEL_CARD_FILE, MODEL_CARD_STRIP, trainGeneratorWithCard } from '../../src/pipeline/model-card.js';
 
 /** A narrow copy of the architecture so the tests run in seconds. */
@@ -50,6 +51,17 @@ describe('identity-conditioned generator', () => {
     expect(card).toMatch(/Not measured: the generator is conditioned on identity as well as label/);
     expect(card).toContain(`One generated gait per label of ${names[0]}`);
     expect(readFileSync(dir(`id/${MODEL_CARD_STRIP}`), 'utf8')).toMatch(/^<svg/);
+  });
+
+  it('evaluate-generator refuses it with one error naming why, instead of failing inside sampling', async () => {
+    const gen = await loadGenerator(dir('id'));
+    try {
+      const e = await errorOf(evaluateGenerator(gen, data, { seed: 1, repeats: 1 }));
+      expect(e.code).toBe('E_MODEL');
+      expect(e.message).toMatch(/is conditioned on identity as well as label; evaluate-generator samples by label only/);
+    } finally {
+      gen.dispose();
+    }
   });
 
   it('is off by default and in step-paper, so existing configs resolve as before', () => {

@@ -1,12 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { readGaitFile, writeGaitFile } from '../../src/io/gaitfile.js';
+import { runCli } from '../cli-run.js';
 
-const run = (...args: string[]) => spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8' });
+const run = runCli;
 let tmp: string;
 
 beforeAll(async () => {
@@ -18,7 +18,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('gaitforge train-generator / generate', () => {
   it('trains, then samples per label and by counts to Parquet and Arrow', async () => {
     const model = path.join(tmp, 'runs', 'model'); // folders that do not exist yet are created
-    const t = run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', model, '--epochs', '1', '--batch-size', '8',
+    const t = await run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', model, '--epochs', '1', '--batch-size', '8',
       '--val-fraction', '0', '--latent-dim', '8', '--seed', '3', '--json');
     expect(t.stderr).toBe('');
     expect(t.status).toBe(0);
@@ -31,7 +31,7 @@ describe('gaitforge train-generator / generate', () => {
     expect(existsSync(path.join(model, 'samples.svg'))).toBe(true);
 
     const sampled = path.join(tmp, 'new', 'dir', 's.parquet');
-    const g = run('generate', '--model', model, '--per-label', '3', '--out', sampled, '--seed', '4', '--json');
+    const g = await run('generate', '--model', model, '--per-label', '3', '--out', sampled, '--seed', '4', '--json');
     expect(g.status).toBe(0);
     const gj = JSON.parse(g.stdout);
     expect(gj.rows).toBe(12);
@@ -40,32 +40,32 @@ describe('gaitforge train-generator / generate', () => {
     expect(set.countsByLabel()).toEqual({ angry: 3, neutral: 3, happy: 3, sad: 3 });
     expect(set.generator[0]).toBe(gj.generator);
 
-    const a = run('generate', '--model', model, '--counts', 'angry=2,sad=1', '--out', path.join(tmp, 's.arrow'), '--format', 'arrow');
+    const a = await run('generate', '--model', model, '--counts', 'angry=2,sad=1', '--out', path.join(tmp, 's.arrow'), '--format', 'arrow');
     expect(a.status).toBe(0);
     expect(a.stdout).toMatch(/wrote 3 synthetic gaits/);
-    const l = run('generate', '--model', model, '--per-label', '2', '--labels', 'happy', '--out', path.join(tmp, 'h.parquet'), '--json');
+    const l = await run('generate', '--model', model, '--per-label', '2', '--labels', 'happy', '--out', path.join(tmp, 'h.parquet'), '--json');
     expect(JSON.parse(l.stdout).counts).toEqual({ happy: 2 });
   }, 120_000);
 
-  it('bad options: one line on stderr, exit 1 or 2, no file or folder written', () => {
+  it('bad options: one line on stderr, exit 1 or 2, no file or folder written', async () => {
     const model = path.join(tmp, 'runs', 'model');
     const out = path.join(tmp, 'bad', 'dir', 'bad.parquet');
-    const unknown = run('generate', '--model', model, '--counts', 'bored=2', '--out', out);
+    const unknown = await run('generate', '--model', model, '--counts', 'bored=2', '--out', out);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
     expect(unknown.stderr).toMatch(/does not know label "bored"/);
-    const zero = run('generate', '--model', model, '--counts', 'sad=0', '--out', out);
+    const zero = await run('generate', '--model', model, '--counts', 'sad=0', '--out', out);
     expect(zero.status).toBe(2);
     expect(zero.stderr).toMatch(/count for label sad: 0/);
-    const neither = run('generate', '--model', model, '--out', out);
+    const neither = await run('generate', '--model', model, '--out', out);
     expect(neither.status).toBe(2);
-    const missing = run('generate', '--model', path.join(tmp, 'nope'), '--per-label', '1', '--out', out);
+    const missing = await run('generate', '--model', path.join(tmp, 'nope'), '--per-label', '1', '--out', out);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/does not exist/);
-    const existing = run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', model, '--epochs', '1');
+    const existing = await run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', model, '--epochs', '1');
     expect(existing.status).toBe(1);
     expect(existing.stderr).toMatch(/already holds a generator/);
-    const badCfg = run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', path.join(tmp, 'm2', 'model'), '--lambda-c', '-1');
+    const badCfg = await run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', path.join(tmp, 'm2', 'model'), '--lambda-c', '-1');
     expect(badCfg.status).toBe(2);
     expect(badCfg.stderr).toMatch(/lambdaC = -1/);
     expect(existsSync(path.join(tmp, 'm2'))).toBe(false);

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { proceduralDataset } from '../../src/core/procedural.js';
 import { loadGenerator, startSampler, trainGenerator, type Generator } from '../../src/generator/index.js';
 import { writeGaitFile } from '../../src/io/gaitfile.js';
 import { checkEvaluatorFits, defaultEvaluatorDir, evaluateGenerator, fidFromSets, groupedHalves, loadEvaluator } from '../../src/pipeline/evaluate-generator.js';
+import { runCli } from '../cli-run.js';
 
 /** 128 gaits of 16 frames (8 walkers × 4 emotions × 4); the generator trains on half, the rest is held out. */
 const data = proceduralDataset({ identities: 8, perEmotion: 4, frames: 16, seed: 2 });
@@ -198,7 +198,7 @@ describe('evaluateGenerator', () => {
 });
 
 describe('grouped halves for the FID floor', () => {
-  it('keep walkers apart, and fall back to finer groups with a warning when one walker is all there is', () => {
+  it('keep walkers apart, and fall back to finer groups with a warning when one walker is all there is', async () => {
     const h = groupedHalves(test, 5);
     expect(h.groupedBy).toBe('identity');
     expect(h.warning).toBeNull();
@@ -271,7 +271,7 @@ describe('fidFromSets and the evaluator check', () => {
 });
 
 describe('CLI: fid and evaluate-generator', () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8' });
+  const cli = runCli;
   let realFile: string;
   let fakeFile: string;
   beforeAll(async () => {
@@ -281,8 +281,8 @@ describe('CLI: fid and evaluate-generator', () => {
     await writeGaitFile(fakeFile, gen.sample({ angry: 8, neutral: 8, happy: 8, sad: 8 }, { seed: 2 }));
   });
 
-  it('gaitforge fid in the affective space and with an evaluator directory', () => {
-    const a = cli('fid', '--real', realFile, '--fake', fakeFile, '--features', 'affective', '--json');
+  it('gaitforge fid in the affective space and with an evaluator directory', async () => {
+    const a = await cli('fid', '--real', realFile, '--fake', fakeFile, '--features', 'affective', '--json');
     expect(a.status, a.stderr).toBe(0);
     const ja = JSON.parse(a.stdout);
     expect(ja.space).toBe('affective');
@@ -291,21 +291,21 @@ describe('CLI: fid and evaluate-generator', () => {
     expect(ja.fid).toBeGreaterThan(0);
     expect([ja.n, ja.floorN]).toEqual([32, 32]);
     finite(ja.floor);
-    const e = cli('fid', '--real', realFile, '--fake', fakeFile, '--evaluator', dir('clf'));
+    const e = await cli('fid', '--real', realFile, '--fake', fakeFile, '--evaluator', dir('clf'));
     expect(e.status, e.stderr).toBe(0);
     expect(e.stdout).toContain(clf.checkpointHash);
     expect(e.stdout).toMatch(/generated vs real reference\s+32 vs 32\s+\S+\nreal vs real reference \(floor\)\s+32 vs 32\s+\S+/);
   });
 
-  it('gaitforge fid with the default evaluator on data of another shape: one line naming the way out', () => {
-    const r = cli('fid', '--real', realFile, '--fake', fakeFile);
+  it('gaitforge fid with the default evaluator on data of another shape: one line naming the way out', async () => {
+    const r = await cli('fid', '--real', realFile, '--fake', fakeFile);
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/the default evaluator .*T = 75.*--train FILE.*--evaluator DIR.*--features affective/);
   });
 
   it('gaitforge evaluate-generator prints the table and --json', async () => {
-    const t = cli('evaluate-generator', '--model', dir('gen'), '--real', realFile, '--evaluator', dir('clf'), '--repeats', '2');
+    const t = await cli('evaluate-generator', '--model', dir('gen'), '--real', realFile, '--evaluator', dir('clf'), '--repeats', '2');
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/FID \(affective, 29-d\)\s+\S+ ± \S+\s+\S+ ± \S+ \(floor\)/);
     expect(t.stdout).toMatch(/FID \(evaluator, 64-d\)/);
@@ -313,7 +313,7 @@ describe('CLI: fid and evaluate-generator', () => {
     expect(t.stdout).toMatch(/memorisation: not checked/);
     const trainFile = dir('train.parquet');
     await writeGaitFile(trainFile, train);
-    const j = cli('evaluate-generator', '--model', dir('gen'), '--real', realFile, '--train', trainFile, '--features', 'affective', '--repeats', '2', '--json');
+    const j = await cli('evaluate-generator', '--model', dir('gen'), '--real', realFile, '--train', trainFile, '--features', 'affective', '--repeats', '2', '--json');
     expect(j.status, j.stderr).toBe(0);
     const e = JSON.parse(j.stdout);
     expect(e.repeats).toBe(2);

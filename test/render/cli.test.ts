@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,8 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeGaitFile } from '../../src/io/index.js';
 import { validateGlb, type ViewerData } from '../../src/render/index.js';
 import { mixedSet } from './fixtures.js';
+import { runCli } from '../cli-run.js';
 
-const run = (...args: string[]) => spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8' });
+const run = runCli;
 
 describe('gaitforge render / view', () => {
   const set = mixedSet(30);
@@ -36,7 +36,7 @@ describe('gaitforge render / view', () => {
 
   it('writes a grid GLB that validates, with metadata from the file', async () => {
     const out = path.join(dir, 'glb', 'grid.glb');
-    const r = run('render', '--in', gaits, '--label', 'sad', '--grid', '--out', out, '--json');
+    const r = await run('render', '--in', gaits, '--label', 'sad', '--grid', '--out', out, '--json');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ format: 'glb', gaits: 2, files: [out] });
@@ -45,28 +45,28 @@ describe('gaitforge render / view', () => {
     expect(readFileSync(out).toString('latin1')).toContain('"id":"id01-sad-0"');
   });
 
-  it('writes one GLB per selected gait into a folder, and checks them with --validate', () => {
+  it('writes one GLB per selected gait into a folder, and checks them with --validate', async () => {
     const out = path.join(dir, 'glb', 'each');
-    const r = run('render', '--in', gaits, '--source', 'synthetic', '--limit', '3', '--out', out, '--validate', '--json');
+    const r = await run('render', '--in', gaits, '--source', 'synthetic', '--limit', '3', '--out', out, '--validate', '--json');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).validation).toEqual(['id01-angry-0', 'id01-neutral-0', 'id01-happy-0'].map((id) => ({ file: path.join(out, `${id}.glb`), errors: 0, warnings: 0 })));
     expect(readdirSync(out).sort()).toEqual(['id01-angry-0.glb', 'id01-happy-0.glb', 'id01-neutral-0.glb']);
   });
 
-  it('writes SVG and PNG filmstrips', () => {
+  it('writes SVG and PNG filmstrips', async () => {
     const svg = path.join(dir, 'strips', 'strip.svg');
-    expect(run('render', '--in', gaits, '--ids', 'id00-happy-0,id01-happy-0', '--out', svg, '--frames', '5').status).toBe(0);
+    expect((await run('render', '--in', gaits, '--ids', 'id00-happy-0,id01-happy-0', '--out', svg, '--frames', '5')).status).toBe(0);
     const text = readFileSync(svg, 'utf8');
     expect(text.match(/>side \d/g)).toHaveLength(10);
     expect(text.indexOf('>id00-happy-0<')).toBeLessThan(text.indexOf('>id01-happy-0<'));
     const png = path.join(dir, 'png', 'strip.png');
-    expect(run('render', '--in', gaits, '--format', 'png', '--out', png, '--limit', '2').status).toBe(0);
+    expect((await run('render', '--in', gaits, '--format', 'png', '--out', png, '--limit', '2')).status).toBe(0);
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
   });
 
   it('writes the viewer page', async () => {
     const out = path.join(dir, 'pages', 'viewer');
-    const r = run('view', '--in', gaits, '--out', out, '--label', 'happy', '--json');
+    const r = await run('view', '--in', gaits, '--out', out, '--label', 'happy', '--json');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ file: path.join(out, 'index.html'), gaits: 2 });
     const html = readFileSync(path.join(out, 'index.html'), 'utf8');
@@ -74,7 +74,7 @@ describe('gaitforge render / view', () => {
     expect(data.gaits.map((g) => [g.id, g.label, g.source])).toEqual([['id00-happy-0', 'happy', 'real'], ['id01-happy-0', 'happy', 'synthetic']]);
   });
 
-  it('bad input: one clear line, the right exit code, nothing written', () => {
+  it('bad input: one clear line, the right exit code, nothing written', async () => {
     const cases: [string[], number, RegExp][] = [
       [['render', '--in', gaits, '--ids', 'id00-sad-0,ghost', '--out', path.join(dir, 'bad1.glb')], 2, /gait id "ghost" not in .*gaits\.parquet/],
       [['render', '--in', path.join(dir, 'nopos.arrow'), '--out', path.join(dir, 'bad2.glb')], 1, /nopos\.arrow: not a gait table: column positions is missing/],
@@ -84,7 +84,7 @@ describe('gaitforge render / view', () => {
       [['render', '--in', gaits, '--format', 'png', '--out', path.join(dir, 'bad8.svg')], 2, /--format png but --out .*bad8\.svg ends in \.svg/],
     ];
     for (const [args, code, msg] of cases) {
-      const r = run(...args);
+      const r = await run(...args);
       expect(r.status, args.join(' ')).toBe(code);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(r.stderr).toMatch(msg);

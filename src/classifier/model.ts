@@ -14,6 +14,7 @@ import { affectiveFeatures, applyMinMax, minMaxFromJSON, type MinMaxScaler } fro
 import type { OutputName } from './architectures.js';
 import { CLASSIFIER_KINDS, resolveClassifierConfig, type ClassifierKind, type ResolvedClassifierConfig } from './config.js';
 import { inputPositions, type ModelInputMeta } from './input.js';
+import { argmaxRows } from './metrics.js';
 import './layers.js'; // registers the head layers before a model is deserialised
 
 export const CLASSIFIER_FORMAT = 'gaitforge-classifier';
@@ -95,14 +96,7 @@ export function softmaxRows(logits: Float32Array, L: number): Float32Array {
 /** Softmax probabilities [N, L] of logits and the argmax per gait (the first of equal maxima). */
 export function predictionsOf(logits: Float32Array, L: number): { probs: Float32Array; predicted: Int32Array } {
   const probs = softmaxRows(logits, L);
-  const n = probs.length / L;
-  const predicted = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let l = 1; l < L; l++) if (probs[i * L + l]! > probs[i * L + best]!) best = l;
-    predicted[i] = best;
-  }
-  return { probs, predicted };
+  return { probs, predicted: argmaxRows(probs, L) };
 }
 
 /** Turns sets into model inputs and runs the model in chunks. Shared by training (validation) and inference. */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --only nn [--compare-torch] [--threads N] [--torch-default-threads] [--quick] [--presets default,step-paper] [--seconds S] [--clock wall|cpu]`
+ * `npm run bench -- --only nn [--compare-torch] [--threads N] [--torch-default-threads] [--quick] [--presets default,step-paper] [--seconds S] [--rounds R] [--clock wall|cpu]`
  *
  * Samples/s of the ST-GCN classifier (Baseline-STEP shape) in training and
  * inference and of the conditional VAE (STEP-Gen shape) in training and
@@ -9,13 +9,17 @@
  * training engine (src/train: its Adam, data-parallel on `--threads` threads,
  * default the machine's cores; 1 on tfjs-node); inference and generation
  * split their 64 rows across the same number of replica threads. With
- * --threads N > 1 a scaling row per phase gives samples/s at 1 and N threads.
+ * --threads N > 1 a scaling row per phase gives samples/s at 1 and N threads,
+ * measured interleaved step by step (`rates`).
  *
  * With --compare-torch and a /usr/bin/python3 that imports torch, the PyTorch
  * reference (../shared/reference/torch_stgcn_bench.py) runs in the same
- * process tree right before each preset, with gaitforge's thread count of each
- * phase (or, with --torch-default-threads, PyTorch's own default), and every
- * row prints `threads`, `torchThreads` and `ratioVsTorch`. Rates are medians
+ * process tree right before gaitforge in each round, with gaitforge's thread
+ * count (or, with --torch-default-threads, PyTorch's own default), and every
+ * row prints `threads`, `torchThreads` and `ratioVsTorch`. Every figure is
+ * measured in `--rounds` rounds (default 3, --quick 1) and reported as the
+ * median over rounds, ratios and scalings paired by round (see run()).
+ * Within a round, rates are medians
  * over repeated steps on the wall clock (default; compare on an idle
  * machine) or, with --clock cpu, per CPU-second of the process (all threads).
  * Every row also gives the process's resident memory (main thread and worker
@@ -71,22 +75,42 @@ function resetRss(): number {
 }
 
 /**
- * Median rate as the PyTorch reference measures it: one warm-up call, then
- * calls until `seconds` passed on the clock and at least 3 ran.
+ * Median rates of `fns` as the PyTorch reference measures one: calls until
+ * each has run `seconds` on the clock and at least 3 times. Several functions
+ * run interleaved in blocks of about `BLOCK_SECONDS` each, in turn, so a drift
+ * in the machine's speed (a shared host) falls on all of them alike and their
+ * ratio is paired block by block. The first call of every block is not
+ * timed: it wakes worker threads that idled through the other functions'
+ * blocks (a user's training keeps them busy), and is the warm-up.
  */
-async function rate(fn: () => unknown, samples: number, seconds: number): Promise<number> {
-  await fn();
-  rssSampled = Math.max(rssSampled, rssMB());
-  const times: number[] = [];
-  const start = now();
-  while (now() - start < seconds || times.length < 3) {
-    const t0 = now();
-    await fn();
-    times.push(now() - t0);
-    rssSampled = Math.max(rssSampled, rssMB());
+async function rates(fns: (() => unknown)[], samples: number, seconds: number): Promise<number[]> {
+  const times: number[][] = fns.map(() => []);
+  const spent = fns.map(() => 0);
+  while (spent.some((t, i) => t < seconds || times[i]!.length < 3)) {
+    for (const [i, fn] of fns.entries()) {
+      await fn();
+      const b0 = now();
+      do {
+        const t0 = now();
+        await fn();
+        const dt = now() - t0;
+        times[i]!.push(dt);
+        spent[i]! += dt;
+        rssSampled = Math.max(rssSampled, rssMB());
+      } while (now() - b0 < Math.min(BLOCK_SECONDS, seconds));
+    }
   }
-  times.sort((a, b) => a - b);
-  return samples / times[Math.floor(times.length / 2)]!;
+  return times.map((t) => samples / median(t));
+}
+
+/** Length of one function's block in `rates`, seconds on the clock. */
+const BLOCK_SECONDS = 1;
+
+/** Median (the mean of the middle two for an even count). */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
 /** `fn`'s result with the resident memory at its start and the highest sampled during it (MB). */
@@ -110,6 +134,8 @@ interface Measured {
   /** Threads gaitforge ran the phase on. */
   threads: number;
   samplesPerS: number;
+  /** Samples/s on one thread, measured interleaved with the `threads` runs (threads > 1 only). */
+  samplesPerS1: number | null;
   flopsPerSample: number;
   /** Resident memory of the process at the phase's start and the highest sampled during it, MB (see withRss). */
   rssStartMB: number;
@@ -124,19 +150,72 @@ function benchData(rows: number, T: number, seed: number): { x: Float32Array; la
   }));
 }
 
-/** Training samples/s of a bench model through the training engine on `threads` threads (Adam, data-parallel replicas). */
-async function trainRate(model: 'classifier' | 'cvae', T: number, kt: number, bs: number, threads: number, seconds: number): Promise<number> {
+/** Samples/s on `threads` threads and, when threads > 1, on 1 thread, measured interleaved (`rates`). */
+interface PairedRate {
+  n: number;
+  one: number | null;
+}
+
+/**
+ * Training samples/s of a bench model through the training engine (Adam,
+ * data-parallel replicas) on `threads` threads and, for the scaling row, on
+ * one thread: two engines on two copies of the model, stepping in turn.
+ */
+async function trainRate(model: 'classifier' | 'cvae', T: number, kt: number, bs: number, threads: number, seconds: number): Promise<PairedRate> {
   const spec: BenchTaskSpec = { model, T, kt, ...benchData(bs, T, model === 'classifier' ? 1 : 4) };
-  const local = buildBenchTask(spec);
-  const replicas = threads > 1 ? await startReplicas(new URL('./nn-tasks.js', import.meta.url), spec, threads - 1) : null;
-  const engine = new Engine(local.task, { lr: 1e-3, weightDecay: 0, replicas });
+  const locals = [buildBenchTask(spec)];
+  const engines: Engine[] = [];
+  try {
+    const replicas = threads > 1 ? await startReplicas(new URL('./nn-tasks.js', import.meta.url), spec, threads - 1) : null;
+    engines.push(new Engine(locals[0]!.task, { lr: 1e-3, weightDecay: 0, replicas }));
+    if (threads > 1) {
+      locals.push(buildBenchTask(spec));
+      engines.push(new Engine(locals[1]!.task, { lr: 1e-3, weightDecay: 0 }));
+    }
+    const rows = Int32Array.from({ length: bs }, (_, i) => i);
+    let noiseSeed = 100;
+    const [n, one] = await rates(engines.map((e) => () => e.step(rows, noiseSeed++)), bs, seconds);
+    return { n: n!, one: one ?? null };
+  } finally {
+    for (const e of engines) await e.dispose();
+    for (const l of locals) l.dispose();
+  }
+}
+
+/**
+ * One-thread training through the engine (computeGradients, gradients
+ * flattened, the engine's Adam) against tfjs's own `tf.train.adam().minimize`
+ * on the same task's loss: two copies of the model stepping in turn
+ * (`rates`), so the ratio is the engine's cost alone, paired step by step.
+ * (Before the engine, gaitforge trained with tf.train.adam.)
+ */
+async function engineVsTfAdam(model: 'classifier' | 'cvae', T: number, kt: number, bs: number, seconds: number): Promise<{ engine: number; tfAdam: number }> {
+  const spec: BenchTaskSpec = { model, T, kt, ...benchData(bs, T, model === 'classifier' ? 1 : 4) };
+  const a = buildBenchTask(spec);
+  const b = buildBenchTask(spec);
+  const engine = new Engine(a.task, { lr: 1e-3, weightDecay: 0 });
+  const adam = tf.train.adam(1e-3);
   const rows = Int32Array.from({ length: bs }, (_, i) => i);
   let noiseSeed = 100;
   try {
-    return await rate(() => engine.step(rows, noiseSeed++), bs, seconds);
+    const [e, t] = await rates(
+      [
+        () => engine.step(rows, noiseSeed++),
+        () => {
+          const loss = adam.minimize(() => b.task.loss(rows, noiseSeed++).total, true, b.task.variables)!;
+          loss.dataSync();
+          loss.dispose();
+        },
+      ],
+      bs,
+      seconds,
+    );
+    return { engine: e!, tfAdam: t! };
   } finally {
     await engine.dispose();
-    local.dispose();
+    adam.dispose();
+    a.dispose();
+    b.dispose();
   }
 }
 
@@ -145,9 +224,10 @@ async function trainRate(model: 'classifier' | 'cvae', T: number, kt: number, bs
  * `threads` threads: rank 0 here, the other contiguous parts on inference
  * replica threads (src/train/parallel.ts, bench/nn-infer.ts), as gaitforge's
  * classifier inference and generation split their batches. The split and the
- * transfers are inside the timed call.
+ * transfers are inside the timed call. With threads > 1, one-thread runs of
+ * all 64 rows here are interleaved with them for the scaling row.
  */
-async function inferRate(model: 'classifier' | 'cvae', T: number, kt: number, threads: number, seconds: number): Promise<number> {
+async function inferRate(model: 'classifier' | 'cvae', T: number, kt: number, threads: number, seconds: number): Promise<PairedRate> {
   const spec: BenchInferSpec = { model, T, kt };
   const rows = 64;
   const x = tf.tidy(() => (model === 'classifier' ? randn([rows, T, V, 3], 3) : tf.concat([randn([rows, LATENT], 6), randomOneHot(rows, 7)], 1)).dataSync() as Float32Array);
@@ -165,8 +245,11 @@ async function inferRate(model: 'classifier' | 'cvae', T: number, kt: number, th
     local.run(x.subarray(0, sizes[0]! * per), sizes[0]!);
     await Promise.all(pending);
   };
+  // the scaling row's one thread: all rows here, interleaved with the split runs
+  const runOne = () => local.run(x, rows);
   try {
-    return await rate(run, rows, seconds);
+    const [n, one] = await rates(threads > 1 ? [run, runOne] : [run], rows, seconds);
+    return { n: n!, one: one ?? null };
   } finally {
     await pool?.close();
     local.dispose();
@@ -177,9 +260,9 @@ async function measurePreset(kt: number, seconds: number, batches: number[], thr
   const out: Measured[] = [];
   const T = FRAMES;
   const fwdC = classifierFlops(T, kt);
-  const timed = async (m: Omit<Measured, 'samplesPerS' | 'rssStartMB' | 'rssPeakMB'>, fn: () => Promise<number>) => {
+  const timed = async (m: Omit<Measured, 'samplesPerS' | 'samplesPerS1' | 'rssStartMB' | 'rssPeakMB'>, fn: () => Promise<PairedRate>) => {
     const r = await withRss(fn);
-    out.push({ ...m, samplesPerS: r.value, rssStartMB: r.rssStartMB, rssPeakMB: r.rssPeakMB });
+    out.push({ ...m, samplesPerS: r.value.n, samplesPerS1: r.value.one, rssStartMB: r.rssStartMB, rssPeakMB: r.rssPeakMB });
   };
   for (const bs of batches)
     await timed({ model: 'classifier', phase: 'train', batch: bs, threads, flopsPerSample: 3 * fwdC }, () => trainRate('classifier', T, kt, bs, threads, seconds));
@@ -280,69 +363,87 @@ export const section: BenchSection = {
     const torchMissing = compare ? torchAvailable() : null;
     if (compare && torchMissing) console.error(`nn: --compare-torch: ${torchMissing}; printing gaitforge figures only`);
     const script = torchScript(argv);
+    const rounds = Number(option(argv, '--rounds') ?? (quick ? 1 : 3));
+    if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds ${option(argv, '--rounds')}: expected a positive integer`);
     const summary: string[] = [];
     for (const preset of presets) {
       const kt = PRESETS[preset];
-      // PyTorch at gaitforge's thread count (every phase runs on `threads`; the 1-thread
-      // scaling rows are not compared), or at PyTorch's default on request.
-      const torch: Record<string, { rows: TorchRow[]; note?: string }> = {};
-      if (compare && !torchMissing) {
-        if (torchDefault) torch['default'] = torchRows(script, preset, seconds, 'default');
-        else for (const n of [...new Set([threads, 1])]) torch[String(n)] = torchRows(script, preset, seconds, n);
+      // Rounds: the machine's speed drifts by tens of percent over minutes (a shared host), so
+      // every figure is measured `rounds` times, PyTorch and gaitforge back to back in each
+      // round, and the ratio to PyTorch is the median of the per-round ratios. The scaling
+      // rows need no rounds for pairing: one and N threads run interleaved step by step.
+      const perRound: { torch?: { rows: TorchRow[]; note?: string }; n: Measured[] }[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const label = rounds > 1 ? `, round ${r + 1}/${rounds}` : '';
+        // PyTorch at gaitforge's thread count, or at PyTorch's default on request
+        const torch = compare && !torchMissing ? torchRows(script, preset, seconds, torchDefault ? 'default' : threads) : undefined;
+        console.error(`nn: measuring gaitforge on ${backend.chosen} (${preset}, ${threads} thread(s)${threads > 1 ? ' interleaved with 1' : ''}${label}) ...`);
+        perRound.push({ torch, n: await measurePreset(kt, seconds, batches, threads) });
       }
-      console.error(`nn: measuring gaitforge on ${backend.chosen} (${preset}, ${threads} thread(s)) ...`);
-      const measured = await measurePreset(kt, seconds, batches, threads);
-      const peakN = peakRssMB();
-      let one: Measured[] = [];
-      if (threads > 1) {
-        console.error(`nn: measuring gaitforge on 1 thread for the scaling rows (${preset}) ...`);
-        for (const bs of batches)
-          for (const model of ['classifier', 'cvae'] as const) {
-            const r = await withRss(() => trainRate(model, FRAMES, kt, bs, 1, seconds));
-            one.push({ model, phase: 'train', batch: bs, threads: 1, samplesPerS: r.value, flopsPerSample: 0, rssStartMB: r.rssStartMB, rssPeakMB: r.rssPeakMB });
+      if (!native)
+        for (const model of ['classifier', 'cvae'] as const)
+          for (const bs of batches) {
+            console.error(`nn: the engine against tf.train.adam, one thread (${preset}, ${model} b${bs}) ...`);
+            const r = await engineVsTfAdam(model, FRAMES, kt, bs, seconds);
+            report({
+              section: 'nn', name: `${model}/train-engine-vs-tfadam/${preset}/b${bs}`, value: r.engine / r.tfAdam, unit: '× (engine / tf.train.adam, 1 thread)',
+              clock, backend: backend.chosen, preset, kt, batch: bs, threads: 1, samplesPerSEngine: r.engine, samplesPerSTfAdam: r.tfAdam,
+            });
+            summary.push(`${preset.padEnd(11)} ${`${model} train`.padEnd(20)} b${String(bs).padEnd(3)} engine vs tf.train.adam, 1 thread: ${r.engine.toFixed(1)} vs ${r.tfAdam.toFixed(1)} samples/s (×${(r.engine / r.tfAdam).toFixed(2)})`);
           }
-        for (const model of ['classifier', 'cvae'] as const) {
-          const r = await withRss(() => inferRate(model, FRAMES, kt, 1, seconds));
-          one.push({ model, phase: model === 'classifier' ? 'infer' : 'generate', batch: 64, threads: 1, samplesPerS: r.value, flopsPerSample: 0, rssStartMB: r.rssStartMB, rssPeakMB: r.rssPeakMB });
-        }
-      }
-      for (const m of measured) {
-        const src = torch[torchDefault ? 'default' : String(m.threads)];
-        const ref = src?.rows.find((t) => t.model === m.model && t.phase === m.phase && t.batch === m.batch);
-        const torchNote = ref && src?.note && m.model === 'classifier' && m.phase === 'train' ? src.note : undefined;
+      const peakN = peakRssMB();
+      const torchNote = perRound.find((p) => p.torch?.note)?.torch?.note;
+      const same = (a: { model: string; phase: string; batch: number }, b: { model: string; phase: string; batch: number }) =>
+        a.model === b.model && a.phase === b.phase && a.batch === b.batch;
+      for (const [i, m0] of perRound[0]!.n.entries()) {
+        const ns = perRound.map((p) => p.n[i]!);
+        const rates = ns.map((m) => m.samplesPerS);
+        const samplesPerS = median(rates);
+        const refs = perRound.map((p) => p.torch?.rows.find((t) => same(t, m0)));
+        const hasRef = refs.every((t) => t !== undefined);
+        const torchRates = hasRef ? refs.map((t) => t!.samples_per_s) : [];
+        const ratios = hasRef ? rates.map((v, k) => v / torchRates[k]!) : [];
+        const torchThreads = hasRef ? refs[0]!.threads : undefined;
+        const note = hasRef && torchNote && m0.model === 'classifier' && m0.phase === 'train' ? torchNote : undefined;
+        const rssStartMB = ns[0]!.rssStartMB;
+        const rssPeakMB = Math.max(...ns.map((m) => m.rssPeakMB));
         report({
           section: 'nn',
-          name: `${m.model}/${m.phase}/${preset}/b${m.batch}`,
-          value: m.samplesPerS,
+          name: `${m0.model}/${m0.phase}/${preset}/b${m0.batch}`,
+          value: samplesPerS,
           unit: clock === 'cpu' ? 'samples/cpu-s' : 'samples/s',
           clock,
           backend: backend.chosen,
-          preset, kt, frames: FRAMES, batch: m.batch,
-          threads: m.threads,
-          flopsPerSample: m.flopsPerSample,
-          gflops: (m.flopsPerSample * m.samplesPerS) / 1e9,
+          preset, kt, frames: FRAMES, batch: m0.batch,
+          threads: m0.threads,
+          rounds, samplesPerSRounds: rates,
+          flopsPerSample: m0.flopsPerSample,
+          gflops: (m0.flopsPerSample * samplesPerS) / 1e9,
           peakRssMB: peakN,
-          rssStartMB: m.rssStartMB,
-          rssPeakMB: m.rssPeakMB,
-          ...(ref ? { torchSamplesPerS: ref.samples_per_s, torchThreads: ref.threads, ratioVsTorch: m.samplesPerS / ref.samples_per_s } : {}),
-          ...(torchNote ? { torchNote } : {}),
+          rssStartMB,
+          rssPeakMB,
+          ...(hasRef
+            ? { torchSamplesPerS: median(torchRates), torchSamplesPerSRounds: torchRates, torchThreads, ratioVsTorch: median(ratios), ratioVsTorchRange: [Math.min(...ratios), Math.max(...ratios)] }
+            : {}),
+          ...(note ? { torchNote: note } : {}),
         });
-        const name = `${m.model} ${m.phase}`.padEnd(20);
-        const ours = m.samplesPerS.toFixed(1).padStart(8);
-        const theirs = ref ? ref.samples_per_s.toFixed(1).padStart(8) : '       -';
-        const ratio = ref ? (m.samplesPerS / ref.samples_per_s).toFixed(2).padStart(6) : '     -';
-        const gf = ((m.flopsPerSample * m.samplesPerS) / 1e9).toFixed(1).padStart(6);
-        const rss = `${m.rssStartMB.toFixed(0)}→${m.rssPeakMB.toFixed(0)}`.padStart(9);
-        summary.push(`${preset.padEnd(11)} ${name} b${String(m.batch).padEnd(3)} ${String(m.threads).padStart(7)} ${ours} ${String(ref?.threads ?? '-').padStart(12)} ${theirs} ${ratio} ${gf}  ${rss}${torchNote ? '  (PyTorch without oneDNN)' : ''}`);
-      }
-      for (const o of one) {
-        const n = measured.find((m) => m.model === o.model && m.phase === o.phase && m.batch === o.batch)!;
+        const name = `${m0.model} ${m0.phase}`.padEnd(20);
+        const ours = samplesPerS.toFixed(1).padStart(8);
+        const theirs = hasRef ? median(torchRates).toFixed(1).padStart(8) : '       -';
+        const ratio = hasRef ? `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`.padStart(17) : '-'.padStart(17);
+        const gf = ((m0.flopsPerSample * samplesPerS) / 1e9).toFixed(1).padStart(6);
+        const rss = `${rssStartMB.toFixed(0)}→${rssPeakMB.toFixed(0)}`.padStart(9);
+        summary.push(`${preset.padEnd(11)} ${name} b${String(m0.batch).padEnd(3)} ${String(m0.threads).padStart(7)} ${ours} ${String(torchThreads ?? '-').padStart(12)} ${theirs} ${ratio} ${gf}  ${rss}${note ? '  (PyTorch without oneDNN)' : ''}`);
+        if (threads === 1) continue;
+        const ones1 = ns.map((m) => m.samplesPerS1!);
+        const scalings = rates.map((v, k) => v / ones1[k]!);
+        const scaling = median(scalings);
         report({
-          section: 'nn', name: `${o.model}/${o.phase}-scaling/${preset}/b${o.batch}`, value: n.samplesPerS / o.samplesPerS, unit: `× (${threads} threads vs 1)`,
-          clock, backend: backend.chosen, preset, kt, batch: o.batch, threads, samplesPerS1: o.samplesPerS, samplesPerSN: n.samplesPerS,
-          rssPeakMB1: o.rssPeakMB, rssPeakMBN: n.rssPeakMB, rssStartMB1: o.rssStartMB, rssStartMBN: n.rssStartMB,
+          section: 'nn', name: `${m0.model}/${m0.phase}-scaling/${preset}/b${m0.batch}`, value: scaling, unit: `× (${threads} threads vs 1)`,
+          clock, backend: backend.chosen, preset, kt, batch: m0.batch, threads, rounds,
+          samplesPerS1: median(ones1), samplesPerSN: samplesPerS, scalingRounds: scalings,
         });
-        summary.push(`${preset.padEnd(11)} ${`${o.model} ${o.phase} scaling`.padEnd(20)} b${String(o.batch).padEnd(3)} 1→${threads}: ${o.samplesPerS.toFixed(1)} → ${n.samplesPerS.toFixed(1)} samples/s (×${(n.samplesPerS / o.samplesPerS).toFixed(2)}); resident memory (peak sampled) ${o.rssPeakMB.toFixed(0)} MB → ${n.rssPeakMB.toFixed(0)} MB`);
+        summary.push(`${preset.padEnd(11)} ${`${m0.model} ${m0.phase} scaling`.padEnd(20)} b${String(m0.batch).padEnd(3)} 1→${threads}: ${median(ones1).toFixed(1)} → ${samplesPerS.toFixed(1)} samples/s (×${scaling.toFixed(2)}${rounds > 1 ? `; rounds ${scalings.map((x) => x.toFixed(2)).join(' ')}` : ''})`);
       }
     }
     console.error(`\nnn (${clock} clock, samples/${clock === 'cpu' ? 'CPU-s' : 's'}, ${backend.chosen}, peak RSS ${peakRssMB().toFixed(0)} MB):`);

@@ -1,23 +1,27 @@
 /**
- * `npm run bench -- --only generator-eval [--quick] [--epochs E] [--repeats R] [--keep DIR]`
+ * `npm run bench -- --only generator-eval [--quick] [--epochs E] [--seeds S] [--repeats R] [--config JSON] [--variants stepgen,cvae-baseline] [--threads N] [--keep DIR]`
  *
  * STEP-Gen against the baseline CVAE on the procedural demo dataset (the
  * default `proceduralDataset()`: 24 walkers × 4 emotions × 6 gaits, T = 75):
- * a 60/40 split stratified by label (seed 1), both generators trained on the
- * 60% with the same short config and seed, then `evaluateGenerator` on the
- * held-out 40% with the shipped evaluator and the training split for the
- * memorisation check. Prints the side-by-side table (Markdown) that
- * docs/evaluation.md shows, and one JSON row per headline number.
+ * a 60/40 split by walker, stratified by label (seed 1), each generator
+ * trained on the 60% with seeds 1..S (default 3; --quick 1) and the same
+ * config (a short default; --config JSON overrides any field), then
+ * `evaluateGenerator` on the held-out 40% (R draws per seed) with the shipped
+ * evaluator and the training split for the memorisation check. A third
+ * column is the control: the training set itself (`copySource`), which must
+ * score like the real gaits and be flagged by the memorisation check. Prints
+ * the side-by-side table (Markdown) that docs/evaluation.md shows, with
+ * intervals across seeds, and one JSON row per generator and seed.
  * With --keep DIR the generators stay in DIR, and a later run with the same
- * options reuses them (trainGenerator's resume) and only evaluates again.
- */
+ * options reuses them (trainGenerator's resume) and only evaluates again. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initBackend } from '../src/core/backend.js';
 import { proceduralDataset } from '../src/core/procedural.js';
-import { loadGenerator, trainGenerator, type GeneratorConfig, type GeneratorVariant } from '../src/generator/index.js';
-import { evaluateGenerator, loadEvaluator, metricText as ci, valueText as num, type GeneratorEvaluation } from '../src/pipeline/evaluate-generator.js';
+import { GENERATOR_VARIANTS, loadGenerator, trainGenerator, type GeneratorConfig, type GeneratorVariant } from '../src/generator/index.js';
+import { copySource, evaluateGenerator, loadEvaluator, metricText as ci, valueText as num, type GeneratorEvaluation } from '../src/pipeline/evaluate-generator.js';
+import { meanCI, type MeanCI } from '../src/eval/stats.js';
 import type { BenchArgs, BenchSection } from './common.js';
 
 function option(argv: string[], name: string): string | undefined {
@@ -25,75 +29,114 @@ function option(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
-/** The side-by-side table: one column per generator and one for the real held-out gaits. */
-export function comparisonTable(results: [string, GeneratorEvaluation][]): string {
-  const first = results[0]![1];
+/** Mean ± CI across seeds of one per-seed value (each seed's mean over its draws); a single seed keeps its CI over draws. */
+function acrossSeeds(evals: GeneratorEvaluation[], pick: (e: GeneratorEvaluation) => MeanCI | null): MeanCI | null {
+  const per = evals.map(pick);
+  if (per.some((c) => c === null)) return null;
+  return per.length === 1 ? per[0]! : meanCI(per.map((c) => c!.mean));
+}
+
+/**
+ * The side-by-side table: one column per generator (a list of evaluations,
+ * one per training seed) and one for the real held-out gaits. With one seed
+ * a cell is mean ± 95% CI over the draws; with several, mean ± 95% CI across
+ * the seeds of each seed's mean over its draws.
+ */
+export function comparisonTable(results: [string, GeneratorEvaluation[]][]): string {
+  const first = results[0]![1][0]!;
+  const seeds = results[0]![1].length;
   const row = (name: string, cells: string[], real: string) => `| ${name} | ${cells.join(' | ')} | ${real} |`;
+  const over = seeds === 1 ? `${first.repeats} draws` : `${seeds} seeds (each the mean of ${first.repeats} draws)`;
   const lines = [
-    `| metric (mean ± 95% CI over ${first.repeats} draws) | ${results.map(([n]) => n).join(' | ')} | real (held-out) |`,
+    `| metric (mean ± 95% CI over ${over}) | ${results.map(([n]) => n).join(' | ')} | real (held-out) |`,
     `|---|${results.map(() => '---|').join('')}---|`,
   ];
-  const each = (f: (e: GeneratorEvaluation) => string) => results.map(([, e]) => f(e));
-  lines.push(row('FID, evaluator space (64-d)', each((e) => ci(e.evaluatorSpace!.fid.fid)), `${ci(first.evaluatorSpace!.fid.floor)} (floor)`));
-  lines.push(row('FID, affective space (29-d)', each((e) => ci(e.affective.fid.fid)), `${ci(first.affective.fid.floor)} (floor)`));
-  lines.push(row('Diversity (evaluator)', each((e) => ci(e.evaluatorSpace!.diversity.generated)), ci(first.evaluatorSpace!.diversity.real)));
-  lines.push(row('MultiModality (evaluator)', each((e) => ci(e.evaluatorSpace!.multimodality.generated)), ci(first.evaluatorSpace!.multimodality.real)));
-  lines.push(row('Recognition accuracy of the evaluator, %', each((e) => ci(e.recognition!.generated, 100)), num(first.recognition!.real, 100)));
-  lines.push(row('Recognition ratio (generated / real)', each((e) => ci(e.recognition!.ratio)), '1'));
-  lines.push(row('Memorisation: generated gaits closer to a training gait than τ, %', each((e) => ci(e.memorisation!.closeFraction, 100)), `${num(first.memorisation!.expectedFraction, 100)} (expected)`));
-  lines.push(row('Memorisation: median nearest-training distance, m', each((e) => ci(e.memorisation!.generatedMedian)), num(first.memorisation!.heldOutMedian)));
-  lines.push(row('Memorisation: draws flagged', each((e) => `${e.memorisation!.flaggedDraws} / ${e.repeats}`), '—'));
-  lines.push(row('Limb speed, m/s', each((e) => ci(e.motion.generated.limbSpeed)), num(first.motion.real.limbSpeed)));
-  lines.push(row('Step frequency, steps/s', each((e) => ci(e.motion.generated.stepFrequency)), first.motion.real.stepFrequency === null ? '—' : num(first.motion.real.stepFrequency)));
-  lines.push(row('Bone-length CV', each((e) => ci(e.plausibility.generated.boneCv)), num(first.plausibility.real.boneCv)));
-  lines.push(row('Foot skating, m/s', each((e) => ci(e.plausibility.generated.footSkate)), num(first.plausibility.real.footSkate)));
-  lines.push(row('Jerk, m/s³', each((e) => ci(e.plausibility.generated.jerk)), num(first.plausibility.real.jerk)));
-  lines.push(row('Implausible gaits, %', each((e) => ci(e.plausibility.generated.flaggedFraction, 100)), num(first.plausibility.real.flaggedFraction, 100)));
+  const each = (pick: (e: GeneratorEvaluation) => MeanCI | null, scale = 1) => results.map(([, es]) => ci(acrossSeeds(es, pick), scale));
+  const real = (pick: (e: GeneratorEvaluation) => MeanCI | null, scale = 1) => ci(acrossSeeds(results[0]![1], pick), scale);
+  lines.push(row('FID, evaluator space (64-d)', each((e) => e.evaluatorSpace!.fid.fid), `${real((e) => e.evaluatorSpace!.fid.floor)} (floor)`));
+  lines.push(row('FID / floor, evaluator space', each((e) => ({ ...e.evaluatorSpace!.fid.fid, mean: e.evaluatorSpace!.fid.fid.mean / e.evaluatorSpace!.fid.floor.mean })), '1'));
+  lines.push(row('FID, affective space (29-d)', each((e) => e.affective.fid.fid), `${real((e) => e.affective.fid.floor)} (floor)`));
+  lines.push(row('FID / floor, affective space', each((e) => ({ ...e.affective.fid.fid, mean: e.affective.fid.fid.mean / e.affective.fid.floor.mean })), '1'));
+  lines.push(row('Diversity (evaluator)', each((e) => e.evaluatorSpace!.diversity.generated), real((e) => e.evaluatorSpace!.diversity.real)));
+  lines.push(row('MultiModality (evaluator)', each((e) => e.evaluatorSpace!.multimodality.generated), real((e) => e.evaluatorSpace!.multimodality.real)));
+  lines.push(row('Recognition accuracy of the evaluator, %', each((e) => e.recognition!.generated, 100), num(first.recognition!.real, 100)));
+  lines.push(row('Recognition ratio (generated / real)', each((e) => e.recognition!.ratio), '1'));
+  lines.push(row('Memorisation: generated gaits closer to a training gait than τ, %', each((e) => e.memorisation!.closeFraction, 100), `${num(first.memorisation!.expectedFraction, 100)} (expected)`));
+  lines.push(row('Memorisation: median nearest-training distance, m', each((e) => e.memorisation!.generatedMedian), num(first.memorisation!.heldOutMedian)));
+  lines.push(row('Memorisation: draws flagged', results.map(([, es]) => `${es.reduce((a, e) => a + e.memorisation!.flaggedDraws, 0)} / ${es.reduce((a, e) => a + e.repeats, 0)}`), '—'));
+  lines.push(row('Limb speed, m/s', each((e) => e.motion.generated.limbSpeed), num(first.motion.real.limbSpeed)));
+  lines.push(row('Step frequency, steps/s', each((e) => e.motion.generated.stepFrequency), first.motion.real.stepFrequency === null ? '—' : num(first.motion.real.stepFrequency)));
+  lines.push(row('Bone-length CV', each((e) => e.plausibility.generated.boneCv), num(first.plausibility.real.boneCv)));
+  lines.push(row('Foot skating, m/s', each((e) => e.plausibility.generated.footSkate), num(first.plausibility.real.footSkate)));
+  lines.push(row('Jerk, m/s³', each((e) => e.plausibility.generated.jerk), num(first.plausibility.real.jerk)));
+  lines.push(row('Implausible gaits, %', each((e) => e.plausibility.generated.flaggedFraction, 100), num(first.plausibility.real.flaggedFraction, 100)));
   return lines.join('\n');
 }
 
 export const section: BenchSection = {
   name: 'generator-eval',
-  describe: 'STEP-Gen vs the baseline CVAE on the procedural demo data: FID with the real-vs-real floor, memorisation, plausibility',
+  describe: 'STEP-Gen vs the baseline CVAE (and a copy of the training set as a control) on the procedural demo data, over seeds: FID beside the floor, recognition ratio, motion, memorisation, plausibility',
   async run({ argv, quick, report }: BenchArgs) {
     await initBackend((option(argv, '--backend') ?? 'wasm') as never);
     const epochs = Number(option(argv, '--epochs') ?? (quick ? 2 : 12));
     const repeats = Number(option(argv, '--repeats') ?? (quick ? 3 : 10));
+    const seeds = Number(option(argv, '--seeds') ?? (quick ? 1 : 3));
+    const threads = Number(option(argv, '--threads') ?? 1);
+    const variants = (option(argv, '--variants') ?? 'stepgen,cvae-baseline').split(',') as GeneratorVariant[];
+    for (const v of variants) if (!GENERATOR_VARIANTS.includes(v)) throw new Error(`--variants: unknown variant ${v} (expected ${GENERATOR_VARIANTS.join('|')})`);
     const keep = option(argv, '--keep');
     const root = keep ?? mkdtempSync(path.join(os.tmpdir(), 'gaitforge-bench-geneval-'));
     const data = proceduralDataset();
-    const [train, test] = data.stratifiedSplit([0.6, 0.4], 1);
-    // short: ~230 optimiser steps, about what the generator's quality test needs on its small set (lr 2e-3, one step down at 70%)
-    const config: GeneratorConfig = { epochs, batchSize: 16, lr: 2e-3, lrSteps: [0.7] };
-    console.error(`data: ${data.N} procedural gaits; train ${train!.N}, held out ${test!.N}; generator config ${JSON.stringify(config)}, seed 1; ${repeats} draws`);
+    // walker-disjoint: no held-out gait shares a walker with a training gait
+    const [train, test] = data.stratifiedSplit([0.6, 0.4], 1, { byIdentity: true });
+    // short by default: ~230 optimiser steps (lr 2e-3, one step down at 70%); --config overrides any field
+    const config: GeneratorConfig = { epochs, batchSize: 16, lr: 2e-3, lrSteps: [0.7], ...(JSON.parse(option(argv, '--config') ?? '{}') as GeneratorConfig) };
+    console.error(`data: ${data.N} procedural gaits; train ${train!.N}, held out ${test!.N} (walker-disjoint); generator config ${JSON.stringify(config)}, seeds 1..${seeds}; ${repeats} draws each`);
     const { evaluator, dir: evaluatorDir } = await loadEvaluator();
-    const results: [string, GeneratorEvaluation][] = [];
+    const columns: [string, GeneratorEvaluation[]][] = [];
     try {
-      for (const variant of ['stepgen', 'cvae-baseline'] as GeneratorVariant[]) {
-        const outDir = path.join(root, variant);
-        const t0 = performance.now();
-        // resume: a finished generator in --keep is reused as it is (same data, config and seed), an interrupted one continues
-        const r = await trainGenerator(train!, { ...config, variant }, { outDir, seed: 1, resume: true });
-        const trainSeconds = (performance.now() - t0) / 1000;
-        const gen = await loadGenerator(outDir);
-        try {
-          const e = await evaluateGenerator(gen, test!, { seed: 1, repeats, evaluator, train: train! });
-          results.push([variant === 'stepgen' ? 'STEP-Gen' : 'baseline CVAE', e]);
-          report({
-            section: 'generator-eval', name: `${variant}: FID evaluator space`, value: e.evaluatorSpace!.fid.fid.mean, unit: 'FID',
-            halfWidth: e.evaluatorSpace!.fid.fid.halfWidth, floor: e.evaluatorSpace!.fid.floor.mean, affective: e.affective.fid.fid.mean,
-            affectiveFloor: e.affective.fid.floor.mean, bestEpoch: r.bestEpoch, trainSeconds, evaluateSeconds: e.seconds,
-            generator: gen.checkpointHash, evaluator: evaluator.checkpointHash,
-          });
-        } finally {
-          gen.dispose();
+      for (const variant of variants) {
+        const evals: GeneratorEvaluation[] = [];
+        for (let seed = 1; seed <= seeds; seed++) {
+          const outDir = path.join(root, `${variant}-seed${seed}`);
+          const t0 = performance.now();
+          // resume: a finished generator in --keep is reused as it is (same data, config and seed), an interrupted one continues
+          const r = await trainGenerator(train!, { ...config, variant }, { outDir, seed, resume: true, threads });
+          const trainSeconds = (performance.now() - t0) / 1000;
+          const gen = await loadGenerator(outDir);
+          try {
+            const e = await evaluateGenerator(gen, test!, { seed, repeats, evaluator, train: train!, threads });
+            evals.push(e);
+            report({
+              section: 'generator-eval', name: `${variant} seed ${seed}: FID evaluator space`, value: e.evaluatorSpace!.fid.fid.mean, unit: 'FID',
+              halfWidth: e.evaluatorSpace!.fid.fid.halfWidth, floor: e.evaluatorSpace!.fid.floor.mean, affective: e.affective.fid.fid.mean,
+              affectiveFloor: e.affective.fid.floor.mean, recognitionRatio: e.recognition!.ratio.mean, limbSpeed: e.motion.generated.limbSpeed.mean,
+              limbSpeedReal: e.motion.real.limbSpeed, stepFrequency: e.motion.generated.stepFrequency?.mean ?? null, stepFrequencyReal: e.motion.real.stepFrequency,
+              footSkate: e.plausibility.generated.footSkate.mean, footSkateReal: e.plausibility.real.footSkate,
+              bestEpoch: r.bestEpoch, trainSeconds, evaluateSeconds: e.seconds, seed, config: { ...config, variant },
+              generator: gen.checkpointHash, evaluator: evaluator.checkpointHash,
+            });
+          } finally {
+            gen.dispose();
+          }
         }
+        columns.push([variant === 'stepgen' ? 'STEP-Gen' : 'baseline CVAE', evals]);
       }
+      // the control: the training set itself, drawn per seed as a generator's samples are
+      const copy = copySource(train!, 'training-set copy');
+      const evals: GeneratorEvaluation[] = [];
+      for (let seed = 1; seed <= seeds; seed++) evals.push(await evaluateGenerator(copy, test!, { seed, repeats, evaluator, train: train!, threads }));
+      for (const e of evals)
+        report({
+          section: 'generator-eval', name: `training-set copy seed ${e.seed}: FID evaluator space`, value: e.evaluatorSpace!.fid.fid.mean, unit: 'FID',
+          floor: e.evaluatorSpace!.fid.floor.mean, recognitionRatio: e.recognition!.ratio.mean, flaggedDraws: e.memorisation!.flaggedDraws, seed: e.seed,
+        });
+      columns.push(['training set (copy, control)', evals]);
     } finally {
       evaluator.dispose();
       if (!keep) rmSync(root, { recursive: true, force: true });
     }
     console.error(`evaluator: Baseline-STEP ${evaluator.checkpointHash} (${evaluatorDir})`);
-    console.error(comparisonTable(results));
+    console.error(comparisonTable(columns));
   },
 };

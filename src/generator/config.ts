@@ -79,7 +79,19 @@ export interface GeneratorConfig {
    * label only.
    */
   identityDim?: number;
+  /**
+   * Where the decoder sees the condition (label, and identity embedding):
+   * - 'input' (STEP): once, beside z, at the decoder's input;
+   * - 'every-layer': also appended to every joint and frame before each
+   *   decoder ST-GCN layer, so no layer can lose it (a CVAE decoder whose z
+   *   already carries the style otherwise learns to ignore the label).
+   * Default 'input'; model directories written before this option load as 'input'.
+   */
+  decoderCondition?: DecoderCondition;
 }
+
+export type DecoderCondition = 'input' | 'every-layer';
+export const DECODER_CONDITIONS: readonly DecoderCondition[] = ['input', 'every-layer'];
 
 export type ResolvedGeneratorConfig = Required<GeneratorConfig>;
 
@@ -102,6 +114,7 @@ export const DEFAULT_GENERATOR: ResolvedGeneratorConfig = {
   lrSteps: [0.5, 0.75, 0.88],
   valFraction: 0.1,
   identityDim: 0,
+  decoderCondition: 'input',
 };
 
 /** What each preset changes relative to DEFAULT_GENERATOR. */
@@ -165,6 +178,8 @@ export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConf
   });
   checkRange('valFraction', r.valFraction, 0, 0.9);
   checkRange('identityDim', r.identityDim, 0, 4096, true);
+  if (!DECODER_CONDITIONS.includes(r.decoderCondition))
+    throw new ConfigRangeError(`decoderCondition = ${JSON.stringify(r.decoderCondition)} is not one of ${DECODER_CONDITIONS.join(', ')}`);
   return r;
 }
 

@@ -1,7 +1,7 @@
 /** STEP-Gen and the baseline CVAE: configuration, push-pull loss, training, sampling. */
 export {
-  DEFAULT_GENERATOR, GENERATOR_PRESETS, LATENT_MAPS, GENERATOR_PRESET_VALUES, GENERATOR_VARIANTS, generatorLearningRate, resolveGenerator,
-  type GeneratorConfig, type GeneratorPreset, type GeneratorVariant, type LatentMap, type ResolvedGeneratorConfig,
+  DECODER_CONDITIONS, DEFAULT_GENERATOR, GENERATOR_PRESETS, LATENT_MAPS, GENERATOR_PRESET_VALUES, GENERATOR_VARIANTS, generatorLearningRate, resolveGenerator,
+  type DecoderCondition, type GeneratorConfig, type GeneratorPreset, type GeneratorVariant, type LatentMap, type ResolvedGeneratorConfig,
 } from './config.js';
 export { canonicalizeAll, canonicalizeGait, destandardize, fitNormalization, standardize, type GaitNormalization } from './normalize.js';
 export { anchorFrames, boneTerm, LOSS_TERMS, pushPullLoss, type BoneTerm, type LossTerms, type LossWeights } from './losses.js';
@@ -13,7 +13,7 @@ export {
 } from './checkpoint.js';
 export { CvaeTrainer, trainGenerator, type TrainGeneratorOptions, type TrainGeneratorResult } from './train.js';
 export {
-  gaitSeed, generateToFile, loadGenerator, planRequest, startSampler, type GenerateToFileOptions, type GenerateToFileResult, type Generator, type SampleCell,
+  gaitSeed, generateToFile, loadGenerator, planRequest, startSampler, type SampleSource, type GenerateToFileOptions, type GenerateToFileResult, type Generator, type SampleCell,
   type SampleCounts, type SampleOptions, type Sampler,
 } from './sample.js';
 export { motionStats, stepFrequency, type MotionStats } from './quality.js';

@@ -105,6 +105,7 @@ export function buildDecoder(c: ResolvedGeneratorConfig, s: CvaeShape, seed: num
   widths.forEach((filters, i) => {
     const last = i === widths.length - 1;
     const name = `dec_stgcn${i + 1}`;
+    if (c.decoderCondition === 'every-layer') h = new LabelBroadcast({ name: `${name}_condition` }).apply([h, cond]) as tf.SymbolicTensor;
     h = new STGCNBlock({
       filters, temporalKernel: c.temporalKernel, transposed: true, edges: s.edges, seed: deriveSeed(seed, `generator/${name}`), name,
       ...(last ? { activation: 'linear' as const, batchNorm: false } : {}),

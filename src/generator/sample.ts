@@ -97,6 +97,13 @@ export interface Generator {
   dispose(): void;
 }
 
+/**
+ * What sampling for evaluation needs: a trained generator, or a control such
+ * as `copySource` (pipeline/evaluate-generator.ts), which "generates" by
+ * drawing gaits of a real set.
+ */
+export type SampleSource = Pick<Generator, 'name' | 'labelNames' | 'identityNames' | 'T' | 'V' | 'fps' | 'tag' | 'checkpointHash' | 'sample'>;
+
 /** One planned gait: label index, index within its (identity, label), identity index (identity-conditioned generators). */
 export interface Planned {
   label: number;
@@ -367,7 +374,7 @@ export interface Sampler {
  * (decode-pool.ts). Every gait is decoded from its own seed in inference
  * mode, so the gaits do not depend on the thread count.
  */
-export async function startSampler(gen: Generator, threads = 1): Promise<Sampler> {
+export async function startSampler(gen: SampleSource, threads = 1): Promise<Sampler> {
   const n = resolveThreads(threads);
   const pool = n > 1 && gen instanceof LoadedGenerator ? await startDecoders(gen.dir, gen.checkpointHash, n - 1) : null;
   return {

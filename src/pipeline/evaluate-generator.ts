@@ -28,6 +28,7 @@ import { GaitforgeError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed, Rng } from '../core/rng.js';
+import { gaitSetsHash } from '../core/hash.js';
 import { diversity, multimodality } from '../eval/diversity.js';
 import { selectRows, toFeatureMatrix, type FeatureMatrix } from '../eval/features.js';
 import { fidBesideFloor, fid, type FidBesideFloor } from '../eval/fid.js';
@@ -35,7 +36,7 @@ import { memorisation } from '../eval/memorisation.js';
 import { plausibility, type PlausibilitySummary } from '../eval/plausibility.js';
 import { formatCI, meanCI, type MeanCI } from '../eval/stats.js';
 import { canonicalizeAll } from '../generator/normalize.js';
-import { startSampler, type Generator, type Sampler } from '../generator/sample.js';
+import { checkCounts, startSampler, type SampleSource, type Sampler } from '../generator/sample.js';
 import { motionStats, stepFrequency } from '../generator/quality.js';
 
 export type FeatureSpace = 'affective' | 'evaluator';
@@ -534,7 +535,7 @@ class SpaceAccumulator {
  * shapes. Leaves no tensors behind; the caller keeps ownership of the
  * generator and the evaluator.
  */
-export async function evaluateGenerator(generator: Generator, real: GaitSet, options: EvaluateGeneratorOptions): Promise<GeneratorEvaluation> {
+export async function evaluateGenerator(generator: SampleSource, real: GaitSet, options: EvaluateGeneratorOptions): Promise<GeneratorEvaluation> {
   const t0 = performance.now();
   const { seed } = options;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new GaitforgeError('E_OPTION', `seed = ${seed}: expected a non-negative integer`);
@@ -708,6 +709,44 @@ export async function evaluateGenerator(generator: Generator, real: GaitSet, opt
     await sampler?.close();
     await inf?.close();
   }
+}
+
+/**
+ * A control for `evaluateGenerator`: a "generator" that copies `set`. Asked
+ * for n gaits of a label it returns gaits of that label from `set`, in a
+ * seeded order (every gait of the label once before any repeats). Copying
+ * the training set must score like real data on every fidelity metric
+ * (recognition ratio about 1, FID at the floor, motion equal to the real
+ * values) and be caught by the memorisation check: a metric that does not do
+ * both cannot tell a generator that learned from one that memorised.
+ * Sampling by identity is not supported (E_OPTION); E_LABEL for a label the
+ * set has no gaits of.
+ */
+export function copySource(set: GaitSet, name = 'copy'): SampleSource {
+  const byLabel = set.indicesByLabel();
+  const hash = gaitSetsHash([set]);
+  const tag = `${name}@${hash.slice(0, 12)}`;
+  return {
+    name, tag, checkpointHash: hash,
+    labelNames: [...set.labelNames], identityNames: [],
+    T: set.T, V: set.V, fps: set.fps,
+    sample(counts, options) {
+      if (Array.isArray(counts) || options.identities !== undefined)
+        throw new GaitforgeError('E_OPTION', `option identities: ${tag} copies a set by label only`);
+      const rows: number[] = [];
+      for (const [l, n] of checkCounts(counts, set.labelNames)) {
+        const pool = byLabel[l]!;
+        if (pool.length === 0) throw new GaitforgeError('E_LABEL', `${tag} has no gaits of label ${JSON.stringify(set.labelNames[l])}`);
+        const rng = new Rng(options.seed, `copy/${set.labelNames[l]}`);
+        let order: number[] = [];
+        for (let k = 0; k < n; k++) {
+          if (k % pool.length === 0) order = rng.shuffle([...pool]);
+          rows.push(order[k % pool.length]!);
+        }
+      }
+      return set.select(rows);
+    },
+  };
 }
 
 /** Digits after the point that show about three significant digits of x. */

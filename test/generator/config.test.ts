@@ -1,5 +1,8 @@
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_GENERATOR, generatorLearningRate, resolveGenerator } from '../../src/generator/config.js';
+import { buildDecoder } from '../../src/generator/model.js';
+import { EDGES } from '../../src/core/skeleton.js';
 
 describe('generator config', () => {
   it('fills defaults and the presets', () => {
@@ -27,6 +30,34 @@ describe('generator config', () => {
     expect(() => resolveGenerator({ lrSteps: [0.7, 0.5] })).toThrow(/lrSteps/);
     expect(() => resolveGenerator({ variant: 'gan' as never })).toThrow(/variant = "gan"/);
     expect(() => resolveGenerator({ batchSize: 1 })).toThrow(/batchSize = 1/);
+  });
+
+  it("decoderCondition 'every-layer' appends the label before every decoder layer, and the label then reaches the output through them", () => {
+    expect(resolveGenerator().decoderCondition).toBe('input');
+    expect(resolveGenerator({ preset: 'step-paper' }).decoderCondition).toBe('input');
+    expect(() => resolveGenerator({ decoderCondition: 'all' as never })).toThrow(/decoderCondition = "all" is not one of input, every-layer/);
+    const shape = { T: 8, V: 16, labels: 4, edges: EDGES.map(([a, b]) => [a, b] as [number, number]) };
+    const cfg = (decoderCondition: 'input' | 'every-layer') => resolveGenerator({ latentDim: 4, decoderChannels: [6, 6], decoderCondition });
+    const every = buildDecoder(cfg('every-layer'), shape, 1);
+    const input = buildDecoder(cfg('input'), shape, 1);
+    const names = (m: tf.LayersModel) => m.layers.map((l) => l.name).filter((n) => n.endsWith('_condition'));
+    expect(names(every)).toEqual(['dec_stgcn1_condition', 'dec_stgcn2_condition', 'dec_stgcn3_condition']);
+    expect(names(input)).toEqual([]);
+    // the first decoder layer's input widens by the 4 label channels
+    const inWidth = (m: tf.LayersModel) => (m.getLayer('dec_stgcn1').input as tf.SymbolicTensor).shape[3];
+    expect(inWidth(every)).toBe(inWidth(input)! + 4);
+    // with the latent map zeroed, z and the label reach the layers only through the appended condition
+    const labelEffect = (m: tf.LayersModel) =>
+      tf.tidy(() => {
+        const grid = m.getLayer('dec_grid');
+        grid.setWeights(grid.getWeights().map((w) => tf.zerosLike(w)));
+        const [a, b] = tf.unstack(m.predict([tf.zeros([2, 4]), tf.tensor2d([[1, 0, 0, 0], [0, 0, 0, 1]])]) as tf.Tensor);
+        return tf.max(tf.abs(tf.sub(a!, b!))).dataSync()[0]!;
+      });
+    expect(labelEffect(input)).toBe(0);
+    expect(labelEffect(every)).toBeGreaterThan(1e-4);
+    every.dispose();
+    input.dispose();
   });
 
   it('steps the learning rate down by 10× at the given fractions of the epochs', () => {

@@ -10,7 +10,7 @@ import { GaitSet } from '../../src/core/gaitset.js';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { loadGenerator, startSampler, trainGenerator, type Generator } from '../../src/generator/index.js';
 import { writeGaitFile } from '../../src/io/gaitfile.js';
-import { checkEvaluatorFits, defaultEvaluatorDir, evaluateGenerator, fidFromSets, groupedHalves, loadEvaluator } from '../../src/pipeline/evaluate-generator.js';
+import { checkEvaluatorFits, copySource, defaultEvaluatorDir, evaluateGenerator, fidFromSets, groupedHalves, loadEvaluator } from '../../src/pipeline/evaluate-generator.js';
 import { runCli } from '../cli-run.js';
 
 /** 128 gaits of 16 frames (8 walkers × 4 emotions × 4); the generator trains on half, the rest is held out. */
@@ -40,23 +40,6 @@ afterAll(() => {
 });
 
 const finite = (x: number) => expect(Number.isFinite(x)).toBe(true);
-
-/** A stand-in generator that returns training gaits of the asked labels: a generator that memorised its data. */
-function copyingGenerator(source: GaitSet): Generator {
-  const byLabel = source.indicesByLabel();
-  return {
-    ...gen, name: 'copier', tag: 'copier@0', checkpointHash: '0', labelNames: source.labelNames, T: source.T, V: source.V,
-    sample(counts: Record<string, number>, o: { seed: number }) {
-      const picks: number[] = [];
-      for (const [label, c] of Object.entries(counts)) {
-        const pool = byLabel[source.labelId(label)]!;
-        for (let k = 0; k < c; k++) picks.push(pool[(k + o.seed) % pool.length]!);
-      }
-      return source.select(picks);
-    },
-    dispose() {},
-  } as Generator;
-}
 
 describe('evaluateGenerator', () => {
   it('returns finite metrics with 95% CIs over R draws in both spaces and leaves no tensors', async () => {
@@ -150,13 +133,13 @@ describe('evaluateGenerator', () => {
   });
 
   it('flags a generator that returns its training gaits, and not held-out real gaits', async () => {
-    const copier = await evaluateGenerator(copyingGenerator(train), test, { seed: 1, repeats: 2, train });
+    const copier = await evaluateGenerator(copySource(train), test, { seed: 1, repeats: 2, train });
     expect(copier.memorisation!.flaggedDraws).toBe(2);
     expect(copier.memorisation!.closeFraction.mean).toBe(1);
     expect(copier.memorisation!.exactCopies).toBe(2 * copier.generatedPerDraw);
     expect(copier.memorisation!.reason).toMatch(/reproduces training gaits/);
     // real gaits the generator never saw: what a generalising generator looks like
-    const honest = await evaluateGenerator(copyingGenerator(test), test, { seed: 1, repeats: 2, train });
+    const honest = await evaluateGenerator(copySource(test), test, { seed: 1, repeats: 2, train });
     expect(honest.memorisation!.flaggedDraws).toBe(0);
     expect(honest.memorisation!.exactCopies).toBe(0);
   });
@@ -164,7 +147,7 @@ describe('evaluateGenerator', () => {
   it('recognition ratio is exactly 1 for a generator that returns every real gait of each asked label', async () => {
     const perLabel = test.countsByLabel();
     expect(new Set(Object.values(perLabel)).size).toBe(1); // balanced, so perLabel = that count copies each gait once
-    const e = await evaluateGenerator(copyingGenerator(test), test, { seed: 1, repeats: 2, evaluator: clf, perLabel: Object.values(perLabel)[0]! });
+    const e = await evaluateGenerator(copySource(test), test, { seed: 1, repeats: 2, evaluator: clf, perLabel: Object.values(perLabel)[0]! });
     expect(e.recognition!.generated.mean).toBe(e.recognition!.real);
     expect(e.recognition!.ratio.mean).toBe(1);
     // the same gaits move the same: every motion and plausibility ratio is 1 (up to summation order)
@@ -175,6 +158,24 @@ describe('evaluateGenerator', () => {
     expect(e.motion.real.stepFrequency).toBeNull();
     expect(e.motion.generated.stepFrequency).toBeNull();
     expect(e.motion.stepFrequencyGaits).toEqual({ real: 0, generated: 0 });
+  });
+
+  it('copySource draws every gait of a label once before repeating one, seeded, and refuses identities', () => {
+    const copy = copySource(train, 'copy');
+    const n = train.countsByLabel()['sad']!;
+    const a = copy.sample({ sad: n + 3, angry: 2 }, { seed: 7 });
+    expect(a.N).toBe(n + 5);
+    const sad = a.ids.filter((_, i) => a.labelNames[a.labels[i]!] === 'sad');
+    expect(new Set(sad.slice(0, n)).size).toBe(n); // the first n are every sad training gait
+    expect(sad.every((id) => train.ids.includes(id))).toBe(true);
+    expect(a.labels.filter((l) => a.labelNames[l] === 'angry').length).toBe(2);
+    expect(copy.sample({ sad: n + 3, angry: 2 }, { seed: 7 }).ids).toEqual(a.ids);
+    const other = copy.sample({ sad: n }, { seed: 8 }).ids; // another seed: the same gaits in another order
+    expect(other).not.toEqual(sad.slice(0, n));
+    expect([...other].sort()).toEqual([...sad.slice(0, n)].sort());
+    expect(copy.tag).toMatch(/^copy@[0-9a-f]{12}$/);
+    expect(() => copy.sample({ sad: 1 }, { seed: 1, identities: 'all' })).toThrow(/identities/);
+    expect(() => copy.sample({ calm: 1 }, { seed: 1 })).toThrow(GaitforgeError);
   });
 
   it('perLabel sets the generated counts', async () => {

@@ -120,8 +120,8 @@ export function readManifest(dir: string): GeneratorManifest {
   if (!m || m.format !== MANIFEST_FORMAT) throw new GaitforgeError('E_MODEL', `${file} is not a gaitforge generator manifest (format ${JSON.stringify(m?.format)})`);
   if (m.formatVersion !== MANIFEST_VERSION)
     throw new GaitforgeError('E_MODEL', `${file} has format version ${m.formatVersion} (written by gaitforge ${m.gaitforgeVersion}); gaitforge ${VERSION} reads version ${MANIFEST_VERSION}`);
-  // directories written before identity conditioning existed are conditioned on the label only
-  // fields added since: a directory written before them loads with the value that reproduces it
+  // fields added since the format version: a directory written before one loads with the value
+  // that reproduces it (before identity conditioning: label only; before decoderCondition: 'input')
   if (m.config && typeof m.config === 'object' && !('identityDim' in m.config)) m.config = { ...(m.config as object), identityDim: 0 } as ResolvedGeneratorConfig;
   if (m.config && typeof m.config === 'object' && !('decoderCondition' in m.config)) m.config = { ...(m.config as object), decoderCondition: 'input' } as ResolvedGeneratorConfig;
   try {

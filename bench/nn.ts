@@ -10,7 +10,7 @@
  * default the machine's cores; 1 on tfjs-node); inference and generation
  * split their 64 rows across the same number of replica threads. With
  * --threads N > 1 a scaling row per phase gives samples/s at 1 and N threads,
- * measured interleaved step by step (`rates`).
+ * measured interleaved in one-second blocks (`rates`).
  *
  * With --compare-torch and a /usr/bin/python3 that imports torch, the PyTorch
  * reference (../shared/reference/torch_stgcn_bench.py) runs in the same
@@ -32,6 +32,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/core/backend.js';
+import { sampleQuantile } from '../src/eval/stats.js';
 import { peakRssMB, type BenchArgs, type BenchSection } from './common.js';
 import { availableParallelism } from 'node:os';
 import { Engine, shardSizes } from '../src/train/engine.js';
@@ -61,7 +62,7 @@ function now(): number {
 
 /**
  * Resident memory of the process (main thread and its worker threads), MB,
- * sampled after every call that `rate` times: the highest sample since the
+ * sampled after every call that `rates` times: the highest sample since the
  * last `resetRss()`. Within one process the kernel's high-water mark
  * (peakRssMB) only grows, so per-phase figures come from these samples. A
  * wasm heap never shrinks: the main thread's part carries over from earlier
@@ -107,11 +108,7 @@ async function rates(fns: (() => unknown)[], samples: number, seconds: number): 
 const BLOCK_SECONDS = 1;
 
 /** Median (the mean of the middle two for an even count). */
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-}
+const median = (xs: number[]): number => sampleQuantile(xs, 0.5);
 
 /** `fn`'s result with the resident memory at its start and the highest sampled during it (MB). */
 async function withRss<T>(fn: () => Promise<T>): Promise<{ value: T; rssStartMB: number; rssPeakMB: number }> {
@@ -186,7 +183,7 @@ async function trainRate(model: 'classifier' | 'cvae', T: number, kt: number, bs
  * One-thread training through the engine (computeGradients, gradients
  * flattened, the engine's Adam) against tfjs's own `tf.train.adam().minimize`
  * on the same task's loss: two copies of the model stepping in turn
- * (`rates`), so the ratio is the engine's cost alone, paired step by step.
+ * (`rates`), so the ratio is the engine's cost alone, paired block by block.
  * (Before the engine, gaitforge trained with tf.train.adam.)
  */
 async function engineVsTfAdam(model: 'classifier' | 'cvae', T: number, kt: number, bs: number, seconds: number): Promise<{ engine: number; tfAdam: number }> {
@@ -371,7 +368,7 @@ export const section: BenchSection = {
       // Rounds: the machine's speed drifts by tens of percent over minutes (a shared host), so
       // every figure is measured `rounds` times, PyTorch and gaitforge back to back in each
       // round, and the ratio to PyTorch is the median of the per-round ratios. The scaling
-      // rows need no rounds for pairing: one and N threads run interleaved step by step.
+      // rows are paired within each round: one and N threads run interleaved in blocks (`rates`).
       const perRound: { torch?: { rows: TorchRow[]; note?: string }; n: Measured[] }[] = [];
       for (let r = 0; r < rounds; r++) {
         const label = rounds > 1 ? `, round ${r + 1}/${rounds}` : '';
@@ -397,12 +394,14 @@ export const section: BenchSection = {
         a.model === b.model && a.phase === b.phase && a.batch === b.batch;
       for (const [i, m0] of perRound[0]!.n.entries()) {
         const ns = perRound.map((p) => p.n[i]!);
-        const rates = ns.map((m) => m.samplesPerS);
-        const samplesPerS = median(rates);
+        const roundRates = ns.map((m) => m.samplesPerS);
+        const samplesPerS = median(roundRates);
         const refs = perRound.map((p) => p.torch?.rows.find((t) => same(t, m0)));
         const hasRef = refs.every((t) => t !== undefined);
         const torchRates = hasRef ? refs.map((t) => t!.samples_per_s) : [];
-        const ratios = hasRef ? rates.map((v, k) => v / torchRates[k]!) : [];
+        const ratios = hasRef ? roundRates.map((v, k) => v / torchRates[k]!) : [];
+        const torchMedian = hasRef ? median(torchRates) : NaN;
+        const ratioMedian = hasRef ? median(ratios) : NaN;
         const torchThreads = hasRef ? refs[0]!.threads : undefined;
         const note = hasRef && torchNote && m0.model === 'classifier' && m0.phase === 'train' ? torchNote : undefined;
         const rssStartMB = ns[0]!.rssStartMB;
@@ -416,34 +415,35 @@ export const section: BenchSection = {
           backend: backend.chosen,
           preset, kt, frames: FRAMES, batch: m0.batch,
           threads: m0.threads,
-          rounds, samplesPerSRounds: rates,
+          rounds, samplesPerSRounds: roundRates,
           flopsPerSample: m0.flopsPerSample,
           gflops: (m0.flopsPerSample * samplesPerS) / 1e9,
           peakRssMB: peakN,
           rssStartMB,
           rssPeakMB,
           ...(hasRef
-            ? { torchSamplesPerS: median(torchRates), torchSamplesPerSRounds: torchRates, torchThreads, ratioVsTorch: median(ratios), ratioVsTorchRange: [Math.min(...ratios), Math.max(...ratios)] }
+            ? { torchSamplesPerS: torchMedian, torchSamplesPerSRounds: torchRates, torchThreads, ratioVsTorch: ratioMedian, ratioVsTorchRange: [Math.min(...ratios), Math.max(...ratios)] }
             : {}),
           ...(note ? { torchNote: note } : {}),
         });
         const name = `${m0.model} ${m0.phase}`.padEnd(20);
         const ours = samplesPerS.toFixed(1).padStart(8);
-        const theirs = hasRef ? median(torchRates).toFixed(1).padStart(8) : '       -';
-        const ratio = hasRef ? `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`.padStart(17) : '-'.padStart(17);
+        const theirs = hasRef ? torchMedian.toFixed(1).padStart(8) : '       -';
+        const ratio = hasRef ? `${ratioMedian.toFixed(2)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`.padStart(17) : '-'.padStart(17);
         const gf = ((m0.flopsPerSample * samplesPerS) / 1e9).toFixed(1).padStart(6);
         const rss = `${rssStartMB.toFixed(0)}→${rssPeakMB.toFixed(0)}`.padStart(9);
         summary.push(`${preset.padEnd(11)} ${name} b${String(m0.batch).padEnd(3)} ${String(m0.threads).padStart(7)} ${ours} ${String(torchThreads ?? '-').padStart(12)} ${theirs} ${ratio} ${gf}  ${rss}${note ? '  (PyTorch without oneDNN)' : ''}`);
         if (threads === 1) continue;
         const ones1 = ns.map((m) => m.samplesPerS1!);
-        const scalings = rates.map((v, k) => v / ones1[k]!);
+        const scalings = roundRates.map((v, k) => v / ones1[k]!);
         const scaling = median(scalings);
+        const one = median(ones1);
         report({
           section: 'nn', name: `${m0.model}/${m0.phase}-scaling/${preset}/b${m0.batch}`, value: scaling, unit: `× (${threads} threads vs 1)`,
           clock, backend: backend.chosen, preset, kt, batch: m0.batch, threads, rounds,
-          samplesPerS1: median(ones1), samplesPerSN: samplesPerS, scalingRounds: scalings,
+          samplesPerS1: one, samplesPerSN: samplesPerS, scalingRounds: scalings,
         });
-        summary.push(`${preset.padEnd(11)} ${`${m0.model} ${m0.phase} scaling`.padEnd(20)} b${String(m0.batch).padEnd(3)} 1→${threads}: ${median(ones1).toFixed(1)} → ${samplesPerS.toFixed(1)} samples/s (×${scaling.toFixed(2)}${rounds > 1 ? `; rounds ${scalings.map((x) => x.toFixed(2)).join(' ')}` : ''})`);
+        summary.push(`${preset.padEnd(11)} ${`${m0.model} ${m0.phase} scaling`.padEnd(20)} b${String(m0.batch).padEnd(3)} 1→${threads}: ${one.toFixed(1)} → ${samplesPerS.toFixed(1)} samples/s (×${scaling.toFixed(2)}${rounds > 1 ? `; rounds ${scalings.map((x) => x.toFixed(2)).join(' ')}` : ''})`);
       }
     }
     console.error(`\nnn (${clock} clock, samples/${clock === 'cpu' ? 'CPU-s' : 's'}, ${backend.chosen}, peak RSS ${peakRssMB().toFixed(0)} MB):`);

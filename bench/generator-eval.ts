@@ -36,6 +36,11 @@ function acrossSeeds(evals: GeneratorEvaluation[], pick: (e: GeneratorEvaluation
   return per.length === 1 ? per[0]! : meanCI(per.map((c) => c!.mean));
 }
 
+/** A draw's mean FID over its mean floor: a value without an interval of its own (across seeds, `acrossSeeds` gives one). */
+function floorRatio(f: { fid: MeanCI; floor: MeanCI }): MeanCI {
+  return { ...f.fid, mean: f.fid.mean / f.floor.mean, halfWidth: null, lo: null, hi: null };
+}
+
 /**
  * The side-by-side table: one column per generator (a list of evaluations,
  * one per training seed) and one for the real held-out gaits. With one seed
@@ -54,9 +59,9 @@ export function comparisonTable(results: [string, GeneratorEvaluation[]][]): str
   const each = (pick: (e: GeneratorEvaluation) => MeanCI | null, scale = 1) => results.map(([, es]) => ci(acrossSeeds(es, pick), scale));
   const real = (pick: (e: GeneratorEvaluation) => MeanCI | null, scale = 1) => ci(acrossSeeds(results[0]![1], pick), scale);
   lines.push(row('FID, evaluator space (64-d)', each((e) => e.evaluatorSpace!.fid.fid), `${real((e) => e.evaluatorSpace!.fid.floor)} (floor)`));
-  lines.push(row('FID / floor, evaluator space', each((e) => ({ ...e.evaluatorSpace!.fid.fid, mean: e.evaluatorSpace!.fid.fid.mean / e.evaluatorSpace!.fid.floor.mean })), '1'));
+  lines.push(row('FID / floor, evaluator space', each((e) => floorRatio(e.evaluatorSpace!.fid)), '1'));
   lines.push(row('FID, affective space (29-d)', each((e) => e.affective.fid.fid), `${real((e) => e.affective.fid.floor)} (floor)`));
-  lines.push(row('FID / floor, affective space', each((e) => ({ ...e.affective.fid.fid, mean: e.affective.fid.fid.mean / e.affective.fid.floor.mean })), '1'));
+  lines.push(row('FID / floor, affective space', each((e) => floorRatio(e.affective.fid)), '1'));
   lines.push(row('Diversity (evaluator)', each((e) => e.evaluatorSpace!.diversity.generated), real((e) => e.evaluatorSpace!.diversity.real)));
   lines.push(row('MultiModality (evaluator)', each((e) => e.evaluatorSpace!.multimodality.generated), real((e) => e.evaluatorSpace!.multimodality.real)));
   lines.push(row('Recognition accuracy of the evaluator, %', each((e) => e.recognition!.generated, 100), num(first.recognition!.real, 100)));

@@ -150,14 +150,14 @@ export async function chooseEvaluator(sets: EvaluatedSet[], options: ChooseEvalu
     );
   const trainName = options.trainName ?? 'the training split';
   const trainLabels = new Set(train.labelNames.filter((_, l) => train.labels.includes(l)));
+  const trainIds = new Set(train.ids);
   for (const s of sets) {
     if (s.set.T !== train.T || s.set.V !== train.V)
       throw new GaitforgeError('E_SHAPE', `${s.name} has T = ${s.set.T}, V = ${s.set.V} but ${trainName} T = ${train.T}, V = ${train.V}: an evaluator trained on it cannot embed it`);
     const missing = s.set.labelNames.filter((n, l) => s.set.labels.includes(l) && !trainLabels.has(n));
     if (missing.length) throw new GaitforgeError('E_LABEL', `${s.name} has label${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that ${trainName} lacks, so an evaluator trained on it cannot recognise ${missing.length > 1 ? 'them' : 'it'}`);
     if (s.real) {
-      const ids = new Set(train.ids);
-      const shared = s.set.ids.filter((id) => ids.has(id));
+      const shared = s.set.ids.filter((id) => trainIds.has(id));
       if (shared.length)
         throw new GaitforgeError('E_VALUE', `${shared.length} gait(s) of ${s.name} (e.g. ${JSON.stringify(shared[0])}) are also in ${trainName}: the evaluator must not train on the gaits it is evaluated on; pass a training split disjoint from them`);
     }

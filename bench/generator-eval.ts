@@ -1,10 +1,10 @@
 /**
- * `npm run bench -- --only generator-eval [--quick] [--epochs E] [--seeds S] [--repeats R] [--config JSON] [--variants stepgen,cvae-baseline] [--threads N] [--keep DIR]`
+ * `npm run bench -- --only generator-eval [--quick] [--epochs E] [--seeds S] [--first-seed F] [--repeats R] [--config JSON] [--prior fitted|mixture|standard] [--variants stepgen,cvae-baseline] [--threads N] [--keep DIR]`
  *
  * STEP-Gen against the baseline CVAE on the procedural demo dataset (the
  * default `proceduralDataset()`: 24 walkers × 4 emotions × 6 gaits, T = 75):
  * a 60/40 split by walker, stratified by label (seed 1), each generator
- * trained on the 60% with seeds 1..S (default 3; --quick 1) and the same
+ * trained on the 60% with seeds F..F+S−1 (F default 1; S default 3, --quick 1) and the same
  * config (a short default; --config JSON overrides any field), then
  * `evaluateGenerator` on the held-out 40% (R draws per seed) with the shipped
  * evaluator and the training split for the memorisation check. A third
@@ -20,6 +20,7 @@ import path from 'node:path';
 import { initBackend } from '../src/core/backend.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 import { GENERATOR_VARIANTS, loadGenerator, trainGenerator, type GeneratorConfig, type GeneratorVariant } from '../src/generator/index.js';
+import type { LatentPriorKind } from '../src/generator/latent.js';
 import { copySource, evaluateGenerator, loadEvaluator, metricText as ci, valueText as num, type GeneratorEvaluation } from '../src/pipeline/evaluate-generator.js';
 import { meanCI, type MeanCI } from '../src/eval/stats.js';
 import type { BenchArgs, BenchSection } from './common.js';
@@ -86,23 +87,27 @@ export const section: BenchSection = {
     const epochs = Number(option(argv, '--epochs') ?? (quick ? 2 : 12));
     const repeats = Number(option(argv, '--repeats') ?? (quick ? 3 : 10));
     const seeds = Number(option(argv, '--seeds') ?? (quick ? 1 : 3));
+    const firstSeed = Number(option(argv, '--first-seed') ?? 1);
+    if (!Number.isSafeInteger(firstSeed) || firstSeed < 0) throw new Error(`--first-seed: expected a non-negative integer, got ${option(argv, '--first-seed')}`);
+    const seedList = Array.from({ length: seeds }, (_, i) => firstSeed + i);
     const threads = Number(option(argv, '--threads') ?? 1);
     const variants = (option(argv, '--variants') ?? 'stepgen,cvae-baseline').split(',') as GeneratorVariant[];
     for (const v of variants) if (!GENERATOR_VARIANTS.includes(v)) throw new Error(`--variants: unknown variant ${v} (expected ${GENERATOR_VARIANTS.join('|')})`);
     const keep = option(argv, '--keep');
+    const prior = option(argv, '--prior') as LatentPriorKind | undefined; // default: the generators' config prior
     const root = keep ?? mkdtempSync(path.join(os.tmpdir(), 'gaitforge-bench-geneval-'));
     const data = proceduralDataset();
     // walker-disjoint: no held-out gait shares a walker with a training gait
     const [train, test] = data.stratifiedSplit([0.6, 0.4], 1, { byIdentity: true });
     // short by default: ~230 optimiser steps (lr 2e-3, one step down at 70%); --config overrides any field
     const config: GeneratorConfig = { epochs, batchSize: 16, lr: 2e-3, lrSteps: [0.7], ...(JSON.parse(option(argv, '--config') ?? '{}') as GeneratorConfig) };
-    console.error(`data: ${data.N} procedural gaits; train ${train!.N}, held out ${test!.N} (walker-disjoint); generator config ${JSON.stringify(config)}, seeds 1..${seeds}; ${repeats} draws each`);
+    console.error(`data: ${data.N} procedural gaits; train ${train!.N}, held out ${test!.N} (walker-disjoint); generator config ${JSON.stringify(config)}, seeds ${seedList.join(', ')}; ${repeats} draws each from ${prior ? `the ${prior} prior` : "each generator's config prior"}`);
     const { evaluator, dir: evaluatorDir } = await loadEvaluator();
     const columns: [string, GeneratorEvaluation[]][] = [];
     try {
       for (const variant of variants) {
         const evals: GeneratorEvaluation[] = [];
-        for (let seed = 1; seed <= seeds; seed++) {
+        for (const seed of seedList) {
           const outDir = path.join(root, `${variant}-seed${seed}`);
           const t0 = performance.now();
           // resume: a finished generator in --keep is reused as it is (same data, config and seed), an interrupted one continues
@@ -110,7 +115,7 @@ export const section: BenchSection = {
           const trainSeconds = (performance.now() - t0) / 1000;
           const gen = await loadGenerator(outDir);
           try {
-            const e = await evaluateGenerator(gen, test!, { seed, repeats, evaluator, train: train!, threads });
+            const e = await evaluateGenerator(gen, test!, { seed, repeats, evaluator, train: train!, threads, ...(prior ? { prior } : {}) });
             evals.push(e);
             report({
               section: 'generator-eval', name: `${variant} seed ${seed}: FID evaluator space`, value: e.evaluatorSpace!.fid.fid.mean, unit: 'FID',
@@ -118,7 +123,7 @@ export const section: BenchSection = {
               affectiveFloor: e.affective.fid.floor.mean, recognitionRatio: e.recognition!.ratio.mean, limbSpeed: e.motion.generated.limbSpeed.mean,
               limbSpeedReal: e.motion.real.limbSpeed, stepFrequency: e.motion.generated.stepFrequency?.mean ?? null, stepFrequencyReal: e.motion.real.stepFrequency,
               footSkate: e.plausibility.generated.footSkate.mean, footSkateReal: e.plausibility.real.footSkate,
-              bestEpoch: r.bestEpoch, trainSeconds, evaluateSeconds: e.seconds, seed, config: { ...config, variant },
+              prior: e.prior, bestEpoch: r.bestEpoch, trainSeconds, evaluateSeconds: e.seconds, seed, config: { ...config, variant },
               generator: gen.checkpointHash, evaluator: evaluator.checkpointHash,
             });
           } finally {
@@ -130,7 +135,7 @@ export const section: BenchSection = {
       // the control: the training set itself, drawn per seed as a generator's samples are
       const copy = copySource(train!, 'training-set copy');
       const evals: GeneratorEvaluation[] = [];
-      for (let seed = 1; seed <= seeds; seed++) evals.push(await evaluateGenerator(copy, test!, { seed, repeats, evaluator, train: train!, threads }));
+      for (const seed of seedList) evals.push(await evaluateGenerator(copy, test!, { seed, repeats, evaluator, train: train!, threads }));
       for (const e of evals)
         report({
           section: 'generator-eval', name: `training-set copy seed ${e.seed}: FID evaluator space`, value: e.evaluatorSpace!.fid.fid.mean, unit: 'FID',

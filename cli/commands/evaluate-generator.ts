@@ -1,7 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 type Lib = typeof import('../../src/index.js');
 type GeneratorEvaluation = import('../../src/index.js').GeneratorEvaluation;
-import { emit, globalOptions, progressBar, table, threadsOption, type GlobalArgs } from '../util.js';
+import { LATENT_PRIORS } from '../../src/generator/latent.js';
+import { emit, globalOptions, PRIOR_HELP, progressBar, table, threadsOption, type GlobalArgs } from '../util.js';
 
 interface Args extends GlobalArgs {
   model: string;
@@ -12,6 +13,7 @@ interface Args extends GlobalArgs {
   evaluator?: string;
   features: string;
   temperature: number;
+  prior?: string;
   seed: number;
   threads: number;
   'cache-dir'?: string;
@@ -24,7 +26,7 @@ export function evaluationText(lib: Lib, e: GeneratorEvaluation, evaluatorUsed: 
   const counts = Object.entries(e.counts).map(([l, c]) => `${l} ${c}`).join(', ');
   return [
     `generator ${e.generator.tag}; ${e.evaluator ? `evaluator Baseline-STEP ${e.evaluator.checkpointHash}: ${evaluatorUsed}` : 'no evaluator (affective space only)'}`,
-    `${e.repeats} draws (seed ${e.seed}, temperature ${e.temperature}): each splits the ${e.realGaits} real gaits into a reference half (${e.referenceGaits}) and a held-out half (${e.heldOutHalfGaits}) and samples ${e.generatedPerDraw} gaits (${counts})`,
+    `${e.repeats} draws (seed ${e.seed}, ${e.prior} prior, temperature ${e.temperature}): each splits the ${e.realGaits} real gaits into a reference half (${e.referenceGaits}) and a held-out half (${e.heldOutHalfGaits}) and samples ${e.generatedPerDraw} gaits (${counts})`,
     '',
     table(['metric (mean ± 95% CI)', 'generated', 'real'], rows),
     '',
@@ -52,6 +54,7 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
       .option('cache-dir', { type: 'string', describe: 'Folder of cached per-dataset evaluators (default: .gaitforge-evaluators beside the --train file)' })
       .option('evaluator-epochs', { type: 'number', describe: 'Epochs of a per-dataset evaluator trained on --train (when the shipped one does not fit). Default 10' })
       .option('temperature', { type: 'number', default: 1, describe: 'Scale of the latent noise' })
+      .option('prior', { type: 'string', choices: LATENT_PRIORS, describe: PRIOR_HELP })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (splits and samples of every draw)' })
       .option('threads', threadsOption("Threads decoding the generated gaits and running the evaluator (worker threads on wasm/cpu; 1 on tfjs-node); the results do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {
@@ -71,7 +74,7 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
           })
         : null;
       const e = await lib.evaluateGenerator(gen, real, {
-        seed: argv.seed, perLabel: argv['per-label'], repeats: argv.repeats, temperature: argv.temperature,
+        seed: argv.seed, perLabel: argv['per-label'], repeats: argv.repeats, temperature: argv.temperature, prior: argv.prior as never,
         evaluator: ev?.evaluator ?? null, evaluatorName: ev?.name, train, threads, progress: progressBar(argv),
       });
       emit(argv, { model: argv.model, real: argv.real, train: argv.train ?? null, evaluatorDir: ev?.dir ?? null, evaluatorUsed: lib.evaluatorUsed(ev), ...e }, evaluationText(lib, e, ev?.description ?? null));

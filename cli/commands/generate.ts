@@ -1,7 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
-import { emit, fmt, globalOptions, progressBar, threadsOption, type GlobalArgs } from '../util.js';
+import { emit, fmt, globalOptions, PRIOR_HELP, progressBar, threadsOption, type GlobalArgs } from '../util.js';
 import { GaitforgeError } from '../../src/core/errors.js';
 import type { SampleCell, SampleCounts } from '../../src/generator/sample.js';
+import { LATENT_PRIORS } from '../../src/generator/latent.js';
 
 interface Args extends GlobalArgs {
   model: string;
@@ -12,7 +13,7 @@ interface Args extends GlobalArgs {
   labels?: string;
   identities?: string;
   temperature: number;
-  prior: string;
+  prior?: string;
   rigid: boolean;
   seed: number;
   format?: string;
@@ -50,8 +51,8 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('counts', { type: 'string', describe: 'Gaits per label as label=count pairs, e.g. angry=500,sad=2000 (for each of --identities when given), or per identity and label as identity:label=count pairs, e.g. id03:sad=20,id07:angry=5 (identity-conditioned generators)' })
       .option('labels', { type: 'string', describe: 'Comma-separated labels for --per-label (default: all the model knows)' })
       .option('identities', { type: 'string', describe: "Identity-conditioned generators (config identityDim > 0): comma-separated identities to generate, each with the per-label counts, or 'all'; rows carry the identity" })
-      .option('temperature', { type: 'number', default: 1, describe: 'Scale of the latent noise (0 = prior mean)' })
-      .option('prior', { type: 'string', default: 'fitted', choices: ['fitted', 'standard'], describe: "Latent distribution: each label's Gaussian fitted to the training posteriors, or N(0, I)" })
+      .option('temperature', { type: 'number', default: 1, describe: "Scale of the latent noise (0 = the prior's mean; the mixture's: a component's mean)" })
+      .option('prior', { type: 'string', choices: LATENT_PRIORS, describe: PRIOR_HELP })
       .option('rigid', { type: 'boolean', default: true, describe: 'Fit every gait to a rigid skeleton (each bone at its median length); --no-rigid keeps the raw decoder output' })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (the same seed gives the same gaits)' })
       .option('format', { type: 'string', choices: ['parquet', 'arrow'], describe: 'File format (default: from the extension)' })
@@ -77,7 +78,7 @@ export const generateCommand: CommandModule<object, Args> = {
     const what = Array.isArray(counts) ? counts.map((c) => `${c.identity ?? ''}${c.identity ? ':' : ''}${c.label} ${c.count}`) : Object.entries(counts).map(([l, c]) => `${l} ${c}`);
     emit(argv, { ...r, counts, ...(identities ? { identities } : {}) }, [
       `wrote ${r.rows} synthetic gaits to ${r.path} (${what.join(', ')}${identities ? ` for ${identities === 'all' ? 'every identity' : `each of ${identities.join(', ')}`}` : ''})`,
-      `generator ${r.generator}, seed ${argv.seed}, ${argv.prior} prior, temperature ${argv.temperature}; ${fmt(r.gaitsPerSec, 4)} gaits/s`,
+      `generator ${r.generator}, seed ${argv.seed}, ${r.prior} prior, temperature ${argv.temperature}; ${fmt(r.gaitsPerSec, 4)} gaits/s`,
     ]);
   },
 };

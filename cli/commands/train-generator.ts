@@ -18,6 +18,7 @@ interface Args extends GlobalArgs {
   'latent-dim'?: number;
   'identity-dim'?: number;
   'decoder-condition'?: string;
+  prior?: string;
   'temporal-kernel'?: number;
   'val-fraction'?: number;
   seed: number;
@@ -46,7 +47,8 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
       .option('lambda-b', { type: 'number', describe: 'Weight of the bone-length term L_b (not in STEP; 0 in step-paper)' })
       .option('beta', { type: 'number', describe: 'Weight of the KL term' })
       .option('latent-dim', { type: 'number', describe: 'Latent size' })
-      .option('decoder-condition', { type: 'string', describe: "Where the decoder sees the label: 'input' (beside z, as STEP; default) or 'every-layer' (also before every decoder layer)" })
+      .option('decoder-condition', { type: 'string', describe: "Where the decoder sees the label: 'input' (beside z, as STEP; --preset step-paper) or 'every-layer' (also before every decoder layer; default)" })
+      .option('prior', { type: 'string', describe: "The latent prior the trained generator samples from unless asked for another: 'mixture' (default), 'fitted' (STEP; --preset step-paper) or 'standard' (both fitted priors are written either way)" })
       .option('identity-dim', { type: 'number', describe: 'Size of a learned identity embedding beside the label (0, the default: no identity conditioning); every training gait then needs an identity, and `generate --identities` picks walkers' })
       .option('temporal-kernel', { type: 'number', describe: 'Temporal kernel of the ST-GCN layers (odd)' })
       .option('val-fraction', { type: 'number', describe: 'Fraction of --data held out for the validation loss' })
@@ -61,7 +63,7 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
     const config: import('../../src/index.js').GeneratorConfig = {
       preset: argv.preset as never, variant: argv.variant as never, epochs: argv.epochs, batchSize: argv['batch-size'], lr: argv.lr,
       weightDecay: argv['weight-decay'], lambdaC: argv['lambda-c'], lambdaD: argv['lambda-d'], lambdaB: argv['lambda-b'], beta: argv.beta,
-      latentDim: argv['latent-dim'], identityDim: argv['identity-dim'], decoderCondition: argv['decoder-condition'] as import('../../src/index.js').GeneratorConfig['decoderCondition'], temporalKernel: argv['temporal-kernel'], valFraction: argv['val-fraction'],
+      latentDim: argv['latent-dim'], identityDim: argv['identity-dim'], decoderCondition: argv['decoder-condition'] as import('../../src/index.js').GeneratorConfig['decoderCondition'], prior: argv.prior as import('../../src/index.js').GeneratorConfig['prior'], temporalKernel: argv['temporal-kernel'], valFraction: argv['val-fraction'],
     };
     lib.resolveGenerator(config); // option errors before any file is read
     const train = await lib.readGaitFile(argv.data);

@@ -121,9 +121,11 @@ export function readManifest(dir: string): GeneratorManifest {
   if (m.formatVersion !== MANIFEST_VERSION)
     throw new GaitforgeError('E_MODEL', `${file} has format version ${m.formatVersion} (written by gaitforge ${m.gaitforgeVersion}); gaitforge ${VERSION} reads version ${MANIFEST_VERSION}`);
   // fields added since the format version: a directory written before one loads with the value
-  // that reproduces it (before identity conditioning: label only; before decoderCondition: 'input')
+  // that reproduces it (before identity conditioning: label only; before decoderCondition: 'input';
+  // before the config's prior: 'fitted', the only fitted prior then)
   if (m.config && typeof m.config === 'object' && !('identityDim' in m.config)) m.config = { ...(m.config as object), identityDim: 0 } as ResolvedGeneratorConfig;
   if (m.config && typeof m.config === 'object' && !('decoderCondition' in m.config)) m.config = { ...(m.config as object), decoderCondition: 'input' } as ResolvedGeneratorConfig;
+  if (m.config && typeof m.config === 'object' && !('prior' in m.config)) m.config = { ...(m.config as object), prior: 'fitted' } as ResolvedGeneratorConfig;
   try {
     const resolved = resolveGenerator(m.config);
     for (const k of Object.keys(resolved) as (keyof ResolvedGeneratorConfig)[])

@@ -4,6 +4,7 @@
  * ablations compare the two by flipping one field.
  */
 import { checkKnownFields, checkRange, ConfigRangeError } from '../core/errors.js';
+import { LATENT_PRIORS, type LatentPriorKind } from './latent.js';
 import { learningRate, milestonesFromFractions, type StepSchedule } from '../train/schedule.js';
 
 export type GeneratorVariant = 'stepgen' | 'cvae-baseline';
@@ -85,9 +86,18 @@ export interface GeneratorConfig {
    * - 'every-layer': also appended to every joint and frame before each
    *   decoder ST-GCN layer, so no layer can lose it (a CVAE decoder whose z
    *   already carries the style otherwise learns to ignore the label).
-   * Default 'input'; model directories written before this option load as 'input'.
+   * Default 'every-layer' ('input' in 'step-paper'); model directories
+   * written before this option load as 'input'.
    */
   decoderCondition?: DecoderCondition;
+  /**
+   * The latent prior sampling draws from when a call names none (latent.ts;
+   * both fitted priors are written at the end of training whatever this says):
+   * 'mixture' (default): each label's mixture of diagonal Gaussians;
+   * 'fitted' (STEP, and 'step-paper'): one Gaussian per label;
+   * 'standard': N(0, I). Model directories written before this option load as 'fitted'.
+   */
+  prior?: LatentPriorKind;
 }
 
 export type DecoderCondition = 'input' | 'every-layer';
@@ -114,13 +124,14 @@ export const DEFAULT_GENERATOR: ResolvedGeneratorConfig = {
   lrSteps: [0.5, 0.75, 0.88],
   valFraction: 0.1,
   identityDim: 0,
-  decoderCondition: 'input',
+  decoderCondition: 'every-layer',
+  prior: 'mixture',
 };
 
 /** What each preset changes relative to DEFAULT_GENERATOR. */
 export const GENERATOR_PRESET_VALUES: Record<GeneratorPreset, GeneratorConfig> = {
   default: {},
-  'step-paper': { temporalKernel: 75, latentMap: 'repeat', lambdaB: 0, epochs: 150, batchSize: 8 },
+  'step-paper': { temporalKernel: 75, latentMap: 'repeat', lambdaB: 0, epochs: 150, batchSize: 8, decoderCondition: 'input', prior: 'fitted' },
 };
 
 function defined<T extends object>(c: T): Partial<T> {
@@ -180,6 +191,7 @@ export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConf
   checkRange('identityDim', r.identityDim, 0, 4096, true);
   if (!DECODER_CONDITIONS.includes(r.decoderCondition))
     throw new ConfigRangeError(`decoderCondition = ${JSON.stringify(r.decoderCondition)} is not one of ${DECODER_CONDITIONS.join(', ')}`);
+  if (!LATENT_PRIORS.includes(r.prior)) throw new ConfigRangeError(`prior = ${JSON.stringify(r.prior)} is not one of ${LATENT_PRIORS.join(', ')}`);
   return r;
 }
 

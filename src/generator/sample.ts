@@ -1,5 +1,6 @@
 /**
- * Sampling a trained generator: z ~ N(0, temperature² I) per gait, decoded
+ * Sampling a trained generator: z drawn per gait from a latent prior
+ * (latent.ts: the config's `prior` unless a call names another), decoded
  * with the label in inference mode, mapped back to metres (canonical frame:
  * the first frame's root above the origin, walking towards +Z).
  *
@@ -25,7 +26,7 @@ import { checkpointDir } from '../train/checkpoint.js';
 import { resolveThreads } from '../train/parallel.js';
 import { startDecoders } from './decode-pool.js';
 import { LATENT_FILE, MANIFEST_FILE, readManifest, type GeneratorManifest } from './checkpoint.js';
-import { drawFitted, LATENT_PRIORS, type FittedPrior, type LatentPriorKind } from './latent.js';
+import { drawFitted, drawMixture, LATENT_PRIORS, type FittedPrior, type LatentPriorKind } from './latent.js';
 import type { ResolvedGeneratorConfig } from './config.js';
 import './layers.js';
 import { oneHot } from './model.js';
@@ -36,7 +37,12 @@ export interface SampleOptions {
   seed: number;
   /** Scale of the latent noise (0 = the decoded prior mean). Default 1. */
   temperature?: number;
-  /** 'fitted' (default): each label's Gaussian fitted to the training posteriors (latent.ts); 'standard': N(0, I). */
+  /**
+   * 'fitted': each label's Gaussian fitted to the training posteriors;
+   * 'mixture': each label's mixture of diagonal Gaussians (model directories
+   * trained since it exists); 'standard': N(0, I). latent.ts. Default: the
+   * generator's config `prior`.
+   */
   prior?: LatentPriorKind;
   /** Fit every gait to a rigid skeleton (each bone at its median length, rigid.ts). Default true. */
   rigid?: boolean;
@@ -182,14 +188,15 @@ export function planRequest(counts: SampleCounts, identities: SampleOptions['ide
   return plan;
 }
 
-function checkSampleOptions(o: SampleOptions): ResolvedSampleOptions {
+/** Checks and fills sampling options; `prior` defaults to `defaultPrior` (the generator's config prior). */
+function checkSampleOptions(o: SampleOptions, defaultPrior: LatentPriorKind): ResolvedSampleOptions {
   if (!o || !Number.isSafeInteger(o.seed) || o.seed < 0) throw optionError('seed', o?.seed, 'a non-negative integer');
   const temperature = o.temperature ?? 1;
   if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature < 0 || temperature > 100)
     throw optionError('temperature', temperature, 'a number in [0, 100]');
   const batchSize = o.batchSize ?? 64;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) throw optionError('batchSize', batchSize, 'an integer in [1, 1024]');
-  const prior = o.prior ?? 'fitted';
+  const prior = o.prior ?? defaultPrior;
   if (!LATENT_PRIORS.includes(prior)) throw optionError('prior', prior, LATENT_PRIORS.join('|'));
   const rigid = o.rigid ?? true;
   if (typeof rigid !== 'boolean') throw optionError('rigid', rigid, 'true or false');
@@ -234,7 +241,7 @@ export class LoadedGenerator implements Generator {
   }
 
   sample(counts: SampleCounts, options: SampleOptions): GaitSet {
-    const o = checkSampleOptions(options);
+    const o = checkSampleOptions(options, this.config.prior);
     return this.decodePlan(this.plan(counts, options.identities), o);
   }
 
@@ -269,6 +276,7 @@ export class LoadedGenerator implements Generator {
     const seeds = plan.map((p) => this.seedOf(p, o.seed));
     const I = this.identityNames.length;
     if (I > 0 && plan.some((p) => p.identity === undefined)) throw new GaitforgeError('E_OPTION', 'option identities (--identities) is required: this generator is conditioned on identity');
+    this.checkPrior(o.prior);
     for (let s = 0; s < n; s += o.batchSize) {
       const e = Math.min(n, s + o.batchSize);
       const z = new Float32Array((e - s) * D);
@@ -276,8 +284,9 @@ export class LoadedGenerator implements Generator {
       for (let i = s; i < e; i++) {
         const rng = new Rng(seeds[i]!, 'generator/latent');
         for (let d = 0; d < D; d++) eps[d] = rng.normal();
-        const fitted = o.prior === 'fitted' ? this.latentPrior.labels[this.labelNames[plan[i]!.label]!] : undefined;
-        if (fitted) drawFitted(fitted, eps, o.temperature, z, (i - s) * D);
+        const label = this.labelNames[plan[i]!.label]!;
+        if (o.prior === 'fitted') drawFitted(this.latentPrior.labels[label]!, eps, o.temperature, z, (i - s) * D);
+        else if (o.prior === 'mixture') drawMixture(this.latentPrior.mixture![label]!, eps, rng.next(), o.temperature, z, (i - s) * D);
         else for (let d = 0; d < D; d++) z[(i - s) * D + d] = o.temperature * eps[d]!;
       }
       const part = plan.slice(s, e);
@@ -300,6 +309,12 @@ export class LoadedGenerator implements Generator {
       }
     }
     return positions;
+  }
+
+  /** E_OPTION when the generator has no `prior` to draw from (the mixture of a directory written before it existed). */
+  checkPrior(prior: LatentPriorKind): void {
+    if (prior === 'mixture' && !this.latentPrior.mixture)
+      throw new GaitforgeError('E_OPTION', `option prior (--prior) is 'mixture', but generator ${this.dir} was trained before the mixture prior existed: retrain it, or use --prior fitted`);
   }
 
   /** The GaitSet of planned gaits with their decoded positions. */
@@ -341,8 +356,8 @@ export async function loadGenerator(dir: string): Promise<Generator> {
   } catch (e) {
     throw new GaitforgeError('E_MODEL', `${latentFile} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  if (latentPrior?.dim !== manifest.config.latentDim || !latentPrior.labels || manifest.labelNames.some((l) => !latentPrior.labels[l]))
-    throw new GaitforgeError('E_MODEL', `${latentFile} does not match ${path.join(dir, MANIFEST_FILE)} (latent size or labels)`);
+  if (latentPrior?.dim !== manifest.config.latentDim || !latentPrior.labels || manifest.labelNames.some((l) => !latentPrior.labels[l] || (latentPrior.mixture && !latentPrior.mixture[l]?.length)) || (manifest.config.prior === 'mixture' && !latentPrior.mixture))
+    throw new GaitforgeError('E_MODEL', `${latentFile} does not match ${path.join(dir, MANIFEST_FILE)} (latent size, labels or the config's mixture prior)`);
   // loadModel names a missing or corrupt model.json / weights.bin (nn/serialize.ts layout)
   const { model } = await loadModel(decoderDir);
   const hash = filesHash(dir, [MANIFEST_FILE, ...['model.json', 'weights.bin', LATENT_FILE].map((f) => path.relative(dir, path.join(f === LATENT_FILE ? path.dirname(decoderDir) : decoderDir, f)))]);
@@ -381,7 +396,7 @@ export async function startSampler(gen: SampleSource, threads = 1): Promise<Samp
     threads: pool ? n : 1,
     async sample(counts, options) {
       if (!pool || !(gen instanceof LoadedGenerator)) return gen.sample(counts, options);
-      const o = checkSampleOptions(options);
+      const o = checkSampleOptions(options, gen.config.prior);
       const plan = gen.plan(counts, options.identities);
       return gen.planSet(plan, await pool.decode(gen, plan, o), o);
     },
@@ -410,6 +425,8 @@ export interface GenerateToFileResult {
   rows: number;
   generator: string;
   checkpointHash: string;
+  /** The latent prior the gaits were drawn from. */
+  prior: LatentPriorKind;
   seconds: number;
   gaitsPerSec: number;
 }
@@ -421,7 +438,7 @@ export interface GenerateToFileResult {
  * failure removes the temporary file and leaves the target untouched.
  */
 export async function generateToFile(modelDir: string, outPath: string, options: GenerateToFileOptions): Promise<GenerateToFileResult> {
-  const o = checkSampleOptions(options);
+  checkSampleOptions(options, 'fitted'); // before loading anything; the prior's default comes with the generator
   const chunk = options.chunkSize ?? 1000;
   if (!Number.isInteger(chunk) || chunk < 1 || chunk > 100_000) throw optionError('chunkSize', chunk, 'an integer in [1, 100000]');
   const progress = options.progress ?? silentProgress;
@@ -429,7 +446,9 @@ export async function generateToFile(modelDir: string, outPath: string, options:
   const gen = (await loadGenerator(modelDir)) as LoadedGenerator;
   let pool: Awaited<ReturnType<typeof startDecoders>> | null = null;
   try {
+    const o = checkSampleOptions(options, gen.config.prior);
     const all = gen.plan(options.counts, options.identities);
+    gen.checkPrior(o.prior);
     const total = all.length;
     // decoder threads only once the request is known to be valid, and only when there is work to share
     if (threads > 1 && total > 1) pool = await startDecoders(modelDir, gen.checkpointHash, Math.min(threads, total) - 1);
@@ -464,7 +483,7 @@ export async function generateToFile(modelDir: string, outPath: string, options:
       throw e;
     }
     const seconds = (performance.now() - t0) / 1000;
-    return { path: outPath, rows: total, generator: gen.tag, checkpointHash: gen.checkpointHash, seconds, gaitsPerSec: total / seconds };
+    return { path: outPath, rows: total, generator: gen.tag, checkpointHash: gen.checkpointHash, prior: o.prior, seconds, gaitsPerSec: total / seconds };
   } finally {
     await pool?.close();
     gen.dispose();

@@ -24,7 +24,7 @@ import { argmaxRows } from '../classifier/metrics.js';
 import { startInference, type ClassifierInference } from '../classifier/inference.js';
 import { loadClassifier, type Classifier } from '../classifier/model.js';
 import { resolveThreads } from '../train/parallel.js';
-import { GaitforgeError } from '../core/errors.js';
+import { GaitforgeError, optionError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed, Rng } from '../core/rng.js';
@@ -36,7 +36,8 @@ import { memorisation } from '../eval/memorisation.js';
 import { plausibility, type PlausibilitySummary } from '../eval/plausibility.js';
 import { formatCI, meanCI, type MeanCI } from '../eval/stats.js';
 import { canonicalizeAll } from '../generator/normalize.js';
-import { checkCounts, startSampler, type SampleSource, type Sampler } from '../generator/sample.js';
+import { LATENT_PRIORS, type LatentPriorKind } from '../generator/latent.js';
+import { checkCounts, LoadedGenerator, startSampler, type SampleSource, type Sampler } from '../generator/sample.js';
 import { motionStats, stepFrequency } from '../generator/quality.js';
 
 export type FeatureSpace = 'affective' | 'evaluator';
@@ -312,6 +313,8 @@ export interface EvaluateGeneratorOptions {
   repeats?: number;
   /** Latent temperature. Default 1. */
   temperature?: number;
+  /** The latent prior samples are drawn from (SampleOptions.prior). Default: the generator's config prior. */
+  prior?: LatentPriorKind;
   /** Frozen evaluator for the evaluator space and recognition accuracy; null/absent = affective space only. */
   evaluator?: Classifier | null;
   /** Names the evaluator in errors. Default 'the evaluator'. */
@@ -369,6 +372,8 @@ export interface GeneratorEvaluation {
   seed: number;
   repeats: number;
   temperature: number;
+  /** The latent prior of the draws; null for a source without one (copySource). */
+  prior: LatentPriorKind | null;
   realGaits: number;
   /** Real gaits in the reference half and in the held-out half of each draw. */
   referenceGaits: number;
@@ -542,6 +547,10 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
   const R = options.repeats ?? 10;
   if (!Number.isInteger(R) || R < 1 || R > 1000) throw new GaitforgeError('E_OPTION', `repeats = ${R}: expected an integer in [1, 1000]`);
   const temperature = options.temperature ?? 1;
+  const loaded = generator instanceof LoadedGenerator ? generator : null;
+  const prior = options.prior ?? loaded?.config.prior ?? null;
+  if (prior !== null && !LATENT_PRIORS.includes(prior)) throw optionError('prior', prior, LATENT_PRIORS.join('|'));
+  if (prior !== null) loaded?.checkPrior(prior);
   if (options.perLabel !== undefined && (!Number.isInteger(options.perLabel) || options.perLabel < 2 || options.perLabel > 100_000))
     throw new GaitforgeError('E_OPTION', `perLabel = ${options.perLabel}: expected an integer in [2, 100000]`);
   const progress = options.progress ?? silentProgress;
@@ -623,7 +632,7 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
         const l = real.labelId(n);
         counts[n] = options.perLabel ?? held.filter((i) => real.labels[i] === l).length;
       }
-      const fake = (await sampler.sample(counts, { seed: s, temperature })).withLabelNames(labelNames);
+      const fake = (await sampler.sample(counts, { seed: s, temperature, ...(prior ? { prior } : {}) })).withLabelNames(labelNames);
       generatedPerDraw = fake.N;
 
       const fakeAff = toFeatureMatrix(applyMinMax(scaler, affectiveFeatures(fake, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS })), NUM_AFFECTIVE_FEATURES, 'generated affective features');
@@ -678,7 +687,7 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
     return {
       generator: { name: generator.name, tag: generator.tag, checkpointHash: generator.checkpointHash },
       evaluator: ev && realEv ? { checkpointHash: ev.checkpointHash, kind: ev.kind, labelNames: [...ev.labelNames], dim: realEv.d, realAccuracy } : null,
-      seed, repeats: R, temperature, realGaits: real.N, referenceGaits: refSize, heldOutHalfGaits: heldSize, generatedPerDraw, counts,
+      seed, repeats: R, temperature, prior, realGaits: real.N, referenceGaits: refSize, heldOutHalfGaits: heldSize, generatedPerDraw, counts,
       trainGaits: train?.N ?? null,
       affective, evaluatorSpace,
       recognition: ev ? { generated: meanCI(recog), real: realAccuracy, ratio: finiteCI(recog.map((a) => a / realAccuracy), 'the recognition ratio (the evaluator recognises no real gait)') } : null,

@@ -33,7 +33,7 @@ describe('generator config', () => {
   });
 
   it("decoderCondition 'every-layer' appends the label before every decoder layer, and the label then reaches the output through them", () => {
-    expect(resolveGenerator().decoderCondition).toBe('input');
+    expect(resolveGenerator().decoderCondition).toBe('every-layer');
     expect(resolveGenerator({ preset: 'step-paper' }).decoderCondition).toBe('input');
     expect(() => resolveGenerator({ decoderCondition: 'all' as never })).toThrow(/decoderCondition = "all" is not one of input, every-layer/);
     const shape = { T: 8, V: 16, labels: 4, edges: EDGES.map(([a, b]) => [a, b] as [number, number]) };

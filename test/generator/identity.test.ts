@@ -204,15 +204,17 @@ describe('identity-conditioned generator', () => {
     expect(e.message).toMatch(new RegExp(`gait \\d+ \\(${data.ids[5]}\\) has no identity.*identityDim`));
   });
 
-  it('a directory written before identity conditioning and decoderCondition (neither in its config) still loads', async () => {
+  it('a directory written before identity conditioning, decoderCondition and the config prior (none in its config) still loads', async () => {
     const file = path.join(dir('plain'), 'generator.json');
     const m = JSON.parse(readFileSync(file, 'utf8'));
     delete m.config.identityDim;
     delete m.config.decoderCondition;
+    delete m.config.prior;
     writeFileSync(file, JSON.stringify(m, null, 2));
     const gen = await loadGenerator(dir('plain'));
     expect(gen.config.identityDim).toBe(0);
     expect(gen.config.decoderCondition).toBe('input');
+    expect(gen.config.prior).toBe('fitted');
     expect(gen.identityNames).toEqual([]);
     expect(gen.sample({ happy: 1 }, { seed: 2 }).N).toBe(1);
     gen.dispose();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
-import { drawFitted, fitLatentPrior } from '../../src/generator/latent.js';
+import { drawFitted, drawMixture, fitLatentPrior, MIXTURE_MAX_COMPONENTS, MIXTURE_MIN_GAITS } from '../../src/generator/latent.js';
 
 describe('fitted latent prior', () => {
   it('has the moments of the posterior mixture, and draws reproduce them', () => {
@@ -23,7 +23,7 @@ describe('fitted latent prior', () => {
         mu[i * D + 1] = b;
       }
     }
-    const p = fitLatentPrior(mu, logvar, labels, ['x', 'y', 'unused'], D);
+    const p = fitLatentPrior(mu, logvar, labels, ['x', 'y', 'unused'], D, 1);
     expect(Object.keys(p.labels)).toEqual(['x', 'y']);
     const x = p.labels.x!;
     expect(x.gaits).toBe(n / 2);
@@ -54,5 +54,80 @@ describe('fitted latent prior', () => {
     // temperature 0 gives the mean
     drawFitted(x, eps, 0, z, 0);
     expect(z[0]).toBeCloseTo(x.mean[0]!, 6);
+  });
+});
+
+describe('mixture latent prior', () => {
+  // label 0: 300 posterior means around three centres 10 apart (spread 0.5); label 1: 7 around the origin
+  const D = 2;
+  const centres = [[-10, 0], [10, 0], [0, 10]] as const;
+  const r = new Rng(2, 'test/mixture');
+  const n = 307;
+  const mu = new Float32Array(n * D);
+  const logvar = new Float32Array(n * D).fill(Math.log(0.04));
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i < 300 ? 0 : 1;
+    const c = i < 300 ? centres[i % 3]! : [0, 0];
+    for (let d = 0; d < D; d++) mu[i * D + d] = c[d]! + 0.5 * r.normal();
+  }
+  const p = fitLatentPrior(mu, logvar, labels, ['x', 'y'], D, 1);
+
+  it('splits a label into components that each stay inside one group of posteriors', () => {
+    const x = p.mixture!.x!;
+    expect(x.length).toBeGreaterThanOrEqual(3);
+    expect(x.length).toBeLessThanOrEqual(MIXTURE_MAX_COMPONENTS);
+    expect(x.reduce((s, c) => s + c.gaits, 0)).toBe(300);
+    expect(x.reduce((s, c) => s + c.weight, 0)).toBeCloseTo(1, 12);
+    for (const c of x) {
+      expect(c.gaits).toBeGreaterThanOrEqual(MIXTURE_MIN_GAITS);
+      // no component mean between the groups (one Gaussian's mean would be (0, 3.3))
+      expect(Math.min(...centres.map(([a, b]) => Math.hypot(c.mean[0]! - a, c.mean[1]! - b)))).toBeLessThan(1);
+      // its spread is the group's (≤ 0.5 per axis) plus the posterior's (0.2): never the label's (≈ 8)
+      for (const sd of c.sd) {
+        expect(sd).toBeGreaterThan(0.2);
+        expect(sd).toBeLessThan(0.6);
+      }
+    }
+    // the same seed fits the same mixture
+    expect(fitLatentPrior(mu, logvar, labels, ['x', 'y'], D, 1).mixture).toEqual(p.mixture);
+  });
+
+  it('keeps one component with the moments of a label too small to split', () => {
+    const y = p.mixture!.y!;
+    expect(y).toHaveLength(1); // 7 gaits < 2 · MIXTURE_MIN_GAITS
+    expect(y[0]!.weight).toBe(1);
+    // one diagonal Gaussian: the fitted prior's mean and the diagonal of its covariance
+    const f = p.labels.y!;
+    for (let d = 0; d < D; d++) {
+      expect(y[0]!.mean[d]).toBeCloseTo(f.mean[d]!, 6);
+      const variance = f.chol.slice(d * D, d * D + d + 1).reduce((s, v) => s + v * v, 0);
+      expect(y[0]!.sd[d]! ** 2).toBeCloseTo(variance, 5);
+    }
+  });
+
+  it('draws pick components by weight and scale by the temperature', () => {
+    const comps = [
+      { gaits: 5, weight: 0.25, mean: [-5, 0], sd: [1, 1] },
+      { gaits: 15, weight: 0.75, mean: [5, 1], sd: [2, 0.5] },
+    ];
+    const z = new Float32Array(D);
+    const eps = new Float64Array(D);
+    let first = 0;
+    const m = 4000;
+    for (let k = 0; k < m; k++) {
+      eps[0] = r.normal();
+      eps[1] = r.normal();
+      drawMixture(comps, eps, r.next(), 1, z, 0);
+      if (z[0]! < 0) first++;
+    }
+    expect(first / m).toBeGreaterThan(0.22);
+    expect(first / m).toBeLessThan(0.28);
+    eps[0] = 1;
+    eps[1] = -2;
+    drawMixture(comps, eps, 0.9, 0.5, z, 0);
+    expect(Array.from(z)).toEqual([6, 0.5]);
+    drawMixture(comps, eps, 0.1, 0, z, 0);
+    expect(Array.from(z)).toEqual([-5, 0]);
   });
 });

@@ -137,14 +137,44 @@ describe('sampling', () => {
     for (let n = 0; n < a.N; n++) for (let t = 0; t < a.T; t++) rootY += a.gait(n)[t * 48 + 1]! / (a.N * a.T);
     expect(rootY).toBeGreaterThan(0.6);
     expect(rootY).toBeLessThan(1.3);
-    // temperature 0 decodes the prior mean: every gait of a label is the same
-    const z = gen.sample({ happy: 2 }, { seed: 5, temperature: 0 });
+    // temperature 0 decodes the fitted prior's mean: every gait of a label is the same
+    const z = gen.sample({ happy: 2 }, { seed: 5, temperature: 0, prior: 'fitted' });
     expect(Buffer.from(z.gait(0).slice().buffer).equals(Buffer.from(z.gait(1).slice().buffer))).toBe(true);
     // the standard prior N(0, I) draws other latents than the fitted one
     const std = gen.sample({ angry: 3, sad: 2 }, { seed: 5, prior: 'standard' });
     expect(Buffer.from(std.positions.buffer).equals(Buffer.from(a.positions.buffer))).toBe(false);
     await expectGaitforgeError(() => gen.sample({ sad: 1 }, { seed: 1, prior: 'uniform' as never }), 'E_OPTION', /prior/);
+    // the default draws from the config's prior, the mixture; the fitted Gaussian draws others
+    expect(gen.config.prior).toBe('mixture');
+    const mix = gen.sample({ angry: 3, sad: 2 }, { seed: 5, prior: 'mixture' });
+    expect(Buffer.from(mix.positions.buffer).equals(Buffer.from(a.positions.buffer))).toBe(true);
+    const fitted = gen.sample({ angry: 3, sad: 2 }, { seed: 5, prior: 'fitted' });
+    expect(Buffer.from(fitted.positions.buffer).equals(Buffer.from(a.positions.buffer))).toBe(false);
     gen.dispose();
+  });
+
+  it('samples a directory written before the mixture prior with the fitted prior, and names the option asking for the mixture', async () => {
+    cpSync(dir('full'), dir('no-mixture'), { recursive: true });
+    const latent = path.join(dir('no-mixture'), 'best', 'latent.json');
+    const { mixture, ...old } = JSON.parse(readFileSync(latent, 'utf8'));
+    expect(Object.keys(mixture)).toEqual(data.labelNames);
+    writeFileSync(latent, JSON.stringify(old));
+    // a mixture in the config without one in best/ is a broken directory
+    await expectGaitforgeError(loadGenerator(dir('no-mixture')), 'E_MODEL', /latent\.json does not match .*generator\.json/);
+    const manifest = path.join(dir('no-mixture'), 'generator.json');
+    const m = JSON.parse(readFileSync(manifest, 'utf8'));
+    delete m.config.prior;
+    writeFileSync(manifest, JSON.stringify(m));
+    const [gen, now] = [await loadGenerator(dir('no-mixture')), await loadGenerator(dir('full'))];
+    expect(gen.config.prior).toBe('fitted');
+    const a = gen.sample({ happy: 2 }, { seed: 3 });
+    expect(Buffer.from(a.positions.buffer).equals(Buffer.from(now.sample({ happy: 2 }, { seed: 3, prior: 'fitted' }).positions.buffer))).toBe(true);
+    await expectGaitforgeError(() => gen.sample({ happy: 2 }, { seed: 3, prior: 'mixture' }), 'E_OPTION', /option prior \(--prior\) is 'mixture'.*before the mixture prior existed.*--prior fitted/);
+    await expectGaitforgeError(generateToFile(dir('no-mixture'), dir('mix.parquet'), { counts: { happy: 2 }, seed: 3, prior: 'mixture' }), 'E_OPTION', /mixture/);
+    expect(existsSync(dir('mix.parquet'))).toBe(false);
+    gen.dispose();
+    now.dispose();
+    rmSync(dir('no-mixture'), { recursive: true });
   });
 
   it('rejects unknown labels and non-positive counts', async () => {

@@ -19,7 +19,10 @@
  * a handful of training gaits) and fits each group a diagonal Gaussian,
  *   weight_k = n_k / n,  mean_k = avg μ_i,  var_k = Var(μ_i) + avg σ_i²  (over the group),
  * and sampling picks a component by weight and draws
- * z = mean_k + temperature · sd_k ⊙ ε.
+ * z = mean_k + temperature · sd_k ⊙ ε. A label too small to split keeps
+ * one component, the label's fitted Gaussian with its full covariance (a
+ * diagonal one loses the correlations that keep limbs swinging: measured in
+ * test/generator/quality.test.ts).
  */
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { GaitforgeError } from '../core/errors.js';
@@ -31,14 +34,19 @@ export const LATENT_PRIORS: readonly LatentPriorKind[] = ['fitted', 'mixture', '
 /** Most components of a label's mixture. */
 export const MIXTURE_MAX_COMPONENTS = 8;
 /** Fewest gaits behind one mixture component. */
-export const MIXTURE_MIN_GAITS = 5;
+export const MIXTURE_MIN_GAITS = 10;
 
-/** One component of a label's mixture: its weight, and mean and standard deviation [D]. */
+/**
+ * One component of a label's mixture: its weight and mean [D], and either a
+ * standard deviation per dimension (`sd`) or, for a label's only component,
+ * the lower Cholesky factor of its full covariance (`chol`, [D, D] row-major).
+ */
 export interface MixtureComponent {
   gaits: number;
   weight: number;
   mean: number[];
-  sd: number[];
+  sd?: number[];
+  chol?: number[];
 }
 
 /**
@@ -83,7 +91,7 @@ export function fitLatentPrior(mu: Float32Array, logvar: Float32Array, labels: A
     if (!ch.isPositiveDefinite()) throw new GaitforgeError('E_VALUE', `the latent covariance of label ${JSON.stringify(name)} is not positive definite`);
     const L = ch.lowerTriangularMatrix;
     out.labels[name] = { gaits: idx.length, mean: Array.from(mean), chol: Array.from({ length: D * D }, (_, k) => L.get(Math.floor(k / D), k % D)) };
-    out.mixture![name] = fitMixture(mu, logvar, idx, D, new Rng(seed, `generator/prior/mixture/${name}`));
+    out.mixture![name] = fitMixture(mu, logvar, idx, D, new Rng(seed, `generator/prior/mixture/${name}`)) ?? [{ ...out.labels[name]!, weight: 1 }];
   });
   return out;
 }
@@ -132,17 +140,15 @@ function kmeans(mu: Float32Array, idx: number[], D: number, k: number, rng: Rng)
   return group;
 }
 
-/** The mixture of one label's gaits `idx` (see the file comment). */
-function fitMixture(mu: Float32Array, logvar: Float32Array, idx: number[], D: number, rng: Rng): MixtureComponent[] {
-  let groups: number[][] = [idx];
-  for (let k = Math.min(MIXTURE_MAX_COMPONENTS, Math.floor(idx.length / MIXTURE_MIN_GAITS)); k > 1; k--) {
+/** The diagonal components of one label's gaits `idx` (see the file comment); null when they cannot be split in two. */
+function fitMixture(mu: Float32Array, logvar: Float32Array, idx: number[], D: number, rng: Rng): MixtureComponent[] | null {
+  let groups: number[][] | null = null;
+  for (let k = Math.min(MIXTURE_MAX_COMPONENTS, Math.floor(idx.length / MIXTURE_MIN_GAITS)); k > 1 && !groups; k--) {
     const g = kmeans(mu, idx, D, k, rng.derive(String(k)));
     const split = Array.from({ length: k }, (_, c) => idx.filter((_, q) => g[q] === c));
-    if (split.every((m) => m.length >= MIXTURE_MIN_GAITS)) {
-      groups = split;
-      break;
-    }
+    if (split.every((m) => m.length >= MIXTURE_MIN_GAITS)) groups = split;
   }
+  if (!groups) return null;
   return groups.map((members) => {
     const mean = new Float64Array(D);
     const variance = new Float64Array(D);
@@ -152,12 +158,16 @@ function fitMixture(mu: Float32Array, logvar: Float32Array, idx: number[], D: nu
   });
 }
 
-/** Writes z = mean_k + temperature · sd_k ⊙ eps into `out` (length D), component k picked by the uniform u ∈ [0, 1) and the weights. */
+/**
+ * Writes z = mean_k + temperature · sd_k ⊙ eps (or chol_k · eps) into `out`
+ * (length D), component k picked by the uniform u ∈ [0, 1) and the weights.
+ */
 export function drawMixture(components: readonly MixtureComponent[], eps: Float64Array, u: number, temperature: number, out: Float32Array, offset: number): void {
   let k = 0;
   for (let acc = components[0]!.weight; k < components.length - 1 && u >= acc; acc += components[++k]!.weight);
   const c = components[k]!;
-  for (let d = 0; d < c.mean.length; d++) out[offset + d] = c.mean[d]! + temperature * c.sd[d]! * eps[d]!;
+  if (c.chol) return drawFitted({ mean: c.mean, chol: c.chol }, eps, temperature, out, offset);
+  for (let d = 0; d < c.mean.length; d++) out[offset + d] = c.mean[d]! + temperature * c.sd![d]! * eps[d]!;
 }
 
 /** Writes z = mean + temperature · chol · eps into `out` (length D). */

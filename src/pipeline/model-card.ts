@@ -130,7 +130,7 @@ export async function writeModelCard(options: ModelCardOptions): Promise<ModelCa
       '',
       '## Training',
       '',
-      `- preset: ${cfg.preset}, variant: ${cfg.variant}`,
+      `- preset: ${cfg.preset}, variant: ${cfg.variant}; the label ${cfg.decoderCondition === 'every-layer' ? 'before every decoder layer' : "at the decoder's input"}; samples from the ${cfg.prior} prior`,
       `- epochs: ${manifest.epochsDone} of ${cfg.epochs}${manifest.completed ? '' : ' (stopped early)'}`,
       `- selected epoch: ${result.bestEpoch} (lowest ${best?.val ? `validation loss, ${best.val.total.toPrecision(4)}` : `training loss, ${best?.train.total.toPrecision(4) ?? '—'}`})`,
       '',

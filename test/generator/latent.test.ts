@@ -84,7 +84,7 @@ describe('mixture latent prior', () => {
       // no component mean between the groups (one Gaussian's mean would be (0, 3.3))
       expect(Math.min(...centres.map(([a, b]) => Math.hypot(c.mean[0]! - a, c.mean[1]! - b)))).toBeLessThan(1);
       // its spread is the group's (≤ 0.5 per axis) plus the posterior's (0.2): never the label's (≈ 8)
-      for (const sd of c.sd) {
+      for (const sd of c.sd!) {
         expect(sd).toBeGreaterThan(0.2);
         expect(sd).toBeLessThan(0.6);
       }
@@ -93,17 +93,17 @@ describe('mixture latent prior', () => {
     expect(fitLatentPrior(mu, logvar, labels, ['x', 'y'], D, 1).mixture).toEqual(p.mixture);
   });
 
-  it('keeps one component with the moments of a label too small to split', () => {
+  it('keeps the fitted Gaussian, full covariance and all, as the one component of a label too small to split', () => {
     const y = p.mixture!.y!;
     expect(y).toHaveLength(1); // 7 gaits < 2 · MIXTURE_MIN_GAITS
-    expect(y[0]!.weight).toBe(1);
-    // one diagonal Gaussian: the fitted prior's mean and the diagonal of its covariance
-    const f = p.labels.y!;
-    for (let d = 0; d < D; d++) {
-      expect(y[0]!.mean[d]).toBeCloseTo(f.mean[d]!, 6);
-      const variance = f.chol.slice(d * D, d * D + d + 1).reduce((s, v) => s + v * v, 0);
-      expect(y[0]!.sd[d]! ** 2).toBeCloseTo(variance, 5);
-    }
+    const { gaits, mean, chol } = p.labels.y!;
+    expect(y[0]).toEqual({ gaits, mean, chol, weight: 1 });
+    // and draws from it are the fitted prior's
+    const eps = Float64Array.from([0.3, -1.2]);
+    const [a, b] = [new Float32Array(D), new Float32Array(D)];
+    drawMixture(y, eps, 0.5, 0.8, a, 0);
+    drawFitted(p.labels.y!, eps, 0.8, b, 0);
+    expect(Array.from(a)).toEqual(Array.from(b));
   });
 
   it('draws pick components by weight and scale by the temperature', () => {

@@ -164,7 +164,7 @@ describe('the model card', () => {
     expect(card).toContain(`- training gaits: ${r.trainPart.N} (angry 12, neutral 12, happy 12, sad 12)`);
     expect(card).toContain('- validation gaits: 16 (angry 4, neutral 4, happy 4, sad 4)');
     expect(card).toContain('- T = 16 frames at 30 fps, V = 16 joints');
-    expect(card).toContain('- preset: default, variant: stepgen');
+    expect(card).toContain("- preset: default, variant: stepgen; the label before every decoder layer; samples from the mixture prior");
     expect(card).toContain(`- selected epoch: ${r.bestEpoch} (lowest validation loss, ${r.history[r.bestEpoch - 1]!.val!.total.toPrecision(4)})`);
     // T = 16 does not fit the shipped evaluator: the affective space only, and the card says why
     expect(card).toMatch(/Evaluator: none \(affective space only\): the default evaluator .*T = 75/);

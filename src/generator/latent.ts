@@ -25,11 +25,17 @@
  * test/generator/quality.test.ts).
  */
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
-import { GaitforgeError } from '../core/errors.js';
+import { GaitforgeError, optionError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 
 export type LatentPriorKind = 'fitted' | 'mixture' | 'standard';
 export const LATENT_PRIORS: readonly LatentPriorKind[] = ['fitted', 'mixture', 'standard'];
+
+/** `prior` when it names a latent prior; E_OPTION naming the option otherwise. */
+export function checkPriorKind(prior: unknown): LatentPriorKind {
+  if (!LATENT_PRIORS.includes(prior as LatentPriorKind)) throw optionError('prior', prior, LATENT_PRIORS.join('|'));
+  return prior as LatentPriorKind;
+}
 
 /** Most components of a label's mixture. */
 export const MIXTURE_MAX_COMPONENTS = 8;

@@ -26,7 +26,7 @@ import { checkpointDir } from '../train/checkpoint.js';
 import { resolveThreads } from '../train/parallel.js';
 import { startDecoders } from './decode-pool.js';
 import { LATENT_FILE, MANIFEST_FILE, readManifest, type GeneratorManifest } from './checkpoint.js';
-import { drawFitted, drawMixture, LATENT_PRIORS, type FittedPrior, type LatentPriorKind } from './latent.js';
+import { checkPriorKind, drawFitted, drawMixture, type FittedPrior, type LatentPriorKind } from './latent.js';
 import type { ResolvedGeneratorConfig } from './config.js';
 import './layers.js';
 import { oneHot } from './model.js';
@@ -188,19 +188,21 @@ export function planRequest(counts: SampleCounts, identities: SampleOptions['ide
   return plan;
 }
 
-/** Checks and fills sampling options; `prior` defaults to `defaultPrior` (the generator's config prior). */
-function checkSampleOptions(o: SampleOptions, defaultPrior: LatentPriorKind): ResolvedSampleOptions {
+/**
+ * Checks and fills the sampling options a generator does not decide: all but
+ * the prior's default (LoadedGenerator.resolvePrior); a prior given is checked.
+ */
+function checkSampleOptions(o: SampleOptions): Omit<ResolvedSampleOptions, 'prior'> {
   if (!o || !Number.isSafeInteger(o.seed) || o.seed < 0) throw optionError('seed', o?.seed, 'a non-negative integer');
   const temperature = o.temperature ?? 1;
   if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature < 0 || temperature > 100)
     throw optionError('temperature', temperature, 'a number in [0, 100]');
   const batchSize = o.batchSize ?? 64;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) throw optionError('batchSize', batchSize, 'an integer in [1, 1024]');
-  const prior = o.prior ?? defaultPrior;
-  if (!LATENT_PRIORS.includes(prior)) throw optionError('prior', prior, LATENT_PRIORS.join('|'));
+  if (o.prior !== undefined) checkPriorKind(o.prior);
   const rigid = o.rigid ?? true;
   if (typeof rigid !== 'boolean') throw optionError('rigid', rigid, 'true or false');
-  return { seed: o.seed, temperature, batchSize, prior, rigid };
+  return { seed: o.seed, temperature, batchSize, rigid };
 }
 
 /** The seed of gait k of a label (of an identity, for an identity-conditioned generator) under a run seed. */
@@ -241,8 +243,24 @@ export class LoadedGenerator implements Generator {
   }
 
   sample(counts: SampleCounts, options: SampleOptions): GaitSet {
-    const o = checkSampleOptions(options, this.config.prior);
-    return this.decodePlan(this.plan(counts, options.identities), o);
+    return this.decodePlan(this.plan(counts, options.identities), this.sampleOptions(options));
+  }
+
+  /** The checked and filled options of a sampling call (the prior: `resolvePrior`). */
+  sampleOptions(options: SampleOptions): ResolvedSampleOptions {
+    return { ...checkSampleOptions(options), prior: this.resolvePrior(options.prior) };
+  }
+
+  /**
+   * The prior a sampling call draws from: `prior`, or the config's when none
+   * is named. E_OPTION for an unknown kind, or for the mixture of a directory
+   * written before it existed.
+   */
+  resolvePrior(prior: LatentPriorKind | undefined): LatentPriorKind {
+    const p = checkPriorKind(prior ?? this.config.prior);
+    if (p === 'mixture' && !this.latentPrior.mixture)
+      throw new GaitforgeError('E_OPTION', `option prior (--prior) is 'mixture', but generator ${this.dir} was trained before the mixture prior existed: retrain it, or use --prior fitted`);
+    return p;
   }
 
   /** The planned gaits of a request (planRequest). */
@@ -276,7 +294,6 @@ export class LoadedGenerator implements Generator {
     const seeds = plan.map((p) => this.seedOf(p, o.seed));
     const I = this.identityNames.length;
     if (I > 0 && plan.some((p) => p.identity === undefined)) throw new GaitforgeError('E_OPTION', 'option identities (--identities) is required: this generator is conditioned on identity');
-    this.checkPrior(o.prior);
     for (let s = 0; s < n; s += o.batchSize) {
       const e = Math.min(n, s + o.batchSize);
       const z = new Float32Array((e - s) * D);
@@ -309,12 +326,6 @@ export class LoadedGenerator implements Generator {
       }
     }
     return positions;
-  }
-
-  /** E_OPTION when the generator has no `prior` to draw from (the mixture of a directory written before it existed). */
-  checkPrior(prior: LatentPriorKind): void {
-    if (prior === 'mixture' && !this.latentPrior.mixture)
-      throw new GaitforgeError('E_OPTION', `option prior (--prior) is 'mixture', but generator ${this.dir} was trained before the mixture prior existed: retrain it, or use --prior fitted`);
   }
 
   /** The GaitSet of planned gaits with their decoded positions. */
@@ -396,7 +407,7 @@ export async function startSampler(gen: SampleSource, threads = 1): Promise<Samp
     threads: pool ? n : 1,
     async sample(counts, options) {
       if (!pool || !(gen instanceof LoadedGenerator)) return gen.sample(counts, options);
-      const o = checkSampleOptions(options, gen.config.prior);
+      const o = gen.sampleOptions(options);
       const plan = gen.plan(counts, options.identities);
       return gen.planSet(plan, await pool.decode(gen, plan, o), o);
     },
@@ -438,7 +449,7 @@ export interface GenerateToFileResult {
  * failure removes the temporary file and leaves the target untouched.
  */
 export async function generateToFile(modelDir: string, outPath: string, options: GenerateToFileOptions): Promise<GenerateToFileResult> {
-  checkSampleOptions(options, 'fitted'); // before loading anything; the prior's default comes with the generator
+  checkSampleOptions(options); // before loading anything; the prior's default comes with the generator
   const chunk = options.chunkSize ?? 1000;
   if (!Number.isInteger(chunk) || chunk < 1 || chunk > 100_000) throw optionError('chunkSize', chunk, 'an integer in [1, 100000]');
   const progress = options.progress ?? silentProgress;
@@ -446,9 +457,8 @@ export async function generateToFile(modelDir: string, outPath: string, options:
   const gen = (await loadGenerator(modelDir)) as LoadedGenerator;
   let pool: Awaited<ReturnType<typeof startDecoders>> | null = null;
   try {
-    const o = checkSampleOptions(options, gen.config.prior);
+    const o = gen.sampleOptions(options);
     const all = gen.plan(options.counts, options.identities);
-    gen.checkPrior(o.prior);
     const total = all.length;
     // decoder threads only once the request is known to be valid, and only when there is work to share
     if (threads > 1 && total > 1) pool = await startDecoders(modelDir, gen.checkpointHash, Math.min(threads, total) - 1);

@@ -24,7 +24,7 @@ import { argmaxRows } from '../classifier/metrics.js';
 import { startInference, type ClassifierInference } from '../classifier/inference.js';
 import { loadClassifier, type Classifier } from '../classifier/model.js';
 import { resolveThreads } from '../train/parallel.js';
-import { GaitforgeError, optionError } from '../core/errors.js';
+import { GaitforgeError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed, Rng } from '../core/rng.js';
@@ -36,7 +36,7 @@ import { memorisation } from '../eval/memorisation.js';
 import { plausibility, type PlausibilitySummary } from '../eval/plausibility.js';
 import { formatCI, meanCI, type MeanCI } from '../eval/stats.js';
 import { canonicalizeAll } from '../generator/normalize.js';
-import { LATENT_PRIORS, type LatentPriorKind } from '../generator/latent.js';
+import { checkPriorKind, type LatentPriorKind } from '../generator/latent.js';
 import { checkCounts, LoadedGenerator, startSampler, type SampleSource, type Sampler } from '../generator/sample.js';
 import { motionStats, stepFrequency } from '../generator/quality.js';
 
@@ -547,10 +547,8 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
   const R = options.repeats ?? 10;
   if (!Number.isInteger(R) || R < 1 || R > 1000) throw new GaitforgeError('E_OPTION', `repeats = ${R}: expected an integer in [1, 1000]`);
   const temperature = options.temperature ?? 1;
-  const loaded = generator instanceof LoadedGenerator ? generator : null;
-  const prior = options.prior ?? loaded?.config.prior ?? null;
-  if (prior !== null && !LATENT_PRIORS.includes(prior)) throw optionError('prior', prior, LATENT_PRIORS.join('|'));
-  if (prior !== null) loaded?.checkPrior(prior);
+  // a control without a latent prior (copySource) has none to report
+  const prior = generator instanceof LoadedGenerator ? generator.resolvePrior(options.prior) : options.prior === undefined ? null : checkPriorKind(options.prior);
   if (options.perLabel !== undefined && (!Number.isInteger(options.perLabel) || options.perLabel < 2 || options.perLabel > 100_000))
     throw new GaitforgeError('E_OPTION', `perLabel = ${options.perLabel}: expected an integer in [2, 100000]`);
   const progress = options.progress ?? silentProgress;

@@ -12,7 +12,8 @@
  * emotion it was never recorded in. A generated walk is recognised when its nearest gallery walk
  * (GaitTAKE embedding; the gallery: every identity's real neutral training walks, donors and
  * targets) is of the identity it was asked for. Reported beside it: the same for generated walks
- * of the donors in those emotions (conditions the generator saw them in: a control), for the
+ * of the donors in those emotions (conditions the generator saw them in: a control), the same
+ * two drawn from each label's mixture instead of the identity prior (labelPrior*), for the
  * targets' real walks in those emotions (never seen in training: the reference), the chance
  * level, how often each gallery identity was the nearest one for the generated target walks, and
  * the generator's reconstructions of the donors' non-neutral training walks (encoded to their
@@ -29,6 +30,7 @@ import { proceduralDataset } from '../src/core/procedural.js';
 import * as tf from '@tensorflow/tfjs';
 import { canonicalizeAll, CvaeTrainer, destandardize, loadGenerator, readGeneratorManifest, standardize, trainGenerator, type SampleCell } from '../src/generator/index.js';
 import { conditionTensors } from '../src/generator/train.js';
+import type { LatentPriorKind } from '../src/generator/latent.js';
 import { loadModel } from '../src/nn/serialize.js';
 import { crossConditionSplit, identificationMetrics, loadIdentityModel, rankedGallery, trainIdentityModel, type IdentityEmbedder } from '../src/identity/index.js';
 import { identitySplit } from '../src/pipeline/ablate-identity.js';
@@ -97,8 +99,11 @@ async function main(): Promise<void> {
   const tId = (performance.now() - t0) / 1000 - tGen;
   const gen = await loadGenerator(path.join(out, 'gen'));
   const cells = (who: string[]): SampleCell[] => who.flatMap((identity) => s.unrecorded.map((label) => ({ identity, label, count: o.perCell })));
-  const generated = gen.sample(cells(s.targets), { seed: o.seed, temperature: o.temperature });
-  const generatedDonors = gen.sample(cells(s.donors), { seed: o.seed, temperature: o.temperature });
+  // the generator's default prior (the identity prior), and each label's mixture on the same model (what sampling drew before the identity prior)
+  const draw = (who: string[], prior: LatentPriorKind) => gen.sample(cells(who), { seed: o.seed, temperature: o.temperature, prior });
+  const generated = draw(s.targets, 'identity');
+  const generatedDonors = draw(s.donors, 'identity');
+  const labelPrior = { targets: draw(s.targets, 'mixture'), donors: draw(s.donors, 'mixture') };
   const lo = JSON.parse(readFileSync(path.join(out, 'gen', 'loss.json'), 'utf8')) as { train: { lo: number }; val: { lo: number } | null }[];
   gen.dispose();
   const model = await loadIdentityModel(path.join(out, 'id'));
@@ -112,7 +117,9 @@ async function main(): Promise<void> {
   const result = {
     date: new Date().toISOString(), options: o, walks: data.N, trainWalks: s.train.N, targets: s.targets.length, galleryWalks: gallery.N,
     galleryIdentities: new Set(gallery.identity).size, chance: 1 / new Set(gallery.identity).size,
-    generatedTargets: recognition(model, gallery, generated), generatedDonors: recognition(model, gallery, generatedDonors), realProbes: recognition(model, gallery, realProbes),
+    generatedTargets: recognition(model, gallery, generated), generatedDonors: recognition(model, gallery, generatedDonors),
+    labelPriorTargets: recognition(model, gallery, labelPrior.targets), labelPriorDonors: recognition(model, gallery, labelPrior.donors),
+    realProbes: recognition(model, gallery, realProbes),
     realDonors: recognition(model, gallery, donorWalks), reconstructedDonors: recognition(model, gallery, reconstructed),
     reconstructedDonorsOtherIdentity: recognition(model, gallery, swapped),
     generatorLastEpoch: { trainLo: lo[lo.length - 1]!.train.lo, valLo: lo[lo.length - 1]!.val?.lo ?? null },

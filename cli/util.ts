@@ -104,7 +104,7 @@ export function fmt(x: number, digits = 4): string {
 
 /** `--prior`'s help (generate, evaluate-generator). */
 export const PRIOR_HELP =
-  "Latent distribution: 'fitted', each label's Gaussian fitted to the training posteriors (STEP); 'mixture', each label's mixture of up to 8 diagonal Gaussians (generators trained since it exists; docs/generator.md); 'standard', N(0, I). Default: the generator's config prior (mixture; fitted for --preset step-paper and generators trained before the mixture)";
+  "Latent distribution: 'fitted', each label's Gaussian fitted to the training posteriors (STEP); 'mixture', each label's mixture of up to 8 diagonal Gaussians (generators trained since it exists; docs/generator.md); 'identity' (identity-conditioned generators), the label's effect plus the identity's (docs/identity.md); 'standard', N(0, I). Default: the generator's config prior (mixture; identity with --identity-dim > 0; fitted for --preset step-paper and generators trained before the mixture)";
 
 /** `--threads`: data-parallel threads of training and inference (default: the machine's cores). */
 export function threadsOption(describe = "Threads (data-parallel workers on the wasm/cpu backends; 1 on tfjs-node). Default: this machine's cores") {

@@ -48,7 +48,7 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
       .option('beta', { type: 'number', describe: 'Weight of the KL term' })
       .option('latent-dim', { type: 'number', describe: 'Latent size' })
       .option('decoder-condition', { type: 'string', describe: "Where the decoder sees the label: 'input' (beside z, as STEP; --preset step-paper) or 'every-layer' (also before every decoder layer; default)" })
-      .option('prior', { type: 'string', describe: "The latent prior the trained generator samples from unless asked for another: 'mixture' (default), 'fitted' (STEP; --preset step-paper) or 'standard' (both fitted priors are written either way)" })
+      .option('prior', { type: 'string', describe: "The latent prior the trained generator samples from unless asked for another: 'mixture' (default), 'fitted' (STEP; --preset step-paper), 'identity' (the default with --identity-dim > 0) or 'standard' (every fitted prior is written either way)" })
       .option('identity-dim', { type: 'number', describe: 'Size of a learned identity embedding beside the label (0, the default: no identity conditioning); every training gait then needs an identity, and `generate --identities` picks walkers' })
       .option('temporal-kernel', { type: 'number', describe: 'Temporal kernel of the ST-GCN layers (odd)' })
       .option('val-fraction', { type: 'number', describe: 'Fraction of --data held out for the validation loss' })

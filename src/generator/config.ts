@@ -92,9 +92,11 @@ export interface GeneratorConfig {
   decoderCondition?: DecoderCondition;
   /**
    * The latent prior sampling draws from when a call names none (latent.ts;
-   * both fitted priors are written at the end of training whatever this says):
+   * every fitted prior is written at the end of training whatever this says):
    * 'mixture' (default): each label's mixture of diagonal Gaussians;
    * 'fitted' (STEP, and 'step-paper'): one Gaussian per label;
+   * 'identity' (the default with identityDim > 0, and only there): the
+   * label's effect plus the identity's, with the residual covariance;
    * 'standard': N(0, I). Model directories written before this option load as 'fitted'.
    */
   prior?: LatentPriorKind;
@@ -158,6 +160,7 @@ export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConf
   const r: ResolvedGeneratorConfig = {
     ...DEFAULT_GENERATOR,
     ...GENERATOR_PRESET_VALUES[preset],
+    ...((given.identityDim ?? 0) > 0 ? { prior: 'identity' as const } : {}),
     ...given,
     ...(variant === 'cvae-baseline' ? { lambdaC: 0, lambdaD: 0 } : {}),
     preset,
@@ -192,6 +195,7 @@ export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConf
   if (!DECODER_CONDITIONS.includes(r.decoderCondition))
     throw new ConfigRangeError(`decoderCondition = ${JSON.stringify(r.decoderCondition)} is not one of ${DECODER_CONDITIONS.join(', ')}`);
   if (!LATENT_PRIORS.includes(r.prior)) throw new ConfigRangeError(`prior = ${JSON.stringify(r.prior)} is not one of ${LATENT_PRIORS.join(', ')}`);
+  if (r.prior === 'identity' && r.identityDim === 0) throw new ConfigRangeError(`prior = "identity" needs identityDim > 0: a generator not conditioned on identity has no identity prior`);
   return r;
 }
 

@@ -23,13 +23,27 @@
  * one component, the label's fitted Gaussian with its full covariance (a
  * diagonal one loses the correlations that keep limbs swinging: measured in
  * test/generator/quality.test.ts).
+ *
+ * The identity prior (identity-conditioned generators): the decoder of such
+ * a generator learns to read who walks from z, not from its identity input
+ * (docs/identity.md measures it), so a label's prior draws a random walker.
+ * The identity prior models each training gait's posterior mean as a label
+ * effect plus an identity effect plus a residual,
+ *   μ_i = a_label(i) + b_identity(i) + r_i,
+ * fitted by least squares (alternating updates of the two effects, the
+ * identity effects centred), and draws
+ *   z = a_label + b_identity + temperature · chol(Σ_r) · ε,
+ * Σ_r = the residuals' covariance (over N − L − I + 1 degrees of freedom)
+ * + avg diag(σ_i²). Any (identity, label) pair can be drawn, also one the
+ * identity was never recorded in. An identity without training gaits has
+ * b = 0, the average walker.
  */
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { GaitforgeError, optionError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 
-export type LatentPriorKind = 'fitted' | 'mixture' | 'standard';
-export const LATENT_PRIORS: readonly LatentPriorKind[] = ['fitted', 'mixture', 'standard'];
+export type LatentPriorKind = 'fitted' | 'mixture' | 'identity' | 'standard';
+export const LATENT_PRIORS: readonly LatentPriorKind[] = ['fitted', 'mixture', 'identity', 'standard'];
 
 /** `prior` when it names a latent prior; E_OPTION naming the option otherwise. */
 export function checkPriorKind(prior: unknown): LatentPriorKind {
@@ -56,22 +70,45 @@ export interface MixtureComponent {
 }
 
 /**
+ * The identity prior (see the file comment): the label effects a and the
+ * identity effects b [D] (with each identity's number of training gaits), and
+ * the lower Cholesky factor of the residual covariance [D, D] row-major.
+ */
+export interface IdentityPrior {
+  labels: Record<string, number[]>;
+  identities: Record<string, { gaits: number; effect: number[] }>;
+  chol: number[];
+}
+
+/**
  * One Gaussian per label: mean [D] and the lower Cholesky factor of its
- * covariance [D, D] row-major; and each label's mixture (absent in model
- * directories written before the mixture prior).
+ * covariance [D, D] row-major; each label's mixture (absent in model
+ * directories written before the mixture prior); and, for an
+ * identity-conditioned generator, the identity prior (absent in those
+ * written before it).
  */
 export interface FittedPrior {
   dim: number;
   labels: Record<string, { gaits: number; mean: number[]; chol: number[] }>;
   mixture?: Record<string, MixtureComponent[]>;
+  identity?: IdentityPrior;
+}
+
+/** The training gaits' identities (indices into `names`) for fitting the identity prior. */
+export interface IdentityIndex {
+  index: ArrayLike<number>;
+  names: readonly string[];
 }
 
 /**
  * Fits the per-label Gaussians from posterior means and log-variances
- * (mu, logvar: [N, D] row-major) of the gaits with `labels` (indices into `labelNames`).
+ * (mu, logvar: [N, D] row-major) of the gaits with `labels` (indices into
+ * `labelNames`), and with `identities` (identity-conditioned generators) the identity prior.
  */
-export function fitLatentPrior(mu: Float32Array, logvar: Float32Array, labels: ArrayLike<number>, labelNames: string[], D: number, seed: number): FittedPrior {
-  const out: FittedPrior = { dim: D, labels: {}, mixture: {} };
+export function fitLatentPrior(
+  mu: Float32Array, logvar: Float32Array, labels: ArrayLike<number>, labelNames: string[], D: number, seed: number, identities?: IdentityIndex,
+): FittedPrior {
+  const out: FittedPrior = { dim: D, labels: {}, mixture: {}, ...(identities ? { identity: fitIdentityPrior(mu, logvar, labels, labelNames, identities, D) } : {}) };
   labelNames.forEach((name, c) => {
     const idx: number[] = [];
     for (let i = 0; i < labels.length; i++) if (labels[i] === c) idx.push(i);
@@ -93,13 +130,80 @@ export function fitLatentPrior(mu: Float32Array, logvar: Float32Array, labels: A
       for (let b = 0; b < a; b++) cov.set(b, a, cov.get(a, b));
       cov.set(a, a, cov.get(a, a) + varMean[a]! + 1e-6);
     }
-    const ch = new CholeskyDecomposition(cov);
-    if (!ch.isPositiveDefinite()) throw new GaitforgeError('E_VALUE', `the latent covariance of label ${JSON.stringify(name)} is not positive definite`);
-    const L = ch.lowerTriangularMatrix;
-    out.labels[name] = { gaits: idx.length, mean: Array.from(mean), chol: Array.from({ length: D * D }, (_, k) => L.get(Math.floor(k / D), k % D)) };
+    out.labels[name] = { gaits: idx.length, mean: Array.from(mean), chol: cholRows(cov, `the latent covariance of label ${JSON.stringify(name)}`) };
     out.mixture![name] = fitMixture(mu, logvar, idx, D, new Rng(seed, `generator/prior/mixture/${name}`)) ?? [{ ...out.labels[name]!, weight: 1 }];
   });
   return out;
+}
+
+/** The lower Cholesky factor of `cov` [D, D] as a row-major array; E_VALUE naming `what` when it is not positive definite. */
+function cholRows(cov: Matrix, what: string): number[] {
+  const ch = new CholeskyDecomposition(cov);
+  if (!ch.isPositiveDefinite()) throw new GaitforgeError('E_VALUE', `${what} is not positive definite`);
+  const L = ch.lowerTriangularMatrix;
+  const D = cov.rows;
+  return Array.from({ length: D * D }, (_, k) => L.get(Math.floor(k / D), k % D));
+}
+
+/** Sweeps of the alternating least-squares fit of the identity prior's effects. */
+const IDENTITY_SWEEPS = 50;
+
+/** The identity prior of the gaits (see the file comment). */
+function fitIdentityPrior(mu: Float32Array, logvar: Float32Array, labels: ArrayLike<number>, labelNames: string[], who: IdentityIndex, D: number): IdentityPrior {
+  const N = labels.length;
+  const L = labelNames.length;
+  const I = who.names.length;
+  const a = Array.from({ length: L }, () => new Float64Array(D));
+  const b = Array.from({ length: I }, () => new Float64Array(D));
+  const nLabel = new Float64Array(L);
+  const nId = new Float64Array(I);
+  for (let i = 0; i < N; i++) [nLabel[labels[i]!]!++, nId[who.index[i]!]!++];
+  // one effect's least-squares update given the other: the mean over its gaits of μ minus the other effect
+  const update = (eff: Float64Array[], key: ArrayLike<number>, count: Float64Array, other: Float64Array[], otherKey: ArrayLike<number>) => {
+    for (const e of eff) e.fill(0);
+    for (let i = 0; i < N; i++) {
+      const e = eff[key[i]!]!;
+      const o = other[otherKey[i]!]!;
+      for (let d = 0; d < D; d++) e[d]! += (mu[i * D + d]! - o[d]!) / count[key[i]!]!;
+    }
+  };
+  for (let sweep = 0; sweep < IDENTITY_SWEEPS; sweep++) {
+    update(a, labels, nLabel, b, who.index);
+    update(b, who.index, nId, a, labels);
+  }
+  // centre the identity effects over the gaits (the labels' effects take the mean)
+  for (let d = 0; d < D; d++) {
+    let m = 0;
+    for (let i = 0; i < N; i++) m += b[who.index[i]!]![d]! / N;
+    for (let k = 0; k < I; k++) if (nId[k]) b[k]![d]! -= m;
+    for (let c = 0; c < L; c++) if (nLabel[c]) a[c]![d]! += m;
+  }
+  const cov = new Matrix(D, D);
+  const used = nLabel.filter((n) => n > 0).length + nId.filter((n) => n > 0).length - 1;
+  const dof = Math.max(1, N - used);
+  const r = new Float64Array(D);
+  for (let i = 0; i < N; i++) {
+    for (let d = 0; d < D; d++) r[d] = mu[i * D + d]! - a[labels[i]!]![d]! - b[who.index[i]!]![d]!;
+    for (let x = 0; x < D; x++) for (let y = 0; y <= x; y++) cov.set(x, y, cov.get(x, y) + (r[x]! * r[y]!) / dof);
+  }
+  for (let x = 0; x < D; x++) {
+    for (let y = 0; y < x; y++) cov.set(y, x, cov.get(x, y));
+    let v = 0;
+    for (let i = 0; i < N; i++) v += Math.exp(logvar[i * D + x]!) / N;
+    cov.set(x, x, cov.get(x, x) + v + 1e-6);
+  }
+  return {
+    labels: Object.fromEntries(labelNames.flatMap((n, c) => (nLabel[c] ? [[n, Array.from(a[c]!)]] : []))),
+    identities: Object.fromEntries(who.names.map((n, k) => [n, { gaits: nId[k]!, effect: Array.from(b[k]!) }])),
+    chol: cholRows(cov, 'the residual covariance of the identity prior'),
+  };
+}
+
+/** Writes z = a_label + b_identity + temperature · chol · eps into `out` (length D). */
+export function drawIdentity(p: IdentityPrior, label: string, identity: string, eps: Float64Array, temperature: number, out: Float32Array, offset: number): void {
+  const a = p.labels[label]!;
+  const b = p.identities[identity]!.effect;
+  drawFitted({ mean: a.map((x, d) => x + b[d]!), chol: p.chol }, eps, temperature, out, offset);
 }
 
 /** Squared distance between row i of `mu` ([N, D]) and `c`. */

@@ -26,7 +26,7 @@ import { checkpointDir } from '../train/checkpoint.js';
 import { resolveThreads } from '../train/parallel.js';
 import { startDecoders } from './decode-pool.js';
 import { LATENT_FILE, MANIFEST_FILE, readManifest, type GeneratorManifest } from './checkpoint.js';
-import { checkPriorKind, drawFitted, drawMixture, type FittedPrior, type LatentPriorKind } from './latent.js';
+import { checkPriorKind, drawFitted, drawIdentity, drawMixture, type FittedPrior, type LatentPriorKind } from './latent.js';
 import type { ResolvedGeneratorConfig } from './config.js';
 import './layers.js';
 import { oneHot } from './model.js';
@@ -253,13 +253,18 @@ export class LoadedGenerator implements Generator {
 
   /**
    * The prior a sampling call draws from: `prior`, or the config's when none
-   * is named. E_OPTION for an unknown kind, or for the mixture of a directory
-   * written before it existed.
+   * is named. E_OPTION for an unknown kind, for the mixture or identity prior
+   * of a directory written before it existed, and for the identity prior of
+   * a generator not conditioned on identity.
    */
   resolvePrior(prior: LatentPriorKind | undefined): LatentPriorKind {
     const p = checkPriorKind(prior ?? this.config.prior);
     if (p === 'mixture' && !this.latentPrior.mixture)
       throw new GaitforgeError('E_OPTION', `option prior (--prior) is 'mixture', but generator ${this.dir} was trained before the mixture prior existed: retrain it, or use --prior fitted`);
+    if (p === 'identity' && this.identityNames.length === 0)
+      throw new GaitforgeError('E_OPTION', `option prior (--prior) is 'identity', but generator ${this.dir} is not conditioned on identity (config identityDim = 0): use --prior mixture or fitted`);
+    if (p === 'identity' && !this.latentPrior.identity)
+      throw new GaitforgeError('E_OPTION', `option prior (--prior) is 'identity', but generator ${this.dir} was trained before the identity prior existed: retrain it, or use --prior mixture or fitted`);
     return p;
   }
 
@@ -304,6 +309,7 @@ export class LoadedGenerator implements Generator {
         const label = this.labelNames[plan[i]!.label]!;
         if (o.prior === 'fitted') drawFitted(this.latentPrior.labels[label]!, eps, o.temperature, z, (i - s) * D);
         else if (o.prior === 'mixture') drawMixture(this.latentPrior.mixture![label]!, eps, rng.next(), o.temperature, z, (i - s) * D);
+        else if (o.prior === 'identity') drawIdentity(this.latentPrior.identity!, label, this.identityNames[plan[i]!.identity!]!, eps, o.temperature, z, (i - s) * D);
         else for (let d = 0; d < D; d++) z[(i - s) * D + d] = o.temperature * eps[d]!;
       }
       const part = plan.slice(s, e);

@@ -465,7 +465,7 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
         });
         if (improved) {
           const { mu, logvar } = trainer.encode(trainX, trainPart.labels, shape, trainIds);
-          const prior = fitLatentPrior(mu, logvar, trainPart.labels, train.labelNames, cfg.latentDim, seed);
+          const prior = fitLatentPrior(mu, logvar, trainPart.labels, train.labelNames, cfg.latentDim, seed, trainIds && identityNames ? { index: trainIds, names: identityNames } : undefined);
           copyCheckpoint(path.join(outDir, 'last'), path.join(outDir, 'best'), { [LATENT_FILE]: JSON.stringify(prior) });
         }
         writeLossCurve(outDir, st.history);

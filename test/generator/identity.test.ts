@@ -106,11 +106,62 @@ describe('identity-conditioned generator', () => {
 
   it('the identity changes the gait: the same latent (temperature 0) decoded for two identities differs', async () => {
     const gen = await loadGenerator(dir('id'));
-    const [a, b] = [names[0]!, names[1]!].map((who) => gen.sample({ neutral: 1 }, { seed: 1, temperature: 0, rigid: false, identities: [who] }).positions);
+    // the label's fitted prior: the same z for both identities
+    const [a, b] = [names[0]!, names[1]!].map((who) => gen.sample({ neutral: 1 }, { seed: 1, temperature: 0, rigid: false, identities: [who], prior: 'fitted' }).positions);
     let diff = 0;
     for (let i = 0; i < a!.length; i++) diff = Math.max(diff, Math.abs(a![i]! - b![i]!));
     expect(diff).toBeGreaterThan(1e-4);
     gen.dispose();
+  });
+
+  it("samples from the identity prior by default: z is the label's effect plus the walker's", async () => {
+    expect(resolveGenerator({ identityDim: 4 }).prior).toBe('identity');
+    expect(resolveGenerator({ identityDim: 4, prior: 'mixture' }).prior).toBe('mixture');
+    expect(() => resolveGenerator({ prior: 'identity' })).toThrow(/prior = "identity" needs identityDim > 0/);
+    const gen = await loadGenerator(dir('id'));
+    const plain = await loadGenerator(dir('plain'));
+    try {
+      expect(gen.config.prior).toBe('identity');
+      const p = gen.latentPrior.identity!;
+      expect(Object.keys(p.identities)).toEqual(names);
+      expect(Object.keys(p.labels).sort()).toEqual([...data.labelNames].sort());
+      // every walker's effect was fitted on its training gaits (the validation hold-out keeps walkers in training)
+      for (const n of names) expect(p.identities[n]!.gaits).toBeGreaterThan(0);
+      // by default the identity prior; at temperature 0 two walkers' z differ by their effects, so their gaits
+      // differ more than the identity input alone makes them differ (the fitted prior's same z)
+      const maxDiff = (prior: 'identity' | 'fitted') => {
+        const [a, b] = [names[0]!, names[1]!].map((who) => gen.sample({ sad: 1 }, { seed: 1, temperature: 0, rigid: false, identities: [who], prior }).positions);
+        return a!.reduce((m, v, i) => Math.max(m, Math.abs(v - b![i]!)), 0);
+      };
+      const byDefault = gen.sample({ sad: 2 }, { seed: 4, identities: [names[2]!] });
+      expect(byDefault.positions).toEqual(gen.sample({ sad: 2 }, { seed: 4, identities: [names[2]!], prior: 'identity' }).positions);
+      expect(byDefault.positions).not.toEqual(gen.sample({ sad: 2 }, { seed: 4, identities: [names[2]!], prior: 'mixture' }).positions);
+      expect(maxDiff('identity')).not.toBe(maxDiff('fitted'));
+      const none = await errorOf(() => plain.sample({ sad: 1 }, { seed: 1, prior: 'identity' }));
+      expect(none.code).toBe('E_OPTION');
+      expect(none.message).toMatch(/option prior \(--prior\) is 'identity', but generator .* is not conditioned on identity/);
+    } finally {
+      gen.dispose();
+      plain.dispose();
+    }
+    // a directory written before the identity prior: its config says mixture (as it did), and asking for the identity prior names why not
+    const file = path.join(dir('id'), 'best', 'latent.json');
+    const latent = JSON.parse(readFileSync(file, 'utf8'));
+    const manifestFile = path.join(dir('id'), 'generator.json');
+    const manifest = readFileSync(manifestFile, 'utf8');
+    const m = JSON.parse(manifest);
+    writeFileSync(file, JSON.stringify({ ...latent, identity: undefined }));
+    writeFileSync(manifestFile, JSON.stringify({ ...m, config: { ...m.config, prior: 'mixture' } }));
+    try {
+      const old = await loadGenerator(dir('id'));
+      expect(old.sample({ sad: 1 }, { seed: 1, identities: [names[0]!] }).N).toBe(1);
+      const e = await errorOf(() => old.sample({ sad: 1 }, { seed: 1, identities: [names[0]!], prior: 'identity' }));
+      expect(e.message).toMatch(/trained before the identity prior existed/);
+      old.dispose();
+    } finally {
+      writeFileSync(file, JSON.stringify(latent));
+      writeFileSync(manifestFile, manifest);
+    }
   });
 
   it('generateToFile writes the identity column', async () => {

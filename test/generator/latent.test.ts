@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
-import { drawFitted, drawMixture, fitLatentPrior, MIXTURE_MAX_COMPONENTS, MIXTURE_MIN_GAITS } from '../../src/generator/latent.js';
+import { drawFitted, drawIdentity, drawMixture, fitLatentPrior, MIXTURE_MAX_COMPONENTS, MIXTURE_MIN_GAITS } from '../../src/generator/latent.js';
 
 describe('fitted latent prior', () => {
   it('has the moments of the posterior mixture, and draws reproduce them', () => {
@@ -129,5 +129,63 @@ describe('mixture latent prior', () => {
     expect(Array.from(z)).toEqual([6, 0.5]);
     drawMixture(comps, eps, 0.1, 0, z, 0);
     expect(Array.from(z)).toEqual([-5, 0]);
+  });
+});
+
+describe('identity latent prior', () => {
+  // μ = a_label + b_identity + r: 3 labels, 6 identities; identities 4 and 5 recorded in label 0 only
+  // (as the identity ablation's target walkers), identity 6 never; residual sd 0.3, posterior sd 0.2
+  const D = 2;
+  const a = [[0, 0], [3, -1], [-2, 4]];
+  const b = [[5, 0], [-5, 0], [0, 5], [0, -5], [4, 4], [-4, -4], [0, 0]];
+  const r = new Rng(3, 'test/identity-prior');
+  const rows: [number, number][] = [];
+  for (let id = 0; id < 4; id++) for (let l = 0; l < 3; l++) for (let k = 0; k < 40; k++) rows.push([l, id]);
+  for (const id of [4, 5]) for (let k = 0; k < 40; k++) rows.push([0, id]);
+  const n = rows.length;
+  const mu = new Float32Array(n * D);
+  const logvar = new Float32Array(n * D).fill(Math.log(0.04));
+  rows.forEach(([l, id], i) => {
+    for (let d = 0; d < D; d++) mu[i * D + d] = a[l]![d]! + b[id]![d]! + 0.3 * r.normal();
+  });
+  const names = ['w0', 'w1', 'w2', 'w3', 'w4', 'w5', 'w6'];
+  const who = { index: Int32Array.from(rows, ([, id]) => id), names };
+  const p = fitLatentPrior(mu, logvar, Int32Array.from(rows, ([l]) => l), ['x', 'y', 'z'], D, 1, who).identity!;
+
+  it('recovers the label and identity effects, also of identities recorded under one label', () => {
+    // the effects are identified up to a shift: compare a_l + b_id, the means the prior draws around
+    for (let l = 0; l < 3; l++)
+      for (let id = 0; id < 6; id++)
+        for (let d = 0; d < D; d++) expect(Math.abs(p.labels[['x', 'y', 'z'][l]!]![d]! + p.identities[names[id]!]!.effect[d]! - a[l]![d]! - b[id]![d]!)).toBeLessThan(0.15);
+    expect(p.identities.w4!.gaits).toBe(40);
+    // an identity without gaits is the average walker: no effect
+    expect(p.identities.w6).toEqual({ gaits: 0, effect: [0, 0] });
+  });
+
+  it('has the residual covariance plus the posterior variance, not the spread between walkers', () => {
+    // Σ = 0.09 I + 0.04 I; the label's fitted Gaussian holds the walkers' spread (b: ±5)
+    const [l00, l01, l10, l11] = p.chol;
+    expect(l01).toBe(0);
+    expect(l00! * l00!).toBeCloseTo(0.13, 1);
+    expect(Math.abs(l10! * l00!)).toBeLessThan(0.02);
+    expect(l10! * l10! + l11! * l11!).toBeCloseTo(0.13, 1);
+  });
+
+  it('draws around the label plus identity effect, scaled by the temperature', () => {
+    const z = new Float32Array(D);
+    const eps = Float64Array.from([1, -0.5]);
+    drawIdentity(p, 'y', 'w4', eps, 0, z, 0);
+    expect(z[0]).toBeCloseTo(p.labels.y![0]! + p.identities.w4!.effect[0]!, 5);
+    expect(z[1]).toBeCloseTo(p.labels.y![1]! + p.identities.w4!.effect[1]!, 5);
+    const t = new Float32Array(D);
+    drawIdentity(p, 'y', 'w4', eps, 2, t, 0);
+    const want = new Float32Array(D);
+    drawFitted({ mean: [z[0]!, z[1]!], chol: p.chol }, eps, 2, want, 0);
+    expect(Array.from(t).map((v) => +v.toFixed(4))).toEqual(Array.from(want).map((v) => +v.toFixed(4)));
+  });
+
+  it('is fitted only for identity-conditioned generators, and deterministically', () => {
+    expect(fitLatentPrior(mu, logvar, Int32Array.from(rows, ([l]) => l), ['x', 'y', 'z'], D, 1).identity).toBeUndefined();
+    expect(fitLatentPrior(mu, logvar, Int32Array.from(rows, ([l]) => l), ['x', 'y', 'z'], D, 1, who).identity).toEqual(p);
   });
 });

@@ -31,6 +31,12 @@ export function hasFlag(argv: string[], flag: string): boolean {
   return argv.includes(flag);
 }
 
+/** The value after `name` in argv (`--epochs 40` → '40'), or undefined when absent. */
+export function option(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
 /** Peak resident set size so far in this process, MB (from the kernel's high-water mark). */
 export function peakRssMB(): number {
   return process.resourceUsage().maxRSS / 1024;

@@ -1,34 +1,40 @@
 /**
- * `npm run bench -- --only generator-eval [--quick] [--epochs E] [--seeds S] [--first-seed F] [--repeats R] [--config JSON] [--prior fitted|mixture|standard] [--variants stepgen,cvae-baseline] [--threads N] [--keep DIR]`
+ * `npm run bench -- --only generator-eval [--quick] [--epochs E] [--seeds S] [--first-seed F] [--repeats R] [--config JSON] [--prior fitted|mixture|identity|standard] [--variants stepgen,cvae-baseline] [--threads N] [--keep DIR] [--bvh DIR --label-pattern REGEX [--frames T] [--clips-per-label K]]`
  *
- * STEP-Gen against the baseline CVAE on the procedural demo dataset (the
- * default `proceduralDataset()`: 24 walkers × 4 emotions × 6 gaits, T = 75):
- * a 60/40 split by walker, stratified by label (seed 1), each generator
- * trained on the 60% with seeds F..F+S−1 (F default 1; S default 3, --quick 1) and the same
- * config (a short default; --config JSON overrides any field), then
- * `evaluateGenerator` on the held-out 40% (R draws per seed) with the shipped
- * evaluator and the training split for the memorisation check. A third
- * column is the control: the training set itself (`copySource`), which must
- * score like the real gaits and be flagged by the memorisation check. Prints
- * the side-by-side table (Markdown) that docs/evaluation.md shows, with
+ * STEP-Gen against the baseline CVAE, with a copy of the training set as a
+ * control, on one dataset:
+ * - by default the procedural demo dataset (`proceduralDataset()`: 24 walkers
+ *   × 4 emotions × 6 gaits, T = 75), split 60/40 by walker and scored with the
+ *   shipped evaluator;
+ * - with `--bvh DIR`, real motion capture: every .bvh file of DIR (sorted by
+ *   name; the first K of each label with --clips-per-label), labelled by the
+ *   first capture group of --label-pattern on the file name, cut into windows
+ *   of T frames (default 32) without overlap, split 60/40 by clip (no clip on
+ *   both sides), and scored with a per-dataset evaluator trained on the
+ *   training clips (`chooseEvaluator`, cached under the run folder).
+ * The split is stratified by label (seed 1). Each generator trains on the 60%
+ * with seeds F..F+S−1 (F default 1; S default 3, --quick 1) and the same config
+ * (a short default; --config JSON overrides any field), then
+ * `evaluateGenerator` scores it on the held-out 40% (R draws per seed), with
+ * the training split for the memorisation check. The copy must score like the
+ * real gaits and be flagged by the memorisation check. Prints the side-by-side
+ * table (Markdown) that docs/evaluation.md and docs/generator.md show, with
  * intervals across seeds, and one JSON row per generator and seed.
  * With --keep DIR the generators stay in DIR, and a later run with the same
  * options reuses them (trainGenerator's resume) and only evaluates again. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initBackend } from '../src/core/backend.js';
+import type { GaitSet } from '../src/core/gaitset.js';
 import { proceduralDataset } from '../src/core/procedural.js';
+import { importBvh } from '../src/io/bvh.js';
+import { chooseEvaluator } from '../src/pipeline/evaluator.js';
 import { GENERATOR_VARIANTS, loadGenerator, trainGenerator, type GeneratorConfig, type GeneratorVariant } from '../src/generator/index.js';
 import type { LatentPriorKind } from '../src/generator/latent.js';
-import { copySource, evaluateGenerator, loadEvaluator, metricText as ci, valueText as num, type GeneratorEvaluation } from '../src/pipeline/evaluate-generator.js';
+import { copySource, evaluateGenerator, metricText as ci, valueText as num, type GeneratorEvaluation } from '../src/pipeline/evaluate-generator.js';
 import { meanCI, type MeanCI } from '../src/eval/stats.js';
-import type { BenchArgs, BenchSection } from './common.js';
-
-function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
+import { option, type BenchArgs, type BenchSection } from './common.js';
 
 /** Mean ± CI across seeds of one per-seed value (each seed's mean over its draws); a single seed keeps its CI over draws. */
 function acrossSeeds(evals: GeneratorEvaluation[], pick: (e: GeneratorEvaluation) => MeanCI | null): MeanCI | null {
@@ -79,9 +85,39 @@ export function comparisonTable(results: [string, GeneratorEvaluation[]][]): str
   return lines.join('\n');
 }
 
+/** The bench's dataset, split 60/40 (stratified by label, seed 1) by walker (procedural) or by clip (--bvh). */
+async function benchData(argv: string[]): Promise<{ name: string; train: GaitSet; test: GaitSet; unit: string }> {
+  const dir = option(argv, '--bvh');
+  if (dir === undefined) {
+    const data = proceduralDataset();
+    const [train, test] = data.stratifiedSplit([0.6, 0.4], 1, { groupBy: 'identity' }) as [GaitSet, GaitSet];
+    return { name: `${data.N} procedural gaits (T = ${data.T})`, train, test, unit: 'walker' };
+  }
+  const pattern = option(argv, '--label-pattern');
+  if (pattern === undefined) throw new Error('--bvh needs --label-pattern REGEX: its first capture group on a file name is the label');
+  if (!existsSync(dir)) throw new Error(`--bvh: ${dir} does not exist`);
+  const frames = Number(option(argv, '--frames') ?? 32);
+  const perLabel = option(argv, '--clips-per-label');
+  const re = new RegExp(pattern);
+  const seen = new Map<string, number>();
+  const files = readdirSync(dir)
+    .filter((f) => f.toLowerCase().endsWith('.bvh'))
+    .sort()
+    .filter((f) => {
+      const label = re.exec(f)?.[1] ?? '';
+      seen.set(label, (seen.get(label) ?? 0) + 1);
+      return perLabel === undefined || seen.get(label)! <= Number(perLabel);
+    })
+    .map((f) => path.join(dir, f));
+  if (!files.length) throw new Error(`--bvh: no .bvh files in ${dir}`);
+  const data = await importBvh(files, { labelPattern: pattern, frames, stride: frames });
+  const [train, test] = data.stratifiedSplit([0.6, 0.4], 1, { groupBy: 'recording' }) as [GaitSet, GaitSet];
+  return { name: `${data.N} windows (T = ${frames}) of ${files.length} BVH clips in ${dir}, labels ${data.labelNames.join(', ')}`, train, test, unit: 'clip' };
+}
+
 export const section: BenchSection = {
   name: 'generator-eval',
-  describe: 'STEP-Gen vs the baseline CVAE (and a copy of the training set as a control) on the procedural demo data, over seeds: FID beside the floor, recognition ratio, motion, memorisation, plausibility',
+  describe: 'STEP-Gen vs the baseline CVAE (and a copy of the training set as a control) on the procedural demo data or BVH clips (--bvh), over seeds: FID beside the floor, recognition ratio, motion, memorisation, plausibility',
   async run({ argv, quick, report }: BenchArgs) {
     await initBackend((option(argv, '--backend') ?? 'wasm') as never);
     const epochs = Number(option(argv, '--epochs') ?? (quick ? 2 : 12));
@@ -96,13 +132,14 @@ export const section: BenchSection = {
     const keep = option(argv, '--keep');
     const prior = option(argv, '--prior') as LatentPriorKind | undefined; // default: the generators' config prior
     const root = keep ?? mkdtempSync(path.join(os.tmpdir(), 'gaitforge-bench-geneval-'));
-    const data = proceduralDataset();
-    // walker-disjoint: no held-out gait shares a walker with a training gait
-    const [train, test] = data.stratifiedSplit([0.6, 0.4], 1, { byIdentity: true });
+    const { name, train, test, unit } = await benchData(argv);
     // short by default: ~230 optimiser steps (lr 2e-3, one step down at 70%); --config overrides any field
     const config: GeneratorConfig = { epochs, batchSize: 16, lr: 2e-3, lrSteps: [0.7], ...(JSON.parse(option(argv, '--config') ?? '{}') as GeneratorConfig) };
-    console.error(`data: ${data.N} procedural gaits; train ${train!.N}, held out ${test!.N} (walker-disjoint); generator config ${JSON.stringify(config)}, seeds ${seedList.join(', ')}; ${repeats} draws each from ${prior ? `the ${prior} prior` : "each generator's config prior"}`);
-    const { evaluator, dir: evaluatorDir } = await loadEvaluator();
+    console.error(`data: ${name}; train ${train.N}, held out ${test.N} (${unit}-disjoint); generator config ${JSON.stringify(config)}, seeds ${seedList.join(', ')}; ${repeats} draws each from ${prior ? `the ${prior} prior` : "each generator's config prior"}`);
+    // the shipped evaluator where it fits the data, else one trained on the training split (cached in the run folder)
+    const { evaluator, description } = await chooseEvaluator([{ set: test, name: `the held-out ${unit}s`, real: true }], {
+      train, trainName: `the training ${unit}s`, cacheDir: path.join(root, '.gaitforge-evaluators'), threads,
+    });
     const columns: [string, GeneratorEvaluation[]][] = [];
     try {
       for (const variant of variants) {
@@ -111,11 +148,11 @@ export const section: BenchSection = {
           const outDir = path.join(root, `${variant}-seed${seed}`);
           const t0 = performance.now();
           // resume: a finished generator in --keep is reused as it is (same data, config and seed), an interrupted one continues
-          const r = await trainGenerator(train!, { ...config, variant }, { outDir, seed, resume: true, threads });
+          const r = await trainGenerator(train, { ...config, variant }, { outDir, seed, resume: true, threads });
           const trainSeconds = (performance.now() - t0) / 1000;
           const gen = await loadGenerator(outDir);
           try {
-            const e = await evaluateGenerator(gen, test!, { seed, repeats, evaluator, train: train!, threads, ...(prior ? { prior } : {}) });
+            const e = await evaluateGenerator(gen, test, { seed, repeats, evaluator, train, threads, ...(prior ? { prior } : {}) });
             evals.push(e);
             report({
               section: 'generator-eval', name: `${variant} seed ${seed}: FID evaluator space`, value: e.evaluatorSpace!.fid.fid.mean, unit: 'FID',
@@ -133,9 +170,9 @@ export const section: BenchSection = {
         columns.push([variant === 'stepgen' ? 'STEP-Gen' : 'baseline CVAE', evals]);
       }
       // the control: the training set itself, drawn per seed as a generator's samples are
-      const copy = copySource(train!, 'training-set copy');
+      const copy = copySource(train, 'training-set copy');
       const evals: GeneratorEvaluation[] = [];
-      for (const seed of seedList) evals.push(await evaluateGenerator(copy, test!, { seed, repeats, evaluator, train: train!, threads }));
+      for (const seed of seedList) evals.push(await evaluateGenerator(copy, test, { seed, repeats, evaluator, train, threads }));
       for (const e of evals)
         report({
           section: 'generator-eval', name: `training-set copy seed ${e.seed}: FID evaluator space`, value: e.evaluatorSpace!.fid.fid.mean, unit: 'FID',
@@ -146,7 +183,7 @@ export const section: BenchSection = {
       evaluator.dispose();
       if (!keep) rmSync(root, { recursive: true, force: true });
     }
-    console.error(`evaluator: Baseline-STEP ${evaluator.checkpointHash} (${evaluatorDir})`);
+    console.error(`evaluator: ${description}; checkpoint ${evaluator.checkpointHash}`);
     console.error(comparisonTable(columns));
   },
 };

@@ -18,16 +18,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { currentBackend, initBackend } from '../src/core/backend.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 import { trainGenerator } from '../src/generator/train.js';
-import type { BenchArgs, BenchSection } from './common.js';
+import { option, type BenchArgs, type BenchSection } from './common.js';
 
 function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
-}
-
-function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
 }
 
 export const section: BenchSection = {

@@ -33,7 +33,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/core/backend.js';
 import { sampleQuantile } from '../src/eval/stats.js';
-import { peakRssMB, type BenchArgs, type BenchSection } from './common.js';
+import { option, peakRssMB, type BenchArgs, type BenchSection } from './common.js';
 import { availableParallelism } from 'node:os';
 import { Engine, shardSizes } from '../src/train/engine.js';
 import { startReplicaPool, startReplicas } from '../src/train/parallel.js';
@@ -44,11 +44,6 @@ import { buildBenchTask, type BenchTaskSpec } from './nn-tasks.js';
 const PRESETS = { default: 9, 'step-paper': 75 } as const;
 type Preset = keyof typeof PRESETS;
 const FRAMES = 75;
-
-function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 type Clock = 'cpu' | 'wall';
 let clock: Clock = 'cpu';

@@ -137,8 +137,8 @@ export const section: BenchSection = {
     const config: GeneratorConfig = { epochs, batchSize: 16, lr: 2e-3, lrSteps: [0.7], ...(JSON.parse(option(argv, '--config') ?? '{}') as GeneratorConfig) };
     console.error(`data: ${name}; train ${train.N}, held out ${test.N} (${unit}-disjoint); generator config ${JSON.stringify(config)}, seeds ${seedList.join(', ')}; ${repeats} draws each from ${prior ? `the ${prior} prior` : "each generator's config prior"}`);
     // the shipped evaluator where it fits the data, else one trained on the training split (cached in the run folder)
-    const { evaluator, description } = await chooseEvaluator([{ set: test, name: `the held-out ${unit}s`, real: true }], {
-      train, trainName: `the training ${unit}s`, cacheDir: path.join(root, '.gaitforge-evaluators'), threads,
+    const { evaluator, description } = await chooseEvaluator([{ set: test, name: `the held-out split (${unit}-disjoint)`, real: true }], {
+      train, trainName: `the training split`, cacheDir: path.join(root, '.gaitforge-evaluators'), threads,
     });
     const columns: [string, GeneratorEvaluation[]][] = [];
     try {

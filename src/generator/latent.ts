@@ -114,26 +114,34 @@ export function fitLatentPrior(
     for (let i = 0; i < labels.length; i++) if (labels[i] === c) idx.push(i);
     if (idx.length === 0) return;
     const mean = new Float64Array(D);
-    const varMean = new Float64Array(D);
-    for (const i of idx)
-      for (let d = 0; d < D; d++) {
-        mean[d]! += mu[i * D + d]! / idx.length;
-        varMean[d]! += Math.exp(logvar[i * D + d]!) / idx.length;
-      }
-    const cov = new Matrix(D, D);
-    for (const i of idx)
-      for (let a = 0; a < D; a++) {
-        const da = mu[i * D + a]! - mean[a]!;
-        for (let b = 0; b <= a; b++) cov.set(a, b, cov.get(a, b) + (da * (mu[i * D + b]! - mean[b]!)) / idx.length);
-      }
-    for (let a = 0; a < D; a++) {
-      for (let b = 0; b < a; b++) cov.set(b, a, cov.get(a, b));
-      cov.set(a, a, cov.get(a, a) + varMean[a]! + 1e-6);
-    }
+    for (const i of idx) for (let d = 0; d < D; d++) mean[d]! += mu[i * D + d]! / idx.length;
+    const cov = posteriorCovariance(logvar, idx, (i, d) => mu[i * D + d]! - mean[d]!, idx.length, D);
     out.labels[name] = { gaits: idx.length, mean: Array.from(mean), chol: cholRows(cov, `the latent covariance of label ${JSON.stringify(name)}`) };
     out.mixture![name] = fitMixture(mu, logvar, idx, D, new Rng(seed, `generator/prior/mixture/${name}`)) ?? [{ ...out.labels[name]!, weight: 1 }];
   });
   return out;
+}
+
+/**
+ * Σ = Σ_i r_i r_iᵀ / divisor + avg diag(σ_i²) + 1e-6 I over the rows `idx`
+ * (logvar: [N, D]), r_i[d] = residual(i, d), a posterior mean minus its fitted
+ * centre: the spread of the posterior means plus the posteriors' own variance
+ * (a label's Gaussian, the identity prior's residual).
+ */
+function posteriorCovariance(logvar: Float32Array, idx: readonly number[], residual: (i: number, d: number) => number, divisor: number, D: number): Matrix {
+  const varMean = new Float64Array(D);
+  for (const i of idx) for (let d = 0; d < D; d++) varMean[d]! += Math.exp(logvar[i * D + d]!) / idx.length;
+  const cov = new Matrix(D, D);
+  const r = new Float64Array(D);
+  for (const i of idx) {
+    for (let d = 0; d < D; d++) r[d] = residual(i, d);
+    for (let a = 0; a < D; a++) for (let b = 0; b <= a; b++) cov.set(a, b, cov.get(a, b) + (r[a]! * r[b]!) / divisor);
+  }
+  for (let a = 0; a < D; a++) {
+    for (let b = 0; b < a; b++) cov.set(b, a, cov.get(a, b));
+    cov.set(a, a, cov.get(a, a) + varMean[a]! + 1e-6);
+  }
+  return cov;
 }
 
 /** The lower Cholesky factor of `cov` [D, D] as a row-major array; E_VALUE naming `what` when it is not positive definite. */
@@ -178,20 +186,9 @@ function fitIdentityPrior(mu: Float32Array, logvar: Float32Array, labels: ArrayL
     for (let k = 0; k < I; k++) if (nId[k]) b[k]![d]! -= m;
     for (let c = 0; c < L; c++) if (nLabel[c]) a[c]![d]! += m;
   }
-  const cov = new Matrix(D, D);
   const used = nLabel.filter((n) => n > 0).length + nId.filter((n) => n > 0).length - 1;
-  const dof = Math.max(1, N - used);
-  const r = new Float64Array(D);
-  for (let i = 0; i < N; i++) {
-    for (let d = 0; d < D; d++) r[d] = mu[i * D + d]! - a[labels[i]!]![d]! - b[who.index[i]!]![d]!;
-    for (let x = 0; x < D; x++) for (let y = 0; y <= x; y++) cov.set(x, y, cov.get(x, y) + (r[x]! * r[y]!) / dof);
-  }
-  for (let x = 0; x < D; x++) {
-    for (let y = 0; y < x; y++) cov.set(y, x, cov.get(x, y));
-    let v = 0;
-    for (let i = 0; i < N; i++) v += Math.exp(logvar[i * D + x]!) / N;
-    cov.set(x, x, cov.get(x, x) + v + 1e-6);
-  }
+  const all = Array.from({ length: N }, (_, i) => i);
+  const cov = posteriorCovariance(logvar, all, (i, d) => mu[i * D + d]! - a[labels[i]!]![d]! - b[who.index[i]!]![d]!, Math.max(1, N - used), D);
   return {
     labels: Object.fromEntries(labelNames.flatMap((n, c) => (nLabel[c] ? [[n, Array.from(a[c]!)]] : []))),
     identities: Object.fromEntries(who.names.map((n, k) => [n, { gaits: nId[k]!, effect: Array.from(b[k]!) }])),

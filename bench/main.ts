@@ -31,7 +31,7 @@ async function main() {
       ...sections.map((s) => `  ${s.name.padEnd(18)} ${s.describe}`),
       '',
       'nn options: --compare-torch (PyTorch reference, /usr/bin/python3 with torch), --threads N (default: the cores),',
-      '  --torch-default-threads, --clock wall|cpu (default wall), --seconds S, --rounds R (default 3, --quick 1), --presets default,step-paper,',
+      '  --torch-default-threads, --clock wall|cpu (default wall), --seconds S, --rounds R (default 3, --quick 1), --batches B,... (training batches, default 8,16,32, --quick 8), --presets default,step-paper,',
       '  --backend auto|wasm|cpu|node|node-gpu, --torch-script PATH',
     ].join('\n'));
     return;

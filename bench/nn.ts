@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --only nn [--compare-torch] [--threads N] [--torch-default-threads] [--quick] [--presets default,step-paper] [--seconds S] [--rounds R] [--clock wall|cpu]`
+ * `npm run bench -- --only nn [--compare-torch] [--threads N] [--torch-default-threads] [--quick] [--presets default,step-paper] [--seconds S] [--rounds R] [--batches 8,16,32] [--clock wall|cpu]`
  *
  * Samples/s of the ST-GCN classifier (Baseline-STEP shape) in training and
  * inference and of the conditional VAE (STEP-Gen shape) in training and
@@ -344,7 +344,9 @@ export const section: BenchSection = {
     const seconds = Number(option(argv, '--seconds') ?? (quick ? 1.5 : 5));
     const presets = (option(argv, '--presets') ?? (quick ? 'default' : 'default,step-paper')).split(',') as Preset[];
     for (const p of presets) if (!(p in PRESETS)) throw new Error(`unknown preset ${p}: expected ${Object.keys(PRESETS).join('|')}`);
-    const batches = quick ? [8] : [8, 32];
+    // 16 is every gaitforge model's default training batch; the PyTorch reference measures 8 and 32
+    const batches = (option(argv, '--batches') ?? (quick ? '8' : '8,16,32')).split(',').map(Number);
+    if (batches.some((b) => !Number.isInteger(b) || b < 2)) throw new Error(`--batches ${option(argv, '--batches')}: expected integers ≥ 2, comma-separated`);
     clock = (option(argv, '--clock') ?? 'wall') as Clock;
     if (clock !== 'cpu' && clock !== 'wall') throw new Error(`--clock ${clock}: expected cpu|wall`);
     const native = backend.chosen === 'node' || backend.chosen === 'node-gpu';

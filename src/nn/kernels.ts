@@ -215,12 +215,29 @@ function slotMixWeightGradKernel(name: string) {
   };
 }
 
+/**
+ * Identity on wasm without a copy: the output shares the input's memory (its
+ * reference count raised), as the cpu backend's Identity and wasm's own
+ * Reshape do. tfjs clones every tensor a gradient saves for the backward
+ * pass (about 290 per pass of the default classifier), and wasm's stock
+ * Identity copies each one. Sharing is safe because backend memory is never
+ * written after a kernel has produced it (variables take new memory on
+ * `assign`).
+ */
+function sharingIdentity({ inputs, backend }: { inputs: Record<string, Info>; backend: unknown }): Info {
+  const x = inputs['x']!;
+  (backend as { incRef(id: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 let registered = false;
 
 /** Registers the kernels (idempotent); called on first use. */
 export function registerKernels(): void {
   if (registered) return;
   registered = true;
+  if (tf.getKernel('Identity', 'wasm')) tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: sharingIdentity as unknown as tf.KernelFunc });
   for (const name of BACKENDS) {
     const add = (kernelName: string, kernelFunc: unknown) => {
       if (!tf.getKernel(kernelName, name)) tf.registerKernel({ kernelName, backendName: name, kernelFunc: kernelFunc as tf.KernelFunc });

@@ -187,3 +187,30 @@ describe('fast ops agree with tfjs autograd on the cpu backend', () => {
     });
   });
 });
+
+describe('Identity on wasm shares memory instead of copying', () => {
+  it('a clone reads the same values, survives the original and frees the memory with the last reference', async () => {
+    await useBackend('wasm');
+    const { registerKernels } = await import('../../src/nn/kernels.js');
+    registerKernels();
+    const backend = tf.backend() as unknown as { refCount(id: object): number };
+    const bytes0 = tf.memory().numBytes;
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const c = tf.clone(x);
+    expect(c.dataId).toBe(x.dataId);
+    expect(backend.refCount(x.dataId)).toBe(2);
+    x.dispose();
+    expect(backend.refCount(c.dataId)).toBe(1);
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    // a variable assigned from the clone takes new memory on its next assign; the clone keeps its values
+    const v = tf.variable(c);
+    const doubled = tf.mul(c, 2) as tf.Tensor2D;
+    v.assign(doubled);
+    doubled.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(v.dataSync())).toEqual([2, 4, 6, 8, 10, 12]);
+    c.dispose();
+    v.dispose();
+    expect(tf.memory().numBytes).toBe(bytes0);
+  });
+});

@@ -196,15 +196,15 @@ export async function loadEvaluator(dir?: string): Promise<{ evaluator: Classifi
 export function checkEvaluatorFits(evaluator: Classifier, set: GaitSet, which: string, setName = 'the real set'): void {
   const m = evaluator.meta;
   const problems: string[] = [];
-  if (set.T !== m.T || set.V !== m.V) problems.push(`${setName} has T = ${set.T}, V = ${set.V}`);
+  if (set.T !== m.T || set.V !== m.V) problems.push(`T = ${set.T}, V = ${set.V}`);
   const used = set.labelNames.filter((_, l) => set.labels.includes(l));
   const unknown = used.filter((n) => !evaluator.labelNames.includes(n));
-  if (unknown.length) problems.push(`${setName} has label${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} that it does not know`);
+  if (unknown.length) problems.push(`label${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} that it does not know`);
   if (problems.length === 0) return;
   throw new GaitforgeError(
     'E_MODEL',
     `${which} (Baseline-STEP ${evaluator.checkpointHash}) was trained on gaits of T = ${m.T}, V = ${m.V} labelled ${evaluator.labelNames.join(', ')}, ` +
-      `but ${problems.join(' and ')}, so its features say nothing about this data: ` +
+      `but the gaits of ${setName} have ${problems.join(' and ')}, so its features say nothing about this data: ` +
       `use the affective feature space (--features affective) or an evaluator trained on data like yours (--evaluator DIR)`,
   );
 }

@@ -153,9 +153,9 @@ export async function chooseEvaluator(sets: EvaluatedSet[], options: ChooseEvalu
   const trainIds = new Set(train.ids);
   for (const s of sets) {
     if (s.set.T !== train.T || s.set.V !== train.V)
-      throw new GaitforgeError('E_SHAPE', `${s.name} has T = ${s.set.T}, V = ${s.set.V} but ${trainName} T = ${train.T}, V = ${train.V}: an evaluator trained on it cannot embed it`);
+      throw new GaitforgeError('E_SHAPE', `the gaits of ${s.name} have T = ${s.set.T}, V = ${s.set.V} but those of ${trainName} have T = ${train.T}, V = ${train.V}: an evaluator trained on it cannot embed them`);
     const missing = s.set.labelNames.filter((n, l) => s.set.labels.includes(l) && !trainLabels.has(n));
-    if (missing.length) throw new GaitforgeError('E_LABEL', `${s.name} has label${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that ${trainName} lacks, so an evaluator trained on it cannot recognise ${missing.length > 1 ? 'them' : 'it'}`);
+    if (missing.length) throw new GaitforgeError('E_LABEL', `the gaits of ${s.name} have label${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that ${trainName} lacks, so an evaluator trained on it cannot recognise ${missing.length > 1 ? 'them' : 'it'}`);
     if (s.real) {
       const shared = s.set.ids.filter((id) => trainIds.has(id));
       if (shared.length)

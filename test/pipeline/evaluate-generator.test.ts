@@ -248,7 +248,7 @@ describe('fidFromSets and the evaluator check', () => {
     }
     expect(err).toBeInstanceOf(GaitforgeError);
     expect((err as GaitforgeError).code).toBe('E_MODEL');
-    expect((err as Error).message).toMatch(/the default evaluator .* trained on gaits of T = 16.*the real set has T = 20.*--features affective.*--evaluator DIR/);
+    expect((err as Error).message).toMatch(/the default evaluator .* trained on gaits of T = 16.*but the gaits of the real set have T = 20.*--features affective.*--evaluator DIR/);
     const relabelled = new GaitSet({ ...test, positions: test.positions, labelNames: ['angry', 'neutral', 'happy', 'bored'] });
     expect(() => checkEvaluatorFits(clf, relabelled, 'this evaluator')).toThrow(/label bored that it does not know/);
     await expect(fidFromSets(test, longer, { features: 'affective', seed: 1 })).rejects.toThrow(/resample/);

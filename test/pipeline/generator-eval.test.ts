@@ -102,9 +102,9 @@ describe('the evaluator per dataset', () => {
     const leaky = GaitSet.concat([train, test.slice(0, 2)]);
     await expectError(chooseEvaluator([{ set: test, name: 'the test set', real: true }], { train: leaky, cacheDir: at('never') }), 'E_VALUE', /2 gait\(s\) of the test set .* are also in the training split/);
     const noSad = train.select(Array.from({ length: train.N }, (_, i) => i).filter((i) => train.labelNames[train.labels[i]!] !== 'sad'));
-    await expectError(chooseEvaluator([{ set: test, name: 'the test set', real: true }], { train: noSad, cacheDir: at('never') }), 'E_LABEL', /the test set has label sad that the training split lacks/);
+    await expectError(chooseEvaluator([{ set: test, name: 'the test set', real: true }], { train: noSad, cacheDir: at('never') }), 'E_LABEL', /the gaits of the test set have label sad that the training split lacks/);
     const longer = proceduralDataset({ identities: 2, perEmotion: 2, frames: 20, seed: 9 });
-    await expectError(chooseEvaluator([{ set: longer, name: 'the long set', real: true }], { train, cacheDir: at('never') }), 'E_SHAPE', /the long set has T = 20.*T = 16/);
+    await expectError(chooseEvaluator([{ set: longer, name: 'the long set', real: true }], { train, cacheDir: at('never') }), 'E_SHAPE', /the gaits of the long set have T = 20, V = 16 but those of the training split have T = 16/);
     await expectError(chooseEvaluator([{ set: test, name: 'the test set', real: true }], { train }), 'E_OPTION', /cache folder/);
     expect(existsSync(at('never'))).toBe(false);
   });

@@ -32,7 +32,7 @@ import { importBvh } from '../src/io/bvh.js';
 import { chooseEvaluator } from '../src/pipeline/evaluator.js';
 import { GENERATOR_VARIANTS, loadGenerator, trainGenerator, type GeneratorConfig, type GeneratorVariant } from '../src/generator/index.js';
 import type { LatentPriorKind } from '../src/generator/latent.js';
-import { copySource, evaluateGenerator, metricText as ci, valueText as num, type GeneratorEvaluation } from '../src/pipeline/evaluate-generator.js';
+import { copySource, evaluateGenerator, evaluationMetrics, metricText as ci, realText, type GeneratorEvaluation } from '../src/pipeline/evaluate-generator.js';
 import { meanCI, type MeanCI } from '../src/eval/stats.js';
 import { option, type BenchArgs, type BenchSection } from './common.js';
 
@@ -43,16 +43,12 @@ function acrossSeeds(evals: GeneratorEvaluation[], pick: (e: GeneratorEvaluation
   return per.length === 1 ? per[0]! : meanCI(per.map((c) => c!.mean));
 }
 
-/** A draw's mean FID over its mean floor: a value without an interval of its own (across seeds, `acrossSeeds` gives one). */
-function floorRatio(f: { fid: MeanCI; floor: MeanCI }): MeanCI {
-  return { ...f.fid, mean: f.fid.mean / f.floor.mean, halfWidth: null, lo: null, hi: null };
-}
-
 /**
  * The side-by-side table: one column per generator (a list of evaluations,
- * one per training seed) and one for the real held-out gaits. With one seed
- * a cell is mean ± 95% CI over the draws; with several, mean ± 95% CI across
- * the seeds of each seed's mean over its draws.
+ * one per training seed) and one for the real held-out gaits, one row per
+ * metric of `evaluationMetrics` (what evaluate-generator prints). With one
+ * seed a cell is mean ± 95% CI over the draws; with several, mean ± 95% CI
+ * across the seeds of each seed's mean over its draws.
  */
 export function comparisonTable(results: [string, GeneratorEvaluation[]][]): string {
   const first = results[0]![1][0]!;
@@ -63,25 +59,14 @@ export function comparisonTable(results: [string, GeneratorEvaluation[]][]): str
     `| metric (mean ± 95% CI over ${over}) | ${results.map(([n]) => n).join(' | ')} | real (held-out) |`,
     `|---|${results.map(() => '---|').join('')}---|`,
   ];
-  const each = (pick: (e: GeneratorEvaluation) => MeanCI | null, scale = 1) => results.map(([, es]) => ci(acrossSeeds(es, pick), scale));
-  const real = (pick: (e: GeneratorEvaluation) => MeanCI | null, scale = 1) => ci(acrossSeeds(results[0]![1], pick), scale);
-  lines.push(row('FID, evaluator space (64-d)', each((e) => e.evaluatorSpace!.fid.fid), `${real((e) => e.evaluatorSpace!.fid.floor)} (floor)`));
-  lines.push(row('FID / floor, evaluator space', each((e) => floorRatio(e.evaluatorSpace!.fid)), '1'));
-  lines.push(row('FID, affective space (29-d)', each((e) => e.affective.fid.fid), `${real((e) => e.affective.fid.floor)} (floor)`));
-  lines.push(row('FID / floor, affective space', each((e) => floorRatio(e.affective.fid)), '1'));
-  lines.push(row('Diversity (evaluator)', each((e) => e.evaluatorSpace!.diversity.generated), real((e) => e.evaluatorSpace!.diversity.real)));
-  lines.push(row('MultiModality (evaluator)', each((e) => e.evaluatorSpace!.multimodality.generated), real((e) => e.evaluatorSpace!.multimodality.real)));
-  lines.push(row('Recognition accuracy of the evaluator, %', each((e) => e.recognition!.generated, 100), num(first.recognition!.real, 100)));
-  lines.push(row('Recognition ratio (generated / real)', each((e) => e.recognition!.ratio), '1'));
-  lines.push(row('Memorisation: generated gaits closer to a training gait than τ, %', each((e) => e.memorisation!.closeFraction, 100), `${num(first.memorisation!.expectedFraction, 100)} (expected)`));
-  lines.push(row('Memorisation: median nearest-training distance, m', each((e) => e.memorisation!.generatedMedian), num(first.memorisation!.heldOutMedian)));
-  lines.push(row('Memorisation: draws flagged', results.map(([, es]) => `${es.reduce((a, e) => a + e.memorisation!.flaggedDraws, 0)} / ${es.reduce((a, e) => a + e.repeats, 0)}`), '—'));
-  lines.push(row('Limb speed, m/s', each((e) => e.motion.generated.limbSpeed), num(first.motion.real.limbSpeed)));
-  lines.push(row('Step frequency, steps/s', each((e) => e.motion.generated.stepFrequency), first.motion.real.stepFrequency === null ? '—' : num(first.motion.real.stepFrequency)));
-  lines.push(row('Bone-length CV', each((e) => e.plausibility.generated.boneCv), num(first.plausibility.real.boneCv)));
-  lines.push(row('Foot skating, m/s', each((e) => e.plausibility.generated.footSkate), num(first.plausibility.real.footSkate)));
-  lines.push(row('Jerk, m/s³', each((e) => e.plausibility.generated.jerk), num(first.plausibility.real.jerk)));
-  lines.push(row('Implausible gaits, %', each((e) => e.plausibility.generated.flaggedFraction, 100), num(first.plausibility.real.flaggedFraction, 100)));
+  for (const m of evaluationMetrics(first)) {
+    const realValue = m.real(first);
+    // a real value with an interval of its own (e.g. the floor) is taken across the seeds, as the cells are
+    const real = realValue !== null && typeof realValue === 'object' ? acrossSeeds(results[0]![1], (e) => m.real(e) as MeanCI) : realValue;
+    lines.push(row(m.name, results.map(([, es]) => ci(acrossSeeds(es, m.generated), m.scale)), realText(m, real, first)));
+  }
+  if (first.memorisation)
+    lines.push(row('Memorisation: draws flagged', results.map(([, es]) => `${es.reduce((a, e) => a + e.memorisation!.flaggedDraws, 0)} / ${es.reduce((a, e) => a + e.repeats, 0)}`), '—'));
   return lines.join('\n');
 }
 

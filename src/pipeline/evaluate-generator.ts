@@ -785,39 +785,75 @@ export function valueText(x: number, scale = 1): string {
 }
 
 /**
+ * One metric of an evaluation: how to read its generated value (mean ± 95%
+ * CI over the draws) and its real reference (a value, with or without an
+ * interval, and a note such as "(floor)"). The one list of metrics that
+ * `evaluate-generator`, the model card and the generator-eval bench print.
+ */
+export interface EvaluationMetric {
+  name: string;
+  generated: (e: GeneratorEvaluation) => MeanCI | null;
+  real: (e: GeneratorEvaluation) => MeanCI | number | null;
+  /** Text after the real value ("(floor)"), or in its place when `real` is null. */
+  note?: (e: GeneratorEvaluation) => string;
+  /** Multiplies generated and real values (100 for %). */
+  scale?: number;
+}
+
+/** A draw's mean FID over its mean floor, without an interval of its own. */
+function floorRatio(f: FidSummary): MeanCI {
+  return { ...f.fid, mean: f.fid.mean / f.floor.mean, halfWidth: null, lo: null, hi: null };
+}
+
+/** The metrics `e` has (evaluator-space ones only with an evaluator, memorisation only with --train), in print order. */
+export function evaluationMetrics(e: GeneratorEvaluation): EvaluationMetric[] {
+  const out: EvaluationMetric[] = [];
+  const spaces = [['affective', (x: GeneratorEvaluation) => x.affective], ['evaluator', (x: GeneratorEvaluation) => x.evaluatorSpace!]] as const;
+  for (const [name, sp] of spaces) {
+    if (!sp(e)) continue;
+    out.push({ name: `FID (${name}, ${sp(e).fid.dim}-d)`, generated: (x) => sp(x).fid.fid, real: (x) => sp(x).fid.floor, note: () => '(floor)' });
+    out.push({ name: `FID / floor (${name})`, generated: (x) => floorRatio(sp(x).fid), real: () => null, note: () => '1' });
+  }
+  for (const [name, sp] of spaces) {
+    if (!sp(e)) continue;
+    out.push({ name: `Diversity (${name})`, generated: (x) => sp(x).diversity.generated, real: (x) => sp(x).diversity.real });
+    out.push({ name: `MultiModality (${name})`, generated: (x) => sp(x).multimodality.generated, real: (x) => sp(x).multimodality.real });
+  }
+  if (e.recognition) {
+    out.push({ name: 'Recognition accuracy %', generated: (x) => x.recognition!.generated, real: (x) => x.recognition!.real, note: () => '(all real)', scale: 100 });
+    out.push({ name: 'Recognition ratio (generated / real)', generated: (x) => x.recognition!.ratio, real: () => null, note: () => '1 (real)' });
+  }
+  if (e.memorisation) {
+    out.push({ name: 'Memorisation: close to train %', generated: (x) => x.memorisation!.closeFraction, real: (x) => x.memorisation!.expectedFraction, note: () => '(expected)', scale: 100 });
+    out.push({ name: 'Memorisation: median NN dist m', generated: (x) => x.memorisation!.generatedMedian, real: (x) => x.memorisation!.heldOutMedian });
+  }
+  out.push({ name: 'Limb speed m/s', generated: (x) => x.motion.generated.limbSpeed, real: (x) => x.motion.real.limbSpeed });
+  out.push({
+    name: 'Step frequency steps/s',
+    generated: (x) => x.motion.generated.stepFrequency,
+    real: (x) => x.motion.real.stepFrequency,
+    note: (x) => (x.motion.real.stepFrequency === null ? '— (no full cycle)' : `(${x.motion.stepFrequencyGaits.real} of ${x.realGaits} gaits)`),
+  });
+  out.push({ name: 'Bone-length CV', generated: (x) => x.plausibility.generated.boneCv, real: (x) => x.plausibility.real.boneCv });
+  out.push({ name: 'Foot skating m/s', generated: (x) => x.plausibility.generated.footSkate, real: (x) => x.plausibility.real.footSkate });
+  out.push({ name: 'Jerk m/s³', generated: (x) => x.plausibility.generated.jerk, real: (x) => x.plausibility.real.jerk });
+  out.push({ name: 'Implausible gaits %', generated: (x) => x.plausibility.generated.flaggedFraction, real: (x) => x.plausibility.real.flaggedFraction, scale: 100 });
+  return out;
+}
+
+/** The real column's text of `m`: its value (with interval when it has one) and its note. */
+export function realText(m: EvaluationMetric, value: MeanCI | number | null, e: GeneratorEvaluation): string {
+  const note = m.note?.(e) ?? '';
+  if (value === null) return note || '—';
+  const v = typeof value === 'number' ? valueText(value, m.scale) : metricText(value, m.scale);
+  return note ? `${v} ${note}` : v;
+}
+
+/**
  * The evaluation as table rows [metric, generated, real], every metric
  * beside its real value (the floor for FID): what `evaluate-generator`
  * prints and a generator's model card shows.
  */
 export function evaluationRows(e: GeneratorEvaluation): string[][] {
-  const ci = metricText;
-  const num = valueText;
-  const rows: string[][] = [];
-  for (const [name, sp] of [['affective', e.affective], ['evaluator', e.evaluatorSpace]] as const) {
-    if (!sp) continue;
-    rows.push([`FID (${name}, ${sp.fid.dim}-d)`, ci(sp.fid.fid), `${ci(sp.fid.floor)} (floor)`]);
-  }
-  for (const [name, sp] of [['affective', e.affective], ['evaluator', e.evaluatorSpace]] as const) {
-    if (!sp) continue;
-    rows.push([`Diversity (${name})`, ci(sp.diversity.generated), ci(sp.diversity.real)]);
-    rows.push([`MultiModality (${name})`, ci(sp.multimodality.generated), ci(sp.multimodality.real)]);
-  }
-  if (e.recognition) {
-    rows.push(['Recognition accuracy %', ci(e.recognition.generated, 100), `${num(e.recognition.real, 100)} (all real)`]);
-    rows.push(['Recognition ratio (generated / real)', ci(e.recognition.ratio), '1 (real)']);
-  }
-  if (e.memorisation) {
-    const m = e.memorisation;
-    rows.push(['Memorisation: close to train %', ci(m.closeFraction, 100), `${num(m.expectedFraction, 100)} (expected)`]);
-    rows.push(['Memorisation: median NN dist m', ci(m.generatedMedian), num(m.heldOutMedian)]);
-  }
-  const p = e.plausibility;
-  const m = e.motion;
-  rows.push(['Limb speed m/s', ci(m.generated.limbSpeed), num(m.real.limbSpeed)]);
-  rows.push(['Step frequency steps/s', ci(m.generated.stepFrequency), m.real.stepFrequency === null ? '— (no full cycle)' : `${num(m.real.stepFrequency)} (${m.stepFrequencyGaits.real} of ${e.realGaits} gaits)`]);
-  rows.push(['Bone-length CV', ci(p.generated.boneCv), num(p.real.boneCv)]);
-  rows.push(['Foot skating m/s', ci(p.generated.footSkate), num(p.real.footSkate)]);
-  rows.push(['Jerk m/s³', ci(p.generated.jerk), num(p.real.jerk)]);
-  rows.push(['Implausible gaits %', ci(p.generated.flaggedFraction, 100), num(p.real.flaggedFraction, 100)]);
-  return rows;
+  return evaluationMetrics(e).map((m) => [m.name, metricText(m.generated(e), m.scale), realText(m, m.real(e), e)]);
 }

@@ -94,6 +94,22 @@ export interface FittedPrior {
   identity?: IdentityPrior;
 }
 
+/**
+ * What makes a stored prior unfit for a generator with latent size `dim`,
+ * labels `labelNames` and config prior `kind`, in words; null when it fits.
+ */
+export function priorMismatch(prior: FittedPrior | null | undefined, dim: number, labelNames: readonly string[], kind: LatentPriorKind): string | null {
+  if (!prior || typeof prior !== 'object' || !prior.labels) return 'it holds no label Gaussians';
+  if (prior.dim !== dim) return `its latent size is ${String(prior.dim)}, the generator's ${dim}`;
+  const noGaussian = labelNames.find((l) => !prior.labels[l]);
+  if (noGaussian !== undefined) return `it has no Gaussian for label ${JSON.stringify(noGaussian)}`;
+  const noMixture = prior.mixture ? labelNames.find((l) => !prior.mixture![l]?.length) : undefined;
+  if (noMixture !== undefined) return `its mixture has no component for label ${JSON.stringify(noMixture)}`;
+  if (kind === 'mixture' && !prior.mixture) return "the config's prior is 'mixture' but it holds no mixture";
+  if (kind === 'identity' && !prior.identity) return "the config's prior is 'identity' but it holds no identity prior";
+  return null;
+}
+
 /** The training gaits' identities (indices into `names`) for fitting the identity prior. */
 export interface IdentityIndex {
   index: ArrayLike<number>;

@@ -26,7 +26,7 @@ import { checkpointDir } from '../train/checkpoint.js';
 import { resolveThreads } from '../train/parallel.js';
 import { startDecoders } from './decode-pool.js';
 import { LATENT_FILE, MANIFEST_FILE, readManifest, type GeneratorManifest } from './checkpoint.js';
-import { checkPriorKind, drawFitted, drawIdentity, drawMixture, type FittedPrior, type LatentPriorKind } from './latent.js';
+import { checkPriorKind, drawFitted, drawIdentity, drawMixture, priorMismatch, type FittedPrior, type LatentPriorKind } from './latent.js';
 import type { ResolvedGeneratorConfig } from './config.js';
 import './layers.js';
 import { oneHot } from './model.js';
@@ -373,8 +373,8 @@ export async function loadGenerator(dir: string): Promise<Generator> {
   } catch (e) {
     throw new GaitforgeError('E_MODEL', `${latentFile} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  if (latentPrior?.dim !== manifest.config.latentDim || !latentPrior.labels || manifest.labelNames.some((l) => !latentPrior.labels[l] || (latentPrior.mixture && !latentPrior.mixture[l]?.length)) || (manifest.config.prior === 'mixture' && !latentPrior.mixture))
-    throw new GaitforgeError('E_MODEL', `${latentFile} does not match ${path.join(dir, MANIFEST_FILE)} (latent size, labels or the config's mixture prior)`);
+  const mismatch = priorMismatch(latentPrior, manifest.config.latentDim, manifest.labelNames, manifest.config.prior);
+  if (mismatch) throw new GaitforgeError('E_MODEL', `${latentFile} does not match ${path.join(dir, MANIFEST_FILE)}: ${mismatch}`);
   // loadModel names a missing or corrupt model.json / weights.bin (nn/serialize.ts layout)
   const { model } = await loadModel(decoderDir);
   const hash = filesHash(dir, [MANIFEST_FILE, ...['model.json', 'weights.bin', LATENT_FILE].map((f) => path.relative(dir, path.join(f === LATENT_FILE ? path.dirname(decoderDir) : decoderDir, f)))]);

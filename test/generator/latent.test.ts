@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
-import { drawFitted, drawIdentity, drawMixture, fitLatentPrior, MIXTURE_MAX_COMPONENTS, MIXTURE_MIN_GAITS } from '../../src/generator/latent.js';
+import { drawFitted, drawIdentity, drawMixture, fitLatentPrior, MIXTURE_MAX_COMPONENTS, MIXTURE_MIN_GAITS, priorMismatch } from '../../src/generator/latent.js';
 
 describe('fitted latent prior', () => {
   it('has the moments of the posterior mixture, and draws reproduce them', () => {
@@ -182,6 +182,22 @@ describe('identity latent prior', () => {
     const want = new Float32Array(D);
     drawFitted({ mean: [z[0]!, z[1]!], chol: p.chol }, eps, 2, want, 0);
     expect(Array.from(t).map((v) => +v.toFixed(4))).toEqual(Array.from(want).map((v) => +v.toFixed(4)));
+  });
+
+  it('a stored prior that does not fit the generator is named by what differs', () => {
+    const labels = Int32Array.from(rows, ([l]) => l);
+    const full = fitLatentPrior(mu, logvar, labels, ['x', 'y', 'z'], D, 1, who);
+    expect(priorMismatch(full, D, ['x', 'y', 'z'], 'identity')).toBeNull();
+    expect(priorMismatch(full, 3, ['x', 'y', 'z'], 'identity')).toBe("its latent size is 2, the generator's 3");
+    expect(priorMismatch(full, D, ['x', 'y', 'sad'], 'identity')).toBe('it has no Gaussian for label "sad"');
+    const { mixture: _m, ...noMixture } = full;
+    expect(priorMismatch(noMixture, D, ['x', 'y', 'z'], 'fitted')).toBeNull();
+    expect(priorMismatch(noMixture, D, ['x', 'y', 'z'], 'mixture')).toBe("the config's prior is 'mixture' but it holds no mixture");
+    expect(priorMismatch({ ...full, mixture: { ...full.mixture, y: [] } }, D, ['x', 'y', 'z'], 'fitted')).toBe('its mixture has no component for label "y"');
+    const withoutIdentity = fitLatentPrior(mu, logvar, labels, ['x', 'y', 'z'], D, 1);
+    expect(priorMismatch(withoutIdentity, D, ['x', 'y', 'z'], 'mixture')).toBeNull();
+    expect(priorMismatch(withoutIdentity, D, ['x', 'y', 'z'], 'identity')).toBe("the config's prior is 'identity' but it holds no identity prior");
+    expect(priorMismatch(null, D, ['x'], 'fitted')).toBe('it holds no label Gaussians');
   });
 
   it('is fitted only for identity-conditioned generators, and deterministically', () => {

@@ -3,7 +3,7 @@
  * (docs/identity.md, "Identity-conditioned generation: measured"). Not a test: trains real models.
  *
  *   npm run bench -- --only identity-generation [--identities 16] [--per-emotion 3] [--frames 32]
- *     [--gen-epochs 25] [--id-epochs 12] [--per-cell 4] [--noise 0.02] [--temperature 1] [--seed 1]
+ *     [--gen-epochs 25] [--id-epochs 12] [--id-augment-noise 0] [--per-cell 4] [--noise 0.02] [--temperature 1] [--seed 1]
  *
  * The split is the identity ablation's (src/pipeline/ablate-identity.ts, targetFraction 0.5,
  * gallery condition neutral): training holds every walk of the donors and the targets' neutral
@@ -44,7 +44,7 @@ function option(name: string, fallback: number): number {
 
 const o = {
   identities: option('identities', 16), perEmotion: option('per-emotion', 3), frames: option('frames', 32), genEpochs: option('gen-epochs', 25),
-  idEpochs: option('id-epochs', 12), perCell: option('per-cell', 4), noise: option('noise', 0.02), temperature: option('temperature', 1), seed: option('seed', 1),
+  idEpochs: option('id-epochs', 12), idAugmentNoise: option('id-augment-noise', 0), perCell: option('per-cell', 4), noise: option('noise', 0.02), temperature: option('temperature', 1), seed: option('seed', 1),
 };
 
 /**
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   await trainGenerator(s.train, { identityDim: 16, epochs: o.genEpochs }, { outDir: path.join(out, 'gen'), seed: o.seed, threads: 1 });
   const tGen = (performance.now() - t0) / 1000;
-  await trainIdentityModel('gaittake', s.train, { epochs: o.idEpochs, channels: [32, 64], valFraction: 0 }, { outDir: path.join(out, 'id'), seed: o.seed, threads: 1 });
+  await trainIdentityModel('gaittake', s.train, { epochs: o.idEpochs, channels: [32, 64], valFraction: 0, augmentNoise: o.idAugmentNoise }, { outDir: path.join(out, 'id'), seed: o.seed, threads: 1 });
   const tId = (performance.now() - t0) / 1000 - tGen;
   const gen = await loadGenerator(path.join(out, 'gen'));
   const cells = (who: string[]): SampleCell[] => who.flatMap((identity) => s.unrecorded.map((label) => ({ identity, label, count: o.perCell })));

@@ -38,7 +38,7 @@ import { crossConditionSplit, identificationMetrics, loadIdentityModel, rankedGa
 import { identitySplit } from '../src/pipeline/ablate-identity.js';
 import { resolveAblation } from '../src/pipeline/config.js';
 import { chooseEvaluator } from '../src/pipeline/evaluator.js';
-import { alignLabels } from '../src/classifier/evaluate.js';
+import { evaluateClassifier } from '../src/classifier/evaluate.js';
 import type { BenchSection } from './common.js';
 
 function option(name: string, fallback: number): number {
@@ -133,11 +133,7 @@ async function main(): Promise<void> {
   // do the walks carry their label? a per-dataset evaluator trained on the training walks, its accuracy on
   // generated walks over its accuracy on the targets' real walks in those emotions (the recognition ratio)
   const choice = await chooseEvaluator([{ set: realProbes, name: "the targets' real walks in unrecorded emotions", real: true }], { train: s.train, cacheDir: path.join(out, 'evaluators') });
-  const accuracy = (set: GaitSet) => {
-    const aligned = alignLabels(set, choice.evaluator.labelNames);
-    const { predicted } = choice.evaluator.predict(aligned);
-    return aligned.labels.reduce((a, l, i) => a + (predicted[i] === l ? 1 : 0), 0) / set.N;
-  };
+  const accuracy = (set: GaitSet) => evaluateClassifier(choice.evaluator, set).accuracy;
   const real = accuracy(realProbes);
   const labelRecognition = {
     evaluator: choice.description, realTargets: real,

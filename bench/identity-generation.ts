@@ -4,6 +4,7 @@
  *
  *   npm run bench -- --only identity-generation [--identities 16] [--per-emotion 3] [--frames 32]
  *     [--gen-epochs 25] [--id-epochs 12] [--id-augment-noise 0] [--per-cell 4] [--noise 0.02] [--temperature 1] [--seed 1]
+ *     [--donors FILE --targets FILE [--max-donors N]] [--identity-model DIR] [--generator DIR] [--threads 1]
  *
  * The split is the identity ablation's (src/pipeline/ablate-identity.ts, targetFraction 0.5,
  * gallery condition neutral): training holds every walk of the donors and the targets' neutral
@@ -21,7 +22,16 @@
  * keep who walks in what it was trained on? And whether the generated walks carry their label: a
  * per-dataset evaluator (Baseline-STEP on the training walks) recognises their emotion how often,
  * against the targets' real walks in those emotions (labelRecognition, the recognition ratio).
- * One training thread.
+ *
+ * With `--donors FILE --targets FILE` the walkers come from two gait files instead: every walk of
+ * the donors' walkers (the first `--max-donors` of them, by name) and the targets' neutral walks
+ * train the generator; the targets' other walks are the real reference. With `--identity-model DIR`
+ * the walks are scored by that trained identity model (e.g. the GaitTAKE model of
+ * bench/identity.sh, whose cross-condition rank-1 on unseen walkers is documented) instead of one
+ * trained on the generator's split; none of the targets' walks may be one of its training walks.
+ * With `--generator DIR` a generator already trained on this split (its data hash is checked) is
+ * scored instead of training one (its `modelDir` from an earlier run: `gen/`).
+ * One training thread unless `--threads N`.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,26 +40,67 @@ import { initBackend } from '../src/core/backend.js';
 import { GaitSet } from '../src/core/gaitset.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 import * as tf from '@tensorflow/tfjs';
-import { canonicalizeAll, CvaeTrainer, destandardize, loadGenerator, readGeneratorManifest, standardize, trainGenerator, type SampleCell } from '../src/generator/index.js';
+import { canonicalizeAll, CvaeTrainer, destandardize, gaitSetHash, loadGenerator, readGeneratorManifest, standardize, trainGenerator, type SampleCell } from '../src/generator/index.js';
 import { conditionTensors } from '../src/generator/train.js';
 import type { LatentPriorKind } from '../src/generator/latent.js';
 import { loadModel } from '../src/nn/serialize.js';
-import { crossConditionSplit, identificationMetrics, loadIdentityModel, rankedGallery, trainIdentityModel, type IdentityEmbedder } from '../src/identity/index.js';
-import { identitySplit } from '../src/pipeline/ablate-identity.js';
+import { crossConditionSplit, gaitHash, identificationMetrics, loadIdentityModel, rankedGallery, trainIdentityModel, type IdentityEmbedder } from '../src/identity/index.js';
+import { identitySplit, type IdentitySplit } from '../src/pipeline/ablate-identity.js';
+import { readGaitFile } from '../src/io/index.js';
 import { resolveAblation } from '../src/pipeline/config.js';
 import { chooseEvaluator } from '../src/pipeline/evaluator.js';
 import { evaluateClassifier } from '../src/classifier/evaluate.js';
-import type { BenchSection } from './common.js';
+import { option, type BenchArgs, type BenchSection } from './common.js';
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+interface Options {
+  identities: number; perEmotion: number; frames: number; genEpochs: number; idEpochs: number; idAugmentNoise: number;
+  perCell: number; noise: number; temperature: number; seed: number; threads: number;
+  donors: string | null; targets: string | null; maxDonors: number | null; identityModel: string | null; generator: string | null;
 }
 
-const o = {
-  identities: option('identities', 16), perEmotion: option('per-emotion', 3), frames: option('frames', 32), genEpochs: option('gen-epochs', 25),
-  idEpochs: option('id-epochs', 12), idAugmentNoise: option('id-augment-noise', 0), perCell: option('per-cell', 4), noise: option('noise', 0.02), temperature: option('temperature', 1), seed: option('seed', 1),
-};
+function options(argv: string[]): Options {
+  const num = (name: string, fallback: number) => {
+    const v = option(argv, `--${name}`);
+    if (v === undefined) return fallback;
+    const x = Number(v);
+    if (!Number.isFinite(x)) throw new RangeError(`identity-generation: --${name} must be a number (got ${JSON.stringify(v)})`);
+    return x;
+  };
+  const o: Options = {
+    identities: num('identities', 16), perEmotion: num('per-emotion', 3), frames: num('frames', 32), genEpochs: num('gen-epochs', 25),
+    idEpochs: num('id-epochs', 12), idAugmentNoise: num('id-augment-noise', 0), perCell: num('per-cell', 4), noise: num('noise', 0.02),
+    temperature: num('temperature', 1), seed: num('seed', 1), threads: num('threads', 1),
+    donors: option(argv, '--donors') ?? null, targets: option(argv, '--targets') ?? null,
+    maxDonors: option(argv, '--max-donors') === undefined ? null : num('max-donors', 0), identityModel: option(argv, '--identity-model') ?? null,
+    generator: option(argv, '--generator') ?? null,
+  };
+  if ((o.donors === null) !== (o.targets === null)) throw new RangeError('identity-generation: --donors and --targets go together');
+  return o;
+}
+
+/** A copy of `set` with its identities, gait ids and recordings prefixed (walkers of two files can share names). */
+function prefixed(set: GaitSet, prefix: string): GaitSet {
+  const p = <X extends string | null>(a: X[]) => a.map((x) => (x === null ? null : `${prefix}${x}`));
+  return new GaitSet({ ...set, positions: set.positions, labels: set.labels, ids: set.ids.map((x) => `${prefix}${x}`), identity: p(set.identity), recording: p(set.recording) }, { validateValues: false });
+}
+
+/**
+ * The identity ablation's split, with the walkers of two files: training holds every walk of the
+ * donors (the first `maxDonors` by name) and the targets' neutral walks; evaluation every target walk.
+ */
+function fileSplit(donorData: GaitSet, targetData: GaitSet, maxDonors: number | null): IdentitySplit {
+  const names = [...new Set(donorData.identity.filter((x): x is string => x !== null))].sort();
+  const donors = new Set(maxDonors === null ? names : names.slice(0, maxDonors));
+  const donorWalks = donorData.select(Array.from({ length: donorData.N }, (_, i) => i).filter((i) => donors.has(donorData.identity[i]!)));
+  const targets = prefixed(targetData.withLabelNames(donorData.labelNames), 'target-');
+  const neutral = targets.labelNames.indexOf('neutral');
+  if (neutral < 0) throw new RangeError('identity-generation: the walks have no neutral label (the gallery condition)');
+  const train = GaitSet.concat([donorWalks, targets.select(Array.from({ length: targets.N }, (_, i) => i).filter((i) => targets.labels[i] === neutral))]);
+  return {
+    train, evaluation: targets, targets: [...new Set(targets.identity as string[])].sort(), donors: [...donors],
+    unrecorded: targets.labelNames.filter((_, l) => l !== neutral),
+  };
+}
 
 /**
  * Rank-1 of `probes` (non-neutral rows) against the neutral walks of `gallery`, by condition, and
@@ -82,44 +133,71 @@ async function reconstructions(dir: string, set: GaitSet, decodeAs: (identityInd
   const shape: [number, number, number] = [set.T, set.V, 3];
   const { mu } = trainer.encode(standardize(canonicalizeAll(set.positions, set.T, set.V), m.normalization), set.labels, shape, ids);
   const as = ids.map(decodeAs);
-  const out = tf.tidy(() => (cvae.decoder.apply([tf.tensor2d(mu, [set.N, m.config.latentDim]), ...conditionTensors(set.labels, L, as, names.length)], { training: false }) as tf.Tensor).dataSync());
+  const D = m.config.latentDim;
+  const per = set.T * set.V * 3;
+  const out = new Float32Array(set.N * per);
+  for (let s = 0; s < set.N; s += 64) { // in batches: a whole set's decoder activations outgrow wasm's 4 GB
+    const e = Math.min(set.N, s + 64);
+    out.set(tf.tidy(() => (cvae.decoder.apply([tf.tensor2d(mu.subarray(s * D, e * D), [e - s, D]), ...conditionTensors(set.labels.subarray(s, e), L, as.slice(s, e), names.length)], { training: false }) as tf.Tensor).dataSync()), s * per);
+  }
   await trainer.dispose();
   return new GaitSet({
-    positions: destandardize(Float32Array.from(out), m.normalization), labels: set.labels, labelNames: set.labelNames, T: set.T, V: set.V, fps: set.fps, skeleton: set.skeleton,
+    positions: destandardize(out, m.normalization), labels: set.labels, labelNames: set.labelNames, T: set.T, V: set.V, fps: set.fps, skeleton: set.skeleton,
     ids: set.ids.map((id) => `reconstructed-${id}`), identity: as.map((i) => names[i]!), source: new Array(set.N).fill('synthetic'),
   });
 }
 
-async function main(): Promise<void> {
+async function main({ argv }: BenchArgs): Promise<void> {
+  const o = options(argv);
   await initBackend('wasm');
   const out = mkdtempSync(path.join(os.tmpdir(), 'gf-idgen-'));
-  const data = proceduralDataset({ identities: o.identities, perEmotion: o.perEmotion, frames: o.frames, estimatorNoise: o.noise, seed: 31 });
-  const r = resolveAblation({ task: 'identity', seeds: [o.seed] }, data);
-  const s = identitySplit(data, r, o.seed);
+  let s: IdentitySplit;
+  let walks: number;
+  if (o.donors !== null && o.targets !== null) {
+    s = fileSplit(await readGaitFile(o.donors), await readGaitFile(o.targets), o.maxDonors);
+    const targetNeutral = s.evaluation.labels.filter((l) => s.evaluation.labelNames[l] === 'neutral').length;
+    walks = s.train.N - targetNeutral + s.evaluation.N; // every donor walk and every target walk
+  } else {
+    const data = proceduralDataset({ identities: o.identities, perEmotion: o.perEmotion, frames: o.frames, estimatorNoise: o.noise, seed: 31 });
+    s = identitySplit(data, resolveAblation({ task: 'identity', seeds: [o.seed] }, data), o.seed);
+    walks = data.N;
+  }
+  if (o.identityModel !== null) {
+    // before any training: the scoring model must never have seen a target walk
+    const m = await loadIdentityModel(o.identityModel);
+    const seen = s.evaluation.ids.find((_, i) => m.trainGaitHashes?.has(gaitHash(s.evaluation, i)));
+    m.dispose();
+    if (seen !== undefined) throw new RangeError(`identity-generation: target walk ${seen} is one the identity model ${o.identityModel} was trained on`);
+  }
+  const genDir = o.generator ?? path.join(out, 'gen');
+  if (o.generator !== null && readGeneratorManifest(o.generator).dataHash !== gaitSetHash(s.train))
+    throw new RangeError(`identity-generation: generator ${o.generator} was not trained on this split's training walks (its data hash differs)`);
   const t0 = performance.now();
-  await trainGenerator(s.train, { identityDim: 16, epochs: o.genEpochs }, { outDir: path.join(out, 'gen'), seed: o.seed, threads: 1 });
+  if (o.generator === null) await trainGenerator(s.train, { identityDim: 16, epochs: o.genEpochs }, { outDir: genDir, seed: o.seed, threads: o.threads });
   const tGen = (performance.now() - t0) / 1000;
-  await trainIdentityModel('gaittake', s.train, { epochs: o.idEpochs, channels: [32, 64], valFraction: 0, augmentNoise: o.idAugmentNoise }, { outDir: path.join(out, 'id'), seed: o.seed, threads: 1 });
+  const idDir = o.identityModel ?? path.join(out, 'id');
+  if (o.identityModel === null)
+    await trainIdentityModel('gaittake', s.train, { epochs: o.idEpochs, channels: [32, 64], valFraction: 0, augmentNoise: o.idAugmentNoise }, { outDir: idDir, seed: o.seed, threads: o.threads });
   const tId = (performance.now() - t0) / 1000 - tGen;
-  const gen = await loadGenerator(path.join(out, 'gen'));
+  const gen = await loadGenerator(genDir);
   const cells = (who: string[]): SampleCell[] => who.flatMap((identity) => s.unrecorded.map((label) => ({ identity, label, count: o.perCell })));
   // the generator's default prior (the identity prior), and each label's mixture on the same model (what sampling drew before the identity prior)
   const draw = (who: string[], prior: LatentPriorKind) => gen.sample(cells(who), { seed: o.seed, temperature: o.temperature, prior });
   const generated = draw(s.targets, 'identity');
   const generatedDonors = draw(s.donors, 'identity');
   const labelPrior = { targets: draw(s.targets, 'mixture'), donors: draw(s.donors, 'mixture') };
-  const lo = JSON.parse(readFileSync(path.join(out, 'gen', 'loss.json'), 'utf8')) as { train: { lo: number }; val: { lo: number } | null }[];
+  const lo = JSON.parse(readFileSync(path.join(genDir, 'loss.json'), 'utf8')) as { train: { lo: number }; val: { lo: number } | null }[];
   gen.dispose();
-  const model = await loadIdentityModel(path.join(out, 'id'));
+  const model = await loadIdentityModel(idDir);
   const neutral = s.train.labelNames.indexOf('neutral');
   const gallery = s.train.select(Array.from({ length: s.train.N }, (_, i) => i).filter((i) => s.train.labels[i] === neutral));
   const realProbes = s.evaluation.select(Array.from({ length: s.evaluation.N }, (_, i) => i).filter((i) => s.evaluation.labels[i] !== neutral));
   const donorWalks = s.train.select(Array.from({ length: s.train.N }, (_, i) => i).filter((i) => s.train.labels[i] !== neutral));
   const I = gen.identityNames.length;
-  const reconstructed = await reconstructions(path.join(out, 'gen'), donorWalks, (i) => i);
-  const swapped = await reconstructions(path.join(out, 'gen'), donorWalks, (i) => (i + Math.floor(I / 2)) % I);
+  const reconstructed = await reconstructions(genDir, donorWalks, (i) => i);
+  const swapped = await reconstructions(genDir, donorWalks, (i) => (i + Math.floor(I / 2)) % I);
   const result = {
-    date: new Date().toISOString(), options: o, walks: data.N, trainWalks: s.train.N, targets: s.targets.length, galleryWalks: gallery.N,
+    date: new Date().toISOString(), options: o, walks, trainWalks: s.train.N, targets: s.targets.length, galleryWalks: gallery.N,
     galleryIdentities: new Set(gallery.identity).size, chance: 1 / new Set(gallery.identity).size,
     generatedTargets: recognition(model, gallery, generated), generatedDonors: recognition(model, gallery, generatedDonors),
     labelPriorTargets: recognition(model, gallery, labelPrior.targets), labelPriorDonors: recognition(model, gallery, labelPrior.donors),
@@ -127,7 +205,7 @@ async function main(): Promise<void> {
     realDonors: recognition(model, gallery, donorWalks), reconstructedDonors: recognition(model, gallery, reconstructed),
     reconstructedDonorsOtherIdentity: recognition(model, gallery, swapped),
     generatorLastEpoch: { trainLo: lo[lo.length - 1]!.train.lo, valLo: lo[lo.length - 1]!.val?.lo ?? null },
-    seconds: { generator: +tGen.toFixed(1), identityModel: +tId.toFixed(1) }, modelDir: out,
+    seconds: { generator: o.generator === null ? +tGen.toFixed(1) : null, identityModel: o.identityModel === null ? +tId.toFixed(1) : null }, modelDir: out, generatorDir: genDir,
   };
   model.dispose();
   // do the walks carry their label? a per-dataset evaluator trained on the training walks, its accuracy on

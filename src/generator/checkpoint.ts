@@ -75,6 +75,13 @@ export interface GeneratorManifest {
   backend: string;
   /** The identities of an identity-conditioned generator (config identityDim > 0), sorted; absent otherwise. */
   identityNames?: string[];
+  /**
+   * Each identity's bone lengths measured on its training walks (rigid.ts
+   * `walkerBoneLengths`, [identity][joint], metres), in `identityNames` order;
+   * sampling sets that walker's bones to them. Absent in directories written
+   * before it existed (their samples keep each gait's median bone lengths).
+   */
+  identityBoneLengths?: number[][];
 }
 
 /** SHA-256 (core/hash.ts) of a set's shape, label names, ids, labels and positions. */

@@ -6,6 +6,9 @@
  * says about each bone's direction and gives every bone one length per gait,
  * its median over the clip, rebuilding joints from the root outwards:
  *   p'_root = p_root,  p'_child = p'_parent + L_bone · (p_child − p_parent) / |p_child − p_parent|.
+ * An identity-conditioned generator knows more: each walker's own bone
+ * lengths, measured on its training walks (`walkerBoneLengths`), which it
+ * samples that walker with instead (docs/generator.md).
  * Pure TypeScript.
  */
 import { PARENTS } from '../core/skeleton.js';
@@ -31,9 +34,13 @@ function topologicalOrder(parents: readonly number[]): number[] {
  * Writes gait g ([T, V, 3]) with every bone at its median length into `out`
  * (a new array by default; `out` must not be `g`). A bone of zero length in a
  * frame takes its mean direction over the clip. `parents[j]` is joint j's
- * parent (-1 for the root); default the E-Gait skeleton.
+ * parent (-1 for the root); default the E-Gait skeleton. `boneLengths[j]`, when
+ * given, is the length of the bone from joint j to its parent (metres; the
+ * root's entry is ignored), used instead of the clip's medians.
  */
-export function rigidifyGait(g: Float32Array, T: number, V: number, parents: readonly number[] = PARENTS, out: Float32Array = new Float32Array(g.length)): Float32Array {
+export function rigidifyGait(
+  g: Float32Array, T: number, V: number, parents: readonly number[] = PARENTS, out: Float32Array = new Float32Array(g.length), boneLengths?: ArrayLike<number>,
+): Float32Array {
   if (parents.length !== V) throw new RangeError(`rigidifyGait: ${parents.length} parents for V = ${V} joints`);
   const order = topologicalOrder(parents);
   const lengths = new Float64Array(T);
@@ -51,7 +58,7 @@ export function rigidifyGait(g: Float32Array, T: number, V: number, parents: rea
       lengths[t] = Math.hypot(d[0]!, d[1]!, d[2]!);
       if (lengths[t]! > 1e-9) for (let k = 0; k < 3; k++) mean[k]! += d[k]! / lengths[t]!;
     }
-    const L = Float64Array.from(lengths).sort()[Math.floor(T / 2)]!;
+    const L = boneLengths ? boneLengths[j]! : Float64Array.from(lengths).sort()[Math.floor(T / 2)]!;
     const mn = Math.hypot(mean[0]!, mean[1]!, mean[2]!);
     const fallback = mn > 1e-9 ? mean.map((m) => m / mn) : [0, 1, 0];
     for (let t = 0; t < T; t++) {
@@ -65,4 +72,33 @@ export function rigidifyGait(g: Float32Array, T: number, V: number, parents: rea
     }
   }
   return out;
+}
+
+/**
+ * Each identity's bone lengths: for every joint j, the median over every frame
+ * of every gait of that identity of |p_j − p_parent(j)| (metres; 0 for the
+ * root). `positions` [N, T, V, 3]; `identity[i]` names gait i's walker; the
+ * result follows `names`. Throws when a name has no gait.
+ */
+export function walkerBoneLengths(
+  positions: Float32Array, T: number, V: number, identity: readonly (string | null)[], names: readonly string[], parents: readonly number[] = PARENTS,
+): number[][] {
+  if (parents.length !== V) throw new RangeError(`walkerBoneLengths: ${parents.length} parents for V = ${V} joints`);
+  const per = T * V * 3;
+  return names.map((name) => {
+    const gaits = identity.flatMap((who, i) => (who === name ? [i] : []));
+    if (gaits.length === 0) throw new RangeError(`walkerBoneLengths: identity ${JSON.stringify(name)} has no gait`);
+    const lengths = new Float64Array(gaits.length * T);
+    return parents.map((p, j) => {
+      if (p < 0) return 0;
+      let k = 0;
+      for (const i of gaits)
+        for (let t = 0; t < T; t++) {
+          const c = i * per + (t * V + j) * 3;
+          const q = i * per + (t * V + p) * 3;
+          lengths[k++] = Math.hypot(positions[c]! - positions[q]!, positions[c + 1]! - positions[q + 1]!, positions[c + 2]! - positions[q + 2]!);
+        }
+      return Math.fround(lengths.sort()[Math.floor(lengths.length / 2)]!);
+    });
+  });
 }

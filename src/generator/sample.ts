@@ -44,7 +44,11 @@ export interface SampleOptions {
    * generator's config `prior`.
    */
   prior?: LatentPriorKind;
-  /** Fit every gait to a rigid skeleton (each bone at its median length, rigid.ts). Default true. */
+  /**
+   * Fit every gait to a rigid skeleton (rigid.ts): each bone at its median length over the gait,
+   * or, for an identity-conditioned generator, at the walker's length measured on its training
+   * walks. Default true.
+   */
   rigid?: boolean;
   /** Gaits per decoder call. Default 64. */
   batchSize?: number;
@@ -324,10 +328,13 @@ export class LoadedGenerator implements Generator {
     }
     destandardize(positions, this.normalization);
     if (o.rigid) {
+      // an identity's draws take that walker's measured bone lengths where the directory records them
+      const walker = this.manifest.identityBoneLengths;
       const tmp = new Float32Array(per);
       for (let i = 0; i < n; i++) {
         const g = positions.subarray(i * per, (i + 1) * per);
-        rigidifyGait(g, T, V, PARENTS, tmp);
+        const who = plan[i]!.identity;
+        rigidifyGait(g, T, V, PARENTS, tmp, who === undefined ? undefined : walker?.[who]);
         g.set(tmp);
       }
     }
@@ -375,6 +382,10 @@ export async function loadGenerator(dir: string): Promise<Generator> {
   }
   const mismatch = priorMismatch(latentPrior, manifest.config.latentDim, manifest.labelNames, manifest.config.prior);
   if (mismatch) throw new GaitforgeError('E_MODEL', `${latentFile} does not match ${path.join(dir, MANIFEST_FILE)}: ${mismatch}`);
+  const bones = manifest.identityBoneLengths;
+  const I = manifest.identityNames?.length ?? 0;
+  if (bones !== undefined && !(Array.isArray(bones) && bones.length === I && bones.every((b) => Array.isArray(b) && b.length === manifest.V && b.every((x) => Number.isFinite(x) && x >= 0))))
+    throw new GaitforgeError('E_MODEL', `${path.join(dir, MANIFEST_FILE)}: identityBoneLengths must hold ${I} lists (one per identity) of ${manifest.V} finite lengths ≥ 0`);
   // loadModel names a missing or corrupt model.json / weights.bin (nn/serialize.ts layout)
   const { model } = await loadModel(decoderDir);
   const hash = filesHash(dir, [MANIFEST_FILE, ...['model.json', 'weights.bin', LATENT_FILE].map((f) => path.relative(dir, path.join(f === LATENT_FILE ? path.dirname(decoderDir) : decoderDir, f)))]);

@@ -34,6 +34,7 @@ import { boneTerm, LOSS_TERMS, pushPullLoss, type BoneTerm } from './losses.js';
 import { buildCvae, oneHot, type Cvae } from './model.js';
 import { canonicalizeAll, fitNormalization, standardize, type GaitNormalization } from './normalize.js';
 import type { GeneratorReplicaSpec } from './replica.js';
+import { walkerBoneLengths } from './rigid.js';
 
 export type { EpochLog, LossValues } from './checkpoint.js';
 
@@ -426,7 +427,7 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
       labelNames: [...train.labelNames], skeleton: train.skeleton, T, V, fps: train.fps, edges, normalization: norm, dataHash, seed,
       trainGaits: trainPart.N, valGaits: valPart?.N ?? 0, epochsDone: 0, bestEpoch: 0, completed: false,
       backend: currentBackend()?.chosen ?? tf.getBackend(),
-      ...(identityNames ? { identityNames } : {}),
+      ...(identityNames ? { identityNames, identityBoneLengths: walkerBoneLengths(train.positions, T, V, train.identity, identityNames) } : {}),
     };
     if (!resumeFrom) writeManifest(outDir, manifest);
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { generateToFile, loadGenerator, planRequest } from '../../src/generator/
 import { buildCvae } from '../../src/generator/model.js';
 import { CvaeTrainer, trainGenerator, validationSplit } from '../../src/generator/train.js';
 import { EDGES } from '../../src/core/skeleton.js';
+import { walkerBoneLengths } from '../../src/generator/rigid.js';
 import { recordingKeys } from '../../src/identity/protocol.js';
 import { parseCounts } from '../../cli/commands/generate.js';
 import { evaluateGenerator } from '../../src/pipeline/evaluate-generator.js';
@@ -102,6 +103,35 @@ describe('identity-conditioned generator', () => {
     // the same request gives the same gaits
     expect(gen.sample({ angry: 2, sad: 1 }, { seed: 5, identities: asked }).positions).toEqual(s.positions);
     gen.dispose();
+  });
+
+  it("samples each walker with the bone lengths of its training walks; a directory without them keeps each gait's medians", async () => {
+    const m = JSON.parse(readFileSync(path.join(dir('id'), 'generator.json'), 'utf8'));
+    expect(m.identityBoneLengths).toEqual(walkerBoneLengths(data.positions, data.T, data.V, data.identity, names));
+    const bone = (s: GaitSet, i: number, t: number, [p, c]: readonly [number, number]) => Math.hypot(...[0, 1, 2].map((k) => s.gait(i)[(t * s.V + c) * 3 + k]! - s.gait(i)[(t * s.V + p) * 3 + k]!));
+    const gen = await loadGenerator(dir('id'));
+    const s = gen.sample({ sad: 2 }, { seed: 4, identities: [names[1]!] });
+    for (let i = 0; i < s.N; i++) for (const e of EDGES) for (let t = 0; t < s.T; t += 5) expect(bone(s, i, t, e)).toBeCloseTo(m.identityBoneLengths[1][e[1]], 5);
+    const unfitted = gen.sample({ sad: 2 }, { seed: 4, identities: [names[1]!], rigid: false });
+    gen.dispose();
+    // the same directory as written before the field existed
+    const old = dir('id-old');
+    cpSync(dir('id'), old, { recursive: true });
+    delete m.identityBoneLengths;
+    writeFileSync(path.join(old, 'generator.json'), JSON.stringify(m, null, 2));
+    const before = await loadGenerator(old);
+    const o = before.sample({ sad: 2 }, { seed: 4, identities: [names[1]!] });
+    before.dispose();
+    for (let i = 0; i < o.N; i++)
+      for (const e of EDGES) {
+        const lengths = Array.from({ length: o.T }, (_, t) => bone(unfitted, i, t, e)).sort((a, b) => a - b);
+        expect(bone(o, i, 0, e)).toBeCloseTo(lengths[Math.floor(o.T / 2)]!, 5);
+      }
+    // a broken field is one E_MODEL naming it
+    writeFileSync(path.join(old, 'generator.json'), JSON.stringify({ ...m, identityBoneLengths: [[1, 2]] }, null, 2));
+    const e = await errorOf(loadGenerator(old));
+    expect(e.code).toBe('E_MODEL');
+    expect(e.message).toMatch(/generator\.json: identityBoneLengths must hold 3 lists \(one per identity\) of 16 finite lengths/);
   });
 
   it('the identity changes the gait: the same latent (temperature 0) decoded for two identities differs', async () => {

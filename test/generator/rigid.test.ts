@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { EDGES } from '../../src/core/skeleton.js';
 import { motionStats } from '../../src/generator/quality.js';
-import { rigidifyGait } from '../../src/generator/rigid.js';
+import { rigidifyGait, walkerBoneLengths } from '../../src/generator/rigid.js';
 
 const noisy = proceduralDataset({ identities: 1, perEmotion: 2, frames: 24, seed: 3, noise: 0.02 });
 const clean = proceduralDataset({ identities: 1, perEmotion: 2, frames: 24, seed: 3, noise: 0 });
@@ -38,5 +38,26 @@ describe('rigid skeleton fit', () => {
     const f = rigidifyGait(broken, T, V);
     expect(f.every(Number.isFinite)).toBe(true);
     expect(norm(vec(f, 3, 11, 12))).toBeGreaterThan(0.3);
+  });
+
+  it("walkerBoneLengths: each walker's median over every frame of its gaits; rigidifyGait sets a gait's bones to given lengths", () => {
+    const two = proceduralDataset({ identities: 2, perEmotion: 1, frames: 24, seed: 3, noise: 0.02 });
+    const names = [...new Set(two.identity as string[])].sort();
+    const bones = walkerBoneLengths(two.positions, two.T, V, two.identity, names);
+    expect(bones).toHaveLength(2);
+    for (const [w, who] of names.entries()) {
+      const gaits = Array.from({ length: two.N }, (_, i) => i).filter((i) => two.identity[i] === who);
+      expect(bones[w]![0]).toBe(0); // the root has no bone
+      for (const [p, c] of EDGES) {
+        const all = gaits.flatMap((i) => Array.from({ length: two.T }, (_, t) => norm(vec(two.gait(i), t, p, c)))).sort((a, b) => a - b);
+        expect(bones[w]![c]).toBeCloseTo(all[Math.floor(all.length / 2)]!, 5);
+      }
+    }
+    // the two walkers' bodies differ, and a gait of one fitted to the other's lengths takes them in every frame
+    expect(Math.max(...bones[0]!.map((b, j) => Math.abs(b - bones[1]![j]!)))).toBeGreaterThan(1e-3);
+    const g = two.gait(0);
+    const r = rigidifyGait(g, T, V, undefined, undefined, bones[1]);
+    for (const [p, c] of EDGES) for (let t = 0; t < T; t++) expect(norm(vec(r, t, p, c))).toBeCloseTo(bones[1]![c]!, 5);
+    expect(() => walkerBoneLengths(two.positions, two.T, V, two.identity, ['nobody'])).toThrow(/identity "nobody" has no gait/);
   });
 });

@@ -85,8 +85,10 @@ export function walkerBoneLengths(
 ): number[][] {
   if (parents.length !== V) throw new RangeError(`walkerBoneLengths: ${parents.length} parents for V = ${V} joints`);
   const per = T * V * 3;
+  const byName = new Map<string, number[]>(names.map((n) => [n, []]));
+  identity.forEach((who, i) => who !== null && byName.get(who)?.push(i));
   return names.map((name) => {
-    const gaits = identity.flatMap((who, i) => (who === name ? [i] : []));
+    const gaits = byName.get(name)!;
     if (gaits.length === 0) throw new RangeError(`walkerBoneLengths: identity ${JSON.stringify(name)} has no gait`);
     const lengths = new Float64Array(gaits.length * T);
     return parents.map((p, j) => {

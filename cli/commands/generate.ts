@@ -53,7 +53,7 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('identities', { type: 'string', describe: "Identity-conditioned generators (config identityDim > 0): comma-separated identities to generate, each with the per-label counts, or 'all'; rows carry the identity" })
       .option('temperature', { type: 'number', default: 1, describe: "Scale of the latent noise (0 = the prior's mean; the mixture's: a component's mean)" })
       .option('prior', { type: 'string', choices: LATENT_PRIORS, describe: PRIOR_HELP })
-      .option('rigid', { type: 'boolean', default: true, describe: 'Fit every gait to a rigid skeleton (each bone at its median length); --no-rigid keeps the raw decoder output' })
+      .option('rigid', { type: 'boolean', default: true, describe: 'Fit every gait to a rigid skeleton (each bone at its median length, or at the measured length of its walker for an identity-conditioned generator); --no-rigid keeps the raw decoder output' })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (the same seed gives the same gaits)' })
       .option('format', { type: 'string', choices: ['parquet', 'arrow'], describe: 'File format (default: from the extension)' })
       .option('batch-size', { type: 'number', default: 64, describe: 'Gaits per decoder call' })

@@ -147,6 +147,10 @@ export function readManifest(dir: string): GeneratorManifest {
   if (!Array.isArray(m.edges)) throw bad('edges');
   if (m.config.identityDim > 0 ? !Array.isArray(m.identityNames) || m.identityNames.length === 0 || m.identityNames.some((n) => typeof n !== 'string') : m.identityNames !== undefined)
     throw bad('identityNames');
+  const bones = m.identityBoneLengths;
+  const I = m.identityNames?.length ?? 0;
+  if (bones !== undefined && !(Array.isArray(bones) && bones.length === I && bones.every((b) => Array.isArray(b) && b.length === m.V && b.every((x) => Number.isFinite(x) && x >= 0))))
+    throw new GaitforgeError('E_MODEL', `${file}: identityBoneLengths must hold ${I} lists (one per identity) of ${m.V} finite lengths ≥ 0`);
   return m;
 }
 

@@ -382,10 +382,6 @@ export async function loadGenerator(dir: string): Promise<Generator> {
   }
   const mismatch = priorMismatch(latentPrior, manifest.config.latentDim, manifest.labelNames, manifest.config.prior);
   if (mismatch) throw new GaitforgeError('E_MODEL', `${latentFile} does not match ${path.join(dir, MANIFEST_FILE)}: ${mismatch}`);
-  const bones = manifest.identityBoneLengths;
-  const I = manifest.identityNames?.length ?? 0;
-  if (bones !== undefined && !(Array.isArray(bones) && bones.length === I && bones.every((b) => Array.isArray(b) && b.length === manifest.V && b.every((x) => Number.isFinite(x) && x >= 0))))
-    throw new GaitforgeError('E_MODEL', `${path.join(dir, MANIFEST_FILE)}: identityBoneLengths must hold ${I} lists (one per identity) of ${manifest.V} finite lengths ≥ 0`);
   // loadModel names a missing or corrupt model.json / weights.bin (nn/serialize.ts layout)
   const { model } = await loadModel(decoderDir);
   const hash = filesHash(dir, [MANIFEST_FILE, ...['model.json', 'weights.bin', LATENT_FILE].map((f) => path.relative(dir, path.join(f === LATENT_FILE ? path.dirname(decoderDir) : decoderDir, f)))]);

@@ -3,8 +3,8 @@
  * (docs/identity.md, "Identity-conditioned generation: measured"). Not a test: trains real models.
  *
  *   npm run bench -- --only identity-generation [--identities 16] [--per-emotion 3] [--frames 32]
- *     [--gen-epochs 25] [--id-epochs 12] [--id-augment-noise 0] [--per-cell 4] [--noise 0.02] [--temperature 1] [--seed 1]
- *     [--donors FILE --targets FILE [--max-donors N]] [--identity-model DIR] [--generator DIR] [--threads 1]
+ *     [--gen-epochs 25] [--id-epochs 12] [--id-augment-noise 0] [--per-cell 4] [--noise 0.02] [--temperature 1] [--strength 1] [--seed 1]
+ *     [--donors FILE --targets FILE [--max-donors N]] [--identity-model DIR] [--generator DIR] [--evaluator DIR] [--threads 1]
  *
  * The split is the identity ablation's (src/pipeline/ablate-identity.ts, targetFraction 0.5,
  * gallery condition neutral): training holds every walk of the donors and the targets' neutral
@@ -20,8 +20,15 @@
  * the generator's reconstructions of the donors' non-neutral training walks (encoded to their
  * posterior mean, decoded with their own identity, and with another one): does the generator
  * keep who walks in what it was trained on? And whether the generated walks carry their label: a
- * per-dataset evaluator (Baseline-STEP on the training walks) recognises their emotion how often,
- * against the targets' real walks in those emotions (labelRecognition, the recognition ratio).
+ * per-dataset evaluator (Baseline-STEP on the training walks; `--evaluator DIR` names another)
+ * recognises their emotion how often, against the targets' real walks in those emotions
+ * (labelRecognition, the recognition ratio).
+ *
+ * Restyling (generator/restyle.ts) is measured beside sampling: each target's real neutral
+ * training walks edited into every unrecorded emotion at `--strength` (restyledTargets), and the
+ * same walks unchanged, only relabelled (strength 0, relabelledTargets: what the identity model
+ * and the evaluator make of the source walks themselves). A restyled walk carries its source's
+ * recording, so it is never matched against the gallery walk it was made from.
  *
  * With `--donors FILE --targets FILE` the walkers come from two gait files instead: every walk of
  * the donors' walkers (the first `--max-donors` of them, by name) and the targets' neutral walks
@@ -40,7 +47,7 @@ import { initBackend } from '../src/core/backend.js';
 import { GaitSet } from '../src/core/gaitset.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 import * as tf from '@tensorflow/tfjs';
-import { canonicalizeAll, CvaeTrainer, destandardize, gaitSetHash, loadGenerator, readGeneratorManifest, standardize, trainGenerator, type SampleCell } from '../src/generator/index.js';
+import { canonicalizeAll, CvaeTrainer, destandardize, gaitSetHash, loadGenerator, readGeneratorManifest, restyle, standardize, trainGenerator, type SampleCell } from '../src/generator/index.js';
 import { conditionTensors } from '../src/generator/train.js';
 import type { LatentPriorKind } from '../src/generator/latent.js';
 import { loadModel } from '../src/nn/serialize.js';
@@ -54,8 +61,8 @@ import { option, type BenchArgs, type BenchSection } from './common.js';
 
 interface Options {
   identities: number; perEmotion: number; frames: number; genEpochs: number; idEpochs: number; idAugmentNoise: number;
-  perCell: number; noise: number; temperature: number; seed: number; threads: number;
-  donors: string | null; targets: string | null; maxDonors: number | null; identityModel: string | null; generator: string | null;
+  perCell: number; noise: number; temperature: number; strength: number; seed: number; threads: number;
+  donors: string | null; targets: string | null; maxDonors: number | null; identityModel: string | null; generator: string | null; evaluator: string | null;
 }
 
 function options(argv: string[]): Options {
@@ -69,10 +76,10 @@ function options(argv: string[]): Options {
   const o: Options = {
     identities: num('identities', 16), perEmotion: num('per-emotion', 3), frames: num('frames', 32), genEpochs: num('gen-epochs', 25),
     idEpochs: num('id-epochs', 12), idAugmentNoise: num('id-augment-noise', 0), perCell: num('per-cell', 4), noise: num('noise', 0.02),
-    temperature: num('temperature', 1), seed: num('seed', 1), threads: num('threads', 1),
+    temperature: num('temperature', 1), strength: num('strength', 1), seed: num('seed', 1), threads: num('threads', 1),
     donors: option(argv, '--donors') ?? null, targets: option(argv, '--targets') ?? null,
     maxDonors: option(argv, '--max-donors') === undefined ? null : num('max-donors', 0), identityModel: option(argv, '--identity-model') ?? null,
-    generator: option(argv, '--generator') ?? null,
+    generator: option(argv, '--generator') ?? null, evaluator: option(argv, '--evaluator') ?? null,
   };
   if ((o.donors === null) !== (o.targets === null)) throw new RangeError('identity-generation: --donors and --targets go together');
   return o;
@@ -186,6 +193,10 @@ async function main({ argv }: BenchArgs): Promise<void> {
   const generated = draw(s.targets, 'identity');
   const generatedDonors = draw(s.donors, 'identity');
   const labelPrior = { targets: draw(s.targets, 'mixture'), donors: draw(s.donors, 'mixture') };
+  // restyling: each target's real neutral walks (training walks) edited into every unrecorded emotion, and at strength 0 (the neutral walks as they are, relabelled: the control)
+  const targetNeutral = s.train.select(Array.from({ length: s.train.N }, (_, i) => i).filter((i) => s.targets.includes(s.train.identity[i]!)));
+  const restyled = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: o.strength });
+  const relabelled = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: 0 });
   const lo = JSON.parse(readFileSync(path.join(genDir, 'loss.json'), 'utf8')) as { train: { lo: number }; val: { lo: number } | null }[];
   gen.dispose();
   const model = await loadIdentityModel(idDir);
@@ -201,6 +212,7 @@ async function main({ argv }: BenchArgs): Promise<void> {
     galleryIdentities: new Set(gallery.identity).size, chance: 1 / new Set(gallery.identity).size,
     generatedTargets: recognition(model, gallery, generated), generatedDonors: recognition(model, gallery, generatedDonors),
     labelPriorTargets: recognition(model, gallery, labelPrior.targets), labelPriorDonors: recognition(model, gallery, labelPrior.donors),
+    restyledTargets: recognition(model, gallery, restyled), relabelledTargets: recognition(model, gallery, relabelled),
     realProbes: recognition(model, gallery, realProbes),
     realDonors: recognition(model, gallery, donorWalks), reconstructedDonors: recognition(model, gallery, reconstructed),
     reconstructedDonorsOtherIdentity: recognition(model, gallery, swapped),
@@ -210,12 +222,12 @@ async function main({ argv }: BenchArgs): Promise<void> {
   model.dispose();
   // do the walks carry their label? a per-dataset evaluator trained on the training walks, its accuracy on
   // generated walks over its accuracy on the targets' real walks in those emotions (the recognition ratio)
-  const choice = await chooseEvaluator([{ set: realProbes, name: "the targets' real walks in unrecorded emotions", real: true }], { train: s.train, cacheDir: path.join(out, 'evaluators') });
+  const choice = await chooseEvaluator([{ set: realProbes, name: "the targets' real walks in unrecorded emotions", real: true }], { dir: o.evaluator ?? undefined, train: s.train, cacheDir: path.join(out, 'evaluators') });
   const accuracy = (set: GaitSet) => evaluateClassifier(choice.evaluator, set).accuracy;
   const real = accuracy(realProbes);
   const labelRecognition = {
     evaluator: choice.description, realTargets: real,
-    ...Object.fromEntries(Object.entries({ generatedTargets: generated, generatedDonors, labelPriorTargets: labelPrior.targets, labelPriorDonors: labelPrior.donors }).map(([k, set]) => {
+    ...Object.fromEntries(Object.entries({ generatedTargets: generated, generatedDonors, restyledTargets: restyled, relabelledTargets: relabelled, labelPriorTargets: labelPrior.targets, labelPriorDonors: labelPrior.donors }).map(([k, set]) => {
       const a = accuracy(set);
       return [k, { accuracy: a, ratio: a / real }];
     })),

@@ -18,3 +18,4 @@ export {
 } from './sample.js';
 export { motionStats, stepFrequency, type MotionStats } from './quality.js';
 export { rigidifyGait } from './rigid.js';
+export { restyle, restyleFile, type RestyleFileOptions, type RestyleFileResult, type RestyleOptions } from './restyle.js';

@@ -282,6 +282,12 @@ export class LoadedGenerator implements Generator {
     return gaitSeed(seed, this.labelNames[p.label]!, p.k, p.identity === undefined ? undefined : this.identityNames[p.identity]);
   }
 
+  /** The decoder in inference mode: latent codes [n, D] and the condition (one-hot label, and identity when conditioned) → [n, T, V, 3] in model units. */
+  decode(z: tf.Tensor2D, condition: tf.Tensor2D[]): tf.Tensor {
+    if (!this.decoder) throw new GaitforgeError('E_MODEL', `generator ${this.tag} was disposed`);
+    return this.decoder.apply([z, ...condition], { training: false }) as tf.Tensor;
+  }
+
   /** Decodes planned gaits into a GaitSet (rows in plan order). */
   decodePlan(plan: Planned[], o: ResolvedSampleOptions): GaitSet {
     return this.planSet(plan, this.decodePositions(plan, o), o);
@@ -318,10 +324,7 @@ export class LoadedGenerator implements Generator {
       }
       const part = plan.slice(s, e);
       const out = tf.tidy(() =>
-        this.decoder!.apply(
-          [tf.tensor2d(z, [e - s, D]), oneHot(part.map((p) => p.label), L), ...(I > 0 ? [oneHot(part.map((p) => p.identity!), I)] : [])],
-          { training: false },
-        ) as tf.Tensor,
+        this.decode(tf.tensor2d(z, [e - s, D]), [oneHot(part.map((p) => p.label), L), ...(I > 0 ? [oneHot(part.map((p) => p.identity!), I)] : [])]),
       );
       positions.set(out.dataSync(), s * per);
       out.dispose();

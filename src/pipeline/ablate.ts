@@ -210,6 +210,8 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
     cacheKey({
       kind: 'identity', version: VERSION, dataHash, seed: c.seed, augmenter: c.augmenter, count: c.count, model: c.classifier, config: r.identity!.model, ...threadsKey, ...taskKey,
       generator: (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter) ? genKey(c.seed, c.augmenter) : null,
+      // how the generator's walks were made, in the keys of the cells that have any (sampled cells keep the keys they had before restyling existed)
+      ...(c.count > 0 && r.identity!.walks !== 'sample' ? { walks: r.identity!.walks } : {}),
     });
   // identity-task cells live beside the classifier cells (prefix clf-), so progress, shards and merging treat them alike
   const identityTaskCell = (c: GridCell) => {

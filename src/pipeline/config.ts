@@ -42,15 +42,26 @@ export interface IdentityTaskConfig {
   galleryCondition?: string;
   /** Options of the GaitTAKE identity model (IdentityConfig). `valFraction` is 0: no identity can be held out of training, the last epoch is kept. */
   model?: IdentityConfig;
+  /**
+   * How a learned generator makes a target's walks in the unrecorded conditions: 'sample' (default)
+   * draws them from the identity prior; 'restyle' edits the target's own gallery walks into each
+   * condition (generator/restyle.ts), `count` of them per (target, condition), or all the target
+   * has when it has fewer.
+   */
+  walks?: IdentityTaskWalks;
 }
+
+export const IDENTITY_TASK_WALKS = ['sample', 'restyle'] as const;
+export type IdentityTaskWalks = (typeof IDENTITY_TASK_WALKS)[number];
 
 export interface ResolvedIdentityTask {
   targetFraction: number;
   galleryCondition: string;
   model: IdentityConfig;
+  walks: IdentityTaskWalks;
 }
 
-export const DEFAULT_IDENTITY_TASK: ResolvedIdentityTask = { targetFraction: 0.5, galleryCondition: 'neutral', model: {} };
+export const DEFAULT_IDENTITY_TASK: ResolvedIdentityTask = { targetFraction: 0.5, galleryCondition: 'neutral', model: {}, walks: 'sample' };
 
 export interface AblationConfig {
   /** 'emotion' (default): classifiers on emotion; 'identity': the identity model's cross-condition rank-1 (the `identity` section). */
@@ -207,6 +218,7 @@ function resolveIdentityAblation(c: AblationConfig, data?: GaitSet): ResolvedAbl
   if (typeof identity.targetFraction !== 'number' || !(identity.targetFraction > 0 && identity.targetFraction < 1))
     throw bad('identity.targetFraction', identity.targetFraction, 'must be a number in (0, 1)');
   if (typeof identity.galleryCondition !== 'string' || identity.galleryCondition === '') throw bad('identity.galleryCondition', identity.galleryCondition, 'must be a label name');
+  if (!IDENTITY_TASK_WALKS.includes(identity.walks)) throw bad('identity.walks', identity.walks, `must be one of ${IDENTITY_TASK_WALKS.join(', ')}`);
   if (typeof given.model !== 'undefined' && (typeof given.model !== 'object' || given.model === null || Array.isArray(given.model))) throw bad('identity.model', given.model, 'must be an object of options');
   if (identity.model.valFraction !== undefined && identity.model.valFraction !== 0)
     throw bad('identity.model.valFraction', identity.model.valFraction, 'must be 0 or left out: holding identities out of training would take targets out of it (the last epoch is kept)');

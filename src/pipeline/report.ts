@@ -188,7 +188,10 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
       `Task: identity (cross-condition identification by the GaitTAKE model). Split of each seed: ${t.targetFraction} of the identities are targets, the rest donors; ` +
         `training holds every donor walk and the targets' ${t.galleryCondition} walks; the probes are the targets' walks in every other condition, matched against their ${t.galleryCondition} walks (the gallery). ` +
         `No recording is on two sides, and no probe is seen by a generator or an identity model; every seed's split is in splits.json. ` +
-        `Augmentation: each learned generator (conditioned on identity) makes n walks per target and per condition other than ${t.galleryCondition}. The identity model keeps its last epoch (no identity can be held out for selection).`,
+        (t.walks === 'restyle'
+          ? `Augmentation: each learned generator (conditioned on identity) restyles n of each target's ${t.galleryCondition} walks (all it has when fewer) into every other condition (identity.walks restyle: the walk plus the decoder's difference between the two conditions). `
+          : `Augmentation: each learned generator (conditioned on identity) makes n walks per target and per condition other than ${t.galleryCondition}, drawn from its identity prior. `) +
+        `The identity model keeps its last epoch (no identity can be held out for selection).`,
     );
     lines.push(`Sizes per seed: training ${sizes(baseCells.map((c) => c.trainReal))} real walks, ${sizes(baseCells.map((c) => c.identity?.targets ?? 0))} targets, gallery ${sizes(baseCells.map((c) => c.identity?.galleryGaits ?? 0))}, probes ${sizes(baseCells.map((c) => c.testGaits))}.`);
   } else {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend.js';
-import { GaitforgeError } from '../../src/core/errors.js';
+import { errorOf } from '../expect-error.js';
 import { GaitSet } from '../../src/core/gaitset.js';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { readGaitFile } from '../../src/io/gaitfile.js';
@@ -26,15 +26,6 @@ const names = [...new Set(data.identity as string[])].sort();
 let tmp: string;
 const dir = (name: string) => path.join(tmp, name);
 
-async function errorOf(p: Promise<unknown> | (() => unknown)): Promise<GaitforgeError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    expect(e).toBeInstanceOf(GaitforgeError);
-    return e as GaitforgeError;
-  }
-  throw new Error('expected an error');
-}
 
 beforeAll(async () => {
   await initBackend('wasm');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GaitforgeError } from '../../src/core/errors.js';
 import { recordingKeys } from '../../src/identity/protocol.js';
-import { identitySplit } from '../../src/pipeline/ablate-identity.js';
+import { identitySplit, restyleSources } from '../../src/pipeline/ablate-identity.js';
 import { ablate, initBackend, proceduralDataset, resolveAblation, writeGaitFile, type AblationConfig } from '../../src/index.js';
 import { runCli } from '../cli-run.js';
 
@@ -77,6 +77,7 @@ describe('ablate, task identity', () => {
     expect(configError({ ...config, task: 'emotion' })).toMatch(/identity = .*set task: 'identity'/);
     expect(configError({ generator: { identityDim: 8 } })).toMatch(/generator\.identityDim = 8.*task 'identity'/);
     expect(configError({ ...config, task: 'speed' as never })).toMatch(/task = "speed"/);
+    expect(configError({ ...config, identity: { walks: 'copy' as never } })).toMatch(/identity\.walks = "copy": must be one of sample, restyle/);
   });
 
   it('writes rank-1 per seed for real-only and augmented cells, splits.json and a report', async () => {
@@ -121,7 +122,32 @@ describe('ablate, task identity', () => {
     const strip = (run: string) =>
       (JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8')).cells as Record<string, unknown>[]).map(({ wall_seconds: _, ...c }) => c).sort((a, b) => String(a.key).localeCompare(String(b.key)));
     expect(strip(sharded)).toEqual(strip(runDir));
+
+    // walks 'restyle' (a run folder holds one experiment): the same generators (keys) and real-only cells, other augmented cells
+    const restyledDir = path.join(dir, 'restyled');
+    const restyled = await ablate({ dataPath, config: { ...config, identity: { ...config.identity, walks: 'restyle' } }, runDir: restyledDir });
+    const cellsOf = (run: string) => JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8')).cells as Record<string, number | string>[];
+    const keyOf = (run: string, count: number) => cellsOf(run).filter((c) => c.count === count).map((c) => c.key).sort();
+    expect(keyOf(restyledDir, 0)).toEqual(keyOf(runDir, 0));
+    expect(keyOf(restyledDir, 2)).not.toEqual(keyOf(runDir, 2));
+    const genKeys = (run: string) => (JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8')).generators as { key: string }[]).map((g) => g.key).sort();
+    expect(genKeys(restyledDir)).toEqual(genKeys(runDir));
+    expect(restyled.complete).toBe(true);
+    for (const c of cellsOf(restyledDir).filter((c) => c.count === 2)) expect(c.train_synthetic).toBe(3 * 2 * 3); // 3 targets × their 2 neutral walks × 3 conditions
+    expect(readFileSync(path.join(restyledDir, 'report.md'), 'utf8')).toMatch(/restyles n of each target's neutral walks/);
   }, 600_000);
+
+  it("restyle sources: count of each target's gallery walks, a seeded choice, all of them when it has fewer", () => {
+    const r = resolveAblation(config, data);
+    const s = identitySplit(data, r, 1);
+    const one = restyleSources(s, 'neutral', 1, 7);
+    expect(one.identity.slice().sort()).toEqual([...s.targets].sort());
+    expect(one.labels.every((l) => one.labelNames[l] === 'neutral')).toBe(true);
+    expect(restyleSources(s, 'neutral', 1, 7).ids).toEqual(one.ids);
+    const picks = new Set([7, 8, 9, 10, 11, 12].map((seed) => restyleSources(s, 'neutral', 1, seed).ids.join()));
+    expect(picks.size).toBeGreaterThan(1);
+    expect(restyleSources(s, 'neutral', 5, 7).N).toBe(3 * 2);
+  });
 
   it('the CLI: --task identity runs the task from a config file, prints rank-1; a classical augmenter is one line and exit 1', async () => {
     const { identity, generator } = config;

@@ -1,0 +1,39 @@
+import type { Argv, CommandModule } from 'yargs';
+import { emit, fmt, globalOptions, progressBar, type GlobalArgs } from '../util.js';
+
+interface Args extends GlobalArgs {
+  model: string;
+  data: string;
+  out: string;
+  to: string;
+  from?: string;
+  strength: number;
+  'batch-size': number;
+}
+
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+export const restyleCommand: CommandModule<object, Args> = {
+  command: 'restyle',
+  describe: "Turn real gaits into other labels with a trained generator: each gait plus the decoder's difference between the new label and its own at the gait's latent code (keeps the walker's detail)",
+  builder: (y) =>
+    globalOptions(y)
+      .option('model', { type: 'string', demandOption: true, describe: 'Generator directory (from train-generator); an identity-conditioned one restyles only its training identities' })
+      .option('data', { type: 'string', demandOption: true, describe: 'Gait file to restyle (.parquet or .arrow; the T, joints and fps of the generator)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Output file (.parquet or .arrow); rows keep the source gait\'s identity and recording' })
+      .option('to', { type: 'string', demandOption: true, describe: 'Comma-separated labels: each gait becomes one gait of each of them other than its own' })
+      .option('from', { type: 'string', describe: 'Comma-separated labels: restyle only the gaits of these labels (default: all)' })
+      .option('strength', { type: 'number', default: 1, describe: "Scale of the edit: 0 = the gait unchanged, 1 = the decoder's whole difference between the labels, up to 10" })
+      .option('batch-size', { type: 'number', default: 64, describe: 'Gaits per encoder/decoder call' }) as unknown as Argv<Args>,
+  handler: async (argv) => {
+    const lib = await import('../../src/index.js');
+    await lib.initBackend(argv.backend as never);
+    const r = await lib.restyleFile(argv.model, argv.data, argv.out, {
+      to: list(argv.to), from: argv.from === undefined ? undefined : list(argv.from), strength: argv.strength, batchSize: argv['batch-size'], progress: progressBar(argv),
+    });
+    emit(argv, r, [
+      `wrote ${r.rows} restyled gaits to ${r.path} (${r.sources} gaits of ${argv.data} into ${argv.to})`,
+      `generator ${r.generator}, strength ${r.strength}; ${fmt(r.seconds, 3)} s`,
+    ]);
+  },
+};

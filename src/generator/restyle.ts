@@ -1,0 +1,186 @@
+/**
+ * Restyling real gaits with a trained generator: a gait of label a becomes a
+ * gait of label b by adding the decoder's difference between b and a at the
+ * gait's own latent code, in metres:
+ *
+ *   x' = x + s · scale · (D(μ, b) − D(μ, a)),   μ = E(x, a)   (posterior mean)
+ *
+ * where x is the gait in the generator's canonical frame, D and E the decoder
+ * and encoder in inference mode (with the gait's identity for an
+ * identity-conditioned generator), scale the normalisation's scale (the mean
+ * cancels) and s the strength. Unlike a sample, which is all decoder output,
+ * a restyled gait keeps every detail of the real walk the decoder blurs (the
+ * walker's posture, proportions and tracker noise) and takes from the
+ * generator only how the label changes the walk. At s = 0 it is the real gait.
+ *
+ * No rigid fit follows (sampling's, rigid.ts): the gait keeps its own bones,
+ * which the edit, a difference of two decodings of one latent code, barely moves.
+ *
+ * Each restyled row keeps the gait's identity and its recording (the source's
+ * `recording` column, else its id before '#', else its id: identity/protocol.ts),
+ * so recording- and identity-grouped splits keep it with the walk it came from,
+ * and the identity protocol never matches it against that walk.
+ */
+import * as tf from '@tensorflow/tfjs';
+import path from 'node:path';
+import { GaitforgeError, optionError } from '../core/errors.js';
+import { GaitSet } from '../core/gaitset.js';
+import { silentProgress, type Progress } from '../core/progress.js';
+import { writeGaitFile, readGaitFile } from '../io/gaitfile.js';
+import { recordingKeys } from '../identity/protocol.js';
+import { loadModel } from '../nn/serialize.js';
+import { checkpointDir } from '../train/checkpoint.js';
+import './layers.js';
+import { canonicalizeAll, standardize } from './normalize.js';
+import { conditionTensors } from './train.js';
+import { LoadedGenerator, loadGenerator, type Generator } from './sample.js';
+
+export interface RestyleOptions {
+  /** Labels to restyle into: each gait gives one gait per listed label other than its own (in the model's label order). */
+  to: string[];
+  /** s above: the scale of the label edit (0: the gait unchanged, 1: the decoder's whole difference). Default 1. */
+  strength?: number;
+  /** Gaits per encoder/decoder call. Default 64. */
+  batchSize?: number;
+  /** Reports restyled gaits. */
+  progress?: Progress;
+}
+
+/**
+ * The gaits of `set` restyled by `generator` (from loadGenerator) into each label of `options.to` (row order: source gaits in
+ * order, then target labels). Rows: source 'synthetic', generator `gen.tag`, no seed (nothing is
+ * drawn), the source's identity and recording, id `<source id>>restyled-<label>`. Errors: E_SHAPE
+ * for a set of another T or V than the generator's, E_LABEL for a source or target label the
+ * generator does not know (naming the row), E_VALUE for a gait of an identity an
+ * identity-conditioned generator does not know (naming the row), E_OPTION for the options.
+ */
+export async function restyle(generator: Generator, set: GaitSet, options: RestyleOptions): Promise<GaitSet> {
+  if (!(generator instanceof LoadedGenerator)) throw new GaitforgeError('E_MODEL', 'restyle needs a generator loaded from its directory by loadGenerator (it loads the encoder beside the decoder)');
+  const gen = generator;
+  const strength = options.strength ?? 1;
+  if (typeof strength !== 'number' || !Number.isFinite(strength) || strength < 0 || strength > 10) throw optionError('strength', strength, 'a number in [0, 10]');
+  const batchSize = options.batchSize ?? 64;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) throw optionError('batchSize', batchSize, 'an integer in [1, 1024]');
+  const progress = options.progress ?? silentProgress;
+  if (!Array.isArray(options.to) || options.to.length === 0) throw optionError('to', options.to, `a non-empty list of labels (the generator's: ${gen.labelNames.join(', ')})`);
+  const targets = [...new Set(options.to.map((name) => {
+    const l = gen.labelNames.indexOf(name);
+    if (l < 0) throw new GaitforgeError('E_LABEL', `option to (--to): the generator does not know label ${JSON.stringify(name)} (its labels: ${gen.labelNames.join(', ')})`);
+    return l;
+  }))].sort((a, b) => a - b);
+  const { T, V } = gen;
+  if (set.T !== T || set.V !== V || set.fps !== gen.fps)
+    throw new GaitforgeError('E_SHAPE', `gaits of T = ${set.T}, V = ${set.V} at ${set.fps} fps cannot be restyled by generator ${gen.tag} (T = ${T}, V = ${V}, ${gen.fps} fps): resample them first`);
+  const I = gen.identityNames.length;
+  const from = Int32Array.from(set.labels, (l, i) => {
+    const k = gen.labelNames.indexOf(set.labelNames[l]!);
+    if (k < 0) throw new GaitforgeError('E_LABEL', `gait ${set.ids[i]} (row ${i}) has label ${JSON.stringify(set.labelNames[l])}, which generator ${gen.tag} does not know (its labels: ${gen.labelNames.join(', ')})`);
+    return k;
+  });
+  const who = I === 0 ? undefined : Int32Array.from(set.identity, (name, i) => {
+    const k = name == null ? -1 : gen.identityNames.indexOf(name);
+    if (k < 0) throw new GaitforgeError('E_VALUE', `gait ${set.ids[i]} (row ${i}) is of identity ${JSON.stringify(name)}, which generator ${gen.tag} does not know: an identity-conditioned generator restyles only its training identities`);
+    return k;
+  });
+  // the planned rows: (source gait, target label) for every target other than the gait's own label
+  const rows: [number, number][] = [];
+  for (let i = 0; i < set.N; i++) for (const l of targets) if (l !== from[i]) rows.push([i, l]);
+  const per = T * V * 3;
+  const canonical = canonicalizeAll(set.positions, T, V);
+  const positions = new Float32Array(rows.length * per);
+  const encoder = (await loadModel(path.join(checkpointDir(gen.dir, 'best'), 'encoder'))).model;
+  try {
+    const D = gen.config.latentDim;
+    const L = gen.labelNames.length;
+    const x = standardize(canonical.slice(), gen.normalization);
+    const mu = new Float32Array(set.N * D);
+    for (let s = 0; s < set.N; s += batchSize) {
+      const e = Math.min(set.N, s + batchSize);
+      const m = tf.tidy(() => {
+        const [mean] = encoder.apply([tf.tensor4d(x.subarray(s * per, e * per), [e - s, T, V, 3]), ...conditionTensors(from.subarray(s, e), L, who?.subarray(s, e), I)], { training: false }) as tf.Tensor[];
+        return mean!;
+      });
+      mu.set(m.dataSync(), s * D);
+      m.dispose();
+    }
+    const k = strength * gen.normalization.scale;
+    progress.start(`restyle ${gen.name}`, rows.length);
+    for (let s = 0; s < rows.length; s += batchSize) {
+      const part = rows.slice(s, s + batchSize);
+      const z = new Float32Array(part.length * D);
+      part.forEach(([i], r) => z.set(mu.subarray(i * D, (i + 1) * D), r * D));
+      const ids = who && part.map(([i]) => who[i]!);
+      const delta = tf.tidy(() => {
+        const zt = tf.tensor2d(z, [part.length, D]);
+        const decode = (labels: number[]) => gen.decode(zt, conditionTensors(labels, L, ids, I));
+        return tf.sub(decode(part.map(([, l]) => l)), decode(part.map(([i]) => from[i]!)));
+      });
+      const d = delta.dataSync();
+      delta.dispose();
+      part.forEach(([i], r) => {
+        const o = (s + r) * per;
+        for (let j = 0; j < per; j++) positions[o + j] = canonical[i * per + j]! + k * d[r * per + j]!;
+      });
+      progress.update(s + part.length);
+    }
+  } finally {
+    progress.stop();
+    encoder.dispose();
+  }
+  const recording = recordingKeys(set);
+  return new GaitSet({
+    positions, labels: rows.map(([, l]) => l), labelNames: gen.labelNames, T, V, fps: set.fps, skeleton: set.skeleton,
+    ids: rows.map(([i, l]) => `${set.ids[i]}>restyled-${gen.labelNames[l]}`), identity: rows.map(([i]) => set.identity[i] ?? null),
+    recording: rows.map(([i]) => recording[i]!), source: new Array(rows.length).fill('synthetic'), generator: new Array(rows.length).fill(gen.tag),
+    seed: new Array(rows.length).fill(null), frames: new Int32Array(rows.length).fill(T),
+  });
+}
+
+export interface RestyleFileOptions extends RestyleOptions {
+  /** Restyle only the gaits of these labels (default: every gait). */
+  from?: string[];
+}
+
+export interface RestyleFileResult {
+  path: string;
+  /** Gaits read from the input (of the `from` labels). */
+  sources: number;
+  rows: number;
+  generator: string;
+  checkpointHash: string;
+  strength: number;
+  seconds: number;
+}
+
+/**
+ * Restyles the gaits of a gait file (those of the `from` labels) with the generator of
+ * `modelDir` into `outPath` (written atomically; nothing is written on an error). E_LABEL names
+ * a `from` label the file does not have or of which it holds no gait.
+ */
+export async function restyleFile(modelDir: string, inPath: string, outPath: string, options: RestyleFileOptions): Promise<RestyleFileResult> {
+  const t0 = performance.now();
+  let set = await readGaitFile(inPath);
+  if (options.from !== undefined) {
+    if (!Array.isArray(options.from) || options.from.length === 0) throw optionError('from', options.from, 'a non-empty list of labels');
+    const keep = options.from.map((name) => {
+      const l = set.labelNames.indexOf(name);
+      if (l < 0) throw new GaitforgeError('E_LABEL', `option from (--from): ${inPath} has no label ${JSON.stringify(name)} (its labels: ${set.labelNames.join(', ')})`);
+      return l;
+    });
+    const rows = Array.from({ length: set.N }, (_, i) => i).filter((i) => keep.includes(set.labels[i]!));
+    if (rows.length === 0) throw new GaitforgeError('E_LABEL', `option from (--from): ${inPath} holds no gait labelled ${options.from.join(' or ')}`);
+    set = set.select(rows);
+  }
+  const gen = await loadGenerator(modelDir);
+  try {
+    const out = await restyle(gen, set, options);
+    if (out.N === 0) throw new GaitforgeError('E_LABEL', `nothing to restyle: every gait of ${inPath}${options.from ? ` labelled ${options.from.join(' or ')}` : ''} already has the label of --to (${options.to.join(', ')})`);
+    const strength = options.strength ?? 1;
+    await writeGaitFile(outPath, out, {
+      metadata: { 'generator.name': gen.name, 'generator.checkpoint': gen.checkpointHash, 'restyle.source': path.basename(inPath), 'restyle.strength': String(strength) },
+    });
+    return { path: outPath, sources: set.N, rows: out.N, generator: gen.tag, checkpointHash: gen.checkpointHash, strength, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    gen.dispose();
+  }
+}

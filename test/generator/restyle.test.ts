@@ -1,0 +1,155 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/core/backend.js';
+import { GaitSet } from '../../src/core/gaitset.js';
+import { proceduralDataset } from '../../src/core/procedural.js';
+import { readGaitFile, writeGaitFile } from '../../src/io/gaitfile.js';
+import { loadModel } from '../../src/nn/serialize.js';
+import type { GeneratorConfig } from '../../src/generator/config.js';
+import { canonicalizeAll, standardize } from '../../src/generator/normalize.js';
+import { restyle } from '../../src/generator/restyle.js';
+import { loadGenerator, type Generator } from '../../src/generator/sample.js';
+import { conditionTensors, CvaeTrainer, trainGenerator } from '../../src/generator/train.js';
+import { recordingKeys } from '../../src/identity/protocol.js';
+import { runCli } from '../cli-run.js';
+import { errorOf } from '../expect-error.js';
+
+const TINY: GeneratorConfig = { encoderChannels: [12, 8, 8], decoderChannels: [8, 12], latentDim: 6, epochs: 1, batchSize: 8, valFraction: 0, lr: 3e-3 };
+const data = proceduralDataset({ identities: 3, perEmotion: 2, frames: 16, seed: 5 });
+const neutralRows = Array.from({ length: data.N }, (_, i) => i).filter((i) => data.labelNames[data.labels[i]!] === 'neutral');
+let tmp: string;
+const dir = (name: string) => path.join(tmp, name);
+
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'gaitforge-restyle-'));
+  await trainGenerator(data, { ...TINY, identityDim: 4 }, { outDir: dir('id'), seed: 3 });
+  await trainGenerator(data, TINY, { outDir: dir('plain'), seed: 3 });
+  await writeGaitFile(dir('data.parquet'), data);
+}, 180_000);
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function withGenerator<R>(name: string, f: (gen: Generator) => Promise<R>): Promise<R> {
+  const gen = await loadGenerator(dir(name));
+  try {
+    return await f(gen);
+  } finally {
+    gen.dispose();
+  }
+}
+
+describe('restyle', () => {
+  it("adds the decoder's difference between the new label and the gait's own, at the gait's posterior mean, in metres", async () => {
+    await withGenerator('id', async (gen) => {
+      const source = data.select(neutralRows.slice(0, 3));
+      const before = tf.memory().numTensors;
+      const out = await restyle(gen, source, { to: ['angry', 'sad'] });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(out.N).toBe(6);
+      expect(out.ids).toEqual(source.ids.flatMap((id) => [`${id}>restyled-angry`, `${id}>restyled-sad`]));
+      expect(out.labelNames).toEqual(['angry', 'neutral', 'happy', 'sad']);
+      expect(Array.from(out.labels)).toEqual([0, 3, 0, 3, 0, 3]);
+      expect(out.identity).toEqual(source.identity.flatMap((x) => [x, x]));
+      expect(new Set(out.source)).toEqual(new Set(['synthetic']));
+      expect(out.generator[0]).toBe(gen.tag);
+
+      // the same edit computed another way: the trainer's encoder path and the stored decoder, applied by hand
+      const m = (gen as unknown as { manifest: { config: GeneratorConfig & { latentDim: number }; normalization: { mean: number[]; scale: number }; identityNames: string[] } }).manifest;
+      const cvae = { encoder: (await loadModel(path.join(dir('id'), 'best', 'encoder'))).model, decoder: (await loadModel(path.join(dir('id'), 'best', 'decoder'))).model };
+      const trainer = new CvaeTrainer(cvae, gen.config, gen.labelNames.length, undefined, undefined, undefined, m.identityNames.length);
+      const canonical = canonicalizeAll(source.positions, source.T, source.V);
+      const ids = source.identity.map((n) => m.identityNames.indexOf(n!));
+      const { mu } = trainer.encode(standardize(canonical.slice(), m.normalization), source.labels, [source.T, source.V, 3], ids);
+      const per = source.T * source.V * 3;
+      const decode = (label: number) => tf.tidy(() => (cvae.decoder.apply([tf.tensor2d(mu, [3, gen.config.latentDim]), ...conditionTensors([label, label, label], 4, ids, m.identityNames.length)], { training: false }) as tf.Tensor).dataSync());
+      const [angry, neutral] = [decode(0), decode(1)];
+      await trainer.dispose();
+      let maxErr = 0;
+      let maxDelta = 0;
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < per; j++) {
+          const expected = canonical[i * per + j]! + m.normalization.scale * (angry[i * per + j]! - neutral[i * per + j]!);
+          maxErr = Math.max(maxErr, Math.abs(out.positions[2 * i * per + j]! - expected));
+          maxDelta = Math.max(maxDelta, Math.abs(out.positions[2 * i * per + j]! - canonical[i * per + j]!));
+        }
+      expect(maxErr).toBeLessThan(1e-5);
+      expect(maxDelta).toBeGreaterThan(1e-3); // the edit moves the walk
+    });
+  });
+
+  it('strength 0 gives the gait itself, and the edit scales linearly with strength; repeated calls are identical', async () => {
+    await withGenerator('plain', async (gen) => {
+      const source = data.select(neutralRows);
+      const at = (strength: number) => restyle(gen, source, { to: ['happy'], strength, batchSize: 4 });
+      const [s0, s1, s2, again] = [await at(0), await at(1), await at(2), await at(1)];
+      expect(s0.positions).toEqual(canonicalizeAll(source.positions, source.T, source.V));
+      expect(again.positions).toEqual(s1.positions);
+      let maxErr = 0;
+      for (let j = 0; j < s0.positions.length; j++) maxErr = Math.max(maxErr, Math.abs(s2.positions[j]! - s0.positions[j]! - 2 * (s1.positions[j]! - s0.positions[j]!)));
+      expect(maxErr).toBeLessThan(1e-5);
+      expect(s1.labelNames[s1.labels[0]!]).toBe('happy');
+    });
+  });
+
+  it("keeps each source's recording, so the identity protocol never matches a restyled walk against the walk it came from", async () => {
+    await withGenerator('plain', async (gen) => {
+      const base = data.select(neutralRows.slice(0, 2));
+      // windows of one take: ids `take#k` without a recording column, and an explicit recording column
+      const windows = new GaitSet({ ...base, positions: base.positions, labels: base.labels, ids: ['take#0', 'take#1'], recording: [null, null] });
+      const recorded = new GaitSet({ ...base, positions: base.positions, labels: base.labels, recording: ['r1', 'r2'] });
+      for (const source of [windows, recorded]) {
+        const out = await restyle(gen, source, { to: ['sad', 'angry'] });
+        expect(recordingKeys(out)).toEqual(recordingKeys(source).flatMap((r) => [r, r]));
+      }
+    });
+  });
+
+  it('errors name the row, label, identity or option; a gait is never restyled into its own label', async () => {
+    await withGenerator('id', async (gen) => {
+      const one = data.select([neutralRows[0]!]);
+      expect((await restyle(gen, one, { to: ['neutral', 'sad'] })).N).toBe(1);
+      expect((await errorOf(restyle(gen, one, { to: ['bored'] }))).message).toMatch(/option to \(--to\): the generator does not know label "bored"/);
+      expect((await errorOf(restyle(gen, one, { to: [] }))).code).toBe('E_OPTION');
+      expect((await errorOf(restyle(gen, one, { to: ['sad'], strength: -1 }))).message).toMatch(/strength/);
+      const stranger = new GaitSet({ ...one, positions: one.positions, labels: one.labels, identity: ['nobody'] });
+      const e = await errorOf(restyle(gen, stranger, { to: ['sad'] }));
+      expect(e.code).toBe('E_VALUE');
+      expect(e.message).toContain(`gait ${one.ids[0]} (row 0) is of identity "nobody"`);
+      const short = proceduralDataset({ identities: 1, perEmotion: 1, frames: 12, seed: 5 });
+      expect((await errorOf(restyle(gen, short, { to: ['sad'] }))).code).toBe('E_SHAPE');
+      const calm = new GaitSet({ ...one, positions: one.positions, labels: one.labels, labelNames: one.labelNames.map((l) => (l === 'neutral' ? 'calm' : l)) });
+      const c = await errorOf(restyle(gen, calm, { to: ['sad'] }));
+      expect(c.code).toBe('E_LABEL');
+      expect(c.message).toContain(`gait ${one.ids[0]} (row 0) has label "calm"`);
+    });
+  });
+});
+
+describe('gaitforge restyle', () => {
+  it('restyles the gaits of the --from labels into Parquet; bad options are one line and write nothing', async () => {
+    const out = path.join(tmp, 'restyled', 'r.parquet');
+    const r = await runCli('restyle', '--model', dir('plain'), '--data', dir('data.parquet'), '--from', 'neutral', '--to', 'angry,happy,sad', '--out', out, '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ sources: neutralRows.length, rows: 3 * neutralRows.length, strength: 1 });
+    const set = await readGaitFile(out);
+    expect(set.countsByLabel()).toEqual({ angry: neutralRows.length, neutral: 0, happy: neutralRows.length, sad: neutralRows.length });
+    expect(set.generator[0]).toBe(j.generator);
+
+    const bad = path.join(tmp, 'bad', 'b.parquet');
+    const from = await runCli('restyle', '--model', dir('plain'), '--data', dir('data.parquet'), '--from', 'calm', '--to', 'sad', '--out', bad);
+    expect(from.status).toBe(1);
+    expect(from.stderr.trim().split('\n')).toHaveLength(1);
+    expect(from.stderr).toMatch(/option from \(--from\): .*data\.parquet has no label "calm"/);
+    const strength = await runCli('restyle', '--model', dir('plain'), '--data', dir('data.parquet'), '--to', 'sad', '--strength', '11', '--out', bad);
+    expect(strength.status).toBe(2);
+    expect(strength.stderr).toMatch(/invalid strength: 11/);
+    expect(existsSync(path.dirname(bad))).toBe(false);
+  }, 120_000);
+});

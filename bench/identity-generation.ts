@@ -195,8 +195,8 @@ async function main({ argv }: BenchArgs): Promise<void> {
   const labelPrior = { targets: draw(s.targets, 'mixture'), donors: draw(s.donors, 'mixture') };
   // restyling: each target's real neutral walks (training walks) edited into every unrecorded emotion, and at strength 0 (the neutral walks as they are, relabelled: the control)
   const targetNeutral = s.train.select(Array.from({ length: s.train.N }, (_, i) => i).filter((i) => s.targets.includes(s.train.identity[i]!)));
-  const restyled = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: o.strength });
-  const relabelled = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: 0 });
+  const restyled = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: o.strength, threads: o.threads });
+  const relabelled = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: 0, threads: o.threads });
   const lo = JSON.parse(readFileSync(path.join(genDir, 'loss.json'), 'utf8')) as { train: { lo: number }; val: { lo: number } | null }[];
   gen.dispose();
   const model = await loadIdentityModel(idDir);

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { emit, fmt, globalOptions, progressBar, type GlobalArgs } from '../util.js';
+import { emit, fmt, globalOptions, progressBar, threadsOption, type GlobalArgs } from '../util.js';
 
 interface Args extends GlobalArgs {
   model: string;
@@ -9,6 +9,7 @@ interface Args extends GlobalArgs {
   from?: string;
   strength: number;
   'batch-size': number;
+  threads: number;
 }
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -24,12 +25,13 @@ export const restyleCommand: CommandModule<object, Args> = {
       .option('to', { type: 'string', demandOption: true, describe: 'Comma-separated labels: each gait becomes one gait of each of them other than its own' })
       .option('from', { type: 'string', describe: 'Comma-separated labels: restyle only the gaits of these labels (default: all)' })
       .option('strength', { type: 'number', default: 1, describe: "Scale of the edit: 0 = the gait unchanged, 1 = the decoder's whole difference between the labels, up to 10" })
-      .option('batch-size', { type: 'number', default: 64, describe: 'Gaits per encoder/decoder call' }) as unknown as Argv<Args>,
+      .option('batch-size', { type: 'number', default: 64, describe: 'Gaits per encoder/decoder call' })
+      .option('threads', threadsOption("Threads restyling (worker threads on wasm/cpu; 1 on tfjs-node); the gaits do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
     await lib.initBackend(argv.backend as never);
     const r = await lib.restyleFile(argv.model, argv.data, argv.out, {
-      to: list(argv.to), from: argv.from === undefined ? undefined : list(argv.from), strength: argv.strength, batchSize: argv['batch-size'], progress: progressBar(argv),
+      to: list(argv.to), from: argv.from === undefined ? undefined : list(argv.from), strength: argv.strength, batchSize: argv['batch-size'], progress: progressBar(argv), threads: argv.threads,
     });
     emit(argv, r, [
       `wrote ${r.rows} restyled gaits to ${r.path} (${r.sources} gaits of ${argv.data} into ${argv.to})`,

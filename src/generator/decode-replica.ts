@@ -18,12 +18,18 @@ export interface DecodeInput {
   options: ResolvedSampleOptions;
 }
 
-export async function createReplica(spec: DecodeReplicaSpec): Promise<InferenceReplica> {
+/** The generator of `spec.modelDir`, refused (E_MODEL) when it no longer holds the calling thread's checkpoint. */
+export async function loadReplicaGenerator(spec: DecodeReplicaSpec): Promise<LoadedGenerator> {
   const gen = (await loadGenerator(spec.modelDir)) as LoadedGenerator;
   if (gen.checkpointHash !== spec.checkpointHash) {
     gen.dispose();
     throw new GaitforgeError('E_MODEL', `${spec.modelDir} changed on disk since the generator was loaded (checkpoint ${gen.checkpointHash.slice(0, 12)}, loaded ${spec.checkpointHash.slice(0, 12)})`);
   }
+  return gen;
+}
+
+export async function createReplica(spec: DecodeReplicaSpec): Promise<InferenceReplica> {
+  const gen = await loadReplicaGenerator(spec);
   return {
     call(input: unknown): Float32Array {
       const x = input as DecodeInput;

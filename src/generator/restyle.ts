@@ -5,7 +5,8 @@
  *
  *   x' = x + s · scale · (D(μ, b) − D(μ, a)),   μ = E(x, a)   (posterior mean)
  *
- * where x is the gait in the generator's canonical frame, D and E the decoder
+ * then each bone refitted to its source's length in every frame, where x is
+ * the gait in the generator's canonical frame, D and E the decoder
  * and encoder in inference mode (with the gait's identity for an
  * identity-conditioned generator), scale the normalisation's scale (the mean
  * cancels) and s the strength. Unlike a sample, which is all decoder output,
@@ -13,8 +14,10 @@
  * walker's posture, proportions and tracker noise) and takes from the
  * generator only how the label changes the walk. At s = 0 it is the real gait.
  *
- * No rigid fit follows (sampling's, rigid.ts): the gait keeps its own bones,
- * which the edit, a difference of two decodings of one latent code, barely moves.
+ * The edit alone would move the walker's bone lengths (by 1.9 cm RMS at s = 1
+ * on the identity bench's generator): every bone of the result is then set back
+ * to its source's length in that frame, keeping the edited direction (rigid.ts),
+ * so a restyled gait has exactly its source's bones, tracker jitter included.
  *
  * Each restyled row keeps the gait's identity and its recording (the source's
  * `recording` column, else its id before '#', else its id: identity/protocol.ts),
@@ -27,11 +30,16 @@ import { GaitforgeError, optionError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { writeGaitFile, readGaitFile } from '../io/gaitfile.js';
+import { PARENTS } from '../core/skeleton.js';
 import { recordingKeys } from '../identity/protocol.js';
 import { loadModel } from '../nn/serialize.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import './layers.js';
 import { canonicalizeAll, standardize } from './normalize.js';
+import { frameBoneLengths, rigidifyGait } from './rigid.js';
+import type { DecodeReplicaSpec } from './decode-replica.js';
+import { shardSizes } from '../train/engine.js';
+import { resolveThreads, startReplicaPool } from '../train/parallel.js';
 import { conditionTensors } from './train.js';
 import { LoadedGenerator, loadGenerator, type Generator } from './sample.js';
 
@@ -44,6 +52,87 @@ export interface RestyleOptions {
   batchSize?: number;
   /** Reports restyled gaits. */
   progress?: Progress;
+  /**
+   * Threads (wasm and cpu backends: replica threads each loading the generator, as sampling's;
+   * 1 on the native backends). Default 1. The gaits do not depend on it: nothing is drawn and
+   * every gait is encoded and decoded in inference mode.
+   */
+  threads?: number;
+}
+
+/** What one thread restyles: source gaits (canonical, metres) with their model label and identity indices, and rows (source index in `canonical`, target label index). */
+export interface RestyleWork {
+  canonical: Float32Array;
+  from: Int32Array;
+  who: Int32Array | null;
+  rows: [number, number][];
+  strength: number;
+  batchSize: number;
+}
+
+/** The networks restyling needs: a loaded generator's decoder and the encoder of its best checkpoint. */
+export class Restyler {
+  private constructor(readonly gen: LoadedGenerator, private readonly encoder: tf.LayersModel) {}
+
+  static async load(gen: LoadedGenerator): Promise<Restyler> {
+    return new Restyler(gen, (await loadModel(path.join(checkpointDir(gen.dir, 'best'), 'encoder'))).model);
+  }
+
+  /** Positions [rows, T, V, 3] of the work's rows (the module comment's formula, then the bone refit); `onBatch(done)` after each decoder batch. */
+  positions(w: RestyleWork, onBatch?: (done: number) => void): Float32Array {
+    const { gen } = this;
+    const { T, V } = gen;
+    const per = T * V * 3;
+    const n = w.from.length;
+    const D = gen.config.latentDim;
+    const L = gen.labelNames.length;
+    const I = gen.identityNames.length;
+    const who = w.who ?? undefined;
+    const x = standardize(w.canonical.slice(), gen.normalization);
+    const mu = new Float32Array(n * D);
+    for (let s = 0; s < n; s += w.batchSize) {
+      const e = Math.min(n, s + w.batchSize);
+      const m = tf.tidy(() => {
+        const [mean] = this.encoder.apply([tf.tensor4d(x.subarray(s * per, e * per), [e - s, T, V, 3]), ...conditionTensors(w.from.subarray(s, e), L, who?.subarray(s, e), I)], { training: false }) as tf.Tensor[];
+        return mean!;
+      });
+      mu.set(m.dataSync(), s * D);
+      m.dispose();
+    }
+    const k = w.strength * gen.normalization.scale;
+    const positions = new Float32Array(w.rows.length * per);
+    for (let s = 0; s < w.rows.length; s += w.batchSize) {
+      const part = w.rows.slice(s, s + w.batchSize);
+      const z = new Float32Array(part.length * D);
+      part.forEach(([i], r) => z.set(mu.subarray(i * D, (i + 1) * D), r * D));
+      const ids = who && part.map(([i]) => who[i]!);
+      const delta = tf.tidy(() => {
+        const zt = tf.tensor2d(z, [part.length, D]);
+        const decode = (labels: number[]) => gen.decode(zt, conditionTensors(labels, L, ids, I));
+        return tf.sub(decode(part.map(([, l]) => l)), decode(part.map(([i]) => w.from[i]!)));
+      });
+      const d = delta.dataSync();
+      delta.dispose();
+      part.forEach(([i], r) => {
+        const o = (s + r) * per;
+        for (let j = 0; j < per; j++) positions[o + j] = w.canonical[i * per + j]! + k * d[r * per + j]!;
+      });
+      onBatch?.(s + part.length);
+    }
+    // each bone back at its source's length in every frame (the edit alone moves them by centimetres)
+    const tmp = new Float32Array(per);
+    w.rows.forEach(([i], r) => {
+      const g = positions.subarray(r * per, (r + 1) * per);
+      rigidifyGait(g, T, V, PARENTS, tmp, frameBoneLengths(w.canonical.subarray(i * per, (i + 1) * per), T, V));
+      g.set(tmp);
+    });
+    return positions;
+  }
+
+  /** Releases the encoder (the generator stays with its owner). */
+  dispose(): void {
+    this.encoder.dispose();
+  }
 }
 
 /**
@@ -87,45 +176,39 @@ export async function restyle(generator: Generator, set: GaitSet, options: Resty
   for (let i = 0; i < set.N; i++) for (const l of targets) if (l !== from[i]) rows.push([i, l]);
   const per = T * V * 3;
   const canonical = canonicalizeAll(set.positions, T, V);
+  // the rows in contiguous parts, one per thread; each part carries the source gaits it reads
+  const sizes = shardSizes(rows.length, Math.max(1, Math.min(resolveThreads(options.threads), rows.length)), 1);
+  const parts: RestyleWork[] = [];
+  let at = 0;
+  for (const n of sizes) {
+    const mine = rows.slice(at, at + n);
+    at += n;
+    const first = mine[0]?.[0] ?? 0;
+    const last = mine.length ? mine[mine.length - 1]![0] + 1 : 0;
+    parts.push({
+      canonical: canonical.slice(first * per, last * per), from: from.slice(first, last), who: who ? who.slice(first, last) : null,
+      rows: mine.map(([i, l]) => [i - first, l]), strength, batchSize,
+    });
+  }
+  const pool = parts.length > 1 ? await startReplicaPool(new URL('./restyle-replica.js', import.meta.url), { modelDir: gen.dir, checkpointHash: gen.checkpointHash } satisfies DecodeReplicaSpec, parts.length - 1) : null;
+  const restyler = await Restyler.load(gen);
   const positions = new Float32Array(rows.length * per);
-  const encoder = (await loadModel(path.join(checkpointDir(gen.dir, 'best'), 'encoder'))).model;
+  progress.start(`restyle ${gen.name}`, rows.length);
   try {
-    const D = gen.config.latentDim;
-    const L = gen.labelNames.length;
-    const x = standardize(canonical.slice(), gen.normalization);
-    const mu = new Float32Array(set.N * D);
-    for (let s = 0; s < set.N; s += batchSize) {
-      const e = Math.min(set.N, s + batchSize);
-      const m = tf.tidy(() => {
-        const [mean] = encoder.apply([tf.tensor4d(x.subarray(s * per, e * per), [e - s, T, V, 3]), ...conditionTensors(from.subarray(s, e), L, who?.subarray(s, e), I)], { training: false }) as tf.Tensor[];
-        return mean!;
-      });
-      mu.set(m.dataSync(), s * D);
-      m.dispose();
+    const pending = parts.slice(1).map((w, i) => pool!.call<Float32Array>(i + 1, w));
+    for (const p of pending) p.catch(() => undefined); // observed below, after this thread's part
+    // the parts are of equal size: this thread's progress stands for every thread's
+    positions.set(restyler.positions(parts[0]!, (done) => progress.update(Math.min(rows.length, Math.round((done * rows.length) / parts[0]!.rows.length)))), 0);
+    let o = parts[0]!.rows.length * per;
+    for (const x of await Promise.all(pending)) {
+      positions.set(x, o);
+      o += x.length;
     }
-    const k = strength * gen.normalization.scale;
-    progress.start(`restyle ${gen.name}`, rows.length);
-    for (let s = 0; s < rows.length; s += batchSize) {
-      const part = rows.slice(s, s + batchSize);
-      const z = new Float32Array(part.length * D);
-      part.forEach(([i], r) => z.set(mu.subarray(i * D, (i + 1) * D), r * D));
-      const ids = who && part.map(([i]) => who[i]!);
-      const delta = tf.tidy(() => {
-        const zt = tf.tensor2d(z, [part.length, D]);
-        const decode = (labels: number[]) => gen.decode(zt, conditionTensors(labels, L, ids, I));
-        return tf.sub(decode(part.map(([, l]) => l)), decode(part.map(([i]) => from[i]!)));
-      });
-      const d = delta.dataSync();
-      delta.dispose();
-      part.forEach(([i], r) => {
-        const o = (s + r) * per;
-        for (let j = 0; j < per; j++) positions[o + j] = canonical[i * per + j]! + k * d[r * per + j]!;
-      });
-      progress.update(s + part.length);
-    }
+    progress.update(rows.length);
   } finally {
     progress.stop();
-    encoder.dispose();
+    restyler.dispose();
+    await pool?.close();
   }
   const recording = recordingKeys(set);
   return new GaitSet({

@@ -34,14 +34,17 @@ function topologicalOrder(parents: readonly number[]): number[] {
  * Writes gait g ([T, V, 3]) with every bone at its median length into `out`
  * (a new array by default; `out` must not be `g`). A bone of zero length in a
  * frame takes its mean direction over the clip. `parents[j]` is joint j's
- * parent (-1 for the root); default the E-Gait skeleton. `boneLengths[j]`, when
- * given, is the length of the bone from joint j to its parent (metres; the
- * root's entry is ignored), used instead of the clip's medians.
+ * parent (-1 for the root); default the E-Gait skeleton. `boneLengths`, when
+ * given, replaces the clip's medians (metres; the root's entries are ignored):
+ * V values, `[j]` the length of the bone from joint j to its parent in every
+ * frame, or T·V values, `[t·V + j]` its length in frame t.
  */
 export function rigidifyGait(
   g: Float32Array, T: number, V: number, parents: readonly number[] = PARENTS, out: Float32Array = new Float32Array(g.length), boneLengths?: ArrayLike<number>,
 ): Float32Array {
   if (parents.length !== V) throw new RangeError(`rigidifyGait: ${parents.length} parents for V = ${V} joints`);
+  const perFrame = boneLengths !== undefined && boneLengths.length === T * V;
+  if (boneLengths !== undefined && !perFrame && boneLengths.length !== V) throw new RangeError(`rigidifyGait: ${boneLengths.length} bone lengths for V = ${V} joints and T = ${T} frames`);
   const order = topologicalOrder(parents);
   const lengths = new Float64Array(T);
   for (const j of order) {
@@ -58,7 +61,7 @@ export function rigidifyGait(
       lengths[t] = Math.hypot(d[0]!, d[1]!, d[2]!);
       if (lengths[t]! > 1e-9) for (let k = 0; k < 3; k++) mean[k]! += d[k]! / lengths[t]!;
     }
-    const L = boneLengths ? boneLengths[j]! : Float64Array.from(lengths).sort()[Math.floor(T / 2)]!;
+    const L = perFrame ? 0 : boneLengths ? boneLengths[j]! : Float64Array.from(lengths).sort()[Math.floor(T / 2)]!;
     const mn = Math.hypot(mean[0]!, mean[1]!, mean[2]!);
     const fallback = mn > 1e-9 ? mean.map((m) => m / mn) : [0, 1, 0];
     for (let t = 0; t < T; t++) {
@@ -67,7 +70,7 @@ export function rigidifyGait(
       const len = lengths[t]!;
       for (let k = 0; k < 3; k++) {
         const dir = len > 1e-9 ? (g[c + k]! - g[q + k]!) / len : fallback[k]!;
-        out[c + k] = out[q + k]! + L * dir;
+        out[c + k] = out[q + k]! + (perFrame ? boneLengths[t * V + j]! : L) * dir;
       }
     }
   }
@@ -90,17 +93,27 @@ export function walkerBoneLengths(
   return names.map((name) => {
     const gaits = byName.get(name)!;
     if (gaits.length === 0) throw new RangeError(`walkerBoneLengths: identity ${JSON.stringify(name)} has no gait`);
+    const frames = gaits.map((i) => frameBoneLengths(positions.subarray(i * per, (i + 1) * per), T, V, parents));
     const lengths = new Float64Array(gaits.length * T);
     return parents.map((p, j) => {
       if (p < 0) return 0;
       let k = 0;
-      for (const i of gaits)
-        for (let t = 0; t < T; t++) {
-          const c = i * per + (t * V + j) * 3;
-          const q = i * per + (t * V + p) * 3;
-          lengths[k++] = Math.hypot(positions[c]! - positions[q]!, positions[c + 1]! - positions[q + 1]!, positions[c + 2]! - positions[q + 2]!);
-        }
+      for (const f of frames) for (let t = 0; t < T; t++) lengths[k++] = f[t * V + j]!;
       return Math.fround(lengths.sort()[Math.floor(lengths.length / 2)]!);
     });
   });
+}
+
+/** Every bone's length in every frame of gait g ([T, V, 3]): `[t·V + j]` = |p_j − p_parent(j)| in frame t (0 for the root). */
+export function frameBoneLengths(g: Float32Array, T: number, V: number, parents: readonly number[] = PARENTS): Float64Array {
+  const out = new Float64Array(T * V);
+  for (let t = 0; t < T; t++)
+    for (let j = 0; j < V; j++) {
+      const p = parents[j]!;
+      if (p < 0) continue;
+      const c = (t * V + j) * 3;
+      const q = (t * V + p) * 3;
+      out[t * V + j] = Math.hypot(g[c]! - g[q]!, g[c + 1]! - g[q + 1]!, g[c + 2]! - g[q + 2]!);
+    }
+  return out;
 }

@@ -11,6 +11,7 @@ import { loadModel } from '../../src/nn/serialize.js';
 import type { GeneratorConfig } from '../../src/generator/config.js';
 import { canonicalizeAll, standardize } from '../../src/generator/normalize.js';
 import { restyle } from '../../src/generator/restyle.js';
+import { frameBoneLengths, rigidifyGait } from '../../src/generator/rigid.js';
 import { loadGenerator, type Generator } from '../../src/generator/sample.js';
 import { conditionTensors, CvaeTrainer, trainGenerator } from '../../src/generator/train.js';
 import { recordingKeys } from '../../src/identity/protocol.js';
@@ -44,7 +45,7 @@ async function withGenerator<R>(name: string, f: (gen: Generator) => Promise<R>)
 }
 
 describe('restyle', () => {
-  it("adds the decoder's difference between the new label and the gait's own, at the gait's posterior mean, in metres", async () => {
+  it("adds the decoder's difference between the new label and the gait's own, at the gait's posterior mean, in metres, then the source's bone lengths", async () => {
     await withGenerator('id', async (gen) => {
       const source = data.select(neutralRows.slice(0, 3));
       const before = tf.memory().numTensors;
@@ -71,27 +72,41 @@ describe('restyle', () => {
       await trainer.dispose();
       let maxErr = 0;
       let maxDelta = 0;
-      for (let i = 0; i < 3; i++)
+      for (let i = 0; i < 3; i++) {
+        const edited = Float32Array.from({ length: per }, (_, j) => canonical[i * per + j]! + m.normalization.scale * (angry[i * per + j]! - neutral[i * per + j]!));
+        const source = canonical.subarray(i * per, (i + 1) * per);
+        // then every bone back at the source's length in that frame
+        const expected = rigidifyGait(edited, gen.T, gen.V, undefined, undefined, frameBoneLengths(source, gen.T, gen.V));
         for (let j = 0; j < per; j++) {
-          const expected = canonical[i * per + j]! + m.normalization.scale * (angry[i * per + j]! - neutral[i * per + j]!);
-          maxErr = Math.max(maxErr, Math.abs(out.positions[2 * i * per + j]! - expected));
-          maxDelta = Math.max(maxDelta, Math.abs(out.positions[2 * i * per + j]! - canonical[i * per + j]!));
+          maxErr = Math.max(maxErr, Math.abs(out.positions[2 * i * per + j]! - expected[j]!));
+          maxDelta = Math.max(maxDelta, Math.abs(out.positions[2 * i * per + j]! - source[j]!));
         }
+        const lengths = frameBoneLengths(out.gait(2 * i), gen.T, gen.V);
+        const own = frameBoneLengths(source, gen.T, gen.V);
+        expect(Math.max(...Array.from(lengths, (x, k) => Math.abs(x - own[k]!)))).toBeLessThan(1e-5);
+      }
       expect(maxErr).toBeLessThan(1e-5);
       expect(maxDelta).toBeGreaterThan(1e-3); // the edit moves the walk
     });
   });
 
-  it('strength 0 gives the gait itself, and the edit scales linearly with strength; repeated calls are identical', async () => {
+  it('strength 0 gives the gait itself, the displacement grows with strength; repeated calls are identical', async () => {
     await withGenerator('plain', async (gen) => {
       const source = data.select(neutralRows);
       const at = (strength: number) => restyle(gen, source, { to: ['happy'], strength, batchSize: 4 });
       const [s0, s1, s2, again] = [await at(0), await at(1), await at(2), await at(1)];
-      expect(s0.positions).toEqual(canonicalizeAll(source.positions, source.T, source.V));
+      const canonical = canonicalizeAll(source.positions, source.T, source.V);
+      expect(Math.max(...Array.from(s0.positions, (x, i) => Math.abs(x - canonical[i]!)))).toBeLessThan(1e-5);
       expect(again.positions).toEqual(s1.positions);
-      let maxErr = 0;
-      for (let j = 0; j < s0.positions.length; j++) maxErr = Math.max(maxErr, Math.abs(s2.positions[j]! - s0.positions[j]! - 2 * (s1.positions[j]! - s0.positions[j]!)));
-      expect(maxErr).toBeLessThan(1e-5);
+      // on two threads (a replica thread restyles half the rows): the same gaits, bit for bit
+      const two = await restyle(gen, source, { to: ['happy', 'sad'], batchSize: 4, threads: 2 });
+      const one = await restyle(gen, source, { to: ['happy', 'sad'], batchSize: 4 });
+      expect(two.ids).toEqual(one.ids);
+      expect(two.positions).toEqual(one.positions);
+      const rms = (s: GaitSet) => Math.sqrt(s.positions.reduce((a, x, i) => a + (x - canonical[i]!) ** 2, 0) / s.positions.length);
+      // the bone refit bends the straight line only slightly: twice the strength, about twice the displacement
+      expect(rms(s2) / rms(s1)).toBeGreaterThan(1.8);
+      expect(rms(s2) / rms(s1)).toBeLessThan(2.2);
       expect(s1.labelNames[s1.labels[0]!]).toBe('happy');
     });
   });

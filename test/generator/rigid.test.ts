@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { EDGES } from '../../src/core/skeleton.js';
 import { motionStats } from '../../src/generator/quality.js';
-import { rigidifyGait, walkerBoneLengths } from '../../src/generator/rigid.js';
+import { frameBoneLengths, rigidifyGait, walkerBoneLengths } from '../../src/generator/rigid.js';
 
 const noisy = proceduralDataset({ identities: 1, perEmotion: 2, frames: 24, seed: 3, noise: 0.02 });
 const clean = proceduralDataset({ identities: 1, perEmotion: 2, frames: 24, seed: 3, noise: 0 });
@@ -59,5 +59,24 @@ describe('rigid skeleton fit', () => {
     const r = rigidifyGait(g, T, V, undefined, undefined, bones[1]);
     for (const [p, c] of EDGES) for (let t = 0; t < T; t++) expect(norm(vec(r, t, p, c))).toBeCloseTo(bones[1]![c]!, 5);
     expect(() => walkerBoneLengths(two.positions, two.T, V, two.identity, ['nobody'])).toThrow(/identity "nobody" has no gait/);
+  });
+
+  it("per-frame lengths: a gait fitted to another gait's frameBoneLengths has that gait's bone lengths in every frame, its own directions", () => {
+    const a = noisy.gait(0);
+    const b = noisy.gait(1);
+    const lengths = frameBoneLengths(b, T, V);
+    for (const [p, c] of EDGES) for (const t of [0, T - 1]) expect(lengths[t * V + c]).toBeCloseTo(norm(vec(b, t, p, c)), 6);
+    const r = rigidifyGait(a, T, V, undefined, undefined, lengths);
+    for (const [p, c] of EDGES)
+      for (let t = 0; t < T; t++) {
+        const got = vec(r, t, p, c);
+        expect(norm(got)).toBeCloseTo(lengths[t * V + c]!, 5);
+        const own = vec(a, t, p, c);
+        expect(got.reduce((d, x, k) => d + x * own[k]!, 0) / (norm(got) * norm(own))).toBeCloseTo(1, 5);
+      }
+    // a gait refitted to its own per-frame lengths is itself
+    const same = rigidifyGait(a, T, V, undefined, undefined, frameBoneLengths(a, T, V));
+    expect(Math.max(...Array.from(same, (x, i) => Math.abs(x - a[i]!)))).toBeLessThan(1e-5);
+    expect(() => rigidifyGait(a, T, V, undefined, undefined, new Float64Array(V + 1))).toThrow(/bone lengths for V = /);
   });
 });

@@ -190,11 +190,12 @@ export async function restyle(generator: Generator, set: GaitSet, options: Resty
       rows: mine.map(([i, l]) => [i - first, l]), strength, batchSize,
     });
   }
-  const pool = parts.length > 1 ? await startReplicaPool(new URL('./restyle-replica.js', import.meta.url), { modelDir: gen.dir, checkpointHash: gen.checkpointHash } satisfies DecodeReplicaSpec, parts.length - 1) : null;
   const restyler = await Restyler.load(gen);
   const positions = new Float32Array(rows.length * per);
+  let pool: Awaited<ReturnType<typeof startReplicaPool>> | null = null;
   progress.start(`restyle ${gen.name}`, rows.length);
   try {
+    if (parts.length > 1) pool = await startReplicaPool(new URL('./restyle-replica.js', import.meta.url), { modelDir: gen.dir, checkpointHash: gen.checkpointHash } satisfies DecodeReplicaSpec, parts.length - 1);
     const pending = parts.slice(1).map((w, i) => pool!.call<Float32Array>(i + 1, w));
     for (const p of pending) p.catch(() => undefined); // observed below, after this thread's part
     // the parts are of equal size: this thread's progress stands for every thread's

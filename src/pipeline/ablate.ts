@@ -470,6 +470,8 @@ export async function ablate(req: AblateRequest): Promise<AblateSummary> {
   const manifestPath = path.join(req.runDir, 'ablation.json');
   if (existsSync(manifestPath)) {
     const old = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunManifest;
+    // folders written before identity.walks existed sampled their walks
+    if (old.config.identity && old.config.identity.walks === undefined) old.config.identity.walks = 'sample';
     if (canonicalJson(old.config) !== canonicalJson(config) || old.dataHash !== dataHash)
       throw new GaitforgeError('E_CONFIG', `run folder ${req.runDir} holds another ablation (different ${old.dataHash !== dataHash ? 'dataset' : 'config'}); use a new --run-dir`);
   } else writeFilesAtomic([{ path: manifestPath, data: JSON.stringify(manifest, null, 2) }]);

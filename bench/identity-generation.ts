@@ -47,8 +47,8 @@ import { initBackend } from '../src/core/backend.js';
 import { GaitSet } from '../src/core/gaitset.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 import * as tf from '@tensorflow/tfjs';
-import { canonicalizeAll, CvaeTrainer, destandardize, gaitSetHash, loadGenerator, readGeneratorManifest, restyle, standardize, trainGenerator, type SampleCell } from '../src/generator/index.js';
-import { conditionTensors } from '../src/generator/train.js';
+import { canonicalizeAll, destandardize, gaitSetHash, loadGenerator, readGeneratorManifest, restyle, standardize, trainGenerator, type SampleCell } from '../src/generator/index.js';
+import { conditionTensors, encodePosteriors } from '../src/generator/train.js';
 import type { LatentPriorKind } from '../src/generator/latent.js';
 import { loadModel } from '../src/nn/serialize.js';
 import { crossConditionSplit, gaitHash, identificationMetrics, loadIdentityModel, rankedGallery, trainIdentityModel, type IdentityEmbedder } from '../src/identity/index.js';
@@ -135,19 +135,18 @@ async function reconstructions(dir: string, set: GaitSet, decodeAs: (identityInd
   const names = m.identityNames!;
   const cvae = { encoder: (await loadModel(path.join(dir, 'best', 'encoder'))).model, decoder: (await loadModel(path.join(dir, 'best', 'decoder'))).model };
   const L = m.labelNames.length;
-  const trainer = new CvaeTrainer(cvae, m.config, L, undefined, undefined, undefined, names.length);
   const ids = Array.from(set.identity, (n) => names.indexOf(n!));
-  const shape: [number, number, number] = [set.T, set.V, 3];
-  const { mu } = trainer.encode(standardize(canonicalizeAll(set.positions, set.T, set.V), m.normalization), set.labels, shape, ids);
-  const as = ids.map(decodeAs);
   const D = m.config.latentDim;
+  const { mu } = encodePosteriors(cvae.encoder, standardize(canonicalizeAll(set.positions, set.T, set.V), m.normalization), set.labels, [set.T, set.V, 3], D, L, ids, names.length);
+  const as = ids.map(decodeAs);
   const per = set.T * set.V * 3;
   const out = new Float32Array(set.N * per);
   for (let s = 0; s < set.N; s += 64) { // in batches: a whole set's decoder activations outgrow wasm's 4 GB
     const e = Math.min(set.N, s + 64);
     out.set(tf.tidy(() => (cvae.decoder.apply([tf.tensor2d(mu.subarray(s * D, e * D), [e - s, D]), ...conditionTensors(set.labels.subarray(s, e), L, as.slice(s, e), names.length)], { training: false }) as tf.Tensor).dataSync()), s * per);
   }
-  await trainer.dispose();
+  cvae.encoder.dispose();
+  cvae.decoder.dispose();
   return new GaitSet({
     positions: destandardize(out, m.normalization), labels: set.labels, labelNames: set.labelNames, T: set.T, V: set.V, fps: set.fps, skeleton: set.skeleton,
     ids: set.ids.map((id) => `reconstructed-${id}`), identity: as.map((i) => names[i]!), source: new Array(set.N).fill('synthetic'),

@@ -5,7 +5,7 @@
  * while the calling thread decodes the first part.
  */
 import { shardSizes } from '../train/engine.js';
-import { startReplicaPool } from '../train/parallel.js';
+import { spreadParts, startReplicaPool } from '../train/parallel.js';
 import type { DecodeInput, DecodeReplicaSpec } from './decode-replica.js';
 import type { LoadedGenerator, Planned, ResolvedSampleOptions } from './sample.js';
 
@@ -27,18 +27,7 @@ export async function startDecoders(modelDir: string, checkpointHash: string, co
         parts.push(plan.slice(off, off + n));
         off += n;
       }
-      const pending = parts.slice(1).map((p, i) => pool.call<Float32Array>(i + 1, { plan: p, options: o } satisfies DecodeInput));
-      for (const p of pending) p.catch(() => undefined); // observed below, after this thread's part
-      const own = gen.decodePositions(parts[0]!, o);
-      const others = await Promise.all(pending);
-      const out = new Float32Array(own.length + others.reduce((a, x) => a + x.length, 0));
-      out.set(own, 0);
-      let at = own.length;
-      for (const x of others) {
-        out.set(x, at);
-        at += x.length;
-      }
-      return out;
+      return spreadParts(pool, parts.map((p) => ({ plan: p, options: o }) satisfies DecodeInput), (x) => gen.decodePositions(x.plan, x.options));
     },
     close: () => pool.close(),
   };

@@ -39,8 +39,8 @@ import { canonicalizeAll, standardize } from './normalize.js';
 import { frameBoneLengths, rigidifyGait } from './rigid.js';
 import type { DecodeReplicaSpec } from './decode-replica.js';
 import { shardSizes } from '../train/engine.js';
-import { resolveThreads, startReplicaPool } from '../train/parallel.js';
-import { conditionTensors } from './train.js';
+import { resolveThreads, spreadParts, startReplicaPool, type ReplicaPool } from '../train/parallel.js';
+import { conditionTensors, encodePosteriors } from './train.js';
 import { LoadedGenerator, loadGenerator, type Generator } from './sample.js';
 
 export interface RestyleOptions {
@@ -83,22 +83,11 @@ export class Restyler {
     const { gen } = this;
     const { T, V } = gen;
     const per = T * V * 3;
-    const n = w.from.length;
     const D = gen.config.latentDim;
     const L = gen.labelNames.length;
     const I = gen.identityNames.length;
     const who = w.who ?? undefined;
-    const x = standardize(w.canonical.slice(), gen.normalization);
-    const mu = new Float32Array(n * D);
-    for (let s = 0; s < n; s += w.batchSize) {
-      const e = Math.min(n, s + w.batchSize);
-      const m = tf.tidy(() => {
-        const [mean] = this.encoder.apply([tf.tensor4d(x.subarray(s * per, e * per), [e - s, T, V, 3]), ...conditionTensors(w.from.subarray(s, e), L, who?.subarray(s, e), I)], { training: false }) as tf.Tensor[];
-        return mean!;
-      });
-      mu.set(m.dataSync(), s * D);
-      m.dispose();
-    }
+    const { mu } = encodePosteriors(this.encoder, standardize(w.canonical.slice(), gen.normalization), w.from, [T, V, 3], D, L, who, I, w.batchSize);
     const k = w.strength * gen.normalization.scale;
     const positions = new Float32Array(w.rows.length * per);
     for (let s = 0; s < w.rows.length; s += w.batchSize) {
@@ -191,20 +180,14 @@ export async function restyle(generator: Generator, set: GaitSet, options: Resty
     });
   }
   const restyler = await Restyler.load(gen);
-  const positions = new Float32Array(rows.length * per);
-  let pool: Awaited<ReturnType<typeof startReplicaPool>> | null = null;
+  let pool: ReplicaPool | null = null;
+  let positions: Float32Array;
   progress.start(`restyle ${gen.name}`, rows.length);
   try {
     if (parts.length > 1) pool = await startReplicaPool(new URL('./restyle-replica.js', import.meta.url), { modelDir: gen.dir, checkpointHash: gen.checkpointHash } satisfies DecodeReplicaSpec, parts.length - 1);
-    const pending = parts.slice(1).map((w, i) => pool!.call<Float32Array>(i + 1, w));
-    for (const p of pending) p.catch(() => undefined); // observed below, after this thread's part
     // the parts are of equal size: this thread's progress stands for every thread's
-    positions.set(restyler.positions(parts[0]!, (done) => progress.update(Math.min(rows.length, Math.round((done * rows.length) / parts[0]!.rows.length)))), 0);
-    let o = parts[0]!.rows.length * per;
-    for (const x of await Promise.all(pending)) {
-      positions.set(x, o);
-      o += x.length;
-    }
+    const own = parts[0]!.rows.length;
+    positions = await spreadParts(pool, parts, (w) => restyler.positions(w, (done) => progress.update(Math.min(rows.length, Math.round((done * rows.length) / own)))));
     progress.update(rows.length);
   } finally {
     progress.stop();

@@ -106,6 +106,33 @@ export function conditionTensors(labels: ArrayLike<number>, numLabels: number, i
 }
 
 /**
+ * Posterior means and log-variances ([N, D] row-major) of standardised gaits `x` ([N, ...shape])
+ * under `encoder` in inference mode, in batches of `batchSize` (default 64). Leaves no tensors behind.
+ */
+export function encodePosteriors(
+  encoder: tf.LayersModel, x: Float32Array, labels: ArrayLike<number>, shape: [number, number, number], D: number, numLabels: number,
+  identities: ArrayLike<number> | undefined, numIdentities: number, batchSize = 64,
+): { mu: Float32Array; logvar: Float32Array } {
+  const n = labels.length;
+  const per = shape[0] * shape[1] * shape[2];
+  const mu = new Float32Array(n * D);
+  const logvar = new Float32Array(n * D);
+  for (let s = 0; s < n; s += batchSize) {
+    const e = Math.min(n, s + batchSize);
+    const [m, l] = tf.tidy(() => encoder.apply(
+      [
+        tf.tensor4d(x.subarray(s * per, e * per), [e - s, ...shape]),
+        ...conditionTensors(Array.from({ length: e - s }, (_, i) => labels[s + i]!), numLabels, identities && Array.from({ length: e - s }, (_, i) => identities[s + i]!), numIdentities),
+      ],
+      { training: false }) as tf.Tensor[]);
+    mu.set(m!.dataSync(), s * D);
+    logvar.set(l!.dataSync(), s * D);
+    tf.dispose([m!, l!]);
+  }
+  return { mu, logvar };
+}
+
+/**
  * The generator's objective for the training engine: the loss terms of a CVAE
  * on rows of `data`. Owns its bone term (`dispose()`); the models belong to the caller.
  */
@@ -204,26 +231,9 @@ export class CvaeTrainer {
     return toValues(v);
   }
 
-  /** Posterior means and log-variances ([N, D] row-major) in inference mode, in batches of up to 64. */
+  /** Posterior means and log-variances ([N, D] row-major) in inference mode, in batches of up to 64 (encodePosteriors). */
   encode(x: Float32Array, labels: ArrayLike<number>, shape: [number, number, number], identities?: ArrayLike<number>): { mu: Float32Array; logvar: Float32Array } {
-    const n = labels.length;
-    const D = this.cfg.latentDim;
-    const per = shape[0] * shape[1] * shape[2];
-    const mu = new Float32Array(n * D);
-    const logvar = new Float32Array(n * D);
-    for (let s = 0; s < n; s += 64) {
-      const e = Math.min(n, s + 64);
-      const [m, l] = tf.tidy(() => this.cvae.encoder.apply(
-        [
-          tf.tensor4d(x.subarray(s * per, e * per), [e - s, ...shape]),
-          ...conditionTensors(Array.from({ length: e - s }, (_, i) => labels[s + i]!), this.numLabels, identities && Array.from({ length: e - s }, (_, i) => identities[s + i]!), this.task.numIdentities),
-        ],
-        { training: false }) as tf.Tensor[]);
-      mu.set(m!.dataSync(), s * D);
-      logvar.set(l!.dataSync(), s * D);
-      tf.dispose([m!, l!]);
-    }
-    return { mu, logvar };
+    return encodePosteriors(this.cvae.encoder, x, labels, shape, this.cfg.latentDim, this.numLabels, identities, this.task.numIdentities);
   }
 
   async dispose(): Promise<void> {

@@ -172,6 +172,24 @@ export class ReplicaPool {
   }
 }
 
+/**
+ * Inference split across threads: part 0 computed here by `own`, part r (r ≥ 1) by rank r's
+ * inference replica (`pool.call`, the part as its input), outputs concatenated in part order.
+ * `pool` may be null when there is one part. A replica's error is raised after this thread's part.
+ */
+export async function spreadParts<P>(pool: ReplicaPool | null, parts: P[], own: (part: P) => Float32Array): Promise<Float32Array> {
+  const pending = parts.slice(1).map((p, i) => pool!.call<Float32Array>(i + 1, p));
+  for (const p of pending) p.catch(() => undefined); // observed below, after this thread's part
+  const outputs = [own(parts[0]!), ...(await Promise.all(pending))];
+  const out = new Float32Array(outputs.reduce((a, x) => a + x.length, 0));
+  let at = 0;
+  for (const x of outputs) {
+    out.set(x, at);
+    at += x.length;
+  }
+  return out;
+}
+
 class WorkerReplicas implements Replicas {
   private pending: Promise<ReplicaReply>[] = [];
 

@@ -37,15 +37,19 @@ function parseShard(s: string | undefined): { index: number; count: number } | u
 
 function printSummary(argv: GlobalArgs, r: import('../../src/index.js').AblateSummary): void {
   const pct = (x: number) => (100 * x).toFixed(1);
+  const diff = (d: { meanDiff: number; lo: number; hi: number; pHolm: number | null }) =>
+    `${d.meanDiff >= 0 ? '+' : ''}${pct(d.meanDiff)} [${pct(d.lo)}, ${pct(d.hi)}]${d.pHolm != null ? ` (Holm p=${d.pHolm.toFixed(3)})` : ''}`;
   const rows = r.summaries.map((s) => [
     s.classifier, s.augmenter, s.count, s.seeds,
     s.accuracy.lo === null ? pct(s.accuracy.mean) : `${pct(s.accuracy.mean)} [${pct(s.accuracy.lo)}, ${pct(s.accuracy.hi!)}]`,
-    s.gain ? `${s.gain.meanDiff >= 0 ? '+' : ''}${pct(s.gain.meanDiff)} [${pct(s.gain.lo)}, ${pct(s.gain.hi)}]${s.gain.pHolm != null ? ` (Holm p=${s.gain.pHolm.toFixed(3)})` : ''}` : '—',
+    s.gain ? diff(s.gain) : '—',
   ]);
   const few = r.summaries.some((s) => s.gain && s.gain.p === null);
+  const comparisons = r.comparisons.map((c) => [c.classifier, c.count, `${c.learned} − ${c.classical}`, c.n, diff(c)]);
   emit(argv, r, [
     ...(few ? [`warning: fewer than 5 seeds: intervals only, no p-values; do not read a gain from this run`] : []),
     table(r.task === 'identity' ? ['model', 'augmenter', 'per (target, condition)', 'seeds', 'rank-1 %', 'gain pp'] : ['classifier', 'augmenter', 'per label', 'seeds', 'accuracy %', 'gain pp'], rows),
+    ...(comparisons.length ? ['', 'generated against classical augmentation (paired by seed):', table(r.task === 'identity' ? ['model', 'per (target, condition)', 'augmenters', 'seeds', 'difference pp'] : ['classifier', 'per label', 'augmenters', 'seeds', 'difference pp'], comparisons)] : []),
     '',
     `${r.cells} cells (${r.built} built now${r.complete ? '' : ', grid not complete'}) in ${r.wallSeconds.toFixed(0)} s`,
     r.report ? `report: ${r.report}` : `no report written${r.complete ? '' : ' (partial run)'}`,

@@ -28,7 +28,7 @@ import { writeFilesAtomic, type OutputFile } from '../core/files.js';
 import { gaitStripSvg } from '../render/index.js';
 import { readGaitFile } from '../io/index.js';
 import { gridCells, LEARNED_AUGMENTERS, realRowsOf, resolveAblation, type AblationConfig, type GridCell, type ResolvedAblation } from './config.js';
-import { summarizeCells, writeAblationReport, type CellSummary, type ReportMeta } from './report.js';
+import { compareLearnedWithClassical, summarizeCells, writeAblationReport, type AugmenterComparison, type CellSummary, type ReportMeta } from './report.js';
 import { generatorFid, type GeneratorFid } from './evaluate-generator.js';
 import { identityCell, identitySplit, identitySplitsEntry, type IdentityCellScores, type IdentitySplit, type IdentitySplitsEntry } from './ablate-identity.js';
 
@@ -450,6 +450,8 @@ export interface AblateSummary {
   built: number;
   complete: boolean;
   summaries: CellSummary[];
+  /** Each learned augmenter against each classical one at the same classifier and count, paired by seed. */
+  comparisons: AugmenterComparison[];
   wallSeconds: number;
 }
 
@@ -484,7 +486,7 @@ export async function ablate(req: AblateRequest): Promise<AblateSummary> {
     const appendix = [strips.markdown, req.appendix ?? ''].filter(Boolean).join('\n\n');
     report = (await writeAblationReport(req.runDir, { config, ...outcome, meta: reportMeta(manifest, wallSeconds), appendix, extraFiles: strips.files })).report;
   }
-  return { runDir: req.runDir, task: config.task ?? 'emotion', report, cells: outcome.cells.length, built: outcome.built, complete: outcome.complete, summaries: summarizeCells(outcome.cells), wallSeconds };
+  return { runDir: req.runDir, task: config.task ?? 'emotion', report, cells: outcome.cells.length, built: outcome.built, complete: outcome.complete, summaries: summarizeCells(outcome.cells), comparisons: compareLearnedWithClassical(outcome.cells), wallSeconds };
 }
 
 /**
@@ -576,5 +578,5 @@ export async function mergeAblation(runDirs: string[], outDir: string): Promise<
   const wallSeconds = (performance.now() - t0) / 1000;
   if (!existsSync(path.join(outDir, 'ablation.json'))) writeFilesAtomic([{ path: path.join(outDir, 'ablation.json'), data: JSON.stringify(first, null, 2) }]);
   const report = (await writeAblationReport(outDir, { config: first.config, ...got, meta: reportMeta(first, wallSeconds) })).report;
-  return { runDir: outDir, task: first.config.task ?? 'emotion', report, cells: got.cells.length, built: 0, complete: got.cells.length >= want, summaries: summarizeCells(got.cells), wallSeconds };
+  return { runDir: outDir, task: first.config.task ?? 'emotion', report, cells: got.cells.length, built: 0, complete: got.cells.length >= want, summaries: summarizeCells(got.cells), comparisons: compareLearnedWithClassical(got.cells), wallSeconds };
 }

@@ -3,7 +3,8 @@
  * seed × augmenter × count × classifier), report.md (the splits' grouping
  * and sizes, mean and 95% interval per cell clipped to [0, 100], the gain
  * over the real-only baseline with the corrected resampled t-test across
- * seeds and Holm-adjusted p-values (none below 5 seeds), FID of each
+ * seeds and Holm-adjusted p-values (none below 5 seeds), each learned
+ * augmenter against each classical one at the same count, FID of each
  * generator beside its real-vs-real floor with sizes, confusion matrices
  * chosen on validation, resolved configs, versions, backend, wall time) and
  * SVG plots.
@@ -13,8 +14,8 @@ import { writeFilesAtomic, type OutputFile } from '../core/files.js';
 import { boundedMeanCI, correctedResampledTTest, formatCI, holmAdjust, meanCI, MIN_SEEDS_FOR_TESTS } from '../eval/stats.js';
 import { writeRecordsParquet } from '../io/records.js';
 import type { CellResult, FidCellResult, GeneratorCellResult } from './ablate.js';
-import type { ResolvedAblation } from './config.js';
-import { resolveAugment } from './augment.js';
+import { CLASSICAL_AUGMENTERS, resolveAugment } from './augment.js';
+import { LEARNED_AUGMENTERS, type ResolvedAblation } from './config.js';
 import { resolveGenerator, type GeneratorConfig } from '../generator/config.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../classifier/config.js';
 import { resolveIdentityConfig } from '../identity/config.js';
@@ -60,12 +61,38 @@ export interface CellSummary {
    * or < 2 pairs. `p` and `pHolm` (Holm-adjusted over every gain of the
    * report) are null below MIN_SEEDS_FOR_TESTS seeds.
    */
-  gain: { meanDiff: number; lo: number; hi: number; p: number | null; pHolm: number | null; n: number; nTrain: number; nTest: number } | null;
+  gain: PairedDifference | null;
+}
+
+/** A paired difference of accuracies over seeds with the corrected resampled t-test (p null below MIN_SEEDS_FOR_TESTS). */
+export interface PairedDifference {
+  meanDiff: number;
+  lo: number;
+  hi: number;
+  p: number | null;
+  /** Holm-adjusted over the differences of its family (the gains, or the comparisons). */
+  pHolm: number | null;
+  n: number;
+  nTrain: number;
+  nTest: number;
+}
+
+/**
+ * A learned augmenter against a classical one at the same classifier and
+ * count: accuracy with the generated gaits minus accuracy with the classical
+ * augmenter's gaits, paired by seed (both cells of a seed share its split).
+ */
+export interface AugmenterComparison extends PairedDifference {
+  classifier: string;
+  count: number;
+  learned: string;
+  classical: string;
 }
 
 type BoundedCI = ReturnType<typeof boundedMeanCI>;
 
 const pct = (x: number) => (100 * x).toFixed(2);
+const signedPct = (x: number) => `${x >= 0 ? '+' : ''}${pct(x)}`;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
@@ -87,26 +114,59 @@ export function summarizeCells(cells: CellResult[]): CellSummary[] {
   for (const g of groups.values()) {
     g.sort((a, b) => a.seed - b.seed);
     const { classifier, augmenter, count } = g[0]!;
-    let gain: CellSummary['gain'] = null;
-    if (count > 0) {
-      const base = baseline(classifier);
-      const paired = g.filter((c) => base.has(c.seed));
-      if (paired.length >= 2) {
-        const nTrain = mean(paired.map((c) => c.trainReal));
-        const nTest = mean(paired.map((c) => c.testGaits));
-        const t = correctedResampledTTest(paired.map((c) => c.accuracy), paired.map((c) => base.get(c.seed)!.accuracy), { nTrain, nTest });
-        gain = { meanDiff: t.meanDiff, lo: t.lo, hi: t.hi, p: paired.length >= MIN_SEEDS_FOR_TESTS ? t.p : null, pHolm: null, n: t.n, nTrain, nTest };
-      }
-    }
+    const gain = count > 0 ? pairedDifference(g, baseline(classifier)) : null;
     const vals = g.map((c) => c.valAccuracy).filter((v): v is number => typeof v === 'number');
     out.push({
       classifier, augmenter, count, seeds: g.length, accuracy: boundedMeanCI(g.map((c) => c.accuracy)), macroF1: boundedMeanCI(g.map((c) => c.macroF1)),
       valAccuracy: vals.length === g.length ? mean(vals) : null, gain,
     });
   }
-  const tested = out.filter((s) => s.gain?.p != null);
-  holmAdjust(tested.map((s) => s.gain!.p!)).forEach((p, i) => (tested[i]!.gain!.pHolm = p));
+  adjustFamily(out.map((s) => s.gain));
   return out.sort((a, b) => a.classifier.localeCompare(b.classifier) || a.augmenter.localeCompare(b.augmenter) || a.count - b.count);
+}
+
+/**
+ * Cells minus the reference cell of the same seed (seeds without one are left
+ * out), by the corrected resampled t-test with n_train = real training gaits
+ * and n_test = test gaits (means over the pairs); null below 2 pairs.
+ */
+function pairedDifference(cells: CellResult[], reference: Map<number, CellResult>): PairedDifference | null {
+  const paired = cells.filter((c) => reference.has(c.seed));
+  if (paired.length < 2) return null;
+  const nTrain = mean(paired.map((c) => c.trainReal));
+  const nTest = mean(paired.map((c) => c.testGaits));
+  const t = correctedResampledTTest(paired.map((c) => c.accuracy), paired.map((c) => reference.get(c.seed)!.accuracy), { nTrain, nTest });
+  return { meanDiff: t.meanDiff, lo: t.lo, hi: t.hi, p: paired.length >= MIN_SEEDS_FOR_TESTS ? t.p : null, pHolm: null, n: t.n, nTrain, nTest };
+}
+
+/** Fills pHolm of every difference with a p-value, Holm-adjusted over them as one family. */
+function adjustFamily(diffs: (PairedDifference | null)[]): void {
+  const tested = diffs.filter((d): d is PairedDifference => d?.p != null);
+  holmAdjust(tested.map((d) => d.p!)).forEach((p, i) => (tested[i]!.pHolm = p));
+}
+
+/**
+ * Every learned augmenter (STEP-Gen, the baseline CVAE) against every
+ * classical one (mirroring, rotation, time warping, noise) run by the same
+ * classifier at the same count: does generating gaits beat the cheap way to
+ * make more? Paired by seed like the gains; p Holm-adjusted over these
+ * comparisons as their own family.
+ */
+export function compareLearnedWithClassical(cells: CellResult[]): AugmenterComparison[] {
+  const cellsOf = (classifier: string, augmenter: string, count: number) => cells.filter((c) => c.classifier === classifier && c.augmenter === augmenter && c.count === count);
+  const out: AugmenterComparison[] = [];
+  const keys = new Set(cells.filter((c) => c.count > 0).map((c) => `${c.classifier}\u0000${c.count}`));
+  for (const k of [...keys].sort()) {
+    const [classifier, countText] = k.split('\u0000') as [string, string];
+    const count = Number(countText);
+    for (const learned of LEARNED_AUGMENTERS)
+      for (const classical of CLASSICAL_AUGMENTERS) {
+        const d = pairedDifference(cellsOf(classifier, learned, count), new Map(cellsOf(classifier, classical, count).map((c) => [c.seed, c])));
+        if (d) out.push({ classifier, count, learned, classical, ...d });
+      }
+  }
+  adjustFamily(out);
+  return out.sort((a, b) => a.classifier.localeCompare(b.classifier) || a.count - b.count || a.learned.localeCompare(b.learned) || a.classical.localeCompare(b.classical));
 }
 
 /** The recognition ratio of a FID cell (null without an evaluator, or from a version that did not record it). */
@@ -218,8 +278,23 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const s of summaries) {
-    const gain = s.gain ? `${s.gain.meanDiff >= 0 ? '+' : ''}${pct(s.gain.meanDiff)} [${pct(s.gain.lo)}, ${pct(s.gain.hi)}]` : '—';
+    const gain = s.gain ? `${signedPct(s.gain.meanDiff)} [${pct(s.gain.lo)}, ${pct(s.gain.hi)}]` : '—';
     lines.push(`| ${s.classifier} | ${s.augmenter} | ${s.count} | ${s.seeds} | ${ciPct(s.accuracy)} | ${ciPct(s.macroF1)} | ${s.valAccuracy === null ? '—' : pct(s.valAccuracy)} | ${gain} | ${s.gain?.pHolm != null ? s.gain.pHolm.toFixed(3) : '—'} |`);
+  }
+  const comparisons = compareLearnedWithClassical(cells);
+  if (comparisons.length) {
+    const compared = comparisons.filter((c) => c.p != null).length;
+    lines.push('', '### Generated against classical augmentation', '');
+    lines.push(
+      `Difference: ${m1} with the learned augmenter's gaits minus ${m1} with the classical augmenter's, the same ${unit} and count, paired by seed, ` +
+        'with the 95% interval of the same corrected test' +
+        (compared ? `; p Holm-adjusted over these ${compared} comparisons.` : '.') +
+        ' A positive difference means the generated gaits were worth more than the classical ones.',
+      '',
+    );
+    lines.push(`| ${identityTask ? 'model' : 'classifier'} | synthetic/${identityTask ? '(target, condition)' : 'label'} | learned | classical | seeds | difference (pp) | p (Holm) |`, '|---|---:|---|---|---:|---:|---:|');
+    for (const c of comparisons)
+      lines.push(`| ${c.classifier} | ${c.count} | ${c.learned} | ${c.classical} | ${c.n} | ${signedPct(c.meanDiff)} [${pct(c.lo)}, ${pct(c.hi)}] | ${c.pHolm != null ? c.pHolm.toFixed(3) : '—'} |`);
   }
   lines.push('', '![accuracy vs synthetic count](plots/accuracy.svg)', '');
   if (fids.length) {
@@ -286,7 +361,7 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   rows.sort((a, b) => a.seed - b.seed || a.classifier.localeCompare(b.classifier) || a.augmenter.localeCompare(b.augmenter) || a.count - b.count);
   if (rows.length) writeRecordsParquet(path.join(runDir, 'results.parquet'), rows, { gaitforge_ablation: JSON.stringify(config) });
   files.push(
-    { path: path.join(runDir, 'results.json'), data: JSON.stringify({ config, meta, summaries, cells: rows, generators: generatorEntries(input.generators, fids), fids }, null, 2) },
+    { path: path.join(runDir, 'results.json'), data: JSON.stringify({ config, meta, summaries, comparisons, cells: rows, generators: generatorEntries(input.generators, fids), fids }, null, 2) },
     { path: path.join(runDir, 'report.md'), data: report },
     ...(input.extraFiles ?? []).map((f) => ({ ...f, path: path.join(runDir, f.path) })),
   );

@@ -78,6 +78,13 @@ describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
     expect(report).toMatch(/\| FID \(evaluator\) \| floor \(evaluator\) \| recognition ratio \|/);
     expect(report).toMatch(/\| stepgen \| 2 \| \d+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|/);
     expect(report).toMatch(/Recognition ratio: the evaluator's accuracy on the generated gaits/);
+    // STEP-Gen against mirroring at the same count, paired by seed: the difference of the two cells' accuracies
+    const acc = (seed: number, augmenter: string) => reference.find((r) => r.seed === seed && r.augmenter === augmenter)!.accuracy;
+    expect(results.comparisons).toHaveLength(1);
+    const [cmp] = results.comparisons;
+    expect([cmp.classifier, cmp.count, cmp.learned, cmp.classical, cmp.n, cmp.p]).toEqual(['baseline-step', 3, 'stepgen', 'mirror', 2, null]);
+    expect(cmp.meanDiff).toBeCloseTo((acc(1, 'stepgen') - acc(1, 'mirror') + acc(2, 'stepgen') - acc(2, 'mirror')) / 2, 12);
+    expect(report).toMatch(/### Generated against classical augmentation[\s\S]*\| baseline-step \| 3 \| stepgen \| mirror \| 2 \| [+-]\d+\.\d\d \[-?\d+\.\d\d, -?\d+\.\d\d\] \| — \|/);
     // a grid without Baseline-STEP has no evaluator: the report says the ratio is not available and why
     const got = collectResults([run]);
     const bare = got.fids.map((f) => ({ ...f, evaluator: null, recognition: null }));
@@ -133,11 +140,13 @@ describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
     const yaml = path.join(dir, 'shards.yaml');
     writeFileSync(yaml, stringify(config));
     const cli = (args: string[]) =>
-      new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['dist/cli/main.js', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['dist/cli/main.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
         let stderr = '';
+        child.stdout!.on('data', (d) => (stdout += d));
         child.stderr!.on('data', (d) => (stderr += d));
-        child.once('exit', (code) => resolve({ code, stderr }));
+        child.once('exit', (code) => resolve({ code, stdout, stderr }));
       });
     const shardDir = (i: number) => path.join(dir, `shard${i}`);
     // both array tasks at once, as a scheduler would start them
@@ -151,6 +160,8 @@ describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
     const m = await cli(['ablate', 'merge', shardDir(1), shardDir(2), '--out', merged, '--quiet']);
     expect(m.code, m.stderr).toBe(0);
     expect(rows(merged)).toEqual(reference);
+    // the summary printed beside the report: the gains, then STEP-Gen against mirroring at the same count
+    expect(m.stdout).toMatch(/generated against classical augmentation \(paired by seed\):\n.*\n.*\nbaseline-step +3 +stepgen − mirror +2 +[+-]\d+\.\d \[/);
     expect(existsSync(path.join(merged, 'report.md'))).toBe(true);
     await expect(ablate({ dataPath, config: { ...config, counts: [0, 5] }, runDir: shardDir(1) })).rejects.toThrow(/holds another ablation \(different config\)/);
   }, 600_000);

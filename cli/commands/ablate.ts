@@ -37,8 +37,9 @@ function parseShard(s: string | undefined): { index: number; count: number } | u
 
 function printSummary(argv: GlobalArgs, r: import('../../src/index.js').AblateSummary): void {
   const pct = (x: number) => (100 * x).toFixed(1);
+  const signed = (x: number) => (Number(pct(x)) === 0 ? '+0.0' : `${x > 0 ? '+' : ''}${pct(x)}`);
   const diff = (d: { meanDiff: number; lo: number; hi: number; pHolm: number | null }) =>
-    `${d.meanDiff >= 0 ? '+' : ''}${pct(d.meanDiff)} [${pct(d.lo)}, ${pct(d.hi)}]${d.pHolm != null ? ` (Holm p=${d.pHolm.toFixed(3)})` : ''}`;
+    `${signed(d.meanDiff)} [${pct(d.lo)}, ${pct(d.hi)}]${d.pHolm != null ? ` (Holm p=${d.pHolm.toFixed(3)})` : ''}`;
   const rows = r.summaries.map((s) => [
     s.classifier, s.augmenter, s.count, s.seeds,
     s.accuracy.lo === null ? pct(s.accuracy.mean) : `${pct(s.accuracy.mean)} [${pct(s.accuracy.lo)}, ${pct(s.accuracy.hi!)}]`,

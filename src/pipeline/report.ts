@@ -92,7 +92,8 @@ export interface AugmenterComparison extends PairedDifference {
 type BoundedCI = ReturnType<typeof boundedMeanCI>;
 
 const pct = (x: number) => (100 * x).toFixed(2);
-const signedPct = (x: number) => `${x >= 0 ? '+' : ''}${pct(x)}`;
+/** With its sign; a difference that rounds to zero prints as +0.00, not -0.00. */
+const signedPct = (x: number) => (Number(pct(x)) === 0 ? '+0.00' : `${x > 0 ? '+' : ''}${pct(x)}`);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**

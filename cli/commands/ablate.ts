@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { emit, globalOptions, progressBar, say, table, type GlobalArgs } from '../util.js';
 import { GaitforgeError } from '../../src/core/errors.js';
+import { signedPercent } from '../../src/eval/stats.js';
 
 interface RunArgs extends GlobalArgs {
   data: string;
@@ -37,9 +38,8 @@ function parseShard(s: string | undefined): { index: number; count: number } | u
 
 function printSummary(argv: GlobalArgs, r: import('../../src/index.js').AblateSummary): void {
   const pct = (x: number) => (100 * x).toFixed(1);
-  const signed = (x: number) => (Number(pct(x)) === 0 ? '+0.0' : `${x > 0 ? '+' : ''}${pct(x)}`);
   const diff = (d: { meanDiff: number; lo: number; hi: number; pHolm: number | null }) =>
-    `${signed(d.meanDiff)} [${pct(d.lo)}, ${pct(d.hi)}]${d.pHolm != null ? ` (Holm p=${d.pHolm.toFixed(3)})` : ''}`;
+    `${signedPercent(d.meanDiff, 1)} [${pct(d.lo)}, ${pct(d.hi)}]${d.pHolm != null ? ` (Holm p=${d.pHolm.toFixed(3)})` : ''}`;
   const rows = r.summaries.map((s) => [
     s.classifier, s.augmenter, s.count, s.seeds,
     s.accuracy.lo === null ? pct(s.accuracy.mean) : `${pct(s.accuracy.mean)} [${pct(s.accuracy.lo)}, ${pct(s.accuracy.hi!)}]`,

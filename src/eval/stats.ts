@@ -185,6 +185,12 @@ export function formatCI(ci: MeanCI, digits = 2): string {
   return ci.halfWidth === null ? `${ci.mean.toFixed(digits)} (n = ${ci.n})` : `${ci.mean.toFixed(digits)} ± ${ci.halfWidth.toFixed(digits)}`;
 }
 
+/** A difference of fractions in percentage points with its sign ("+1.94", "-0.70"); one that rounds to zero prints as +0.00, not -0.00. */
+export function signedPercent(x: number, digits = 2): string {
+  const t = (100 * x).toFixed(digits);
+  return Number(t) === 0 ? `+${(0).toFixed(digits)}` : `${x > 0 ? '+' : ''}${t}`;
+}
+
 /** Result of a paired t-test of a against b (differences a − b). */
 export interface PairedTTest {
   n: number;

@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { writeFilesAtomic, type OutputFile } from '../core/files.js';
-import { boundedMeanCI, correctedResampledTTest, formatCI, holmAdjust, meanCI, MIN_SEEDS_FOR_TESTS } from '../eval/stats.js';
+import { boundedMeanCI, correctedResampledTTest, formatCI, holmAdjust, meanCI, MIN_SEEDS_FOR_TESTS, signedPercent } from '../eval/stats.js';
 import { writeRecordsParquet } from '../io/records.js';
 import type { CellResult, FidCellResult, GeneratorCellResult } from './ablate.js';
 import { CLASSICAL_AUGMENTERS, resolveAugment } from './augment.js';
@@ -92,8 +92,6 @@ export interface AugmenterComparison extends PairedDifference {
 type BoundedCI = ReturnType<typeof boundedMeanCI>;
 
 const pct = (x: number) => (100 * x).toFixed(2);
-/** With its sign; a difference that rounds to zero prints as +0.00, not -0.00. */
-const signedPct = (x: number) => (Number(pct(x)) === 0 ? '+0.00' : `${x > 0 ? '+' : ''}${pct(x)}`);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
@@ -279,7 +277,7 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const s of summaries) {
-    const gain = s.gain ? `${signedPct(s.gain.meanDiff)} [${pct(s.gain.lo)}, ${pct(s.gain.hi)}]` : '—';
+    const gain = s.gain ? `${signedPercent(s.gain.meanDiff)} [${pct(s.gain.lo)}, ${pct(s.gain.hi)}]` : '—';
     lines.push(`| ${s.classifier} | ${s.augmenter} | ${s.count} | ${s.seeds} | ${ciPct(s.accuracy)} | ${ciPct(s.macroF1)} | ${s.valAccuracy === null ? '—' : pct(s.valAccuracy)} | ${gain} | ${s.gain?.pHolm != null ? s.gain.pHolm.toFixed(3) : '—'} |`);
   }
   const comparisons = compareLearnedWithClassical(cells);
@@ -295,7 +293,7 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
     );
     lines.push(`| ${identityTask ? 'model' : 'classifier'} | synthetic/${identityTask ? '(target, condition)' : 'label'} | learned | classical | seeds | difference (pp) | p (Holm) |`, '|---|---:|---|---|---:|---:|---:|');
     for (const c of comparisons)
-      lines.push(`| ${c.classifier} | ${c.count} | ${c.learned} | ${c.classical} | ${c.n} | ${signedPct(c.meanDiff)} [${pct(c.lo)}, ${pct(c.hi)}] | ${c.pHolm != null ? c.pHolm.toFixed(3) : '—'} |`);
+      lines.push(`| ${c.classifier} | ${c.count} | ${c.learned} | ${c.classical} | ${c.n} | ${signedPercent(c.meanDiff)} [${pct(c.lo)}, ${pct(c.hi)}] | ${c.pHolm != null ? c.pHolm.toFixed(3) : '—'} |`);
   }
   lines.push('', '![accuracy vs synthetic count](plots/accuracy.svg)', '');
   if (fids.length) {

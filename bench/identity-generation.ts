@@ -48,6 +48,8 @@ import { GaitSet } from '../src/core/gaitset.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 import * as tf from '@tensorflow/tfjs';
 import { canonicalizeAll, destandardize, gaitSetHash, loadGenerator, readGeneratorManifest, restyle, standardize, trainGenerator, type SampleCell } from '../src/generator/index.js';
+import type { LoadedGenerator } from '../src/generator/sample.js';
+import { checkpointDir } from '../src/train/checkpoint.js';
 import { conditionTensors, encodePosteriors } from '../src/generator/train.js';
 import type { LatentPriorKind } from '../src/generator/latent.js';
 import { loadModel } from '../src/nn/serialize.js';
@@ -130,25 +132,27 @@ function recognition(model: IdentityEmbedder, gallery: GaitSet, probes: GaitSet)
  * The generator's reconstructions of `set` (posterior mean, decoded in inference mode, back in
  * metres), gait i decoded as identity index `decodeAs(i)`; rows carry that identity.
  */
-async function reconstructions(dir: string, set: GaitSet, decodeAs: (identityIndex: number) => number): Promise<GaitSet> {
-  const m = readGeneratorManifest(dir);
-  const names = m.identityNames!;
-  const cvae = { encoder: (await loadModel(path.join(dir, 'best', 'encoder'))).model, decoder: (await loadModel(path.join(dir, 'best', 'decoder'))).model };
-  const L = m.labelNames.length;
+async function reconstructions(gen: LoadedGenerator, set: GaitSet, decodeAs: (identityIndex: number) => number): Promise<GaitSet> {
+  const names = gen.identityNames;
+  const L = gen.labelNames.length;
+  const D = gen.config.latentDim;
   const ids = Array.from(set.identity, (n) => names.indexOf(n!));
-  const D = m.config.latentDim;
-  const { mu } = encodePosteriors(cvae.encoder, standardize(canonicalizeAll(set.positions, set.T, set.V), m.normalization), set.labels, [set.T, set.V, 3], D, L, ids, names.length);
+  const encoder = (await loadModel(path.join(checkpointDir(gen.dir, 'best'), 'encoder'))).model;
+  let mu: Float32Array;
+  try {
+    ({ mu } = encodePosteriors(encoder, standardize(canonicalizeAll(set.positions, set.T, set.V), gen.normalization), set.labels, [set.T, set.V, 3], D, L, ids, names.length));
+  } finally {
+    encoder.dispose();
+  }
   const as = ids.map(decodeAs);
   const per = set.T * set.V * 3;
   const out = new Float32Array(set.N * per);
   for (let s = 0; s < set.N; s += 64) { // in batches: a whole set's decoder activations outgrow wasm's 4 GB
     const e = Math.min(set.N, s + 64);
-    out.set(tf.tidy(() => (cvae.decoder.apply([tf.tensor2d(mu.subarray(s * D, e * D), [e - s, D]), ...conditionTensors(set.labels.subarray(s, e), L, as.slice(s, e), names.length)], { training: false }) as tf.Tensor).dataSync()), s * per);
+    out.set(tf.tidy(() => gen.decode(tf.tensor2d(mu.subarray(s * D, e * D), [e - s, D]), conditionTensors(set.labels.subarray(s, e), L, as.slice(s, e), names.length)).dataSync()), s * per);
   }
-  cvae.encoder.dispose();
-  cvae.decoder.dispose();
   return new GaitSet({
-    positions: destandardize(out, m.normalization), labels: set.labels, labelNames: set.labelNames, T: set.T, V: set.V, fps: set.fps, skeleton: set.skeleton,
+    positions: destandardize(out, gen.normalization), labels: set.labels, labelNames: set.labelNames, T: set.T, V: set.V, fps: set.fps, skeleton: set.skeleton,
     ids: set.ids.map((id) => `reconstructed-${id}`), identity: as.map((i) => names[i]!), source: new Array(set.N).fill('synthetic'),
   });
 }
@@ -185,7 +189,7 @@ async function main({ argv }: BenchArgs): Promise<void> {
   if (o.identityModel === null)
     await trainIdentityModel('gaittake', s.train, { epochs: o.idEpochs, channels: [32, 64], valFraction: 0, augmentNoise: o.idAugmentNoise }, { outDir: idDir, seed: o.seed, threads: o.threads });
   const tId = (performance.now() - t0) / 1000 - tGen;
-  const gen = await loadGenerator(genDir);
+  const gen = (await loadGenerator(genDir)) as LoadedGenerator;
   const cells = (who: string[]): SampleCell[] => who.flatMap((identity) => s.unrecorded.map((label) => ({ identity, label, count: o.perCell })));
   // the generator's default prior (the identity prior), and each label's mixture on the same model (what sampling drew before the identity prior)
   const draw = (who: string[], prior: LatentPriorKind) => gen.sample(cells(who), { seed: o.seed, temperature: o.temperature, prior });
@@ -197,15 +201,15 @@ async function main({ argv }: BenchArgs): Promise<void> {
   const restyled = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: o.strength, threads: o.threads });
   const relabelled = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: 0, threads: o.threads });
   const lo = JSON.parse(readFileSync(path.join(genDir, 'loss.json'), 'utf8')) as { train: { lo: number }; val: { lo: number } | null }[];
-  gen.dispose();
   const model = await loadIdentityModel(idDir);
   const neutral = s.train.labelNames.indexOf('neutral');
   const gallery = s.train.select(Array.from({ length: s.train.N }, (_, i) => i).filter((i) => s.train.labels[i] === neutral));
   const realProbes = s.evaluation.select(Array.from({ length: s.evaluation.N }, (_, i) => i).filter((i) => s.evaluation.labels[i] !== neutral));
   const donorWalks = s.train.select(Array.from({ length: s.train.N }, (_, i) => i).filter((i) => s.train.labels[i] !== neutral));
   const I = gen.identityNames.length;
-  const reconstructed = await reconstructions(genDir, donorWalks, (i) => i);
-  const swapped = await reconstructions(genDir, donorWalks, (i) => (i + Math.floor(I / 2)) % I);
+  const reconstructed = await reconstructions(gen, donorWalks, (i) => i);
+  const swapped = await reconstructions(gen, donorWalks, (i) => (i + Math.floor(I / 2)) % I);
+  gen.dispose();
   const result = {
     date: new Date().toISOString(), options: o, walks, trainWalks: s.train.N, targets: s.targets.length, galleryWalks: gallery.N,
     galleryIdentities: new Set(gallery.identity).size, chance: 1 / new Set(gallery.identity).size,

@@ -154,10 +154,9 @@ function adjustFamily(diffs: (PairedDifference | null)[]): void {
 export function compareLearnedWithClassical(cells: CellResult[]): AugmenterComparison[] {
   const cellsOf = (classifier: string, augmenter: string, count: number) => cells.filter((c) => c.classifier === classifier && c.augmenter === augmenter && c.count === count);
   const out: AugmenterComparison[] = [];
-  const keys = new Set(cells.filter((c) => c.count > 0).map((c) => `${c.classifier}\u0000${c.count}`));
-  for (const k of [...keys].sort()) {
-    const [classifier, countText] = k.split('\u0000') as [string, string];
-    const count = Number(countText);
+  // one representative cell per (classifier, count) with synthetic gaits
+  const settings = new Map(cells.filter((c) => c.count > 0).map((c) => [`${c.classifier}\u0000${c.count}`, c]));
+  for (const { classifier, count } of settings.values()) {
     for (const learned of LEARNED_AUGMENTERS)
       for (const classical of CLASSICAL_AUGMENTERS) {
         const d = pairedDifference(cellsOf(classifier, learned, count), new Map(cellsOf(classifier, classical, count).map((c) => [c.seed, c])));

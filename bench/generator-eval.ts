@@ -16,7 +16,9 @@
  * with seeds F..F+S−1 (F default 1; S default 3, --quick 1) and the same config
  * (a short default; --config JSON overrides any field), then
  * `evaluateGenerator` scores it on the held-out 40% (R draws per seed), with
- * the training split for the memorisation check. The copy must score like the
+ * the training split for the memorisation check; on the procedural data each
+ * row also gives the limb speed of the held-out walks rendered without the
+ * walkers' 6 mm sensor noise (`limbSpeedRealNoiseFree`). The copy must score like the
  * real gaits and be flagged by the memorisation check. Prints the side-by-side
  * table (Markdown) that docs/evaluation.md and docs/generator.md show, with
  * intervals across seeds, and one JSON row per generator and seed.
@@ -32,6 +34,7 @@ import { importBvh } from '../src/io/bvh.js';
 import { chooseEvaluator } from '../src/pipeline/evaluator.js';
 import { GENERATOR_VARIANTS, loadGenerator, trainGenerator, type GeneratorConfig, type GeneratorVariant } from '../src/generator/index.js';
 import type { LatentPriorKind } from '../src/generator/latent.js';
+import { motionStats } from '../src/generator/quality.js';
 import { copySource, evaluateGenerator, evaluationMetrics, metricText as ci, realText, type GeneratorEvaluation } from '../src/pipeline/evaluate-generator.js';
 import { meanCI, type MeanCI } from '../src/eval/stats.js';
 import { option, type BenchArgs, type BenchSection } from './common.js';
@@ -70,13 +73,22 @@ export function comparisonTable(results: [string, GeneratorEvaluation[]][]): str
   return lines.join('\n');
 }
 
-/** The bench's dataset, split 60/40 (stratified by label, seed 1) by walker (procedural) or by clip (--bvh). */
-async function benchData(argv: string[]): Promise<{ name: string; train: GaitSet; test: GaitSet; unit: string }> {
+/**
+ * The bench's dataset, split 60/40 (stratified by label, seed 1) by walker (procedural) or by clip (--bvh).
+ * For the procedural data also the held-out walks rendered without the walkers' per-joint sensor
+ * noise (`noise: 0`, the same walkers, walks and split): the limb motion itself, without the speed
+ * that frame-to-frame noise adds to the real gaits and a generator trained with a squared error
+ * averages away.
+ */
+async function benchData(argv: string[]): Promise<{ name: string; train: GaitSet; test: GaitSet; testNoiseFree?: GaitSet; unit: string }> {
   const dir = option(argv, '--bvh');
   if (dir === undefined) {
+    const split = (data: GaitSet) => data.stratifiedSplit([0.6, 0.4], 1, { groupBy: 'identity' }) as [GaitSet, GaitSet];
     const data = proceduralDataset();
-    const [train, test] = data.stratifiedSplit([0.6, 0.4], 1, { groupBy: 'identity' }) as [GaitSet, GaitSet];
-    return { name: `${data.N} procedural gaits (T = ${data.T})`, train, test, unit: 'walker' };
+    const [train, test] = split(data);
+    const testNoiseFree = split(proceduralDataset({ noise: 0 }))[1];
+    if (testNoiseFree.ids.some((id, i) => id !== test.ids[i])) throw new Error('generator-eval: the noise-free held-out split differs from the held-out split');
+    return { name: `${data.N} procedural gaits (T = ${data.T})`, train, test, testNoiseFree, unit: 'walker' };
   }
   const pattern = option(argv, '--label-pattern');
   if (pattern === undefined) throw new Error('--bvh needs --label-pattern REGEX: its first capture group on a file name is the label');
@@ -117,7 +129,10 @@ export const section: BenchSection = {
     const keep = option(argv, '--keep');
     const prior = option(argv, '--prior') as LatentPriorKind | undefined; // default: the generators' config prior
     const root = keep ?? mkdtempSync(path.join(os.tmpdir(), 'gaitforge-bench-geneval-'));
-    const { name, train, test, unit } = await benchData(argv);
+    const { name, train, test, testNoiseFree, unit } = await benchData(argv);
+    const limbSpeedRealNoiseFree = testNoiseFree ? motionStats(testNoiseFree).limbSpeed : undefined;
+    if (limbSpeedRealNoiseFree !== undefined)
+      console.error(`held-out limb speed ${motionStats(test).limbSpeed.toFixed(3)} m/s; the same walks without the walkers' sensor noise ${limbSpeedRealNoiseFree.toFixed(3)} m/s`);
     // short by default: ~230 optimiser steps (lr 2e-3, one step down at 70%); --config overrides any field
     const config: GeneratorConfig = { epochs, batchSize: 16, lr: 2e-3, lrSteps: [0.7], ...(JSON.parse(option(argv, '--config') ?? '{}') as GeneratorConfig) };
     console.error(`data: ${name}; train ${train.N}, held out ${test.N} (${unit}-disjoint); generator config ${JSON.stringify(config)}, seeds ${seedList.join(', ')}; ${repeats} draws each from ${prior ? `the ${prior} prior` : "each generator's config prior"}`);
@@ -143,7 +158,7 @@ export const section: BenchSection = {
               section: 'generator-eval', name: `${variant} seed ${seed}: FID evaluator space`, value: e.evaluatorSpace!.fid.fid.mean, unit: 'FID',
               halfWidth: e.evaluatorSpace!.fid.fid.halfWidth, floor: e.evaluatorSpace!.fid.floor.mean, affective: e.affective.fid.fid.mean,
               affectiveFloor: e.affective.fid.floor.mean, recognitionRatio: e.recognition!.ratio.mean, limbSpeed: e.motion.generated.limbSpeed.mean,
-              limbSpeedReal: e.motion.real.limbSpeed, stepFrequency: e.motion.generated.stepFrequency?.mean ?? null, stepFrequencyReal: e.motion.real.stepFrequency,
+              limbSpeedReal: e.motion.real.limbSpeed, ...(limbSpeedRealNoiseFree !== undefined ? { limbSpeedRealNoiseFree } : {}), stepFrequency: e.motion.generated.stepFrequency?.mean ?? null, stepFrequencyReal: e.motion.real.stepFrequency,
               footSkate: e.plausibility.generated.footSkate.mean, footSkateReal: e.plausibility.real.footSkate,
               prior: e.prior, bestEpoch: r.bestEpoch, trainSeconds, evaluateSeconds: e.seconds, seed, config: { ...config, variant },
               generator: gen.checkpointHash, evaluator: evaluator.checkpointHash,

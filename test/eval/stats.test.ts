@@ -52,6 +52,14 @@ describe('mean ± CI and the paired t-test', () => {
     expect(() => meanCI([1, NaN])).toThrow(/repeat 1/);
   });
 
+  it('signedPercent prints a difference with its sign, and one that rounds to zero as +0', () => {
+    expect(signedPercent(0.019444)).toBe('+1.94');
+    expect(signedPercent(-0.0070)).toBe('-0.70');
+    expect(signedPercent(-2.2e-17)).toBe('+0.00');
+    expect(signedPercent(-0.0004, 1)).toBe('+0.0');
+    expect(signedPercent(0.0632, 1)).toBe('+6.3');
+  });
+
   it('pairedTTest matches scipy.stats.ttest_rel', () => {
     const a = [0.81, 0.79, 0.84, 0.8, 0.83, 0.82];
     const b = [0.78, 0.78, 0.8, 0.79, 0.8, 0.81];
@@ -96,13 +104,6 @@ describe('corrected resampled t-test (Nadeau & Bengio 2003)', () => {
   //   95% CI = d̄ ∓ t.ppf(0.975, 4)·se = [-0.0032677719352745757, 0.08326777193527457]
   // The naive paired t-test of the same differences gives t = 4.0, p = 0.016130089900092546
   // (scipy.stats.ttest_rel): the correction matters.
-  it('prints a difference with its sign, and one that rounds to zero as +0', () => {
-    expect(signedPercent(0.019444)).toBe('+1.94');
-    expect(signedPercent(-0.0070)).toBe('-0.70');
-    expect(signedPercent(-2.2e-17)).toBe('+0.00');
-    expect(signedPercent(-0.0004, 1)).toBe('+0.0');
-    expect(signedPercent(0.0632, 1)).toBe('+6.3');
-  });
   it('matches SciPy on five re-splits', () => {
     const base = [0.5, 0.6, 0.55, 0.62, 0.58];
     const d = [0.04, 0.07, 0.01, 0.05, 0.03];

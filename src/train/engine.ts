@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../core/rng.js';
 import { withNoiseKey } from '../nn/common.js';
+import { holdHeapGrowth } from './heap.js';
 import { Adam, type AdamState } from './optimizer.js';
 
 /** What a model adapter gives the engine. */
@@ -105,6 +106,7 @@ export class Engine {
   readonly optimizer: Adam;
   readonly task: GradientTask;
   private readonly replicas: Replicas | null;
+  private readonly releaseHeap = holdHeapGrowth();
 
   constructor(task: GradientTask, o: EngineOptions) {
     this.task = task;
@@ -185,10 +187,17 @@ export class Engine {
     this.optimizer.setState(s);
   }
 
-  /** Releases the optimizer and stops the replicas (the task's models belong to the caller). */
+  /**
+   * Releases the optimizer, stops the replicas (the task's models belong to
+   * the caller) and gives V8's heap growth back (heap.ts).
+   */
   async dispose(): Promise<void> {
     this.optimizer.dispose();
-    await this.replicas?.close();
+    try {
+      await this.replicas?.close();
+    } finally {
+      this.releaseHeap();
+    }
   }
 }
 

@@ -106,12 +106,13 @@ export class Engine {
   readonly optimizer: Adam;
   readonly task: GradientTask;
   private readonly replicas: Replicas | null;
-  private readonly releaseHeap = holdHeapGrowth();
+  private readonly releaseHeap: () => void;
 
   constructor(task: GradientTask, o: EngineOptions) {
     this.task = task;
     this.optimizer = new Adam(task.variables, { lr: o.lr, weightDecay: o.weightDecay, decayed: task.decayed });
     this.replicas = o.replicas ?? null;
+    this.releaseHeap = holdHeapGrowth(); // last: a constructor that throws holds nothing
   }
 
   /** Threads a step runs on. */

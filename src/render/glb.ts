@@ -30,6 +30,7 @@ import { EDGES, jointNames, JOINTS, SIDE_CONVENTIONS, type SideConvention } from
 import { labelColors, shade } from './colors.js';
 import { checkRenderable } from './select.js';
 import { writeFilesAtomic } from '../core/files.js';
+import { sharedEffect } from '../core/process-wide.js';
 import path from 'node:path';
 
 export interface GlbConfig {
@@ -405,28 +406,18 @@ class BlobReader {
  * see its own findNode and the global scope as it was.
  */
 const uuidIndex = new WeakMap<object, Map<string, Object3D>>();
-let running = 0;
-let restore: (() => void) | null = null;
-
-function installExportShims(): void {
-  if (running++ > 0) return;
+const holdExportShims = sharedEffect(() => {
   const original = PropertyBinding.findNode;
   PropertyBinding.findNode = (root: Object3D, nodeName: string | number) =>
     (typeof nodeName === 'string' ? uuidIndex.get(root)?.get(nodeName) : undefined) ?? original.call(PropertyBinding, root, nodeName as string);
   const g = globalThis as { FileReader?: unknown };
   const hadReader = typeof g.FileReader !== 'undefined';
   if (!hadReader) g.FileReader = BlobReader;
-  restore = () => {
+  return () => {
     PropertyBinding.findNode = original;
     if (!hadReader) delete g.FileReader;
   };
-}
-
-function removeExportShims(): void {
-  if (--running > 0) return;
-  restore?.();
-  restore = null;
-}
+});
 
 function indexNodes(scene: Scene): () => void {
   const map = new Map<string, Object3D>();
@@ -436,7 +427,7 @@ function indexNodes(scene: Scene): () => void {
 }
 
 async function exportGlb(scene: Scene, clip: AnimationClip): Promise<Uint8Array> {
-  installExportShims();
+  const releaseShims = holdExportShims();
   const release = indexNodes(scene);
   try {
     const result = await new GLTFExporter().parseAsync(scene, { binary: true, trs: true, animations: [clip] });
@@ -444,6 +435,6 @@ async function exportGlb(scene: Scene, clip: AnimationClip): Promise<Uint8Array>
     return new Uint8Array(result);
   } finally {
     release();
-    removeExportShims();
+    releaseShims();
   }
 }

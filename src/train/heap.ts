@@ -20,25 +20,16 @@
  * keeps its own value.
  */
 import v8 from 'node:v8';
+import { sharedEffect } from '../core/process-wide.js';
 
 /** Heap growth per full collection while an engine runs, percent. */
-export const GROWING_PERCENT = 200;
+const GROWING_PERCENT = 200;
 const FLAG = '--heap-growing-percent';
 
-let holders = 0;
-
-/** Whether the process was started with the flag (V8 accepts - and _ alike). */
-function userSet(): boolean {
-  return process.execArgv.some((a) => a.replace(/_/g, '-').startsWith(FLAG));
-}
-
 /** Raises V8's heap growth until the returned function is called (once). */
-export function holdHeapGrowth(): () => void {
-  if (holders++ === 0 && !userSet()) v8.setFlagsFromString(`${FLAG}=${GROWING_PERCENT}`);
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    if (--holders === 0 && !userSet()) v8.setFlagsFromString(`${FLAG}=0`);
-  };
-}
+export const holdHeapGrowth = sharedEffect(() => {
+  // a process started with the flag (V8 accepts - and _ alike) keeps its value
+  if (process.execArgv.some((a) => a.replace(/_/g, '-').startsWith(FLAG))) return () => {};
+  v8.setFlagsFromString(`${FLAG}=${GROWING_PERCENT}`);
+  return () => v8.setFlagsFromString(`${FLAG}=0`);
+});

@@ -201,10 +201,12 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
       splits: r.splits, config: r.classifier, augment: r.augment, ...threadsKey,
       generator: (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter) ? genKey(c.seed, c.augmenter) : null,
     });
-  const evaluatorDir = (seed: number) => {
-    const c: GridCell = { seed, augmenter: 'none', count: 0, classifier: 'baseline-step' };
-    return path.join(cellDir(options.runDir, 'clf', clfKey(c)), 'model');
-  };
+  // The evaluator of a seed's generators: its real-only Baseline-STEP. A grid with baseline-step
+  // has it as a classifier cell; any other grid trains it as a cell of its own (prefix eval-),
+  // which is not a result of the grid and which `collectResults` does not read.
+  const evaluatorCellKind = r.classifiers.includes('baseline-step') ? 'clf' : 'eval';
+  const evaluatorGridCell = (seed: number): GridCell => ({ seed, augmenter: 'none', count: 0, classifier: 'baseline-step' });
+  const evaluatorDir = (seed: number) => path.join(cellDir(options.runDir, evaluatorCellKind, clfKey(evaluatorGridCell(seed))), 'model');
 
   const idKey = (c: GridCell) =>
     cacheKey({
@@ -232,11 +234,12 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
     });
   };
 
-  const classifierCell = (c: GridCell) => {
-    if (identityTask) return identityTaskCell(c);
+  const classifierCell = (c: GridCell) => (identityTask ? identityTaskCell(c) : emotionClassifierCell(c, 'clf'));
+
+  const emotionClassifierCell = (c: GridCell, kind: 'clf' | 'eval') => {
     const learned = (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter);
     const key = clfKey(c);
-    return build(cellDir(options.runDir, 'clf', key), async (tmp): Promise<CellResult> => {
+    return build(cellDir(options.runDir, kind, key), async (tmp): Promise<CellResult> => {
       const t0 = performance.now();
       const [train, val, test] = split(c.seed);
       let synthetic: GaitSet | null = null;
@@ -274,10 +277,10 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
   // in the penultimate-feature space of the seed's real-only Baseline-STEP (the evaluator), and
   // that evaluator's recognition ratio (accuracy on generated gaits / on the real test gaits).
   const fidCell = (g: GeneratorCellResult) => {
-    const useEvaluator = r.classifiers.includes('baseline-step');
+    const useEvaluator = r.evaluator !== false;
     const key = cacheKey({ kind: 'fid', method: 'beside-floor/grouped-halves/smoothed-affective/recognition', generator: g.key, perLabel: r.fidPerLabel, evaluator: useEvaluator });
     return build(cellDir(options.runDir, 'fid', key), async (): Promise<FidCellResult> => {
-      if (useEvaluator) await classifierCell({ seed: g.seed, augmenter: 'none', count: 0, classifier: 'baseline-step' });
+      if (useEvaluator) await emotionClassifierCell(evaluatorGridCell(g.seed), evaluatorCellKind);
       const [, , test] = split(g.seed);
       const gen = await loadGenerator(genModelDir(g.seed, g.augmenter));
       const evaluator = useEvaluator ? await loadClassifier(evaluatorDir(g.seed)) : null;
@@ -409,6 +412,31 @@ async function runWithWorkers(data: GaitSet, r: ResolvedAblation, options: Ablat
   return { ...collected, built: collected.built + finished() - before };
 }
 
+/**
+ * One FID cell per generator (seed, augmenter): where a folder holds a
+ * generator scored both with and without the evaluator, the one `withEvaluator`
+ * asks for.
+ */
+function oneFidPerGenerator(fids: FidCellResult[], withEvaluator: boolean): FidCellResult[] {
+  const byGenerator = new Map<string, FidCellResult>();
+  for (const f of fids) {
+    const k = `${f.seed}/${f.augmenter}`;
+    const had = byGenerator.get(k);
+    if (!had || (!!had.evaluator !== withEvaluator && !!f.evaluator === withEvaluator)) byGenerator.set(k, f);
+  }
+  return [...byGenerator.values()];
+}
+
+/**
+ * Whether two resolved configs run the same grid. `evaluator` only decides
+ * which FID cells (keyed by it) are computed, so one folder holds runs with
+ * and without it.
+ */
+function sameGrid(a: ResolvedAblation, b: ResolvedAblation): boolean {
+  const grid = ({ evaluator: _, ...rest }: ResolvedAblation) => canonicalJson(rest);
+  return grid(a) === grid(b);
+}
+
 /** What `ablation.json` in a run folder records: the config and the data it belongs to. */
 interface RunManifest {
   config: ResolvedAblation;
@@ -474,7 +502,7 @@ export async function ablate(req: AblateRequest): Promise<AblateSummary> {
     const old = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunManifest;
     // folders written before identity.walks existed sampled their walks
     if (old.config.identity && old.config.identity.walks === undefined) old.config.identity.walks = 'sample';
-    if (canonicalJson(old.config) !== canonicalJson(config) || old.dataHash !== dataHash)
+    if (!sameGrid(old.config, config) || old.dataHash !== dataHash)
       throw new GaitforgeError('E_CONFIG', `run folder ${req.runDir} holds another ablation (different ${old.dataHash !== dataHash ? 'dataset' : 'config'}); use a new --run-dir`);
   } else writeFilesAtomic([{ path: manifestPath, data: JSON.stringify(manifest, null, 2) }]);
   const threads = ablationThreads(req.workers ?? 1, req.threads);
@@ -570,10 +598,11 @@ export async function mergeAblation(runDirs: string[], outDir: string): Promise<
   });
   const first = manifests[0]!;
   manifests.forEach((m, i) => {
-    if (canonicalJson(m.config) !== canonicalJson(first.config) || m.dataHash !== first.dataHash)
+    if (!sameGrid(m.config, first.config) || m.dataHash !== first.dataHash)
       throw new GaitforgeError('E_CONFIG', `${runDirs[i]} ran another ablation than ${runDirs[0]} (config or data differ)`);
   });
-  const got = collectResults(runDirs);
+  const collected = collectResults(runDirs);
+  const got = { ...collected, fids: oneFidPerGenerator(collected.fids, first.config.evaluator !== false) };
   const want = gridCells(first.config).length;
   const wallSeconds = (performance.now() - t0) / 1000;
   if (!existsSync(path.join(outDir, 'ablation.json'))) writeFilesAtomic([{ path: path.join(outDir, 'ablation.json'), data: JSON.stringify(first, null, 2) }]);

@@ -92,6 +92,13 @@ export interface AblationConfig {
   /** Generated gaits per label for each generator's FID. Default 200. */
   fidPerLabel?: number;
   /**
+   * Score each learned generator with the seed's real-only Baseline-STEP as
+   * evaluator: FID in its feature space and its recognition ratio. Default
+   * true; where `baseline-step` is not among the classifiers it costs one
+   * classifier training per seed (a cell outside the grid's results).
+   */
+  evaluator?: boolean;
+  /**
    * Rows whose source is not 'real': 'refuse' (default) stops with an error
    * naming the first one; 'drop' runs on the real rows only. The test split
    * must be real gaits, and generators must train on real gaits only.
@@ -110,6 +117,8 @@ export interface ResolvedAblation {
   augment: AugmentConfig;
   fidPerLabel: number;
   nonReal: 'refuse' | 'drop';
+  /** Present only when false (so a run folder's config reads as it did before the field existed). */
+  evaluator?: false;
   /** Present for task 'identity' only (an emotion run's resolved config is what it was before tasks existed). */
   task?: 'identity';
   identity?: ResolvedIdentityTask;
@@ -128,7 +137,7 @@ export const DEFAULT_ABLATION: ResolvedAblation = {
   nonReal: 'refuse',
 };
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULT_ABLATION), 'task', 'identity']);
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULT_ABLATION), 'evaluator', 'task', 'identity']);
 
 function bad(field: string, value: unknown, expected: string): GaitforgeError {
   return new GaitforgeError('E_CONFIG', `ablation config: ${field} = ${JSON.stringify(value)}: ${expected}`);
@@ -184,6 +193,7 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
   if (!Number.isInteger(fidPerLabel) || fidPerLabel < 2) throw bad('fidPerLabel', fidPerLabel, 'must be an integer ≥ 2');
   const nonReal = c.nonReal ?? DEFAULT_ABLATION.nonReal;
   if (nonReal !== 'refuse' && nonReal !== 'drop') throw bad('nonReal', nonReal, "must be 'refuse' or 'drop'");
+  if (c.evaluator !== undefined && typeof c.evaluator !== 'boolean') throw bad('evaluator', c.evaluator, 'must be true or false');
   for (const k of ['generator', 'classifier', 'augment'] as const)
     if (c[k] !== undefined && (typeof c[k] !== 'object' || c[k] === null || Array.isArray(c[k]))) throw bad(k, c[k], 'must be an object of options');
   checkSection('generator', c.generator, (g) => {
@@ -195,6 +205,7 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
     // 'none' (real data only, count 0) is always run: every gain is measured against it.
     splits, augmenters: [...new Set<AugmenterName>(['none', ...augmenters])], counts: [...new Set(counts)].sort((a, b) => a - b), classifiers: [...new Set(classifiers)],
     seeds, generator: { ...(c.generator ?? {}) }, classifier: { ...(c.classifier ?? {}) }, augment: { ...(c.augment ?? {}) }, fidPerLabel, nonReal,
+    ...(c.evaluator === false ? { evaluator: false as const } : {}),
   };
   if (data) checkSplittable(r, data);
   return r;
@@ -205,10 +216,10 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
  * (GaitTAKE), generators conditioned on identity, learned augmenters only
  * (a classical augmenter cannot make a walk in a condition that was not
  * recorded). Fields of the emotion task that have no meaning here
- * (`splits`, `classifier`, `fidPerLabel`) are errors.
+ * (`splits`, `classifier`, `fidPerLabel`, `evaluator`) are errors.
  */
 function resolveIdentityAblation(c: AblationConfig, data?: GaitSet): ResolvedAblation {
-  for (const k of ['splits', 'classifier', 'fidPerLabel'] as const)
+  for (const k of ['splits', 'classifier', 'fidPerLabel', 'evaluator'] as const)
     if (c[k] !== undefined) throw bad(k, c[k], `has no meaning in task 'identity' (its split is identity.targetFraction, its model identity.model)`);
   const given = c.identity ?? {};
   if (typeof given !== 'object' || given === null || Array.isArray(given)) throw bad('identity', given, 'must be an object');

@@ -316,7 +316,9 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
       '',
       fids.some((f) => f.recognition)
         ? "Recognition ratio: the evaluator's accuracy on the generated gaits (truth: the label each was sampled for) divided by its accuracy on the real test gaits, per seed; 1 means generated gaits carry their label as often as real ones."
-        : 'Recognition ratio: not available in this run: it needs an evaluator, and the evaluator is each seed\'s real-only Baseline-STEP, which this grid does not train (add `baseline-step` to `classifiers`).',
+        : input.config.evaluator === false
+          ? "Recognition ratio: not measured: the config sets `evaluator: false`, so no seed's real-only Baseline-STEP scored the generators (FIDs in the affective space only)."
+          : "Recognition ratio: not available in this run: its FID cells were scored without an evaluator (each seed's real-only Baseline-STEP), as ablations once did when `baseline-step` was not among the classifiers; running `ablate` again on the run folder adds it.",
     );
     const spaces = fids.flatMap((f) => [f.affective, ...(f.evaluator ? [f.evaluator] : [])]);
     const ridged = spaces.filter((s) => s.ridge > 0 || s.warnings.some((w) => w.startsWith('floor: added a ridge')));

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ablate, collectResults, initBackend, proceduralDataset, writeAblationReport, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { ablate, collectResults, initBackend, mergeAblation, proceduralDataset, writeAblationReport, writeGaitFile, type AblationConfig } from '../../src/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gf-ablate-'));
 const dataPath = path.join(dir, 'data.parquet');
@@ -85,12 +85,12 @@ describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
     expect([cmp.classifier, cmp.count, cmp.learned, cmp.classical, cmp.n, cmp.p]).toEqual(['baseline-step', 3, 'stepgen', 'mirror', 2, null]);
     expect(cmp.meanDiff).toBeCloseTo((acc(1, 'stepgen') - acc(1, 'mirror') + acc(2, 'stepgen') - acc(2, 'mirror')) / 2, 12);
     expect(report).toMatch(/### Generated against classical augmentation[\s\S]*\| baseline-step \| 3 \| stepgen \| mirror \| 2 \| [+-]\d+\.\d\d \[-?\d+\.\d\d, -?\d+\.\d\d\] \| — \|/);
-    // a grid without Baseline-STEP has no evaluator: the report says the ratio is not available and why
+    // FID cells scored without an evaluator (older runs): the report says the ratio is not available and how to add it
     const got = collectResults([run]);
     const bare = got.fids.map((f) => ({ ...f, evaluator: null, recognition: null }));
     const out = path.join(dir, 'no-evaluator');
     await writeAblationReport(out, { config: results.config, cells: got.cells, generators: got.generators, fids: bare, meta: results.meta });
-    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/Recognition ratio: not available in this run: .*add `baseline-step` to `classifiers`/);
+    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/Recognition ratio: not available in this run: .*running `ablate` again on the run folder adds it/);
     for (const g of JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')).generators) expect(g.recognitionRatio).toBeNull();
     for (const s of results.summaries) {
       expect(s.accuracy.lo).toBeGreaterThanOrEqual(0);
@@ -105,6 +105,40 @@ describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
     expect(lo).toBe(Math.min(...reference.map((r) => r.accuracy)));
     expect(hi).toBe(Math.max(...reference.map((r) => r.accuracy)));
   });
+
+  it('a grid without Baseline-STEP trains the evaluator as a cell of its own, outside the results, and scores its generators as a grid with it does', async () => {
+    const run = path.join(dir, 'no-baseline-step');
+    const r = await ablate({ dataPath, config: { ...config, augmenters: ['none', 'stepgen'], classifiers: ['step'], seeds: [1] }, runDir: run });
+    expect(r.complete).toBe(true);
+    const results = JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8'));
+    expect(results.cells.map((c: Row & { classifier: string }) => `${c.classifier}/${c.augmenter}`).sort()).toEqual(['step/none', 'step/stepgen']);
+    expect(collectResults([run]).cells.every((c) => c.classifier === 'step')).toBe(true);
+    const evalCells = readdirSync(path.join(run, 'cells')).filter((f) => f.startsWith('eval-'));
+    expect(evalCells).toHaveLength(1);
+    // the same key as the full run's real-only Baseline-STEP cell of seed 1, and the same evaluator, generator and FIDs
+    const full = JSON.parse(readFileSync(path.join(dir, 'full', 'results.json'), 'utf8'));
+    const evaluatorCell = full.cells.find((c: Row & { classifier: string }) => c.seed === 1 && c.augmenter === 'none' && c.classifier === 'baseline-step');
+    expect(evalCells[0]).toBe(`eval-${evaluatorCell.key}`);
+    const [g] = results.generators;
+    const fullG = full.generators.find((x: { seed: number; augmenter: string }) => x.seed === 1 && x.augmenter === 'stepgen');
+    expect(g.checkpointHash).toBe(fullG.checkpointHash);
+    expect(typeof g.recognitionRatio).toBe('number');
+    expect([g.recognitionRatio, g.fidEvaluator, g.floorEvaluator, g.fidAffective]).toEqual([fullG.recognitionRatio, fullG.fidEvaluator, fullG.floorEvaluator, fullG.fidAffective]);
+    expect(readFileSync(path.join(run, 'report.md'), 'utf8')).toMatch(/Recognition ratio: the evaluator's accuracy on the generated gaits/);
+    // switched off, in the same folder (the same grid): affective FIDs only, and the report says why
+    await ablate({ dataPath, config: { ...config, augmenters: ['none', 'stepgen'], classifiers: ['step'], seeds: [1], evaluator: false }, runDir: run });
+    const off = JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8'));
+    expect(off.generators[0].recognitionRatio).toBeNull();
+    expect(off.generators[0].fidEvaluator).toBeNull();
+    expect(off.generators[0].fidAffective).toBe(g.fidAffective);
+    expect(readFileSync(path.join(run, 'report.md'), 'utf8')).toMatch(/Recognition ratio: not measured: the config sets `evaluator: false`/);
+    // the folder now holds the generator scored both ways; merging it reports it once, as its config asks (with the evaluator)
+    const merged = path.join(dir, 'no-baseline-step-merged');
+    await mergeAblation([run], merged);
+    const m = JSON.parse(readFileSync(path.join(merged, 'results.json'), 'utf8'));
+    expect(m.fids).toHaveLength(1);
+    expect(m.generators[0].recognitionRatio).toBe(g.recognitionRatio);
+  }, 300_000);
 
   it('a killed run resumes where it stopped (with worker processes) and ends with the same results', async () => {
     const run = path.join(dir, 'killed');

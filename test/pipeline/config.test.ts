@@ -25,8 +25,15 @@ describe('ablation config', () => {
     [{ splits: { train: 0.7, val: 0.2, test: 0.2 } }, /fractions sum to 1.1, not 1/],
     [{ seeds: 0 }, /seeds = 0/],
     [{ epochs: 3 }, /epochs = 3: unknown field/],
+    [{ evaluator: 'no' }, /evaluator = "no": must be true or false/],
+    [{ task: 'identity', evaluator: false }, /evaluator = false: has no meaning in task 'identity'/],
   ])('rejects %j before training', (c, msg) => {
     expect(() => resolveAblation(c as never)).toThrow(msg);
+  });
+  it('records evaluator only when it is switched off, so run folders of the default config read as before', () => {
+    expect('evaluator' in resolveAblation({})).toBe(false);
+    expect('evaluator' in resolveAblation({ evaluator: true })).toBe(false);
+    expect(resolveAblation({ evaluator: false }).evaluator).toBe(false);
   });
   it('rejects a dataset with a label too small to split', () => {
     const d = proceduralDataset({ identities: 1, perEmotion: 3, frames: 8 });

@@ -27,7 +27,7 @@ import { buildCell, cacheKey, canonicalJson, cellDir, cleanStaleTemps, hashFloat
 import { writeFilesAtomic, type OutputFile } from '../core/files.js';
 import { gaitStripSvg } from '../render/index.js';
 import { readGaitFile } from '../io/index.js';
-import { gridCells, LEARNED_AUGMENTERS, realRowsOf, resolveAblation, type AblationConfig, type GridCell, type ResolvedAblation } from './config.js';
+import { gridCells, LEARNED_AUGMENTERS, realRowsOf, resolveAblation, usesEvaluator, type AblationConfig, type GridCell, type ResolvedAblation } from './config.js';
 import { compareLearnedWithClassical, summarizeCells, writeAblationReport, type AugmenterComparison, type CellSummary, type ReportMeta } from './report.js';
 import { generatorFid, type GeneratorFid } from './evaluate-generator.js';
 import { identityCell, identitySplit, identitySplitsEntry, type IdentityCellScores, type IdentitySplit, type IdentitySplitsEntry } from './ablate-identity.js';
@@ -277,7 +277,7 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
   // in the penultimate-feature space of the seed's real-only Baseline-STEP (the evaluator), and
   // that evaluator's recognition ratio (accuracy on generated gaits / on the real test gaits).
   const fidCell = (g: GeneratorCellResult) => {
-    const useEvaluator = r.evaluator !== false;
+    const useEvaluator = usesEvaluator(r);
     const key = cacheKey({ kind: 'fid', method: 'beside-floor/grouped-halves/smoothed-affective/recognition', generator: g.key, perLabel: r.fidPerLabel, evaluator: useEvaluator });
     return build(cellDir(options.runDir, 'fid', key), async (): Promise<FidCellResult> => {
       if (useEvaluator) await emotionClassifierCell(evaluatorGridCell(g.seed), evaluatorCellKind);
@@ -602,7 +602,7 @@ export async function mergeAblation(runDirs: string[], outDir: string): Promise<
       throw new GaitforgeError('E_CONFIG', `${runDirs[i]} ran another ablation than ${runDirs[0]} (config or data differ)`);
   });
   const collected = collectResults(runDirs);
-  const got = { ...collected, fids: oneFidPerGenerator(collected.fids, first.config.evaluator !== false) };
+  const got = { ...collected, fids: oneFidPerGenerator(collected.fids, usesEvaluator(first.config)) };
   const want = gridCells(first.config).length;
   const wallSeconds = (performance.now() - t0) / 1000;
   if (!existsSync(path.join(outDir, 'ablation.json'))) writeFilesAtomic([{ path: path.join(outDir, 'ablation.json'), data: JSON.stringify(first, null, 2) }]);

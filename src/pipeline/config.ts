@@ -137,6 +137,11 @@ export const DEFAULT_ABLATION: ResolvedAblation = {
   nonReal: 'refuse',
 };
 
+/** Whether the ablation scores its generators with each seed's real-only Baseline-STEP (`evaluator`, default true). */
+export function usesEvaluator(r: ResolvedAblation): boolean {
+  return r.evaluator !== false;
+}
+
 const KNOWN_KEYS = new Set([...Object.keys(DEFAULT_ABLATION), 'evaluator', 'task', 'identity']);
 
 function bad(field: string, value: unknown, expected: string): GaitforgeError {

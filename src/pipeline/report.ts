@@ -15,7 +15,7 @@ import { boundedMeanCI, correctedResampledTTest, formatCI, holmAdjust, meanCI, M
 import { writeRecordsParquet } from '../io/records.js';
 import type { CellResult, FidCellResult, GeneratorCellResult } from './ablate.js';
 import { CLASSICAL_AUGMENTERS, resolveAugment } from './augment.js';
-import { LEARNED_AUGMENTERS, type ResolvedAblation } from './config.js';
+import { LEARNED_AUGMENTERS, usesEvaluator, type ResolvedAblation } from './config.js';
 import { resolveGenerator, type GeneratorConfig } from '../generator/config.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../classifier/config.js';
 import { resolveIdentityConfig } from '../identity/config.js';
@@ -316,7 +316,7 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
       '',
       fids.some((f) => f.recognition)
         ? "Recognition ratio: the evaluator's accuracy on the generated gaits (truth: the label each was sampled for) divided by its accuracy on the real test gaits, per seed; 1 means generated gaits carry their label as often as real ones."
-        : input.config.evaluator === false
+        : !usesEvaluator(input.config)
           ? "Recognition ratio: not measured: the config sets `evaluator: false`, so no seed's real-only Baseline-STEP scored the generators (FIDs in the affective space only)."
           : "Recognition ratio: not available in this run: its FID cells were scored without an evaluator (each seed's real-only Baseline-STEP), as ablations once did when `baseline-step` was not among the classifiers; running `ablate` again on the run folder adds it.",
     );

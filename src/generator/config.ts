@@ -60,15 +60,19 @@ export interface GeneratorConfig {
   lambdaB?: number;
   /** Weight of the KL term. Default 0.01 (see docs/generator.md: the losses are means per value, the KL a mean per latent dimension). */
   beta?: number;
-  /** Training epochs. Default 60 ('default'), 150 ('step-paper'). */
+  /** Training epochs. Default 80 ('default'), 150 ('step-paper'). */
   epochs?: number;
   /** Gaits per step. Default 16 ('default'), 8 ('step-paper'). */
   batchSize?: number;
-  /** Adam learning rate. Default 1e-3. */
+  /** Adam learning rate. Default 2e-3 ('default'), 1e-3 ('step-paper'). */
   lr?: number;
   /** L2 weight decay (PyTorch's Adam `weight_decay`) on the kernels, by the training engine's decay rule (src/train/optimizer.ts). Default 5e-4 (STEP). */
   weightDecay?: number;
-  /** Fractions of `epochs` after which the learning rate is multiplied by 0.1. Default [0.5, 0.75, 0.88] (STEP: 75, 113, 132 of 150). */
+  /**
+   * Fractions of `epochs` after which the learning rate is multiplied by 0.1.
+   * Default [0.7] ('default'); [0.5, 0.75, 0.88] ('step-paper': STEP's 75,
+   * 113, 132 of 150).
+   */
   lrSteps?: number[];
   /** Fraction of the training gaits held out (stratified by label) for the validation loss when no validation set is given. Default 0.1. */
   valFraction?: number;
@@ -119,11 +123,11 @@ export const DEFAULT_GENERATOR: ResolvedGeneratorConfig = {
   lambdaD: 1,
   lambdaB: 1,
   beta: 0.01,
-  epochs: 60,
+  epochs: 80,
   batchSize: 16,
-  lr: 1e-3,
+  lr: 2e-3,
   weightDecay: 5e-4,
-  lrSteps: [0.5, 0.75, 0.88],
+  lrSteps: [0.7],
   valFraction: 0.1,
   identityDim: 0,
   decoderCondition: 'every-layer',
@@ -133,7 +137,9 @@ export const DEFAULT_GENERATOR: ResolvedGeneratorConfig = {
 /** What each preset changes relative to DEFAULT_GENERATOR. */
 export const GENERATOR_PRESET_VALUES: Record<GeneratorPreset, GeneratorConfig> = {
   default: {},
-  'step-paper': { temporalKernel: 75, latentMap: 'repeat', lambdaB: 0, epochs: 150, batchSize: 8, decoderCondition: 'input', prior: 'fitted' },
+  'step-paper': {
+    temporalKernel: 75, latentMap: 'repeat', lambdaB: 0, epochs: 150, batchSize: 8, lr: 1e-3, lrSteps: [0.5, 0.75, 0.88], decoderCondition: 'input', prior: 'fitted',
+  },
 };
 
 function defined<T extends object>(c: T): Partial<T> {

@@ -20,7 +20,7 @@ import { runShardInWorker } from './ablate-shard.js';
 import { machineThreads } from '../train/parallel.js';
 import { currentBackend } from '../core/backend.js';
 import { loadClassifier, trainClassifier, evaluateClassifier, type ClassifierKind } from '../classifier/index.js';
-import { loadGenerator, type GeneratorConfig } from '../generator/index.js';
+import { loadGenerator, resolveGenerator, type GeneratorConfig } from '../generator/index.js';
 import { trainGeneratorWithCard } from './model-card.js';
 import { classicalAugment, type ClassicalAugmenter } from './augment.js';
 import { buildCell, cacheKey, canonicalJson, cellDir, cleanStaleTemps, hashFloats, readCell } from './cache.js';
@@ -177,8 +177,9 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
     return res;
   };
 
+  // keyed on the resolved config (the defaults filled in), so a cell made under other defaults is not reused
   const genKey = (seed: number, variant: string) =>
-    cacheKey({ kind: 'generator', version: VERSION, dataHash, seed, variant, splits: r.splits, config: r.generator, ...threadsKey, ...taskKey });
+    cacheKey({ kind: 'generator', version: VERSION, dataHash, seed, variant, splits: r.splits, config: resolveGenerator({ ...(r.generator as GeneratorConfig), variant } as GeneratorConfig), ...threadsKey, ...taskKey });
   const generatorCell = (seed: number, variant: string) =>
     build(cellDir(options.runDir, 'gen', genKey(seed, variant)), async (tmp): Promise<GeneratorCellResult> => {
       const t0 = performance.now();

@@ -13,6 +13,12 @@ describe('generator config', () => {
     expect(p.temporalKernel).toBe(75);
     expect(p.epochs).toBe(150);
     expect(p.batchSize).toBe(8);
+    // step-paper keeps STEP's schedule (lr ×0.1 at 75, 113, 132 of 150 epochs); the default is the measured one
+    expect([p.lr, p.lrSteps, generatorLearningRate(p, 74)]).toEqual([1e-3, [0.5, 0.75, 0.88], 1e-3]);
+    expect(generatorLearningRate(p, 75)).toBeCloseTo(1e-4, 12);
+    expect([d.epochs, d.lr, d.lrSteps]).toEqual([80, 2e-3, [0.7]]);
+    expect(generatorLearningRate(d, 55)).toBe(2e-3);
+    expect(generatorLearningRate(d, 56)).toBeCloseTo(2e-4, 12);
     expect([p.latentMap, p.lambdaB, d.latentMap, d.lambdaB]).toEqual(['repeat', 0, 'per-position', 1]);
     // explicit fields win over the preset
     expect(resolveGenerator({ preset: 'step-paper', epochs: 3 }).epochs).toBe(3);
@@ -61,7 +67,7 @@ describe('generator config', () => {
   });
 
   it('steps the learning rate down by 10× at the given fractions of the epochs', () => {
-    const c = resolveGenerator({ epochs: 150, lr: 0.1 });
+    const c = resolveGenerator({ preset: 'step-paper', lr: 0.1 });
     expect(generatorLearningRate(c, 0)).toBeCloseTo(0.1, 12);
     expect(generatorLearningRate(c, 74)).toBeCloseTo(0.1, 12);
     expect(generatorLearningRate(c, 75)).toBeCloseTo(0.01, 12);

@@ -14,7 +14,8 @@
  *   training clips (`chooseEvaluator`, cached under the run folder).
  * The split is stratified by label (seed 1). Each generator trains on the 60%
  * with seeds F..F+S−1 (F default 1; S default 3, --quick 1) and the same config
- * (a short default; --config JSON overrides any field), then
+ * (the generator defaults for a short default of epochs; --config JSON
+ * overrides any field), then
  * `evaluateGenerator` scores it on the held-out 40% (R draws per seed), with
  * the training split for the memorisation check; on the procedural data each
  * row also gives the limb speed of the held-out walks rendered without the
@@ -133,8 +134,8 @@ export const section: BenchSection = {
     const limbSpeedRealNoiseFree = testNoiseFree ? motionStats(testNoiseFree).limbSpeed : undefined;
     if (limbSpeedRealNoiseFree !== undefined)
       console.error(`held-out limb speed ${motionStats(test).limbSpeed.toFixed(3)} m/s; the same walks without the walkers' sensor noise ${limbSpeedRealNoiseFree.toFixed(3)} m/s`);
-    // short by default: ~230 optimiser steps (lr 2e-3, one step down at 70%); --config overrides any field
-    const config: GeneratorConfig = { epochs, batchSize: 16, lr: 2e-3, lrSteps: [0.7], ...(JSON.parse(option(argv, '--config') ?? '{}') as GeneratorConfig) };
+    // the generator defaults (lr 2e-3, one step down at 70%, batch 16), short by default: ~230 optimiser steps; --config overrides any field
+    const config: GeneratorConfig = { epochs, ...(JSON.parse(option(argv, '--config') ?? '{}') as GeneratorConfig) };
     console.error(`data: ${name}; train ${train.N}, held out ${test.N} (${unit}-disjoint); generator config ${JSON.stringify(config)}, seeds ${seedList.join(', ')}; ${repeats} draws each from ${prior ? `the ${prior} prior` : "each generator's config prior"}`);
     // the shipped evaluator where it fits the data, else one trained on the training split (cached in the run folder)
     const { evaluator, description } = await chooseEvaluator([{ set: test, name: `the held-out split (${unit}-disjoint)`, real: true }], {

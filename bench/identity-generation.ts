@@ -3,7 +3,7 @@
  * (docs/identity.md, "Identity-conditioned generation: measured"). Not a test: trains real models.
  *
  *   npm run bench -- --only identity-generation [--identities 16] [--per-emotion 3] [--frames 32]
- *     [--gen-epochs 25] [--id-epochs 12] [--id-augment-noise 0] [--per-cell 4] [--noise 0.02] [--temperature 1] [--strength 1] [--seed 1]
+ *     [--gen-epochs 25] [--gen-config JSON] [--id-epochs 12] [--id-augment-noise 0] [--per-cell 4] [--noise 0.02] [--temperature 1] [--strength 1] [--seed 1]
  *     [--donors FILE --targets FILE [--max-donors N]] [--identity-model DIR] [--generator DIR] [--evaluator DIR] [--threads 1]
  *
  * The split is the identity ablation's (src/pipeline/ablate-identity.ts, targetFraction 0.5,
@@ -47,7 +47,7 @@ import { initBackend } from '../src/core/backend.js';
 import { GaitSet } from '../src/core/gaitset.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 import * as tf from '@tensorflow/tfjs';
-import { canonicalizeAll, destandardize, gaitSetHash, loadGenerator, readGeneratorManifest, restyle, standardize, trainGenerator, type SampleCell } from '../src/generator/index.js';
+import { canonicalizeAll, destandardize, gaitSetHash, loadGenerator, readGeneratorManifest, restyle, standardize, trainGenerator, type GeneratorConfig, type SampleCell } from '../src/generator/index.js';
 import type { LoadedGenerator } from '../src/generator/sample.js';
 import { checkpointDir } from '../src/train/checkpoint.js';
 import { conditionTensors, encodePosteriors } from '../src/generator/train.js';
@@ -65,6 +65,8 @@ interface Options {
   identities: number; perEmotion: number; frames: number; genEpochs: number; idEpochs: number; idAugmentNoise: number;
   perCell: number; noise: number; temperature: number; strength: number; seed: number; threads: number;
   donors: string | null; targets: string | null; maxDonors: number | null; identityModel: string | null; generator: string | null; evaluator: string | null;
+  /** Generator config fields beside identityDim 16 and the epochs (e.g. STEP's schedule: {"lr":0.001,"lrSteps":[0.5,0.75,0.88]}). */
+  genConfig: GeneratorConfig;
 }
 
 function options(argv: string[]): Options {
@@ -82,6 +84,7 @@ function options(argv: string[]): Options {
     donors: option(argv, '--donors') ?? null, targets: option(argv, '--targets') ?? null,
     maxDonors: option(argv, '--max-donors') === undefined ? null : num('max-donors', 0), identityModel: option(argv, '--identity-model') ?? null,
     generator: option(argv, '--generator') ?? null, evaluator: option(argv, '--evaluator') ?? null,
+    genConfig: JSON.parse(option(argv, '--gen-config') ?? '{}') as GeneratorConfig,
   };
   if ((o.donors === null) !== (o.targets === null)) throw new RangeError('identity-generation: --donors and --targets go together');
   return o;
@@ -183,7 +186,7 @@ async function main({ argv }: BenchArgs): Promise<void> {
   if (o.generator !== null && readGeneratorManifest(o.generator).dataHash !== gaitSetHash(s.train))
     throw new RangeError(`identity-generation: generator ${o.generator} was not trained on this split's training walks (its data hash differs)`);
   const t0 = performance.now();
-  if (o.generator === null) await trainGenerator(s.train, { identityDim: 16, epochs: o.genEpochs }, { outDir: genDir, seed: o.seed, threads: o.threads });
+  if (o.generator === null) await trainGenerator(s.train, { identityDim: 16, epochs: o.genEpochs, ...o.genConfig }, { outDir: genDir, seed: o.seed, threads: o.threads });
   const tGen = (performance.now() - t0) / 1000;
   const idDir = o.identityModel ?? path.join(out, 'id');
   if (o.identityModel === null)

@@ -40,31 +40,38 @@ describe('holdHeapGrowth', () => {
         identity: new Int32Array(N).fill(-1),
       },
     });
-    const STEPS = 100;
     const rows = Int32Array.from({ length: N }, (_, i) => i);
+    let step = 0;
     const fullCollections = async (steps: number) => {
+      // gc entries arrive asynchronously, and later on a loaded machine: let the earlier ones in first
+      await new Promise((r) => setTimeout(r, 200));
       majors = 0;
-      for (let s = 0; s < steps; s++) computeGradients(built.task, rows, s);
-      await new Promise((r) => setTimeout(r, 50)); // gc entries arrive asynchronously
+      for (let s = 0; s < steps; s++) computeGradients(built.task, rows, step++);
+      await new Promise((r) => setTimeout(r, 200));
       return majors;
     };
     try {
       await fullCollections(5);
-      // V8's own rule first: once the heap has grown under the held setting, its
-      // limit stays high until the next full collection
-      const free = await fullCollections(STEPS);
+      // V8's own rule first: once the heap has grown under the held setting, its limit stays
+      // high until the next full collection. Measured in 100 steps: 7 under V8's rule alone, 8
+      // with two such runs side by side, 5-7 beside three busy processes, once 0 in a loaded full
+      // suite (V8's concurrent marking starved of a core): so blocks of 100 steps until 3 full
+      // collections or 500 steps, then as many steps held (1: a marking already under way)
+      let free = 0;
+      let steps = 0;
+      while (free < 3 && steps < 500) {
+        free += await fullCollections(100);
+        steps += 100;
+      }
       const release = holdHeapGrowth();
       let held: number;
       try {
-        held = await fullCollections(STEPS);
+        held = await fullCollections(steps);
       } finally {
         release();
       }
-      // measured in 100 steps: 7 under V8's rule alone, 8 with two such runs side by side (80
-      // steps once gave 3 in the full suite: the count falls when V8's concurrent marking is
-      // starved of a core); held, 1 (a marking already under way)
-      expect(free).toBeGreaterThanOrEqual(2);
-      expect(held).toBeLessThanOrEqual(1);
+      expect(free).toBeGreaterThanOrEqual(3);
+      expect(held).toBeLessThanOrEqual(Math.max(1, Math.floor(free / 3)));
     } finally {
       built.dispose();
     }

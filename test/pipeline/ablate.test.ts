@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ablate, collectResults, initBackend, mergeAblation, proceduralDataset, writeAblationReport, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { ablate, collectResults, DEFAULT_GENERATOR, initBackend, mergeAblation, proceduralDataset, writeAblationReport, writeGaitFile, type AblationConfig } from '../../src/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gf-ablate-'));
 const dataPath = path.join(dir, 'data.parquet');
@@ -138,6 +138,27 @@ describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
     const m = JSON.parse(readFileSync(path.join(merged, 'results.json'), 'utf8'));
     expect(m.fids).toHaveLength(1);
     expect(m.generators[0].recognitionRatio).toBe(g.recognitionRatio);
+  }, 300_000);
+
+  it('keys generator cells by the config with its defaults filled in: a default spelled out reuses them, another value trains anew', async () => {
+    const generators = (run: string) => readdirSync(path.join(run, 'cells')).filter((f) => f.startsWith('gen-')).sort();
+    const withCells = (name: string) => {
+      const run = path.join(dir, name);
+      cpSync(path.join(dir, 'full', 'cells'), path.join(run, 'cells'), { recursive: true });
+      return run;
+    };
+    const same = withCells('default-spelled-out');
+    const r = await ablate({ dataPath, config: { ...config, generator: { ...config.generator, lr: DEFAULT_GENERATOR.lr } }, runDir: same });
+    expect(r.built).toBe(0);
+    expect(rows(same)).toEqual(reference);
+    const other = withCells('other-lr');
+    const o = await ablate({ dataPath, config: { ...config, generator: { ...config.generator, lr: DEFAULT_GENERATOR.lr / 2 } }, runDir: other });
+    // two new generators, their two classifier cells and FIDs; the real-only and mirrored cells reused
+    const fresh = generators(other).filter((g) => !generators(path.join(dir, 'full')).includes(g));
+    expect(fresh).toHaveLength(2);
+    expect(o.built).toBeGreaterThanOrEqual(4);
+    const unchanged = (rs: Row[]) => rs.filter((x) => x.augmenter !== 'stepgen');
+    expect(unchanged(rows(other))).toEqual(unchanged(reference));
   }, 300_000);
 
   it('a killed run resumes where it stopped (with worker processes) and ends with the same results', async () => {

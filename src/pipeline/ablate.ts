@@ -177,16 +177,18 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
     return res;
   };
 
-  // keyed on the resolved config (the defaults filled in), so a cell made under other defaults is not reused
+  // what a learned augmenter's generator trains with; its cell is keyed on this config resolved
+  // (the defaults filled in), so a cell made under other defaults is not reused
+  const generatorConfig = (variant: string) => ({ ...(r.generator as GeneratorConfig), variant }) as GeneratorConfig;
   const genKey = (seed: number, variant: string) =>
-    cacheKey({ kind: 'generator', version: VERSION, dataHash, seed, variant, splits: r.splits, config: resolveGenerator({ ...(r.generator as GeneratorConfig), variant } as GeneratorConfig), ...threadsKey, ...taskKey });
+    cacheKey({ kind: 'generator', version: VERSION, dataHash, seed, variant, splits: r.splits, config: resolveGenerator(generatorConfig(variant)), ...threadsKey, ...taskKey });
   const generatorCell = (seed: number, variant: string) =>
     build(cellDir(options.runDir, 'gen', genKey(seed, variant)), async (tmp): Promise<GeneratorCellResult> => {
       const t0 = performance.now();
       // the identity task has no validation walks to spare: the generator holds out its own valFraction of the training walks
       const [train, val] = identityTask ? [idSplit(seed).train, undefined] : split(seed);
       progress.log(`ablate: training ${variant} (seed ${seed}) on ${train.N} real gaits`);
-      const res = await trainGeneratorWithCard(train, { ...(r.generator as GeneratorConfig), variant } as GeneratorConfig, {
+      const res = await trainGeneratorWithCard(train, generatorConfig(variant), {
         outDir: path.join(tmp, 'model'), seed, val, progress, threads: options.threads, dataName: `${options.dataPath ?? 'the ablation data'}: the seed-${seed} train split`,
       });
       const gen = await loadGenerator(path.join(tmp, 'model'));

@@ -37,6 +37,23 @@ export function option(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
+/**
+ * The JSON object after `name` in argv (`--config '{"epochs":40}'`), or {} when absent; a value
+ * that is not a JSON object is a RangeError naming the option.
+ */
+export function jsonOption<T extends object>(argv: string[], name: string): Partial<T> {
+  const v = option(argv, name);
+  if (v === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch (e) {
+    throw new RangeError(`${name} must be a JSON object (got ${JSON.stringify(v)}: ${(e as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new RangeError(`${name} must be a JSON object (got ${JSON.stringify(v)})`);
+  return parsed as Partial<T>;
+}
+
 /** Peak resident set size so far in this process, MB (from the kernel's high-water mark). */
 export function peakRssMB(): number {
   return process.resourceUsage().maxRSS / 1024;

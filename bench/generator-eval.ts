@@ -38,7 +38,7 @@ import type { LatentPriorKind } from '../src/generator/latent.js';
 import { motionStats } from '../src/generator/quality.js';
 import { copySource, evaluateGenerator, evaluationMetrics, metricText as ci, realText, type GeneratorEvaluation } from '../src/pipeline/evaluate-generator.js';
 import { meanCI, type MeanCI } from '../src/eval/stats.js';
-import { option, type BenchArgs, type BenchSection } from './common.js';
+import { jsonOption, option, type BenchArgs, type BenchSection } from './common.js';
 
 /** Mean ± CI across seeds of one per-seed value (each seed's mean over its draws); a single seed keeps its CI over draws. */
 function acrossSeeds(evals: GeneratorEvaluation[], pick: (e: GeneratorEvaluation) => MeanCI | null): MeanCI | null {
@@ -135,7 +135,7 @@ export const section: BenchSection = {
     if (limbSpeedRealNoiseFree !== undefined)
       console.error(`held-out limb speed ${motionStats(test).limbSpeed.toFixed(3)} m/s; the same walks without the walkers' sensor noise ${limbSpeedRealNoiseFree.toFixed(3)} m/s`);
     // the generator defaults (lr 2e-3, one step down at 70%, batch 16), short by default: ~230 optimiser steps; --config overrides any field
-    const config: GeneratorConfig = { epochs, ...(JSON.parse(option(argv, '--config') ?? '{}') as GeneratorConfig) };
+    const config: GeneratorConfig = { epochs, ...jsonOption<GeneratorConfig>(argv, '--config') };
     console.error(`data: ${name}; train ${train.N}, held out ${test.N} (${unit}-disjoint); generator config ${JSON.stringify(config)}, seeds ${seedList.join(', ')}; ${repeats} draws each from ${prior ? `the ${prior} prior` : "each generator's config prior"}`);
     // the shipped evaluator where it fits the data, else one trained on the training split (cached in the run folder)
     const { evaluator, description } = await chooseEvaluator([{ set: test, name: `the held-out split (${unit}-disjoint)`, real: true }], {

@@ -59,7 +59,7 @@ import { readGaitFile } from '../src/io/index.js';
 import { resolveAblation } from '../src/pipeline/config.js';
 import { chooseEvaluator } from '../src/pipeline/evaluator.js';
 import { evaluateClassifier } from '../src/classifier/evaluate.js';
-import { option, type BenchArgs, type BenchSection } from './common.js';
+import { jsonOption, option, type BenchArgs, type BenchSection } from './common.js';
 
 interface Options {
   identities: number; perEmotion: number; frames: number; genEpochs: number; idEpochs: number; idAugmentNoise: number;
@@ -84,7 +84,7 @@ function options(argv: string[]): Options {
     donors: option(argv, '--donors') ?? null, targets: option(argv, '--targets') ?? null,
     maxDonors: option(argv, '--max-donors') === undefined ? null : num('max-donors', 0), identityModel: option(argv, '--identity-model') ?? null,
     generator: option(argv, '--generator') ?? null, evaluator: option(argv, '--evaluator') ?? null,
-    genConfig: JSON.parse(option(argv, '--gen-config') ?? '{}') as GeneratorConfig,
+    genConfig: jsonOption<GeneratorConfig>(argv, '--gen-config'),
   };
   if ((o.donors === null) !== (o.targets === null)) throw new RangeError('identity-generation: --donors and --targets go together');
   return o;

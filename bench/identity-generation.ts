@@ -5,6 +5,7 @@
  *   npm run bench -- --only identity-generation [--identities 16] [--per-emotion 3] [--frames 32]
  *     [--gen-epochs 25] [--gen-config JSON] [--id-epochs 12] [--id-augment-noise 0] [--per-cell 4] [--noise 0.02] [--temperature 1] [--strength 1] [--seed 1]
  *     [--donors FILE --targets FILE [--max-donors N]] [--identity-model DIR] [--generator DIR] [--evaluator DIR] [--threads 1]
+ *     [--feature-model DIR]  (L_id's GaitTAKE model; with --gen-config '{"identityFeatureWeight":W}')
  *
  * The split is the identity ablation's (src/pipeline/ablate-identity.ts, targetFraction 0.5,
  * gallery condition neutral): training holds every walk of the donors and the targets' neutral
@@ -65,6 +66,7 @@ interface Options {
   identities: number; perEmotion: number; frames: number; genEpochs: number; idEpochs: number; idAugmentNoise: number;
   perCell: number; noise: number; temperature: number; strength: number; seed: number; threads: number;
   donors: string | null; targets: string | null; maxDonors: number | null; identityModel: string | null; generator: string | null; evaluator: string | null;
+  featureModel: string | null;
   /** Generator config fields beside identityDim 16 and the epochs (e.g. STEP's schedule: {"lr":0.001,"lrSteps":[0.5,0.75,0.88]}). */
   genConfig: GeneratorConfig;
 }
@@ -83,7 +85,7 @@ function options(argv: string[]): Options {
     temperature: num('temperature', 1), strength: num('strength', 1), seed: num('seed', 1), threads: num('threads', 1),
     donors: option(argv, '--donors') ?? null, targets: option(argv, '--targets') ?? null,
     maxDonors: option(argv, '--max-donors') === undefined ? null : num('max-donors', 0), identityModel: option(argv, '--identity-model') ?? null,
-    generator: option(argv, '--generator') ?? null, evaluator: option(argv, '--evaluator') ?? null,
+    generator: option(argv, '--generator') ?? null, evaluator: option(argv, '--evaluator') ?? null, featureModel: option(argv, '--feature-model') ?? null,
     genConfig: jsonOption<GeneratorConfig>(argv, '--gen-config'),
   };
   if ((o.donors === null) !== (o.targets === null)) throw new RangeError('identity-generation: --donors and --targets go together');
@@ -186,7 +188,7 @@ async function main({ argv }: BenchArgs): Promise<void> {
   if (o.generator !== null && readGeneratorManifest(o.generator).dataHash !== gaitSetHash(s.train))
     throw new RangeError(`identity-generation: generator ${o.generator} was not trained on this split's training walks (its data hash differs)`);
   const t0 = performance.now();
-  if (o.generator === null) await trainGenerator(s.train, { identityDim: 16, epochs: o.genEpochs, ...o.genConfig }, { outDir: genDir, seed: o.seed, threads: o.threads });
+  if (o.generator === null) await trainGenerator(s.train, { identityDim: 16, epochs: o.genEpochs, ...o.genConfig }, { outDir: genDir, seed: o.seed, threads: o.threads, ...(o.featureModel ? { identityFeatureModel: o.featureModel } : {}) });
   const tGen = (performance.now() - t0) / 1000;
   const idDir = o.identityModel ?? path.join(out, 'id');
   if (o.identityModel === null)

@@ -26,6 +26,8 @@ interface Args extends GlobalArgs {
   resume: boolean;
   overwrite: boolean;
   evaluator?: string;
+  'identity-feature-model'?: string;
+  'identity-feature-weight'?: number;
 }
 
 export const trainGeneratorCommand: CommandModule<object, Args> = {
@@ -50,6 +52,8 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
       .option('decoder-condition', { type: 'string', describe: "Where the decoder sees the label: 'input' (beside z, as STEP; --preset step-paper) or 'every-layer' (also before every decoder layer; default)" })
       .option('prior', { type: 'string', describe: "The latent prior the trained generator samples from unless asked for another: 'mixture' (default), 'fitted' (STEP; --preset step-paper), 'identity' (the default with --identity-dim > 0) or 'standard' (every fitted prior is written either way)" })
       .option('identity-dim', { type: 'number', describe: 'Size of a learned identity embedding beside the label (0, the default: no identity conditioning); every training gait then needs an identity, and `generate --identities` picks walkers' })
+      .option('identity-feature-model', { type: 'string', describe: "A GaitTAKE identity model directory (train-identity --model gaittake) for L_id: reconstructions are pulled towards their walk's identity embedding (not in STEP; see docs/generator.md)" })
+      .option('identity-feature-weight', { type: 'number', describe: 'Weight of L_id (default 1 with --identity-feature-model, else 0)' })
       .option('temporal-kernel', { type: 'number', describe: 'Temporal kernel of the ST-GCN layers (odd)' })
       .option('val-fraction', { type: 'number', describe: 'Fraction of --data held out for the validation loss' })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (initialisation, split, shuffling, noise)' })
@@ -64,13 +68,19 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
       preset: argv.preset as never, variant: argv.variant as never, epochs: argv.epochs, batchSize: argv['batch-size'], lr: argv.lr,
       weightDecay: argv['weight-decay'], lambdaC: argv['lambda-c'], lambdaD: argv['lambda-d'], lambdaB: argv['lambda-b'], beta: argv.beta,
       latentDim: argv['latent-dim'], identityDim: argv['identity-dim'], decoderCondition: argv['decoder-condition'] as import('../../src/index.js').GeneratorConfig['decoderCondition'], prior: argv.prior as import('../../src/index.js').GeneratorConfig['prior'], temporalKernel: argv['temporal-kernel'], valFraction: argv['val-fraction'],
+      identityFeatureWeight: argv['identity-feature-weight'] ?? (argv['identity-feature-model'] !== undefined ? 1 : undefined),
     };
+    if ((config.identityFeatureWeight ?? 0) > 0 && argv['identity-feature-model'] === undefined)
+      throw new lib.GaitforgeError('E_OPTION', `--identity-feature-weight ${config.identityFeatureWeight} needs --identity-feature-model DIR (the GaitTAKE model L_id reads)`);
+    if (config.identityFeatureWeight === 0 && argv['identity-feature-model'] !== undefined)
+      throw new lib.GaitforgeError('E_OPTION', '--identity-feature-model is not used with --identity-feature-weight 0');
     lib.resolveGenerator(config); // option errors before any file is read
     const train = await lib.readGaitFile(argv.data);
     const val = argv.val ? await lib.readGaitFile(argv.val) : undefined;
     const stop = stopOnSigint(argv);
     const r = await lib.trainGeneratorWithCard(train, config, {
       dataName: argv.data, evaluatorDir: argv.evaluator, outDir: argv.out, seed: argv.seed, resume: argv.resume, overwrite: argv.overwrite, val, signal: stop.signal, progress: progressBar(argv), threads: argv.threads,
+      identityFeatureModel: argv['identity-feature-model'],
     });
     stop.done();
     const last = r.history[r.history.length - 1];

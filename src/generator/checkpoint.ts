@@ -82,6 +82,8 @@ export interface GeneratorManifest {
    * before it existed (their samples keep each gait's median bone lengths).
    */
   identityBoneLengths?: number[][];
+  /** The GaitTAKE model of L_id (config identityFeatureWeight > 0): its directory as given and the hash of its weights. */
+  identityFeatureModel?: { dir: string; checkpointHash: string };
 }
 
 /** SHA-256 (core/hash.ts) of a set's shape, label names, ids, labels and positions. */
@@ -129,10 +131,11 @@ export function readManifest(dir: string): GeneratorManifest {
     throw new GaitforgeError('E_MODEL', `${file} has format version ${m.formatVersion} (written by gaitforge ${m.gaitforgeVersion}); gaitforge ${VERSION} reads version ${MANIFEST_VERSION}`);
   // fields added since the format version: a directory written before one loads with the value
   // that reproduces it (before identity conditioning: label only; before decoderCondition: 'input';
-  // before the config's prior: 'fitted', the only fitted prior then)
+  // before the config's prior: 'fitted', the only fitted prior then; before L_id: weight 0)
   if (m.config && typeof m.config === 'object' && !('identityDim' in m.config)) m.config = { ...(m.config as object), identityDim: 0 } as ResolvedGeneratorConfig;
   if (m.config && typeof m.config === 'object' && !('decoderCondition' in m.config)) m.config = { ...(m.config as object), decoderCondition: 'input' } as ResolvedGeneratorConfig;
   if (m.config && typeof m.config === 'object' && !('prior' in m.config)) m.config = { ...(m.config as object), prior: 'fitted' } as ResolvedGeneratorConfig;
+  if (m.config && typeof m.config === 'object' && !('identityFeatureWeight' in m.config)) m.config = { ...(m.config as object), identityFeatureWeight: 0 } as ResolvedGeneratorConfig;
   try {
     const resolved = resolveGenerator(m.config);
     for (const k of Object.keys(resolved) as (keyof ResolvedGeneratorConfig)[])
@@ -158,7 +161,7 @@ export function readManifest(dir: string): GeneratorManifest {
 export function writeLossCurve(dir: string, history: EpochLog[]): void {
   const header = ['epoch', 'lr', ...LOSS_TERMS.map((t) => `train_${t}`), ...LOSS_TERMS.map((t) => `val_${t}`), 'seconds', 'samples_per_s'];
   const rows = history.map((h) =>
-    [h.epoch, h.lr, ...LOSS_TERMS.map((t) => h.train[t]), ...LOSS_TERMS.map((t) => (h.val ? h.val[t] : '')), h.seconds.toFixed(3), h.samplesPerSec.toFixed(2)].join(','),
+    [h.epoch, h.lr, ...LOSS_TERMS.map((t) => h.train[t] ?? ''), ...LOSS_TERMS.map((t) => (h.val ? h.val[t] ?? '' : '')), h.seconds.toFixed(3), h.samplesPerSec.toFixed(2)].join(','),
   );
   writeFilesAtomic([
     { path: path.join(dir, 'loss.csv'), data: [header.join(','), ...rows].join('\n') + '\n' },

@@ -104,6 +104,14 @@ export interface GeneratorConfig {
    * 'standard': N(0, I). Model directories written before this option load as 'fitted'.
    */
   prior?: LatentPriorKind;
+  /**
+   * λid, the weight of L_id (identity-features.ts), a term not in STEP: the
+   * distance between a trained GaitTAKE identity model's embeddings of each
+   * reconstruction and of its walk, so the decoder keeps what identifies a
+   * walker. Training then needs that model (`identityFeatureModel`, the
+   * CLI's `--identity-feature-model`). Default 0 (and in 'step-paper').
+   */
+  identityFeatureWeight?: number;
 }
 
 export type DecoderCondition = 'input' | 'every-layer';
@@ -132,6 +140,7 @@ export const DEFAULT_GENERATOR: ResolvedGeneratorConfig = {
   identityDim: 0,
   decoderCondition: 'every-layer',
   prior: 'mixture',
+  identityFeatureWeight: 0,
 };
 
 /** What each preset changes relative to DEFAULT_GENERATOR. */
@@ -187,6 +196,7 @@ export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConf
   checkRange('lambdaD', r.lambdaD, 0, 1e6);
   checkRange('lambdaB', r.lambdaB, 0, 1e6);
   checkRange('beta', r.beta, 0, 1e6);
+  checkRange('identityFeatureWeight', r.identityFeatureWeight, 0, 1e6);
   checkRange('epochs', r.epochs, 1, 1e6, true);
   checkRange('batchSize', r.batchSize, 2, 4096, true);
   checkRange('lr', r.lr, 1e-12, 10);

@@ -4,6 +4,7 @@ export {
   type DecoderCondition, type GeneratorConfig, type GeneratorPreset, type GeneratorVariant, type LatentMap, type ResolvedGeneratorConfig,
 } from './config.js';
 export { canonicalizeAll, canonicalizeGait, destandardize, fitNormalization, standardize, type GaitNormalization } from './normalize.js';
+export { loadIdentityFeatureTerm, type IdentityFeatureTerm } from './identity-features.js';
 export { anchorFrames, boneTerm, LOSS_TERMS, pushPullLoss, type BoneTerm, type LossTerms, type LossWeights } from './losses.js';
 export { LabelBroadcast, LatentGrid, LatentReadout, LatentUnpool } from './layers.js';
 export { buildCvae, buildDecoder, buildEncoder, type Cvae, type CvaeShape } from './model.js';

@@ -10,7 +10,9 @@
  *  - KL   = −½ mean over gaits and latent dimensions of (1 + log σ² − μ² − σ²)
  *  - L_b  = mean over gaits, frames and bones of (|b̂| − |b|)², bone lengths in
  *           model units (metres / scale); not in STEP, see BoneTerm
- *  - total = L_o + λc·L_c + λd·L_d + λb·L_b + β·KL                            (eq. 8 + KL + L_b)
+ *  - L_id = an identity model's feature distance between x̂ and x; not in STEP,
+ *           see identity-features.ts (0 without one)
+ *  - total = L_o + λc·L_c + λd·L_d + λb·L_b + β·KL + λid·L_id                 (eq. 8 + KL + L_b + L_id)
  * The differences are linear, so L_o, L_c and L_d are computed on d = x − x̂ alone.
  * Frame differences are slices of the 2-D view d: [N·T, V·3] (rows of
  * neighbouring gaits meet at the seams; a constant mask drops those rows),
@@ -24,6 +26,8 @@ export interface LossWeights {
   lambdaD: number;
   lambdaB: number;
   beta: number;
+  /** λid, the weight of L_id; 0 (or absent) leaves it out. */
+  identityFeatureWeight?: number;
 }
 
 /**
@@ -75,11 +79,13 @@ export interface LossTerms<T = tf.Scalar> {
   lb: T;
   /** KL divergence of the posterior from N(0, I). */
   kl: T;
-  /** lo + λc·lc + λd·ld + λb·lb + β·kl. */
+  /** Identity-feature distance (0 without an identity model). */
+  lid: T;
+  /** lo + λc·lc + λd·ld + λb·lb + β·kl + λid·lid. */
   total: T;
 }
 
-export const LOSS_TERMS: readonly (keyof LossTerms)[] = ['lo', 'lc', 'ld', 'lb', 'kl', 'total'];
+export const LOSS_TERMS: readonly (keyof LossTerms)[] = ['lo', 'lc', 'ld', 'lb', 'kl', 'lid', 'total'];
 
 /** Anchor frames of the pull loss: first, middle, last (deduplicated for tiny T). */
 export function anchorFrames(T: number): number[] {
@@ -113,10 +119,14 @@ function diffTerm(d: tf.Tensor2D, N: number, T: number): { vel: tf.Scalar; acc: 
 
 /**
  * The loss terms for real gaits x and reconstructions x̂.
- * x, xHat: [N, T, V, C]; mu, logvar: [N, latent]; `bones` enables L_b.
+ * x, xHat: [N, T, V, C]; mu, logvar: [N, latent]; `bones` enables L_b,
+ * `features` (identity-features.ts) L_id.
  * Returns new scalars (call inside `tf.tidy`/`tf.variableGrads`, or dispose them).
  */
-export function pushPullLoss(x: tf.Tensor, xHat: tf.Tensor, mu: tf.Tensor, logvar: tf.Tensor, w: LossWeights, bones?: BoneTerm): LossTerms {
+export function pushPullLoss(
+  x: tf.Tensor, xHat: tf.Tensor, mu: tf.Tensor, logvar: tf.Tensor, w: LossWeights, bones?: BoneTerm,
+  features?: (x: tf.Tensor4D, xHat: tf.Tensor4D) => tf.Scalar,
+): LossTerms {
   const [N, T, V, C] = x.shape as [number, number, number, number];
   const F = V * C;
   const d = tf.sub(x, xHat).reshape([N * T, F]) as tf.Tensor2D;
@@ -133,10 +143,12 @@ export function pushPullLoss(x: tf.Tensor, xHat: tf.Tensor, mu: tf.Tensor, logva
   }
   const kl = tf.mul(-0.5, tf.mean(tf.sub(tf.sub(tf.add(1, logvar), tf.square(mu)), tf.exp(logvar)))) as tf.Scalar;
   const lb = bones ? (tf.mean(tf.square(tf.sub(boneLengths(xHat, bones), boneLengths(x, bones)))) as tf.Scalar) : tf.scalar(0);
+  const lid = features ? features(x as tf.Tensor4D, xHat as tf.Tensor4D) : tf.scalar(0);
   let total = lo as tf.Tensor;
   if (w.lambdaC !== 0) total = tf.add(total, tf.mul(w.lambdaC, lc));
   if (w.lambdaD !== 0) total = tf.add(total, tf.mul(w.lambdaD, ld));
   if (w.lambdaB !== 0 && bones) total = tf.add(total, tf.mul(w.lambdaB, lb));
   if (w.beta !== 0) total = tf.add(total, tf.mul(w.beta, kl));
-  return { lo, lc, ld, lb, kl, total: total as tf.Scalar };
+  if ((w.identityFeatureWeight ?? 0) !== 0 && features) total = tf.add(total, tf.mul(w.identityFeatureWeight!, lid));
+  return { lo, lc, ld, lb, kl, lid, total: total as tf.Scalar };
 }

@@ -7,6 +7,7 @@
 import type { ReplicaHandle } from '../train/parallel.js';
 import type { ResolvedGeneratorConfig } from './config.js';
 import './layers.js';
+import { loadIdentityFeatureTerm } from './identity-features.js';
 import { boneTerm } from './losses.js';
 import { buildCvae, type CvaeShape as CvaeDims } from './model.js';
 import { CvaeTask, type CvaeData } from './train.js';
@@ -17,11 +18,14 @@ export interface GeneratorReplicaSpec {
   seed: number;
   norm: { mean: ArrayLike<number>; scale: number };
   data: CvaeData;
+  /** L_id's identity model directory (identity-features.ts). */
+  identityFeatureModel?: string;
 }
 
-export function createReplica(spec: GeneratorReplicaSpec): ReplicaHandle {
+export async function createReplica(spec: GeneratorReplicaSpec): Promise<ReplicaHandle> {
+  const features = spec.identityFeatureModel ? await loadIdentityFeatureTerm(spec.identityFeatureModel, spec.norm, spec.dims.T, spec.dims.V) : undefined;
   const cvae = buildCvae(spec.cfg, spec.dims, spec.seed);
-  const task = new CvaeTask(cvae, spec.cfg, spec.dims.labels, spec.data, boneTerm(spec.dims.edges, spec.dims.V, spec.norm.mean, spec.norm.scale), spec.dims.identities ?? 0);
+  const task = new CvaeTask(cvae, spec.cfg, spec.dims.labels, spec.data, boneTerm(spec.dims.edges, spec.dims.V, spec.norm.mean, spec.norm.scale), spec.dims.identities ?? 0, features);
   return {
     task,
     dispose() {

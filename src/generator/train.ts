@@ -32,6 +32,7 @@ import './layers.js';
 import { fitLatentPrior } from './latent.js';
 import { boneTerm, LOSS_TERMS, pushPullLoss, type BoneTerm } from './losses.js';
 import { buildCvae, oneHot, type Cvae } from './model.js';
+import { loadIdentityFeatureTerm, type IdentityFeatureTerm } from './identity-features.js';
 import { canonicalizeAll, fitNormalization, standardize, type GaitNormalization } from './normalize.js';
 import type { GeneratorReplicaSpec } from './replica.js';
 import { walkerBoneLengths } from './rigid.js';
@@ -61,6 +62,12 @@ export interface TrainGeneratorOptions {
    * thread count.
    */
   threads?: number;
+  /**
+   * A trained GaitTAKE identity model directory (src/identity) for L_id;
+   * needed when the config's identityFeatureWeight > 0, and only then. It
+   * must take the training gaits' T and V.
+   */
+  identityFeatureModel?: string;
 }
 
 export interface TrainGeneratorResult {
@@ -150,6 +157,8 @@ export class CvaeTask implements GradientTask {
     private readonly bones?: BoneTerm,
     /** Identities I of an identity-conditioned generator (0: conditioned on the label only). */
     readonly numIdentities = 0,
+    /** L_id's identity model (owned: disposed with the task). */
+    private readonly features?: IdentityFeatureTerm,
   ) {
     // both halves, in a fixed order (the optimizer state is saved in it)
     this.variables = [...trainableVariables(cvae.encoder), ...trainableVariables(cvae.decoder)];
@@ -163,7 +172,7 @@ export class CvaeTask implements GradientTask {
     const eps = tf.randomNormal(mu!.shape, 0, 1, 'float32', noiseSeed);
     const z = tf.add(mu!, tf.mul(tf.exp(tf.mul(logvar!, 0.5)), eps));
     const xHat = this.cvae.decoder.apply([z, ...cond], { training }) as tf.Tensor4D;
-    const L = pushPullLoss(x, xHat, mu!, logvar!, this.cfg, this.bones);
+    const L = pushPullLoss(x, xHat, mu!, logvar!, this.cfg, this.bones, this.features && ((a, b) => this.features!.term(a, b)));
     return { total: L.total, stacked: tf.stack(LOSS_TERMS.map((k) => L[k])) as tf.Tensor1D };
   }
 
@@ -178,6 +187,7 @@ export class CvaeTask implements GradientTask {
 
   dispose(): void {
     if (this.bones) tf.dispose([this.bones.incidence, this.bones.meanBones]);
+    this.features?.dispose();
   }
 }
 
@@ -193,17 +203,18 @@ export class CvaeTrainer {
   readonly engine: Engine;
 
   /**
-   * `bones` (owned, disposed with the trainer) adds the bone-length term L_b;
-   * `engine` options add data-parallel replicas; `numIdentities` > 0 for an
-   * identity-conditioned generator.
+   * `bones` (owned, disposed with the trainer) adds the bone-length term L_b,
+   * `features` (owned) L_id; `engine` options add data-parallel replicas;
+   * `numIdentities` > 0 for an identity-conditioned generator.
    */
   constructor(
     cvae: Cvae, cfg: ResolvedGeneratorConfig, numLabels: number, bones?: BoneTerm, data?: CvaeData, replicas?: ConstructorParameters<typeof Engine>[1]['replicas'], numIdentities = 0,
+    features?: IdentityFeatureTerm,
   ) {
     this.cvae = cvae;
     this.cfg = cfg;
     this.numLabels = numLabels;
-    this.task = new CvaeTask(cvae, cfg, numLabels, data ?? { x: new Float32Array(0), labels: new Int32Array(0), shape: [1, 1, 3] }, bones, numIdentities);
+    this.task = new CvaeTask(cvae, cfg, numLabels, data ?? { x: new Float32Array(0), labels: new Int32Array(0), shape: [1, 1, 3] }, bones, numIdentities, features);
     this.engine = new Engine(this.task, { lr: cfg.lr, weightDecay: cfg.weightDecay, replicas });
   }
 
@@ -363,6 +374,11 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
   const progress = options.progress ?? silentProgress;
   if (!Number.isSafeInteger(seed) || seed < 0) throw optionError('seed', seed, 'a non-negative integer');
   if (typeof outDir !== 'string' || outDir === '') throw optionError('outDir', outDir, 'a directory path');
+  const featureDir = options.identityFeatureModel;
+  if (cfg.identityFeatureWeight > 0 && !featureDir)
+    throw optionError('identityFeatureModel', featureDir, `a GaitTAKE identity model directory: the config's identityFeatureWeight = ${cfg.identityFeatureWeight} needs one for L_id`);
+  if (featureDir !== undefined && cfg.identityFeatureWeight === 0)
+    throw optionError('identityFeatureModel', featureDir, 'no model: identityFeatureWeight is 0, so L_id is not trained (give the config identityFeatureWeight > 0)');
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new GaitforgeError('E_IO', `${outDir} exists and is not a directory`);
   const edges = skeletonEdges(train.skeleton, train.V);
   if (train.N < 2) throw new GaitforgeError('E_SHAPE', `the training set has ${train.N} gait(s); a generator needs at least 2`);
@@ -407,6 +423,11 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
   const shape: [number, number, number] = [T, V, 3];
   const { data: trainX, norm } = prepare(trainPart, resumeFrom?.manifest.normalization ?? null);
   const valX = valPart ? prepare(valPart, norm).data : null;
+  const features = featureDir ? await loadIdentityFeatureTerm(featureDir, norm, T, V) : undefined;
+  if (resumeFrom && features && resumeFrom.manifest.identityFeatureModel?.checkpointHash !== features.checkpointHash) {
+    features.dispose();
+    throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: the identity feature model ${featureDir} is not the one it was trained with (${resumeFrom.manifest.identityFeatureModel?.dir ?? 'none'})`);
+  }
 
   let cvae: Cvae;
   if (resumeFrom) {
@@ -421,10 +442,11 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
   const data: CvaeData = { x: trainX, labels: trainPart.labels, shape, ...(trainIds ? { identities: trainIds } : {}) };
   const spec: GeneratorReplicaSpec = {
     cfg, dims: { T, V, labels: train.labelNames.length, edges, identities: identityNames?.length ?? 0 }, seed, norm: { mean: norm.mean, scale: norm.scale }, data,
+    ...(featureDir ? { identityFeatureModel: featureDir } : {}),
   };
   const replicas = threads > 1 ? await startReplicas(new URL('./replica.js', import.meta.url), spec, threads - 1) : null;
   // L_b is logged for every run and enters the loss with weight λb.
-  const trainer = new CvaeTrainer(cvae, cfg, train.labelNames.length, boneTerm(edges, V, norm.mean, norm.scale), data, replicas, identityNames?.length ?? 0);
+  const trainer = new CvaeTrainer(cvae, cfg, train.labelNames.length, boneTerm(edges, V, norm.mean, norm.scale), data, replicas, identityNames?.length ?? 0, features);
   try {
     if (resumeFrom) trainer.engine.setOptimizerState(readOptimizerState(resumeFrom.last));
     else {
@@ -438,6 +460,7 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
       trainGaits: trainPart.N, valGaits: valPart?.N ?? 0, epochsDone: 0, bestEpoch: 0, completed: false,
       backend: currentBackend()?.chosen ?? tf.getBackend(),
       ...(identityNames ? { identityNames, identityBoneLengths: walkerBoneLengths(train.positions, T, V, train.identity, identityNames) } : {}),
+      ...(features ? { identityFeatureModel: { dir: features.dir, checkpointHash: features.checkpointHash } } : {}),
     };
     if (!resumeFrom) writeManifest(outDir, manifest);
 
@@ -457,7 +480,7 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
       },
       onStep: (epoch, _b, m) => {
         const v = toValues(m);
-        progress.update(++done, { epoch: `${epoch + 1}/${cfg.epochs}`, lo: v.lo, lc: v.lc, ld: v.ld, lb: v.lb, kl: v.kl, loss: v.total });
+        progress.update(++done, { epoch: `${epoch + 1}/${cfg.epochs}`, lo: v.lo, lc: v.lc, ld: v.ld, lb: v.lb, kl: v.kl, ...(features ? { lid: v.lid } : {}), loss: v.total });
       },
       endEpoch: async (t) => {
         const train = toValues(t.metrics);

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { single, singleShape, type LayerVariable } from '../nn/common.js';
+import { matMul2d } from '../nn/ops.js';
 import { PARENTS } from '../core/skeleton.js';
 
 /** Inputs are clamped to at least this before the power (GeM is defined on non-negative features). */
@@ -124,7 +125,13 @@ export class AppendBones extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = single(inputs) as tf.Tensor4D;
-      const parent = tf.gather(x, tf.tensor1d(this.parents.map((p, v) => (p < 0 ? v : p)), 'int32'), 2);
+      const [N, T, V] = x.shape;
+      // each joint's parent picked with a 0/1 matMul (exact), not tf.gather: the gradient of a gather
+      // needs UnsortedSegmentSum, which wasm lacks, and a generator trains through this model (L_id)
+      const pick = new Float32Array(V * V);
+      this.parents.forEach((p, v) => (pick[(p < 0 ? v : p) * V + v] = 1));
+      const rows = tf.transpose(x, [0, 1, 3, 2]).reshape([N * T * 3, V]) as tf.Tensor2D;
+      const parent = matMul2d(rows, tf.tensor2d(pick, [V, V])).reshape([N, T, 3, V]).transpose([0, 1, 3, 2]);
       const bone = tf.sub(x, parent);
       const length = tf.sqrt(tf.add(tf.sum(tf.square(bone), 3, true), 1e-12));
       return tf.concat([x, bone, length], 3);

@@ -69,6 +69,14 @@ describe('gaitforge train-generator / generate', () => {
     expect(badCfg.status).toBe(2);
     expect(badCfg.stderr).toMatch(/lambdaC = -1/);
     expect(existsSync(path.join(tmp, 'm2'))).toBe(false);
+    const noFeatureModel = await run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', path.join(tmp, 'm3', 'model'), '--identity-feature-weight', '1');
+    expect(noFeatureModel.status).toBe(2);
+    expect(noFeatureModel.stderr.trim().split('\n')).toHaveLength(1);
+    expect(noFeatureModel.stderr).toMatch(/--identity-feature-weight 1 needs --identity-feature-model DIR/);
+    const notGaitTake = await run('train-generator', '--data', path.join(tmp, 'train.parquet'), '--out', path.join(tmp, 'm3', 'model'), '--identity-feature-model', model);
+    expect(notGaitTake.status).toBe(1);
+    expect(notGaitTake.stderr).toMatch(/has no meta\.json/);
+    expect(existsSync(path.join(tmp, 'm3'))).toBe(false);
     expect(readdirSync(tmp).filter((f) => f.includes('bad'))).toEqual([]);
   }, 60_000);
 });

@@ -58,11 +58,11 @@ describe('trainGenerator', () => {
     for (const f of ['best/encoder/model.json', 'best/decoder/weights.bin', 'best/latent.json', 'last/decoder/model.json', 'last/optimizer.bin', 'last/state.json'])
       expect(existsSync(path.join(dir('full'), f))).toBe(true);
     const csv = readFileSync(path.join(dir('full'), 'loss.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toMatch(/^epoch,lr,train_lo,train_lc,train_ld,train_lb,train_kl,train_total,val_lo/);
+    expect(csv[0]).toMatch(/^epoch,lr,train_lo,train_lc,train_ld,train_lb,train_kl,train_lid,train_total,val_lo/);
     expect(csv).toHaveLength(4);
     const history = JSON.parse(readFileSync(path.join(dir('full'), 'loss.json'), 'utf8'));
     expect(history).toHaveLength(3);
-    for (const h of history) for (const k of ['lo', 'lc', 'ld', 'lb', 'kl', 'total']) {
+    for (const h of history) for (const k of ['lo', 'lc', 'ld', 'lb', 'kl', 'lid', 'total']) {
       expect(Number.isFinite(h.train[k])).toBe(true);
       expect(Number.isFinite(h.val[k])).toBe(true);
     }

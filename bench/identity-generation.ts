@@ -5,7 +5,7 @@
  *   npm run bench -- --only identity-generation [--identities 16] [--per-emotion 3] [--frames 32]
  *     [--gen-epochs 25] [--gen-config JSON] [--id-epochs 12] [--id-augment-noise 0] [--per-cell 4] [--noise 0.02] [--temperature 1] [--strength 1] [--seed 1]
  *     [--donors FILE --targets FILE [--max-donors N]] [--identity-model DIR] [--generator DIR] [--evaluator DIR] [--threads 1]
- *     [--feature-model DIR]  (L_id's GaitTAKE model; with --gen-config '{"identityFeatureWeight":W}')
+ *     [--feature-model DIR]  (L_id's GaitTAKE model, weight 1 unless --gen-config '{"identityFeatureWeight":W}' says otherwise)
  *
  * The split is the identity ablation's (src/pipeline/ablate-identity.ts, targetFraction 0.5,
  * gallery condition neutral): training holds every walk of the donors and the targets' neutral
@@ -89,6 +89,7 @@ function options(argv: string[]): Options {
     genConfig: jsonOption<GeneratorConfig>(argv, '--gen-config'),
   };
   if ((o.donors === null) !== (o.targets === null)) throw new RangeError('identity-generation: --donors and --targets go together');
+  if (o.featureModel !== null && o.generator !== null) throw new RangeError('identity-generation: --feature-model trains a generator with L_id; --generator rescores one already trained (its generator.json names the model it was trained with)');
   return o;
 }
 
@@ -188,7 +189,7 @@ async function main({ argv }: BenchArgs): Promise<void> {
   if (o.generator !== null && readGeneratorManifest(o.generator).dataHash !== gaitSetHash(s.train))
     throw new RangeError(`identity-generation: generator ${o.generator} was not trained on this split's training walks (its data hash differs)`);
   const t0 = performance.now();
-  if (o.generator === null) await trainGenerator(s.train, { identityDim: 16, epochs: o.genEpochs, ...o.genConfig }, { outDir: genDir, seed: o.seed, threads: o.threads, ...(o.featureModel ? { identityFeatureModel: o.featureModel } : {}) });
+  if (o.generator === null) await trainGenerator(s.train, { identityDim: 16, epochs: o.genEpochs, ...(o.featureModel ? { identityFeatureWeight: 1 } : {}), ...o.genConfig }, { outDir: genDir, seed: o.seed, threads: o.threads, ...(o.featureModel ? { identityFeatureModel: o.featureModel } : {}) });
   const tGen = (performance.now() - t0) / 1000;
   const idDir = o.identityModel ?? path.join(out, 'id');
   if (o.identityModel === null)

@@ -26,7 +26,8 @@
  * (labelRecognition, the recognition ratio).
  *
  * Restyling (generator/restyle.ts) is measured beside sampling: each target's real neutral
- * training walks edited into every unrecorded emotion at `--strength` (restyledTargets), and the
+ * training walks edited into every unrecorded emotion at `--strength` (restyledTargets; at the
+ * posterior mean, unshifted, restyledPosteriorTargets), and the
  * same walks unchanged, only relabelled (strength 0, relabelledTargets: what the identity model
  * and the evaluator make of the source walks themselves). A restyled walk carries its source's
  * recording, so it is never matched against the gallery walk it was made from.
@@ -205,6 +206,7 @@ async function main({ argv }: BenchArgs): Promise<void> {
   // restyling: each target's real neutral walks (training walks) edited into every unrecorded emotion, and at strength 0 (the neutral walks as they are, relabelled: the control)
   const targetNeutral = s.train.select(Array.from({ length: s.train.N }, (_, i) => i).filter((i) => s.targets.includes(s.train.identity[i]!)));
   const restyled = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: o.strength, threads: o.threads });
+  const restyledPosterior = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: o.strength, latent: 'posterior', threads: o.threads });
   const relabelled = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: 0, threads: o.threads });
   const lo = JSON.parse(readFileSync(path.join(genDir, 'loss.json'), 'utf8')) as { train: { lo: number }; val: { lo: number } | null }[];
   const model = await loadIdentityModel(idDir);
@@ -221,7 +223,7 @@ async function main({ argv }: BenchArgs): Promise<void> {
     galleryIdentities: new Set(gallery.identity).size, chance: 1 / new Set(gallery.identity).size,
     generatedTargets: recognition(model, gallery, generated), generatedDonors: recognition(model, gallery, generatedDonors),
     labelPriorTargets: recognition(model, gallery, labelPrior.targets), labelPriorDonors: recognition(model, gallery, labelPrior.donors),
-    restyledTargets: recognition(model, gallery, restyled), relabelledTargets: recognition(model, gallery, relabelled),
+    restyledTargets: recognition(model, gallery, restyled), restyledPosteriorTargets: recognition(model, gallery, restyledPosterior), relabelledTargets: recognition(model, gallery, relabelled),
     realProbes: recognition(model, gallery, realProbes),
     realDonors: recognition(model, gallery, donorWalks), reconstructedDonors: recognition(model, gallery, reconstructed),
     reconstructedDonorsOtherIdentity: recognition(model, gallery, swapped),
@@ -236,7 +238,7 @@ async function main({ argv }: BenchArgs): Promise<void> {
   const real = accuracy(realProbes);
   const labelRecognition = {
     evaluator: choice.description, realTargets: real,
-    ...Object.fromEntries(Object.entries({ generatedTargets: generated, generatedDonors, restyledTargets: restyled, relabelledTargets: relabelled, labelPriorTargets: labelPrior.targets, labelPriorDonors: labelPrior.donors }).map(([k, set]) => {
+    ...Object.fromEntries(Object.entries({ generatedTargets: generated, generatedDonors, restyledTargets: restyled, restyledPosteriorTargets: restyledPosterior, relabelledTargets: relabelled, labelPriorTargets: labelPrior.targets, labelPriorDonors: labelPrior.donors }).map(([k, set]) => {
       const a = accuracy(set);
       return [k, { accuracy: a, ratio: a / real }];
     })),

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { RESTYLE_LATENTS } from '../../src/generator/latent.js';
 import { emit, fmt, globalOptions, progressBar, threadsOption, type GlobalArgs } from '../util.js';
 
 interface Args extends GlobalArgs {
@@ -8,6 +9,7 @@ interface Args extends GlobalArgs {
   to: string;
   from?: string;
   strength: number;
+  latent: string;
   'batch-size': number;
   threads: number;
 }
@@ -25,17 +27,18 @@ export const restyleCommand: CommandModule<object, Args> = {
       .option('to', { type: 'string', demandOption: true, describe: 'Comma-separated labels: each gait becomes one gait of each of them other than its own' })
       .option('from', { type: 'string', describe: 'Comma-separated labels: restyle only the gaits of these labels (default: all)' })
       .option('strength', { type: 'number', default: 1, describe: "Scale of the edit: 0 = the gait unchanged, 1 = the decoder's whole difference between the labels, up to 10" })
+      .option('latent', { type: 'string', choices: RESTYLE_LATENTS, default: 'shifted', describe: "The code the new label is decoded at: 'shifted' the gait's posterior mean moved by the label's latent effect (carries the label), 'posterior' the posterior mean itself" })
       .option('batch-size', { type: 'number', default: 64, describe: 'Gaits per encoder/decoder call' })
       .option('threads', threadsOption("Threads restyling (worker threads on wasm/cpu; 1 on tfjs-node); the gaits do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
     await lib.initBackend(argv.backend as never);
     const r = await lib.restyleFile(argv.model, argv.data, argv.out, {
-      to: list(argv.to), from: argv.from === undefined ? undefined : list(argv.from), strength: argv.strength, batchSize: argv['batch-size'], progress: progressBar(argv), threads: argv.threads,
+      to: list(argv.to), from: argv.from === undefined ? undefined : list(argv.from), strength: argv.strength, latent: argv.latent as never, batchSize: argv['batch-size'], progress: progressBar(argv), threads: argv.threads,
     });
     emit(argv, r, [
       `wrote ${r.rows} restyled gaits to ${r.path} (${r.sources} gaits of ${argv.data} into ${argv.to})`,
-      `generator ${r.generator}, strength ${r.strength}; ${fmt(r.seconds, 3)} s`,
+      `generator ${r.generator}, strength ${r.strength}, latent ${r.latent}; ${fmt(r.seconds, 3)} s`,
     ]);
   },
 };

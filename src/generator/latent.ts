@@ -51,6 +51,10 @@ export function checkPriorKind(prior: unknown): LatentPriorKind {
   return prior as LatentPriorKind;
 }
 
+/** The latent code restyling decodes the new label at (restyle.ts): the gait's posterior mean, or that mean shifted by the label's latent effect. */
+export type RestyleLatent = 'posterior' | 'shifted';
+export const RESTYLE_LATENTS: readonly RestyleLatent[] = ['posterior', 'shifted'];
+
 /** Most components of a label's mixture. */
 export const MIXTURE_MAX_COMPONENTS = 8;
 /** Fewest gaits behind one mixture component. */

@@ -156,7 +156,7 @@ export async function identityCell(x: IdentityCellInput): Promise<{ scores: Iden
     if (!x.generatorDir) throw new GaitforgeError('E_CONFIG', `task 'identity': augmenter ${cell.augmenter} is not a learned generator`);
     const gen = await loadGenerator(x.generatorDir);
     try {
-      if (r.identity!.walks === 'restyle') synthetic = (await restyle(gen, restyleSources(split, r.identity!.galleryCondition, cell.count, x.sampleSeed), { to: split.unrecorded, threads: x.threads })).withLabelNames(split.train.labelNames);
+      if (r.identity!.walks === 'restyle') synthetic = (await restyle(gen, restyleSources(split, r.identity!.galleryCondition, cell.count, x.sampleSeed), { to: split.unrecorded, latent: r.identity!.restyleLatent!, threads: x.threads })).withLabelNames(split.train.labelNames);
       else {
         const cells: SampleCell[] = split.targets.flatMap((identity) => split.unrecorded.map((label) => ({ identity, label, count: cell.count })));
         synthetic = gen.sample(cells, { seed: x.sampleSeed }).withLabelNames(split.train.labelNames);

@@ -215,8 +215,10 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
     cacheKey({
       kind: 'identity', version: VERSION, dataHash, seed: c.seed, augmenter: c.augmenter, count: c.count, model: c.classifier, config: r.identity!.model, ...threadsKey, ...taskKey,
       generator: (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter) ? genKey(c.seed, c.augmenter) : null,
-      // how the generator's walks were made, in the keys of the cells that have any (sampled cells keep the keys they had before restyling existed)
+      // how the generator's walks were made, in the keys of the cells that have any (sampled cells keep the keys they had before
+      // restyling existed, and cells restyled at the posterior mean those they had before the shifted latent existed)
       ...(c.count > 0 && r.identity!.walks !== 'sample' ? { walks: r.identity!.walks } : {}),
+      ...(c.count > 0 && r.identity!.restyleLatent === 'shifted' ? { restyleLatent: 'shifted' } : {}),
     });
   // identity-task cells live beside the classifier cells (prefix clf-), so progress, shards and merging treat them alike
   const identityTaskCell = (c: GridCell) => {
@@ -440,6 +442,18 @@ function sameGrid(a: ResolvedAblation, b: ResolvedAblation): boolean {
   return grid(a) === grid(b);
 }
 
+/** A run folder's `ablation.json`, its config completed with what folders written before a field existed ran. */
+function readManifest(file: string): RunManifest {
+  const m = JSON.parse(readFileSync(file, 'utf8')) as RunManifest;
+  const id = m.config.identity;
+  if (id) {
+    // folders written before identity.walks existed sampled their walks, and before identity.restyleLatent restyled at the posterior mean
+    if (id.walks === undefined) id.walks = 'sample';
+    if (id.restyleLatent === undefined) id.restyleLatent = id.walks === 'restyle' ? 'posterior' : null;
+  }
+  return m;
+}
+
 /** What `ablation.json` in a run folder records: the config and the data it belongs to. */
 interface RunManifest {
   config: ResolvedAblation;
@@ -502,9 +516,7 @@ export async function ablate(req: AblateRequest): Promise<AblateSummary> {
   };
   const manifestPath = path.join(req.runDir, 'ablation.json');
   if (existsSync(manifestPath)) {
-    const old = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunManifest;
-    // folders written before identity.walks existed sampled their walks
-    if (old.config.identity && old.config.identity.walks === undefined) old.config.identity.walks = 'sample';
+    const old = readManifest(manifestPath);
     if (!sameGrid(old.config, config) || old.dataHash !== dataHash)
       throw new GaitforgeError('E_CONFIG', `run folder ${req.runDir} holds another ablation (different ${old.dataHash !== dataHash ? 'dataset' : 'config'}); use a new --run-dir`);
   } else writeFilesAtomic([{ path: manifestPath, data: JSON.stringify(manifest, null, 2) }]);
@@ -597,7 +609,7 @@ export async function mergeAblation(runDirs: string[], outDir: string): Promise<
   const manifests = runDirs.map((d) => {
     const f = path.join(d, 'ablation.json');
     if (!existsSync(f)) throw new GaitforgeError('E_IO', `${d} is not an ablation run folder (no ablation.json)`);
-    return JSON.parse(readFileSync(f, 'utf8')) as RunManifest;
+    return readManifest(f);
   });
   const first = manifests[0]!;
   manifests.forEach((m, i) => {

@@ -10,6 +10,7 @@ import { SPLIT_GROUPINGS, type GaitSet, type SplitGrouping } from '../core/gaits
 import { CLASSICAL_AUGMENTERS, type AugmentConfig } from './augment.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../classifier/config.js';
 import { resolveGenerator, type GeneratorConfig } from '../generator/config.js';
+import { RESTYLE_LATENTS, type RestyleLatent } from '../generator/latent.js';
 import { resolveIdentityConfig, type IdentityConfig } from '../identity/config.js';
 
 export const LEARNED_AUGMENTERS = ['stepgen', 'cvae-baseline'] as const;
@@ -49,6 +50,11 @@ export interface IdentityTaskConfig {
    * has when it has fewer.
    */
   walks?: IdentityTaskWalks;
+  /**
+   * The latent code restyling decodes each condition at (walks 'restyle' only; RestyleOptions.latent):
+   * 'shifted' (default) or 'posterior' (how restyled walks were made before the shift existed).
+   */
+  restyleLatent?: RestyleLatent;
 }
 
 export const IDENTITY_TASK_WALKS = ['sample', 'restyle'] as const;
@@ -59,9 +65,11 @@ export interface ResolvedIdentityTask {
   galleryCondition: string;
   model: IdentityConfig;
   walks: IdentityTaskWalks;
+  /** The restyling latent of walks 'restyle'; null for walks 'sample'. */
+  restyleLatent: RestyleLatent | null;
 }
 
-export const DEFAULT_IDENTITY_TASK: ResolvedIdentityTask = { targetFraction: 0.5, galleryCondition: 'neutral', model: {}, walks: 'sample' };
+export const DEFAULT_IDENTITY_TASK: ResolvedIdentityTask = { targetFraction: 0.5, galleryCondition: 'neutral', model: {}, walks: 'sample', restyleLatent: null };
 
 export interface AblationConfig {
   /** 'emotion' (default): classifiers on emotion; 'identity': the identity model's cross-condition rank-1 (the `identity` section). */
@@ -235,6 +243,10 @@ function resolveIdentityAblation(c: AblationConfig, data?: GaitSet): ResolvedAbl
     throw bad('identity.targetFraction', identity.targetFraction, 'must be a number in (0, 1)');
   if (typeof identity.galleryCondition !== 'string' || identity.galleryCondition === '') throw bad('identity.galleryCondition', identity.galleryCondition, 'must be a label name');
   if (!IDENTITY_TASK_WALKS.includes(identity.walks)) throw bad('identity.walks', identity.walks, `must be one of ${IDENTITY_TASK_WALKS.join(', ')}`);
+  if (identity.walks === 'restyle') {
+    identity.restyleLatent = given.restyleLatent ?? 'shifted';
+    if (!RESTYLE_LATENTS.includes(identity.restyleLatent)) throw bad('identity.restyleLatent', identity.restyleLatent, `must be one of ${RESTYLE_LATENTS.join(', ')}`);
+  } else if (given.restyleLatent !== undefined && given.restyleLatent !== null) throw bad('identity.restyleLatent', given.restyleLatent, "applies to identity.walks 'restyle' only");
   if (typeof given.model !== 'undefined' && (typeof given.model !== 'object' || given.model === null || Array.isArray(given.model))) throw bad('identity.model', given.model, 'must be an object of options');
   if (identity.model.valFraction !== undefined && identity.model.valFraction !== 0)
     throw bad('identity.model.valFraction', identity.model.valFraction, 'must be 0 or left out: holding identities out of training would take targets out of it (the last epoch is kept)');

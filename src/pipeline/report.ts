@@ -247,7 +247,7 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
         `training holds every donor walk and the targets' ${t.galleryCondition} walks; the probes are the targets' walks in every other condition, matched against their ${t.galleryCondition} walks (the gallery). ` +
         `No recording is on two sides, and no probe is seen by a generator or an identity model; every seed's split is in splits.json. ` +
         (t.walks === 'restyle'
-          ? `Augmentation: each learned generator (conditioned on identity) restyles n of each target's ${t.galleryCondition} walks (all it has when fewer) into every other condition (identity.walks restyle: the walk plus the decoder's difference between the two conditions). `
+          ? `Augmentation: each learned generator (conditioned on identity) restyles n of each target's ${t.galleryCondition} walks (all it has when fewer) into every other condition (identity.walks restyle: the walk plus the decoder's difference between the two conditions${t.restyleLatent === 'shifted' ? ", the new one decoded at the walk's latent code shifted by the condition's latent effect" : ', both at the walk\'s latent code'}). `
           : `Augmentation: each learned generator (conditioned on identity) makes n walks per target and per condition other than ${t.galleryCondition}, drawn from its identity prior. `) +
         `The identity model keeps its last epoch (no identity can be held out for selection).`,
     );

@@ -12,7 +12,7 @@ import type { GeneratorConfig } from '../../src/generator/config.js';
 import { canonicalizeAll, standardize } from '../../src/generator/normalize.js';
 import { restyle } from '../../src/generator/restyle.js';
 import { frameBoneLengths, rigidifyGait } from '../../src/generator/rigid.js';
-import { loadGenerator, type Generator } from '../../src/generator/sample.js';
+import { LoadedGenerator, loadGenerator, type Generator } from '../../src/generator/sample.js';
 import { conditionTensors, CvaeTrainer, trainGenerator } from '../../src/generator/train.js';
 import { recordingKeys } from '../../src/identity/protocol.js';
 import { runCli } from '../cli-run.js';
@@ -45,11 +45,15 @@ async function withGenerator<R>(name: string, f: (gen: Generator) => Promise<R>)
 }
 
 describe('restyle', () => {
-  it("adds the decoder's difference between the new label and the gait's own, at the gait's posterior mean, in metres, then the source's bone lengths", async () => {
-    await withGenerator('id', async (gen) => {
+  it.each([
+    ['posterior', 'id'],
+    ['shifted', 'id'],
+    ['shifted', 'plain'],
+  ] as const)("latent %s (%s generator): adds the decoder's difference between the new label at the code and the gait's own at its posterior mean, in metres, then the source's bone lengths", async (latent, name) => {
+    await withGenerator(name, async (gen) => {
       const source = data.select(neutralRows.slice(0, 3));
       const before = tf.memory().numTensors;
-      const out = await restyle(gen, source, { to: ['angry', 'sad'] });
+      const out = await restyle(gen, source, { to: ['angry', 'sad'], latent });
       expect(tf.memory().numTensors).toBe(before);
       expect(out.N).toBe(6);
       expect(out.ids).toEqual(source.ids.flatMap((id) => [`${id}>restyled-angry`, `${id}>restyled-sad`]));
@@ -61,14 +65,22 @@ describe('restyle', () => {
 
       // the same edit computed another way: the trainer's encoder path and the stored decoder, applied by hand
       const m = (gen as unknown as { manifest: { config: GeneratorConfig & { latentDim: number }; normalization: { mean: number[]; scale: number }; identityNames: string[] } }).manifest;
-      const cvae = { encoder: (await loadModel(path.join(dir('id'), 'best', 'encoder'))).model, decoder: (await loadModel(path.join(dir('id'), 'best', 'decoder'))).model };
-      const trainer = new CvaeTrainer(cvae, gen.config, gen.labelNames.length, undefined, undefined, undefined, m.identityNames.length);
+      const prior = (gen as LoadedGenerator).latentPrior;
+      const D = gen.config.latentDim;
+      const I = gen.identityNames.length;
+      const cvae = { encoder: (await loadModel(path.join(dir(name), 'best', 'encoder'))).model, decoder: (await loadModel(path.join(dir(name), 'best', 'decoder'))).model };
+      const trainer = new CvaeTrainer(cvae, gen.config, gen.labelNames.length, undefined, undefined, undefined, I);
       const canonical = canonicalizeAll(source.positions, source.T, source.V);
-      const ids = source.identity.map((n) => m.identityNames.indexOf(n!));
+      const ids = I > 0 ? source.identity.map((n) => m.identityNames.indexOf(n!)) : undefined;
       const { mu } = trainer.encode(standardize(canonical.slice(), m.normalization), source.labels, [source.T, source.V, 3], ids);
+      // the label's latent effect: the identity prior's a_label, or (no identity) the label's fitted mean
+      const effect = (label: string) => (prior.identity ? prior.identity.labels[label]! : prior.labels[label]!.mean);
+      const shift = latent === 'shifted' ? effect('angry').map((x, d) => x - effect('neutral')[d]!) : new Array<number>(D).fill(0);
+      if (latent === 'shifted') expect(Math.max(...shift.map(Math.abs))).toBeGreaterThan(1e-3);
+      const codes = Float32Array.from(mu, (x, k) => x + shift[k % D]!);
       const per = source.T * source.V * 3;
-      const decode = (label: number) => tf.tidy(() => (cvae.decoder.apply([tf.tensor2d(mu, [3, gen.config.latentDim]), ...conditionTensors([label, label, label], 4, ids, m.identityNames.length)], { training: false }) as tf.Tensor).dataSync());
-      const [angry, neutral] = [decode(0), decode(1)];
+      const decode = (z: Float32Array, label: number) => tf.tidy(() => (cvae.decoder.apply([tf.tensor2d(z, [3, D]), ...conditionTensors([label, label, label], 4, ids, I)], { training: false }) as tf.Tensor).dataSync());
+      const [angry, neutral] = [decode(codes, 0), decode(mu, 1)];
       await trainer.dispose();
       let maxErr = 0;
       let maxDelta = 0;
@@ -131,6 +143,7 @@ describe('restyle', () => {
       expect((await errorOf(restyle(gen, one, { to: ['bored'] }))).message).toMatch(/option to \(--to\): the generator does not know label "bored"/);
       expect((await errorOf(restyle(gen, one, { to: [] }))).code).toBe('E_OPTION');
       expect((await errorOf(restyle(gen, one, { to: ['sad'], strength: -1 }))).message).toMatch(/strength/);
+      expect((await errorOf(restyle(gen, one, { to: ['sad'], latent: 'prior' as never }))).message).toMatch(/latent: "prior" \(expected posterior\|shifted\)/);
       const stranger = new GaitSet({ ...one, positions: one.positions, labels: one.labels, identity: ['nobody'] });
       const e = await errorOf(restyle(gen, stranger, { to: ['sad'] }));
       expect(e.code).toBe('E_VALUE');
@@ -152,8 +165,15 @@ describe('gaitforge restyle', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ sources: neutralRows.length, rows: 3 * neutralRows.length, strength: 1 });
+    expect(j).toMatchObject({ sources: neutralRows.length, rows: 3 * neutralRows.length, strength: 1, latent: 'shifted' });
     const set = await readGaitFile(out);
+    // --latent posterior: the same rows, decoded at the posterior mean itself, so other positions
+    const outPosterior = path.join(tmp, 'restyled', 'p.parquet');
+    const p = await runCli('restyle', '--model', dir('plain'), '--data', dir('data.parquet'), '--from', 'neutral', '--to', 'angry,happy,sad', '--latent', 'posterior', '--out', outPosterior, '--json');
+    expect(JSON.parse(p.stdout)).toMatchObject({ rows: 3 * neutralRows.length, latent: 'posterior' });
+    const posterior = await readGaitFile(outPosterior);
+    expect(posterior.ids).toEqual(set.ids);
+    expect(posterior.positions).not.toEqual(set.positions);
     expect(set.countsByLabel()).toEqual({ angry: neutralRows.length, neutral: 0, happy: neutralRows.length, sad: neutralRows.length });
     expect(set.generator[0]).toBe(j.generator);
 
@@ -165,6 +185,9 @@ describe('gaitforge restyle', () => {
     const strength = await runCli('restyle', '--model', dir('plain'), '--data', dir('data.parquet'), '--to', 'sad', '--strength', '11', '--out', bad);
     expect(strength.status).toBe(2);
     expect(strength.stderr).toMatch(/invalid strength: 11/);
+    const latent = await runCli('restyle', '--model', dir('plain'), '--data', dir('data.parquet'), '--to', 'sad', '--latent', 'prior', '--out', bad);
+    expect(latent.status).toBe(2);
+    expect(latent.stderr).toMatch(/latent.*prior/);
     expect(existsSync(path.dirname(bad))).toBe(false);
   }, 120_000);
 });

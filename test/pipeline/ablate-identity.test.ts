@@ -7,6 +7,7 @@ import { recordingKeys } from '../../src/identity/protocol.js';
 import { identitySplit, restyleSources } from '../../src/pipeline/ablate-identity.js';
 import { ablate, initBackend, proceduralDataset, resolveAblation, writeGaitFile, type AblationConfig } from '../../src/index.js';
 import { runCli } from '../cli-run.js';
+import { errorOf } from '../expect-error.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gf-ablate-id-'));
 const dataPath = path.join(dir, 'data.parquet');
@@ -78,6 +79,12 @@ describe('ablate, task identity', () => {
     expect(configError({ generator: { identityDim: 8 } })).toMatch(/generator\.identityDim = 8.*task 'identity'/);
     expect(configError({ ...config, task: 'speed' as never })).toMatch(/task = "speed"/);
     expect(configError({ ...config, identity: { walks: 'copy' as never } })).toMatch(/identity\.walks = "copy": must be one of sample, restyle/);
+    expect(configError({ ...config, identity: { walks: 'restyle', restyleLatent: 'prior' as never } })).toMatch(/identity\.restyleLatent = "prior": must be one of posterior, shifted/);
+    expect(configError({ ...config, identity: { restyleLatent: 'posterior' } })).toMatch(/identity\.restyleLatent = "posterior": applies to identity\.walks 'restyle' only/);
+    // restyling decodes at the shifted code unless told otherwise; sampling has no restyling latent
+    expect(resolveAblation({ ...config, identity: { walks: 'restyle' } }, data).identity!.restyleLatent).toBe('shifted');
+    expect(resolveAblation({ ...config, identity: { walks: 'restyle', restyleLatent: 'posterior' } }, data).identity!.restyleLatent).toBe('posterior');
+    expect(resolveAblation(config, data).identity!.restyleLatent).toBeNull();
   });
 
   it('writes rank-1 per seed for real-only and augmented cells, splits.json and a report', async () => {
@@ -138,7 +145,14 @@ describe('ablate, task identity', () => {
     expect(genKeys(restyledDir)).toEqual(genKeys(runDir));
     expect(restyled.complete).toBe(true);
     for (const c of cellsOf(restyledDir).filter((c) => c.count === 2)) expect(c.train_synthetic).toBe(3 * 2 * 3); // 3 targets × their 2 neutral walks × 3 conditions
-    expect(readFileSync(path.join(restyledDir, 'report.md'), 'utf8')).toMatch(/restyles n of each target's neutral walks/);
+    expect(readFileSync(path.join(restyledDir, 'report.md'), 'utf8')).toMatch(/restyles n of each target's neutral walks.*shifted by the condition's latent effect/);
+    // a folder restyled before the shifted latent existed (no restyleLatent in its manifest) ran the posterior mean: another ablation than today's default
+    const restyledManifest = path.join(restyledDir, 'ablation.json');
+    const rm = JSON.parse(readFileSync(restyledManifest, 'utf8'));
+    delete rm.config.identity.restyleLatent;
+    writeFileSync(restyledManifest, JSON.stringify(rm));
+    const e = await errorOf(ablate({ dataPath, config: { ...config, identity: { ...config.identity, walks: 'restyle' } }, runDir: restyledDir }));
+    expect(e.code).toBe('E_CONFIG');
   }, 600_000);
 
   it("restyle sources: count of each target's gallery walks, a seeded choice, all of them when it has fewer", () => {

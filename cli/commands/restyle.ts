@@ -18,7 +18,7 @@ const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 export const restyleCommand: CommandModule<object, Args> = {
   command: 'restyle',
-  describe: "Turn real gaits into other labels with a trained generator: each gait plus the decoder's difference between the new label and its own at the gait's latent code (keeps the walker's detail)",
+  describe: "Turn real gaits into other labels with a trained generator: each gait plus the decoder's difference between the new label and its own around the gait's latent code (keeps the walker's detail; --latent)",
   builder: (y) =>
     globalOptions(y)
       .option('model', { type: 'string', demandOption: true, describe: 'Generator directory (from train-generator); an identity-conditioned one restyles only its training identities' })

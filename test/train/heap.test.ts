@@ -71,7 +71,10 @@ describe('holdHeapGrowth', () => {
         release();
       }
       expect(free).toBeGreaterThanOrEqual(3);
-      expect(held).toBeLessThanOrEqual(Math.max(1, Math.floor(free / 3)));
+      // alone: 7-8 free against 1 held in 100 steps; a loaded fresh-clone suite once saw 3-5 against 2,
+      // so: fewer than under the free setting, and at most a third as many or 2
+      expect(held).toBeLessThan(free);
+      expect(held).toBeLessThanOrEqual(Math.max(2, Math.floor(free / 3)));
     } finally {
       built.dispose();
     }

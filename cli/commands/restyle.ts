@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { RESTYLE_LATENTS } from '../../src/generator/latent.js';
+import { DEFAULT_RESTYLE_LATENT, RESTYLE_LATENTS } from '../../src/generator/latent.js';
 import { emit, fmt, globalOptions, progressBar, threadsOption, type GlobalArgs } from '../util.js';
 
 interface Args extends GlobalArgs {
@@ -27,7 +27,7 @@ export const restyleCommand: CommandModule<object, Args> = {
       .option('to', { type: 'string', demandOption: true, describe: 'Comma-separated labels: each gait becomes one gait of each of them other than its own' })
       .option('from', { type: 'string', describe: 'Comma-separated labels: restyle only the gaits of these labels (default: all)' })
       .option('strength', { type: 'number', default: 1, describe: "Scale of the edit: 0 = the gait unchanged, 1 = the decoder's whole difference between the labels, up to 10" })
-      .option('latent', { type: 'string', choices: RESTYLE_LATENTS, default: 'shifted', describe: "The code the new label is decoded at: 'shifted' the gait's posterior mean moved by the label's latent effect (carries the label), 'posterior' the posterior mean itself" })
+      .option('latent', { type: 'string', choices: RESTYLE_LATENTS, default: DEFAULT_RESTYLE_LATENT, describe: "The code the new label is decoded at: 'shifted' the gait's posterior mean moved by the label's latent effect (carries the label), 'posterior' the posterior mean itself" })
       .option('batch-size', { type: 'number', default: 64, describe: 'Gaits per encoder/decoder call' })
       .option('threads', threadsOption("Threads restyling (worker threads on wasm/cpu; 1 on tfjs-node); the gaits do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {

@@ -20,4 +20,4 @@ export {
 export { motionStats, stepFrequency, type MotionStats } from './quality.js';
 export { rigidifyGait } from './rigid.js';
 export { restyle, restyleFile, type RestyleFileOptions, type RestyleFileResult, type RestyleOptions } from './restyle.js';
-export { RESTYLE_LATENTS, type RestyleLatent } from './latent.js';
+export { DEFAULT_RESTYLE_LATENT, RESTYLE_LATENTS, type RestyleLatent } from './latent.js';

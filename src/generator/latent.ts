@@ -54,6 +54,8 @@ export function checkPriorKind(prior: unknown): LatentPriorKind {
 /** The latent code restyling decodes the new label at (restyle.ts): the gait's posterior mean, or that mean shifted by the label's latent effect. */
 export type RestyleLatent = 'posterior' | 'shifted';
 export const RESTYLE_LATENTS: readonly RestyleLatent[] = ['posterior', 'shifted'];
+/** What restyling decodes at unless told otherwise (the library, the CLI and the identity ablation). */
+export const DEFAULT_RESTYLE_LATENT: RestyleLatent = 'shifted';
 
 /** Most components of a label's mixture. */
 export const MIXTURE_MAX_COMPONENTS = 8;

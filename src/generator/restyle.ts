@@ -50,7 +50,7 @@ import type { DecodeReplicaSpec } from './decode-replica.js';
 import { shardSizes } from '../train/engine.js';
 import { resolveThreads, spreadParts, startReplicaPool, type ReplicaPool } from '../train/parallel.js';
 import { conditionTensors, encodePosteriors } from './train.js';
-import { RESTYLE_LATENTS, type RestyleLatent } from './latent.js';
+import { DEFAULT_RESTYLE_LATENT, RESTYLE_LATENTS, type RestyleLatent } from './latent.js';
 import { LoadedGenerator, loadGenerator, type Generator } from './sample.js';
 
 export interface RestyleOptions {
@@ -120,7 +120,8 @@ export class Restyler {
       const part = w.rows.slice(s, s + w.batchSize);
       const z = new Float32Array(part.length * D);
       part.forEach(([i], r) => z.set(mu.subarray(i * D, (i + 1) * D), r * D));
-      const zTo = z.slice();
+      // the code the new label is decoded at: z itself, or a shifted copy
+      const zTo = effect ? z.slice() : z;
       if (effect) part.forEach(([i, l], r) => { for (let d = 0; d < D; d++) zTo[r * D + d] += effect[l]![d]! - effect[w.from[i]!]![d]!; });
       const ids = who && part.map(([i]) => who[i]!);
       const delta = tf.tidy(() => {
@@ -164,7 +165,7 @@ export async function restyle(generator: Generator, set: GaitSet, options: Resty
   const gen = generator;
   const strength = options.strength ?? 1;
   if (typeof strength !== 'number' || !Number.isFinite(strength) || strength < 0 || strength > 10) throw optionError('strength', strength, 'a number in [0, 10]');
-  const latent = options.latent ?? 'shifted';
+  const latent = options.latent ?? DEFAULT_RESTYLE_LATENT;
   if (!RESTYLE_LATENTS.includes(latent)) throw optionError('latent', latent, RESTYLE_LATENTS.join('|'));
   const batchSize = options.batchSize ?? 64;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) throw optionError('batchSize', batchSize, 'an integer in [1, 1024]');
@@ -273,7 +274,7 @@ export async function restyleFile(modelDir: string, inPath: string, outPath: str
     const out = await restyle(gen, set, options);
     if (out.N === 0) throw new GaitforgeError('E_LABEL', `nothing to restyle: every gait of ${inPath}${options.from ? ` labelled ${options.from.join(' or ')}` : ''} already has the label of --to (${options.to.join(', ')})`);
     const strength = options.strength ?? 1;
-    const latent = options.latent ?? 'shifted';
+    const latent = options.latent ?? DEFAULT_RESTYLE_LATENT;
     await writeGaitFile(outPath, out, {
       metadata: { 'generator.name': gen.name, 'generator.checkpoint': gen.checkpointHash, 'restyle.source': path.basename(inPath), 'restyle.strength': String(strength), 'restyle.latent': latent },
     });

@@ -10,7 +10,7 @@ import { SPLIT_GROUPINGS, type GaitSet, type SplitGrouping } from '../core/gaits
 import { CLASSICAL_AUGMENTERS, type AugmentConfig } from './augment.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../classifier/config.js';
 import { resolveGenerator, type GeneratorConfig } from '../generator/config.js';
-import { RESTYLE_LATENTS, type RestyleLatent } from '../generator/latent.js';
+import { DEFAULT_RESTYLE_LATENT, RESTYLE_LATENTS, type RestyleLatent } from '../generator/latent.js';
 import { resolveIdentityConfig, type IdentityConfig } from '../identity/config.js';
 
 export const LEARNED_AUGMENTERS = ['stepgen', 'cvae-baseline'] as const;
@@ -244,7 +244,7 @@ function resolveIdentityAblation(c: AblationConfig, data?: GaitSet): ResolvedAbl
   if (typeof identity.galleryCondition !== 'string' || identity.galleryCondition === '') throw bad('identity.galleryCondition', identity.galleryCondition, 'must be a label name');
   if (!IDENTITY_TASK_WALKS.includes(identity.walks)) throw bad('identity.walks', identity.walks, `must be one of ${IDENTITY_TASK_WALKS.join(', ')}`);
   if (identity.walks === 'restyle') {
-    identity.restyleLatent = given.restyleLatent ?? 'shifted';
+    identity.restyleLatent = given.restyleLatent ?? DEFAULT_RESTYLE_LATENT;
     if (!RESTYLE_LATENTS.includes(identity.restyleLatent)) throw bad('identity.restyleLatent', identity.restyleLatent, `must be one of ${RESTYLE_LATENTS.join(', ')}`);
   } else if (given.restyleLatent !== undefined && given.restyleLatent !== null) throw bad('identity.restyleLatent', given.restyleLatent, "applies to identity.walks 'restyle' only");
   if (typeof given.model !== 'undefined' && (typeof given.model !== 'object' || given.model === null || Array.isArray(given.model))) throw bad('identity.model', given.model, 'must be an object of options');

@@ -30,7 +30,10 @@
  * posterior mean, unshifted, restyledPosteriorTargets), and the
  * same walks unchanged, only relabelled (strength 0, relabelledTargets: what the identity model
  * and the evaluator make of the source walks themselves). A restyled walk carries its source's
- * recording, so it is never matched against the gallery walk it was made from.
+ * recording, so it is never matched against the gallery walk it was made from. The control
+ * without a generator (meanShiftedTargets): the same walks moved by `--strength` × the
+ * difference between the training walks' mean gaits of the new emotion and of neutral
+ * (generator/edit.ts, labelMeanShift).
  *
  * With `--donors FILE --targets FILE` the walkers come from two gait files instead: every walk of
  * the donors' walkers (the first `--max-donors` of them, by name) and the targets' neutral walks
@@ -49,7 +52,7 @@ import { initBackend } from '../src/core/backend.js';
 import { GaitSet } from '../src/core/gaitset.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 import * as tf from '@tensorflow/tfjs';
-import { canonicalizeAll, destandardize, gaitSetHash, loadGenerator, readGeneratorManifest, restyle, standardize, trainGenerator, type GeneratorConfig, type SampleCell } from '../src/generator/index.js';
+import { canonicalizeAll, destandardize, gaitSetHash, labelMeanShift, loadGenerator, readGeneratorManifest, restyle, standardize, trainGenerator, type GeneratorConfig, type SampleCell } from '../src/generator/index.js';
 import type { LoadedGenerator } from '../src/generator/sample.js';
 import { checkpointDir } from '../src/train/checkpoint.js';
 import { conditionTensors, encodePosteriors } from '../src/generator/train.js';
@@ -208,6 +211,8 @@ async function main({ argv }: BenchArgs): Promise<void> {
   const restyled = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: o.strength, threads: o.threads });
   const restyledPosterior = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: o.strength, latent: 'posterior', threads: o.threads });
   const relabelled = await restyle(gen, targetNeutral, { to: s.unrecorded, strength: 0, threads: o.threads });
+  // the control without a generator: the same walks moved by the difference of the training walks' label means
+  const meanShifted = labelMeanShift(s.train, targetNeutral, { to: s.unrecorded, strength: o.strength });
   const lo = JSON.parse(readFileSync(path.join(genDir, 'loss.json'), 'utf8')) as { train: { lo: number }; val: { lo: number } | null }[];
   const model = await loadIdentityModel(idDir);
   const neutral = s.train.labelNames.indexOf('neutral');
@@ -224,6 +229,7 @@ async function main({ argv }: BenchArgs): Promise<void> {
     generatedTargets: recognition(model, gallery, generated), generatedDonors: recognition(model, gallery, generatedDonors),
     labelPriorTargets: recognition(model, gallery, labelPrior.targets), labelPriorDonors: recognition(model, gallery, labelPrior.donors),
     restyledTargets: recognition(model, gallery, restyled), restyledPosteriorTargets: recognition(model, gallery, restyledPosterior), relabelledTargets: recognition(model, gallery, relabelled),
+    meanShiftedTargets: recognition(model, gallery, meanShifted),
     realProbes: recognition(model, gallery, realProbes),
     realDonors: recognition(model, gallery, donorWalks), reconstructedDonors: recognition(model, gallery, reconstructed),
     reconstructedDonorsOtherIdentity: recognition(model, gallery, swapped),
@@ -238,7 +244,7 @@ async function main({ argv }: BenchArgs): Promise<void> {
   const real = accuracy(realProbes);
   const labelRecognition = {
     evaluator: choice.description, realTargets: real,
-    ...Object.fromEntries(Object.entries({ generatedTargets: generated, generatedDonors, restyledTargets: restyled, restyledPosteriorTargets: restyledPosterior, relabelledTargets: relabelled, labelPriorTargets: labelPrior.targets, labelPriorDonors: labelPrior.donors }).map(([k, set]) => {
+    ...Object.fromEntries(Object.entries({ generatedTargets: generated, generatedDonors, restyledTargets: restyled, restyledPosteriorTargets: restyledPosterior, relabelledTargets: relabelled, meanShiftedTargets: meanShifted, labelPriorTargets: labelPrior.targets, labelPriorDonors: labelPrior.donors }).map(([k, set]) => {
       const a = accuracy(set);
       return [k, { accuracy: a, ratio: a / real }];
     })),

@@ -19,5 +19,6 @@ export {
 } from './sample.js';
 export { motionStats, stepFrequency, type MotionStats } from './quality.js';
 export { rigidifyGait } from './rigid.js';
+export { labelMeanShift } from './edit.js';
 export { restyle, restyleFile, type RestyleFileOptions, type RestyleFileResult, type RestyleOptions } from './restyle.js';
 export { DEFAULT_RESTYLE_LATENT, RESTYLE_LATENTS, type RestyleLatent } from './latent.js';

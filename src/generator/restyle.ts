@@ -39,13 +39,11 @@ import { GaitforgeError, optionError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { writeGaitFile, readGaitFile } from '../io/gaitfile.js';
-import { PARENTS } from '../core/skeleton.js';
-import { recordingKeys } from '../identity/protocol.js';
 import { loadModel } from '../nn/serialize.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import './layers.js';
 import { canonicalizeAll, standardize } from './normalize.js';
-import { frameBoneLengths, rigidifyGait } from './rigid.js';
+import { editedSet, plannedRows, refitToSources, strengthOption, targetLabels } from './edit.js';
 import type { DecodeReplicaSpec } from './decode-replica.js';
 import { shardSizes } from '../train/engine.js';
 import { resolveThreads, spreadParts, startReplicaPool, type ReplicaPool } from '../train/parallel.js';
@@ -136,13 +134,7 @@ export class Restyler {
       });
       onBatch?.(s + part.length);
     }
-    // each bone back at its source's length in every frame (the edit alone moves them by centimetres)
-    const tmp = new Float32Array(per);
-    w.rows.forEach(([i], r) => {
-      const g = positions.subarray(r * per, (r + 1) * per);
-      rigidifyGait(g, T, V, PARENTS, tmp, frameBoneLengths(w.canonical.subarray(i * per, (i + 1) * per), T, V));
-      g.set(tmp);
-    });
+    refitToSources(positions, w.canonical, w.rows, T, V);
     return positions;
   }
 
@@ -163,19 +155,13 @@ export class Restyler {
 export async function restyle(generator: Generator, set: GaitSet, options: RestyleOptions): Promise<GaitSet> {
   if (!(generator instanceof LoadedGenerator)) throw new GaitforgeError('E_MODEL', 'restyle needs a generator loaded from its directory by loadGenerator (it loads the encoder beside the decoder)');
   const gen = generator;
-  const strength = options.strength ?? 1;
-  if (typeof strength !== 'number' || !Number.isFinite(strength) || strength < 0 || strength > 10) throw optionError('strength', strength, 'a number in [0, 10]');
+  const strength = strengthOption(options.strength);
   const latent = options.latent ?? DEFAULT_RESTYLE_LATENT;
   if (!RESTYLE_LATENTS.includes(latent)) throw optionError('latent', latent, RESTYLE_LATENTS.join('|'));
   const batchSize = options.batchSize ?? 64;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) throw optionError('batchSize', batchSize, 'an integer in [1, 1024]');
   const progress = options.progress ?? silentProgress;
-  if (!Array.isArray(options.to) || options.to.length === 0) throw optionError('to', options.to, `a non-empty list of labels (the generator's: ${gen.labelNames.join(', ')})`);
-  const targets = [...new Set(options.to.map((name) => {
-    const l = gen.labelNames.indexOf(name);
-    if (l < 0) throw new GaitforgeError('E_LABEL', `option to (--to): the generator does not know label ${JSON.stringify(name)} (its labels: ${gen.labelNames.join(', ')})`);
-    return l;
-  }))].sort((a, b) => a - b);
+  const targets = targetLabels(options.to, gen.labelNames, 'the generator');
   const { T, V } = gen;
   if (set.T !== T || set.V !== V || set.fps !== gen.fps)
     throw new GaitforgeError('E_SHAPE', `gaits of T = ${set.T}, V = ${set.V} at ${set.fps} fps cannot be restyled by generator ${gen.tag} (T = ${T}, V = ${V}, ${gen.fps} fps): resample them first`);
@@ -190,9 +176,7 @@ export async function restyle(generator: Generator, set: GaitSet, options: Resty
     if (k < 0) throw new GaitforgeError('E_VALUE', `gait ${set.ids[i]} (row ${i}) is of identity ${JSON.stringify(name)}, which generator ${gen.tag} does not know: an identity-conditioned generator restyles only its training identities`);
     return k;
   });
-  // the planned rows: (source gait, target label) for every target other than the gait's own label
-  const rows: [number, number][] = [];
-  for (let i = 0; i < set.N; i++) for (const l of targets) if (l !== from[i]) rows.push([i, l]);
+  const rows = plannedRows(from, targets);
   const per = T * V * 3;
   const canonical = canonicalizeAll(set.positions, T, V);
   // the rows in contiguous parts, one per thread; each part carries the source gaits it reads
@@ -224,13 +208,7 @@ export async function restyle(generator: Generator, set: GaitSet, options: Resty
     restyler.dispose();
     await pool?.close();
   }
-  const recording = recordingKeys(set);
-  return new GaitSet({
-    positions, labels: rows.map(([, l]) => l), labelNames: gen.labelNames, T, V, fps: set.fps, skeleton: set.skeleton,
-    ids: rows.map(([i, l]) => `${set.ids[i]}>restyled-${gen.labelNames[l]}`), identity: rows.map(([i]) => set.identity[i] ?? null),
-    recording: rows.map(([i]) => recording[i]!), source: new Array(rows.length).fill('synthetic'), generator: new Array(rows.length).fill(gen.tag),
-    seed: new Array(rows.length).fill(null), frames: new Int32Array(rows.length).fill(T),
-  });
+  return editedSet(set, rows, positions, gen.labelNames, gen.tag, 'restyled');
 }
 
 export interface RestyleFileOptions extends RestyleOptions {

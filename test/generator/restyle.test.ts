@@ -10,6 +10,7 @@ import { readGaitFile, writeGaitFile } from '../../src/io/gaitfile.js';
 import { loadModel } from '../../src/nn/serialize.js';
 import type { GeneratorConfig } from '../../src/generator/config.js';
 import { canonicalizeAll, standardize } from '../../src/generator/normalize.js';
+import { labelMeanShift } from '../../src/generator/edit.js';
 import { restyle } from '../../src/generator/restyle.js';
 import { frameBoneLengths, rigidifyGait } from '../../src/generator/rigid.js';
 import { LoadedGenerator, loadGenerator, type Generator } from '../../src/generator/sample.js';
@@ -155,6 +156,52 @@ describe('restyle', () => {
       expect(c.code).toBe('E_LABEL');
       expect(c.message).toContain(`gait ${one.ids[0]} (row 0) has label "calm"`);
     });
+  });
+});
+
+describe('labelMeanShift (the control without a generator)', () => {
+  it("adds the difference between the reference's mean gaits of the new label and the gait's own, then the source's bone lengths", () => {
+    const source = data.select(neutralRows.slice(0, 3));
+    const out = labelMeanShift(data, source, { to: ['sad', 'angry'], strength: 0.7 });
+    expect(out.ids).toEqual(source.ids.flatMap((id) => [`${id}>mean-shift-angry`, `${id}>mean-shift-sad`]));
+    expect(out.labels).toEqual(Int32Array.from([0, 3, 0, 3, 0, 3]));
+    expect(out.generator).toEqual(new Array(6).fill(null));
+    expect(recordingKeys(out)).toEqual(recordingKeys(source).flatMap((r) => [r, r]));
+    // by hand: each label's mean canonical gait over the reference, by its label names
+    const per = data.T * data.V * 3;
+    const all = canonicalizeAll(data.positions, data.T, data.V);
+    const mean = (name: string) => {
+      const rows = Array.from({ length: data.N }, (_, i) => i).filter((i) => data.labelNames[data.labels[i]!] === name);
+      return Array.from({ length: per }, (_, j) => rows.reduce((a, i) => a + all[i * per + j]!, 0) / rows.length);
+    };
+    const [sad, neutral] = [mean('sad'), mean('neutral')];
+    const canonical = canonicalizeAll(source.positions, source.T, source.V);
+    let maxErr = 0;
+    for (let i = 0; i < 3; i++) {
+      const own = canonical.subarray(i * per, (i + 1) * per);
+      const edited = Float32Array.from(own, (x, j) => x + 0.7 * (sad[j]! - neutral[j]!));
+      const expected = rigidifyGait(edited, data.T, data.V, undefined, undefined, frameBoneLengths(own, data.T, data.V));
+      for (let j = 0; j < per; j++) maxErr = Math.max(maxErr, Math.abs(out.positions[(2 * i + 1) * per + j]! - expected[j]!));
+    }
+    expect(maxErr).toBeLessThan(1e-5);
+    // strength 0: the source walks themselves
+    const s0 = labelMeanShift(data, source, { to: ['sad'], strength: 0 });
+    expect(Math.max(...Array.from(s0.positions, (x, k) => Math.abs(x - canonical[k]!)))).toBeLessThan(1e-5);
+  });
+
+  it('errors name the label, row or option', async () => {
+    const one = data.select([neutralRows[0]!]);
+    const noSad = data.select(Array.from({ length: data.N }, (_, i) => i).filter((i) => data.labelNames[data.labels[i]!] !== 'sad'));
+    const e = await errorOf(() => labelMeanShift(noSad, one, { to: ['sad'] }));
+    expect(e.code).toBe('E_LABEL');
+    expect(e.message).toMatch(/option to \(--to\): the reference set holds no gait labelled "sad"/);
+    const noNeutral = data.select(Array.from({ length: data.N }, (_, i) => i).filter((i) => data.labelNames[data.labels[i]!] !== 'neutral'));
+    expect((await errorOf(() => labelMeanShift(noNeutral, one, { to: ['sad'] }))).message).toContain(`gait ${one.ids[0]} (row 0): the reference set holds no gait labelled "neutral"`);
+    const calm = new GaitSet({ ...one, positions: one.positions, labels: one.labels, labelNames: one.labelNames.map((l) => (l === 'neutral' ? 'calm' : l)) });
+    expect((await errorOf(() => labelMeanShift(data, calm, { to: ['sad'] }))).message).toContain(`gait ${one.ids[0]} (row 0) has label "calm"`);
+    expect((await errorOf(() => labelMeanShift(data, one, { to: ['bored'] }))).message).toMatch(/the reference set does not know label "bored"/);
+    expect((await errorOf(() => labelMeanShift(data, one, { to: ['sad'], strength: 11 }))).code).toBe('E_OPTION');
+    expect((await errorOf(() => labelMeanShift(data, proceduralDataset({ identities: 1, perEmotion: 1, frames: 12, seed: 5 }), { to: ['sad'] }))).code).toBe('E_SHAPE');
   });
 });
 

@@ -50,7 +50,7 @@ function printSummary(argv: GlobalArgs, r: import('../../src/index.js').AblateSu
   emit(argv, r, [
     ...(few ? [`warning: fewer than 5 seeds: intervals only, no p-values; do not read a gain from this run`] : []),
     table(r.task === 'identity' ? ['model', 'augmenter', 'per (target, condition)', 'seeds', 'rank-1 %', 'gain pp'] : ['classifier', 'augmenter', 'per label', 'seeds', 'accuracy %', 'gain pp'], rows),
-    ...(comparisons.length ? ['', 'generated against classical augmentation (paired by seed):', table(r.task === 'identity' ? ['model', 'per (target, condition)', 'augmenters', 'seeds', 'difference pp'] : ['classifier', 'per label', 'augmenters', 'seeds', 'difference pp'], comparisons)] : []),
+    ...(comparisons.length ? ['', r.task === 'identity' ? 'generated against the control without a generator (paired by seed):' : 'generated against classical augmentation (paired by seed):', table(r.task === 'identity' ? ['model', 'per (target, condition)', 'augmenters', 'seeds', 'difference pp'] : ['classifier', 'per label', 'augmenters', 'seeds', 'difference pp'], comparisons)] : []),
     '',
     `${r.cells} cells (${r.built} built now${r.complete ? '' : ', grid not complete'}) in ${r.wallSeconds.toFixed(0)} s`,
     r.report ? `report: ${r.report}` : `no report written${r.complete ? '' : ' (partial run)'}`,
@@ -68,7 +68,7 @@ const run: CommandModule<object, RunArgs> = {
       .option('task', { type: 'string', choices: ['emotion', 'identity'], describe: "emotion (classifiers, default) or identity: GaitTAKE's cross-condition rank-1 with generated walks of training identities in unrecorded conditions (config section identity, docs/identity.md)" })
       .option('seeds', { type: 'number', describe: 'Number of repeats (seeds 1..S)' })
       .option('counts', { type: 'string', describe: 'Synthetic gaits per label (task identity: per target identity and condition), comma-separated (e.g. 0,250,500)' })
-      .option('augmenters', { type: 'string', describe: 'none,stepgen,cvae-baseline,mirror,rotate,timewarp,noise' })
+      .option('augmenters', { type: 'string', describe: 'none,stepgen,cvae-baseline,mirror,rotate,timewarp,noise,mean-shift (task identity: none,stepgen,cvae-baseline,mean-shift)' })
       .option('classifiers', { type: 'string', describe: 'baseline-step,step,at-gcn' })
       .option('group-by', { type: 'string', choices: ['auto', 'identity', 'recording', 'gait'], describe: 'Split grouping (default auto: identity when every gait has one, else recording, else gait)' })
       .option('drop-synthetic', { type: 'boolean', describe: 'Run on the real rows of a dataset that also holds synthetic ones (default: refuse such data)' })

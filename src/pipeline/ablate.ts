@@ -211,14 +211,15 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
   const evaluatorGridCell = (seed: number): GridCell => ({ seed, augmenter: 'none', count: 0, classifier: 'baseline-step' });
   const evaluatorDir = (seed: number) => path.join(cellDir(options.runDir, evaluatorCellKind, clfKey(evaluatorGridCell(seed))), 'model');
 
+  const learnedAugmenter = (c: GridCell) => (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter);
   const idKey = (c: GridCell) =>
     cacheKey({
       kind: 'identity', version: VERSION, dataHash, seed: c.seed, augmenter: c.augmenter, count: c.count, model: c.classifier, config: r.identity!.model, ...threadsKey, ...taskKey,
       generator: (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter) ? genKey(c.seed, c.augmenter) : null,
       // how the generator's walks were made, in the keys of the cells that have any (sampled cells keep the keys they had before
       // restyling existed, and cells restyled at the posterior mean those they had before the shifted latent existed)
-      ...(c.count > 0 && r.identity!.walks !== 'sample' ? { walks: r.identity!.walks } : {}),
-      ...(c.count > 0 && r.identity!.restyleLatent === 'shifted' ? { restyleLatent: 'shifted' } : {}),
+      ...(learnedAugmenter(c) && c.count > 0 && r.identity!.walks !== 'sample' ? { walks: r.identity!.walks } : {}),
+      ...(learnedAugmenter(c) && c.count > 0 && r.identity!.restyleLatent === 'shifted' ? { restyleLatent: 'shifted' } : {}),
     });
   // identity-task cells live beside the classifier cells (prefix clf-), so progress, shards and merging treat them alike
   const identityTaskCell = (c: GridCell) => {

@@ -1,21 +1,25 @@
 /**
  * Classical augmentation baselines (what STEP never compared against):
  * left/right mirroring, small rotations about the horizontal axes (camera
- * elevation and lateral tilt), smooth time warping and Gaussian joint noise.
+ * elevation and lateral tilt), smooth time warping, Gaussian joint noise,
+ * and the mean shift: a gait of another label moved by the difference
+ * between the two labels' mean gaits, the one baseline that makes a gait of
+ * a label from a gait of another, as a generator does.
  * Every one changes what a classifier sees: its input is re-canonicalised
  * to walk along +Z, which undoes any rotation about the vertical, so
  * `rotate` tilts about the two horizontal axes instead. Each draws source gaits from a real set,
- * label by label, and returns synthetic gaits with the same labels. Pure
- * TypeScript, deterministic from the seed.
+ * label by label, and returns synthetic gaits of the requested labels. Pure
+ * TypeScript (no tfjs), deterministic from the seed.
  */
 import { GaitSet } from '../core/gaitset.js';
 import { ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import { heading, joint } from '../core/kinematics.js';
 import { Rng } from '../core/rng.js';
 import { JOINTS, MIRROR_PERMUTATION } from '../core/skeleton.js';
+import { labelMeanShift } from '../generator/edit.js';
 
-export type ClassicalAugmenter = 'mirror' | 'rotate' | 'timewarp' | 'noise';
-export const CLASSICAL_AUGMENTERS: readonly ClassicalAugmenter[] = ['mirror', 'rotate', 'timewarp', 'noise'];
+export type ClassicalAugmenter = 'mirror' | 'rotate' | 'timewarp' | 'noise' | 'mean-shift';
+export const CLASSICAL_AUGMENTERS: readonly ClassicalAugmenter[] = ['mirror', 'rotate', 'timewarp', 'noise', 'mean-shift'];
 
 export interface AugmentConfig {
   /**
@@ -28,14 +32,17 @@ export interface AugmentConfig {
   warpStrength?: number;
   /** Standard deviation of joint noise, metres (noise). Default 0.01. */
   noiseStd?: number;
+  /** Multiple of the difference between the two labels' mean gaits (mean-shift), in [0, 10]. Default 1. */
+  meanShiftStrength?: number;
 }
-export const DEFAULT_AUGMENT: Required<AugmentConfig> = { maxRotationDeg: 10, warpStrength: 0.3, noiseStd: 0.01 };
+export const DEFAULT_AUGMENT: Required<AugmentConfig> = { maxRotationDeg: 10, warpStrength: 0.3, noiseStd: 0.01, meanShiftStrength: 1 };
 
 export function resolveAugment(c: AugmentConfig = {}): Required<AugmentConfig> {
   const r = { ...DEFAULT_AUGMENT, ...c };
   if (!(r.maxRotationDeg >= 0 && r.maxRotationDeg <= 45)) throw new ConfigRangeError(`maxRotationDeg = ${r.maxRotationDeg} is out of range [0, 45]`);
   if (!(r.warpStrength >= 0 && r.warpStrength < 1)) throw new ConfigRangeError(`warpStrength = ${r.warpStrength} is out of range [0, 1)`);
   if (!(r.noiseStd >= 0 && r.noiseStd <= 1)) throw new ConfigRangeError(`noiseStd = ${r.noiseStd} is out of range [0, 1]`);
+  if (!(r.meanShiftStrength >= 0 && r.meanShiftStrength <= 10)) throw new ConfigRangeError(`meanShiftStrength = ${r.meanShiftStrength} is out of range [0, 10]`);
   return r;
 }
 
@@ -126,8 +133,13 @@ export function timeWarpGait(g: Float32Array, T: number, V: number, a: number, o
 
 /**
  * Makes `counts[label]` synthetic gaits per label with a classical augmenter,
- * each from a source gait of that label drawn uniformly from `real`.
- * Throws E_LABEL when a requested label has no source gaits.
+ * each from a source gait of that label drawn uniformly from `real`; for
+ * mean-shift, from a source gait of any other label, moved into the label by
+ * `meanShiftStrength` × the difference between the two labels' mean gaits
+ * over `real` (generator/edit.ts, labelMeanShift: the control of restyling,
+ * a label change that learns nothing of the walk; rows in the canonical frame).
+ * Throws E_LABEL when a requested label has no source gaits (for mean-shift:
+ * no gait of its own, whose mean it needs, or none of another label).
  */
 export function classicalAugment(real: GaitSet, augmenter: ClassicalAugmenter, counts: Record<string, number>, seed: number, config: AugmentConfig = {}): GaitSet {
   if (!CLASSICAL_AUGMENTERS.includes(augmenter))
@@ -139,6 +151,7 @@ export function classicalAugment(real: GaitSet, augmenter: ClassicalAugmenter, c
     if (!Number.isInteger(n) || n < 0) throw new GaitforgeError('E_OPTION', `count for ${name} = ${n}: must be a non-negative integer`);
     const l = real.labelId(name);
     if (n > 0 && byLabel[l]!.length === 0) throw new GaitforgeError('E_LABEL', `label ${name} has no gaits to augment from`);
+    if (n > 0 && augmenter === 'mean-shift' && byLabel[l]!.length === real.N) throw new GaitforgeError('E_LABEL', `label ${name}: mean-shift needs gaits of another label to move into it, and every gait is ${name}`);
     for (let k = 0; k < n; k++) plan.push([l, k]);
   }
   const { T, V } = real;
@@ -148,13 +161,21 @@ export function classicalAugment(real: GaitSet, augmenter: ClassicalAugmenter, c
   const ids: string[] = [];
   const identity: (string | null)[] = [];
   const seeds: number[] = [];
+  const others = augmenter === 'mean-shift' ? real.labelNames.map((_, l) => Array.from({ length: real.N }, (_, i) => i).filter((i) => real.labels[i] !== l)) : [];
+  // mean-shift: the sources (of other labels) of each target label, and where their rows go
+  const shifted = new Map<number, { sources: number[]; rows: number[] }>();
   plan.forEach(([l, k], n) => {
     const gaitSeed = new Rng(seed, `augment/${augmenter}/${real.labelNames[l]}/${k}`).tfSeed();
     const r = new Rng(gaitSeed, 'gait');
-    const src = byLabel[l]![r.int(byLabel[l]!.length)]!;
+    const pool = augmenter === 'mean-shift' ? others[l]! : byLabel[l]!;
+    const src = pool[r.int(pool.length)]!;
     const g = real.gait(src);
     const out = positions.subarray(n * per, (n + 1) * per);
-    if (augmenter === 'mirror') mirrorGait(g, T, V, out);
+    if (augmenter === 'mean-shift') {
+      const e = shifted.get(l) ?? shifted.set(l, { sources: [], rows: [] }).get(l)!;
+      e.sources.push(src);
+      e.rows.push(n);
+    } else if (augmenter === 'mirror') mirrorGait(g, T, V, out);
     else if (augmenter === 'rotate') {
       const max = (c.maxRotationDeg * Math.PI) / 180;
       tiltGait(g, T, V, r.uniform(-1, 1) * max, r.uniform(-1, 1) * max, out);
@@ -166,6 +187,11 @@ export function classicalAugment(real: GaitSet, augmenter: ClassicalAugmenter, c
     identity.push(real.identity[src] ?? null);
     seeds.push(gaitSeed);
   });
+  for (const [l, { sources, rows }] of shifted) {
+    // one row per source: each source's label differs from l
+    const moved = labelMeanShift(real, real.select(sources), { to: [real.labelNames[l]!], strength: c.meanShiftStrength });
+    rows.forEach((n, i) => positions.set(moved.gait(i), n * per));
+  }
   return new GaitSet({
     positions, labels, labelNames: real.labelNames, T, V, fps: real.fps, skeleton: real.skeleton, ids, identity,
     source: new Array(plan.length).fill('synthetic'), generator: new Array(plan.length).fill(augmenter), seed: seeds,

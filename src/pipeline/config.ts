@@ -15,6 +15,12 @@ import { resolveIdentityConfig, type IdentityConfig } from '../identity/config.j
 
 export const LEARNED_AUGMENTERS = ['stepgen', 'cvae-baseline'] as const;
 export const AUGMENTERS = ['none', ...LEARNED_AUGMENTERS, ...CLASSICAL_AUGMENTERS] as const;
+/**
+ * The identity task's only classical augmenter, its control without a generator: each target's gallery
+ * walks moved into the other conditions by the difference of the training walks' mean gaits
+ * (generator/edit.ts, labelMeanShift). The others cannot make a walk in a condition that was not recorded.
+ */
+export const IDENTITY_TASK_CONTROL = 'mean-shift';
 export type AugmenterName = (typeof AUGMENTERS)[number];
 export const CLASSIFIERS = ['baseline-step', 'step', 'at-gcn'] as const;
 export type ClassifierName = (typeof CLASSIFIERS)[number];
@@ -134,7 +140,7 @@ export interface ResolvedAblation {
 
 export const DEFAULT_ABLATION: ResolvedAblation = {
   splits: { train: 0.7, val: 0.15, test: 0.15, groupBy: 'auto' },
-  augmenters: ['none', 'stepgen', 'cvae-baseline', 'mirror', 'rotate', 'timewarp', 'noise'],
+  augmenters: ['none', 'stepgen', 'cvae-baseline', 'mirror', 'rotate', 'timewarp', 'noise', 'mean-shift'],
   counts: [0, 250, 500, 1000, 2000, 4000],
   classifiers: ['baseline-step', 'step', 'at-gcn'],
   seeds: [1, 2, 3, 4, 5],
@@ -226,9 +232,9 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
 
 /**
  * The identity task's config: its own split (`identity` section) and model
- * (GaitTAKE), generators conditioned on identity, learned augmenters only
- * (a classical augmenter cannot make a walk in a condition that was not
- * recorded). Fields of the emotion task that have no meaning here
+ * (GaitTAKE), generators conditioned on identity, learned augmenters and
+ * the mean-shift control only (the other classical augmenters cannot make a
+ * walk in a condition that was not recorded). Fields of the emotion task that have no meaning here
  * (`splits`, `classifier`, `fidPerLabel`, `evaluator`) are errors.
  */
 function resolveIdentityAblation(c: AblationConfig, data?: GaitSet): ResolvedAblation {
@@ -259,9 +265,10 @@ function resolveIdentityAblation(c: AblationConfig, data?: GaitSet): ResolvedAbl
   if (c.generator !== undefined && (typeof c.generator !== 'object' || c.generator === null || Array.isArray(c.generator))) throw bad('generator', c.generator, 'must be an object of options');
   if (!(typeof generator.identityDim === 'number' && generator.identityDim > 0)) throw bad('generator.identityDim', generator.identityDim, "must be > 0 in task 'identity' (the generator makes walks of named identities)");
   const augmenters = c.augmenters ?? ['none', ...LEARNED_AUGMENTERS];
+  const known: readonly string[] = ['none', ...LEARNED_AUGMENTERS, IDENTITY_TASK_CONTROL];
   for (const a of Array.isArray(augmenters) ? augmenters : [])
-    if (a !== 'none' && !(LEARNED_AUGMENTERS as readonly string[]).includes(a))
-      throw bad('augmenters', a, `task 'identity' compares learned generators only (none, ${LEARNED_AUGMENTERS.join(', ')}): a classical augmenter cannot make a walk in a condition that was not recorded`);
+    if (!known.includes(a))
+      throw bad('augmenters', a, `task 'identity' compares ${known.join(', ')}: the other classical augmenters cannot make a walk in a condition that was not recorded`);
   const base = resolveAblation({ ...rest, augmenters, classifiers: ['baseline-step'], generator: { ...generator, identityDim: 0 } });
   checkSection('generator', generator, (g) => resolveGenerator(g as GeneratorConfig));
   const r: ResolvedAblation = { ...base, classifiers: [...IDENTITY_TASK_MODELS] as never, generator, task: 'identity', identity };

@@ -146,8 +146,8 @@ function adjustFamily(diffs: (PairedDifference | null)[]): void {
 
 /**
  * Every learned augmenter (STEP-Gen, the baseline CVAE) against every
- * classical one (mirroring, rotation, time warping, noise) run by the same
- * classifier at the same count: does generating gaits beat the cheap way to
+ * classical one (mirroring, rotation, time warping, noise, the mean shift;
+ * in the identity task only the mean shift) run by the same classifier at the same count: does generating gaits beat the cheap way to
  * make more? Paired by seed like the gains; p Holm-adjusted over these
  * comparisons as their own family.
  */
@@ -249,6 +249,9 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
         (t.walks === 'restyle'
           ? `Augmentation: each learned generator (conditioned on identity) restyles n of each target's ${t.galleryCondition} walks (all it has when fewer) into every other condition (identity.walks restyle: the walk plus the decoder's difference between the two conditions${t.restyleLatent === 'shifted' ? ", the new one decoded at the walk's latent code shifted by the condition's latent effect" : ', both at the walk\'s latent code'}). `
           : `Augmentation: each learned generator (conditioned on identity) makes n walks per target and per condition other than ${t.galleryCondition}, drawn from its identity prior. `) +
+        (config.augmenters.includes('mean-shift')
+          ? `The control mean-shift uses no generator: n of each target's ${t.galleryCondition} walks (all it has when fewer) moved into every other condition by the difference between the training walks' mean gaits of that condition and of ${t.galleryCondition}. `
+          : '') +
         `The identity model keeps its last epoch (no identity can be held out for selection).`,
     );
     lines.push(`Sizes per seed: training ${sizes(baseCells.map((c) => c.trainReal))} real walks, ${sizes(baseCells.map((c) => c.identity?.targets ?? 0))} targets, gallery ${sizes(baseCells.map((c) => c.identity?.galleryGaits ?? 0))}, probes ${sizes(baseCells.map((c) => c.testGaits))}.`);
@@ -282,15 +285,17 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   const comparisons = compareLearnedWithClassical(cells);
   if (comparisons.length) {
     const compared = comparisons.filter((c) => c.p != null).length;
-    lines.push('', '### Generated against classical augmentation', '');
+    // the identity task's only augmenter without a generator is its mean-shift control
+    const other = identityTask ? 'control' : 'classical';
+    lines.push('', identityTask ? '### Generated against the control without a generator' : '### Generated against classical augmentation', '');
     lines.push(
-      `Difference: ${m1} with the learned augmenter's gaits minus ${m1} with the classical augmenter's, the same ${unit} and count, paired by seed, ` +
+      `Difference: ${m1} with the learned augmenter's gaits minus ${m1} with the ${other} augmenter's, the same ${unit} and count, paired by seed, ` +
         'with the 95% interval of the same corrected test' +
         (compared ? `; p Holm-adjusted over these ${compared} comparisons.` : '.') +
-        ' A positive difference means the generated gaits were worth more than the classical ones.',
+        ` A positive difference means the generated gaits were worth more than the ${other} ones.`,
       '',
     );
-    lines.push(`| ${identityTask ? 'model' : 'classifier'} | synthetic/${identityTask ? '(target, condition)' : 'label'} | learned | classical | seeds | difference (pp) | p (Holm) |`, '|---|---:|---|---|---:|---:|---:|');
+    lines.push(`| ${identityTask ? 'model' : 'classifier'} | synthetic/${identityTask ? '(target, condition)' : 'label'} | learned | ${other} | seeds | difference (pp) | p (Holm) |`, '|---|---:|---|---|---:|---:|---:|');
     for (const c of comparisons)
       lines.push(`| ${c.classifier} | ${c.count} | ${c.learned} | ${c.classical} | ${c.n} | ${signedPercent(c.meanDiff)} [${pct(c.lo)}, ${pct(c.hi)}] | ${c.pHolm != null ? c.pHolm.toFixed(3) : '—'} |`);
   }

@@ -67,7 +67,7 @@ describe('ablate, task identity', () => {
   });
 
   it('rejects what the task cannot run, naming the field', () => {
-    expect(configError({ ...config, augmenters: ['none', 'mirror'] })).toMatch(/augmenters = "mirror".*classical augmenter cannot/);
+    expect(configError({ ...config, augmenters: ['none', 'mirror'] })).toMatch(/augmenters = "mirror".*the other classical augmenters cannot/);
     expect(configError({ ...config, identity: { ...config.identity, bogus: 1 } as never })).toMatch(/identity\.bogus.*unknown field/);
     expect(configError({ ...config, identity: { targetFraction: 1 } })).toMatch(/identity\.targetFraction = 1/);
     expect(configError({ ...config, identity: { model: { valFraction: 0.2 } } })).toMatch(/identity\.model\.valFraction = 0\.2/);
@@ -85,6 +85,9 @@ describe('ablate, task identity', () => {
     expect(resolveAblation({ ...config, identity: { walks: 'restyle' } }, data).identity!.restyleLatent).toBe('shifted');
     expect(resolveAblation({ ...config, identity: { walks: 'restyle', restyleLatent: 'posterior' } }, data).identity!.restyleLatent).toBe('posterior');
     expect(resolveAblation(config, data).identity!.restyleLatent).toBeNull();
+    // the mean-shift control: the identity task's only classical augmenter, alone or beside a learned one
+    expect(resolveAblation({ ...config, augmenters: ['mean-shift'] }, data).augmenters).toEqual(['none', 'mean-shift']);
+    expect(resolveAblation({ ...config, augmenters: ['stepgen', 'mean-shift'] }, data).augmenters).toEqual(['none', 'stepgen', 'mean-shift']);
   });
 
   it('writes rank-1 per seed for real-only and augmented cells, splits.json and a report', async () => {
@@ -154,6 +157,25 @@ describe('ablate, task identity', () => {
     const e = await errorOf(ablate({ dataPath, config: { ...config, identity: { ...config.identity, walks: 'restyle' } }, runDir: restyledDir }));
     expect(e.code).toBe('E_CONFIG');
   }, 600_000);
+
+  it("the mean-shift control: the targets' gallery walks moved by the training walks' label means, no generator, compared with the learned augmenter by seed", async () => {
+    const runDir = path.join(dir, 'mean-shift');
+    const r = await ablate({ dataPath, config: { ...config, augmenters: ['none', 'stepgen', 'mean-shift'] }, runDir });
+    expect(r.complete).toBe(true);
+    const results = JSON.parse(readFileSync(path.join(runDir, 'results.json'), 'utf8'));
+    const cells = results.cells as Record<string, number | string | null>[];
+    const control = cells.filter((c) => c.augmenter === 'mean-shift');
+    expect(control.map((c) => c.seed).sort()).toEqual([1, 2]);
+    for (const c of control) expect(c.train_synthetic).toBe(3 * 2 * 3); // 3 targets × their 2 neutral walks × 3 conditions
+    // the same real-only cells as the run without the control; generators only for the learned augmenter
+    const keys = (run: string, augmenter: string) => (JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8')).cells as { augmenter: string; key: string }[]).filter((c) => c.augmenter === augmenter).map((c) => c.key).sort();
+    expect(keys(runDir, 'none')).toEqual(keys(path.join(dir, 'run'), 'none'));
+    expect((results.generators as { augmenter: string }[]).map((g) => g.augmenter)).toEqual(['stepgen', 'stepgen']);
+    const report = readFileSync(path.join(runDir, 'report.md'), 'utf8');
+    expect(report).toMatch(/The control mean-shift uses no generator/);
+    expect(report).toMatch(/### Generated against the control without a generator/);
+    expect(report).toMatch(/\| gaittake \| 2 \| stepgen \| mean-shift \| 2 \| [+-]?[\d.]+ \[/);
+  }, 300_000);
 
   it("restyle sources: count of each target's gallery walks, a seeded choice, all of them when it has fewer", () => {
     const r = resolveAblation(config, data);

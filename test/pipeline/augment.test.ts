@@ -3,6 +3,7 @@ import { proceduralDataset } from '../../src/core/procedural.js';
 import { EDGES, MIRROR_PERMUTATION } from '../../src/core/skeleton.js';
 import { classifierPreprocess, modelPositions } from '../../src/classifier/input.js';
 import { GaitSet } from '../../src/core/gaitset.js';
+import { labelMeanShift } from '../../src/generator/edit.js';
 import { CLASSICAL_AUGMENTERS, classicalAugment, mirrorGait, resolveAugment, rotateGait, tiltGait, timeWarpGait } from '../../src/pipeline/augment.js';
 
 const set = proceduralDataset({ identities: 2, perEmotion: 2, frames: 30, seed: 3 });
@@ -53,6 +54,30 @@ describe('classical augmenters', () => {
     expect(() => classicalAugment(set, 'noise', { bored: 1 }, 1)).toThrow(/unknown label "bored"/);
     expect(() => classicalAugment(set, 'noise', { sad: 1.5 }, 1)).toThrow(/count for sad = 1.5/);
     expect(() => classicalAugment(set, 'blur' as never, { sad: 1 }, 1)).toThrow(/unknown augmenter "blur"/);
+  });
+});
+
+describe('mean-shift', () => {
+  it("moves gaits of other labels into the label by the difference of the labels' mean gaits (labelMeanShift), at meanShiftStrength", () => {
+    const a = classicalAugment(set, 'mean-shift', { sad: 4, angry: 1 }, 9, { meanShiftStrength: 0.5 });
+    expect(a.countsByLabel()).toEqual({ angry: 1, neutral: 0, happy: 0, sad: 4 });
+    expect(a.generator.every((x) => x === 'mean-shift')).toBe(true);
+    // every row is the mean shift of one gait of another label: found among all of them, by hand
+    const sources = (label: string) => set.select(Array.from({ length: set.N }, (_, i) => i).filter((i) => set.labelNames[set.labels[i]!] !== label));
+    const candidates = { sad: labelMeanShift(set, sources('sad'), { to: ['sad'], strength: 0.5 }), angry: labelMeanShift(set, sources('angry'), { to: ['angry'], strength: 0.5 }) };
+    for (let r = 0; r < a.N; r++) {
+      const label = a.labelNames[a.labels[r]!] as 'sad' | 'angry';
+      const c = candidates[label];
+      const row = a.gait(r);
+      const errs = Array.from({ length: c.N }, (_, i) => c.gait(i).reduce((m, x, j) => Math.max(m, Math.abs(x - row[j]!)), 0));
+      expect(Math.min(...errs)).toBeLessThan(1e-6);
+    }
+    // the sources are a seeded draw: the same seed, the same gaits; another seed, others
+    expect(classicalAugment(set, 'mean-shift', { sad: 4, angry: 1 }, 9, { meanShiftStrength: 0.5 }).positions).toEqual(a.positions);
+    expect(classicalAugment(set, 'mean-shift', { sad: 4, angry: 1 }, 10, { meanShiftStrength: 0.5 }).positions).not.toEqual(a.positions);
+    const onlySad = set.select(set.indicesByLabel()[set.labelId('sad')]!);
+    expect(() => classicalAugment(onlySad, 'mean-shift', { sad: 1 }, 1)).toThrow(/label sad: mean-shift needs gaits of another label/);
+    expect(() => resolveAugment({ meanShiftStrength: 11 })).toThrow(/meanShiftStrength = 11 is out of range/);
   });
 });
 

@@ -27,7 +27,7 @@ import { buildCell, cacheKey, canonicalJson, cellDir, cleanStaleTemps, hashFloat
 import { writeFilesAtomic, type OutputFile } from '../core/files.js';
 import { gaitStripSvg } from '../render/index.js';
 import { readGaitFile } from '../io/index.js';
-import { gridCells, LEARNED_AUGMENTERS, realRowsOf, resolveAblation, usesEvaluator, type AblationConfig, type GridCell, type ResolvedAblation } from './config.js';
+import { gridCells, isLearnedAugmenter, realRowsOf, resolveAblation, usesEvaluator, type AblationConfig, type GridCell, type ResolvedAblation } from './config.js';
 import { compareLearnedWithClassical, summarizeCells, writeAblationReport, type AugmenterComparison, type CellSummary, type ReportMeta } from './report.js';
 import { generatorFid, type GeneratorFid } from './evaluate-generator.js';
 import { identityCell, identitySplit, identitySplitsEntry, type IdentityCellScores, type IdentitySplit, type IdentitySplitsEntry } from './ablate-identity.js';
@@ -202,7 +202,7 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
     cacheKey({
       kind: 'classifier', version: VERSION, dataHash, seed: c.seed, augmenter: c.augmenter, count: c.count, classifier: c.classifier,
       splits: r.splits, config: r.classifier, augment: r.augment, ...threadsKey,
-      generator: (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter) ? genKey(c.seed, c.augmenter) : null,
+      generator: isLearnedAugmenter(c.augmenter) ? genKey(c.seed, c.augmenter) : null,
     });
   // The evaluator of a seed's generators: its real-only Baseline-STEP. A grid with baseline-step
   // has it as a classifier cell; any other grid trains it as a cell of its own (prefix eval-),
@@ -211,19 +211,18 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
   const evaluatorGridCell = (seed: number): GridCell => ({ seed, augmenter: 'none', count: 0, classifier: 'baseline-step' });
   const evaluatorDir = (seed: number) => path.join(cellDir(options.runDir, evaluatorCellKind, clfKey(evaluatorGridCell(seed))), 'model');
 
-  const learnedAugmenter = (c: GridCell) => (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter);
   const idKey = (c: GridCell) =>
     cacheKey({
       kind: 'identity', version: VERSION, dataHash, seed: c.seed, augmenter: c.augmenter, count: c.count, model: c.classifier, config: r.identity!.model, ...threadsKey, ...taskKey,
-      generator: (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter) ? genKey(c.seed, c.augmenter) : null,
+      generator: isLearnedAugmenter(c.augmenter) ? genKey(c.seed, c.augmenter) : null,
       // how the generator's walks were made, in the keys of the cells that have any (sampled cells keep the keys they had before
       // restyling existed, and cells restyled at the posterior mean those they had before the shifted latent existed)
-      ...(learnedAugmenter(c) && c.count > 0 && r.identity!.walks !== 'sample' ? { walks: r.identity!.walks } : {}),
-      ...(learnedAugmenter(c) && c.count > 0 && r.identity!.restyleLatent === 'shifted' ? { restyleLatent: 'shifted' } : {}),
+      ...(isLearnedAugmenter(c.augmenter) && c.count > 0 && r.identity!.walks !== 'sample' ? { walks: r.identity!.walks } : {}),
+      ...(isLearnedAugmenter(c.augmenter) && c.count > 0 && r.identity!.restyleLatent === 'shifted' ? { restyleLatent: 'shifted' } : {}),
     });
   // identity-task cells live beside the classifier cells (prefix clf-), so progress, shards and merging treat them alike
   const identityTaskCell = (c: GridCell) => {
-    const learned = (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter);
+    const learned = isLearnedAugmenter(c.augmenter);
     const key = idKey(c);
     return build(cellDir(options.runDir, 'clf', key), async (tmp): Promise<CellResult> => {
       const t0 = performance.now();
@@ -243,7 +242,7 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
   const classifierCell = (c: GridCell) => (identityTask ? identityTaskCell(c) : emotionClassifierCell(c, 'clf'));
 
   const emotionClassifierCell = (c: GridCell, kind: 'clf' | 'eval') => {
-    const learned = (LEARNED_AUGMENTERS as readonly string[]).includes(c.augmenter);
+    const learned = isLearnedAugmenter(c.augmenter);
     const key = clfKey(c);
     return build(cellDir(options.runDir, kind, key), async (tmp): Promise<CellResult> => {
       const t0 = performance.now();
@@ -309,7 +308,7 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
     let done = 0;
     for (const group of groupCells(mine)) {
       const { seed, augmenter } = group[0]!;
-      const learned = (LEARNED_AUGMENTERS as readonly string[]).includes(augmenter);
+      const learned = isLearnedAugmenter(augmenter);
       const g = learned ? await generatorCell(seed, augmenter) : null;
       for (const c of group) {
         const res = await classifierCell(c);
@@ -356,7 +355,7 @@ export function shardCells(cells: GridCell[], shard?: { index: number; count: nu
   const out: GridCell[] = [];
   for (const group of groupCells(cells)) {
     const k = load.indexOf(Math.min(...load));
-    load[k] += group.length + ((LEARNED_AUGMENTERS as readonly string[]).includes(group[0]!.augmenter) ? 2 : 0);
+    load[k] += group.length + (isLearnedAugmenter(group[0]!.augmenter) ? 2 : 0);
     if (k === shard.index) out.push(...group);
   }
   return out;
@@ -569,7 +568,7 @@ async function filmstripAppendix(data: GaitSet, r: ResolvedAblation, runDir: str
       gen.dispose();
     }
   } else {
-    const classical = r.augmenters.find((a) => a !== 'none' && !(LEARNED_AUGMENTERS as readonly string[]).includes(a));
+    const classical = r.augmenters.find((a) => a !== 'none' && !isLearnedAugmenter(a));
     if (classical) synthetic = classicalAugment(train, classical as ClassicalAugmenter, one, seed, r.augment);
   }
   const files: OutputFile[] = [];

@@ -15,6 +15,10 @@ import { resolveIdentityConfig, type IdentityConfig } from '../identity/config.j
 
 export const LEARNED_AUGMENTERS = ['stepgen', 'cvae-baseline'] as const;
 export const AUGMENTERS = ['none', ...LEARNED_AUGMENTERS, ...CLASSICAL_AUGMENTERS] as const;
+/** Whether an augmenter is a learned generator (trained per seed; its gaits are sampled). */
+export function isLearnedAugmenter(augmenter: string): boolean {
+  return (LEARNED_AUGMENTERS as readonly string[]).includes(augmenter);
+}
 /**
  * The identity task's only classical augmenter, its control without a generator: each target's gallery
  * walks moved into the other conditions by the difference of the training walks' mean gaits
@@ -217,7 +221,7 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
     if (c[k] !== undefined && (typeof c[k] !== 'object' || c[k] === null || Array.isArray(c[k]))) throw bad(k, c[k], 'must be an object of options');
   checkSection('generator', c.generator, (g) => {
     if ((g as Record<string, unknown>)['variant'] !== undefined) throw new ConfigRangeError('variant is set by each learned augmenter (stepgen, cvae-baseline); leave it out');
-    for (const variant of augmenters.filter((a) => (LEARNED_AUGMENTERS as readonly string[]).includes(a))) resolveGenerator({ ...g, variant } as GeneratorConfig);
+    for (const variant of augmenters.filter(isLearnedAugmenter)) resolveGenerator({ ...g, variant } as GeneratorConfig);
   });
   checkSection('classifier', c.classifier, (k) => resolveClassifierConfig(k as ClassifierConfig));
   const r: ResolvedAblation = {

@@ -15,7 +15,7 @@ import { boundedMeanCI, correctedResampledTTest, formatCI, holmAdjust, meanCI, M
 import { writeRecordsParquet } from '../io/records.js';
 import type { CellResult, FidCellResult, GeneratorCellResult } from './ablate.js';
 import { CLASSICAL_AUGMENTERS, resolveAugment } from './augment.js';
-import { LEARNED_AUGMENTERS, usesEvaluator, type ResolvedAblation } from './config.js';
+import { IDENTITY_TASK_CONTROL, LEARNED_AUGMENTERS, usesEvaluator, type ResolvedAblation } from './config.js';
 import { resolveGenerator, type GeneratorConfig } from '../generator/config.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../classifier/config.js';
 import { resolveIdentityConfig } from '../identity/config.js';
@@ -249,8 +249,8 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
         (t.walks === 'restyle'
           ? `Augmentation: each learned generator (conditioned on identity) restyles n of each target's ${t.galleryCondition} walks (all it has when fewer) into every other condition (identity.walks restyle: the walk plus the decoder's difference between the two conditions${t.restyleLatent === 'shifted' ? ", the new one decoded at the walk's latent code shifted by the condition's latent effect" : ', both at the walk\'s latent code'}). `
           : `Augmentation: each learned generator (conditioned on identity) makes n walks per target and per condition other than ${t.galleryCondition}, drawn from its identity prior. `) +
-        (config.augmenters.includes('mean-shift')
-          ? `The control mean-shift uses no generator: n of each target's ${t.galleryCondition} walks (all it has when fewer) moved into every other condition by the difference between the training walks' mean gaits of that condition and of ${t.galleryCondition}. `
+        (config.augmenters.includes(IDENTITY_TASK_CONTROL)
+          ? `The control ${IDENTITY_TASK_CONTROL} uses no generator: n of each target's ${t.galleryCondition} walks (all it has when fewer) moved into every other condition by the difference between the training walks' mean gaits of that condition and of ${t.galleryCondition}. `
           : '') +
         `The identity model keeps its last epoch (no identity can be held out for selection).`,
     );

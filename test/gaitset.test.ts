@@ -88,7 +88,31 @@ describe('GaitSet operations', () => {
     const none = new GaitSet({ ...takes, recording: takes.recording.map(() => null) }, { validateValues: false });
     expect(none.grouping()).toBe('gait');
     expect(() => none.grouping('identity')).toThrow(/gait 0 \(x0\) has no identity/);
-    expect(() => s.grouping('walker' as never)).toThrow(/not one of auto, identity, recording, gait/);
+    expect(() => s.grouping('walker' as never)).toThrow(/not one of auto, identity, recording, identity-or-recording, gait/);
+  });
+  it('with identities on some gaits only, keeps a walker and its recordings together in one grouping', () => {
+    const s = tiny(40);
+    // walker w<k> walked recordings r<k>a (gaits 4k, 4k+1) and r<k>b (4k+2, 4k+3); the identity is known on the first gait of each recording only
+    const mixed = new GaitSet({
+      ...s,
+      identity: s.ids.map((_, i) => (i % 2 === 0 && i < 32 ? `w${Math.floor(i / 4)}` : null)),
+      recording: s.ids.map((_, i) => (i < 32 ? `r${Math.floor(i / 4)}${i % 4 < 2 ? 'a' : 'b'}` : null)),
+    }, { validateValues: false });
+    expect(mixed.grouping()).toBe('identity-or-recording');
+    const keys = mixed.groupKeys();
+    // 8 walkers of 4 gaits each, then 8 gaits with neither an identity nor a recording
+    expect(new Set(keys).size).toBe(8 + 8);
+    for (let k = 0; k < 8; k++) expect(new Set(keys.slice(4 * k, 4 * k + 4))).toEqual(new Set([`identity:w${k}`]));
+    expect(keys.slice(32)).toEqual(mixed.ids.slice(32).map((id) => `gait:${id}`));
+    for (const seed of [1, 2, 3]) {
+      const [a, b] = mixed.splitIndices([0.5, 0.5], seed);
+      const sideOf = new Map<string, number>();
+      for (const [side, part] of [a!, b!].entries())
+        for (const i of part) {
+          expect(sideOf.get(keys[i]!) ?? side).toBe(side);
+          sideOf.set(keys[i]!, side);
+        }
+    }
   });
   it('identity-disjoint splits never share an identity', () => {
     const s = tiny(40);

@@ -85,7 +85,11 @@ export const trainClassifierCommand: CommandModule<object, Args> = {
     const best = r.history[r.bestEpoch - 1]!;
     const last = r.history[r.history.length - 1]!;
     const row = (name: string, h: typeof best) => [name, h.epoch, fmt(h.trainLoss), fmt(h.trainAccuracy, 3), h.valLoss != null ? fmt(h.valLoss) : '—', h.valAccuracy != null ? fmt(h.valAccuracy, 3) : '—'];
-    emit(argv, { dir: r.dir, bestEpoch: r.bestEpoch, bestValAccuracy: r.bestValAccuracy, checkpointHash: r.checkpointHash, best, last }, [
+    const dropped = r.syntheticDropped > 0
+      ? [`left ${r.syntheticDropped} synthetic gait${r.syntheticDropped > 1 ? 's' : ''} out of training: ${r.syntheticDropped > 1 ? 'they share' : 'it shares'} a walker or recording with the validation gaits (meta.json trainSyntheticDropped)`]
+      : [];
+    emit(argv, { dir: r.dir, bestEpoch: r.bestEpoch, bestValAccuracy: r.bestValAccuracy, checkpointHash: r.checkpointHash, syntheticDropped: r.syntheticDropped, best, last }, [
+      ...dropped,
       `trained ${argv.model}: ${r.dir} (best epoch ${r.bestEpoch} of ${r.history.length} by validation accuracy, checkpoint ${r.checkpointHash})`,
       table(['', 'epoch', 'train loss', 'train acc', 'val loss', 'val acc'], [row('best', best), row('last', last)]),
       `${fmt(last.samplesPerSec, 3)} training gaits/s in the last epoch; curves: ${r.dir}/curves.svg, ${r.dir}/history.json`,

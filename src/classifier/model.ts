@@ -45,6 +45,8 @@ export interface ClassifierMeta extends ModelInputMeta {
   dataHash: string;
   trainGaits: number;
   trainSynthetic: number;
+  /** Synthetic gaits left out of training because they share a walker or recording with the validation gaits (absent in older directories). */
+  trainSyntheticDropped?: number;
   valGaits: number;
   /** How the validation split was made. */
   validation: string;

@@ -84,17 +84,21 @@ export interface TrainClassifierResult {
   checkpointHash: string;
   /** False when stopped by `signal` before the last epoch. */
   completed: boolean;
+  /** Synthetic gaits left out of training because they share a walker or recording with the validation gaits. */
+  syntheticDropped: number;
 }
 
 /**
  * Holds out a validation split of the real gaits of `set` (synthetic gaits
- * always stay in training, so validation measures real data only). When
- * split is stratified by label and grouped (GaitSet.grouping: by identity
- * when every real gait has one, else by recording, else per gait), so no
- * walker or recording is in both parts. Throws E_SHAPE when either part
+ * never enter validation, so it measures real data only). The split is
+ * stratified by label and grouped (GaitSet.grouping: by identity when every
+ * real gait has one, else by identity or recording, else per gait), so no
+ * walker or recording is in both parts; synthetic gaits of a validation
+ * walker or recording (restyled or mean-shifted walks keep their source's)
+ * leave training (`dropSyntheticOfHeldOut`). Throws E_SHAPE when either part
  * would be empty.
  */
-export function splitValidation(set: GaitSet, valFraction: number, seed: number): { train: GaitSet; val: GaitSet; rule: string } {
+export function splitValidation(set: GaitSet, valFraction: number, seed: number): { train: GaitSet; val: GaitSet; rule: string; syntheticDropped: number } {
   if (!(valFraction > 0 && valFraction < 1)) throw new GaitforgeError('E_OPTION', `valFraction = ${valFraction} is out of range: expected a number in (0, 1)`);
   const real: number[] = [];
   const synthetic: number[] = [];
@@ -104,9 +108,25 @@ export function splitValidation(set: GaitSet, valFraction: number, seed: number)
   const [tr, va] = pool.stratifiedSplit([1 - valFraction, valFraction], deriveSeed(seed, 'classifier/val-split'), { groupBy: groupedBy });
   if (va!.N === 0 || tr!.N === 0)
     throw new GaitforgeError('E_SHAPE', `a validation fraction of ${valFraction} of ${pool.N} real gaits leaves an empty ${va!.N === 0 ? 'validation' : 'training'} split; pass a validation set or change the fraction`);
-  const train = real.length > 0 && synthetic.length > 0 ? GaitSet.concat([tr!, set.select(synthetic)]) : tr!;
+  const kept = real.length > 0 && synthetic.length > 0 ? dropSyntheticOfHeldOut(GaitSet.concat([tr!, set.select(synthetic)]), va!) : { train: tr!, dropped: 0 };
   const rule = `${Math.round(valFraction * 100)}% of the ${real.length > 0 ? 'real ' : ''}training gaits, stratified by label, grouped by ${groupedBy}`;
-  return { train: train.withLabelNames(set.labelNames), val: va!, rule };
+  return { train: kept.train.withLabelNames(set.labelNames), val: va!, rule, syntheticDropped: kept.dropped };
+}
+
+/**
+ * `train` without its synthetic gaits (source not 'real') whose identity or
+ * recording is one of `heldOut`'s: an edit of a held-out walk would let the
+ * model see the walker it is selected on. Returns the count dropped.
+ */
+export function dropSyntheticOfHeldOut(train: GaitSet, heldOut: GaitSet): { train: GaitSet; dropped: number } {
+  const walkers = new Set<string | null>(heldOut.identity.filter((x) => x != null));
+  const recordings = new Set<string | null>(heldOut.recording.filter((x) => x != null));
+  const keep: number[] = [];
+  for (let i = 0; i < train.N; i++) {
+    const leaks = train.source[i] !== 'real' && ((train.identity[i] != null && walkers.has(train.identity[i])) || (train.recording[i] != null && recordings.has(train.recording[i])));
+    if (!leaks) keep.push(i);
+  }
+  return keep.length === train.N ? { train, dropped: 0 } : { train: train.select(keep), dropped: train.N - keep.length };
 }
 
 /** Throws E_VALUE when a gait id occurs in both sets (a leak between training and validation). */
@@ -149,10 +169,13 @@ export async function trainClassifier(
   let trainSet: GaitSet;
   let valSet: GaitSet;
   let validation: string;
+  let syntheticDropped = 0;
   if (options.val) {
     if (options.valFraction !== undefined) throw new GaitforgeError('E_OPTION', 'pass either a validation set or a validation fraction, not both');
-    trainSet = train;
     valSet = alignLabels(options.val, train.labelNames);
+    const kept = dropSyntheticOfHeldOut(train, valSet);
+    trainSet = kept.train;
+    syntheticDropped = kept.dropped;
     if (valSet.T !== train.T || valSet.V !== train.V)
       throw new GaitforgeError('E_SHAPE', `validation gaits are [T=${valSet.T}, V=${valSet.V}], training gaits [T=${train.T}, V=${train.V}]`);
     checkDisjoint(trainSet, valSet, 'validation');
@@ -162,6 +185,7 @@ export async function trainClassifier(
     trainSet = s.train;
     valSet = s.val;
     validation = s.rule;
+    syntheticDropped = s.syntheticDropped;
   }
   const labelNames = [...trainSet.labelNames];
   const L = labelNames.length;
@@ -191,7 +215,7 @@ export async function trainClassifier(
     format: CLASSIFIER_FORMAT, formatVersion: CLASSIFIER_FORMAT_VERSION, version: VERSION, kind, config: cfg, labelNames, identityNames,
     T, V, fps: trainSet.fps, skeleton: trainSet.skeleton, frameStride, modelT, preprocess: preprocessConfig, affectiveScaler: scaler,
     tasks, seed, dataHash: dataHash([trainSet, valSet]), trainGaits: trainSet.N,
-    trainSynthetic: trainSet.source.filter((s) => s !== 'real').length, valGaits: valSet.N, validation,
+    trainSynthetic: trainSet.source.filter((s) => s !== 'real').length, trainSyntheticDropped: syntheticDropped, valGaits: valSet.N, validation,
     backend: currentBackend()?.tfBackend ?? tf.getBackend(),
   } satisfies Omit<ClassifierMeta, 'outputs' | 'bestEpoch' | 'bestValAccuracy'>;
 
@@ -281,7 +305,7 @@ export async function trainClassifier(
     if (completed && !options.keepLast) removeCheckpoint(lastDir);
     if (!completed) progress.log(`stopped after epoch ${state.epoch} of ${cfg.epochs}; resume continues from ${lastDir}`);
     const hash = state.bestEpoch > 0 ? checkpointHashOf(outDir) : '';
-    return { dir: outDir, bestEpoch: state.bestEpoch, bestValAccuracy: state.bestValAccuracy, history: state.history, checkpointHash: hash, completed };
+    return { dir: outDir, bestEpoch: state.bestEpoch, bestValAccuracy: state.bestValAccuracy, history: state.history, checkpointHash: hash, completed, syntheticDropped };
   } finally {
     await engine?.dispose();
     built.dispose();
@@ -299,7 +323,7 @@ function finishedRun(outDir: string, kind: ClassifierKind, run: ClassifierFitSta
     const same = meta.kind === kind && meta.seed === run.seed && meta.dataHash === run.dataHash && JSON.stringify(meta.config) === JSON.stringify(run.config);
     if (!same) throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: its finished model was trained with another ${describeRunDiff({ kind: meta.kind, seed: meta.seed, dataHash: meta.dataHash, config: meta.config }, run)}; resume needs the same data, config and seed`);
     if (h.history.length !== epochs) return null;
-    return { dir: outDir, bestEpoch: h.bestEpoch, bestValAccuracy: h.bestValAccuracy, history: h.history, checkpointHash: checkpointHashOf(outDir), completed: true };
+    return { dir: outDir, bestEpoch: h.bestEpoch, bestValAccuracy: h.bestValAccuracy, history: h.history, checkpointHash: checkpointHashOf(outDir), completed: true, syntheticDropped: meta.trainSyntheticDropped ?? 0 };
   } catch (e) {
     if (e instanceof GaitforgeError) throw e;
     return null;

@@ -8,10 +8,14 @@ export type GaitSource = 'real' | 'synthetic';
  * How a split keeps gaits together: 'identity' (no walker on two sides),
  * 'recording' (no recording's windows on two sides), 'gait' (gaits one by
  * one: leaky when gaits share a recording or walker), or 'auto' (identity
- * when every gait has one, else recording, else gait).
+ * when every gait has one; else, when some gaits have an identity or a
+ * recording, 'identity-or-recording': gaits sharing an identity or a
+ * recording stay together; else gait).
  */
-export const SPLIT_GROUPINGS = ['auto', 'identity', 'recording', 'gait'] as const;
+export const SPLIT_GROUPINGS = ['auto', 'identity', 'recording', 'identity-or-recording', 'gait'] as const;
 export type SplitGrouping = (typeof SPLIT_GROUPINGS)[number];
+/** The grouping a split actually uses (`GaitSet.grouping`). */
+export type ResolvedGrouping = Exclude<SplitGrouping, 'auto'>;
 export const DEFAULT_FPS = 30;
 export const DEFAULT_FRAMES = 75;
 
@@ -220,11 +224,13 @@ export class GaitSet implements GaitColumns {
 
   /**
    * The grouping a split uses: `requested` unless it is 'auto', which picks
-   * 'identity' when every gait has an identity, else 'recording' when any
-   * gait has a recording (gaits without one are their own group), else
-   * 'gait'. Throws E_VALUE when 'identity' is asked for and a gait has none.
+   * 'identity' when every gait has an identity; else 'identity-or-recording'
+   * when some gait has an identity or a recording (gaits that share either
+   * are one group, so a walker known on some of its gaits never sits on two
+   * sides; a gait with neither is its own group), else 'gait'. Throws
+   * E_VALUE when 'identity' is asked for and a gait has none.
    */
-  grouping(requested: SplitGrouping = 'auto'): Exclude<SplitGrouping, 'auto'> {
+  grouping(requested: SplitGrouping = 'auto'): ResolvedGrouping {
     if (!SPLIT_GROUPINGS.includes(requested))
       throw new GaitforgeError('E_OPTION', `split grouping ${JSON.stringify(requested)} is not one of ${SPLIT_GROUPINGS.join(', ')}`);
     if (requested === 'identity') {
@@ -234,19 +240,56 @@ export class GaitSet implements GaitColumns {
     }
     if (requested !== 'auto') return requested;
     if (this.N > 0 && this.identity.every((x) => x != null)) return 'identity';
+    if (this.identity.some((x) => x != null)) return 'identity-or-recording';
     if (this.recording.some((x) => x != null)) return 'recording';
     return 'gait';
   }
 
   /**
    * The group key of every gait under `grouping` (see `grouping()`): its
-   * identity, its recording (or its id when it has none), or its id.
+   * identity, its recording (or its id when it has none), or its id; under
+   * 'identity-or-recording' the smallest key of the gaits linked to it by a
+   * shared identity or recording (connected components).
    */
   groupKeys(grouping: SplitGrouping = 'auto'): string[] {
     const g = this.grouping(grouping);
+    if (g === 'identity-or-recording') return this.linkedGroupKeys();
     return this.ids.map((id, i) =>
       g === 'identity' ? `identity:${this.identity[i]}` : g === 'recording' && this.recording[i] != null ? `recording:${this.recording[i]}` : `gait:${id}`,
     );
+  }
+
+  /** Connected components of gaits linked by a shared identity or recording, each named by its smallest key. */
+  private linkedGroupKeys(): string[] {
+    const parent = new Map<string, string>();
+    const find = (k: string): string => {
+      let r = k;
+      while (parent.get(r) !== r) r = parent.get(r)!;
+      for (let x = k; x !== r; ) {
+        const next = parent.get(x)!;
+        parent.set(x, r);
+        x = next;
+      }
+      return r;
+    };
+    const add = (k: string) => {
+      if (!parent.has(k)) parent.set(k, k);
+    };
+    const union = (a: string, b: string) => {
+      const [ra, rb] = [find(a), find(b)];
+      if (ra !== rb) parent.set(ra < rb ? rb : ra, ra < rb ? ra : rb); // the smaller key is the root
+    };
+    const own = this.ids.map((id, i) => {
+      const keys = [
+        ...(this.identity[i] != null ? [`identity:${this.identity[i]}`] : []),
+        ...(this.recording[i] != null ? [`recording:${this.recording[i]}`] : []),
+      ];
+      if (keys.length === 0) keys.push(`gait:${id}`);
+      keys.forEach(add);
+      for (let k = 1; k < keys.length; k++) union(keys[0]!, keys[k]!);
+      return keys[0]!;
+    });
+    return own.map(find);
   }
 
   /**
@@ -354,4 +397,32 @@ export class GaitSet implements GaitColumns {
     });
     return new GaitSet({ ...this, ...this.meta(), labelNames, labels, positions: this.positions }, { validateValues: false });
   }
+}
+
+/** What two sets share that a split must keep on one side: gait ids, walkers (identities) and recordings. */
+export interface SharedGroups {
+  ids: string[];
+  identities: string[];
+  recordings: string[];
+}
+
+/** The gait ids, identities and recordings that occur in both `a` and `b` (nulls never match). */
+export function sharedGroups(a: GaitSet, b: GaitSet): SharedGroups {
+  const both = (x: readonly (string | null)[], y: readonly (string | null)[]) => {
+    const inA = new Set(x.filter((v): v is string => v != null));
+    return [...new Set(y.filter((v): v is string => v != null && inA.has(v)))];
+  };
+  return { ids: both(a.ids, b.ids), identities: both(a.identity, b.identity), recordings: both(a.recording, b.recording) };
+}
+
+/**
+ * Throws E_VALUE when `b` shares a gait, a walker or a recording with `a`
+ * (named `aName` and `bName`): what a held-out set must not share with the
+ * set a model trained on. `why` ends the message.
+ */
+export function checkHeldOut(a: GaitSet, aName: string, b: GaitSet, bName: string, why: string): void {
+  const s = sharedGroups(a, b);
+  for (const [what, values] of [['gait', s.ids], ['walker', s.identities], ['recording', s.recordings]] as const)
+    if (values.length)
+      throw new GaitforgeError('E_VALUE', `${values.length} ${what}${values.length > 1 ? 's' : ''} of ${bName} (e.g. ${JSON.stringify(values[0])}) ${values.length > 1 ? 'are' : 'is'} also in ${aName}: ${why}`);
 }

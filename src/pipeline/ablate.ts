@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
-import { GaitSet } from '../core/gaitset.js';
+import { GaitSet, type ResolvedGrouping } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { VERSION } from '../core/version.js';
 import { runShardInWorker } from './ablate-shard.js';
@@ -112,7 +112,7 @@ export function splitForSeed(data: GaitSet, r: ResolvedAblation, seed: number): 
 /** What `splits.json` in a run folder holds: the grouping used and the gait ids of every seed's parts. */
 export interface SplitsFile {
   /** Task 'identity': 'identity-task' (targets and donors, see ablate-identity.ts). */
-  groupedBy: 'identity' | 'recording' | 'gait' | 'identity-task';
+  groupedBy: ResolvedGrouping | 'identity-task';
   [seed: string]: { train: string[]; val: string[]; test: string[] } | IdentitySplitsEntry | string;
 }
 
@@ -462,7 +462,7 @@ interface RunManifest {
   gaits: number;
   labelNames: string[];
   /** The grouping of the splits. */
-  groupedBy?: 'identity' | 'recording' | 'gait';
+  groupedBy?: ResolvedGrouping;
 }
 
 export interface AblateRequest {

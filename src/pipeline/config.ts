@@ -330,7 +330,7 @@ function checkSplittable(r: ResolvedAblation, data: GaitSet): void {
   if (i >= 0) throw new GaitforgeError('E_CONFIG', `splits.groupBy is 'identity' but gait ${i} (${data.ids[i]}) has no identity`);
   const grouping = data.grouping(r.splits.groupBy);
   const keys = data.groupKeys(grouping);
-  const what = { identity: 'identities', recording: 'recordings', gait: 'gaits' }[grouping];
+  const what = { identity: 'identities', recording: 'recordings', 'identity-or-recording': 'walkers or recordings', gait: 'gaits' }[grouping];
   data.indicesByLabel().forEach((idx, l) => {
     const units = new Set(idx.map((i) => keys[i])).size;
     if (units < need)

@@ -25,7 +25,7 @@ import { startInference, type ClassifierInference } from '../classifier/inferenc
 import { loadClassifier, type Classifier } from '../classifier/model.js';
 import { resolveThreads } from '../train/parallel.js';
 import { GaitforgeError } from '../core/errors.js';
-import { GaitSet } from '../core/gaitset.js';
+import { checkHeldOut, GaitSet, type ResolvedGrouping } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed, Rng } from '../core/rng.js';
 import { gaitSetsHash } from '../core/hash.js';
@@ -108,14 +108,15 @@ export async function featuresOf(real: GaitSet, others: GaitSet[], space: Featur
  */
 export function groupedHalves(set: GaitSet, seed: number): { reference: Int32Array; floor: Int32Array; groupedBy: string; warning: string | null } {
   const first = set.grouping();
-  const order = (['identity', 'recording', 'gait'] as const).slice(['identity', 'recording', 'gait'].indexOf(first));
+  // coarsest first: a walker (or walker-or-recording) grouping falls back to recordings, then to gaits
+  const order: ResolvedGrouping[] = [first, ...(first !== 'recording' && first !== 'gait' && set.recording.some((x) => x != null) ? ['recording' as const] : []), ...(first !== 'gait' ? ['gait' as const] : [])];
+  const units = (g: ResolvedGrouping) => (g === 'identity' ? 'walkers' : g === 'recording' ? 'recordings' : 'walkers or recordings');
   for (const g of order) {
-    if (g === 'recording' && !set.recording.some((x) => x != null)) continue;
     const [a, b] = set.splitIndices([0.5, 0.5], seed, { groupBy: g });
     if (a!.length >= 2 && b!.length >= 2 || g === 'gait')
       return {
         reference: Int32Array.from(a!), floor: Int32Array.from(b!), groupedBy: g,
-        warning: g === first ? null : `the ${set.N} real gaits hold too few ${first === 'identity' ? 'walkers' : 'recordings'} for two halves grouped by ${first}: the floor's halves are grouped by ${g} and share ${first === 'identity' ? 'walkers' : 'recordings'}, so the floor is lower than it should be`,
+        warning: g === first ? null : `the ${set.N} real gaits hold too few ${units(first)} for two halves grouped by ${first}: the floor's halves are grouped by ${g} and share ${units(first)}, so the floor is lower than it should be`,
       };
   }
   throw new Error('unreachable: gait-by-gait halves always exist');
@@ -576,11 +577,8 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
   if (train) {
     if (train.T !== real.T || train.V !== real.V)
       throw new GaitforgeError('E_SHAPE', `the training gaits are [T=${train.T}, V=${train.V}] but the real gaits [T=${real.T}, V=${real.V}]`);
-    const ids = new Set(train.ids);
-    const shared = real.ids.filter((id) => ids.has(id));
-    // memorisation measures distances to training gaits against held-out ones; a real gait that is a training gait has distance 0 and no meaning there
-    if (shared.length)
-      throw new GaitforgeError('E_VALUE', `${shared.length} of the ${real.N} real gaits (e.g. ${JSON.stringify(shared[0])}) are also in the training set: the real gaits must be held out (the memorisation check compares generated gaits with them)`);
+    // memorisation compares distances to training gaits with those of held-out ones: a real gait that shares a walker or a recording with them is not held out
+    checkHeldOut(train, 'the training set', real, 'the real gaits', 'the real gaits must be held out (the memorisation check compares generated gaits with them)');
   }
 
   const inf = ev ? await startInference(ev, threads) : null;

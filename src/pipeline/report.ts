@@ -10,6 +10,7 @@
  * SVG plots.
  */
 import path from 'node:path';
+import type { ResolvedGrouping } from '../core/gaitset.js';
 import { writeFilesAtomic, type OutputFile } from '../core/files.js';
 import { boundedMeanCI, correctedResampledTTest, formatCI, holmAdjust, meanCI, MIN_SEEDS_FOR_TESTS, signedPercent } from '../eval/stats.js';
 import { writeRecordsParquet } from '../io/records.js';
@@ -30,7 +31,7 @@ export interface ReportMeta {
   wallSeconds: number;
   date: string;
   /** The grouping the splits used (splits.json), when known. */
-  groupedBy?: 'identity' | 'recording' | 'gait';
+  groupedBy?: ResolvedGrouping;
 }
 
 export interface ReportInput {
@@ -256,7 +257,7 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
     );
     lines.push(`Sizes per seed: training ${sizes(baseCells.map((c) => c.trainReal))} real walks, ${sizes(baseCells.map((c) => c.identity?.targets ?? 0))} targets, gallery ${sizes(baseCells.map((c) => c.identity?.galleryGaits ?? 0))}, probes ${sizes(baseCells.map((c) => c.testGaits))}.`);
   } else {
-    lines.push(`Splits: train ${config.splits.train} / val ${config.splits.val} / test ${config.splits.test}, stratified by label, grouped by ${meta.groupedBy ?? config.splits.groupBy}${config.splits.groupBy === 'auto' ? ' (chosen automatically)' : ''}${meta.groupedBy && meta.groupedBy !== 'gait' ? `: no ${meta.groupedBy} has gaits on two sides` : meta.groupedBy === 'gait' ? ': gait by gait (the data has neither identities nor recordings)' : ''}; every seed's split is in splits.json; the test split is real gaits only, never seen by a generator nor used for model selection.`);
+    lines.push(`Splits: train ${config.splits.train} / val ${config.splits.val} / test ${config.splits.test}, stratified by label, grouped by ${meta.groupedBy ?? config.splits.groupBy}${config.splits.groupBy === 'auto' ? ' (chosen automatically)' : ''}${meta.groupedBy && meta.groupedBy !== 'gait' ? `: no ${meta.groupedBy === 'identity-or-recording' ? 'walker or recording' : meta.groupedBy} has gaits on two sides` : meta.groupedBy === 'gait' ? ': gait by gait (the data has neither identities nor recordings)' : ''}; every seed's split is in splits.json; the test split is real gaits only, never seen by a generator nor used for model selection.`);
     lines.push(`Sizes per seed (real gaits): train ${sizes(baseCells.map((c) => c.trainReal))}, val ${sizes(baseCells.flatMap((c) => (c.valGaits === undefined ? [] : [c.valGaits])))}, test ${sizes(baseCells.map((c) => c.testGaits))}.`);
   }
   const pairedSeeds = Math.min(...summaries.filter((s) => s.gain).map((s) => s.gain!.n), Infinity);

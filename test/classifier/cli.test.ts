@@ -19,8 +19,8 @@ beforeAll(async () => {
   await writeGaitFile(f('train.parquet'), train!);
   await writeGaitFile(f('test.parquet'), test!);
   testIds = test!.ids;
-  // a "synthetic" file made of relabelled copies, and a test file with a label the model never saw
-  await writeGaitFile(f('synth.parquet'), new GaitSet({ ...train!, positions: train!.positions, labels: train!.labels, labelNames: train!.labelNames, T: train!.T, ids: train!.ids.map((i) => `syn-${i}`), identity: train!.identity.map(() => null), source: train!.source.map(() => 'synthetic' as const) }));
+  // a "synthetic" file of copies that keep their walker (as restyled walks do), and a test file with a label the model never saw
+  await writeGaitFile(f('synth.parquet'), new GaitSet({ ...train!, positions: train!.positions, labels: train!.labels, labelNames: train!.labelNames, T: train!.T, ids: train!.ids.map((i) => `syn-${i}`), source: train!.source.map(() => 'synthetic' as const) }));
   await writeGaitFile(f('odd.parquet'), new GaitSet({ positions: test!.positions.slice(0, test!.stride), labels: [0], labelNames: ['bored'], T: 16 }));
 });
 
@@ -31,9 +31,14 @@ describe('classifier commands', () => {
     expect(t.stderr).toBe('');
     expect(t.status).toBe(0);
     const tr = JSON.parse(t.stdout);
-    expect(tr.bestEpoch).toBeGreaterThanOrEqual(1);
     const meta = JSON.parse(readFileSync(f('models/clf/meta.json'), 'utf8'));
-    expect(meta.trainSynthetic).toBe(16); // synthetic gaits all in training, none in validation
+    // 4 training walkers of 4 walks each; 34% of them grouped by walker holds out one walker, and that walker's 4 synthetic
+    // copies leave training (they would train on the walker the model is selected on); the other 12 train
+    expect(meta.valGaits).toBe(4);
+    expect(meta.trainSyntheticDropped).toBe(4);
+    expect(meta.trainSynthetic).toBe(12);
+    expect(tr.syntheticDropped).toBe(4);
+    expect(tr.bestEpoch).toBe(JSON.parse(readFileSync(f('models/clf/history.json'), 'utf8')).bestEpoch);
     expect(meta.validation).toMatch(/grouped by identity/);
     expect(meta.config.temporalKernel).toBe(3);
 

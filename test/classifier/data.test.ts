@@ -86,6 +86,27 @@ describe('no leaks between training, validation and test', () => {
     expect(splitValidation(all, 0.34, 9).val.ids).toEqual(val.ids);
   });
 
+  it('drops synthetic gaits of a validation walker or recording from training, and no real gait', () => {
+    // identities known; recordings of 2 windows each; one synthetic copy of every real gait keeping its walker,
+    // one keeping only its recording, one keeping neither
+    const real = new GaitSet({ ...set, recording: set.ids.map((_, i) => `take${Math.floor(i / 2)}`) });
+    const copy = (tag: string, keep: { identity: boolean; recording: boolean }) => new GaitSet({
+      ...real, ids: real.ids.map((id) => `${tag}-${id}`), source: real.source.map(() => 'synthetic' as const),
+      identity: keep.identity ? real.identity : real.identity.map(() => null), recording: keep.recording ? real.recording : real.recording.map(() => null),
+    });
+    const all = GaitSet.concat([real, copy('w', { identity: true, recording: false }), copy('r', { identity: false, recording: true }), copy('n', { identity: false, recording: false })]);
+    const { train, val, syntheticDropped } = splitValidation(all, 0.34, 4);
+    const valWalkers = new Set(val.identity);
+    const heldOut = (id: string) => valWalkers.has(set.identity[set.ids.indexOf(id.slice(2))]!);
+    // every copy of a validation gait that keeps its walker or its recording is gone, every other copy trains
+    for (const tag of ['w', 'r', 'n']) {
+      const copies = train.ids.filter((id) => id.startsWith(`${tag}-`));
+      expect(copies).toEqual(set.ids.map((id) => `${tag}-${id}`).filter((id) => tag === 'n' || !heldOut(id)));
+    }
+    expect(syntheticDropped).toBe(2 * val.N);
+    expect(train.source.filter((x) => x === 'real').length + val.N).toBe(real.N);
+  });
+
   it('without identities the split is stratified by label', () => {
     const anon = new GaitSet({ ...set, positions: set.positions, labels: set.labels, labelNames: set.labelNames, T: set.T, identity: set.identity.map(() => null) });
     const { val, rule } = splitValidation(anon, 0.25, 1);

@@ -194,7 +194,11 @@ describe('evaluateGenerator', () => {
     await expect(evaluateGenerator(gen, renamed, { seed: 1 })).rejects.toThrow(/label "bored", which the generator cannot sample/);
     // real gaits that are training gaits cannot be held out: one error naming a shared gait, not an infinite memorisation ratio
     const overlapping = GaitSet.concat([test, train.select([0, 1, 2, 3, 4, 5, 6, 7])]);
-    await expect(evaluateGenerator(gen, overlapping, { seed: 1, train })).rejects.toThrow(new RegExp(`8 of the ${overlapping.N} real gaits \\(e\\.g\\. "${train.ids[0]}"\\) are also in the training set`));
+    await expect(evaluateGenerator(gen, overlapping, { seed: 1, train })).rejects.toThrow(new RegExp(`8 gaits of the real gaits \\(e\\.g\\. "${train.ids[0]}"\\) are also in the training set`));
+    // a walk of a training walker under another id is not held out either: the walker is
+    const one = train.select([0]);
+    const sameWalker = GaitSet.concat([test, new GaitSet({ ...one, positions: one.positions, ids: ['another-walk'], recording: [null] })]);
+    await expect(evaluateGenerator(gen, sameWalker, { seed: 1, train })).rejects.toThrow(`1 walker of the real gaits (e.g. ${JSON.stringify(train.identity[0])}) is also in the training set`);
   });
 });
 

@@ -4,14 +4,15 @@
  * STEP-Gen against the baseline CVAE, with a copy of the training set as a
  * control, on one dataset:
  * - by default the procedural demo dataset (`proceduralDataset()`: 24 walkers
- *   × 4 emotions × 6 gaits, T = 75), split 60/40 by walker and scored with the
- *   shipped evaluator;
+ *   × 4 emotions × 6 gaits, T = 75), split 60/40 by walker;
  * - with `--bvh DIR`, real motion capture: every .bvh file of DIR (sorted by
  *   name; the first K of each label with --clips-per-label), labelled by the
  *   first capture group of --label-pattern on the file name, cut into windows
  *   of T frames (default 32) without overlap, split 60/40 by clip (no clip on
- *   both sides), and scored with a per-dataset evaluator trained on the
- *   training clips (`chooseEvaluator`, cached under the run folder).
+ *   both sides).
+ * Either way the evaluator space and the recognition ratio come from two
+ * Baseline-STEPs cross-fitted on the held-out split (`crossFitEvaluators`,
+ * cached under the run folder): neither trained on the generators' gaits.
  * The split is stratified by label (seed 1). Each generator trains on the 60%
  * with seeds F..F+S−1 (F default 1; S default 3, --quick 1) and the same config
  * (the generator defaults for a short default of epochs; --config JSON
@@ -32,7 +33,7 @@ import { initBackend } from '../src/core/backend.js';
 import type { GaitSet } from '../src/core/gaitset.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 import { importBvh } from '../src/io/bvh.js';
-import { chooseEvaluator } from '../src/pipeline/evaluator.js';
+import { crossFitEvaluators } from '../src/pipeline/evaluator.js';
 import { GENERATOR_VARIANTS, loadGenerator, trainGenerator, type GeneratorConfig, type GeneratorVariant } from '../src/generator/index.js';
 import type { LatentPriorKind } from '../src/generator/latent.js';
 import { motionStats } from '../src/generator/quality.js';
@@ -137,10 +138,10 @@ export const section: BenchSection = {
     // the generator defaults (lr 2e-3, one step down at 70%, batch 16), short by default: ~230 optimiser steps; --config overrides any field
     const config: GeneratorConfig = { epochs, ...jsonOption<GeneratorConfig>(argv, '--config') };
     console.error(`data: ${name}; train ${train.N}, held out ${test.N} (${unit}-disjoint); generator config ${JSON.stringify(config)}, seeds ${seedList.join(', ')}; ${repeats} draws each from ${prior ? `the ${prior} prior` : "each generator's config prior"}`);
-    // the shipped evaluator where it fits the data, else one trained on the training split (cached in the run folder)
-    const { evaluator, description } = await chooseEvaluator([{ set: test, name: `the held-out split (${unit}-disjoint)`, real: true }], {
-      train, trainName: `the training split`, cacheDir: path.join(root, '.gaitforge-evaluators'), threads,
-    });
+    // two evaluators cross-fitted on the held-out split (cached in the run folder): none has trained on the generators' gaits
+    const crossFit = await crossFitEvaluators(test, { name: `the held-out split (${unit}-disjoint)`, cacheDir: path.join(root, '.gaitforge-evaluators'), threads });
+    const evaluator = crossFit.folds;
+    const evaluatorHashes = evaluator.map((f) => f.classifier.checkpointHash);
     const columns: [string, GeneratorEvaluation[]][] = [];
     try {
       for (const variant of variants) {
@@ -158,11 +159,11 @@ export const section: BenchSection = {
             report({
               section: 'generator-eval', name: `${variant} seed ${seed}: FID evaluator space`, value: e.evaluatorSpace!.fid.fid.mean, unit: 'FID',
               halfWidth: e.evaluatorSpace!.fid.fid.halfWidth, floor: e.evaluatorSpace!.fid.floor.mean, affective: e.affective.fid.fid.mean,
-              affectiveFloor: e.affective.fid.floor.mean, recognitionRatio: e.recognition!.ratio.mean, limbSpeed: e.motion.generated.limbSpeed.mean,
+              affectiveFloor: e.affective.fid.floor.mean, dim: e.evaluatorSpace!.fid.dim, affectiveDim: e.affective.fid.dim, recognitionRatio: e.recognition!.ratio.mean, trainingCopyRatio: e.recognition!.trainingCopyRatio?.mean ?? null, limbSpeed: e.motion.generated.limbSpeed.mean,
               limbSpeedReal: e.motion.real.limbSpeed, ...(limbSpeedRealNoiseFree !== undefined ? { limbSpeedRealNoiseFree } : {}), stepFrequency: e.motion.generated.stepFrequency?.mean ?? null, stepFrequencyReal: e.motion.real.stepFrequency,
               footSkate: e.plausibility.generated.footSkate.mean, footSkateReal: e.plausibility.real.footSkate,
               prior: e.prior, bestEpoch: r.bestEpoch, trainSeconds, evaluateSeconds: e.seconds, seed, config: { ...config, variant },
-              generator: gen.checkpointHash, evaluator: evaluator.checkpointHash,
+              generator: gen.checkpointHash, evaluators: evaluatorHashes,
             });
           } finally {
             gen.dispose();
@@ -181,10 +182,10 @@ export const section: BenchSection = {
         });
       columns.push(['training set (copy, control)', evals]);
     } finally {
-      evaluator.dispose();
+      crossFit.dispose();
       if (!keep) rmSync(root, { recursive: true, force: true });
     }
-    console.error(`evaluator: ${description}; checkpoint ${evaluator.checkpointHash}`);
+    console.error(`evaluator: ${crossFit.description}; checkpoints ${evaluatorHashes.join(', ')}`);
     console.error(comparisonTable(columns));
   },
 };

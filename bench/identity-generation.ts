@@ -20,10 +20,12 @@
  * level, how often each gallery identity was the nearest one for the generated target walks, and
  * the generator's reconstructions of the donors' non-neutral training walks (encoded to their
  * posterior mean, decoded with their own identity, and with another one): does the generator
- * keep who walks in what it was trained on? And whether the generated walks carry their label: a
- * per-dataset evaluator (Baseline-STEP on the training walks; `--evaluator DIR` names another)
- * recognises their emotion how often, against the targets' real walks in those emotions
- * (labelRecognition, the recognition ratio).
+ * keep who walks in what it was trained on? And whether the generated walks carry their label:
+ * two Baseline-STEPs cross-fitted on the targets' real walks in those emotions (halves by walker;
+ * `--evaluator DIR` names one model instead), each scoring the walks of the walkers it never
+ * trained on, recognise their emotion how often, against those real walks (labelRecognition,
+ * the recognition ratio). No evaluator trains on the training walks, whose label means the
+ * mean-shift control moves by.
  *
  * Restyling (generator/restyle.ts) is measured beside sampling: each target's real neutral
  * training walks edited into every unrecorded emotion at `--strength` (restyledTargets; at the
@@ -62,7 +64,8 @@ import { crossConditionSplit, gaitHash, identificationMetrics, loadIdentityModel
 import { identitySplit, type IdentitySplit } from '../src/pipeline/ablate-identity.js';
 import { readGaitFile } from '../src/io/index.js';
 import { resolveAblation } from '../src/pipeline/config.js';
-import { chooseEvaluator } from '../src/pipeline/evaluator.js';
+import { crossFitEvaluators } from '../src/pipeline/evaluator.js';
+import { loadClassifier } from '../src/classifier/model.js';
 import { evaluateClassifier } from '../src/classifier/evaluate.js';
 import { jsonOption, option, type BenchArgs, type BenchSection } from './common.js';
 
@@ -237,19 +240,36 @@ async function main({ argv }: BenchArgs): Promise<void> {
     seconds: { generator: o.generator === null ? +tGen.toFixed(1) : null, identityModel: o.identityModel === null ? +tId.toFixed(1) : null }, modelDir: out, generatorDir: genDir,
   };
   model.dispose();
-  // do the walks carry their label? a per-dataset evaluator trained on the training walks, its accuracy on
-  // generated walks over its accuracy on the targets' real walks in those emotions (the recognition ratio)
-  const choice = await chooseEvaluator([{ set: realProbes, name: "the targets' real walks in unrecorded emotions", real: true }], { dir: o.evaluator ?? undefined, train: s.train, cacheDir: path.join(out, 'evaluators') });
-  const accuracy = (set: GaitSet) => evaluateClassifier(choice.evaluator, set).accuracy;
+  // do the walks carry their label? Evaluators cross-fitted on the targets' real walks in those emotions (halves by walker):
+  // each scores the real walks and the edited or generated walks of the walkers it never trained on, so no evaluator
+  // knows the training walks' label means (which the mean shift moves by) or a scored walker's real walks; the ratio is
+  // the accuracy on a set over the accuracy on the real walks. `--evaluator DIR` scores everything with one given model.
+  const given = o.evaluator ? await loadClassifier(o.evaluator) : null;
+  const crossFit = given ? null : await crossFitEvaluators(realProbes, { name: "the targets' real walks in unrecorded emotions", cacheDir: path.join(out, 'evaluators') });
+  const folds = given
+    ? [{ classifier: given, walkers: new Set(realProbes.identity) }]
+    : crossFit!.folds.map((f) => ({ classifier: f.classifier, walkers: new Set(Array.from(f.scored, (i) => realProbes.identity[i])) }));
+  const accuracy = (set: GaitSet) => {
+    let hits = 0;
+    let n = 0;
+    for (const f of folds) {
+      const mine = set.select(Array.from({ length: set.N }, (_, i) => i).filter((i) => f.walkers.has(set.identity[i]!)));
+      if (mine.N === 0) continue;
+      hits += evaluateClassifier(f.classifier, mine).accuracy * mine.N;
+      n += mine.N;
+    }
+    return hits / n;
+  };
   const real = accuracy(realProbes);
   const labelRecognition = {
-    evaluator: choice.description, realTargets: real,
+    evaluator: crossFit?.description ?? `the evaluator in ${o.evaluator} (given)`, realTargets: real,
     ...Object.fromEntries(Object.entries({ generatedTargets: generated, generatedDonors, restyledTargets: restyled, restyledPosteriorTargets: restyledPosterior, relabelledTargets: relabelled, meanShiftedTargets: meanShifted, labelPriorTargets: labelPrior.targets, labelPriorDonors: labelPrior.donors }).map(([k, set]) => {
       const a = accuracy(set);
       return [k, { accuracy: a, ratio: a / real }];
     })),
   };
-  choice.evaluator.dispose();
+  crossFit?.dispose();
+  given?.dispose();
   console.log(JSON.stringify({ ...result, labelRecognition }, null, 2));
 }
 

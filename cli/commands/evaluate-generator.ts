@@ -24,13 +24,17 @@ interface Args extends GlobalArgs {
 export function evaluationText(lib: Lib, e: GeneratorEvaluation, evaluatorUsed: string | null): string[] {
   const rows = lib.evaluationRows(e);
   const counts = Object.entries(e.counts).map(([l, c]) => `${l} ${c}`).join(', ');
+  const evaluator = e.evaluator
+    ? `evaluator ${e.evaluator.scheme === 'cross-fit' ? 'Baseline-STEP × 2' : 'Baseline-STEP'} ${e.evaluator.folds.map((f) => f.checkpointHash).join(', ')}: ${evaluatorUsed}`
+    : 'no evaluator (affective space only)';
   return [
-    `generator ${e.generator.tag}; ${e.evaluator ? `evaluator Baseline-STEP ${e.evaluator.checkpointHash}: ${evaluatorUsed}` : 'no evaluator (affective space only)'}`,
-    `${e.repeats} draws (seed ${e.seed}, ${e.prior} prior, temperature ${e.temperature}): each splits the ${e.realGaits} real gaits into a reference half (${e.referenceGaits}) and a held-out half (${e.heldOutHalfGaits}) and samples ${e.generatedPerDraw} gaits (${counts})`,
+    `generator ${e.generator.tag}; ${evaluator}`,
+    `${e.repeats} draws (seed ${e.seed}${e.prior ? `, ${e.prior} prior, temperature ${e.temperature}` : ''}): each splits the ${e.realGaits} real gaits into a reference half (${e.referenceGaits}) and a held-out half (${e.heldOutHalfGaits}) and samples ${e.generatedPerDraw} gaits (${counts})`,
     '',
     table(['metric (mean ± 95% CI)', 'generated', 'real'], rows),
     '',
     ...(e.memorisation ? [`memorisation: ${e.memorisation.flaggedDraws} of ${e.repeats} draws flagged; ${e.memorisation.reason}`] : ['memorisation: not checked (pass --train)']),
+    ...(e.recognition && !e.recognition.trainingCopyRatio ? ['recognition ratio: no training-set copy to anchor it against (pass --train)'] : []),
     ...e.warnings.map((w) => `warning: ${w}`),
     `${e.seconds.toFixed(1)} s`,
   ];
@@ -50,9 +54,12 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
         type: 'string', default: 'all', choices: ['all', 'affective'],
         describe: "'all': affective and evaluator feature spaces; 'affective': no evaluator (data unlike the shipped evaluator's)",
       })
-      .option('evaluator', { type: 'string', describe: 'Evaluator classifier directory (default: the shipped samples/evaluator when it fits the data, for T=75, V=16, 4 emotions; else one trained on --train and cached)' })
-      .option('cache-dir', { type: 'string', describe: 'Folder of cached per-dataset evaluators (default: .gaitforge-evaluators beside the --train file)' })
-      .option('evaluator-epochs', { type: 'number', describe: 'Epochs of a per-dataset evaluator trained on --train (when the shipped one does not fit). Default 10' })
+      .option('evaluator', {
+        type: 'string',
+        describe: "An evaluator classifier directory to score with as it is (default: two Baseline-STEPs cross-fitted on --real, each trained on one half and scoring the other, so none has seen the generator's training gaits)",
+      })
+      .option('cache-dir', { type: 'string', describe: 'Folder of cached cross-fitted evaluators (default: .gaitforge-evaluators beside the --real file)' })
+      .option('evaluator-epochs', { type: 'number', describe: 'Epochs of each cross-fitted evaluator. Default 10' })
       .option('temperature', { type: 'number', default: 1, describe: 'Scale of the latent noise' })
       .option('prior', { type: 'string', choices: LATENT_PRIORS, describe: PRIOR_HELP })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (splits and samples of every draw)' })
@@ -65,21 +72,26 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
     const real = await lib.readGaitFile(argv.real);
     const train = argv.train ? await lib.readGaitFile(argv.train) : undefined;
     const gen = await lib.loadGenerator(argv.model);
-    let ev: Awaited<ReturnType<typeof lib.chooseEvaluator>> | null = null;
+    let given: Awaited<ReturnType<typeof lib.chooseEvaluator>> | null = null;
+    let crossFit: Awaited<ReturnType<typeof lib.crossFitEvaluators>> | null = null;
     try {
-      ev = argv.features === 'all'
-        ? await lib.chooseEvaluator([{ set: real, name: `the real set (${argv.real})`, real: true }], {
-            dir: argv.evaluator, train, trainName: argv.train, cacheDir: lib.evaluatorCacheRoot(argv['cache-dir'], argv.train),
-            epochs: argv['evaluator-epochs'], threads, progress: progressBar(argv),
-          })
-        : null;
+      if (argv.features === 'all' && argv.evaluator !== undefined) given = await lib.chooseEvaluator([{ set: real, name: `the real set (${argv.real})`, real: true }], { dir: argv.evaluator });
+      else if (argv.features === 'all')
+        crossFit = await lib.crossFitEvaluators(real, {
+          name: `the real set (${argv.real})`, cacheDir: lib.evaluatorCacheRoot(argv['cache-dir'], argv.real), epochs: argv['evaluator-epochs'], threads, progress: progressBar(argv),
+        });
       const e = await lib.evaluateGenerator(gen, real, {
         seed: argv.seed, perLabel: argv['per-label'], repeats: argv.repeats, temperature: argv.temperature, prior: argv.prior as never,
-        evaluator: ev?.evaluator ?? null, evaluatorName: ev?.name, train, threads, progress: progressBar(argv),
+        evaluator: crossFit?.folds ?? given?.evaluator ?? null, evaluatorName: given?.name, train, threads, progress: progressBar(argv),
       });
-      emit(argv, { model: argv.model, real: argv.real, train: argv.train ?? null, evaluatorDir: ev?.dir ?? null, evaluatorUsed: lib.evaluatorUsed(ev), ...e }, evaluationText(lib, e, ev?.description ?? null));
+      const description = crossFit?.description ?? (given ? `${given.description}; it scores all of --real, so its ratio is anchored at 1 only if it never trained on the generator's training gaits` : null);
+      const evaluatorUsed = crossFit
+        ? { source: 'cross-fit', dirs: crossFit.dirs, checkpointHashes: crossFit.folds.map((f) => f.classifier.checkpointHash), description: crossFit.description, records: crossFit.records }
+        : lib.evaluatorUsed(given);
+      emit(argv, { model: argv.model, real: argv.real, train: argv.train ?? null, evaluatorUsed, ...e }, evaluationText(lib, e, description));
     } finally {
-      ev?.evaluator.dispose();
+      crossFit?.dispose();
+      given?.evaluator.dispose();
       gen.dispose();
     }
   },

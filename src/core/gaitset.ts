@@ -426,3 +426,37 @@ export function checkHeldOut(a: GaitSet, aName: string, b: GaitSet, bName: strin
     if (values.length)
       throw new GaitforgeError('E_VALUE', `${values.length} ${what}${values.length > 1 ? 's' : ''} of ${bName} (e.g. ${JSON.stringify(values[0])}) ${values.length > 1 ? 'are' : 'is'} also in ${aName}: ${why}`);
 }
+
+/**
+ * Row indices of parts of `set` with the given fractions, stratified by label,
+ * grouped (GaitSet.grouping: identity, else recording, else gait) and seeded,
+ * so no walker or recording is in two parts. When the set holds too few
+ * groups for every part to get at least `min` gaits (e.g. a split of one
+ * walker), the next finer grouping is used and `warning` says so: such parts
+ * share a walker or a recording.
+ */
+export function groupedSplit(set: GaitSet, fractions: number[], seed: number, min = 2): { parts: Int32Array[]; groupedBy: ResolvedGrouping; warning: string | null } {
+  const first = set.grouping();
+  // coarsest first: a walker (or walker-or-recording) grouping falls back to recordings, then to gaits
+  const order: ResolvedGrouping[] = [first, ...(first !== 'recording' && first !== 'gait' && set.recording.some((x) => x != null) ? ['recording' as const] : []), ...(first !== 'gait' ? ['gait' as const] : [])];
+  const units = (g: ResolvedGrouping) => (g === 'identity' ? 'walkers' : g === 'recording' ? 'recordings' : 'walkers or recordings');
+  for (const g of order) {
+    const parts = set.splitIndices(fractions, seed, { groupBy: g });
+    if (parts.every((p) => p.length >= min) || g === 'gait')
+      return {
+        parts: parts.map((p) => Int32Array.from(p)), groupedBy: g,
+        warning: g === first ? null : `the ${set.N} gaits hold too few ${units(first)} for ${fractions.length} parts grouped by ${first}: the parts are grouped by ${g} and share ${units(first)}`,
+      };
+  }
+  throw new Error('unreachable: gait-by-gait parts always exist');
+}
+
+/**
+ * Two halves of `set` (groupedSplit [0.5, 0.5], at least 2 gaits each): the
+ * reference and the floor set of fidBesideFloor. Halves that share a walker
+ * make the floor optimistic (lower): `warning` says so.
+ */
+export function groupedHalves(set: GaitSet, seed: number): { reference: Int32Array; floor: Int32Array; groupedBy: ResolvedGrouping; warning: string | null } {
+  const { parts, groupedBy, warning } = groupedSplit(set, [0.5, 0.5], seed);
+  return { reference: parts[0]!, floor: parts[1]!, groupedBy, warning: warning && `${warning}, so the floor is lower than it should be` };
+}

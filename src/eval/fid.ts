@@ -201,7 +201,7 @@ export function fid(a: FeatureInput | FeatureMatrix, b: FeatureInput | FeatureMa
   return frechetDistance(gaussianStats(a, options.dim, 'set a'), gaussianStats(b, options.dim, 'set b'), options);
 }
 
-export interface FidBesideFloorOptions extends FidOptions {
+export interface FidBesideFloorOptions extends Omit<FidOptions, 'ridge'> {
   /** Seed of the subsets (and of the halves when `halves` is absent). */
   seed: number;
   /**
@@ -210,6 +210,13 @@ export interface FidBesideFloorOptions extends FidOptions {
    * so no walker or recording is in both). Default: seeded random halves.
    */
   halves?: { reference: ArrayLike<number>; floor: ArrayLike<number> };
+  /**
+   * Label index of every real row and of every generated row: the three
+   * sets then hold the same number of gaits of each label, in the reference
+   * half's proportions (FID also measures the label mix, so sets mixed
+   * differently differ for reasons unrelated to the generator).
+   */
+  labels?: { real: ArrayLike<number>; fake: ArrayLike<number> };
 }
 
 /** A generator's FID beside the real-vs-real floor, at equal sizes against one reference. */
@@ -227,24 +234,88 @@ export interface FidBesideFloor {
   /** ‖μ_ref − μ_gen‖² and the covariance term of `fid`. */
   meanTerm: number;
   covTerm: number;
-  /** Largest ridge either FID added (0 when none). */
+  /** Dimension both FIDs were computed in: the features' own, or the principal components they were projected onto (projectedDim). */
+  dim: number;
+  /** Dimension of the features given. */
+  featureDim: number;
+  /** The one ridge added to every covariance of both FIDs (0 when none was needed). */
   ridge: number;
+  /** Gaits per label index in each of the three sets (equal; null without labels). */
+  counts: { reference: number[]; floor: number[]; generated: number[] } | null;
   /** Warnings of both FIDs, the floor's prefixed with "floor: ". */
   warnings: string[];
 }
 
 /**
+ * The dimension a FID of n gaits per set is computed in: the features' own
+ * d when n > 2d, else the top ⌈n/2⌉ − 1 principal components of the real
+ * reference (so d < n/2 always: a covariance of n samples in d ≥ n
+ * dimensions is singular, and near n it is an estimate dominated by noise).
+ */
+export function projectedDim(n: number, d: number): number {
+  return n > 2 * d ? d : Math.max(1, Math.ceil(n / 2) - 1);
+}
+
+/** The top-k principal directions ([k, d] row-major, by decreasing variance) of rows of a matrix. */
+function principalDirections(x: FeatureMatrix, k: number): Float64Array {
+  const s = gaussianStats(x, undefined, 'reference features');
+  const e = symEig(s.cov, s.d);
+  const order = e.values.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  const out = new Float64Array(k * s.d);
+  for (let r = 0; r < k; r++) for (let j = 0; j < s.d; j++) out[r * s.d + j] = e.vectors.get(j, order[r]![1]);
+  return out;
+}
+
+/** x [n, d] times the directions' transpose: [n, k]. */
+function project(x: FeatureMatrix, dirs: Float64Array, k: number): FeatureMatrix {
+  const out = new Float64Array(x.n * k);
+  for (let i = 0; i < x.n; i++)
+    for (let r = 0; r < k; r++) {
+      let v = 0;
+      for (let j = 0; j < x.d; j++) v += x.data[i * x.d + j]! * dirs[r * x.d + j]!;
+      out[i * k + r] = v;
+    }
+  return { data: out, n: x.n, d: k };
+}
+
+/** Why a covariance is singular (n ≤ d, or smallest/largest eigenvalue below 1e-10), or null. */
+function singularity(s: GaussianStats, name: string): string | null {
+  if (s.n <= s.d) return `set ${name} has ${s.n} samples for ${s.d} features, so its covariance is singular`;
+  const [lo, hi] = extremeEigenvalues(symEig(s.cov, s.d).values);
+  return lo > 1e-10 * hi ? null : `the covariance of set ${name} is numerically singular (eigenvalues ${lo.toExponential(2)} … ${hi.toExponential(2)})`;
+}
+
+/**
+ * Gaits per label in each of the three sets: the reference half's counts
+ * scaled by the largest factor ≤ 1 that every label's floor and generated
+ * gaits can fill.
+ */
+function matchedCounts(ref: number[], flo: number[], gen: number[]): number[] {
+  let f = 1;
+  ref.forEach((r, l) => {
+    if (r > 0) f = Math.min(f, flo[l]! / r, gen[l]! / r);
+  });
+  return ref.map((r) => Math.floor(f * r + 1e-9));
+}
+
+/**
  * The one way gaitforge sets a generator's FID beside its floor: h
  * generated gaits and h real gaits (the floor set) are each compared with
- * the same reference of h real gaits, h = min(|reference half|, |floor
- * half|, generated), every subset seeded. FID is biased upwards by roughly
- * 1/size, so a floor measured at another size (or against another
- * reference) is not on the same footing as the FID beside it.
+ * the same reference of h real gaits, every subset seeded, and with
+ * `labels` drawn label by label in the reference half's proportions (else h
+ * = min(|reference half|, |floor half|, generated)). Both FIDs are computed
+ * in `projectedDim(h, d)` dimensions (the reference half's top principal
+ * components when h ≤ 2d) with one ridge, added to both only when a
+ * covariance of the three sets is singular there. FID is biased upwards by
+ * roughly 1/size, so a floor measured at another size, dimension or
+ * reference is not on the same footing as the FID beside it.
  * real: [nr, d], fake: [nf, d].
  */
 export function fidBesideFloor(real: FeatureInput | FeatureMatrix, fake: FeatureInput | FeatureMatrix, options: FidBesideFloorOptions): FidBesideFloor {
   const a = toFeatureMatrix(real, options.dim, 'real features');
   const b = toFeatureMatrix(fake, options.dim ?? a.d, 'generated features');
+  const ridgeScale = options.ridgeScale ?? 1e-6;
+  if (!(ridgeScale > 0 && ridgeScale < 1)) throw new ConfigRangeError(`ridgeScale = ${ridgeScale} is out of range: expected a number in (0, 1)`);
   let ref: ArrayLike<number>;
   let flo: ArrayLike<number>;
   if (options.halves) {
@@ -262,18 +333,60 @@ export function fidBesideFloor(real: FeatureInput | FeatureMatrix, fake: Feature
     ref = perm.subarray(0, half);
     flo = perm.subarray(half, 2 * half);
   }
-  const h = Math.min(ref.length, flo.length, b.n);
-  if (h < 2)
-    throw new GaitforgeError('E_SHAPE', `FID beside its floor needs at least 2 gaits in each real half and 2 generated gaits, got halves of ${ref.length} and ${flo.length} and ${b.n} generated`);
-  const subset = (rows: ArrayLike<number>, what: string) => {
-    const p = new Rng(options.seed, `eval/fid-subset/${what}`).permutation(rows.length).subarray(0, h);
-    return Int32Array.from(p, (k) => rows[k]!);
+  const genRows = Int32Array.from({ length: b.n }, (_, i) => i);
+  // each set's rows, by label (one group without labels), then the counts all three can fill
+  let groups: { ref: number[][]; flo: number[][]; gen: number[][] };
+  let per: number[];
+  if (options.labels) {
+    const { real: rl, fake: fl } = options.labels;
+    if (rl.length !== a.n || fl.length !== b.n) throw new RangeError(`FID labels: ${rl.length} real and ${fl.length} generated labels for ${a.n} and ${b.n} rows`);
+    const L = 1 + Math.max(0, ...Array.from(rl), ...Array.from(fl));
+    const byLabel = (rows: ArrayLike<number>, labels: ArrayLike<number>) => {
+      const out: number[][] = Array.from({ length: L }, () => []);
+      for (const i of Array.from(rows)) out[labels[i]!]!.push(i);
+      return out;
+    };
+    groups = { ref: byLabel(ref, rl), flo: byLabel(flo, rl), gen: byLabel(genRows, fl) };
+    per = matchedCounts(groups.ref.map((g) => g.length), groups.flo.map((g) => g.length), groups.gen.map((g) => g.length));
+  } else {
+    groups = { ref: [Array.from(ref)], flo: [Array.from(flo)], gen: [Array.from(genRows)] };
+    per = [Math.min(ref.length, flo.length, b.n)];
+  }
+  const h = per.reduce((x, y) => x + y, 0);
+  if (h < 3)
+    throw new GaitforgeError('E_SHAPE', `FID beside its floor needs at least 3 gaits in each set, got ${h} (real halves of ${ref.length} and ${flo.length}, ${b.n} generated${options.labels ? ', matched label by label' : ''})`);
+  // seeded subsets, label by label
+  const subset = (g: number[][], what: string) => {
+    const rows: number[] = [];
+    g.forEach((idx, l) => {
+      const p = new Rng(options.seed, options.labels ? `eval/fid-subset/${what}/${l}` : `eval/fid-subset/${what}`).permutation(idx.length).subarray(0, per[l]!);
+      for (const k of p) rows.push(idx[k]!);
+    });
+    return rows;
   };
-  const reference = selectRows(a, subset(ref, 'reference'));
-  const gen = fid(reference, selectRows(b, new Rng(options.seed, 'eval/fid-subset/generated').permutation(b.n).subarray(0, h)), options);
-  const floor = fid(reference, selectRows(a, subset(flo, 'floor')), options);
+  const k = projectedDim(h, a.d);
+  const warnings: string[] = [];
+  let sets = [selectRows(a, subset(groups.ref, 'reference')), selectRows(b, subset(groups.gen, 'generated')), selectRows(a, subset(groups.flo, 'floor'))];
+  if (k < a.d) {
+    const dirs = principalDirections(selectRows(a, Array.from(ref)), k);
+    sets = sets.map((x) => project(x, dirs, k));
+    warnings.push(`${h} gaits per set in ${a.d} dimensions: both FIDs are computed on the top ${k} principal components of the ${ref.length} reference-half gaits`);
+  }
+  const [sr, sg, sf] = sets.map((x, i) => gaussianStats(x, undefined, ['reference', 'generated', 'floor'][i]));
+  const singular = [singularity(sr!, 'reference'), singularity(sg!, 'generated'), singularity(sf!, 'floor')].filter((w): w is string => w !== null);
+  let ridge = 0;
+  if (singular.length) {
+    let tr = 0;
+    for (let i = 0; i < k; i++) tr += sr!.cov[i * k + i]!;
+    ridge = ridgeScale * (tr > 0 ? tr / k : 1);
+    warnings.push(...singular, `added a ridge ε = ${ridge.toExponential(3)} to every covariance of both FIDs`);
+  }
+  const gen = frechetDistance(sr!, sg!, { ridge });
+  const floor = frechetDistance(sr!, sf!, { ridge });
+  const own = (w: string) => !w.startsWith('added a ridge') && !w.includes('samples for') && !w.includes('numerically singular');
   return {
-    fid: gen.fid, floor: floor.fid, n: h, floorN: h, referenceN: h, meanTerm: gen.meanTerm, covTerm: gen.covTerm,
-    ridge: Math.max(gen.ridge, floor.ridge), warnings: [...gen.warnings, ...floor.warnings.map((w) => `floor: ${w}`)],
+    fid: gen.fid, floor: floor.fid, n: h, floorN: h, referenceN: h, meanTerm: gen.meanTerm, covTerm: gen.covTerm, dim: k, featureDim: a.d, ridge,
+    counts: options.labels ? { reference: [...per], floor: [...per], generated: [...per] } : null,
+    warnings: [...warnings, ...gen.warnings.filter(own), ...floor.warnings.filter(own).map((w) => `floor: ${w}`)],
   };
 }

@@ -326,15 +326,25 @@ export function holmAdjust(p: ArrayLike<number>): number[] {
 }
 
 /**
- * meanCI of values that live in [lo, hi] (e.g. accuracies in [0, 1]), with
- * the interval clipped to that range: the t interval of a mean near a bound
- * can reach past it, which no value can. `clipped` says whether it did.
+ * The mean of a metric over J random train/test re-splits of one dataset
+ * with the corrected resampled interval (Nadeau & Bengio 2003, as
+ * `correctedResampledTTest` for a difference): mean ± t_{(1+level)/2, J−1} ·
+ * √((1/J + n_test/n_train) · s²), clipped to [lo, hi] (`clipped` says when).
+ * The re-splits share training gaits, so the naive s/√J understates the
+ * spread of the mean. `std` stays the sample standard deviation; `halfWidth`
+ * is the corrected one (null below 2 re-splits).
  */
-export function boundedMeanCI(values: ArrayLike<number>, lo = 0, hi = 1, level = 0.95): MeanCI & { clipped: boolean } {
+export function correctedMeanCI(values: ArrayLike<number>, sizes: { nTrain: number; nTest: number }, lo = 0, hi = 1, level = 0.95): MeanCI & { clipped: boolean; varianceFactor: number } {
+  const { nTrain, nTest } = sizes;
+  if (!(nTrain > 0) || !(nTest > 0) || !Number.isFinite(nTrain) || !Number.isFinite(nTest))
+    throw new RangeError(`corrected interval: nTrain = ${nTrain} and nTest = ${nTest} must be positive numbers`);
   const c = meanCI(values, level);
-  if (c.lo === null || c.hi === null) return { ...c, clipped: false };
-  const clipped = c.lo < lo || c.hi > hi;
-  return { ...c, lo: Math.max(lo, c.lo), hi: Math.min(hi, c.hi), clipped };
+  const factor = 1 / c.n + nTest / nTrain;
+  if (c.n < 2) return { ...c, clipped: false, varianceFactor: factor };
+  const halfWidth = studentTQuantile((1 + level) / 2, c.n - 1) * Math.sqrt(factor) * c.std;
+  const l = c.mean - halfWidth;
+  const h = c.mean + halfWidth;
+  return { ...c, halfWidth, lo: Math.max(lo, l), hi: Math.min(hi, h), clipped: l < lo || h > hi, varianceFactor: factor };
 }
 
 /** Fewer seeds than this give intervals only: no p-values, and a warning in every report. */

@@ -82,6 +82,8 @@ export interface GeneratorManifest {
    * before it existed (their samples keep each gait's median bone lengths).
    */
   identityBoneLengths?: number[][];
+  /** β on the summed scale (config.ts summedKlWeight: β · T·V·3 / latentDim); absent in directories written before it was recorded. */
+  summedKlWeight?: number;
   /** The GaitTAKE model of L_id (config identityFeatureWeight > 0): its directory as given and the hash of its weights. */
   identityFeatureModel?: { dir: string; checkpointHash: string };
 }

@@ -58,7 +58,14 @@ export interface GeneratorConfig {
    * drops only λc and λd).
    */
   lambdaB?: number;
-  /** Weight of the KL term. Default 0.01 (see docs/generator.md: the losses are means per value, the KL a mean per latent dimension). */
+  /**
+   * Weight of the KL term. Default 0.01. The reconstruction terms are means
+   * over the T·V·3 values of a gait and the KL a mean over the latentDim
+   * dimensions, so against the summed terms of a VAE (and of STEP's paper)
+   * β acts as β · T·V·3 / latentDim (`summedKlWeight`): 1.13 at T = 75,
+   * V = 16, latentDim 32, but 0.24 at T = 16. The model card and
+   * generator.json record that value.
+   */
   beta?: number;
   /** Training epochs. Default 80 ('default'), 150 ('step-paper'). */
   epochs?: number;
@@ -143,7 +150,12 @@ export const DEFAULT_GENERATOR: ResolvedGeneratorConfig = {
   identityFeatureWeight: 0,
 };
 
-/** What each preset changes relative to DEFAULT_GENERATOR. */
+/**
+ * What each preset changes relative to DEFAULT_GENERATOR. 'step-paper' is
+ * STEP's architecture and schedule; its losses are still means (so its β =
+ * 0.01 is 1.13 on the paper's summed scale at T = 75, and every term keeps
+ * its paper weight relative to L_o only up to that normalisation).
+ */
 export const GENERATOR_PRESET_VALUES: Record<GeneratorPreset, GeneratorConfig> = {
   default: {},
   'step-paper': {
@@ -223,4 +235,14 @@ export function generatorSchedule(c: ResolvedGeneratorConfig): StepSchedule {
 /** Learning rate for a 0-based epoch: `lr` × 0.1 for every step fraction already passed. */
 export function generatorLearningRate(c: ResolvedGeneratorConfig, epoch: number): number {
   return learningRate(generatorSchedule(c), epoch);
+}
+
+/**
+ * β on the summed scale: the KL weight that gives the same objective, up to
+ * a constant factor, when the reconstruction error is summed over the T·V·3
+ * values of a gait and the KL over the latent dimensions (as VAEs and STEP's
+ * paper write it) instead of averaged: β · T·V·3 / latentDim.
+ */
+export function summedKlWeight(c: Pick<ResolvedGeneratorConfig, 'beta' | 'latentDim'>, T: number, V: number): number {
+  return (c.beta * T * V * 3) / c.latentDim;
 }

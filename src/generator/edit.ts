@@ -13,7 +13,7 @@
 import { GaitforgeError, optionError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
 import { PARENTS } from '../core/skeleton.js';
-import { recordingKeys } from '../identity/protocol.js';
+import { recordingKeys } from '../eval/identification.js';
 import { canonicalizeAll } from './normalize.js';
 import { frameBoneLengths, rigidifyGait } from './rigid.js';
 

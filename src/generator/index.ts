@@ -1,6 +1,6 @@
 /** STEP-Gen and the baseline CVAE: configuration, push-pull loss, training, sampling. */
 export {
-  DECODER_CONDITIONS, DEFAULT_GENERATOR, GENERATOR_PRESETS, LATENT_MAPS, GENERATOR_PRESET_VALUES, GENERATOR_VARIANTS, generatorLearningRate, resolveGenerator,
+  DECODER_CONDITIONS, DEFAULT_GENERATOR, GENERATOR_PRESETS, LATENT_MAPS, GENERATOR_PRESET_VALUES, GENERATOR_VARIANTS, generatorLearningRate, resolveGenerator, summedKlWeight,
   type DecoderCondition, type GeneratorConfig, type GeneratorPreset, type GeneratorVariant, type LatentMap, type ResolvedGeneratorConfig,
 } from './config.js';
 export { canonicalizeAll, canonicalizeGait, destandardize, fitNormalization, standardize, type GaitNormalization } from './normalize.js';

@@ -27,7 +27,7 @@ import {
   copyCheckpoint, gaitSetHash, LATENT_FILE, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, readManifest,
   writeLossCurve, writeManifest, type EpochLog, type GeneratorManifest, type LossValues,
 } from './checkpoint.js';
-import { generatorSchedule, resolveGenerator, type GeneratorConfig, type ResolvedGeneratorConfig } from './config.js';
+import { generatorSchedule, resolveGenerator, summedKlWeight, type GeneratorConfig, type ResolvedGeneratorConfig } from './config.js';
 import './layers.js';
 import { fitLatentPrior } from './latent.js';
 import { boneTerm, LOSS_TERMS, pushPullLoss, type BoneTerm } from './losses.js';
@@ -457,7 +457,7 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
     const manifest: GeneratorManifest = resumeFrom?.manifest ?? {
       format: MANIFEST_FORMAT, formatVersion: MANIFEST_VERSION, gaitforgeVersion: VERSION, name: cfg.variant, config: cfg,
       labelNames: [...train.labelNames], skeleton: train.skeleton, T, V, fps: train.fps, edges, normalization: norm, dataHash, seed,
-      trainGaits: trainPart.N, valGaits: valPart?.N ?? 0, epochsDone: 0, bestEpoch: 0, completed: false,
+      trainGaits: trainPart.N, valGaits: valPart?.N ?? 0, epochsDone: 0, bestEpoch: 0, completed: false, summedKlWeight: summedKlWeight(cfg, T, V),
       backend: currentBackend()?.chosen ?? tf.getBackend(),
       ...(identityNames ? { identityNames, identityBoneLengths: walkerBoneLengths(train.positions, T, V, train.identity, identityNames) } : {}),
       ...(features ? { identityFeatureModel: { dir: features.dir, checkpointHash: features.checkpointHash } } : {}),

@@ -9,7 +9,7 @@
 import type { GaitSet } from '../core/gaitset.js';
 import { EDGES, NUM_JOINTS } from '../core/skeleton.js';
 import { affectiveFeatures, NUM_AFFECTIVE_FEATURES } from '../classifier/affective.js';
-import type { IdentityFeatures } from './protocol.js';
+import type { IdentityFeatures } from '../eval/identification.js';
 
 /** Mean length of every bone over the frames: [N, bones] (bones = the 16-joint skeleton's 15 edges). */
 export function boneLengthFeatures(set: GaitSet): { data: Float64Array; dim: number } {

@@ -7,7 +7,7 @@ import { GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { BASELINES, baselineFeatures, type BaselineName } from './baselines.js';
 import { gaitHash, type IdentityEmbedder } from './model.js';
-import { CROSS_CONDITION_RULE, crossConditionSplit, identificationMetrics, type ByCondition, type CrossConditionSplit } from './protocol.js';
+import { CROSS_CONDITION_RULE, crossConditionSplit, identificationMetrics, type ByCondition, type CrossConditionSplit } from '../eval/identification.js';
 
 export interface IdentityScores {
   rank1: ByCondition;

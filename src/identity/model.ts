@@ -17,7 +17,7 @@ import { loadModel } from '../nn/index.js';
 import { inputPositions, type ModelInputMeta } from '../classifier/input.js';
 import { checkpointHashOf, CLASSIFIER_FORMAT, INFERENCE_CHUNK, loadClassifier } from '../classifier/model.js';
 import { resolveIdentityConfig, type ResolvedIdentityConfig } from './config.js';
-import type { IdentityFeatures } from './protocol.js';
+import type { IdentityFeatures } from '../eval/identification.js';
 import './layers.js'; // registers GeMPool before a model is deserialised
 import '../classifier/layers.js';
 

@@ -33,7 +33,7 @@ import { resolveIdentityConfig, type IdentityConfig, type ResolvedIdentityConfig
 import {
   gaitHash, IDENTITY_FORMAT, IDENTITY_FORMAT_VERSION, identityPreprocess, runIdentityModel, TRAINING_GAITS_FILE, type IdentityMeta, type IdentityModelKind,
 } from './model.js';
-import { crossConditionSplit, identificationMetrics } from './protocol.js';
+import { crossConditionSplit, identificationMetrics } from '../eval/identification.js';
 import { pkBatches } from './sampler.js';
 import { buildIdentityTask, type IdentityTaskSpec } from './task.js';
 

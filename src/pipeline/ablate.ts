@@ -29,7 +29,8 @@ import { gaitStripSvg } from '../render/index.js';
 import { readGaitFile } from '../io/index.js';
 import { gridCells, isLearnedAugmenter, realRowsOf, resolveAblation, usesEvaluator, type AblationConfig, type GridCell, type ResolvedAblation } from './config.js';
 import { compareLearnedWithClassical, summarizeCells, writeAblationReport, type AugmenterComparison, type CellSummary, type ReportMeta } from './report.js';
-import { generatorFid, type GeneratorFid } from './evaluate-generator.js';
+import { evaluateGenerator, proportionalCounts, type FidSummary } from './evaluate-generator.js';
+import { crossFitEvaluators, type CrossFitEvaluators } from './evaluator.js';
 import { identityCell, identitySplit, identitySplitsEntry, type IdentityCellScores, type IdentitySplit, type IdentitySplitsEntry } from './ablate-identity.js';
 
 export interface AblateOptions {
@@ -84,12 +85,48 @@ export interface GeneratorCellResult {
   wallSeconds: number;
 }
 
-/** FID of one learned generator against the seed's real test split. */
-export interface FidCellResult extends GeneratorFid {
+/** A FID beside its floor in one feature space, as a FID cell records it (means over the cell's draws). */
+export interface FidEntry {
+  fid: number;
+  floor: number;
+  /** Gaits in each of the three sets (reference, floor, generated). */
+  n: number;
+  /** Dimension both FIDs were computed in, and the features' own. */
+  dim: number;
+  featureDim: number;
+  /** The largest ridge any draw added (0: none). */
+  ridge: number;
+  /** Gaits per label in each of the three sets (equal: label-matched). */
+  counts: Record<string, number>;
+}
+
+/**
+ * One learned generator scored against the seed's real test split
+ * (`evaluateGenerator` over FID_CELL_REPEATS draws, evaluators cross-fitted
+ * on the test split): FID in each space beside its floor, the anchored
+ * recognition ratio and the training-set copy's.
+ */
+export interface FidCellResult {
   seed: number;
   augmenter: string;
   key: string;
+  /** How the cell was measured (FID_CELL_METHOD). */
+  method: string;
+  realGaits: number;
+  /** Generated gaits per draw, per label in the test split's proportions. */
+  fakeGaits: number;
+  repeats: number;
+  affective: FidEntry;
+  evaluator: (FidEntry & { scheme: string; checkpointHashes: string[] }) | null;
+  /** Why there is no evaluator space when the config asked for one (e.g. a test half without a label). */
+  evaluatorSkipped?: string;
+  recognition: { generated: number; real: number; ratio: number; trainingCopyRatio: number | null } | null;
 }
+
+/** What a FID cell measures, part of its key: the label-matched, anchored scoring of evaluateGenerator. */
+export const FID_CELL_METHOD = 'evaluate-generator/label-matched/cross-fit-evaluators';
+/** Draws of a FID cell. */
+export const FID_CELL_REPEATS = 3;
 
 export interface AblationOutcome {
   cells: CellResult[];
@@ -204,13 +241,6 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
       splits: r.splits, config: r.classifier, augment: r.augment, ...threadsKey,
       generator: isLearnedAugmenter(c.augmenter) ? genKey(c.seed, c.augmenter) : null,
     });
-  // The evaluator of a seed's generators: its real-only Baseline-STEP. A grid with baseline-step
-  // has it as a classifier cell; any other grid trains it as a cell of its own (prefix eval-),
-  // which is not a result of the grid and which `collectResults` does not read.
-  const evaluatorCellKind = r.classifiers.includes('baseline-step') ? 'clf' : 'eval';
-  const evaluatorGridCell = (seed: number): GridCell => ({ seed, augmenter: 'none', count: 0, classifier: 'baseline-step' });
-  const evaluatorDir = (seed: number) => path.join(cellDir(options.runDir, evaluatorCellKind, clfKey(evaluatorGridCell(seed))), 'model');
-
   const idKey = (c: GridCell) =>
     cacheKey({
       kind: 'identity', version: VERSION, dataHash, seed: c.seed, augmenter: c.augmenter, count: c.count, model: c.classifier, config: r.identity!.model, ...threadsKey, ...taskKey,
@@ -239,12 +269,12 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
     });
   };
 
-  const classifierCell = (c: GridCell) => (identityTask ? identityTaskCell(c) : emotionClassifierCell(c, 'clf'));
+  const classifierCell = (c: GridCell) => (identityTask ? identityTaskCell(c) : emotionClassifierCell(c));
 
-  const emotionClassifierCell = (c: GridCell, kind: 'clf' | 'eval') => {
+  const emotionClassifierCell = (c: GridCell) => {
     const learned = isLearnedAugmenter(c.augmenter);
     const key = clfKey(c);
-    return build(cellDir(options.runDir, kind, key), async (tmp): Promise<CellResult> => {
+    return build(cellDir(options.runDir, 'clf', key), async (tmp): Promise<CellResult> => {
       const t0 = performance.now();
       const [train, val, test] = split(c.seed);
       let synthetic: GaitSet | null = null;
@@ -278,22 +308,41 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
     });
   };
 
-  // FID of a learned generator against the seed's real test split, in the affective space and
-  // in the penultimate-feature space of the seed's real-only Baseline-STEP (the evaluator), and
-  // that evaluator's recognition ratio (accuracy on generated gaits / on the real test gaits).
+  // A learned generator scored against the seed's real test split: FID in the affective space and in the space of
+  // two Baseline-STEP evaluators cross-fitted on the test split (neither trained on the generator's training gaits),
+  // label-matched, beside the floor, with the anchored recognition ratio and the training-set copy's.
   const fidCell = (g: GeneratorCellResult) => {
     const useEvaluator = usesEvaluator(r);
-    const key = cacheKey({ kind: 'fid', method: 'beside-floor/grouped-halves/smoothed-affective/recognition', generator: g.key, perLabel: r.fidPerLabel, evaluator: useEvaluator });
-    return build(cellDir(options.runDir, 'fid', key), async (): Promise<FidCellResult> => {
-      if (useEvaluator) await emotionClassifierCell(evaluatorGridCell(g.seed), evaluatorCellKind);
-      const [, , test] = split(g.seed);
+    const key = cacheKey({ kind: 'fid', method: FID_CELL_METHOD, generator: g.key, perLabel: r.fidPerLabel, evaluator: useEvaluator, repeats: FID_CELL_REPEATS });
+    return build(cellDir(options.runDir, 'fid', key), async (tmp): Promise<FidCellResult> => {
+      const [train, , test] = split(g.seed);
       const gen = await loadGenerator(genModelDir(g.seed, g.augmenter));
-      const evaluator = useEvaluator ? await loadClassifier(evaluatorDir(g.seed)) : null;
+      let ev: CrossFitEvaluators | null = null;
+      let evaluatorSkipped: string | undefined;
       try {
-        const fake = gen.sample(countsPerLabel(test.labelNames, r.fidPerLabel), { seed: g.seed }).withLabelNames(test.labelNames);
-        return { seed: g.seed, augmenter: g.augmenter, key, ...(await generatorFid(test, fake, { seed: g.seed, evaluator })) };
+        if (useEvaluator) {
+          try {
+            ev = await crossFitEvaluators(test, { seed: g.seed, cacheDir: path.join(tmp, 'evaluators'), threads: options.threads, progress, name: `the seed-${g.seed} test split` });
+          } catch (e) {
+            if (!(e instanceof GaitforgeError && e.code === 'E_SHAPE')) throw e;
+            evaluatorSkipped = e.message;
+            progress.log(`ablate: no evaluator space for ${g.augmenter} (seed ${g.seed}): ${e.message}`);
+          }
+        }
+        const counts = proportionalCounts(test, r.fidPerLabel * test.labelNames.length);
+        const e = await evaluateGenerator(gen, test, { seed: g.seed, repeats: FID_CELL_REPEATS, counts, evaluator: ev?.folds ?? null, train, threads: options.threads });
+        const entry = (f: FidSummary): FidEntry => ({ fid: f.fid.mean, floor: f.floor.mean, n: f.n, dim: f.dim, featureDim: f.featureDim, ridge: f.ridge, counts: f.counts });
+        return {
+          seed: g.seed, augmenter: g.augmenter, key, method: FID_CELL_METHOD, realGaits: test.N, fakeGaits: e.generatedPerDraw, repeats: e.repeats,
+          affective: entry(e.affective.fid),
+          evaluator: e.evaluatorSpace && e.evaluator ? { ...entry(e.evaluatorSpace.fid), scheme: e.evaluator.scheme, checkpointHashes: e.evaluator.folds.map((f) => f.checkpointHash) } : null,
+          ...(evaluatorSkipped ? { evaluatorSkipped } : {}),
+          recognition: e.recognition
+            ? { generated: e.recognition.generated.mean, real: e.recognition.real, ratio: e.recognition.ratio.mean, trainingCopyRatio: e.recognition.trainingCopyRatio?.mean ?? null }
+            : null,
+        };
       } finally {
-        evaluator?.dispose();
+        ev?.dispose();
         gen.dispose();
       }
     });
@@ -380,7 +429,8 @@ export function collectResults(runDirs: string[]): { cells: CellResult[]; genera
       if (!res) continue;
       if (n.startsWith('clf-')) cells.set(res.key, res as CellResult);
       else if (n.startsWith('gen-')) generators.set(res.key, res as GeneratorCellResult);
-      else if (n.startsWith('fid-')) fids.set(res.key, res as FidCellResult);
+      // FID cells measured another way (before label matching and cross-fitted evaluators) are not comparable: left out
+      else if (n.startsWith('fid-') && (res as FidCellResult).method === FID_CELL_METHOD) fids.set(res.key, res as FidCellResult);
     }
   }
   return { cells: [...cells.values()], generators: [...generators.values()], fids: [...fids.values()] };
@@ -423,11 +473,12 @@ async function runWithWorkers(data: GaitSet, r: ResolvedAblation, options: Ablat
  * asks for.
  */
 function oneFidPerGenerator(fids: FidCellResult[], withEvaluator: boolean): FidCellResult[] {
+  const asked = (f: FidCellResult) => f.evaluator !== null || f.evaluatorSkipped !== undefined;
   const byGenerator = new Map<string, FidCellResult>();
   for (const f of fids) {
     const k = `${f.seed}/${f.augmenter}`;
     const had = byGenerator.get(k);
-    if (!had || (!!had.evaluator !== withEvaluator && !!f.evaluator === withEvaluator)) byGenerator.set(k, f);
+    if (!had || (asked(had) !== withEvaluator && asked(f) === withEvaluator)) byGenerator.set(k, f);
   }
   return [...byGenerator.values()];
 }

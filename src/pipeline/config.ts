@@ -339,17 +339,22 @@ function checkSplittable(r: ResolvedAblation, data: GaitSet): void {
         `label ${JSON.stringify(data.labelNames[l])} has ${units} ${what} (splits grouped by ${grouping}): too few to split ${r.splits.train}/${r.splits.val}/${r.splits.test} (needs at least ${need})`,
       );
   });
-  // The check that counts: every seed's split leaves every label in train, val and test.
+  // The check that counts: every seed's split leaves every label in train, val and test, and with a learned
+  // augmenter 4 test gaits of each label (its FID cell halves the test split: 2 in each half of a draw).
   const names = ['train', 'val', 'test'];
+  const learned = r.augmenters.some(isLearnedAugmenter);
   for (const seed of r.seeds) {
     const parts = data.splitIndices([r.splits.train, r.splits.val, r.splits.test], seed, { groupBy: r.splits.groupBy });
     parts.forEach((p, k) => {
-      const present = new Set(p.map((i) => data.labels[i]));
-      const missing = data.labelNames.filter((_, l) => !present.has(l));
-      if (missing.length)
+      const counts = new Map<number, number>();
+      for (const i of p) counts.set(data.labels[i]!, (counts.get(data.labels[i]!) ?? 0) + 1);
+      const need = k === 2 && learned ? 4 : 1;
+      const few = data.labelNames.flatMap((n, l) => ((counts.get(l) ?? 0) < need ? [`${n} (${counts.get(l) ?? 0})`] : []));
+      if (few.length)
         throw new GaitforgeError(
           'E_CONFIG',
-          `seed ${seed}: the ${names[k]} split (${p.length} gaits, grouped by ${grouping}) has no gait labelled ${missing.join(', ')}; ` +
+          `seed ${seed}: the ${names[k]} split (${p.length} gaits, grouped by ${grouping}) has ${need === 1 ? 'no gait labelled' : `fewer than ${need} gaits of`} ${few.join(', ')}` +
+            `${need > 1 ? ' (each generator is scored on the test split, 2 gaits of each label in each half of a draw)' : ''}; ` +
             `use more data, other split fractions (now ${r.splits.train}/${r.splits.val}/${r.splits.test}) or other seeds`,
         );
     });

@@ -30,9 +30,9 @@ export const DEMO_PRESETS: Record<'quick' | 'full', DemoPreset> = {
   quick: {
     // The main comparison only (STEP with STEP-Gen against real only), over 7 seeds with
     // walker-disjoint splits; --full adds the baseline CVAE, the classical augmenters,
-    // Baseline-STEP and AT-GCN, STEP's counts and paper-sized data. Each seed's real-only
-    // Baseline-STEP still trains as the evaluator (evaluator-space FID, recognition ratio:
-    // about a minute of the 8 min 43 s measured in docs/pipeline.md). Sized for the gain's
+    // Baseline-STEP and AT-GCN, STEP's counts and paper-sized data. Each generator is scored
+    // by two Baseline-STEPs cross-fitted on its seed's test split (evaluator-space FID, the
+    // anchored recognition ratio; docs/pipeline.md gives the demo's cost). Sized for the gain's
     // interval: 16 frames at 15 fps (1.07 s, more than one gait cycle) cost half of 32 at 30 fps
     // per gait, which buys 40 walkers (300 training and 120 test gaits per seed) and 7 seeds
     // within 10 minutes on 2 cores; STEP keeps the epoch of lowest validation loss, which on a

@@ -25,7 +25,7 @@ import { startInference, type ClassifierInference } from '../classifier/inferenc
 import { loadClassifier, type Classifier } from '../classifier/model.js';
 import { resolveThreads } from '../train/parallel.js';
 import { GaitforgeError } from '../core/errors.js';
-import { checkHeldOut, GaitSet, type ResolvedGrouping } from '../core/gaitset.js';
+import { checkHeldOut, GaitSet, groupedHalves } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed, Rng } from '../core/rng.js';
 import { gaitSetsHash } from '../core/hash.js';
@@ -52,23 +52,15 @@ export interface SpaceFid {
   /** Gaits in the generated set and in the floor set (equal), each against a reference of as many. */
   n: number;
   floorN: number;
-  /** Ridge added to singular covariances (0 when none), and why. */
-  ridge: number;
-  warnings: string[];
+  /** Dimension both FIDs were computed in (the features' own, or their reference's top principal components: eval/fid.ts projectedDim). */
   dim: number;
-}
-
-export interface GeneratorFid {
-  realGaits: number;
-  fakeGaits: number;
-  affective: SpaceFid;
-  evaluator: (SpaceFid & { checkpointHash: string }) | null;
-  /**
-   * The evaluator's accuracy on the generated gaits (truth: the label they
-   * were sampled for) and on the real gaits, and their ratio (null when it
-   * recognises no real gait); null without an evaluator.
-   */
-  recognition: { generated: number; real: number; ratio: number | null } | null;
+  /** Dimension of the feature space. */
+  featureDim: number;
+  /** The one ridge added to the covariances of both FIDs (0 when none was needed). */
+  ridge: number;
+  /** Gaits per label name in each of the three sets (reference, floor, generated: equal). */
+  counts: Record<string, number>;
+  warnings: string[];
 }
 
 type Features = { data: Float64Array | Float32Array; dim: number };
@@ -98,65 +90,32 @@ export async function featuresOf(real: GaitSet, others: GaitSet[], space: Featur
 }
 
 /**
- * Row indices of two halves of `set`, stratified by label, grouped
- * (GaitSet.grouping: identity, else recording, else gait) and seeded, so no
- * walker or recording is in both halves: the reference and the floor set of
- * fidBesideFloor. When the set holds too few groups for two halves of at
- * least 2 gaits (e.g. a test split of one walker), the next finer grouping
- * is used and `warning` says so: such a floor is optimistic (lower), since
- * the halves share a walker.
+ * The label index of every gait of `real` and of `fake` in one list of label
+ * names (real's, then any only `fake` has), for fidBesideFloor's label matching.
  */
-export function groupedHalves(set: GaitSet, seed: number): { reference: Int32Array; floor: Int32Array; groupedBy: string; warning: string | null } {
-  const first = set.grouping();
-  // coarsest first: a walker (or walker-or-recording) grouping falls back to recordings, then to gaits
-  const order: ResolvedGrouping[] = [first, ...(first !== 'recording' && first !== 'gait' && set.recording.some((x) => x != null) ? ['recording' as const] : []), ...(first !== 'gait' ? ['gait' as const] : [])];
-  const units = (g: ResolvedGrouping) => (g === 'identity' ? 'walkers' : g === 'recording' ? 'recordings' : 'walkers or recordings');
-  for (const g of order) {
-    const [a, b] = set.splitIndices([0.5, 0.5], seed, { groupBy: g });
-    if (a!.length >= 2 && b!.length >= 2 || g === 'gait')
-      return {
-        reference: Int32Array.from(a!), floor: Int32Array.from(b!), groupedBy: g,
-        warning: g === first ? null : `the ${set.N} real gaits hold too few ${units(first)} for two halves grouped by ${first}: the floor's halves are grouped by ${g} and share ${units(first)}, so the floor is lower than it should be`,
-      };
-  }
-  throw new Error('unreachable: gait-by-gait halves always exist');
+function sharedLabels(real: GaitSet, fake: GaitSet): { real: Int32Array; fake: Int32Array; names: string[] } {
+  const names = [...real.labelNames, ...fake.labelNames.filter((n) => !real.labelNames.includes(n))];
+  const map = (s: GaitSet) => Int32Array.from(s.labels, (l) => names.indexOf(s.labelNames[l]!));
+  return { real: map(real), fake: map(fake), names };
 }
 
-/** FID of `fake` against `real` in one space beside the real-vs-real floor (fidBesideFloor over grouped halves of `real`). */
-export async function spaceFid(real: GaitSet, fake: GaitSet, space: FeatureSpace, seed: number, evaluator?: Classifier | null, threads = 1): Promise<SpaceFid> {
-  const f = await featuresOf(real, [fake], space, evaluator, threads);
-  return fidOfFeatures(real, f.real.data, f.others[0]!.data, f.real.dim, space, seed);
-}
-
-/** fidBesideFloor of feature rows of `real` and of generated gaits, the real rows split into grouped halves of `real`. */
-function fidOfFeatures(real: GaitSet, realF: Features['data'], fakeF: Features['data'], dim: number, space: FeatureSpace, seed: number): SpaceFid {
-  const halves = groupedHalves(real, seed);
-  const r = fidBesideFloor(realF, fakeF, { dim, seed, halves });
-  return { space, fid: r.fid, floor: r.floor, n: r.n, floorN: r.floorN, ridge: r.ridge, warnings: [...(halves.warning ? [halves.warning] : []), ...r.warnings], dim };
+/** Per label name, the gaits of each FID set (labels with none left out). */
+function countsByName(counts: number[] | undefined, names: string[]): Record<string, number> {
+  return Object.fromEntries((counts ?? []).flatMap((c, l) => (c > 0 ? [[names[l]!, c]] : [])));
 }
 
 /**
- * FID in the affective space and, with an evaluator, in its feature space
- * (its forward passes on `threads` threads, default 1), with the
- * evaluator's recognition of the generated gaits beside its accuracy on
- * the real ones (from the same forward passes).
+ * fidBesideFloor of feature rows of `real` (split into grouped halves of
+ * `real`) and of the gaits of `fake`, label-matched.
  */
-export async function generatorFid(real: GaitSet, fake: GaitSet, options: { seed: number; evaluator?: Classifier | null; threads?: number }): Promise<GeneratorFid> {
-  const ev = options.evaluator ?? null;
-  let evaluator: GeneratorFid['evaluator'] = null;
-  let recognition: GeneratorFid['recognition'] = null;
-  if (ev) {
-    const inf = await startInference(ev, options.threads ?? 1);
-    try {
-      const r = await evaluatorPass(inf, real, 'real evaluator features');
-      const g = await evaluatorPass(inf, fake, 'generated evaluator features');
-      evaluator = { ...fidOfFeatures(real, r.features.data, g.features.data, r.features.d, 'evaluator', options.seed), checkpointHash: ev.checkpointHash };
-      recognition = { generated: g.accuracy, real: r.accuracy, ratio: r.accuracy > 0 ? g.accuracy / r.accuracy : null };
-    } finally {
-      await inf.close();
-    }
-  }
-  return { realGaits: real.N, fakeGaits: fake.N, affective: await spaceFid(real, fake, 'affective', options.seed), evaluator, recognition };
+function spaceFidOf(space: FeatureSpace, real: GaitSet, realF: Features, fake: GaitSet, fakeF: Features, seed: number): SpaceFid {
+  const halves = groupedHalves(real, seed);
+  const labels = sharedLabels(real, fake);
+  const r = fidBesideFloor(realF.data, fakeF.data, { dim: realF.dim, seed, halves, labels });
+  return {
+    space, fid: r.fid, floor: r.floor, n: r.n, floorN: r.floorN, dim: r.dim, featureDim: r.featureDim, ridge: r.ridge,
+    counts: countsByName(r.counts?.reference, labels.names), warnings: [...(halves.warning ? [halves.warning] : []), ...r.warnings],
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -252,6 +211,8 @@ export interface FidFromSetsResult extends SpaceFid {
   /** `fidAll` split into ‖μr − μg‖² and the covariance term. */
   meanTerm: number;
   covTerm: number;
+  /** Ridge of `fidAll` (0 when none; `ridge` is that of `fid` and `floor`). */
+  allRidge: number;
   /** The evaluator's checkpoint hash (features = 'evaluator'), else null. */
   evaluatorHash: string | null;
 }
@@ -288,19 +249,24 @@ export async function fidFromSets(real: GaitSet, fake: GaitSet, options: FidFrom
   const a = toFeatureMatrix(f.real.data, f.real.dim, 'real features');
   const b = toFeatureMatrix(f.others[0]!.data, f.real.dim, 'generated features');
   if (a.n < 4 || b.n < 2) throw new GaitforgeError('E_SHAPE', `FID needs at least 4 real and 2 generated gaits, got ${a.n} and ${b.n}`);
-  const halves = groupedHalves(real, options.seed);
-  const r = fidBesideFloor(a, b, { seed: options.seed, halves });
+  const r = spaceFidOf(options.features, real, { data: a.data, dim: a.d }, fake, { data: b.data, dim: b.d }, options.seed);
   const all = fid(a, b);
   return {
-    space: options.features, fid: r.fid, floor: r.floor, n: r.n, floorN: r.floorN, ridge: Math.max(all.ridge, r.ridge), dim: a.d,
-    warnings: [...(halves.warning ? [halves.warning] : []), ...r.warnings, ...all.warnings.map((w) => `all gaits: ${w}`)],
-    realGaits: a.n, fakeGaits: b.n, fidAll: all.fid, meanTerm: all.meanTerm, covTerm: all.covTerm,
+    ...r, ridge: r.ridge, warnings: [...r.warnings, ...all.warnings.map((w) => `all gaits: ${w}`)],
+    realGaits: a.n, fakeGaits: b.n, fidAll: all.fid, meanTerm: all.meanTerm, covTerm: all.covTerm, allRidge: all.ridge,
     evaluatorHash: ev?.checkpointHash ?? null,
   };
 }
 
 // ---------------------------------------------------------------------------
 // evaluateGenerator: the whole suite over R draws
+
+/** A frozen evaluator and the rows of the real set it never trained on: its accuracy, FID reference and floor come from them. */
+export interface EvaluatorFold {
+  classifier: Classifier;
+  /** Row indices of the real set, ascending. */
+  scored: Int32Array;
+}
 
 export interface EvaluateGeneratorOptions {
   seed: number;
@@ -310,17 +276,27 @@ export interface EvaluateGeneratorOptions {
    * compared with the reference half at equal sizes.
    */
   perLabel?: number;
+  /** Generated gaits of each label in each draw (overrides perLabel; e.g. the real set's proportions, `proportionalCounts`). */
+  counts?: Record<string, number>;
   /** Independent draws. Default 10. */
   repeats?: number;
   /** Latent temperature. Default 1. */
   temperature?: number;
   /** The latent prior samples are drawn from (SampleOptions.prior). Default: the generator's config prior. */
   prior?: LatentPriorKind;
-  /** Frozen evaluator for the evaluator space and recognition accuracy; null/absent = affective space only. */
-  evaluator?: Classifier | null;
+  /**
+   * The evaluator space and the recognition ratio; null/absent: the
+   * affective space only. Folds (pipeline/evaluator.ts crossFitEvaluators):
+   * each evaluator scores the generated gaits and the real rows it never
+   * trained on, and the draws average over the folds. A single classifier
+   * scores all of the real set (it must not have trained on the generator's
+   * training gaits, or the ratio is not anchored at 1: `trainingCopyRatio`
+   * shows by how much).
+   */
+  evaluator?: Classifier | EvaluatorFold[] | null;
   /** Names the evaluator in errors. Default 'the evaluator'. */
   evaluatorName?: string;
-  /** The generator's training gaits: enables the memorisation check (real = held-out gaits). */
+  /** The generator's training gaits: enables the memorisation check (real = held-out gaits) and, with an evaluator, the training-set copy's recognition ratio. */
   train?: GaitSet;
   /** Threads decoding the generated gaits and running the evaluator's forward passes (wasm/cpu; the results do not depend on it). Default 1. */
   threads?: number;
@@ -344,10 +320,15 @@ export interface FidSummary {
   /** Per-draw values, in draw order. */
   values: number[];
   floorValues: number[];
+  /** Dimension the FIDs were computed in (the first draw's; eval/fid.ts projectedDim). */
   dim: number;
-  /** Draws (of R) whose FID or floor added a ridge because a covariance was singular, and the largest ridge. */
+  /** Dimension of the feature space. */
+  featureDim: number;
+  /** Gaits per label name in each FID set of the first draw (reference, floor and generated: equal). */
+  counts: Record<string, number>;
+  /** Draws (of R) whose FIDs added a ridge because a covariance was singular, and the largest ridge (0: none). */
   ridgeUses: number;
-  maxRidge: number;
+  ridge: number;
   /** Distinct warnings of the FID computations (with the draw they first came from). */
   warnings: string[];
 }
@@ -369,14 +350,22 @@ export interface PlausibilityMeans {
 
 export interface GeneratorEvaluation {
   generator: { name: string; tag: string; checkpointHash: string };
-  evaluator: { checkpointHash: string; kind: string; labelNames: string[]; dim: number; realAccuracy: number } | null;
+  /**
+   * The evaluator(s): 'cross-fit' (folds trained on halves of the real set,
+   * each scoring the other half) or 'given' (one classifier scoring all of
+   * it), each fold's checkpoint, the real gaits it scored and its accuracy there.
+   */
+  evaluator: {
+    scheme: 'cross-fit' | 'given'; kind: string; labelNames: string[]; featureDim: number;
+    folds: { checkpointHash: string; scoredGaits: number; realAccuracy: number }[];
+  } | null;
   seed: number;
   repeats: number;
   temperature: number;
   /** The latent prior of the draws; null for a source without one (copySource). */
   prior: LatentPriorKind | null;
   realGaits: number;
-  /** Real gaits in the reference half and in the held-out half of each draw. */
+  /** Real gaits in the reference half and in the held-out half of each draw (the affective space's; an evaluator fold halves the gaits it scores). */
   referenceGaits: number;
   heldOutHalfGaits: number;
   generatedPerDraw: number;
@@ -384,14 +373,18 @@ export interface GeneratorEvaluation {
   counts: Record<string, number>;
   trainGaits: number | null;
   affective: SpaceSuite;
+  /** The evaluator space, averaged over the folds in every draw. */
   evaluatorSpace: SpaceSuite | null;
   /**
    * The evaluator's accuracy on generated gaits (their conditioning label as
-   * truth), its accuracy on the whole real set (also `evaluator.realAccuracy`),
-   * and the recognition ratio: generated accuracy over real accuracy per draw
-   * (1: generated gaits carry their label as often as real ones).
+   * truth), on the real gaits it scores, and the recognition ratio:
+   * generated accuracy over real accuracy per draw, each averaged over the
+   * folds (1: generated gaits carry their label as often as real ones).
+   * `trainingCopyRatio`: the generator's training gaits drawn as its samples
+   * are (copySource) and scored the same way (needs `train`): an anchored
+   * ratio puts it at 1.
    */
-  recognition: { generated: MeanCI; real: number; ratio: MeanCI } | null;
+  recognition: { generated: MeanCI; real: number; ratio: MeanCI; trainingCopyRatio: MeanCI | null } | null;
   memorisation: {
     closeFraction: MeanCI;
     expectedFraction: number;
@@ -441,16 +434,49 @@ function plausibilityMeans(s: PlausibilitySummary): PlausibilityMeans {
 }
 
 /**
- * Row indices of two halves of `set`, stratified by label, grouped
- * (GaitSet.grouping: identity, else recording, else gait) and seeded, so no
- * walker or recording is in both halves.
+ * Generated gaits per label name for `total` gaits in the proportions of
+ * `set`'s labels (largest remainders; at least 2 of every label it has), so
+ * that label-matched FID subsets can be filled.
  */
-function stratifiedHalves(set: GaitSet, seed: number): { ref: Int32Array; held: Int32Array; warning: string | null } {
-  const h = groupedHalves(set, seed);
-  return { ref: h.reference, held: h.floor, warning: h.warning };
+export function proportionalCounts(set: GaitSet, total: number): Record<string, number> {
+  const counts = set.countsByLabel();
+  const present = Object.entries(counts).filter(([, c]) => c > 0);
+  const exact = present.map(([, c]) => (total * c) / set.N);
+  const out = exact.map((x) => Math.floor(x));
+  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((p, q) => q[0] - p[0] || p[1] - q[1]);
+  for (let k = 0; k < total - out.reduce((a, b) => a + b, 0); k++) out[order[k % order.length]![1]]!++;
+  return Object.fromEntries(present.map(([n], i) => [n, Math.max(2, out[i]!)]));
 }
 
-/** Per-draw accumulators of one feature space. */
+/** One draw's FID and Diversity/MultiModality in a feature space. */
+interface SpaceDraw {
+  fid: FidBesideFloor;
+  halvesWarning: string | null;
+  divG: number;
+  divR: number;
+  mm: { generated: number; real: number; perLabelG: (number | null)[]; perLabelR: (number | null)[] };
+}
+
+/**
+ * A feature space's draw: the real rows `rows` of `realF` (a subset `sub` of
+ * the real set, labels aligned with the generated gaits') split into grouped
+ * halves, the FID of the generated gaits beside the floor, and Diversity and
+ * MultiModality of the generated gaits and of the held-out half.
+ */
+function spaceDraw(sub: GaitSet, realF: FeatureMatrix, fake: FeatureMatrix, fakeLabels: Int32Array, seed: number, labelNames: string[]): SpaceDraw {
+  const h = groupedHalves(sub, seed);
+  const fid = fidBesideFloor(realF, fake, { seed, halves: h, labels: { real: sub.labels, fake: fakeLabels } });
+  const held = selectRows(realF, h.floor);
+  const opts = { seed, numLabels: labelNames.length, labelNames };
+  const mg = multimodality(fake, fakeLabels, opts);
+  const mr = multimodality(held, Int32Array.from(h.floor, (i) => sub.labels[i]!), opts);
+  return {
+    fid, halvesWarning: h.warning, divG: diversity(fake, { seed }), divR: diversity(held, { seed }),
+    mm: { generated: mg.mean, real: mr.mean, perLabelG: mg.perLabel, perLabelR: mr.perLabel },
+  };
+}
+
+/** Per-draw accumulators of one feature space; a draw may be the mean of several folds' draws. */
 class SpaceAccumulator {
   readonly fid: number[] = [];
   readonly floor: number[] = [];
@@ -461,42 +487,46 @@ class SpaceAccumulator {
   readonly mmLabelG: number[][];
   readonly mmLabelR: number[][];
   ridgeUses = 0;
-  maxRidge = 0;
-  /** Gaits in each FID set of the last draw (generated, floor, reference). */
+  ridge = 0;
+  /** The first draw's FID sets: gaits, dimension, counts per label. */
   n = 0;
+  dim = 0;
+  counts: Record<string, number> = {};
   /** First text of each kind of FID warning (numbers masked in the key: ridge sizes differ between draws). */
   private readonly warnings = new Map<string, string>();
 
-  constructor(readonly dim: number, readonly labelNames: string[]) {
+  constructor(readonly featureDim: number, readonly labelNames: string[]) {
     this.mmLabelG = labelNames.map(() => []);
     this.mmLabelR = labelNames.map(() => []);
   }
 
-  /** Adds draw `draw`: real features split into the reference and held-out rows, and the generated gaits' features. */
-  add(draw: number, seed: number, real: FeatureMatrix, ref: Int32Array, held: Int32Array, realLabels: Int32Array, fake: FeatureMatrix, fakeLabels: Int32Array): void {
-    const b = selectRows(real, held);
-    const r = fidBesideFloor(real, fake, { seed, halves: { reference: ref, floor: held } });
-    this.fid.push(r.fid);
-    this.floor.push(r.floor);
-    this.n = r.n;
-    this.note(draw, r);
-    this.divG.push(diversity(fake, { seed }));
-    this.divR.push(diversity(b, { seed }));
-    const opts = { seed, numLabels: this.labelNames.length, labelNames: this.labelNames };
-    const mg = multimodality(fake, fakeLabels, opts);
-    const mr = multimodality(b, Int32Array.from(held, (i) => realLabels[i]!), opts);
-    this.mmG.push(mg.mean);
-    this.mmR.push(mr.mean);
-    mg.perLabel.forEach((v, l) => v !== null && this.mmLabelG[l]!.push(v));
-    mr.perLabel.forEach((v, l) => v !== null && this.mmLabelR[l]!.push(v));
-  }
-
-  private note(draw: number, r: FidBesideFloor): void {
-    if (r.ridge > 0) {
-      this.ridgeUses++;
-      this.maxRidge = Math.max(this.maxRidge, r.ridge);
+  /** Adds draw `draw`, the mean over its folds' draws. */
+  add(draw: number, folds: SpaceDraw[]): void {
+    const mean = (f: (d: SpaceDraw) => number) => folds.reduce((a, d) => a + f(d), 0) / folds.length;
+    this.fid.push(mean((d) => d.fid.fid));
+    this.floor.push(mean((d) => d.fid.floor));
+    this.divG.push(mean((d) => d.divG));
+    this.divR.push(mean((d) => d.divR));
+    this.mmG.push(mean((d) => d.mm.generated));
+    this.mmR.push(mean((d) => d.mm.real));
+    this.labelNames.forEach((_, l) => {
+      for (const [acc, pick] of [[this.mmLabelG, (d: SpaceDraw) => d.mm.perLabelG[l]], [this.mmLabelR, (d: SpaceDraw) => d.mm.perLabelR[l]]] as const) {
+        const v = folds.map(pick).filter((x): x is number => x != null);
+        if (v.length) acc[l]!.push(v.reduce((a, b) => a + b, 0) / v.length);
+      }
+    });
+    if (draw === 0) {
+      const first = folds[0]!.fid;
+      this.n = first.n;
+      this.dim = first.dim;
+      this.counts = countsByName(first.counts?.reference, this.labelNames);
     }
-    for (const w of r.warnings) {
+    const ridge = Math.max(...folds.map((d) => d.fid.ridge));
+    if (ridge > 0) {
+      this.ridgeUses++;
+      this.ridge = Math.max(this.ridge, ridge);
+    }
+    for (const w of folds.flatMap((d) => [...(d.halvesWarning ? [d.halvesWarning] : []), ...d.fid.warnings])) {
       const key = w.replace(/[-+]?\d+(\.\d+)?(e[-+]?\d+)?/g, '#');
       if (!this.warnings.has(key)) this.warnings.set(key, `draw ${draw}: ${w}`);
     }
@@ -506,8 +536,8 @@ class SpaceAccumulator {
     const ci = (v: number[]) => (v.length ? meanCI(v) : null);
     return {
       fid: {
-        fid: meanCI(this.fid), floor: meanCI(this.floor), n: this.n, floorN: this.n, values: this.fid, floorValues: this.floor, dim: this.dim,
-        ridgeUses: this.ridgeUses, maxRidge: this.maxRidge, warnings: [...this.warnings.values()],
+        fid: meanCI(this.fid), floor: meanCI(this.floor), n: this.n, floorN: this.n, values: this.fid, floorValues: this.floor, dim: this.dim, featureDim: this.featureDim,
+        counts: this.counts, ridgeUses: this.ridgeUses, ridge: this.ridge, warnings: [...this.warnings.values()],
       },
       diversity: { generated: meanCI(this.divG), real: meanCI(this.divR) },
       multimodality: {
@@ -518,28 +548,40 @@ class SpaceAccumulator {
   }
 }
 
+/** An evaluator fold, ready: its inference handle, the real rows it scores, their features and its accuracy there. */
+interface OpenFold {
+  fold: EvaluatorFold;
+  inf: ClassifierInference;
+  sub: GaitSet;
+  features: FeatureMatrix;
+  accuracy: number;
+}
+
 /**
  * The metric suite of a conditional generator against held-out real gaits
  * `real` (gaits the generator did not train on), over R independent draws.
  *
- * Draw r (seed derived from `seed` and r) splits `real` into two halves
- * stratified by label: the reference half A and the held-out half B. The
- * generator samples as many gaits per label as B has (or `perLabel`), with
- * the draw's seed. Then, in each feature space (the 29 affective features
- * min–max scaled on all of `real`; the evaluator's penultimate features):
- * FID(A, generated) and the floor FID(A, B) — same reference, same sizes —,
- * Diversity and MultiModality of the generated gaits and of B. With an
- * evaluator: its accuracy on the generated gaits (truth = the label they
- * were sampled for). With `train`: memorisation (nearest-training distances
- * of the generated gaits against those of all of `real`, every set in the
- * canonical view, since generated gaits come out canonical and real ones
- * have any heading). Physical plausibility of the generated gaits against
- * all of `real`. Each metric is mean ± 95% CI over the draws.
+ * Draw r (seed derived from `seed` and r) samples as many gaits per label as
+ * half of `real` has (or `counts` / `perLabel`). Affective space (the 29
+ * affective features, min–max scaled on all of `real`): `real` splits into
+ * grouped halves stratified by label, the reference A and the held-out half
+ * B; FID(A, generated) beside the floor FID(A, B), label-matched, same
+ * sizes, same dimension (eval/fid.ts fidBesideFloor); Diversity and
+ * MultiModality of the generated gaits and of B. Evaluator space, per fold:
+ * the same on the real rows the fold's evaluator never trained on, then the
+ * mean over the folds; the evaluator's accuracy on the generated gaits
+ * (truth = the label they were sampled for) over its accuracy on those real
+ * rows is the recognition ratio. With `train`: memorisation (nearest-training
+ * distances of the generated gaits against those of all of `real`, in the
+ * canonical view), and with an evaluator the training-set copy's ratio.
+ * Physical plausibility and motion against all of `real`. Each metric is
+ * mean ± 95% CI over the draws.
  *
- * Throws E_MODEL when the evaluator does not fit `real`, E_LABEL when
- * `real` has a label the generator cannot sample, E_SHAPE on mismatched
- * shapes. Leaves no tensors behind; the caller keeps ownership of the
- * generator and the evaluator.
+ * Throws E_MODEL when an evaluator does not fit `real`, E_LABEL when `real`
+ * has a label the generator cannot sample, E_SHAPE on mismatched shapes,
+ * E_VALUE when `train` shares a gait, walker or recording with `real`.
+ * Leaves no tensors behind; the caller keeps ownership of the generator and
+ * the evaluators.
  */
 export async function evaluateGenerator(generator: SampleSource, real: GaitSet, options: EvaluateGeneratorOptions): Promise<GeneratorEvaluation> {
   const t0 = performance.now();
@@ -553,7 +595,8 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
   if (options.perLabel !== undefined && (!Number.isInteger(options.perLabel) || options.perLabel < 2 || options.perLabel > 100_000))
     throw new GaitforgeError('E_OPTION', `perLabel = ${options.perLabel}: expected an integer in [2, 100000]`);
   const progress = options.progress ?? silentProgress;
-  const ev = options.evaluator ?? null;
+  const given = options.evaluator ?? null;
+  const folds: EvaluatorFold[] = given === null ? [] : Array.isArray(given) ? given : [{ classifier: given, scored: Int32Array.from({ length: real.N }, (_, i) => i) }];
   const train = options.train ?? null;
   const threads = resolveThreads(options.threads);
 
@@ -572,31 +615,40 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
   for (const n of present)
     if (byLabel[real.labelId(n)]!.length < 4)
       throw new GaitforgeError('E_SHAPE', `label ${JSON.stringify(n)} has ${byLabel[real.labelId(n)]!.length} real gaits; each label needs at least 4 (2 in each half of a draw)`);
-  if (ev) checkEvaluatorFits(ev, real, options.evaluatorName ?? 'the evaluator');
+  if (options.counts) for (const [n, c] of Object.entries(options.counts)) if (!present.includes(n) || !Number.isInteger(c) || c < 2)
+    throw new GaitforgeError('E_OPTION', `counts: ${JSON.stringify(n)} = ${c}: expected an integer ≥ 2 for a label of the real set (${present.join(', ')})`);
+  for (const [k, f] of folds.entries()) {
+    checkEvaluatorFits(f.classifier, real, options.evaluatorName ?? 'the evaluator');
+    if (folds.length > 1) {
+      const c = real.select(Array.from(f.scored)).countsByLabel();
+      const few = present.filter((n) => c[n]! < 4);
+      if (few.length) throw new GaitforgeError('E_SHAPE', `evaluator fold ${k + 1} scores ${f.scored.length} real gaits with fewer than 4 of ${few.map((n) => `${n} (${c[n]})`).join(', ')}; each label needs at least 4 (2 in each half of a draw)`);
+    }
+  }
   const warnings: string[] = [];
+  // memorisation compares distances to training gaits with those of held-out ones: a real gait that shares a walker or a recording with them is not held out
   if (train) {
     if (train.T !== real.T || train.V !== real.V)
       throw new GaitforgeError('E_SHAPE', `the training gaits are [T=${train.T}, V=${train.V}] but the real gaits [T=${real.T}, V=${real.V}]`);
-    // memorisation compares distances to training gaits with those of held-out ones: a real gait that shares a walker or a recording with them is not held out
     checkHeldOut(train, 'the training set', real, 'the real gaits', 'the real gaits must be held out (the memorisation check compares generated gaits with them)');
   }
+  const copy = train && folds.length ? copySource(train, 'training-set copy') : null;
 
-  const inf = ev ? await startInference(ev, threads) : null;
+  const open: OpenFold[] = [];
   let sampler: Sampler | null = null;
   try {
+    for (const fold of folds) {
+      const inf = await startInference(fold.classifier, threads);
+      const sub = real.select(Array.from(fold.scored));
+      open.push({ fold, inf, sub, ...(await evaluatorPass(inf, sub, 'real evaluator features')) });
+    }
     sampler = await startSampler(generator, threads);
     progress.start('evaluate generator', R + 1);
     // ---- real-set quantities, computed once
     const affRaw = affectiveFeatures(real, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS });
     const scaler = fitMinMax(affRaw, real.N, NUM_AFFECTIVE_FEATURES, AFFECTIVE_FEATURE_NAMES);
     const realAff = toFeatureMatrix(applyMinMax(scaler, affRaw), NUM_AFFECTIVE_FEATURES, 'real affective features');
-    let realEv: FeatureMatrix | null = null;
-    let realAccuracy = 0;
-    if (ev) {
-      const p = await evaluatorPass(inf!, real, 'real evaluator features');
-      realEv = p.features;
-      realAccuracy = p.accuracy;
-    }
+    const realAccuracy = open.length ? open.reduce((a, f) => a + f.accuracy, 0) / open.length : 0;
     const realPlaus = plausibilityMeans(plausibility(real).summary);
     const realLimb = motionStats(real).limbSpeed;
     const realSteps = stepFrequency(real);
@@ -606,8 +658,9 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
 
     const labelNames = real.labelNames;
     const affAcc = new SpaceAccumulator(NUM_AFFECTIVE_FEATURES, labelNames);
-    const evAcc = realEv ? new SpaceAccumulator(realEv.d, labelNames) : null;
+    const evAcc = open.length ? new SpaceAccumulator(open[0]!.features.d, labelNames) : null;
     const recog: number[] = [];
+    const copyRatio: number[] = [];
     const mem = { close: [] as number[], ratio: [] as number[], genMedian: [] as number[], exact: 0, flagged: 0, reason: '', heldOutMedian: 0, threshold: 0, expected: 0 };
     const plaus = { boneCv: [] as number[], maxBoneCv: [] as number[], footSkate: [] as number[], jerk: [] as number[], flaggedFraction: [] as number[] };
     const ratio = { boneCv: [] as number[], footSkate: [] as number[], jerk: [] as number[] };
@@ -619,24 +672,32 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
 
     for (let r = 0; r < R; r++) {
       const s = deriveSeed(seed, `evaluate-generator/draw/${r}`);
-      const { ref, held, warning } = stratifiedHalves(real, s);
-      if (warning && !warnings.includes(warning)) warnings.push(warning);
-      refSize = ref.length;
-      heldSize = held.length;
+      const halves = groupedHalves(real, s);
+      refSize = halves.reference.length;
+      heldSize = halves.floor.length;
       counts = {};
       for (const n of present) {
         const l = real.labelId(n);
-        counts[n] = options.perLabel ?? held.filter((i) => real.labels[i] === l).length;
+        counts[n] = options.counts?.[n] ?? options.perLabel ?? halves.floor.filter((i) => real.labels[i] === l).length;
       }
       const fake = (await sampler.sample(counts, { seed: s, temperature, ...(prior ? { prior } : {}) })).withLabelNames(labelNames);
       generatedPerDraw = fake.N;
 
       const fakeAff = toFeatureMatrix(applyMinMax(scaler, affectiveFeatures(fake, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS })), NUM_AFFECTIVE_FEATURES, 'generated affective features');
-      affAcc.add(r, s, realAff, ref, held, real.labels, fakeAff, fake.labels);
-      if (ev && evAcc && realEv) {
-        const p = await evaluatorPass(inf!, fake, 'generated evaluator features');
-        evAcc.add(r, s, realEv, ref, held, real.labels, p.features, fake.labels);
-        recog.push(p.accuracy);
+      affAcc.add(r, [spaceDraw(real, realAff, fakeAff, fake.labels, s, labelNames)]);
+      if (evAcc) {
+        const draws: SpaceDraw[] = [];
+        let acc = 0;
+        let copyAcc = 0;
+        for (const [k, f] of open.entries()) {
+          const p = await evaluatorPass(f.inf, fake, 'generated evaluator features');
+          draws.push(spaceDraw(f.sub, f.features, p.features, fake.labels, deriveSeed(s, `fold/${k}`), labelNames));
+          acc += p.accuracy / open.length;
+          if (copy) copyAcc += (await evaluatorPass(f.inf, copy.sample(counts, { seed: s }).withLabelNames(labelNames), 'training-set copy features')).accuracy / open.length;
+        }
+        evAcc.add(r, draws);
+        recog.push(acc);
+        if (copy) copyRatio.push(copyAcc / realAccuracy);
       }
       if (trainCanon && realCanon) {
         const m = memorisation(trainCanon, canonicalView(fake), realCanon);
@@ -674,19 +735,28 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
     const evaluatorSpace = evAcc?.summary() ?? null;
     for (const [name, sp] of [['affective', affective], ['evaluator', evaluatorSpace]] as const)
       if (sp && sp.fid.ridgeUses > 0)
-        warnings.push(`${name} space: ${sp.fid.ridgeUses} of ${R} draws had a singular covariance in the FID or its floor and added a ridge of at most ${sp.fid.maxRidge.toExponential(2)} (why: below)`);
+        warnings.push(`${name} space: ${sp.fid.ridgeUses} of ${R} draws had a singular covariance in the FID or its floor and added a ridge of at most ${sp.fid.ridge.toExponential(2)} (why: below)`);
     const finiteCI = (v: number[], what: string) => {
       const bad = v.findIndex((x) => !Number.isFinite(x));
       if (bad >= 0) throw new GaitforgeError('E_VALUE', `${what} is ${v[bad]} in draw ${bad}: the real set's mean is 0`);
       return meanCI(v);
     };
+    const recognitionRatio = (v: number[]) => finiteCI(v, 'the recognition ratio (the evaluator recognises no real gait)');
+    const c0 = folds[0]?.classifier;
     return {
       generator: { name: generator.name, tag: generator.tag, checkpointHash: generator.checkpointHash },
-      evaluator: ev && realEv ? { checkpointHash: ev.checkpointHash, kind: ev.kind, labelNames: [...ev.labelNames], dim: realEv.d, realAccuracy } : null,
+      evaluator: c0
+        ? {
+            scheme: Array.isArray(given) ? 'cross-fit' : 'given', kind: c0.kind, labelNames: [...c0.labelNames], featureDim: open[0]!.features.d,
+            folds: open.map((f) => ({ checkpointHash: f.fold.classifier.checkpointHash, scoredGaits: f.sub.N, realAccuracy: f.accuracy })),
+          }
+        : null,
       seed, repeats: R, temperature, prior, realGaits: real.N, referenceGaits: refSize, heldOutHalfGaits: heldSize, generatedPerDraw, counts,
       trainGaits: train?.N ?? null,
       affective, evaluatorSpace,
-      recognition: ev ? { generated: meanCI(recog), real: realAccuracy, ratio: finiteCI(recog.map((a) => a / realAccuracy), 'the recognition ratio (the evaluator recognises no real gait)') } : null,
+      recognition: open.length
+        ? { generated: meanCI(recog), real: realAccuracy, ratio: recognitionRatio(recog.map((a) => a / realAccuracy)), trainingCopyRatio: copy ? recognitionRatio(copyRatio) : null }
+        : null,
       memorisation: train
         ? {
             closeFraction: meanCI(mem.close), expectedFraction: mem.expected, medianRatio: meanCI(mem.ratio), generatedMedian: meanCI(mem.genMedian),
@@ -712,7 +782,7 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
     };
   } finally {
     await sampler?.close();
-    await inf?.close();
+    for (const f of open) await f.inf.close();
   }
 }
 
@@ -809,7 +879,8 @@ export function evaluationMetrics(e: GeneratorEvaluation): EvaluationMetric[] {
   const spaces = [['affective', (x: GeneratorEvaluation) => x.affective], ['evaluator', (x: GeneratorEvaluation) => x.evaluatorSpace!]] as const;
   for (const [name, sp] of spaces) {
     if (!sp(e)) continue;
-    out.push({ name: `FID (${name}, ${sp(e).fid.dim}-d)`, generated: (x) => sp(x).fid.fid, real: (x) => sp(x).fid.floor, note: () => '(floor)' });
+    const f = sp(e).fid;
+    out.push({ name: `FID (${name}, ${f.dim === f.featureDim ? `${f.dim}-d` : `${f.dim} of ${f.featureDim} dims`})`, generated: (x) => sp(x).fid.fid, real: (x) => sp(x).fid.floor, note: () => '(floor)' });
     out.push({ name: `FID / floor (${name})`, generated: (x) => floorRatio(sp(x).fid), real: () => null, note: () => '1' });
   }
   for (const [name, sp] of spaces) {
@@ -820,6 +891,8 @@ export function evaluationMetrics(e: GeneratorEvaluation): EvaluationMetric[] {
   if (e.recognition) {
     out.push({ name: 'Recognition accuracy %', generated: (x) => x.recognition!.generated, real: (x) => x.recognition!.real, note: () => '(all real)', scale: 100 });
     out.push({ name: 'Recognition ratio (generated / real)', generated: (x) => x.recognition!.ratio, real: () => null, note: () => '1 (real)' });
+    if (e.recognition.trainingCopyRatio)
+      out.push({ name: 'Recognition ratio of the training-set copy', generated: (x) => x.recognition!.trainingCopyRatio, real: () => null, note: () => '1 (anchored)' });
   }
   if (e.memorisation) {
     out.push({ name: 'Memorisation: close to train %', generated: (x) => x.memorisation!.closeFraction, real: (x) => x.memorisation!.expectedFraction, note: () => '(expected)', scale: 100 });

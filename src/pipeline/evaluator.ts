@@ -1,28 +1,34 @@
 /**
- * Which evaluator a generator metric runs with. The shipped evaluator
- * (samples/evaluator) fits the 4-emotion, T = 75 demo data only; for any
- * other dataset (other labels, frame or joint counts) gaitforge trains a
- * Baseline-STEP on the real training split, through the classifier's one
- * training path, and caches it in a folder keyed by the content hash of
- * that split and the training settings, so the next run loads it. The
- * choice is returned with its provenance ('given', 'shipped', 'cached',
- * 'trained'), which `fid` and `evaluate-generator` print and record.
+ * Which evaluator a generator metric runs with.
  *
- * The training split must not share a gait with the real gaits being
- * evaluated (those are test data for the evaluator as much as for the
- * generator): a shared id is an error.
+ * Scoring a trained generator (evaluate-generator, the model card, the
+ * ablation's FID cell, the benches) uses evaluators cross-fitted on the
+ * held-out real gaits (`crossFitEvaluators`): the real set is cut into two
+ * grouped halves, a Baseline-STEP trains on each, and each scores the
+ * generated gaits and the half it never saw. No evaluator has trained on the
+ * gaits the generator learned from, so samples that imitate those gaits gain
+ * nothing over unseen real ones: a copy of the training set scores a
+ * recognition ratio of about 1.
+ *
+ * `gaitforge fid` (two given sets) uses `chooseEvaluator`: a directory the
+ * user names, else the shipped one when it fits the data, else a
+ * Baseline-STEP trained on a real training split (`--train`) that shares no
+ * gait, walker or recording with the real gaits evaluated. Per-dataset
+ * evaluators are cached in folders keyed by the content hash of their
+ * training gaits and settings, so the next run loads them.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadClassifier, trainClassifier, type Classifier, type ClassifierConfig } from '../classifier/index.js';
 import { GaitforgeError } from '../core/errors.js';
 import { writeFilesAtomic } from '../core/files.js';
-import type { GaitSet } from '../core/gaitset.js';
+import { checkHeldOut, groupedHalves, groupedSplit, type GaitSet } from '../core/gaitset.js';
 import { contentHash, gaitSetsHash } from '../core/hash.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { VERSION } from '../core/version.js';
 import { buildCell, canonicalJson, readCell } from './cache.js';
-import { checkEvaluatorFits, defaultEvaluatorDir } from './evaluate-generator.js';
+import { checkEvaluatorFits, defaultEvaluatorDir, type EvaluatorFold } from './evaluate-generator.js';
+import { deriveSeed } from '../core/rng.js';
 
 /** Where an evaluator came from: a directory the user named, the shipped one, a per-dataset one from the cache, or one trained by this call. */
 export type EvaluatorSource = 'given' | 'shipped' | 'cached' | 'trained';
@@ -31,6 +37,9 @@ export type EvaluatorSource = 'given' | 'shipped' | 'cached' | 'trained';
 export const DEFAULT_EVALUATOR_EPOCHS = 10;
 /** Seed of a per-dataset evaluator by default (fixed, so every evaluation of a dataset finds the same cached evaluator). */
 export const DEFAULT_EVALUATOR_SEED = 1;
+/** Gaits of each label a cross-fitting half needs (it trains an evaluator and is scored like a real set). */
+const MIN_PER_LABEL = 4;
+
 /** Fraction of the training split a per-dataset evaluator holds out for its model selection. */
 export const EVALUATOR_VAL_FRACTION = 0.2;
 
@@ -98,7 +107,7 @@ function evaluatorConfig(epochs: number): ClassifierConfig {
 
 /** The cache key of a per-dataset evaluator: training split, config, seed, threads and gaitforge version. */
 export function evaluatorKey(train: GaitSet, epochs: number, seed: number, threads = 1): string {
-  const settings = { kind: 'baseline-step', config: evaluatorConfig(epochs), seed, valFraction: EVALUATOR_VAL_FRACTION, version: VERSION, ...(threads > 1 ? { threads } : {}) };
+  const settings = { kind: 'baseline-step', config: evaluatorConfig(epochs), seed, valFraction: EVALUATOR_VAL_FRACTION, valSplit: 'grouped, finer when too few groups', version: VERSION, ...(threads > 1 ? { threads } : {}) };
   return contentHash([gaitSetsHash([train]), canonicalJson(settings)]).slice(0, 20);
 }
 
@@ -149,19 +158,32 @@ export async function chooseEvaluator(sets: EvaluatedSet[], options: ChooseEvalu
       `${why}; pass the real training split (--train FILE) to train an evaluator for this dataset on it, an evaluator directory (--evaluator DIR), or use the affective feature space (--features affective)`,
     );
   const trainName = options.trainName ?? 'the training split';
-  const trainLabels = new Set(train.labelNames.filter((_, l) => train.labels.includes(l)));
-  const trainIds = new Set(train.ids);
   for (const s of sets) {
-    if (s.set.T !== train.T || s.set.V !== train.V)
-      throw new GaitforgeError('E_SHAPE', `the gaits of ${s.name} have T = ${s.set.T}, V = ${s.set.V} but those of ${trainName} have T = ${train.T}, V = ${train.V}: an evaluator trained on it cannot embed them`);
-    const missing = s.set.labelNames.filter((n, l) => s.set.labels.includes(l) && !trainLabels.has(n));
-    if (missing.length) throw new GaitforgeError('E_LABEL', `the gaits of ${s.name} have label${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that ${trainName} lacks, so an evaluator trained on it cannot recognise ${missing.length > 1 ? 'them' : 'it'}`);
-    if (s.real) {
-      const shared = s.set.ids.filter((id) => trainIds.has(id));
-      if (shared.length)
-        throw new GaitforgeError('E_VALUE', `${shared.length} gait(s) of ${s.name} (e.g. ${JSON.stringify(shared[0])}) are also in ${trainName}: the evaluator must not train on the gaits it is evaluated on; pass a training split disjoint from them`);
-    }
+    checkCanEmbed(train, trainName, s.set, s.name);
+    if (s.real) checkHeldOut(train, trainName, s.set, s.name, 'the evaluator must not train on the gaits, walkers or recordings it is evaluated on; pass a training split disjoint from them');
   }
+  const t = await trainedEvaluator(train, { ...options, trainName });
+  const description =
+    `a per-dataset evaluator (Baseline-STEP, ${t.record.epochs} epochs on ${t.record.trainGaits} gaits of ${trainName}, validation accuracy ${(100 * t.record.bestValAccuracy).toFixed(1)}%) ` +
+    `${t.source === 'cached' ? 'loaded from the cache' : 'trained now and cached'} in ${t.dir}, because ${why.replace(/^the default evaluator/, 'the shipped evaluator')}`;
+  return { evaluator: t.evaluator, name: `the per-dataset evaluator in ${t.dir}`, dir: t.dir, source: t.source, description, record: t.record };
+}
+
+/** Throws E_SHAPE / E_LABEL when an evaluator trained on `train` cannot embed or recognise `set`. */
+function checkCanEmbed(train: GaitSet, trainName: string, set: GaitSet, name: string): void {
+  if (set.T !== train.T || set.V !== train.V)
+    throw new GaitforgeError('E_SHAPE', `the gaits of ${name} have T = ${set.T}, V = ${set.V} but those of ${trainName} have T = ${train.T}, V = ${train.V}: an evaluator trained on it cannot embed them`);
+  const trainLabels = new Set(train.labelNames.filter((_, l) => train.labels.includes(l)));
+  const missing = set.labelNames.filter((n, l) => set.labels.includes(l) && !trainLabels.has(n));
+  if (missing.length) throw new GaitforgeError('E_LABEL', `the gaits of ${name} have label${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that ${trainName} lacks, so an evaluator trained on it cannot recognise ${missing.length > 1 ? 'them' : 'it'}`);
+}
+
+/**
+ * The per-dataset Baseline-STEP of `train` from `options.cacheDir`, trained
+ * there first when the cache does not hold it. The caller disposes the
+ * returned classifier.
+ */
+async function trainedEvaluator(train: GaitSet, options: ChooseEvaluatorOptions & { trainName: string }): Promise<{ evaluator: Classifier; dir: string; source: 'cached' | 'trained'; record: EvaluatorRecord }> {
   if (!options.cacheDir) throw new GaitforgeError('E_OPTION', 'training a per-dataset evaluator needs a cache folder (cacheDir / --cache-dir)');
   const epochs = options.epochs ?? DEFAULT_EVALUATOR_EPOCHS;
   if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000) throw new GaitforgeError('E_OPTION', `evaluator epochs = ${epochs}: expected an integer in [1, 10000]`);
@@ -177,9 +199,11 @@ export async function chooseEvaluator(sets: EvaluatedSet[], options: ChooseEvalu
     record = cached;
     source = 'cached';
   } else {
-    progress.log(`${why}: training an evaluator (Baseline-STEP, ${epochs} epochs) on ${trainName} (${train.N} gaits) into ${dir}`);
+    progress.log(`training an evaluator (Baseline-STEP, ${epochs} epochs) on ${options.trainName} (${train.N} gaits) into ${dir}`);
     record = await buildCell(dir, async (tmp): Promise<EvaluatorRecord> => {
-      const r = await trainClassifier('baseline-step', train, evaluatorConfig(epochs), { outDir: tmp, seed, valFraction: EVALUATOR_VAL_FRACTION, progress, threads });
+      // its own epoch is chosen on a part of its training gaits, grouped as finely as a small set needs
+      const [tr, va] = groupedSplit(train, [1 - EVALUATOR_VAL_FRACTION, EVALUATOR_VAL_FRACTION], deriveSeed(seed, 'evaluator/val'), 1).parts;
+      const r = await trainClassifier('baseline-step', train.select(Array.from(tr!)), evaluatorConfig(epochs), { outDir: tmp, seed, val: train.select(Array.from(va!)), progress, threads });
       const rec: EvaluatorRecord = {
         key, dataHash: gaitSetsHash([train]), trainGaits: train.N, labelNames: [...train.labelNames], T: train.T, V: train.V, epochs, seed,
         bestEpoch: r.bestEpoch, bestValAccuracy: r.bestValAccuracy, checkpointHash: r.checkpointHash, gaitforgeVersion: VERSION,
@@ -189,17 +213,72 @@ export async function chooseEvaluator(sets: EvaluatedSet[], options: ChooseEvalu
     });
     source = 'trained';
   }
-  const evaluator = await loadClassifier(dir);
-  const description =
-    `a per-dataset evaluator (Baseline-STEP, ${record.epochs} epochs on ${record.trainGaits} gaits of ${trainName}, validation accuracy ${(100 * record.bestValAccuracy).toFixed(1)}%) ` +
-    `${source === 'cached' ? 'loaded from the cache' : 'trained now and cached'} in ${dir}, because ${why.replace(/^the default evaluator/, 'the shipped evaluator')}`;
-  return { evaluator, name: `the per-dataset evaluator in ${dir}`, dir, source, description, record };
+  return { evaluator: await loadClassifier(dir), dir, source, record };
 }
 
-/** The cache folder of per-dataset evaluators: `cacheDir` when given, else `.gaitforge-evaluators` beside the training split's file (undefined without either). */
-export function evaluatorCacheRoot(cacheDir: string | undefined, trainFile: string | undefined): string | undefined {
+/** Evaluators cross-fitted on a held-out real set (`crossFitEvaluators`). */
+export interface CrossFitEvaluators {
+  /** Fold f's evaluator trained on half f and scores the other half. */
+  folds: EvaluatorFold[];
+  /** Each fold's training record and folder. */
+  records: EvaluatorRecord[];
+  dirs: string[];
+  /** The grouping of the two halves ('identity', 'recording', ...). */
+  groupedBy: string;
+  /** One sentence: how the evaluators were made. */
+  description: string;
+  /** Releases the classifiers. */
+  dispose(): void;
+}
+
+/**
+ * Two Baseline-STEP evaluators cross-fitted on the held-out real gaits
+ * `real` (gaits the generator never trained on): `real` is cut into two
+ * halves stratified by label and grouped (no walker or recording in both;
+ * seeded by `options.seed`, default DEFAULT_EVALUATOR_SEED), an evaluator
+ * trains on each (holding out EVALUATOR_VAL_FRACTION of its half for its own
+ * model selection) and scores the other half. Cached in `options.cacheDir`
+ * like any per-dataset evaluator. Throws E_SHAPE when a half lacks a label
+ * of `real`. The caller disposes the result.
+ */
+export async function crossFitEvaluators(real: GaitSet, options: Omit<ChooseEvaluatorOptions, 'dir' | 'train' | 'trainName'> & { name?: string }): Promise<CrossFitEvaluators> {
+  const name = options.name ?? 'the real gaits';
+  const h = groupedHalves(real, deriveSeed(options.seed ?? DEFAULT_EVALUATOR_SEED, 'evaluator/cross-fit'));
+  const halves = [h.reference, h.floor];
+  const present = real.labelNames.filter((_, l) => real.labels.includes(l));
+  // each half trains an evaluator on every label and is scored like a real set (4 gaits of each label: 2 in each half of a draw)
+  halves.forEach((rows, f) => {
+    const counts = real.select(Array.from(rows)).countsByLabel();
+    const few = present.filter((n) => counts[n]! < MIN_PER_LABEL);
+    if (few.length)
+      throw new GaitforgeError(
+        'E_SHAPE',
+        `cross-fitting evaluators on ${name}: half ${f + 1} of ${real.N} gaits (grouped by ${h.groupedBy}) has fewer than ${MIN_PER_LABEL} gaits of ${few.map((n) => `${n} (${counts[n]})`).join(', ')}; use more held-out gaits or an evaluator directory (--evaluator DIR)`,
+      );
+  });
+  const trained: Awaited<ReturnType<typeof trainedEvaluator>>[] = [];
+  try {
+    for (const [f, rows] of halves.entries())
+      trained.push(await trainedEvaluator(real.select(Array.from(rows)), { ...options, trainName: `half ${f + 1} of ${name}` }));
+  } catch (e) {
+    for (const t of trained) t.evaluator.dispose();
+    throw e;
+  }
+  const acc = trained.map((t) => `${(100 * t.record.bestValAccuracy).toFixed(1)}%`).join(' and ');
+  return {
+    folds: trained.map((t, f) => ({ classifier: t.evaluator, scored: halves[1 - f]! })),
+    records: trained.map((t) => t.record), dirs: trained.map((t) => t.dir), groupedBy: h.groupedBy,
+    description:
+      `two Baseline-STEP evaluators cross-fitted on ${name} (halves of ${halves[0]!.length} and ${halves[1]!.length} gaits grouped by ${h.groupedBy}; ` +
+      `${trained[0]!.record.epochs} epochs each, validation accuracy ${acc}): each scores the generated gaits and the half it never trained on`,
+    dispose: () => trained.forEach((t) => t.evaluator.dispose()),
+  };
+}
+
+/** The cache folder of per-dataset evaluators: `cacheDir` when given, else `.gaitforge-evaluators` beside `dataFile` (undefined without either). */
+export function evaluatorCacheRoot(cacheDir: string | undefined, dataFile: string | undefined): string | undefined {
   if (cacheDir !== undefined) return cacheDir;
-  return trainFile === undefined ? undefined : path.join(path.dirname(path.resolve(trainFile)), '.gaitforge-evaluators');
+  return dataFile === undefined ? undefined : path.join(path.dirname(path.resolve(dataFile)), '.gaitforge-evaluators');
 }
 
 /** The JSON record of which evaluator a command used (`evaluatorUsed` in `fid` and `evaluate-generator` outputs); null without one. */

@@ -12,13 +12,13 @@ import path from 'node:path';
 import type { Classifier } from '../classifier/model.js';
 import { GaitforgeError } from '../core/errors.js';
 import { writeFilesAtomic } from '../core/files.js';
-import type { GaitSet } from '../core/gaitset.js';
+import { sharedGroups, type GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed } from '../core/rng.js';
-import { loadGenerator, readGeneratorManifest as readManifest, trainGenerator, type GeneratorConfig, type TrainGeneratorOptions, type TrainGeneratorResult } from '../generator/index.js';
+import { loadGenerator, readGeneratorManifest as readManifest, summedKlWeight, trainGenerator, type GeneratorConfig, type TrainGeneratorOptions, type TrainGeneratorResult } from '../generator/index.js';
 import { filmstripSvg } from '../render/index.js';
-import { checkEvaluatorFits, evaluateGenerator, evaluationRows, type GeneratorEvaluation } from './evaluate-generator.js';
-import { chooseEvaluator, type EvaluatorChoice } from './evaluator.js';
+import { checkEvaluatorFits, evaluateGenerator, evaluationRows, type EvaluatorFold, type GeneratorEvaluation } from './evaluate-generator.js';
+import { chooseEvaluator, crossFitEvaluators, type CrossFitEvaluators, type EvaluatorChoice } from './evaluator.js';
 
 /** Draws of the card's metrics by default (few: the card is written at the end of every training). */
 export const MODEL_CARD_REPEATS = 3;
@@ -32,9 +32,9 @@ export interface ModelCardOptions {
   result: TrainGeneratorResult;
   /** Seed of the card's draws and samples. */
   seed: number;
-  /** Evaluator for the evaluator space and the recognition ratio; null/absent: the affective space only. */
-  evaluator?: Classifier | null;
-  /** Says which evaluator that is (e.g. "the shipped evaluator"). */
+  /** The evaluator space and the recognition ratio (evaluateGenerator's `evaluator`); null/absent: the affective space only. */
+  evaluator?: Classifier | EvaluatorFold[] | null;
+  /** Says which evaluator that is (e.g. "two Baseline-STEPs cross-fitted on the validation gaits"). */
   evaluatorDescription?: string;
   /** Why there is no evaluator (printed when `evaluator` is absent). */
   noEvaluatorReason?: string;
@@ -59,15 +59,11 @@ function cannotEvaluate(val: GaitSet | null): string | null {
   return null;
 }
 
-/** "3 walkers" / "5 recordings" that two sets share under the finer grouping both have (identity, else recording), or null when none. */
-function sharedGroups(a: GaitSet, b: GaitSet): string | null {
-  for (const [g, what] of [['identity', 'walker'], ['recording', 'recording']] as const) {
-    const key = (s: GaitSet) => (g === 'identity' ? s.identity : s.recording);
-    if (!key(a).every((x) => x != null) || !key(b).every((x) => x != null)) continue;
-    const inA = new Set(key(a));
-    const n = new Set(key(b).filter((x) => inA.has(x))).size;
-    return n > 0 ? `${n} ${what}${n === 1 ? '' : 's'}` : null;
-  }
+/** "3 walkers" / "5 recordings" that two sets share (walkers first), or null when none. */
+function sharedText(a: GaitSet, b: GaitSet): string | null {
+  const s = sharedGroups(a, b);
+  for (const [values, what] of [[s.identities, 'walker'], [s.recordings, 'recording']] as const)
+    if (values.length) return `${values.length} ${what}${values.length === 1 ? '' : 's'}`;
   return null;
 }
 
@@ -94,10 +90,10 @@ export async function writeModelCard(options: ModelCardOptions): Promise<ModelCa
       ? 'the generator is conditioned on identity as well as label, and these metrics sample by label only (docs/identity.md measures identity-conditioned samples)'
       : cannotEvaluate(val);
     let evaluator = options.evaluator ?? null;
-    let evaluatorNote = evaluator ? (options.evaluatorDescription ?? `evaluator ${evaluator.checkpointHash}`) : (options.noEvaluatorReason ?? 'no evaluator given');
+    let evaluatorNote = evaluator ? (options.evaluatorDescription ?? 'given') : (options.noEvaluatorReason ?? 'no evaluator given');
     if (evaluator && val && !skipped) {
       try {
-        checkEvaluatorFits(evaluator, val, 'the evaluator', 'the validation split');
+        for (const c of Array.isArray(evaluator) ? evaluator.map((f) => f.classifier) : [evaluator]) checkEvaluatorFits(c, val, 'the evaluator', 'the validation split');
       } catch (e) {
         evaluatorNote = `not used: ${(e as Error).message.split(', so its features')[0]}`;
         evaluator = null;
@@ -131,6 +127,7 @@ export async function writeModelCard(options: ModelCardOptions): Promise<ModelCa
       '## Training',
       '',
       `- preset: ${cfg.preset}, variant: ${cfg.variant}; the label ${cfg.decoderCondition === 'every-layer' ? 'before every decoder layer' : "at the decoder's input"}; samples from the ${cfg.prior} prior`,
+      `- KL weight β = ${cfg.beta} on mean-normalised terms: ${summedKlWeight(cfg, manifest.T, manifest.V).toPrecision(3)} on the summed scale of VAE papers (β · T·V·3 / latentDim = β · ${manifest.T * manifest.V * 3} / ${cfg.latentDim})`,
       `- epochs: ${manifest.epochsDone} of ${cfg.epochs}${manifest.completed ? '' : ' (stopped early)'}`,
       `- selected epoch: ${result.bestEpoch} (lowest ${best?.val ? `validation loss, ${best.val.total.toPrecision(4)}` : `training loss, ${best?.train.total.toPrecision(4) ?? '—'}`})`,
       '',
@@ -146,7 +143,7 @@ export async function writeModelCard(options: ModelCardOptions): Promise<ModelCa
         '',
         `\`gaitforge evaluate-generator\` with more draws and a held-out test set gives the numbers to report; see docs/evaluation.md.`,
       );
-      const shared = sharedGroups(train, val!);
+      const shared = sharedText(train, val!);
       const warnings = [
         ...(reused ? [`${reused} of the ${val!.N} validation gaits are training gaits: memorisation is not checked`] : []),
         ...(shared ? [`the validation gaits share ${shared} with the training gaits (a validation set cut from the same walkers or recordings), so these metrics are optimistic and the memorisation check is not against new walkers`] : []),
@@ -172,10 +169,10 @@ export interface TrainGeneratorWithCardOptions extends TrainGeneratorOptions {
   dataName: string;
   /**
    * Evaluator directory for the card's evaluator space and recognition
-   * ratio. Default: the shipped evaluator when it fits the data; otherwise
-   * the card has the affective space only and says why (a per-dataset
-   * evaluator would have to train on gaits other than the validation ones:
-   * \`gaitforge evaluate-generator --train\` does that).
+   * ratio. Default: two Baseline-STEPs cross-fitted on the validation gaits
+   * (cached in the generator folder's `card-evaluators/`), so no evaluator
+   * has seen the training gaits; when the validation gaits are too few to
+   * halve, the card has the affective space only and says why.
    */
   evaluatorDir?: string;
   /** Draws of the card's metrics. Default MODEL_CARD_REPEATS. */
@@ -190,22 +187,29 @@ export interface TrainGeneratorWithCardOptions extends TrainGeneratorOptions {
 export async function trainGeneratorWithCard(train: GaitSet, config: GeneratorConfig, options: TrainGeneratorWithCardOptions): Promise<TrainGeneratorResult & { card: ModelCard | null }> {
   const r = await trainGenerator(train, config, options);
   if (!r.completed) return { ...r, card: null };
-  (options.progress ?? silentProgress).log(`writing the model card of ${r.dir}`);
-  let choice: EvaluatorChoice | null = null;
+  const progress = options.progress ?? silentProgress;
+  progress.log(`writing the model card of ${r.dir}`);
+  let given: EvaluatorChoice | null = null;
+  let crossFit: CrossFitEvaluators | null = null;
   let reason = '';
   try {
-    choice = await chooseEvaluator([{ set: r.valPart ?? r.trainPart, name: 'the validation split', real: true }], { dir: options.evaluatorDir });
-  } catch (e) {
-    if (!(e instanceof GaitforgeError && e.code === 'E_MODEL') || options.evaluatorDir !== undefined) throw e;
-    reason = `none (affective space only): ${e.message.split('; pass the real training split')[0]}`;
-  }
-  try {
+    if (options.evaluatorDir !== undefined) given = await chooseEvaluator([{ set: r.valPart ?? r.trainPart, name: 'the validation split', real: true }], { dir: options.evaluatorDir });
+    else if (!r.valPart) reason = 'none (affective space only): there are no validation gaits to cross-fit evaluators on';
+    else {
+      try {
+        crossFit = await crossFitEvaluators(r.valPart, { name: 'the validation gaits', cacheDir: path.join(r.dir, 'card-evaluators'), threads: options.threads, progress });
+      } catch (e) {
+        if (!(e instanceof GaitforgeError && e.code === 'E_SHAPE')) throw e;
+        reason = `none (affective space only): ${e.message.split('; use more')[0]}`;
+      }
+    }
     const card = await writeModelCard({
-      dataName: options.dataName, result: r, seed: options.seed, evaluator: choice?.evaluator ?? null, evaluatorDescription: choice?.description,
-      noEvaluatorReason: reason, repeats: options.cardRepeats, threads: options.threads,
+      dataName: options.dataName, result: r, seed: options.seed, evaluator: crossFit?.folds ?? given?.evaluator ?? null,
+      evaluatorDescription: crossFit?.description ?? given?.description, noEvaluatorReason: reason, repeats: options.cardRepeats, threads: options.threads,
     });
     return { ...r, card };
   } finally {
-    choice?.evaluator.dispose();
+    crossFit?.dispose();
+    given?.evaluator.dispose();
   }
 }

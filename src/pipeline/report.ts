@@ -12,7 +12,7 @@
 import path from 'node:path';
 import type { ResolvedGrouping } from '../core/gaitset.js';
 import { writeFilesAtomic, type OutputFile } from '../core/files.js';
-import { boundedMeanCI, correctedResampledTTest, formatCI, holmAdjust, meanCI, MIN_SEEDS_FOR_TESTS, signedPercent } from '../eval/stats.js';
+import { correctedMeanCI, correctedResampledTTest, formatCI, holmAdjust, meanCI, MIN_SEEDS_FOR_TESTS, signedPercent } from '../eval/stats.js';
 import { writeRecordsParquet } from '../io/records.js';
 import type { CellResult, FidCellResult, GeneratorCellResult } from './ablate.js';
 import { CLASSICAL_AUGMENTERS, resolveAugment } from './augment.js';
@@ -51,7 +51,11 @@ export interface CellSummary {
   augmenter: string;
   count: number;
   seeds: number;
-  /** Mean ± 95% t interval over seeds, clipped to [0, 1] (`clipped` says when). */
+  /**
+   * Mean over seeds with the 95% corrected resampled interval (the seeds'
+   * re-splits share training gaits: variance × (1/J + n_test/n_train),
+   * eval/stats.ts correctedMeanCI), clipped to [0, 1] (`clipped` says when).
+   */
   accuracy: BoundedCI;
   macroF1: BoundedCI;
   /** Mean validation accuracy over seeds (null for cells from versions that did not record it). */
@@ -90,7 +94,7 @@ export interface AugmenterComparison extends PairedDifference {
   classical: string;
 }
 
-type BoundedCI = ReturnType<typeof boundedMeanCI>;
+type BoundedCI = ReturnType<typeof correctedMeanCI>;
 
 const pct = (x: number) => (100 * x).toFixed(2);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -116,8 +120,9 @@ export function summarizeCells(cells: CellResult[]): CellSummary[] {
     const { classifier, augmenter, count } = g[0]!;
     const gain = count > 0 ? pairedDifference(g, baseline(classifier)) : null;
     const vals = g.map((c) => c.valAccuracy).filter((v): v is number => typeof v === 'number');
+    const sizes = { nTrain: mean(g.map((c) => c.trainReal)), nTest: mean(g.map((c) => c.testGaits)) };
     out.push({
-      classifier, augmenter, count, seeds: g.length, accuracy: boundedMeanCI(g.map((c) => c.accuracy)), macroF1: boundedMeanCI(g.map((c) => c.macroF1)),
+      classifier, augmenter, count, seeds: g.length, accuracy: correctedMeanCI(g.map((c) => c.accuracy), sizes), macroF1: correctedMeanCI(g.map((c) => c.macroF1), sizes),
       valAccuracy: vals.length === g.length ? mean(vals) : null, gain,
     });
   }
@@ -168,7 +173,7 @@ export function compareLearnedWithClassical(cells: CellResult[]): AugmenterCompa
   return out.sort((a, b) => a.classifier.localeCompare(b.classifier) || a.count - b.count || a.learned.localeCompare(b.learned) || a.classical.localeCompare(b.classical));
 }
 
-/** The recognition ratio of a FID cell (null without an evaluator, or from a version that did not record it). */
+/** The recognition ratio of a FID cell (null without an evaluator). */
 function recognitionRatioOf(f: FidCellResult): number | null {
   return f.recognition?.ratio ?? null;
 }
@@ -182,9 +187,7 @@ export function generatorEntries(generators: GeneratorCellResult[], fids: FidCel
   fidAffective: number | null; floorAffective: number | null; fidEvaluator: number | null; floorEvaluator: number | null; recognitionRatio: number | null;
 })[] {
   return generators.map((g) => {
-    // a run folder may still hold the FID cell of an older version (without recognition) beside the current one
-    const mine = fids.filter((x) => x.seed === g.seed && x.augmenter === g.augmenter);
-    const f = mine.find((x) => x.recognition !== undefined) ?? mine[0];
+    const f = fids.find((x) => x.seed === g.seed && x.augmenter === g.augmenter);
     return {
       ...g,
       fidAffective: f?.affective.fid ?? null, floorAffective: f?.affective.floor ?? null,
@@ -267,7 +270,7 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   const [m1, m2, unit] = identityTask ? ['rank-1', 'mAP', 'model'] : ['accuracy', 'macro-F1', 'classifier'];
   lines.push('', identityTask ? '## Cross-condition rank-1 and mAP (%, mean over probe conditions; mean and 95% CI over seeds)' : '## Test accuracy and macro-F1 (%, mean and 95% CI over seeds)', '');
   lines.push(
-    `${identityTask ? 'Rank-1' : 'Accuracy'} intervals are Student-t intervals over seeds, clipped to [0, 100] (shown as [lo, hi] where clipped). ` +
+    `${identityTask ? 'Rank-1' : 'Accuracy'} and ${m2} intervals are corrected resampled t intervals over seeds (variance × (1/J + n_test/n_train), as for the gains below), clipped to [0, 100] (shown as [lo, hi] where clipped). ` +
       `Gain: ${m1} minus the same ${unit}'s real-only ${m1}, paired by seed, with the 95% interval of the corrected resampled t-test ` +
       '(Nadeau & Bengio 2003: variance × (1/J + n_test/n_train), because the seeds\' re-splits share training gaits)' +
       (tested ? `; p is that test's two-sided p, Holm-adjusted over all ${tested} gains of this report.` : '.'),
@@ -305,33 +308,40 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
     lines.push('## Generators: FID against the real test split (mean ± 95% CI over seeds)', '');
     lines.push(
       'Each FID is printed beside the real-vs-real floor, measured the same way: the test split is cut into two halves (grouped, so no walker or recording is in both); ' +
-        'n generated gaits and n real gaits of one half are each compared with the same n-gait reference from the other half. The floor is above 0 from sampling noise alone; ' +
-        'a generator is only as good as its distance to it. The affective space uses derivatives of smoothed trajectories (docs/metrics.md).',
+        'n generated gaits and n real gaits of one half are each compared with the same n-gait reference from the other half, every set with the same gaits per label ' +
+        "(the reference half's proportions), in the same dimension (the features' own when n > 2d, else the reference's top ⌈n/2⌉ − 1 principal components) and with one ridge. " +
+        'The floor is above 0 from sampling noise alone; a generator is only as good as its distance to it. The affective space uses derivatives of smoothed trajectories (docs/metrics.md). ' +
+        'The evaluator space is that of two Baseline-STEP evaluators cross-fitted on the test split (each trained on one half, scoring the generated gaits and the other half), so neither has seen the gaits the generator learned from.',
       '',
     );
-    lines.push('| generator | seeds | n (= floor n) | FID (affective) | floor (affective) | FID (evaluator) | floor (evaluator) | recognition ratio |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push('| generator | seeds | n (= floor n) | dim (affective / evaluator) | FID (affective) | floor (affective) | FID (evaluator) | floor (evaluator) | recognition ratio | training-set copy ratio |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    const range = (xs: number[]) => (xs.length ? (Math.min(...xs) === Math.max(...xs) ? `${xs[0]}` : `${Math.min(...xs)}–${Math.max(...xs)}`) : '—');
     for (const g of [...new Set(fids.map((f) => f.augmenter))]) {
       const sel = fids.filter((f) => f.augmenter === g);
       const ev = sel.filter((f) => f.evaluator);
       const ci = (xs: number[]) => (xs.length ? formatCI(meanCI(xs), 3) : '—');
-      const ns = sel.map((f) => f.affective.n);
       const ratios = sel.map(recognitionRatioOf).filter((x): x is number => x !== null);
-      lines.push(`| ${g} | ${sel.length} | ${Math.min(...ns) === Math.max(...ns) ? ns[0] : `${Math.min(...ns)}–${Math.max(...ns)}`} | ${ci(sel.map((f) => f.affective.fid))} | ${ci(sel.map((f) => f.affective.floor))} | ${ci(ev.map((f) => f.evaluator!.fid))} | ${ci(ev.map((f) => f.evaluator!.floor))} | ${ci(ratios)} |`);
+      const copies = sel.map((f) => f.recognition?.trainingCopyRatio ?? null).filter((x): x is number => x !== null);
+      lines.push(
+        `| ${g} | ${sel.length} | ${range(sel.map((f) => f.affective.n))} | ${range(sel.map((f) => f.affective.dim))} / ${range(ev.map((f) => f.evaluator!.dim))} | ` +
+          `${ci(sel.map((f) => f.affective.fid))} | ${ci(sel.map((f) => f.affective.floor))} | ${ci(ev.map((f) => f.evaluator!.fid))} | ${ci(ev.map((f) => f.evaluator!.floor))} | ${ci(ratios)} | ${ci(copies)} |`,
+      );
     }
+    const skipped = fids.filter((f) => f.evaluatorSkipped);
     lines.push(
       '',
       fids.some((f) => f.recognition)
-        ? "Recognition ratio: the evaluator's accuracy on the generated gaits (truth: the label each was sampled for) divided by its accuracy on the real test gaits, per seed; 1 means generated gaits carry their label as often as real ones."
+        ? "Recognition ratio: the cross-fitted evaluators' accuracy on the generated gaits (truth: the label each was sampled for) divided by their accuracy on the real test gaits they never trained on, per seed; 1 means generated gaits carry their label as often as real ones. " +
+            "Training-set copy ratio: the generator's training gaits scored the same way; it sits near 1 because no evaluator trained on them, and its distance from 1 is the ratio's noise."
         : !usesEvaluator(input.config)
-          ? "Recognition ratio: not measured: the config sets `evaluator: false`, so no seed's real-only Baseline-STEP scored the generators (FIDs in the affective space only)."
-          : "Recognition ratio: not available in this run: its FID cells were scored without an evaluator (each seed's real-only Baseline-STEP), as ablations once did when `baseline-step` was not among the classifiers; running `ablate` again on the run folder adds it.",
+          ? 'Recognition ratio: not measured: the config sets `evaluator: false` (FIDs in the affective space only).'
+          : 'Recognition ratio: not measured (no evaluator space; see below).',
+      ...(skipped.length ? ['', `No evaluator space for ${skipped.length} of ${fids.length} generators: ${skipped[0]!.evaluatorSkipped}`] : []),
     );
     const spaces = fids.flatMap((f) => [f.affective, ...(f.evaluator ? [f.evaluator] : [])]);
-    const ridged = spaces.filter((s) => s.ridge > 0 || s.warnings.some((w) => w.startsWith('floor: added a ridge')));
+    const ridged = spaces.filter((x) => x.ridge > 0);
     if (ridged.length)
-      lines.push('', `Note: ${ridged.length} of ${spaces.length} FIDs (or their floors) had a singular covariance (fewer gaits than feature dimensions, or collinear features) and were computed with a small ridge on the diagonals; results.json lists each warning and ridge.`);
-    const hashes = [...new Set(fids.map((f) => f.evaluator?.checkpointHash).filter(Boolean))];
-    if (hashes.length) lines.push('', `Evaluator: each seed's real-only Baseline-STEP (checkpoint ${hashes.join(', ')}).`);
+      lines.push('', `Note: ${ridged.length} of ${spaces.length} FIDs had a singular covariance even in their projected dimension and were computed with a small ridge (the same for the FID and its floor); results.json gives each ridge.`);
     lines.push('');
   }
   if (confusionLinks.length) lines.push('## Confusion matrices', '', ...confusionLinks, '');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GaitforgeError } from '../../src/core/errors.js';
 import {
-  accuracyOf, argmaxRows, confusionMatrix, galleryProbeSplit, macroF1, perClassPrecision, perClassRecall, rank1Accuracy, rowNormalize, topKAccuracy,
+  accuracyOf, argmaxRows, confusionMatrix, macroF1, perClassPrecision, perClassRecall, rowNormalize, topKAccuracy,
 } from '../../src/classifier/metrics.js';
 
 describe('classification metrics on hand-made confusion matrices', () => {
@@ -54,38 +54,5 @@ describe('classification metrics on hand-made confusion matrices', () => {
     expect(topKAccuracy(probs, t, 3, 2)).toBeCloseTo(2 / 3, 12);
     expect(topKAccuracy(probs, t, 3, 3)).toBe(1);
     expect(Array.from(argmaxRows(probs, 3))).toEqual([0, 2, 0]);
-  });
-});
-
-describe('identification', () => {
-  it('splits each identity\'s walks by id into alternating gallery and probe walks', () => {
-    const ids = ['b-2', 'a-1', 'b-1', 'a-2', 'a-3', 'c-1', 'x'];
-    const who = ['b', 'a', 'b', 'a', 'a', 'c', null];
-    const s = galleryProbeSplit(ids, who);
-    // a: a-1 (1) gallery, a-2 (3) probe, a-3 (4) gallery; b: b-1 (2) gallery, b-2 (0) probe; c: gallery only
-    expect(s.gallery).toEqual([1, 2, 4, 5]);
-    expect(s.probe).toEqual([0, 3]);
-  });
-
-  it('keeps the windows of one recording on one side', () => {
-    // walker a: take t1 (three overlapping windows), take t2 (two windows); walker b: one take only
-    const ids = ['a-t1#0', 'a-t1#3', 'a-t1#6', 'a-t2#0', 'a-t2#3', 'b-t1#0', 'b-t1#3'];
-    const who = ['a', 'a', 'a', 'a', 'a', 'b', 'b'];
-    const takes = ['a-t1', 'a-t1', 'a-t1', 'a-t2', 'a-t2', 'b-t1', 'b-t1'];
-    const s = galleryProbeSplit(ids, who, takes);
-    expect(s.gallery).toEqual([0, 1, 2, 5, 6]);
-    expect(s.probe).toEqual([3, 4]);
-    // by window alone, neighbouring windows of a take would face each other
-    expect(galleryProbeSplit(ids, who).probe).toContain(1);
-  });
-
-  it('rank-1 accuracy matches probes to the most similar gallery embedding by cosine', () => {
-    // gallery: g0 = a (1, 0), g1 = b (0, 1); probes: p2 = a-ish (2, 0.1) hit, p3 = labelled a but points at b → miss
-    const emb = [1, 0, 0, 1, 2, 0.1, 0.1, 3];
-    const who = ['a', 'b', 'a', 'a'];
-    expect(rank1Accuracy(emb, 2, who, { gallery: [0, 1], probe: [2, 3] })).toBe(0.5);
-    // scale does not matter for cosine: (0.1, 3) is closer in angle to b than a far-away a-direction vector
-    expect(rank1Accuracy(emb, 2, who, { gallery: [0, 1], probe: [2] })).toBe(1);
-    expect(rank1Accuracy(emb, 2, who, { gallery: [0, 1], probe: [] })).toBeNaN();
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
-import { fid, fidBesideFloor, frechetDistance, gaussianStats } from '../../src/eval/fid.js';
+import { fid, fidBesideFloor, frechetDistance, gaussianStats, projectedDim } from '../../src/eval/fid.js';
 
 interface Case { name: string; a: number[][]; b: number[][]; fid: number }
 const fixture = JSON.parse(
@@ -150,6 +150,62 @@ describe('FID beside the real-vs-real floor', () => {
     const r = fidBesideFloor(real, gaussian(80, 6, 9), { seed: 3, halves: { reference, floor } });
     expect(r.n).toBe(60);
     expect(() => fidBesideFloor(real, gaussian(80, 6, 9), { seed: 3, halves: { reference: [1, 2, 3], floor: [3, 4, 5] } })).toThrow(/row 3 is in both halves/);
-    expect(() => fidBesideFloor(real, gaussian(1, 6, 9), { seed: 3 })).toThrow(/2 generated gaits/);
+    expect(() => fidBesideFloor(real, gaussian(2, 6, 9), { seed: 3 })).toThrow(/at least 3 gaits in each set, got 2 \(real halves of 200 and 200, 2 generated\)/);
+  });
+
+  it('computes both FIDs in fewer than n/2 dimensions, on the reference half\'s principal components', () => {
+    for (const [n, d] of [[3, 64], [30, 64], [128, 64], [129, 64], [200, 29], [58, 29], [59, 29]] as const) {
+      const k = projectedDim(n, d);
+      expect(2 * k).toBeLessThan(n);
+      expect(k === d).toBe(n > 2 * d);
+    }
+    // 40 features whose variance lies in 6 of them (the rest 1e-3 noise): on 30 gaits per set the FID moves to
+    // 14 principal components and must equal, up to the noise, the FID of the 6 informative columns on the same subsets
+    const embed = (rows: number[][], seed: number) => {
+      const rng = new Rng(seed, 'test/fid/embed');
+      return rows.map((r) => [...r, ...Array.from({ length: 34 }, () => 1e-3 * rng.normal())]);
+    };
+    const real6 = gaussian(120, 6, 7);
+    const fake6 = gaussian(60, 6, 7, 0.5);
+    const halves = { reference: Array.from({ length: 30 }, (_, i) => i), floor: Array.from({ length: 30 }, (_, i) => 60 + i) };
+    const small = fidBesideFloor(real6, fake6, { seed: 4, halves });
+    const wide = fidBesideFloor(embed(real6, 1), embed(fake6, 2), { seed: 4, halves });
+    expect([small.dim, small.featureDim, wide.dim, wide.featureDim]).toEqual([6, 6, 14, 40]);
+    expect(wide.warnings[0]).toMatch(/top 14 principal components of the 30 reference-half gaits/);
+    expect([small.ridge, wide.ridge]).toEqual([0, 0]);
+    expect(Math.abs(wide.fid - small.fid) / small.fid).toBeLessThan(1e-3);
+    expect(Math.abs(wide.floor - small.floor) / small.floor).toBeLessThan(1e-2);
+    // without the projection the 40-d covariances of 30 gaits are singular
+    expect(fid(embed(real6.slice(0, 30), 1), embed(fake6.slice(0, 30), 2)).warnings.join(' ')).toMatch(/30 samples for 40 features/);
+  });
+
+  it('with labels, draws every set in the reference half\'s label proportions', () => {
+    // real: 3 gaits of label 0 for each of label 1, whose features are shifted; generated: as many of each label,
+    // drawn from the same per-label distributions. The label mix alone separates them unless the sets are matched.
+    const labelled = (n0: number, n1: number, seed: number) => {
+      const x = [...gaussian(n0, 5, seed), ...gaussian(n1, 5, seed + 1000, 3)];
+      return { x, labels: [...new Array(n0).fill(0), ...new Array(n1).fill(1)] };
+    };
+    let matched = 0;
+    let unmatched = 0;
+    let floors = 0;
+    for (let s = 1; s <= 8; s++) {
+      // same mixing seeds for real and generated rows, fresh draws: one distribution per label
+      const r = labelled(300, 100, 11);
+      const pool = labelled(1000, 1000, 11); // rows 0-299 and 1000-1099 are the real ones
+      const fake = { x: [...pool.x.slice(300 + 40 * s, 450 + 40 * s), ...pool.x.slice(1100 + 40 * s, 1250 + 40 * s)], labels: [...new Array(150).fill(0), ...new Array(150).fill(1)] };
+      const withLabels = fidBesideFloor(r.x, fake.x, { seed: s, labels: { real: r.labels, fake: fake.labels } });
+      const counts = withLabels.counts!;
+      expect(counts.generated).toEqual(counts.reference);
+      expect(counts.floor).toEqual(counts.reference);
+      expect(counts.reference[0]! / counts.reference[1]!).toBeGreaterThan(2.5);
+      expect(counts.reference[0]! / counts.reference[1]!).toBeLessThan(3.5);
+      matched += withLabels.fid;
+      floors += withLabels.floor;
+      unmatched += fidBesideFloor(r.x, fake.x, { seed: s }).fid;
+    }
+    expect(matched / floors).toBeGreaterThan(0.7);
+    expect(matched / floors).toBeLessThan(1.4);
+    expect(unmatched / floors).toBeGreaterThan(2);
   });
 });

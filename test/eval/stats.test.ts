@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  boundedMeanCI, correctedResampledTTest, formatCI, signedPercent, holmAdjust, meanCI, pairedTTest, sampleQuantile, regularizedIncompleteBeta, repeated, studentTCdf, studentTQuantile, describeSample,
+  correctedMeanCI, correctedResampledTTest, formatCI, signedPercent, holmAdjust, meanCI, pairedTTest, sampleQuantile, regularizedIncompleteBeta, repeated, studentTCdf, studentTQuantile, describeSample,
 } from '../../src/eval/stats.js';
 
 // Reference values below were computed with SciPy 1.17 (scipy.stats.t, ttest_rel) and NumPy (quantile).
@@ -150,14 +150,20 @@ describe('Holm adjustment', () => {
   });
 });
 
-describe('bounded intervals', () => {
-  it('clip a mean accuracy interval to [0, 1] and say so', () => {
-    const c = boundedMeanCI([1, 1, 0.9]);
-    expect(c.hi).toBe(1);
-    expect(c.clipped).toBe(true);
-    expect(c.lo!).toBeGreaterThan(0.7);
-    const d = boundedMeanCI([0.5, 0.6, 0.55]);
-    expect(d.clipped).toBe(false);
-    expect(d.hi! - d.mean).toBeCloseTo(d.halfWidth!, 14);
+describe('corrected intervals of a mean over re-splits', () => {
+  it('match the corrected resampled t-test of SciPy, and clip to the given range saying so', () => {
+    // the five differences of the SciPy case above, as a metric of their own: d̄ ∓ t.ppf(0.975, 4)·√((1/5 + 24/84)·s²)
+    const c = correctedMeanCI([0.04, 0.07, 0.01, 0.05, 0.03], { nTrain: 84, nTest: 24 }, -1, 1);
+    expect(c.mean).toBeCloseTo(0.04, 12);
+    expect(c.lo!).toBeCloseTo(-0.0032677719352745757, 9);
+    expect(c.hi!).toBeCloseTo(0.08326777193527457, 9);
+    expect(c.varianceFactor).toBeCloseTo(1 / 5 + 24 / 84, 14);
+    expect(c.clipped).toBe(false);
+    // accuracies near 1: mean 0.9667, s = 0.0577, √(1/3 + 1/2) · 4.3027 · s = 0.2268 → the upper end clipped at 1
+    const d = correctedMeanCI([1, 1, 0.9], { nTrain: 10, nTest: 5 });
+    expect(d.hi).toBe(1);
+    expect(d.clipped).toBe(true);
+    expect(d.lo!).toBeCloseTo(0.9666666666666667 - 4.302652729911275 * Math.sqrt(1 / 3 + 1 / 2) * 0.05773502691896258, 8);
+    expect(() => correctedMeanCI([0.5, 0.6], { nTrain: 10, nTest: 0 })).toThrow(/nTest = 0/);
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_GENERATOR, generatorLearningRate, resolveGenerator } from '../../src/generator/config.js';
+import { DEFAULT_GENERATOR, generatorLearningRate, resolveGenerator, summedKlWeight } from '../../src/generator/config.js';
 import { buildDecoder } from '../../src/generator/model.js';
 import { EDGES } from '../../src/core/skeleton.js';
 
@@ -73,5 +73,12 @@ describe('generator config', () => {
     expect(generatorLearningRate(c, 75)).toBeCloseTo(0.01, 12);
     expect(generatorLearningRate(c, 113)).toBeCloseTo(0.001, 12);
     expect(generatorLearningRate(c, 132)).toBeCloseTo(0.0001, 12);
+  });
+  it('states the KL weight on the summed scale: β · T·V·3 / latentDim', () => {
+    const c = resolveGenerator({});
+    // the defaults (β 0.01, 32 latent dimensions): 0.01 · 3600 / 32 at T = 75, 0.01 · 768 / 32 at T = 16
+    expect(summedKlWeight(c, 75, 16)).toBeCloseTo(1.125, 12);
+    expect(summedKlWeight(c, 16, 16)).toBeCloseTo(0.24, 12);
+    expect(summedKlWeight(resolveGenerator({ beta: 0.1, latentDim: 16 }), 32, 16)).toBeCloseTo(9.6, 12);
   });
 });

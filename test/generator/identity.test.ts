@@ -14,7 +14,7 @@ import { buildCvae } from '../../src/generator/model.js';
 import { CvaeTrainer, trainGenerator, validationSplit } from '../../src/generator/train.js';
 import { EDGES } from '../../src/core/skeleton.js';
 import { walkerBoneLengths } from '../../src/generator/rigid.js';
-import { recordingKeys } from '../../src/identity/protocol.js';
+import { recordingKeys } from '../../src/eval/identification.js';
 import { parseCounts } from '../../cli/commands/generate.js';
 import { evaluateGenerator } from '../../src/pipeline/evaluate-generator.js';
 import { MODEL_CARD_FILE, MODEL_CARD_STRIP, trainGeneratorWithCard } from '../../src/pipeline/model-card.js';

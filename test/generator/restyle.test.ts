@@ -15,7 +15,7 @@ import { restyle } from '../../src/generator/restyle.js';
 import { frameBoneLengths, rigidifyGait } from '../../src/generator/rigid.js';
 import { LoadedGenerator, loadGenerator, type Generator } from '../../src/generator/sample.js';
 import { conditionTensors, CvaeTrainer, trainGenerator } from '../../src/generator/train.js';
-import { recordingKeys } from '../../src/identity/protocol.js';
+import { recordingKeys } from '../../src/eval/identification.js';
 import { runCli } from '../cli-run.js';
 import { errorOf } from '../expect-error.js';
 

@@ -33,7 +33,6 @@ describe('GaitTAKE model', () => {
       const row = Array.from(r.attention.subarray(i * 12, (i + 1) * 12));
       expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
       expect(Math.max(...row) - Math.min(...row)).toBeGreaterThan(1e-6);
-      for (const w of row) expect(w).toBeGreaterThan(0);
     }
     model.dispose();
   });
@@ -106,7 +105,35 @@ describe('training, saving and evaluating on unseen identities', () => {
         expect(Object.keys(metric)).toEqual(['happy', 'sad', 'mean']);
         expect(metric['mean']).toBeCloseTo((metric['happy']! + metric['sad']!) / 2, 10);
       }
-    expect(ev.rank5['mean']).toBeGreaterThanOrEqual(ev.rank1['mean']!);
+    // rank-1 and rank-5 recomputed from the embeddings: each happy or sad walk's neutral gallery walks (not of its own
+    // recording) by the mean over the 2 parts of the Euclidean distance, nearest first
+    const dist = (i: number, j: number) => {
+      let total = 0;
+      for (let p = 0; p < a.parts; p++) {
+        let sq = 0;
+        for (let d = (p * a.dim) / a.parts; d < ((p + 1) * a.dim) / a.parts; d++) sq += (a.data[i * a.dim + d]! - a.data[j * a.dim + d]!) ** 2;
+        total += Math.sqrt(sq);
+      }
+      return total / a.parts;
+    };
+    const neutral = test.labelNames.indexOf('neutral');
+    for (const cond of ['happy', 'sad']) {
+      const hits = { 1: 0, 5: 0 };
+      let probes = 0;
+      for (let p = 0; p < test.N; p++) {
+        if (test.labelNames[test.labels[p]!] !== cond) continue;
+        const ranked = Array.from({ length: test.N }, (_, g) => g)
+          .filter((g) => test.labels[g] === neutral && test.recording[g] !== test.recording[p])
+          .sort((x, y) => dist(p, x) - dist(p, y) || x - y);
+        const first = ranked.findIndex((g) => test.identity[g] === test.identity[p]);
+        if (first < 0) continue;
+        probes++;
+        if (first < 1) hits[1]++;
+        if (first < 5) hits[5]++;
+      }
+      expect(ev.rank1[cond]).toBeCloseTo(hits[1] / probes, 12);
+      expect(ev.rank5[cond]).toBeCloseTo(hits[5] / probes, 12);
+    }
     expect(ev.leakCheck).toMatch(/none of the 24 gaits/);
     expect(identityMarkdown(ev)).toMatch(/\| NN bone lengths \| rank-1 \|/);
   });

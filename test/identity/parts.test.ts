@@ -8,7 +8,7 @@ import { boneLengthFeatures } from '../../src/identity/baselines.js';
 import { resolveIdentityConfig } from '../../src/identity/config.js';
 import { AppendBones, gem, GeMPool, L2NormalizeLast } from '../../src/identity/layers.js';
 import { tripletLoss } from '../../src/identity/losses.js';
-import { crossConditionSplit, identificationMetrics, rankedGallery, recordingKeys } from '../../src/identity/protocol.js';
+import { crossConditionSplit, identificationMetrics, rankedGallery, recordingKeys } from '../../src/eval/identification.js';
 import { pkBatches } from '../../src/identity/sampler.js';
 
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GaitforgeError } from '../../src/core/errors.js';
-import { recordingKeys } from '../../src/identity/protocol.js';
+import { recordingKeys } from '../../src/eval/identification.js';
 import { identitySplit, restyleSources } from '../../src/pipeline/ablate-identity.js';
 import { ablate, initBackend, proceduralDataset, resolveAblation, writeGaitFile, type AblationConfig } from '../../src/index.js';
 import { runCli } from '../cli-run.js';

@@ -5,9 +5,14 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ablate, collectResults, DEFAULT_GENERATOR, initBackend, mergeAblation, proceduralDataset, writeAblationReport, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { ablate, collectResults, DEFAULT_GENERATOR, initBackend, mergeAblation, proceduralDataset, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { evaluateClassifier, loadClassifier } from '../../src/classifier/index.js';
+import { groupedHalves, type GaitSet } from '../../src/core/gaitset.js';
+import { gaitSetsHash } from '../../src/core/hash.js';
+import { deriveSeed } from '../../src/core/rng.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gf-ablate-'));
+const data = proceduralDataset({ identities: 8, perEmotion: 4, frames: 16, seed: 5 });
 const dataPath = path.join(dir, 'data.parquet');
 const config: AblationConfig = {
   splits: { train: 0.5, val: 0.25, test: 0.25 },
@@ -32,10 +37,17 @@ const classifierCells = (runDir: string): string[] =>
 const finishedCells = (runDir: string) => classifierCells(runDir).length;
 
 let reference: Row[];
+/** Seed `seed`'s test split of the full run, from its splits.json. */
+const test = (seed: number): GaitSet => {
+  const ids = new Set<string>(JSON.parse(readFileSync(path.join(dir, 'full', 'splits.json'), 'utf8'))[String(seed)].test);
+  return data.select(data.ids.flatMap((id, i) => (ids.has(id) ? [i] : [])));
+};
 
 beforeAll(async () => {
   await initBackend('wasm');
-  await writeGaitFile(dataPath, proceduralDataset({ identities: 4, perEmotion: 3, frames: 16, seed: 5 }));
+  // 8 walkers × 4 emotions × 4: by walker, 4 train, 2 val and 2 test (8 test gaits of each label: the FID cell's
+  // evaluators cross-fit on its two walkers)
+  await writeGaitFile(dataPath, data);
   const r = await ablate({ dataPath, config, runDir: path.join(dir, 'full') });
   expect(r.complete).toBe(true);
   reference = rows(path.join(dir, 'full'));
@@ -48,36 +60,74 @@ describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
     expect(reference).toHaveLength(6);
     expect(new Set(reference.map((r) => `${r.seed}/${r.augmenter}/${r.count}`)).size).toBe(6);
     for (const r of reference) {
-      expect(r.accuracy).toBeGreaterThanOrEqual(0);
-      expect(r.accuracy).toBeLessThanOrEqual(1);
-      expect(r.confusion.flat().reduce((a, b) => a + b, 0)).toBe(12); // the test split: 25% of 48 real gaits
+      const total = r.confusion.flat().reduce((a, b) => a + b, 0);
+      expect(total).toBe(32); // the test split: 2 of the 8 walkers, 16 gaits each
+      expect(r.accuracy).toBeCloseTo(r.confusion.reduce((a, row, i) => a + row[i]!, 0) / total, 12);
     }
     const report = readFileSync(path.join(run, 'report.md'), 'utf8');
     // accuracy: mean ± half-width, or mean [lo, hi] where the interval is clipped to [0, 100]
     expect(report).toMatch(/\| baseline-step \| stepgen \| 3 \| 2 \| \d+\.\d\d( ± \d+\.\d\d| \[\d+\.\d\d, \d+\.\d\d\]) \|/);
-    expect(report).toMatch(/\| stepgen \| 2 \| \d+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|/); // FID beside its floor, with its size
     expect(report).toMatch(/Warning: 2 seeds/);
     expect(report).toMatch(/grouped by identity/);
-    expect(report).not.toMatch(/\| 0\.\d{3} \|$/m); // no p-values below 5 seeds
+    // no p-values below 5 seeds: the p column of every row of the accuracy table is empty
+    const table = report.split('\n').filter((l) => /^\| baseline-step \| (none|stepgen|mirror) \| \d+ \| 2 \|/.test(l));
+    expect(table).toHaveLength(3);
+    for (const l of table) expect(l.split('|').slice(-2, -1)[0]!.trim()).toBe('—');
     const splits = JSON.parse(readFileSync(path.join(run, 'splits.json'), 'utf8'));
     expect(splits.groupedBy).toBe('identity');
     const results = JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8'));
-    for (const f of results.fids) expect(f.affective.n).toBe(f.affective.floorN);
-    // every generator entry (one per seed) carries the recognition ratio of the seed's real-only Baseline-STEP beside its FIDs
+    // each accuracy interval is the corrected resampled one: mean ∓ t(0.975, 1)·√((1/2 + n_test/n_train)·s²), n_test 32, n_train 64
+    for (const sum of results.summaries) {
+      const acc = reference.filter((r) => r.augmenter === sum.augmenter && r.count === sum.count).map((r) => r.accuracy);
+      const m = (acc[0]! + acc[1]!) / 2;
+      const half = 12.706204736174707 * Math.sqrt(1 / 2 + 32 / 64) * Math.abs(acc[0]! - acc[1]!) / Math.SQRT2;
+      expect(sum.accuracy.mean).toBeCloseTo(m, 12);
+      expect(sum.accuracy.halfWidth).toBeCloseTo(half, 8);
+      expect([sum.accuracy.lo, sum.accuracy.hi]).toEqual([Math.max(0, m - sum.accuracy.halfWidth), Math.min(1, m + sum.accuracy.halfWidth)]);
+    }
+    // every generator's FID cell: label-matched sets (the test split's 8 gaits of each label, halved by walker: 4 each), in
+    // ⌈n/2⌉ − 1 dimensions; the evaluator space is that of two evaluators cross-fitted on the test walkers (each scores the
+    // other walker's 16 gaits, halved again: 2 of each label)
+    expect(results.fids).toHaveLength(2);
+    for (const f of results.fids) {
+      expect([f.affective.n, f.affective.dim, f.affective.featureDim, f.affective.ridge]).toEqual([16, 7, 29, 0]);
+      expect(f.affective.counts).toEqual({ angry: 4, neutral: 4, happy: 4, sad: 4 });
+      expect([f.evaluator.n, f.evaluator.dim, f.evaluator.featureDim]).toEqual([8, 3, 64]);
+      expect(f.evaluator.counts).toEqual({ angry: 2, neutral: 2, happy: 2, sad: 2 });
+      expect(f.evaluator.scheme).toBe('cross-fit');
+      expect(f.fakeGaits).toBe(24); // fidPerLabel 6 × 4 labels, in the test split's (equal) proportions
+      // the evaluators' accuracy on the test gaits each never trained on, recomputed with the classifier's own evaluation
+      const seedTest = test(f.seed);
+      const halves = groupedHalves(seedTest, deriveSeed(f.seed, 'evaluator/cross-fit'));
+      const folder = path.join(run, 'cells', `fid-${f.key}`, 'evaluators');
+      const evaluators = readdirSync(folder);
+      expect(evaluators).toHaveLength(2);
+      let real = 0;
+      for (const e of evaluators) {
+        const rec = JSON.parse(readFileSync(path.join(folder, e, 'evaluator.json'), 'utf8'));
+        const trained = [halves.reference, halves.floor].findIndex((h) => gaitSetsHash([seedTest.select(Array.from(h))]) === rec.dataHash);
+        expect(trained).toBeGreaterThanOrEqual(0);
+        const clf = await loadClassifier(path.join(folder, e));
+        real += evaluateClassifier(clf, seedTest.select(Array.from(trained === 0 ? halves.floor : halves.reference))).accuracy / 2;
+        clf.dispose();
+      }
+      expect(f.recognition.real).toBeCloseTo(real, 12);
+      // hits among 24 generated gaits, averaged over 2 folds and 3 draws
+      expect(f.recognition.generated * 144).toBeCloseTo(Math.round(f.recognition.generated * 144), 9);
+      expect(f.recognition.trainingCopyRatio * f.recognition.real * 144).toBeCloseTo(Math.round(f.recognition.trainingCopyRatio * f.recognition.real * 144), 9);
+    }
     expect(results.generators).toHaveLength(2);
     for (const g of results.generators) {
       const f = results.fids.find((x: { seed: number; augmenter: string }) => x.seed === g.seed && x.augmenter === g.augmenter);
-      expect(f.recognition.generated * 24).toBeCloseTo(Math.round(f.recognition.generated * 24), 9); // hits among 6 gaits × 4 labels
-      expect(g.recognitionRatio).toBe(f.recognition.generated / f.recognition.real);
-      expect([g.fidAffective, g.floorAffective, g.fidEvaluator, g.floorEvaluator]).toEqual([f.affective.fid, f.affective.floor, f.evaluator.fid, f.evaluator.floor]);
-      // its model card: too few validation gaits per label for the metrics (3), and it says so
+      expect([g.recognitionRatio, g.fidAffective, g.floorAffective, g.fidEvaluator, g.floorEvaluator]).toEqual([f.recognition.ratio, f.affective.fid, f.affective.floor, f.evaluator.fid, f.evaluator.floor]);
+      // its model card: 32 validation gaits of 2 walkers, enough to cross-fit the card's own evaluators
       const card = readFileSync(path.join(run, 'cells', `gen-${g.key}`, 'model', 'README.md'), 'utf8');
-      expect(card).toMatch(/- validation gaits: 12 \(angry 3, neutral 3, happy 3, sad 3\)/);
-      expect(card).toMatch(/Not measured: the validation split has fewer than 4 gaits of angry \(3\)/);
+      expect(card).toMatch(/- validation gaits: 32 \(angry 8, neutral 8, happy 8, sad 8\)/);
+      expect(card).toMatch(/Evaluator: two Baseline-STEP evaluators cross-fitted on the validation gaits/);
     }
-    expect(report).toMatch(/\| FID \(evaluator\) \| floor \(evaluator\) \| recognition ratio \|/);
-    expect(report).toMatch(/\| stepgen \| 2 \| \d+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|/);
-    expect(report).toMatch(/Recognition ratio: the evaluator's accuracy on the generated gaits/);
+    expect(report).toMatch(/\| dim \(affective \/ evaluator\) \| FID \(affective\) \| floor \(affective\) \| FID \(evaluator\) \| floor \(evaluator\) \| recognition ratio \| training-set copy ratio \|/);
+    expect(report).toMatch(/\| stepgen \| 2 \| 16 \| 7 \/ 3 \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|/);
+    expect(report).toMatch(/Recognition ratio: the cross-fitted evaluators' accuracy on the generated gaits/);
     // STEP-Gen against mirroring at the same count, paired by seed: the difference of the two cells' accuracies
     const acc = (seed: number, augmenter: string) => reference.find((r) => r.seed === seed && r.augmenter === augmenter)!.accuracy;
     expect(results.comparisons).toHaveLength(1);
@@ -85,17 +135,6 @@ describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
     expect([cmp.classifier, cmp.count, cmp.learned, cmp.classical, cmp.n, cmp.p]).toEqual(['baseline-step', 3, 'stepgen', 'mirror', 2, null]);
     expect(cmp.meanDiff).toBeCloseTo((acc(1, 'stepgen') - acc(1, 'mirror') + acc(2, 'stepgen') - acc(2, 'mirror')) / 2, 12);
     expect(report).toMatch(/### Generated against classical augmentation[\s\S]*\| baseline-step \| 3 \| stepgen \| mirror \| 2 \| [+-]\d+\.\d\d \[-?\d+\.\d\d, -?\d+\.\d\d\] \| — \|/);
-    // FID cells scored without an evaluator (older runs): the report says the ratio is not available and how to add it
-    const got = collectResults([run]);
-    const bare = got.fids.map((f) => ({ ...f, evaluator: null, recognition: null }));
-    const out = path.join(dir, 'no-evaluator');
-    await writeAblationReport(out, { config: results.config, cells: got.cells, generators: got.generators, fids: bare, meta: results.meta });
-    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/Recognition ratio: not available in this run: .*running `ablate` again on the run folder adds it/);
-    for (const g of JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')).generators) expect(g.recognitionRatio).toBeNull();
-    for (const s of results.summaries) {
-      expect(s.accuracy.lo).toBeGreaterThanOrEqual(0);
-      expect(s.accuracy.hi).toBeLessThanOrEqual(1);
-    }
     for (const f of ['plots/accuracy.svg', 'plots/confusion-baseline-step-real-only.svg', 'strips/sad-real.svg', 'strips/sad-synthetic.svg'])
       expect(readFileSync(path.join(run, f), 'utf8')).toMatch(/^<svg/);
     const db = await (await DuckDBInstance.create(':memory:')).connect();
@@ -106,29 +145,22 @@ describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
     expect(hi).toBe(Math.max(...reference.map((r) => r.accuracy)));
   });
 
-  it('a grid without Baseline-STEP trains the evaluator as a cell of its own, outside the results, and scores its generators as a grid with it does', async () => {
+  it('scores generators the same whatever classifiers the grid trains (the evaluators are cross-fitted on the test split), or in the affective space only', async () => {
     const run = path.join(dir, 'no-baseline-step');
     const r = await ablate({ dataPath, config: { ...config, augmenters: ['none', 'stepgen'], classifiers: ['step'], seeds: [1] }, runDir: run });
     expect(r.complete).toBe(true);
     const results = JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8'));
     expect(results.cells.map((c: Row & { classifier: string }) => `${c.classifier}/${c.augmenter}`).sort()).toEqual(['step/none', 'step/stepgen']);
     expect(collectResults([run]).cells.every((c) => c.classifier === 'step')).toBe(true);
-    const evalCells = readdirSync(path.join(run, 'cells')).filter((f) => f.startsWith('eval-'));
-    expect(evalCells).toHaveLength(1);
-    // the same key as the full run's real-only Baseline-STEP cell of seed 1, and the same evaluator, generator and FIDs
+    // the same generator and FID cell as the full run's seed 1
     const full = JSON.parse(readFileSync(path.join(dir, 'full', 'results.json'), 'utf8'));
-    const evaluatorCell = full.cells.find((c: Row & { classifier: string }) => c.seed === 1 && c.augmenter === 'none' && c.classifier === 'baseline-step');
-    expect(evalCells[0]).toBe(`eval-${evaluatorCell.key}`);
     const [g] = results.generators;
     const fullG = full.generators.find((x: { seed: number; augmenter: string }) => x.seed === 1 && x.augmenter === 'stepgen');
     expect(g.checkpointHash).toBe(fullG.checkpointHash);
-    expect(typeof g.recognitionRatio).toBe('number');
     expect([g.recognitionRatio, g.fidEvaluator, g.floorEvaluator, g.fidAffective]).toEqual([fullG.recognitionRatio, fullG.fidEvaluator, fullG.floorEvaluator, fullG.fidAffective]);
-    expect(readFileSync(path.join(run, 'report.md'), 'utf8')).toMatch(/Recognition ratio: the evaluator's accuracy on the generated gaits/);
     // switched off, in the same folder (the same grid): affective FIDs only, and the report says why
     await ablate({ dataPath, config: { ...config, augmenters: ['none', 'stepgen'], classifiers: ['step'], seeds: [1], evaluator: false }, runDir: run });
-    const off = JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8'));
-    expect(off.generators[0].recognitionRatio).toBeNull();
+    const off = JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8'));    expect(off.generators[0].recognitionRatio).toBeNull();
     expect(off.generators[0].fidEvaluator).toBeNull();
     expect(off.generators[0].fidAffective).toBe(g.fidAffective);
     expect(readFileSync(path.join(run, 'report.md'), 'utf8')).toMatch(/Recognition ratio: not measured: the config sets `evaluator: false`/);

@@ -39,7 +39,7 @@ describe('ablation config', () => {
     const d = proceduralDataset({ identities: 1, perEmotion: 3, frames: 8 });
     expect(() => resolveAblation({ splits: { groupBy: 'gait' } }, d)).toThrow(/label "angry" has 3 gaits \(splits grouped by gait\): too few to split 0.7\/0.15\/0.15 \(needs at least 7\)/);
     expect(() => resolveAblation({}, d)).toThrow(/label "angry" has 1 identities \(splits grouped by identity\)/);
-    expect(() => resolveAblation({ splits: { groupBy: 'take' as never } })).toThrow(/splits.groupBy = "take": must be one of auto, identity, recording, gait/);
+    expect(() => resolveAblation({ splits: { groupBy: 'take' as never } })).toThrow(/splits.groupBy = "take": must be one of auto, identity, recording, identity-or-recording, gait/);
     expect(() => resolveAblation({ splits: { byIdentity: true, groupBy: 'recording' } })).toThrow(/contradicts splits.groupBy/);
     expect(() => resolveAblation({ splits: { train: 0.4, val: 0.3, test: 0.3, byIdentity: true } }, d)).toThrow(/has 1 identities/);
   });

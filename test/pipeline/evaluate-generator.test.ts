@@ -3,14 +3,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadClassifier, trainClassifier, type Classifier } from '../../src/classifier/index.js';
+import { evaluateClassifier, loadClassifier, trainClassifier, type Classifier } from '../../src/classifier/index.js';
+import { deriveSeed } from '../../src/core/rng.js';
 import { initBackend } from '../../src/core/backend.js';
 import { GaitforgeError } from '../../src/core/errors.js';
 import { GaitSet } from '../../src/core/gaitset.js';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { loadGenerator, startSampler, trainGenerator, type Generator } from '../../src/generator/index.js';
 import { writeGaitFile } from '../../src/io/gaitfile.js';
-import { checkEvaluatorFits, copySource, defaultEvaluatorDir, evaluateGenerator, fidFromSets, groupedHalves, loadEvaluator } from '../../src/pipeline/evaluate-generator.js';
+import { checkEvaluatorFits, copySource, defaultEvaluatorDir, evaluateGenerator, featuresOf, fidFromSets, loadEvaluator } from '../../src/pipeline/evaluate-generator.js';
+import { fidBesideFloor } from '../../src/eval/fid.js';
+import { groupedHalves } from '../../src/core/gaitset.js';
+import { gaitSetsHash } from '../../src/core/hash.js';
 import { runCli } from '../cli-run.js';
 
 /** 128 gaits of 16 frames (8 walkers × 4 emotions × 4); the generator trains on half, the rest is held out. */
@@ -53,32 +57,45 @@ describe('evaluateGenerator', () => {
     expect(e.counts).toEqual({ angry: 8, neutral: 8, happy: 8, sad: 8 });
     expect(e.generatedPerDraw).toBe(e.heldOutHalfGaits);
     expect(e.generator.checkpointHash).toBe(gen.checkpointHash);
-    expect(e.evaluator?.checkpointHash).toBe(clf.checkpointHash);
+    // one given evaluator scores all of the real set: its accuracy there is the classifier's own evaluation's
+    expect(e.evaluator).toEqual({
+      scheme: 'given', kind: 'baseline-step', labelNames: clf.labelNames, featureDim: 64,
+      folds: [{ checkpointHash: clf.checkpointHash, scoredGaits: test.N, realAccuracy: evaluateClassifier(clf, test).accuracy }],
+    });
 
+    const t2 = 4.302652729911275; // Student t, 97.5%, 2 degrees of freedom
     for (const sp of [e.affective, e.evaluatorSpace!]) {
       expect(sp.fid.values).toHaveLength(3);
-      for (const c of [sp.fid.fid, sp.fid.floor, sp.diversity.generated, sp.diversity.real, sp.multimodality.generated, sp.multimodality.real]) {
+      // mean ± t·s/√n of the per-draw values
+      for (const [c, v] of [[sp.fid.fid, sp.fid.values], [sp.fid.floor, sp.fid.floorValues]] as const) {
+        const m = (v[0]! + v[1]! + v[2]!) / 3;
+        const sd = Math.sqrt(v.reduce((a, x) => a + (x - m) ** 2, 0) / 2);
+        expect(c.mean).toBeCloseTo(m, 12);
+        expect(c.halfWidth!).toBeCloseTo((t2 * sd) / Math.sqrt(3), 8);
+      }
+      for (const c of [sp.diversity.generated, sp.diversity.real, sp.multimodality.generated, sp.multimodality.real]) {
         expect(c.n).toBe(3);
         finite(c.mean);
         finite(c.halfWidth!);
-        expect(c.lo!).toBeLessThanOrEqual(c.mean);
       }
       expect(Object.keys(sp.multimodality.perLabel)).toEqual(test.labelNames);
+      // label-matched sets of 8 gaits per label: 32 gaits, so both FIDs run on 15 principal components (15 < 32/2), without a ridge
+      expect(sp.fid.counts).toEqual({ angry: 8, neutral: 8, happy: 8, sad: 8 });
+      expect([sp.fid.n, sp.fid.floorN, sp.fid.dim, sp.fid.ridge, sp.fid.ridgeUses]).toEqual([32, 32, 15, 0, 0]);
     }
+    expect([e.affective.fid.featureDim, e.evaluatorSpace!.fid.featureDim]).toEqual([29, 64]);
     // a 2-step generator is far from the data; halves of the real data are close
     expect(e.affective.fid.fid.mean).toBeGreaterThan(e.affective.fid.floor.mean);
-    expect(e.affective.fid.dim).toBe(29);
-    expect(e.evaluatorSpace!.fid.dim).toBe(64);
-    // 32 gaits per half against 64 evaluator features: singular covariances, reported with the ridge and the reason
-    expect(e.evaluatorSpace!.fid.ridgeUses).toBe(3);
-    expect([e.affective.fid.n, e.affective.fid.floorN]).toEqual([32, 32]);
-    expect(e.warnings).toContain(`evaluator space: 3 of 3 draws had a singular covariance in the FID or its floor and added a ridge of at most ${e.evaluatorSpace!.fid.maxRidge.toExponential(2)} (why: below)`);
-    expect(e.warnings.some((w) => /^evaluator space: draw 0: set a has 32 samples for 64 features/.test(w))).toBe(true);
+    expect(e.warnings).toContain('evaluator space: draw 0: 32 gaits per set in 64 dimensions: both FIDs are computed on the top 15 principal components of the 32 reference-half gaits');
+    expect(e.warnings.some((w) => /singular|ridge/.test(w))).toBe(false);
 
     const rec = e.recognition!;
-    expect(rec.real).toBe(e.evaluator!.realAccuracy);
+    expect(rec.real).toBe(e.evaluator!.folds[0]!.realAccuracy);
     expect(rec.ratio.mean).toBeCloseTo(rec.generated.mean / rec.real, 12);
     expect(rec.ratio.halfWidth).toBeCloseTo(rec.generated.halfWidth! / rec.real, 12);
+    // the training-set copy: the training gaits drawn per draw as copySource draws them, scored by the same evaluator
+    const copyRatios = [0, 1, 2].map((r) => evaluateClassifier(clf, copySource(train, 'training-set copy').sample(e.counts, { seed: deriveSeed(1, `evaluate-generator/draw/${r}`) })).accuracy / rec.real);
+    expect(rec.trainingCopyRatio!.mean).toBeCloseTo(copyRatios.reduce((a, b) => a + b, 0) / 3, 12);
 
     const m = e.memorisation!;
     finite(m.closeFraction.mean);
@@ -224,18 +241,21 @@ describe('fidFromSets and the evaluator check', () => {
       const same = await fidFromSets(test, test, { features, evaluator: clf, seed: 1 });
       expect(same.fidAll).toBeLessThan(1e-6);
       finite(same.floor);
-      // halves grouped by walker (2 of the 4 test walkers each), n generated against n reference gaits
+      // halves grouped by walker (2 of the 4 test walkers each), n generated against n reference gaits, 8 of each label
       expect([same.n, same.floorN]).toEqual([32, 32]);
-      expect(same.fid).toBeGreaterThan(0); // 32 of the gaits against 32 others
+      expect(same.counts).toEqual({ angry: 8, neutral: 8, happy: 8, sad: 8 });
     }
     const fake = gen.sample({ angry: 16, neutral: 16, happy: 16, sad: 16 }, { seed: 3 });
     const r = await fidFromSets(test, fake, { features: 'evaluator', evaluator: clf, seed: 1 });
     // the evaluator's forward passes split across 2 threads: the same result, bit for bit
     expect(await fidFromSets(test, fake, { features: 'evaluator', evaluator: clf, seed: 1, threads: 2 })).toEqual(r);
     await expect(fidFromSets(test, fake, { features: 'evaluator', evaluator: clf, seed: 1, threads: 0 })).rejects.toThrow(/threads/);
-    expect(r.fid).toBeGreaterThan(0);
+    // the same as fidBesideFloor on the evaluator's features, the real set's grouped halves and both sets' labels
+    const f = await featuresOf(test, [fake], 'evaluator', clf);
+    const direct = fidBesideFloor(f.real.data, f.others[0]!.data, { dim: 64, seed: 1, halves: groupedHalves(test, 1), labels: { real: test.labels, fake: fake.withLabelNames(test.labelNames).labels } });
+    expect([r.fid, r.floor, r.dim, r.ridge]).toEqual([direct.fid, direct.floor, direct.dim, direct.ridge]);
     expect(r.evaluatorHash).toBe(clf.checkpointHash);
-    expect(r.dim).toBe(64);
+    expect([r.dim, r.featureDim]).toEqual([15, 64]);
     expect(r.meanTerm + r.covTerm).toBeCloseTo(r.fidAll, 6);
     expect([r.n, r.floorN]).toEqual([32, 32]);
     finite(r.fid);
@@ -312,8 +332,8 @@ describe('CLI: fid and evaluate-generator', () => {
   it('gaitforge evaluate-generator prints the table and --json', async () => {
     const t = await cli('evaluate-generator', '--model', dir('gen'), '--real', realFile, '--evaluator', dir('clf'), '--repeats', '2');
     expect(t.status, t.stderr).toBe(0);
-    expect(t.stdout).toMatch(/FID \(affective, 29-d\)\s+\S+ ± \S+\s+\S+ ± \S+ \(floor\)/);
-    expect(t.stdout).toMatch(/FID \(evaluator, 64-d\)/);
+    expect(t.stdout).toMatch(/FID \(affective, 15 of 29 dims\)\s+\S+ ± \S+\s+\S+ ± \S+ \(floor\)/);
+    expect(t.stdout).toMatch(/FID \(evaluator, 15 of 64 dims\)/);
     expect(t.stdout).toContain(clf.checkpointHash);
     expect(t.stdout).toMatch(/memorisation: not checked/);
     const trainFile = dir('train.parquet');
@@ -325,5 +345,18 @@ describe('CLI: fid and evaluate-generator', () => {
     expect(e.evaluatorSpace).toBeNull();
     expect(e.memorisation.closeFraction.n).toBe(2);
     expect(e.generator.checkpointHash).toBe(gen.checkpointHash);
+    // by default two evaluators cross-fitted on --real (halves by walker), cached beside it; the anchored ratio and the training-set copy's
+    const c = await cli('evaluate-generator', '--model', dir('gen'), '--real', realFile, '--train', trainFile, '--evaluator-epochs', '2', '--repeats', '2', '--json');
+    expect(c.status, c.stderr).toBe(0);
+    const x = JSON.parse(c.stdout);
+    expect(x.evaluator.scheme).toBe('cross-fit');
+    expect(x.evaluator.folds.map((f: { scoredGaits: number }) => f.scoredGaits)).toEqual([32, 32]);
+    expect(x.evaluatorUsed.dirs.every((d: string) => d.startsWith(path.join(tmp, '.gaitforge-evaluators')))).toBe(true);
+    const hashes = x.evaluatorUsed.records.map((r: { dataHash: string }) => r.dataHash);
+    const halves = groupedHalves(test, deriveSeed(1, 'evaluator/cross-fit'));
+    expect(hashes).toEqual([gaitSetsHash([test.select(Array.from(halves.reference))]), gaitSetsHash([test.select(Array.from(halves.floor))])]);
+    expect(x.recognition.ratio.mean).toBeCloseTo(x.recognition.generated.mean / x.recognition.real, 12);
+    expect(x.recognition.trainingCopyRatio.n).toBe(2);
+    for (const sp of [x.affective.fid, x.evaluatorSpace.fid]) expect([sp.dim, sp.ridge]).toEqual([sp.n > 2 * sp.featureDim ? sp.featureDim : Math.ceil(sp.n / 2) - 1, 0]);
   });
 });

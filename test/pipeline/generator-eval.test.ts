@@ -16,10 +16,11 @@ import { initBackend } from '../../src/core/backend.js';
 import { GaitforgeError } from '../../src/core/errors.js';
 import { GaitSet } from '../../src/core/gaitset.js';
 import { proceduralDataset } from '../../src/core/procedural.js';
-import { stepFrequency } from '../../src/generator/quality.js';
+import { motionStats, stepFrequency } from '../../src/generator/quality.js';
 import { importBvh } from '../../src/io/bvh.js';
 import { writeGaitFile } from '../../src/io/gaitfile.js';
 import { fidFromSets } from '../../src/pipeline/evaluate-generator.js';
+import { projectedDim } from '../../src/eval/fid.js';
 import { chooseEvaluator, evaluatorCacheDir, evaluatorKey, type EvaluatorRecord } from '../../src/pipeline/evaluator.js';
 import { MODEL_CARD_FILE, MODEL_CARD_STRIP, trainGeneratorWithCard } from '../../src/pipeline/model-card.js';
 import { runCli } from '../cli-run.js';
@@ -100,7 +101,11 @@ describe('the evaluator per dataset', () => {
 
   it('never trains on the gaits it evaluates, nor on a split that lacks their labels or shape', async () => {
     const leaky = GaitSet.concat([train, test.slice(0, 2)]);
-    await expectError(chooseEvaluator([{ set: test, name: 'the test set', real: true }], { train: leaky, cacheDir: at('never') }), 'E_VALUE', /2 gait\(s\) of the test set .* are also in the training split/);
+    await expectError(chooseEvaluator([{ set: test, name: 'the test set', real: true }], { train: leaky, cacheDir: at('never') }), 'E_VALUE', /^2 gaits of the test set \(e\.g\. ".*"\) are also in the training split: the evaluator must not train on the gaits, walkers or recordings it is evaluated on/);
+    // a walk of a test walker under another id is a leak too: the walker is in both
+    const one = test.slice(0, 1);
+    const sameWalker = GaitSet.concat([train, new GaitSet({ ...one, positions: one.positions, ids: ['renamed'], recording: [null] })]);
+    await expectError(chooseEvaluator([{ set: test, name: 'the test set', real: true }], { train: sameWalker, cacheDir: at('never') }), 'E_VALUE', new RegExp(`^1 walker of the test set \\(e\\.g\\. "${test.identity[0]}"\\) is also in the training split`));
     const noSad = train.select(Array.from({ length: train.N }, (_, i) => i).filter((i) => train.labelNames[train.labels[i]!] !== 'sad'));
     await expectError(chooseEvaluator([{ set: test, name: 'the test set', real: true }], { train: noSad, cacheDir: at('never') }), 'E_LABEL', /the gaits of the test set have label sad that the training split lacks/);
     const longer = proceduralDataset({ identities: 2, perEmotion: 2, frames: 20, seed: 9 });
@@ -133,21 +138,25 @@ describe('the evaluator per dataset', () => {
     // --train must not hold the real gaits being evaluated
     const leak = await runCli('fid', '--real', files.real, '--fake', files.fake, '--train', files.real, '--evaluator-epochs', '1');
     expect(leak.status).toBe(1);
-    expect(leak.stderr).toMatch(/must not train on the gaits it is evaluated on/);
+    expect(leak.stderr).toMatch(/must not train on the gaits, walkers or recordings it is evaluated on/);
 
+    // evaluate-generator cross-fits its evaluators on --real: neither trains on --train, which the generator learned from
     const gen = await trainGeneratorWithCard(train, TINY_GEN, { outDir: at('gen-cli'), seed: 4, dataName: files.train });
     const e = await runCli('evaluate-generator', '--model', gen.dir, '--real', files.real, '--train', files.train, '--evaluator-epochs', '1', '--threads', '1', '--repeats', '2', '--json');
     expect(e.status, e.stderr).toBe(0);
     const je = JSON.parse(e.stdout);
-    expect(je.evaluatorUsed.source).toBe('cached');
-    expect(je.evaluator.checkpointHash).toBe(ja.evaluatorHash);
+    expect(je.evaluatorUsed.source).toBe('cross-fit');
+    expect(je.evaluatorUsed.records.map((r: EvaluatorRecord) => r.trainGaits)).toEqual([32, 32]);
+    expect(je.evaluator.folds.map((f: { checkpointHash: string }) => f.checkpointHash)).toEqual(je.evaluatorUsed.records.map((r: EvaluatorRecord) => r.checkpointHash));
     expect(je.recognition.ratio.n).toBe(2);
+    expect(je.recognition.trainingCopyRatio.n).toBe(2);
     expect(je.motion.generated.limbSpeed.n).toBe(2);
-    expect(je.motion.real.limbSpeed).toBeGreaterThan(0);
+    expect(je.motion.real.limbSpeed).toBeCloseTo(motionStats(test).limbSpeed, 9); // every real gait of --real
     const t = await runCli('evaluate-generator', '--model', gen.dir, '--real', files.real, '--train', files.train, '--evaluator-epochs', '1', '--threads', '1', '--repeats', '2');
     expect(t.status, t.stderr).toBe(0);
-    expect(t.stdout).toMatch(/evaluator Baseline-STEP [0-9a-f]+: a per-dataset evaluator/);
+    expect(t.stdout).toMatch(/evaluator Baseline-STEP × 2 [0-9a-f]{64}, [0-9a-f]{64}: two Baseline-STEP evaluators cross-fitted on the real set/);
     expect(t.stdout).toMatch(/Recognition ratio \(generated \/ real\)\s+\S+ ± \S+\s+1 \(real\)/);
+    expect(t.stdout).toMatch(/Recognition ratio of the training-set copy\s+\S+ ± \S+\s+1 \(anchored\)/);
     expect(t.stdout).toMatch(/Limb speed m\/s\s+\S+ ± \S+\s+\d/);
     expect(t.stdout).toMatch(/Step frequency steps\/s\s+—\s+— \(no full cycle\)/);
   }, 300_000);
@@ -166,9 +175,10 @@ describe('the model card', () => {
     expect(card).toContain('- T = 16 frames at 30 fps, V = 16 joints');
     expect(card).toContain("- preset: default, variant: stepgen; the label before every decoder layer; samples from the mixture prior");
     expect(card).toContain(`- selected epoch: ${r.bestEpoch} (lowest validation loss, ${r.history[r.bestEpoch - 1]!.val!.total.toPrecision(4)})`);
-    // T = 16 does not fit the shipped evaluator: the affective space only, and the card says why
-    expect(card).toMatch(/Evaluator: none \(affective space only\): the default evaluator .*T = 75/);
-    expect(card).toMatch(/\| FID \(affective, 29-d\) \| \S+ ± \S+ \| \S+ ± \S+ \(floor\) \|/);
+    // 16 validation gaits are too few to cross-fit evaluators on (each half needs 4 of every label): the affective space only, and the card says why
+    expect(card).toMatch(/Evaluator: none \(affective space only\): cross-fitting evaluators on the validation gaits: half 1 of 16 gaits \(grouped by recording\) has fewer than 4 gaits of angry \(2\)/);
+    // halves of 8 gaits: FIDs on 3 principal components (3 < 8/2)
+    expect(card).toMatch(/\| FID \(affective, 3 of 29 dims\) \| \S+ ± \S+ \| \S+ ± \S+ \(floor\) \|/);
     expect(card).toMatch(/\| Limb speed m\/s \| \S+ ± \S+ \| \d/);
     expect(card).toMatch(/\| Foot skating m\/s \| \S+ ± \S+ \| \d/);
     expect(card).toMatch(/\| Bone-length CV \|/);
@@ -184,10 +194,18 @@ describe('the model card', () => {
     const withEv = await trainGeneratorWithCard(train, TINY_GEN, { outDir: at('gen-ev'), seed: 4, dataName: 'train.parquet', evaluatorDir: ev.dir });
     const card2 = readFileSync(withEv.card!.path, 'utf8');
     expect(card2).toMatch(/\| Recognition ratio \(generated \/ real\) \| \S+ ± \S+ \| 1 \(real\) \|/);
-    expect(card2).toMatch(/\| FID \(evaluator, 64-d\) \|/);
+    expect(card2).toMatch(/\| FID \(evaluator, 3 of 64 dims\) \|/);
     expect(card2).toContain(`Evaluator: the evaluator in ${ev.dir} (given).`);
     // the same generator (same data, config, seed) whatever the card
     expect(withEv.history).toEqual(r.history.map((h, i) => ({ ...h, seconds: withEv.history[i]!.seconds, samplesPerSec: withEv.history[i]!.samplesPerSec })));
+
+    // half of the training walkers held out: 32 validation gaits, enough to cross-fit two evaluators on them (one walker each)
+    const crossFit = await trainGeneratorWithCard(train, { ...TINY_GEN, valFraction: 0.5 }, { outDir: at('gen-cross'), seed: 4, dataName: 'train.parquet' });
+    const card4 = readFileSync(crossFit.card!.path, 'utf8');
+    expect(card4).toMatch(/Evaluator: two Baseline-STEP evaluators cross-fitted on the validation gaits \(halves of 16 and 16 gaits grouped by identity/);
+    expect(card4).toMatch(/\| Recognition ratio \(generated \/ real\) \| \S+ ± \S+ \| 1 \(real\) \|/);
+    expect(card4).toMatch(/\| Recognition ratio of the training-set copy \| \S+ ± \S+ \| 1 \(anchored\) \|/);
+    expect(readdirSync(path.join(at('gen-cross'), 'card-evaluators'))).toHaveLength(2);
 
     expect(card).not.toMatch(/share \d+ walker/); // the held-out part is walker-disjoint
     // a validation set of the training walkers: the card warns that its metrics are optimistic
@@ -231,7 +249,7 @@ describe.skipIf(!haveBandai)('the per-dataset evaluator on real motion capture i
       expect(again.checkpointHash).toBe(ev.evaluator.checkpointHash);
       again.dispose();
       const r = await fidFromSets(held, fit, { features: 'evaluator', evaluator: ev.evaluator, seed: 1 });
-      expect(r.dim).toBe(64);
+      expect([r.dim, r.featureDim]).toEqual([projectedDim(r.n, 64), 64]);
       expect(r.evaluatorHash).toBe(ev.evaluator.checkpointHash);
       expect(Number.isFinite(r.fid) && Number.isFinite(r.floor)).toBe(true);
     } finally {

@@ -37,7 +37,8 @@ import { crossFitEvaluators } from '../src/pipeline/evaluator.js';
 import { GENERATOR_VARIANTS, loadGenerator, trainGenerator, type GeneratorConfig, type GeneratorVariant } from '../src/generator/index.js';
 import type { LatentPriorKind } from '../src/generator/latent.js';
 import { motionStats } from '../src/generator/quality.js';
-import { copySource, evaluateGenerator, evaluationMetrics, metricText as ci, realText, type GeneratorEvaluation } from '../src/pipeline/evaluate-generator.js';
+import { copySource, evaluateGenerator, type GeneratorEvaluation } from '../src/pipeline/evaluate-generator.js';
+import { evaluationMetrics, metricText as ci, realText } from '../src/pipeline/evaluation-table.js';
 import { meanCI, type MeanCI } from '../src/eval/stats.js';
 import { jsonOption, option, type BenchArgs, type BenchSection } from './common.js';
 

@@ -36,15 +36,14 @@ function parseShard(s: string | undefined): { index: number; count: number } | u
   return { index: i - 1, count: n };
 }
 
-function printSummary(argv: GlobalArgs, r: import('../../src/index.js').AblateSummary): void {
+function printSummary(lib: typeof import('../../src/index.js'), argv: GlobalArgs, r: import('../../src/index.js').AblateSummary): void {
   const pct = (x: number) => (100 * x).toFixed(1);
   const diff = (d: { meanDiff: number; lo: number; hi: number; pHolm: number | null }) =>
     `${signedPercent(d.meanDiff, 1)} [${pct(d.lo)}, ${pct(d.hi)}]${d.pHolm != null ? ` (Holm p=${d.pHolm.toFixed(3)})` : ''}`;
-  const rows = r.summaries.map((s) => [
-    s.classifier, s.augmenter, s.count, s.seeds,
-    s.accuracy.lo === null ? pct(s.accuracy.mean) : `${pct(s.accuracy.mean)} [${pct(s.accuracy.lo)}, ${pct(s.accuracy.hi!)}]`,
-    s.gain ? diff(s.gain) : '—',
-  ]);
+  const rows = r.summaries.map((s) => {
+    const [score] = lib.summaryScores(s);
+    return [s.classifier, s.augmenter, s.count, s.seeds, score.lo === null ? pct(score.mean) : `${pct(score.mean)} [${pct(score.lo)}, ${pct(score.hi!)}]`, s.gain ? diff(s.gain) : '—'];
+  });
   const few = r.summaries.some((s) => s.gain && s.gain.p === null);
   const comparisons = r.comparisons.map((c) => [c.classifier, c.count, `${c.learned} − ${c.classical}`, c.n, diff(c)]);
   emit(argv, r, [
@@ -92,7 +91,7 @@ const run: CommandModule<object, RunArgs> = {
     if (argv['drop-synthetic']) config.nonReal = 'drop';
     const r = await lib.ablate({ dataPath: argv.data, config, runDir: argv['run-dir'], shard, workers: argv.workers, threads: argv.threads, report: argv.report, progress: progressBar(argv) });
     say(argv, `ablation in ${argv['run-dir']}`);
-    printSummary(argv, r);
+    printSummary(lib, argv, r);
   },
 };
 
@@ -106,7 +105,7 @@ const merge: CommandModule<object, MergeArgs> = {
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
     await lib.initBackend(argv.backend as never);
-    printSummary(argv, await lib.mergeAblation(argv.dirs, argv.out));
+    printSummary(lib, argv, await lib.mergeAblation(argv.dirs, argv.out));
   },
 };
 

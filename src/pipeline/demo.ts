@@ -13,8 +13,10 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import { writeGaitFile } from '../io/index.js';
 import { loadGenerator } from '../generator/index.js';
 import { writeGlb } from '../render/index.js';
-import { ablate, collectResults, generatorModelDir, type AblateSummary } from './ablate.js';
-import type { AblationConfig } from './config.js';
+import { ablate, type AblateSummary } from './ablation/ablate.js';
+import { generatorModelDir } from './ablation/cells/generator.js';
+import type { AblationConfig } from './ablation/config.js';
+import { collectResults } from './ablation/run.js';
 
 export interface DemoPreset {
   data: ProceduralOptions;

@@ -1,180 +1,42 @@
 /**
- * Generator evaluation that needs trained models: FID between real and
- * generated gaits in two feature spaces, each next to its real-vs-real floor:
- *  - 'affective': the 29 affective features, min–max scaled on the real set
- *    (model-free: cannot drift with an evaluator; unscaled, the jerk columns
- *    would outweigh everything else);
- *  - 'evaluator': the penultimate features of a frozen Baseline-STEP trained
- *    on real data only, identified by its checkpoint hash so FIDs are comparable.
- *
- * `evaluateGenerator` runs the whole suite (FID in both spaces with the floor,
- * Diversity, MultiModality, the evaluator's recognition accuracy on generated
- * gaits, memorisation, physical plausibility) over R independent draws and
- * reports each metric as mean ± 95% CI. `fidFromSets` is the one-shot FID of
- * two given sets (`gaitforge fid`).
+ * The metric suite of a trained generator against held-out real gaits
+ * (`evaluateGenerator`): FID in the affective space and in an evaluator's
+ * space, each beside its real-vs-real floor (fid-sets.ts), Diversity,
+ * MultiModality, the evaluator's recognition ratio and the training-set
+ * copy's, memorisation, physical plausibility and motion, over R
+ * independent draws, each metric mean ± 95% CI. evaluation-table.ts prints it.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
-  AFFECTIVE_FEATURE_NAMES, AFFECTIVE_FID_SMOOTHING_SECONDS, affectiveFeatures, applyMinMax, fitMinMax, NUM_AFFECTIVE_FEATURES, scaledAffectiveFeatures,
+  AFFECTIVE_FEATURE_NAMES, AFFECTIVE_FID_SMOOTHING_SECONDS, affectiveFeatures, applyMinMax, fitMinMax, NUM_AFFECTIVE_FEATURES,
 } from '../classifier/affective.js';
 import { alignLabels } from '../classifier/evaluate.js';
 import { argmaxRows } from '../classifier/metrics.js';
 import { startInference, type ClassifierInference } from '../classifier/inference.js';
-import { loadClassifier, type Classifier } from '../classifier/model.js';
+import type { Classifier } from '../classifier/model.js';
 import { resolveThreads } from '../train/parallel.js';
 import { GaitforgeError } from '../core/errors.js';
 import { checkHeldOut, GaitSet, groupedHalves } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed, Rng } from '../core/rng.js';
 import { gaitSetsHash } from '../core/hash.js';
-import { diversity, multimodality } from '../eval/diversity.js';
-import { selectRows, toFeatureMatrix, type FeatureMatrix } from '../eval/features.js';
-import { fidBesideFloor, fid, type FidBesideFloor } from '../eval/fid.js';
+import { toFeatureMatrix, type FeatureMatrix } from '../eval/features.js';
 import { memorisation } from '../eval/memorisation.js';
 import { plausibility, type PlausibilitySummary } from '../eval/plausibility.js';
-import { formatCI, meanCI, type MeanCI } from '../eval/stats.js';
+import { meanCI, type MeanCI } from '../eval/stats.js';
 import { canonicalizeAll } from '../generator/normalize.js';
 import { checkPriorKind, type LatentPriorKind } from '../generator/latent.js';
 import { checkCounts, LoadedGenerator, startSampler, type SampleSource, type Sampler } from '../generator/sample.js';
 import { motionStats, stepFrequency } from '../generator/quality.js';
+import { checkEvaluatorFits, type EvaluatorFold } from './evaluator.js';
+import { SpaceAccumulator, spaceDraw, type SpaceDraw, type SpaceSuite } from './space-metrics.js';
 
-export type FeatureSpace = 'affective' | 'evaluator';
-export const FEATURE_SPACES: readonly FeatureSpace[] = ['evaluator', 'affective'];
-
-export interface SpaceFid {
-  space: FeatureSpace;
-  /** FID of n generated gaits against a reference of n real gaits (fidBesideFloor). */
-  fid: number;
-  /** FID of floorN other real gaits against the same reference: the real-vs-real floor. */
-  floor: number;
-  /** Gaits in the generated set and in the floor set (equal), each against a reference of as many. */
-  n: number;
-  floorN: number;
-  /** Dimension both FIDs were computed in (the features' own, or their reference's top principal components: eval/fid.ts projectedDim). */
-  dim: number;
-  /** Dimension of the feature space. */
-  featureDim: number;
-  /** The one ridge added to the covariances of both FIDs (0 when none was needed). */
-  ridge: number;
-  /** Gaits per label name in each of the three sets (reference, floor, generated: equal). */
-  counts: Record<string, number>;
-  warnings: string[];
-}
-
-type Features = { data: Float64Array | Float32Array; dim: number };
-
-/**
- * Feature rows [N, dim] of a real set and of other sets in a space (the
- * affective space is scaled with the real set's min–max). The evaluator's
- * forward passes run on `threads` threads (src/classifier/inference.ts; the
- * features do not depend on it). Default 1.
- */
-export async function featuresOf(real: GaitSet, others: GaitSet[], space: FeatureSpace, evaluator?: Classifier | null, threads = 1): Promise<{ real: Features; others: Features[] }> {
-  if (space === 'affective') {
-    const s = scaledAffectiveFeatures(real, others, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS });
-    const dim = NUM_AFFECTIVE_FEATURES;
-    return { real: { data: s.reference, dim }, others: s.others.map((data) => ({ data, dim })) };
-  }
-  if (!evaluator) throw new GaitforgeError('E_OPTION', "feature space 'evaluator' needs an evaluator model");
-  const inf = await startInference(evaluator, threads);
-  try {
-    const realF = await inf.features(real);
-    const othersF: Features[] = [];
-    for (const o of others) othersF.push(await inf.features(o));
-    return { real: realF, others: othersF };
-  } finally {
-    await inf.close();
-  }
-}
-
-/**
- * The label index of every gait of `real` and of `fake` in one list of label
- * names (real's, then any only `fake` has), for fidBesideFloor's label matching.
- */
-function sharedLabels(real: GaitSet, fake: GaitSet): { real: Int32Array; fake: Int32Array; names: string[] } {
-  const names = [...real.labelNames, ...fake.labelNames.filter((n) => !real.labelNames.includes(n))];
-  const map = (s: GaitSet) => Int32Array.from(s.labels, (l) => names.indexOf(s.labelNames[l]!));
-  return { real: map(real), fake: map(fake), names };
-}
-
-/** Per label name, the gaits of each FID set (labels with none left out). */
-function countsByName(counts: number[] | undefined, names: string[]): Record<string, number> {
-  return Object.fromEntries((counts ?? []).flatMap((c, l) => (c > 0 ? [[names[l]!, c]] : [])));
-}
-
-/**
- * fidBesideFloor of feature rows of `real` (split into grouped halves of
- * `real`) and of the gaits of `fake`, label-matched.
- */
-function spaceFidOf(space: FeatureSpace, real: GaitSet, realF: Features, fake: GaitSet, fakeF: Features, seed: number): SpaceFid {
-  const halves = groupedHalves(real, seed);
-  const labels = sharedLabels(real, fake);
-  const r = fidBesideFloor(realF.data, fakeF.data, { dim: realF.dim, seed, halves, labels });
-  return {
-    space, fid: r.fid, floor: r.floor, n: r.n, floorN: r.floorN, dim: r.dim, featureDim: r.featureDim, ridge: r.ridge,
-    counts: countsByName(r.counts?.reference, labels.names), warnings: [...(halves.warning ? [halves.warning] : []), ...r.warnings],
-  };
-}
-
-// ---------------------------------------------------------------------------
-// The shipped evaluator
-
-/**
- * The folder of the evaluator shipped with gaitforge (samples/evaluator): a
- * Baseline-STEP trained on real procedural gaits only (T = 75, V = 16,
- * angry / neutral / happy / sad). Found next to the package root from src/
- * and from dist/src/; null when the package was installed without samples.
- */
-export function defaultEvaluatorDir(): string | null {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const up of ['../..', '../../..']) {
-    const dir = path.resolve(here, up, 'samples', 'evaluator');
-    if (existsSync(path.join(dir, 'model.json'))) return dir;
-  }
-  return null;
-}
-
-/**
- * Loads an evaluator: the classifier in `dir`, or the shipped one when `dir`
- * is absent. Returns it with the name used in messages and outputs. The
- * caller disposes it.
- */
-export async function loadEvaluator(dir?: string): Promise<{ evaluator: Classifier; name: string; dir: string }> {
-  if (dir !== undefined) return { evaluator: await loadClassifier(dir), name: `the evaluator in ${dir}`, dir };
-  const d = defaultEvaluatorDir();
-  if (!d) throw new GaitforgeError('E_MODEL', 'the default evaluator (samples/evaluator) is not installed; pass an evaluator directory or use the affective feature space');
-  return { evaluator: await loadClassifier(d), name: 'the default evaluator', dir: d };
-}
-
-/**
- * Throws E_MODEL when `evaluator` cannot embed `set` meaningfully: other frame
- * or joint counts, or labels it was not trained on. `which` names the
- * evaluator in the message ("the default evaluator", a directory...).
- */
-export function checkEvaluatorFits(evaluator: Classifier, set: GaitSet, which: string, setName = 'the real set'): void {
-  const m = evaluator.meta;
-  const problems: string[] = [];
-  if (set.T !== m.T || set.V !== m.V) problems.push(`T = ${set.T}, V = ${set.V}`);
-  const used = set.labelNames.filter((_, l) => set.labels.includes(l));
-  const unknown = used.filter((n) => !evaluator.labelNames.includes(n));
-  if (unknown.length) problems.push(`label${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} that it does not know`);
-  if (problems.length === 0) return;
-  throw new GaitforgeError(
-    'E_MODEL',
-    `${which} (Baseline-STEP ${evaluator.checkpointHash}) was trained on gaits of T = ${m.T}, V = ${m.V} labelled ${evaluator.labelNames.join(', ')}, ` +
-      `but the gaits of ${setName} have ${problems.join(' and ')}, so its features say nothing about this data: ` +
-      `use the affective feature space (--features affective) or an evaluator trained on data like yours (--evaluator DIR)`,
-  );
-}
+export type { FidSummary, PairedMetric, SpaceSuite } from './space-metrics.js';
 
 /**
  * Evaluator-space pass over `set`: penultimate features [N, dim] and the
  * evaluator's accuracy against the set's labels (matched by name), from one
  * forward pass.
- */
-async function evaluatorPass(inf: ClassifierInference, set: GaitSet, what: string): Promise<{ features: FeatureMatrix; accuracy: number }> {
+ */async function evaluatorPass(inf: ClassifierInference, set: GaitSet, what: string): Promise<{ features: FeatureMatrix; accuracy: number }> {
   const evaluator = inf.classifier;
   const aligned = alignLabels(set, evaluator.labelNames);
   const r = await inf.forward(aligned);
@@ -182,90 +44,6 @@ async function evaluatorPass(inf: ClassifierInference, set: GaitSet, what: strin
   let hits = 0;
   for (let i = 0; i < set.N; i++) if (predicted[i] === aligned.labels[i]) hits++;
   return { features: toFeatureMatrix(r.features, r.featureDim, what), accuracy: hits / set.N };
-}
-
-// ---------------------------------------------------------------------------
-// fid: one-shot FID of two given sets
-
-export interface FidFromSetsOptions {
-  features: FeatureSpace;
-  /** Needed for features = 'evaluator'. */
-  evaluator?: Classifier | null;
-  /** Names the evaluator in errors. Default 'the evaluator'. */
-  evaluatorName?: string;
-  /** Seed of the real-vs-real split. */
-  seed: number;
-  /** Threads of the evaluator's forward passes (wasm/cpu; the features do not depend on it). Default 1. */
-  threads?: number;
-}
-
-export interface FidFromSetsResult extends SpaceFid {
-  realGaits: number;
-  fakeGaits: number;
-  /**
-   * FID of all generated gaits against all real gaits: larger sets, smaller
-   * bias, but not comparable with the floor (other sizes); `fid` and
-   * `floor` are the pair to read together.
-   */
-  fidAll: number;
-  /** `fidAll` split into ‖μr − μg‖² and the covariance term. */
-  meanTerm: number;
-  covTerm: number;
-  /** Ridge of `fidAll` (0 when none; `ridge` is that of `fid` and `floor`). */
-  allRidge: number;
-  /** The evaluator's checkpoint hash (features = 'evaluator'), else null. */
-  evaluatorHash: string | null;
-}
-
-/** Throws E_SHAPE unless two sets can be compared (same T, V and fps). */
-export function checkComparable(real: GaitSet, fake: GaitSet): void {
-  if (real.T !== fake.T || real.V !== fake.V || real.fps !== fake.fps)
-    throw new GaitforgeError(
-      'E_SHAPE',
-      `the real gaits are [T=${real.T}, V=${real.V}] at ${real.fps} fps but the generated ones [T=${fake.T}, V=${fake.V}] at ${fake.fps} fps: resample one set to the other's shape first`,
-    );
-}
-
-/**
- * FID of `fake` against `real` in one feature space beside the real-vs-real
- * floor (fidBesideFloor: n generated and n real gaits against the same
- * reference of n real gaits, the real halves grouped so no walker or
- * recording is in both), and over all gaits of both (`fidAll`). Throws
- * E_MODEL when the evaluator does not fit the data.
- */
-export async function fidFromSets(real: GaitSet, fake: GaitSet, options: FidFromSetsOptions): Promise<FidFromSetsResult> {
-  const threads = resolveThreads(options.threads);
-  checkComparable(real, fake);
-  if (!FEATURE_SPACES.includes(options.features))
-    throw new GaitforgeError('E_OPTION', `feature space ${JSON.stringify(options.features)} is not one of ${FEATURE_SPACES.join(', ')}`);
-  const ev = options.features === 'evaluator' ? (options.evaluator ?? null) : null;
-  if (options.features === 'evaluator') {
-    if (!ev) throw new GaitforgeError('E_OPTION', "feature space 'evaluator' needs an evaluator model");
-    const name = options.evaluatorName ?? 'the evaluator';
-    checkEvaluatorFits(ev, real, name, 'the real set');
-    checkEvaluatorFits(ev, fake, name, 'the generated set');
-  }
-  const f = await featuresOf(real, [fake], options.features, ev, threads);
-  const a = toFeatureMatrix(f.real.data, f.real.dim, 'real features');
-  const b = toFeatureMatrix(f.others[0]!.data, f.real.dim, 'generated features');
-  if (a.n < 4 || b.n < 2) throw new GaitforgeError('E_SHAPE', `FID needs at least 4 real and 2 generated gaits, got ${a.n} and ${b.n}`);
-  const r = spaceFidOf(options.features, real, { data: a.data, dim: a.d }, fake, { data: b.data, dim: b.d }, options.seed);
-  const all = fid(a, b);
-  return {
-    ...r, ridge: r.ridge, warnings: [...r.warnings, ...all.warnings.map((w) => `all gaits: ${w}`)],
-    realGaits: a.n, fakeGaits: b.n, fidAll: all.fid, meanTerm: all.meanTerm, covTerm: all.covTerm, allRidge: all.ridge,
-    evaluatorHash: ev?.checkpointHash ?? null,
-  };
-}
-
-// ---------------------------------------------------------------------------
-// evaluateGenerator: the whole suite over R draws
-
-/** A frozen evaluator and the rows of the real set it never trained on: its accuracy, FID reference and floor come from them. */
-export interface EvaluatorFold {
-  classifier: Classifier;
-  /** Row indices of the real set, ascending. */
-  scored: Int32Array;
 }
 
 export interface EvaluateGeneratorOptions {
@@ -301,43 +79,6 @@ export interface EvaluateGeneratorOptions {
   /** Threads decoding the generated gaits and running the evaluator's forward passes (wasm/cpu; the results do not depend on it). Default 1. */
   threads?: number;
   progress?: Progress;
-}
-
-/** A metric of the generated gaits next to the same metric of real gaits, each mean ± CI over the draws. */
-export interface PairedMetric {
-  generated: MeanCI;
-  real: MeanCI;
-}
-
-export interface FidSummary {
-  /** FID(reference, generated) over the draws (fidBesideFloor). */
-  fid: MeanCI;
-  /** FID(reference, held-out real gaits): the real-vs-real floor. */
-  floor: MeanCI;
-  /** Generated gaits and floor gaits per draw (equal), each against a reference of as many. */
-  n: number;
-  floorN: number;
-  /** Per-draw values, in draw order. */
-  values: number[];
-  floorValues: number[];
-  /** Dimension the FIDs were computed in (the first draw's; eval/fid.ts projectedDim). */
-  dim: number;
-  /** Dimension of the feature space. */
-  featureDim: number;
-  /** Gaits per label name in each FID set of the first draw (reference, floor and generated: equal). */
-  counts: Record<string, number>;
-  /** Draws (of R) whose FIDs added a ridge because a covariance was singular, and the largest ridge (0: none). */
-  ridgeUses: number;
-  ridge: number;
-  /** Distinct warnings of the FID computations (with the draw they first came from). */
-  warnings: string[];
-}
-
-export interface SpaceSuite {
-  fid: FidSummary;
-  diversity: PairedMetric;
-  /** Mean over labels; per label name as well. */
-  multimodality: PairedMetric & { perLabel: Record<string, { generated: MeanCI | null; real: MeanCI | null }> };
 }
 
 export interface PlausibilityMeans {
@@ -446,106 +187,6 @@ export function proportionalCounts(set: GaitSet, total: number): Record<string, 
   const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((p, q) => q[0] - p[0] || p[1] - q[1]);
   for (let k = 0; k < total - out.reduce((a, b) => a + b, 0); k++) out[order[k % order.length]![1]]!++;
   return Object.fromEntries(present.map(([n], i) => [n, Math.max(2, out[i]!)]));
-}
-
-/** One draw's FID and Diversity/MultiModality in a feature space. */
-interface SpaceDraw {
-  fid: FidBesideFloor;
-  halvesWarning: string | null;
-  divG: number;
-  divR: number;
-  mm: { generated: number; real: number; perLabelG: (number | null)[]; perLabelR: (number | null)[] };
-}
-
-/**
- * A feature space's draw: the real rows `rows` of `realF` (a subset `sub` of
- * the real set, labels aligned with the generated gaits') split into grouped
- * halves, the FID of the generated gaits beside the floor, and Diversity and
- * MultiModality of the generated gaits and of the held-out half.
- */
-function spaceDraw(sub: GaitSet, realF: FeatureMatrix, fake: FeatureMatrix, fakeLabels: Int32Array, seed: number, labelNames: string[]): SpaceDraw {
-  const h = groupedHalves(sub, seed);
-  const fid = fidBesideFloor(realF, fake, { seed, halves: h, labels: { real: sub.labels, fake: fakeLabels } });
-  const held = selectRows(realF, h.floor);
-  const opts = { seed, numLabels: labelNames.length, labelNames };
-  const mg = multimodality(fake, fakeLabels, opts);
-  const mr = multimodality(held, Int32Array.from(h.floor, (i) => sub.labels[i]!), opts);
-  return {
-    fid, halvesWarning: h.warning, divG: diversity(fake, { seed }), divR: diversity(held, { seed }),
-    mm: { generated: mg.mean, real: mr.mean, perLabelG: mg.perLabel, perLabelR: mr.perLabel },
-  };
-}
-
-/** Per-draw accumulators of one feature space; a draw may be the mean of several folds' draws. */
-class SpaceAccumulator {
-  readonly fid: number[] = [];
-  readonly floor: number[] = [];
-  readonly divG: number[] = [];
-  readonly divR: number[] = [];
-  readonly mmG: number[] = [];
-  readonly mmR: number[] = [];
-  readonly mmLabelG: number[][];
-  readonly mmLabelR: number[][];
-  ridgeUses = 0;
-  ridge = 0;
-  /** The first draw's FID sets: gaits, dimension, counts per label. */
-  n = 0;
-  dim = 0;
-  counts: Record<string, number> = {};
-  /** First text of each kind of FID warning (numbers masked in the key: ridge sizes differ between draws). */
-  private readonly warnings = new Map<string, string>();
-
-  constructor(readonly featureDim: number, readonly labelNames: string[]) {
-    this.mmLabelG = labelNames.map(() => []);
-    this.mmLabelR = labelNames.map(() => []);
-  }
-
-  /** Adds draw `draw`, the mean over its folds' draws. */
-  add(draw: number, folds: SpaceDraw[]): void {
-    const mean = (f: (d: SpaceDraw) => number) => folds.reduce((a, d) => a + f(d), 0) / folds.length;
-    this.fid.push(mean((d) => d.fid.fid));
-    this.floor.push(mean((d) => d.fid.floor));
-    this.divG.push(mean((d) => d.divG));
-    this.divR.push(mean((d) => d.divR));
-    this.mmG.push(mean((d) => d.mm.generated));
-    this.mmR.push(mean((d) => d.mm.real));
-    this.labelNames.forEach((_, l) => {
-      for (const [acc, pick] of [[this.mmLabelG, (d: SpaceDraw) => d.mm.perLabelG[l]], [this.mmLabelR, (d: SpaceDraw) => d.mm.perLabelR[l]]] as const) {
-        const v = folds.map(pick).filter((x): x is number => x != null);
-        if (v.length) acc[l]!.push(v.reduce((a, b) => a + b, 0) / v.length);
-      }
-    });
-    if (draw === 0) {
-      const first = folds[0]!.fid;
-      this.n = first.n;
-      this.dim = first.dim;
-      this.counts = countsByName(first.counts?.reference, this.labelNames);
-    }
-    const ridge = Math.max(...folds.map((d) => d.fid.ridge));
-    if (ridge > 0) {
-      this.ridgeUses++;
-      this.ridge = Math.max(this.ridge, ridge);
-    }
-    for (const w of folds.flatMap((d) => [...(d.halvesWarning ? [d.halvesWarning] : []), ...d.fid.warnings])) {
-      const key = w.replace(/[-+]?\d+(\.\d+)?(e[-+]?\d+)?/g, '#');
-      if (!this.warnings.has(key)) this.warnings.set(key, `draw ${draw}: ${w}`);
-    }
-  }
-
-  summary(): SpaceSuite {
-    const ci = (v: number[]) => (v.length ? meanCI(v) : null);
-    return {
-      fid: {
-        fid: meanCI(this.fid), floor: meanCI(this.floor), n: this.n, floorN: this.n, values: this.fid, floorValues: this.floor, dim: this.dim, featureDim: this.featureDim,
-        counts: this.counts, ridgeUses: this.ridgeUses, ridge: this.ridge, warnings: [...this.warnings.values()],
-      },
-      diversity: { generated: meanCI(this.divG), real: meanCI(this.divR) },
-      multimodality: {
-        generated: meanCI(this.mmG), real: meanCI(this.mmR),
-        perLabel: Object.fromEntries(this.labelNames.map((n, l) => [n, { generated: ci(this.mmLabelG[l]!), real: ci(this.mmLabelR[l]!) }])),
-      },
-    };
-  }
 }
 
 /** An evaluator fold, ready: its inference handle, the real rows it scores, their features and its accuracy there. */
@@ -822,109 +463,4 @@ export function copySource(set: GaitSet, name = 'copy'): SampleSource {
       return set.select(rows);
     },
   };
-}
-
-/** Digits after the point that show about three significant digits of x. */
-function digitsFor(x: number): number {
-  const a = Math.abs(x);
-  return a === 0 || !Number.isFinite(a) ? 2 : Math.max(0, Math.min(6, 2 - Math.floor(Math.log10(a))));
-}
-
-/** Values this close to 0 (e.g. the bone-length variation of rigid skeletons) are written in exponent form. */
-const TINY = 1e-4;
-
-/**
- * "1.23 ± 0.04" (formatCI) with the digits chosen from the mean's magnitude
- * ("3.1e-9 ± 2.0e-10" below 1e-4); `scale` (100 for %) multiplies mean and
- * interval; '—' for null.
- */
-export function metricText(c: MeanCI | null, scale = 1): string {
-  if (!c) return '—';
-  const mean = c.mean * scale;
-  const halfWidth = c.halfWidth === null ? null : c.halfWidth * scale;
-  if (mean !== 0 && Math.abs(mean) < TINY) return halfWidth === null ? mean.toExponential(1) : `${mean.toExponential(1)} ± ${halfWidth.toExponential(1)}`;
-  return formatCI({ ...c, mean, halfWidth }, digitsFor(mean));
-}
-
-/** A single value with about three significant digits; `scale` as in `metricText`. */
-export function valueText(x: number, scale = 1): string {
-  const v = x * scale;
-  return v !== 0 && Math.abs(v) < TINY ? v.toExponential(1) : v.toFixed(digitsFor(v));
-}
-
-/**
- * One metric of an evaluation: how to read its generated value (mean ± 95%
- * CI over the draws) and its real reference (a value, with or without an
- * interval, and a note such as "(floor)"). The one list of metrics that
- * `evaluate-generator`, the model card and the generator-eval bench print.
- */
-export interface EvaluationMetric {
-  name: string;
-  generated: (e: GeneratorEvaluation) => MeanCI | null;
-  real: (e: GeneratorEvaluation) => MeanCI | number | null;
-  /** Text after the real value ("(floor)"), or in its place when `real` is null. */
-  note?: (e: GeneratorEvaluation) => string;
-  /** Multiplies generated and real values (100 for %). */
-  scale?: number;
-}
-
-/** A draw's mean FID over its mean floor, without an interval of its own. */
-function floorRatio(f: FidSummary): MeanCI {
-  return { ...f.fid, mean: f.fid.mean / f.floor.mean, halfWidth: null, lo: null, hi: null };
-}
-
-/** The metrics `e` has (evaluator-space ones only with an evaluator, memorisation only with --train), in print order. */
-export function evaluationMetrics(e: GeneratorEvaluation): EvaluationMetric[] {
-  const out: EvaluationMetric[] = [];
-  const spaces = [['affective', (x: GeneratorEvaluation) => x.affective], ['evaluator', (x: GeneratorEvaluation) => x.evaluatorSpace!]] as const;
-  for (const [name, sp] of spaces) {
-    if (!sp(e)) continue;
-    const f = sp(e).fid;
-    out.push({ name: `FID (${name}, ${f.dim === f.featureDim ? `${f.dim}-d` : `${f.dim} of ${f.featureDim} dims`})`, generated: (x) => sp(x).fid.fid, real: (x) => sp(x).fid.floor, note: () => '(floor)' });
-    out.push({ name: `FID / floor (${name})`, generated: (x) => floorRatio(sp(x).fid), real: () => null, note: () => '1' });
-  }
-  for (const [name, sp] of spaces) {
-    if (!sp(e)) continue;
-    out.push({ name: `Diversity (${name})`, generated: (x) => sp(x).diversity.generated, real: (x) => sp(x).diversity.real });
-    out.push({ name: `MultiModality (${name})`, generated: (x) => sp(x).multimodality.generated, real: (x) => sp(x).multimodality.real });
-  }
-  if (e.recognition) {
-    out.push({ name: 'Recognition accuracy %', generated: (x) => x.recognition!.generated, real: (x) => x.recognition!.real, note: () => '(all real)', scale: 100 });
-    out.push({ name: 'Recognition ratio (generated / real)', generated: (x) => x.recognition!.ratio, real: () => null, note: () => '1 (real)' });
-    if (e.recognition.trainingCopyRatio)
-      out.push({ name: 'Recognition ratio of the training-set copy', generated: (x) => x.recognition!.trainingCopyRatio, real: () => null, note: () => '1 (anchored)' });
-  }
-  if (e.memorisation) {
-    out.push({ name: 'Memorisation: close to train %', generated: (x) => x.memorisation!.closeFraction, real: (x) => x.memorisation!.expectedFraction, note: () => '(expected)', scale: 100 });
-    out.push({ name: 'Memorisation: median NN dist m', generated: (x) => x.memorisation!.generatedMedian, real: (x) => x.memorisation!.heldOutMedian });
-  }
-  out.push({ name: 'Limb speed m/s', generated: (x) => x.motion.generated.limbSpeed, real: (x) => x.motion.real.limbSpeed });
-  out.push({
-    name: 'Step frequency steps/s',
-    generated: (x) => x.motion.generated.stepFrequency,
-    real: (x) => x.motion.real.stepFrequency,
-    note: (x) => (x.motion.real.stepFrequency === null ? '— (no full cycle)' : `(${x.motion.stepFrequencyGaits.real} of ${x.realGaits} gaits)`),
-  });
-  out.push({ name: 'Bone-length CV', generated: (x) => x.plausibility.generated.boneCv, real: (x) => x.plausibility.real.boneCv });
-  out.push({ name: 'Foot skating m/s', generated: (x) => x.plausibility.generated.footSkate, real: (x) => x.plausibility.real.footSkate });
-  out.push({ name: 'Jerk m/s³', generated: (x) => x.plausibility.generated.jerk, real: (x) => x.plausibility.real.jerk });
-  out.push({ name: 'Implausible gaits %', generated: (x) => x.plausibility.generated.flaggedFraction, real: (x) => x.plausibility.real.flaggedFraction, scale: 100 });
-  return out;
-}
-
-/** The real column's text of `m`: its value (with interval when it has one) and its note. */
-export function realText(m: EvaluationMetric, value: MeanCI | number | null, e: GeneratorEvaluation): string {
-  const note = m.note?.(e) ?? '';
-  if (value === null) return note || '—';
-  const v = typeof value === 'number' ? valueText(value, m.scale) : metricText(value, m.scale);
-  return note ? `${v} ${note}` : v;
-}
-
-/**
- * The evaluation as table rows [metric, generated, real], every metric
- * beside its real value (the floor for FID): what `evaluate-generator`
- * prints and a generator's model card shows.
- */
-export function evaluationRows(e: GeneratorEvaluation): string[][] {
-  return evaluationMetrics(e).map((m) => [m.name, metricText(m.generated(e), m.scale), realText(m, m.real(e), e)]);
 }

@@ -19,6 +19,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadClassifier, trainClassifier, type Classifier, type ClassifierConfig } from '../classifier/index.js';
 import { GaitforgeError } from '../core/errors.js';
 import { writeFilesAtomic } from '../core/files.js';
@@ -27,8 +28,62 @@ import { contentHash, gaitSetsHash } from '../core/hash.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { VERSION } from '../core/version.js';
 import { buildCell, canonicalJson, readCell } from './cache.js';
-import { checkEvaluatorFits, defaultEvaluatorDir, type EvaluatorFold } from './evaluate-generator.js';
 import { deriveSeed } from '../core/rng.js';
+
+/**
+ * The folder of the evaluator shipped with gaitforge (samples/evaluator): a
+ * Baseline-STEP trained on real procedural gaits only (T = 75, V = 16,
+ * angry / neutral / happy / sad). Found next to the package root from src/
+ * and from dist/src/; null when the package was installed without samples.
+ */
+export function defaultEvaluatorDir(): string | null {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../..', '../../..']) {
+    const dir = path.resolve(here, up, 'samples', 'evaluator');
+    if (existsSync(path.join(dir, 'model.json'))) return dir;
+  }
+  return null;
+}
+
+/**
+ * Loads an evaluator: the classifier in `dir`, or the shipped one when `dir`
+ * is absent. Returns it with the name used in messages and outputs. The
+ * caller disposes it.
+ */
+export async function loadEvaluator(dir?: string): Promise<{ evaluator: Classifier; name: string; dir: string }> {
+  if (dir !== undefined) return { evaluator: await loadClassifier(dir), name: `the evaluator in ${dir}`, dir };
+  const d = defaultEvaluatorDir();
+  if (!d) throw new GaitforgeError('E_MODEL', 'the default evaluator (samples/evaluator) is not installed; pass an evaluator directory or use the affective feature space');
+  return { evaluator: await loadClassifier(d), name: 'the default evaluator', dir: d };
+}
+
+/**
+ * Throws E_MODEL when `evaluator` cannot embed `set` meaningfully: other frame
+ * or joint counts, or labels it was not trained on. `which` names the
+ * evaluator in the message ("the default evaluator", a directory...).
+ */
+export function checkEvaluatorFits(evaluator: Classifier, set: GaitSet, which: string, setName = 'the real set'): void {
+  const m = evaluator.meta;
+  const problems: string[] = [];
+  if (set.T !== m.T || set.V !== m.V) problems.push(`T = ${set.T}, V = ${set.V}`);
+  const used = set.labelNames.filter((_, l) => set.labels.includes(l));
+  const unknown = used.filter((n) => !evaluator.labelNames.includes(n));
+  if (unknown.length) problems.push(`label${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} that it does not know`);
+  if (problems.length === 0) return;
+  throw new GaitforgeError(
+    'E_MODEL',
+    `${which} (Baseline-STEP ${evaluator.checkpointHash}) was trained on gaits of T = ${m.T}, V = ${m.V} labelled ${evaluator.labelNames.join(', ')}, ` +
+      `but the gaits of ${setName} have ${problems.join(' and ')}, so its features say nothing about this data: ` +
+      `use the affective feature space (--features affective) or an evaluator trained on data like yours (--evaluator DIR)`,
+  );
+}
+
+/** A frozen evaluator and the rows of the real set it never trained on: its accuracy, FID reference and floor come from them. */
+export interface EvaluatorFold {
+  classifier: Classifier;
+  /** Row indices of the real set, ascending. */
+  scored: Int32Array;
+}
 
 /** Where an evaluator came from: a directory the user named, the shipped one, a per-dataset one from the cache, or one trained by this call. */
 export type EvaluatorSource = 'given' | 'shipped' | 'cached' | 'trained';

@@ -17,8 +17,9 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed } from '../core/rng.js';
 import { loadGenerator, readGeneratorManifest as readManifest, summedKlWeight, trainGenerator, type GeneratorConfig, type TrainGeneratorOptions, type TrainGeneratorResult } from '../generator/index.js';
 import { filmstripSvg } from '../render/index.js';
-import { checkEvaluatorFits, evaluateGenerator, evaluationRows, type EvaluatorFold, type GeneratorEvaluation } from './evaluate-generator.js';
-import { chooseEvaluator, crossFitEvaluators, type CrossFitEvaluators, type EvaluatorChoice } from './evaluator.js';
+import { evaluateGenerator, type GeneratorEvaluation } from './evaluate-generator.js';
+import { evaluationRows } from './evaluation-table.js';
+import { checkEvaluatorFits, chooseEvaluator, crossFitEvaluators, type CrossFitEvaluators, type EvaluatorChoice, type EvaluatorFold } from './evaluator.js';
 
 /** Draws of the card's metrics by default (few: the card is written at the end of every training). */
 export const MODEL_CARD_REPEATS = 3;

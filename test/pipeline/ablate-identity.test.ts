@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GaitforgeError } from '../../src/core/errors.js';
 import { recordingKeys } from '../../src/eval/identification.js';
-import { identitySplit, restyleSources } from '../../src/pipeline/ablate-identity.js';
-import { ablate, initBackend, proceduralDataset, resolveAblation, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { identitySplit, restyleSources } from '../../src/pipeline/ablation/identity-split.js';
+import { ablate, initBackend, mergeAblation, proceduralDataset, resolveAblation, writeGaitFile, type AblationConfig } from '../../src/index.js';
 import { runCli } from '../cli-run.js';
 import { errorOf } from '../expect-error.js';
 
@@ -98,10 +98,11 @@ describe('ablate, task identity', () => {
     const cells = results.cells as Record<string, number | string>[];
     expect(cells.map((c) => `${c.seed}/${c.augmenter}/${c.count}/${c.classifier}`).sort()).toEqual(['1/none/0/gaittake', '1/stepgen/2/gaittake', '2/none/0/gaittake', '2/stepgen/2/gaittake']);
     for (const c of cells) {
-      // the mean rank-1 is the mean of the per-condition rank-1s, and is the cell's accuracy
+      // the cell's rank-1 is the mean of the per-condition rank-1s (the task's own fields: no accuracy)
       const conds = ['angry', 'happy', 'sad'];
-      expect(c.accuracy).toBeCloseTo(conds.reduce((a, k) => a + (c[`rank1_${k}`] as number), 0) / 3, 10);
-      expect(c.rank1_mean).toBe(c.accuracy);
+      expect(c.rank1).toBeCloseTo(conds.reduce((a, k) => a + (c[`rank1_${k}`] as number), 0) / 3, 10);
+      expect([c.rank1_mean, c.mAP_mean, c.rank5_mean]).toEqual([c.rank1, c.mAP, c.rank5]);
+      expect('accuracy' in c || 'macro_f1' in c || 'top2' in c).toBe(false);
       for (const k of conds) expect(c[`probes_${k}`]).toBe(6); // 3 targets × 2 walks
       expect(c.gallery_gaits).toBe(6);
       expect(c.train_real).toBe(3 * 8 + 3 * 2); // donors' 8 walks each, targets' 2 neutral walks each
@@ -136,6 +137,16 @@ describe('ablate, task identity', () => {
     const strip = (run: string) =>
       (JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8')).cells as Record<string, unknown>[]).map(({ wall_seconds: _, ...c }) => c).sort((a, b) => String(a.key).localeCompare(String(b.key)));
     expect(strip(sharded)).toEqual(strip(runDir));
+    // a run folder written before the identity task had its own fields (rank-1, mAP, rank-5 in accuracy, macroF1, top2): merged the same
+    const old = path.join(dir, 'old-fields');
+    cpSync(runDir, old, { recursive: true });
+    for (const n of readdirSync(path.join(old, 'cells')).filter((n) => n.startsWith('clf-'))) {
+      const f = path.join(old, 'cells', n, 'result.json');
+      const { task: _t, rank1, mAP, rank5, ...rest } = JSON.parse(readFileSync(f, 'utf8'));
+      writeFileSync(f, JSON.stringify({ ...rest, accuracy: rank1, macroF1: mAP, top2: rank5, perClassRecall: {}, confusion: [] }));
+    }
+    await mergeAblation([old], path.join(dir, 'old-merged'));
+    expect(strip(path.join(dir, 'old-merged'))).toEqual(strip(runDir));
 
     // walks 'restyle' (a run folder holds one experiment): the same generators (keys) and real-only cells, other augmented cells
     const restyledDir = path.join(dir, 'restyled');

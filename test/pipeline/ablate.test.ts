@@ -99,9 +99,12 @@ describe('gaitforge ablate (tiny grid, same code path as the demo)', () => {
       // the evaluators' accuracy on the test gaits each never trained on, recomputed with the classifier's own evaluation
       const seedTest = test(f.seed);
       const halves = groupedHalves(seedTest, deriveSeed(f.seed, 'evaluator/cross-fit'));
-      const folder = path.join(run, 'cells', `fid-${f.key}`, 'evaluators');
-      const evaluators = readdirSync(folder);
+      // the seed's evaluator cell holds both evaluators, shared by every generator of the seed
+      const [xev] = readdirSync(path.join(run, 'cells')).filter((n) => n.startsWith('xev-') && JSON.parse(readFileSync(path.join(run, 'cells', n, 'result.json'), 'utf8')).seed === f.seed);
+      const folder = path.join(run, 'cells', xev!);
+      const evaluators = readdirSync(folder).filter((n) => n.startsWith('evaluator-'));
       expect(evaluators).toHaveLength(2);
+      expect(f.evaluator.checkpointHashes).toEqual(JSON.parse(readFileSync(path.join(folder, 'result.json'), 'utf8')).checkpointHashes);
       let real = 0;
       for (const e of evaluators) {
         const rec = JSON.parse(readFileSync(path.join(folder, e, 'evaluator.json'), 'utf8'));

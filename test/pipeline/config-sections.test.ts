@@ -1,7 +1,7 @@
 /** The ablation config's generator and classifier sections are resolved before anything trains. */
 import { describe, expect, it } from 'vitest';
 import { ConfigRangeError, GaitforgeError, isUsageError } from '../../src/core/errors.js';
-import { resolveAblation } from '../../src/pipeline/config.js';
+import { resolveAblation } from '../../src/pipeline/ablation/config.js';
 
 const expectConfigError = (c: object, message: RegExp) => {
   let err: unknown;

@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { proceduralDataset } from '../../src/core/procedural.js';
-import { gridCells, loadAblationConfig, resolveAblation } from '../../src/pipeline/config.js';
+import { loadAblationConfig, resolveAblation } from '../../src/pipeline/ablation/config.js';
+import { gridCells } from '../../src/pipeline/ablation/grid.js';
 import { buildCell, cacheKey, canonicalJson, cellDir, readCell } from '../../src/pipeline/cache.js';
-import { shardCells } from '../../src/pipeline/ablate.js';
+import { shardCells } from '../../src/pipeline/ablation/grid.js';
 
 describe('ablation config', () => {
   it('fills defaults, always includes the real-only baseline, and spans the grid', () => {

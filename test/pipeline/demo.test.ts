@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { proceduralDataset } from '../../src/core/procedural.js';
-import { ablationSplits } from '../../src/pipeline/ablate.js';
-import { resolveAblation } from '../../src/pipeline/config.js';
+import { ablationSplits } from '../../src/pipeline/ablation/run.js';
+import { resolveAblation } from '../../src/pipeline/ablation/config.js';
 import { DEMO_PRESETS } from '../../src/pipeline/demo.js';
 
 // The presets are checked as the demo runs them (before any training): the config resolves

@@ -19,7 +19,7 @@ import { proceduralDataset } from '../../src/core/procedural.js';
 import { motionStats, stepFrequency } from '../../src/generator/quality.js';
 import { importBvh } from '../../src/io/bvh.js';
 import { writeGaitFile } from '../../src/io/gaitfile.js';
-import { fidFromSets } from '../../src/pipeline/evaluate-generator.js';
+import { fidFromSets } from '../../src/pipeline/fid-sets.js';
 import { projectedDim } from '../../src/eval/fid.js';
 import { chooseEvaluator, evaluatorCacheDir, evaluatorKey, type EvaluatorRecord } from '../../src/pipeline/evaluator.js';
 import { MODEL_CARD_FILE, MODEL_CARD_STRIP, trainGeneratorWithCard } from '../../src/pipeline/model-card.js';

@@ -22,19 +22,15 @@
  *    gaits of the condition and of the gallery condition (labelMeanShift).
  * No recording is on two sides: a recording whose gaits would fall both in
  * training and among the probes is an error naming it (checked per seed).
- * The score of a cell is the cross-condition protocol of src/identity
- * (rank-1, rank-5, mAP per probe condition, a probe never matched against
- * its own recording); its mean rank-1 is the cell's `accuracy`, so the
- * report's intervals and the corrected resampled t-test are the emotion
- * task's.
+ * A cell's scores (cells/identity.ts) are the cross-condition protocol
+ * (eval/identification.ts: rank-1, rank-5, mAP per probe condition, a probe
+ * never matched against its own recording).
  */
-import { GaitforgeError } from '../core/errors.js';
-import { GaitSet } from '../core/gaitset.js';
-import type { Progress } from '../core/progress.js';
-import { Rng } from '../core/rng.js';
-import { labelMeanShift, loadGenerator, restyle, type SampleCell } from '../generator/index.js';
-import { crossConditionSplit, gaitHash, identificationMetrics, loadIdentityModel, recordingKeys, trainIdentityModel, type ByCondition, type IdentityConfig } from '../identity/index.js';
-import { IDENTITY_TASK_CONTROL, type GridCell, type ResolvedAblation } from './config.js';
+import { GaitforgeError } from '../../core/errors.js';
+import type { GaitSet } from '../../core/gaitset.js';
+import { Rng } from '../../core/rng.js';
+import { recordingKeys } from '../../eval/identification.js';
+import type { ResolvedAblation } from './config.js';
 
 /** One seed's split of the identity task. */
 export interface IdentitySplit {
@@ -117,78 +113,4 @@ export function restyleSources(split: IdentitySplit, galleryCondition: string, c
     return own.slice(0, count);
   });
   return split.train.select(chosen.sort((a, b) => a - b));
-}
-
-/** The identity-task fields of a cell result. */
-export interface IdentityCellScores {
-  /** Cross-condition rank-1, rank-5 and mAP of the targets, by probe condition plus `mean`. */
-  rank1: ByCondition;
-  rank5: ByCondition;
-  mAP: ByCondition;
-  /** Probes scored per condition. */
-  probes: Record<string, number>;
-  galleryGaits: number;
-  targets: number;
-}
-
-export interface IdentityCellInput {
-  cell: GridCell;
-  r: ResolvedAblation;
-  split: IdentitySplit;
-  /** Model folder of the cell's generator (learned augmenters with count > 0). */
-  generatorDir: string | null;
-  /** Seed of the cell's sampling. */
-  sampleSeed: number;
-  /** Where the identity model is written. */
-  outDir: string;
-  threads?: number;
-  progress: Progress;
-}
-
-/**
- * One identity-task cell: the training walks plus `count` generated walks per
- * (target, unrecorded condition), the identity model trained on them
- * (GaitTAKE, valFraction 0: the last epoch), scored on the seed's probes.
- * Throws E_VALUE when a probe is one of the model's training gaits (the split
- * guarantees it is not).
- */
-export async function identityCell(x: IdentityCellInput): Promise<{ scores: IdentityCellScores; trainReal: number; trainSynthetic: number; bestEpoch: number }> {
-  const { cell, r, split } = x;
-  let synthetic: GaitSet | null = null;
-  if (cell.count > 0 && cell.augmenter === IDENTITY_TASK_CONTROL) {
-    const sources = restyleSources(split, r.identity!.galleryCondition, cell.count, x.sampleSeed);
-    synthetic = labelMeanShift(split.train, sources, { to: split.unrecorded }).withLabelNames(split.train.labelNames);
-  } else if (cell.count > 0) {
-    if (!x.generatorDir) throw new GaitforgeError('E_CONFIG', `task 'identity': augmenter ${cell.augmenter} is not a learned generator`);
-    const gen = await loadGenerator(x.generatorDir);
-    try {
-      if (r.identity!.walks === 'restyle') synthetic = (await restyle(gen, restyleSources(split, r.identity!.galleryCondition, cell.count, x.sampleSeed), { to: split.unrecorded, latent: r.identity!.restyleLatent!, threads: x.threads })).withLabelNames(split.train.labelNames);
-      else {
-        const cells: SampleCell[] = split.targets.flatMap((identity) => split.unrecorded.map((label) => ({ identity, label, count: cell.count })));
-        synthetic = gen.sample(cells, { seed: x.sampleSeed }).withLabelNames(split.train.labelNames);
-      }
-    } finally {
-      gen.dispose();
-    }
-  }
-  const trainSet = synthetic ? GaitSet.concat([split.train, synthetic]) : split.train;
-  const galleryCondition = r.identity!.galleryCondition;
-  x.progress.log(`ablate: gaittake on ${split.train.N} real + ${synthetic?.N ?? 0} ${cell.augmenter} walks (seed ${cell.seed}, ${split.targets.length} targets)`);
-  const model = { ...(r.identity!.model as IdentityConfig), valFraction: 0 };
-  const out = await trainIdentityModel('gaittake', trainSet, model, { outDir: x.outDir, seed: cell.seed, galleryCondition, threads: x.threads, progress: x.progress });
-  const embedder = await loadIdentityModel(x.outDir);
-  try {
-    const ev = split.evaluation;
-    const cc = crossConditionSplit(ev, galleryCondition);
-    for (const probes of Object.values(cc.probes))
-      for (const p of probes)
-        if (embedder.trainGaitHashes?.has(gaitHash(ev, p))) throw new GaitforgeError('E_VALUE', `task 'identity': probe ${ev.ids[p]} is one of the identity model's training gaits`);
-    const m = identificationMetrics(embedder.embed(ev), ev, cc);
-    return {
-      scores: { rank1: m.rank1, rank5: m.rank5, mAP: m.mAP, probes: m.probes, galleryGaits: cc.gallery.length, targets: split.targets.length },
-      trainReal: split.train.N, trainSynthetic: synthetic?.N ?? 0, bestEpoch: out.bestEpoch,
-    };
-  } finally {
-    embedder.dispose();
-  }
 }

@@ -10,17 +10,17 @@
  * SVG plots.
  */
 import path from 'node:path';
-import type { ResolvedGrouping } from '../core/gaitset.js';
-import { writeFilesAtomic, type OutputFile } from '../core/files.js';
-import { correctedMeanCI, correctedResampledTTest, formatCI, holmAdjust, meanCI, MIN_SEEDS_FOR_TESTS, signedPercent } from '../eval/stats.js';
-import { writeRecordsParquet } from '../io/records.js';
-import type { CellResult, FidCellResult, GeneratorCellResult } from './ablate.js';
-import { CLASSICAL_AUGMENTERS, resolveAugment } from './augment.js';
+import type { ResolvedGrouping } from '../../core/gaitset.js';
+import { writeFilesAtomic, type OutputFile } from '../../core/files.js';
+import { correctedMeanCI, correctedResampledTTest, formatCI, holmAdjust, meanCI, MIN_SEEDS_FOR_TESTS, signedPercent } from '../../eval/stats.js';
+import { writeRecordsParquet } from '../../io/records.js';
+import { primaryScore, secondaryScore, type CellResult, type EmotionCellResult, type FidCellResult, type GeneratorCellResult, type IdentityCellResult } from './results.js';
+import { CLASSICAL_AUGMENTERS, resolveAugment } from '../augment.js';
 import { IDENTITY_TASK_CONTROL, LEARNED_AUGMENTERS, usesEvaluator, type ResolvedAblation } from './config.js';
-import { resolveGenerator, type GeneratorConfig } from '../generator/config.js';
-import { resolveClassifierConfig, type ClassifierConfig } from '../classifier/config.js';
-import { resolveIdentityConfig } from '../identity/config.js';
-import { accuracySpec, confusionSpec, renderVegaLite, type AccuracyPoint } from './plots.js';
+import { resolveGenerator, type GeneratorConfig } from '../../generator/config.js';
+import { resolveClassifierConfig, type ClassifierConfig } from '../../classifier/config.js';
+import { resolveIdentityConfig } from '../../identity/config.js';
+import { accuracySpec, confusionSpec, renderVegaLite, type AccuracyPoint } from '../plots.js';
 
 export interface ReportMeta {
   dataset: string;
@@ -46,27 +46,49 @@ export interface ReportInput {
   extraFiles?: OutputFile[];
 }
 
-export interface CellSummary {
+/** What the summaries of both tasks hold: one (classifier, augmenter, count) over its seeds. */
+interface SummaryBase {
   classifier: string;
   augmenter: string;
   count: number;
   seeds: number;
-  /**
-   * Mean over seeds with the 95% corrected resampled interval (the seeds'
-   * re-splits share training gaits: variance × (1/J + n_test/n_train),
-   * eval/stats.ts correctedMeanCI), clipped to [0, 1] (`clipped` says when).
-   */
-  accuracy: BoundedCI;
-  macroF1: BoundedCI;
-  /** Mean validation accuracy over seeds (null for cells from versions that did not record it). */
+  /** Mean validation accuracy over seeds (null for the identity task, and for cells from versions that did not record it). */
   valAccuracy: number | null;
   /**
-   * Paired over seeds against the same classifier's real-only cell with the
-   * corrected resampled t-test (Nadeau & Bengio 2003); null for the baseline
-   * or < 2 pairs. `p` and `pHolm` (Holm-adjusted over every gain of the
-   * report) are null below MIN_SEEDS_FOR_TESTS seeds.
+   * The first metric (accuracy, or rank-1) paired over seeds against the same
+   * model's real-only cell with the corrected resampled t-test (Nadeau &
+   * Bengio 2003); null for the baseline or < 2 pairs. `p` and `pHolm`
+   * (Holm-adjusted over every gain of the report) are null below
+   * MIN_SEEDS_FOR_TESTS seeds.
    */
   gain: PairedDifference | null;
+}
+
+/**
+ * Mean over seeds with the 95% corrected resampled interval (the seeds'
+ * re-splits share training gaits: variance × (1/J + n_test/n_train),
+ * eval/stats.ts correctedMeanCI), clipped to [0, 1] (`clipped` says when).
+ */
+type BoundedCI = ReturnType<typeof correctedMeanCI>;
+
+export interface EmotionSummary extends SummaryBase {
+  task: 'emotion';
+  accuracy: BoundedCI;
+  macroF1: BoundedCI;
+}
+
+export interface IdentitySummary extends SummaryBase {
+  task: 'identity';
+  /** Cross-condition rank-1 and mAP, means over probe conditions. */
+  rank1: BoundedCI;
+  mAP: BoundedCI;
+}
+
+export type CellSummary = EmotionSummary | IdentitySummary;
+
+/** A summary's first and second metric: accuracy and macro-F1, or rank-1 and mAP. */
+export function summaryScores(s: CellSummary): [BoundedCI, BoundedCI] {
+  return s.task === 'identity' ? [s.rank1, s.mAP] : [s.accuracy, s.macroF1];
 }
 
 /** A paired difference of accuracies over seeds with the corrected resampled t-test (p null below MIN_SEEDS_FOR_TESTS). */
@@ -94,8 +116,6 @@ export interface AugmenterComparison extends PairedDifference {
   classical: string;
 }
 
-type BoundedCI = ReturnType<typeof correctedMeanCI>;
-
 const pct = (x: number) => (100 * x).toFixed(2);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -119,12 +139,15 @@ export function summarizeCells(cells: CellResult[]): CellSummary[] {
     g.sort((a, b) => a.seed - b.seed);
     const { classifier, augmenter, count } = g[0]!;
     const gain = count > 0 ? pairedDifference(g, baseline(classifier)) : null;
-    const vals = g.map((c) => c.valAccuracy).filter((v): v is number => typeof v === 'number');
     const sizes = { nTrain: mean(g.map((c) => c.trainReal)), nTest: mean(g.map((c) => c.testGaits)) };
-    out.push({
-      classifier, augmenter, count, seeds: g.length, accuracy: correctedMeanCI(g.map((c) => c.accuracy), sizes), macroF1: correctedMeanCI(g.map((c) => c.macroF1), sizes),
-      valAccuracy: vals.length === g.length ? mean(vals) : null, gain,
-    });
+    const first = correctedMeanCI(g.map(primaryScore), sizes);
+    const second = correctedMeanCI(g.map(secondaryScore), sizes);
+    const base = { classifier, augmenter, count, seeds: g.length, gain };
+    if (g[0]!.task === 'identity') out.push({ ...base, task: 'identity', rank1: first, mAP: second, valAccuracy: null });
+    else {
+      const vals = (g as EmotionCellResult[]).map((c) => c.valAccuracy).filter((v): v is number => typeof v === 'number');
+      out.push({ ...base, task: 'emotion', accuracy: first, macroF1: second, valAccuracy: vals.length === g.length ? mean(vals) : null });
+    }
   }
   adjustFamily(out.map((s) => s.gain));
   return out.sort((a, b) => a.classifier.localeCompare(b.classifier) || a.augmenter.localeCompare(b.augmenter) || a.count - b.count);
@@ -140,7 +163,7 @@ function pairedDifference(cells: CellResult[], reference: Map<number, CellResult
   if (paired.length < 2) return null;
   const nTrain = mean(paired.map((c) => c.trainReal));
   const nTest = mean(paired.map((c) => c.testGaits));
-  const t = correctedResampledTTest(paired.map((c) => c.accuracy), paired.map((c) => reference.get(c.seed)!.accuracy), { nTrain, nTest });
+  const t = correctedResampledTTest(paired.map(primaryScore), paired.map((c) => primaryScore(reference.get(c.seed)!)), { nTrain, nTest });
   return { meanDiff: t.meanDiff, lo: t.lo, hi: t.hi, p: paired.length >= MIN_SEEDS_FOR_TESTS ? t.p : null, pHolm: null, n: t.n, nTrain, nTest };
 }
 
@@ -213,7 +236,7 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   // Plot: accuracy vs count, each augmenter's line starting from the real-only point.
   const points: AccuracyPoint[] = [];
   for (const s of summaries) {
-    const { mean, lo, hi } = s.accuracy;
+    const { mean, lo, hi } = summaryScores(s)[0];
     const p = { classifier: s.classifier, count: s.count, mean, lo: lo ?? mean, hi: hi ?? mean };
     if (s.augmenter === 'none') for (const a of augmenters.length ? augmenters : ['none']) points.push({ ...p, augmenter: a });
     else points.push({ ...p, augmenter: s.augmenter });
@@ -222,16 +245,17 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   const files: OutputFile[] = [{ path: path.join(runDir, 'plots', 'accuracy.svg'), data: await renderVegaLite(accuracySpec(points, identityTask ? 'cross-condition rank-1 (mean)' : undefined)) }];
   const confusionLinks: string[] = [];
   for (const clf of identityTask ? [] : classifiers) {
-    const sum = (sel: CellResult[]) => sel.reduce<number[][] | null>((acc, c) => (acc ? acc.map((row, i) => row.map((x, j) => x + c.confusion[i]![j]!)) : c.confusion.map((r) => [...r])), null);
-    const base = sum(cells.filter((c) => c.classifier === clf && c.count === 0));
+    const sum = (sel: EmotionCellResult[]) => sel.reduce<number[][] | null>((acc, c) => (acc ? acc.map((row, i) => row.map((x, j) => x + c.confusion[i]![j]!)) : c.confusion.map((r) => [...r])), null);
+    const base = sum(cells.filter((c): c is EmotionCellResult => c.task === 'emotion' && c.classifier === clf && c.count === 0));
     // The augmented cell shown is the one with the best mean validation accuracy (never chosen on test);
     // cells from versions that did not record validation accuracy fall back to test, and say so.
-    const augmented = summaries.filter((s) => s.classifier === clf && s.count > 0);
+    const augmented = summaries.filter((s): s is EmotionSummary => s.task === 'emotion' && s.classifier === clf && s.count > 0);
     const byVal = augmented.every((s) => s.valAccuracy !== null);
     const best = [...augmented].sort((a, b) => (byVal ? b.valAccuracy! - a.valAccuracy! : b.accuracy.mean - a.accuracy.mean))[0];
+    const emotionCells = cells.filter((c): c is EmotionCellResult => c.task === 'emotion');
     for (const [name, m, title] of [
       [`confusion-${clf}-real-only.svg`, base, `${clf}: real only`],
-      ...(best ? [[`confusion-${clf}-best.svg`, sum(cells.filter((c) => c.classifier === clf && c.augmenter === best.augmenter && c.count === best.count)), `${clf}: + ${best.count}/label ${best.augmenter} (best on ${byVal ? 'validation' : 'test: for display only'})`]] : []),
+      ...(best ? [[`confusion-${clf}-best.svg`, sum(emotionCells.filter((c) => c.classifier === clf && c.augmenter === best.augmenter && c.count === best.count)), `${clf}: + ${best.count}/label ${best.augmenter} (best on ${byVal ? 'validation' : 'test: for display only'})`]] : []),
     ] as [string, number[][] | null, string][]) {
       if (!m) continue;
       files.push({ path: path.join(runDir, 'plots', name), data: await renderVegaLite(confusionSpec(meta.labelNames, m, `${title} (summed over seeds)`)) });
@@ -258,10 +282,11 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
           : '') +
         `The identity model keeps its last epoch (no identity can be held out for selection).`,
     );
-    lines.push(`Sizes per seed: training ${sizes(baseCells.map((c) => c.trainReal))} real walks, ${sizes(baseCells.map((c) => c.identity?.targets ?? 0))} targets, gallery ${sizes(baseCells.map((c) => c.identity?.galleryGaits ?? 0))}, probes ${sizes(baseCells.map((c) => c.testGaits))}.`);
+    const idCells = baseCells.filter((c): c is IdentityCellResult => c.task === 'identity');
+    lines.push(`Sizes per seed: training ${sizes(idCells.map((c) => c.trainReal))} real walks, ${sizes(idCells.map((c) => c.identity.targets))} targets, gallery ${sizes(idCells.map((c) => c.identity.galleryGaits))}, probes ${sizes(idCells.map((c) => c.testGaits))}.`);
   } else {
     lines.push(`Splits: train ${config.splits.train} / val ${config.splits.val} / test ${config.splits.test}, stratified by label, grouped by ${meta.groupedBy ?? config.splits.groupBy}${config.splits.groupBy === 'auto' ? ' (chosen automatically)' : ''}${meta.groupedBy && meta.groupedBy !== 'gait' ? `: no ${meta.groupedBy === 'identity-or-recording' ? 'walker or recording' : meta.groupedBy} has gaits on two sides` : meta.groupedBy === 'gait' ? ': gait by gait (the data has neither identities nor recordings)' : ''}; every seed's split is in splits.json; the test split is real gaits only, never seen by a generator nor used for model selection.`);
-    lines.push(`Sizes per seed (real gaits): train ${sizes(baseCells.map((c) => c.trainReal))}, val ${sizes(baseCells.flatMap((c) => (c.valGaits === undefined ? [] : [c.valGaits])))}, test ${sizes(baseCells.map((c) => c.testGaits))}.`);
+    lines.push(`Sizes per seed (real gaits): train ${sizes(baseCells.map((c) => c.trainReal))}, val ${sizes(baseCells.flatMap((c) => (c.task !== 'emotion' || c.valGaits === undefined ? [] : [c.valGaits])))}, test ${sizes(baseCells.map((c) => c.testGaits))}.`);
   }
   const pairedSeeds = Math.min(...summaries.filter((s) => s.gain).map((s) => s.gain!.n), Infinity);
   const tested = summaries.filter((s) => s.gain?.p != null).length;
@@ -284,7 +309,8 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   );
   for (const s of summaries) {
     const gain = s.gain ? `${signedPercent(s.gain.meanDiff)} [${pct(s.gain.lo)}, ${pct(s.gain.hi)}]` : '—';
-    lines.push(`| ${s.classifier} | ${s.augmenter} | ${s.count} | ${s.seeds} | ${ciPct(s.accuracy)} | ${ciPct(s.macroF1)} | ${s.valAccuracy === null ? '—' : pct(s.valAccuracy)} | ${gain} | ${s.gain?.pHolm != null ? s.gain.pHolm.toFixed(3) : '—'} |`);
+    const [first, second] = summaryScores(s);
+    lines.push(`| ${s.classifier} | ${s.augmenter} | ${s.count} | ${s.seeds} | ${ciPct(first)} | ${ciPct(second)} | ${s.valAccuracy === null ? '—' : pct(s.valAccuracy)} | ${gain} | ${s.gain?.pHolm != null ? s.gain.pHolm.toFixed(3) : '—'} |`);
   }
   const comparisons = compareLearnedWithClassical(cells);
   if (comparisons.length) {
@@ -362,17 +388,20 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   const report = lines.join('\n') + '\n';
 
   const rows = cells.map((c) => ({
-    seed: c.seed, augmenter: c.augmenter, count: c.count, classifier: c.classifier, accuracy: c.accuracy, macro_f1: c.macroF1, top2: c.top2,
+    seed: c.seed, augmenter: c.augmenter, count: c.count, classifier: c.classifier,
+    ...(c.task === 'identity'
+      ? {
+          rank1: c.rank1, mAP: c.mAP, rank5: c.rank5,
+          ...Object.fromEntries([
+            ...(['rank1', 'rank5', 'mAP'] as const).flatMap((m) => Object.entries(c.identity[m]).map(([cond, v]) => [`${m}_${cond}`, v])),
+            ...Object.entries(c.identity.probes).map(([cond, v]) => [`probes_${cond}`, v]),
+            ['gallery_gaits', c.identity.galleryGaits], ['targets', c.identity.targets],
+          ]),
+        }
+      : { accuracy: c.accuracy, macro_f1: c.macroF1, top2: c.top2 }),
     train_real: c.trainReal, train_synthetic: c.trainSynthetic, test_gaits: c.testGaits, best_epoch: c.bestEpoch, wall_seconds: c.wallSeconds,
-    ...Object.fromEntries(Object.entries(c.perClassRecall).map(([l, v]) => [`recall_${l}`, v])),
-    ...(c.identity
-      ? Object.fromEntries([
-          ...(['rank1', 'rank5', 'mAP'] as const).flatMap((m) => Object.entries(c.identity![m]).map(([cond, v]) => [`${m}_${cond}`, v])),
-          ...Object.entries(c.identity.probes).map(([cond, v]) => [`probes_${cond}`, v]),
-          ['gallery_gaits', c.identity.galleryGaits], ['targets', c.identity.targets],
-        ])
-      : {}),
-    confusion: c.confusion, key: c.key,
+    ...(c.task === 'emotion' ? { ...Object.fromEntries(Object.entries(c.perClassRecall).map(([l, v]) => [`recall_${l}`, v])), confusion: c.confusion } : {}),
+    key: c.key,
   }));
   rows.sort((a, b) => a.seed - b.seed || a.classifier.localeCompare(b.classifier) || a.augmenter.localeCompare(b.augmenter) || a.count - b.count);
   if (rows.length) writeRecordsParquet(path.join(runDir, 'results.parquet'), rows, { gaitforge_ablation: JSON.stringify(config) });

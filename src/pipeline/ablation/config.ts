@@ -5,13 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ConfigRangeError, GaitforgeError } from '../core/errors.js';
-import { SPLIT_GROUPINGS, type GaitSet, type SplitGrouping } from '../core/gaitset.js';
-import { CLASSICAL_AUGMENTERS, type AugmentConfig } from './augment.js';
-import { resolveClassifierConfig, type ClassifierConfig } from '../classifier/config.js';
-import { resolveGenerator, type GeneratorConfig } from '../generator/config.js';
-import { DEFAULT_RESTYLE_LATENT, RESTYLE_LATENTS, type RestyleLatent } from '../generator/latent.js';
-import { resolveIdentityConfig, type IdentityConfig } from '../identity/config.js';
+import { ConfigRangeError, GaitforgeError } from '../../core/errors.js';
+import { SPLIT_GROUPINGS, type GaitSet, type SplitGrouping } from '../../core/gaitset.js';
+import { CLASSICAL_AUGMENTERS, type AugmentConfig } from '../augment.js';
+import { resolveClassifierConfig, type ClassifierConfig } from '../../classifier/config.js';
+import { resolveGenerator, type GeneratorConfig } from '../../generator/config.js';
+import { DEFAULT_RESTYLE_LATENT, RESTYLE_LATENTS, type RestyleLatent } from '../../generator/latent.js';
+import { resolveIdentityConfig, type IdentityConfig } from '../../identity/config.js';
 
 export const LEARNED_AUGMENTERS = ['stepgen', 'cvae-baseline'] as const;
 export const AUGMENTERS = ['none', ...LEARNED_AUGMENTERS, ...CLASSICAL_AUGMENTERS] as const;
@@ -374,25 +374,4 @@ export function loadAblationConfig(path: string): AblationConfig {
   } catch (e) {
     throw new GaitforgeError('E_CONFIG', `config ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(e as Error).message.split('\n')[0]}`);
   }
-}
-
-/**
- * The grid a config spans. 'none' contributes count 0 only; every other
- * augmenter contributes its counts > 0 (count 0 is the shared real-only row).
- */
-export interface GridCell {
-  seed: number;
-  augmenter: AugmenterName;
-  /** Synthetic gaits per label (task 'identity': per target identity and unrecorded condition). */
-  count: number;
-  /** The model trained: a classifier, or (task 'identity') the identity model. */
-  classifier: ModelName;
-}
-export function gridCells(r: ResolvedAblation): GridCell[] {
-  const cells: GridCell[] = [];
-  for (const seed of r.seeds)
-    for (const augmenter of r.augmenters)
-      for (const count of augmenter === 'none' ? [0] : r.counts.filter((n) => n > 0))
-        for (const classifier of r.classifiers) cells.push({ seed, augmenter, count, classifier });
-  return cells;
 }

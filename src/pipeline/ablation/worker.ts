@@ -3,11 +3,11 @@
  * initialises the backend, reads the dataset and runs the requested shard.
  */
 import { parentPort } from 'node:worker_threads';
-import { initBackend } from '../core/backend.js';
-import { GaitforgeError } from '../core/errors.js';
-import { readGaitFile } from '../io/index.js';
-import type { AblationShardReply, AblationShardRequest } from './ablate-shard.js';
-import { runAblation } from './ablate.js';
+import { initBackend } from '../../core/backend.js';
+import { GaitforgeError } from '../../core/errors.js';
+import { readGaitFile } from '../../io/index.js';
+import type { AblationShardReply, AblationShardRequest } from './shard.js';
+import { runAblation } from './run.js';
 
 if (parentPort) {
   const port = parentPort;

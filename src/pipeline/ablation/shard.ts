@@ -4,9 +4,9 @@
  * (cells are cached there, so shards never train the same model twice). It
  * is started with one typed message; nothing goes through the command line.
  */
-import type { BackendChoice } from '../core/backend.js';
-import { GaitforgeError } from '../core/errors.js';
-import { startWorker } from '../train/parallel.js';
+import type { BackendChoice } from '../../core/backend.js';
+import { GaitforgeError } from '../../core/errors.js';
+import { startWorker } from '../../train/parallel.js';
 import type { ResolvedAblation } from './config.js';
 
 /** The one message that starts a shard. */
@@ -24,7 +24,7 @@ export type AblationShardReply = { type: 'done'; built: number } | { type: 'erro
 
 /** Runs one shard in a worker thread; resolves with the number of cells it built. */
 export function runShardInWorker(req: AblationShardRequest): Promise<number> {
-  const w = startWorker(new URL('./ablate-worker.js', import.meta.url));
+  const w = startWorker(new URL('./worker.js', import.meta.url));
   return new Promise<number>((resolve, reject) => {
     let settled = false;
     w.on('message', (m: AblationShardReply) => {

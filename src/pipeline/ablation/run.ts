@@ -1,0 +1,150 @@
+/**
+ * Running the grid: for every (seed, augmenter) group of this shard, the
+ * group's generator cell (learned augmenters), its model cells and its FID
+ * cell, each read from the run folder when finished (cache.ts), so an
+ * interrupted run resumes with the same results, `--shard i/n` runs one slice
+ * and `workers` runs slices in parallel worker threads on one machine.
+ */
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { currentBackend } from '../../core/backend.js';
+import { GaitforgeError } from '../../core/errors.js';
+import type { GaitSet, ResolvedGrouping } from '../../core/gaitset.js';
+import { silentProgress } from '../../core/progress.js';
+import { writeFilesAtomic } from '../../core/files.js';
+import { cleanStaleTemps, readCell } from '../cache.js';
+import { emotionCell } from './cells/classifier.js';
+import { fidCell } from './cells/fid.js';
+import { generatorCell } from './cells/generator.js';
+import { identityCell } from './cells/identity.js';
+import { isLearnedAugmenter, realRowsOf, type ResolvedAblation } from './config.js';
+import { RunContext, StopEarly, type AblateOptions } from './context.js';
+import { gridCells, groupCells, shardCells } from './grid.js';
+import { identitySplit, identitySplitsEntry, type IdentitySplitsEntry } from './identity-split.js';
+import { FID_CELL_METHOD, readCellResult, type AblationOutcome, type CellResult, type FidCellResult, type GeneratorCellResult } from './results.js';
+import { runShardInWorker } from './shard.js';
+
+/** What `splits.json` in a run folder holds: the grouping used and the gait ids of every seed's parts. */
+export interface SplitsFile {
+  /** Task 'identity': 'identity-task' (targets and donors, see identity-split.ts). */
+  groupedBy: ResolvedGrouping | 'identity-task';
+  [seed: string]: { train: string[]; val: string[]; test: string[] } | IdentitySplitsEntry | string;
+}
+
+/** The splits of every seed of `r` on `data` (what `splits.json` holds). */
+export function ablationSplits(data: GaitSet, r: ResolvedAblation): SplitsFile {
+  if (r.task === 'identity') {
+    const out: SplitsFile = { groupedBy: 'identity-task' };
+    for (const seed of r.seeds) out[String(seed)] = identitySplitsEntry(identitySplit(data, r, seed), r.identity!.galleryCondition);
+    return out;
+  }
+  const out: SplitsFile = { groupedBy: data.grouping(r.splits.groupBy) };
+  for (const seed of r.seeds) {
+    const [train, val, test] = data.splitIndices([r.splits.train, r.splits.val, r.splits.test], seed, { groupBy: r.splits.groupBy });
+    const ids = (p: number[] | undefined) => p!.map((i) => data.ids[i]!);
+    out[String(seed)] = { train: ids(train), val: ids(val), test: ids(test) };
+  }
+  return out;
+}
+
+/**
+ * Runs (or resumes) an ablation. Returns every cell result available in the
+ * run folder for this config (all of them unless sharded or stopped early).
+ */
+export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options: AblateOptions): Promise<AblationOutcome> {
+  const progress = options.progress ?? silentProgress;
+  const data = realRowsOf(allRows, r.nonReal);
+  mkdirSync(options.runDir, { recursive: true });
+  cleanStaleTemps(options.runDir);
+  // Written before any training, so the split of every seed can be audited (and is the same for every shard).
+  writeFilesAtomic([{ path: path.join(options.runDir, 'splits.json'), data: JSON.stringify(ablationSplits(data, r)) }]);
+  if (options.workers && options.workers > 1) return runWithWorkers(data, r, options);
+  const ctx = new RunContext(data, r, options);
+  const mine = shardCells(gridCells(r), options.shard);
+  const modelCell = (c: (typeof mine)[number]): Promise<CellResult> => (ctx.identityTask ? identityCell(ctx, c) : emotionCell(ctx, c));
+
+  const results: CellResult[] = [];
+  const generators: GeneratorCellResult[] = [];
+  const fids: FidCellResult[] = [];
+  let complete = !options.shard || options.shard.count === 1;
+  progress.start('ablation cells', mine.length);
+  try {
+    let done = 0;
+    for (const group of groupCells(mine)) {
+      const { seed, augmenter } = group[0]!;
+      const g = isLearnedAugmenter(augmenter) ? await generatorCell(ctx, seed, augmenter) : null;
+      for (const c of group) {
+        const res = await modelCell(c);
+        results.push(res);
+        progress.update(++done, res.task === 'identity' ? { rank1: res.rank1 } : { acc: res.accuracy });
+      }
+      if (g) {
+        generators.push(g);
+        if (!ctx.identityTask) fids.push(await fidCell(ctx, g));
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof StopEarly)) throw e;
+    complete = false;
+  } finally {
+    progress.stop();
+  }
+  return { cells: results, generators, fids, built: ctx.built, complete };
+}
+
+/** Collects every finished cell result in one or more run folders (for merging shards). */
+export function collectResults(runDirs: string[]): { cells: CellResult[]; generators: GeneratorCellResult[]; fids: FidCellResult[] } {
+  const cells = new Map<string, CellResult>();
+  const generators = new Map<string, GeneratorCellResult>();
+  const fids = new Map<string, FidCellResult>();
+  for (const dir of runDirs) {
+    const root = path.join(dir, 'cells');
+    let names: string[];
+    try {
+      names = readdirSync(root);
+    } catch {
+      throw new GaitforgeError('E_IO', `${dir} is not an ablation run folder (no cells/ inside)`);
+    }
+    for (const n of names) {
+      if (n.includes('.tmp-')) continue;
+      const res = readCell<{ key: string }>(path.join(root, n));
+      if (!res) continue;
+      if (n.startsWith('clf-')) cells.set(res.key, readCellResult(res as unknown as Record<string, unknown>));
+      else if (n.startsWith('gen-')) generators.set(res.key, res as GeneratorCellResult);
+      // FID cells measured another way (before label matching and cross-fitted evaluators) are not comparable: left out
+      else if (n.startsWith('fid-') && (res as FidCellResult).method === FID_CELL_METHOD) fids.set(res.key, res as FidCellResult);
+    }
+  }
+  return { cells: [...cells.values()], generators: [...generators.values()], fids: [...fids.values()] };
+}
+
+/**
+ * Runs the grid in `workers` worker threads on this machine (one shard each,
+ * same run folder; worker.ts). Shards are whole (seed, augmenter) groups, so
+ * no two workers train the same generator.
+ */
+async function runWithWorkers(data: GaitSet, r: ResolvedAblation, options: AblateOptions): Promise<AblationOutcome> {
+  if (!options.dataPath) throw new GaitforgeError('E_OPTION', 'workers > 1 needs the dataset as a file (dataPath)');
+  const n = options.workers!;
+  const backend = currentBackend()?.chosen ?? 'auto';
+  const progress = options.progress ?? silentProgress;
+  progress.log(`ablate: ${n} workers × ${options.threads ?? 1} thread(s)`);
+  const children = Array.from({ length: n }, (_, k) =>
+    runShardInWorker({ dataPath: options.dataPath!, config: r, runDir: options.runDir, shard: { index: k, count: n }, backend, threads: options.threads ?? 1 }));
+  // The workers are quiet; the bar follows the finished classifier cells in the shared run folder.
+  const total = gridCells(r).length;
+  const cellsDir = path.join(options.runDir, 'cells');
+  const finished = () => (existsSync(cellsDir) ? readdirSync(cellsDir).filter((f) => f.startsWith('clf-') && !f.includes('.tmp-')).length : 0);
+  const before = finished();
+  progress.start('ablation cells', total);
+  const poll = setInterval(() => progress.update(Math.min(total, finished())), 1000);
+  try {
+    await Promise.all(children);
+  } finally {
+    clearInterval(poll);
+    progress.stop();
+  }
+  // Everything is cached now: a single pass collects the results in grid order.
+  const collected = await runAblation(data, r, { ...options, workers: 1 });
+  return { ...collected, built: collected.built + finished() - before };
+}

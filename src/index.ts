@@ -31,6 +31,8 @@ export * from './train/index.js';
 export * from './io/records.js';
 export * from './pipeline/plots.js';
 export * from './pipeline/ablation/report.js';
+export * from './pipeline/ablation/summaries.js';
+export * from './pipeline/ablation/splits.js';
 export * from './pipeline/evaluate-generator.js';
 export * from './pipeline/fid-sets.js';
 export * from './pipeline/evaluation-table.js';

@@ -9,7 +9,7 @@
 import { GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { CROSS_CONDITION_RULE, crossConditionSplit, identificationMetrics, type ByCondition } from '../eval/identification.js';
-import { accuracyOf, confusionMatrix, macroF1, perClassRecall, rowNormalize, topKAccuracy } from './metrics.js';
+import { accuracyOf, balancedAccuracy, confusionMatrix, macroF1, perClassRecall, rowNormalize, topKAccuracy } from './metrics.js';
 import { startInference } from './inference.js';
 import { predictionsOf, type Classifier } from './model.js';
 
@@ -41,6 +41,8 @@ export interface ClassifierEvaluation {
   gaits: number;
   labelNames: string[];
   accuracy: number;
+  /** The mean recall over the labels with gaits in the set. */
+  balancedAccuracy: number;
   macroF1: number;
   /** Recall per label name (NaN for a label with no gaits in the set). */
   perClassRecall: Record<string, number>;
@@ -104,6 +106,7 @@ function evaluation(
     gaits: data.N,
     labelNames: [...clf.labelNames],
     accuracy: accuracyOf(m),
+    balancedAccuracy: balancedAccuracy(m),
     macroF1: macroF1(m),
     perClassRecall: Object.fromEntries(clf.labelNames.map((n, l) => [n, recall[l]!])),
     confusion: m,

@@ -105,3 +105,9 @@ export function argmaxRows(scores: ArrayLike<number>, numLabels: number): Int32A
   }
   return out;
 }
+
+/** Balanced accuracy: the mean recall over the labels with gaits (row = true label), NaN when none has any. */
+export function balancedAccuracy(confusion: number[][]): number {
+  const recalls = perClassRecall(confusion).filter((r) => !Number.isNaN(r));
+  return recalls.length ? recalls.reduce((a, b) => a + b, 0) / recalls.length : NaN;
+}

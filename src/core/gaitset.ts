@@ -328,24 +328,55 @@ export class GaitSet implements GaitColumns {
     if (this.grouping(grouping) === 'gait') {
       for (const idx of this.indicesByLabel()) cut(idx, (p, i) => parts[p]!.push(i));
     } else {
-      const keys = this.groupKeys(grouping);
-      const byKey = new Map<string, number[]>();
-      keys.forEach((k, i) => {
-        if (!byKey.has(k)) byKey.set(k, []);
-        byKey.get(k)!.push(i);
-      });
-      // Strata: the groups whose gaits all have label l, and one stratum of mixed groups
-      // (e.g. walkers who walk with several emotions): each is cut in the given proportions.
-      const strata: string[][] = [...this.labelNames.map(() => []), []];
-      for (const [k, idx] of byKey) {
-        const l = this.labels[idx[0]!]!;
-        strata[idx.every((i) => this.labels[i] === l) ? l : this.labelNames.length]!.push(k);
-      }
-      for (const g of strata) cut(g.sort(), (p, k) => {
-        for (const i of byKey.get(k)!) parts[p]!.push(i); // not push(...): a group may hold 10^5+ gaits
+      const { strata, members } = this.groupStrata(grouping);
+      for (const g of strata) cut(g, (p, k) => {
+        for (const i of members.get(k)!) parts[p]!.push(i); // not push(...): a group may hold 10^5+ gaits
       });
     }
     return parts.map((p) => p.sort((a, b) => a - b));
+  }
+
+  /**
+   * The groups of `grouping` (a gait is its own group under 'gait') in
+   * strata: the groups whose gaits all have label l (one stratum per label),
+   * then one stratum of mixed groups (e.g. walkers who walk with several
+   * emotions); each stratum's group keys sorted. `members` maps a key to its gait indices.
+   */
+  groupStrata(grouping: SplitGrouping = 'auto'): { strata: string[][]; members: Map<string, number[]> } {
+    const keys = this.groupKeys(grouping);
+    const members = new Map<string, number[]>();
+    keys.forEach((k, i) => {
+      if (!members.has(k)) members.set(k, []);
+      members.get(k)!.push(i);
+    });
+    const strata: string[][] = [...this.labelNames.map(() => []), []];
+    for (const [k, idx] of members) {
+      const l = this.labels[idx[0]!]!;
+      strata[idx.every((i) => this.labels[i] === l) ? l : this.labelNames.length]!.push(k);
+    }
+    for (const g of strata) g.sort();
+    return { strata, members };
+  }
+
+  /**
+   * The gait indices (ascending) of a `fraction` of the groups (as `grouping`
+   * groups them), stratified by label: each stratum of groupStrata in a
+   * seeded order, of which the first max(1, round(fraction · n)) groups are
+   * taken. The order does not depend on the fraction, so the subsets are
+   * nested (the 10% subset lies inside the 25% one), and every non-empty
+   * stratum, so every label, keeps at least one group.
+   */
+  nestedSubset(fraction: number, seed: number, grouping: SplitGrouping = 'auto'): number[] {
+    if (!(fraction > 0 && fraction <= 1)) throw new GaitforgeError('E_OPTION', `subset fraction ${fraction} is out of range: expected a number in (0, 1]`);
+    const { strata, members } = this.groupStrata(grouping);
+    const rng = new Rng(seed, 'gaitset/nested-subset');
+    const out: number[] = [];
+    for (const g of strata) {
+      rng.shuffle(g);
+      if (g.length === 0) continue;
+      for (const k of g.slice(0, Math.max(1, Math.round(fraction * g.length)))) for (const i of members.get(k)!) out.push(i);
+    }
+    return out.sort((a, b) => a - b);
   }
 
   /**

@@ -2,9 +2,11 @@
  * Classical augmentation baselines (what STEP never compared against):
  * left/right mirroring, small rotations about the horizontal axes (camera
  * elevation and lateral tilt), smooth time warping, Gaussian joint noise,
- * and the mean shift: a gait of another label moved by the difference
- * between the two labels' mean gaits, the one baseline that makes a gait of
- * a label from a gait of another, as a generator does.
+ * `classical`, the four as users stack them (a mirror with probability ½, a
+ * tilt, a time warp and a body-size scaling on every gait), and the mean
+ * shift: a gait of another label moved by the difference between the two
+ * labels' mean gaits, the one baseline that makes a gait of a label from a
+ * gait of another, as a generator does.
  * Every one changes what a classifier sees: its input is re-canonicalised
  * to walk along +Z, which undoes any rotation about the vertical, so
  * `rotate` tilts about the two horizontal axes instead. Each draws source gaits from a real set,
@@ -18,8 +20,8 @@ import { Rng } from '../core/rng.js';
 import { JOINTS, MIRROR_PERMUTATION } from '../core/skeleton.js';
 import { labelMeanShift } from '../generator/edit.js';
 
-export type ClassicalAugmenter = 'mirror' | 'rotate' | 'timewarp' | 'noise' | 'mean-shift';
-export const CLASSICAL_AUGMENTERS: readonly ClassicalAugmenter[] = ['mirror', 'rotate', 'timewarp', 'noise', 'mean-shift'];
+export type ClassicalAugmenter = 'mirror' | 'rotate' | 'timewarp' | 'noise' | 'classical' | 'mean-shift';
+export const CLASSICAL_AUGMENTERS: readonly ClassicalAugmenter[] = ['mirror', 'rotate', 'timewarp', 'noise', 'classical', 'mean-shift'];
 
 export interface AugmentConfig {
   /**
@@ -34,8 +36,10 @@ export interface AugmentConfig {
   noiseStd?: number;
   /** Multiple of the difference between the two labels' mean gaits (mean-shift), in [0, 10]. Default 1. */
   meanShiftStrength?: number;
+  /** Largest change of body size (classical): every gait scaled about its first-frame root by a factor uniform in 1 ± maxScale, in [0, 0.5]. Default 0.1. */
+  maxScale?: number;
 }
-export const DEFAULT_AUGMENT: Required<AugmentConfig> = { maxRotationDeg: 10, warpStrength: 0.3, noiseStd: 0.01, meanShiftStrength: 1 };
+export const DEFAULT_AUGMENT: Required<AugmentConfig> = { maxRotationDeg: 10, warpStrength: 0.3, noiseStd: 0.01, meanShiftStrength: 1, maxScale: 0.1 };
 
 export function resolveAugment(c: AugmentConfig = {}): Required<AugmentConfig> {
   const r = { ...DEFAULT_AUGMENT, ...c };
@@ -43,6 +47,7 @@ export function resolveAugment(c: AugmentConfig = {}): Required<AugmentConfig> {
   if (!(r.warpStrength >= 0 && r.warpStrength < 1)) throw new ConfigRangeError(`warpStrength = ${r.warpStrength} is out of range [0, 1)`);
   if (!(r.noiseStd >= 0 && r.noiseStd <= 1)) throw new ConfigRangeError(`noiseStd = ${r.noiseStd} is out of range [0, 1]`);
   if (!(r.meanShiftStrength >= 0 && r.meanShiftStrength <= 10)) throw new ConfigRangeError(`meanShiftStrength = ${r.meanShiftStrength} is out of range [0, 10]`);
+  if (!(r.maxScale >= 0 && r.maxScale <= 0.5)) throw new ConfigRangeError(`maxScale = ${r.maxScale} is out of range [0, 0.5]`);
   return r;
 }
 
@@ -131,6 +136,12 @@ export function timeWarpGait(g: Float32Array, T: number, V: number, a: number, o
   }
 }
 
+/** Scales a gait about its first-frame root by `factor` (a taller or shorter walker with the same motion). */
+export function resizeGait(g: Float32Array, T: number, V: number, factor: number, out: Float32Array): void {
+  const o = joint(g, V, 0, JOINTS.root);
+  for (let i = 0; i < T * V; i++) for (let k = 0; k < 3; k++) out[3 * i + k] = o[k]! + factor * (g[3 * i + k]! - o[k]!);
+}
+
 /**
  * Makes `counts[label]` synthetic gaits per label with a classical augmenter,
  * each from a source gait of that label drawn uniformly from `real`; for
@@ -181,7 +192,17 @@ export function classicalAugment(real: GaitSet, augmenter: ClassicalAugmenter, c
       tiltGait(g, T, V, r.uniform(-1, 1) * max, r.uniform(-1, 1) * max, out);
     }
     else if (augmenter === 'timewarp') timeWarpGait(g, T, V, r.uniform(-1, 1) * c.warpStrength, out);
-    else for (let i = 0; i < per; i++) out[i] = g[i]! + r.normal(0, c.noiseStd);
+    else if (augmenter === 'classical') {
+      // the stack, each step on the previous one's result: mirror (half the gaits), tilt, time warp, scale
+      const a = new Float32Array(per);
+      const b = new Float32Array(per);
+      if (r.next() < 0.5) mirrorGait(g, T, V, a);
+      else a.set(g);
+      const max = (c.maxRotationDeg * Math.PI) / 180;
+      tiltGait(a, T, V, r.uniform(-1, 1) * max, r.uniform(-1, 1) * max, b);
+      timeWarpGait(b, T, V, r.uniform(-1, 1) * c.warpStrength, a);
+      resizeGait(a, T, V, 1 + r.uniform(-1, 1) * c.maxScale, out);
+    } else for (let i = 0; i < per; i++) out[i] = g[i]! + r.normal(0, c.noiseStd);
     labels[n] = l;
     ids.push(`${augmenter}-${real.labelNames[l]}-${k}`);
     identity.push(real.identity[src] ?? null);

@@ -54,6 +54,45 @@ export function accuracySpec(points: AccuracyPoint[], metric = 'test accuracy'):
   } as TopLevelSpec;
 }
 
+export interface CurvePoint {
+  classifier: string;
+  /** The line: an augmenter at a synthetic amount ("none" for real data only). */
+  line: string;
+  /** Real training gaits per label. */
+  real: number;
+  mean: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * A learning curve: the metric against real training gaits per label (log x),
+ * one panel per classifier, one line per augmenter and amount with its 95%
+ * interval band.
+ */
+export function learningCurveSpec(points: CurvePoint[], metric = 'test accuracy'): TopLevelSpec {
+  const reals = [...new Set(points.map((p) => Math.round(p.real)))].sort((a, b) => a - b);
+  const values = points.map((p) => ({ ...p, lo: Math.max(0, p.lo), hi: Math.min(1, p.hi) }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    data: { values },
+    facet: { column: { field: 'classifier', type: 'nominal', title: null } },
+    spec: {
+      width: 300,
+      height: 220,
+      encoding: {
+        x: { field: 'real', type: 'quantitative', scale: { type: 'log' }, axis: { values: reals, format: 'd' }, title: 'real training gaits per label' },
+        color: { field: 'line', type: 'nominal', title: 'augmentation' },
+      },
+      layer: [
+        { mark: { type: 'errorband', opacity: 0.15 }, encoding: { y: { field: 'lo', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'hi' } } },
+        { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
+      ],
+    },
+    config: { font: 'sans-serif' },
+  } as TopLevelSpec;
+}
+
 /** A confusion matrix heat map (row-normalised shares, counts as text). */
 export function confusionSpec(labelNames: string[], counts: number[][], title: string): TopLevelSpec {
   const values = counts.flatMap((row, t) => {

@@ -57,6 +57,56 @@ describe('classical augmenters', () => {
   });
 });
 
+describe('classical: the stack of mirror, tilt, time warp and scaling', () => {
+  const sources = (out: GaitSet) => out.ids.map((_, n) => n);
+  it('without tilt, warp and scaling, every gait is its source or the source mirrored, about half of them mirrored', () => {
+    const out = classicalAugment(set, 'classical', { angry: 20, sad: 20 }, 5, { maxRotationDeg: 0, warpStrength: 0, maxScale: 0 });
+    let mirrored = 0;
+    for (const n of sources(out)) {
+      const gen = out.gait(n);
+      const label = out.labels[n]!;
+      // its source is a gait of its label: found exactly among them, as it is or mirrored
+      const match = set.indicesByLabel()[set.labelId(out.labelNames[label]!)]!.map((i) => {
+        const m = new Float32Array(gen.length);
+        mirrorGait(set.gait(i), T, V, m);
+        const same = gen.every((x, k) => Math.abs(x - set.gait(i)[k]!) < 1e-6);
+        const flipped = gen.every((x, k) => Math.abs(x - m[k]!) < 1e-6);
+        return same ? 'same' : flipped ? 'mirrored' : null;
+      }).find((x) => x !== null);
+      expect(match).not.toBeUndefined();
+      if (match === 'mirrored') mirrored++;
+    }
+    expect(mirrored).toBeGreaterThan(8);
+    expect(mirrored).toBeLessThan(32);
+  });
+  it('scaling alone multiplies every distance from the first-frame root by one factor within 1 ± maxScale', () => {
+    const out = classicalAugment(set, 'classical', { happy: 12 }, 6, { maxRotationDeg: 0, warpStrength: 0, maxScale: 0.1 });
+    const factors: number[] = [];
+    for (const n of sources(out)) {
+      const gen = out.gait(n);
+      // the source (or its mirror) whose joint-to-root distances are proportional to the generated gait's
+      const cands = set.indicesByLabel()[set.labelId('happy')]!.flatMap((i) => {
+        const m = new Float32Array(gen.length);
+        mirrorGait(set.gait(i), T, V, m);
+        return [set.gait(i), m];
+      });
+      const fit = cands.map((c) => {
+        const f = dist(gen, 10, 0, 3) / dist(c, 10, 0, 3);
+        const err = Math.max(...[5, 12, 15].map((j) => Math.abs(dist(gen, 20, 0, j) - f * dist(c, 20, 0, j))));
+        return { f, err };
+      }).sort((a, b) => a.err - b.err)[0]!;
+      expect(fit.err).toBeLessThan(1e-4);
+      factors.push(fit.f);
+    }
+    for (const f of factors) {
+      expect(f).toBeGreaterThanOrEqual(0.9 - 1e-5);
+      expect(f).toBeLessThanOrEqual(1.1 + 1e-5);
+    }
+    expect(Math.max(...factors) - Math.min(...factors)).toBeGreaterThan(0.02); // one factor per gait, not one for all
+    expect(() => resolveAugment({ maxScale: 0.6 })).toThrow(/maxScale = 0.6 is out of range \[0, 0.5\]/);
+  });
+});
+
 describe('mean-shift', () => {
   it("moves gaits of other labels into the label by the difference of the labels' mean gaits (labelMeanShift), at meanShiftStrength", () => {
     const a = classicalAugment(set, 'mean-shift', { sad: 4, angry: 1 }, 9, { meanShiftStrength: 0.5 });

@@ -4,7 +4,7 @@ import { compareLearnedWithClassical, holmAdjust, summarizeCells, type CellResul
 /** A classifier cell with only the fields the statistics read. */
 function cell(seed: number, augmenter: string, count: number, accuracy: number, classifier = 'step'): CellResult {
   return {
-    seed, augmenter, count, classifier, accuracy, macroF1: accuracy, top2: accuracy, key: `${seed}-${augmenter}-${count}-${classifier}`, generatorKey: null,
+    task: 'emotion', seed, augmenter, count, classifier, accuracy, balancedAccuracy: accuracy, macroF1: accuracy, top2: accuracy, key: `${seed}-${augmenter}-${count}-${classifier}`, generatorKey: null,
     trainReal: 84, trainSynthetic: count * 4, testGaits: 24, perClassRecall: {}, confusion: [], bestEpoch: 1, wallSeconds: 1,
   } as CellResult;
 }

@@ -24,9 +24,10 @@ import { canonicalJson, hashFloats } from '../cache.js';
 import { countsPerLabel } from './cells/classifier.js';
 import { generatorModelDir } from './cells/generator.js';
 import { isLearnedAugmenter, realRowsOf, resolveAblation, usesEvaluator, type AblationConfig, type ResolvedAblation } from './config.js';
-import { splitForSeed } from './context.js';
-import { gridCells } from './grid.js';
-import { compareLearnedWithClassical, summarizeCells, writeAblationReport, type AugmenterComparison, type CellSummary, type ReportMeta } from './report.js';
+import { gridCells, groupKey } from './grid.js';
+import { splitSets, splitUnits, unitName } from './splits.js';
+import { writeAblationReport, type ReportMeta } from './report.js';
+import { compareLearnedWithClassical, summarizeCells, type AugmenterComparison, type CellSummary } from './summaries.js';
 import type { AblationOutcome, FidCellResult } from './results.js';
 import { collectResults, runAblation } from './run.js';
 
@@ -39,7 +40,7 @@ function oneFidPerGenerator(fids: FidCellResult[], withEvaluator: boolean): FidC
   const asked = (f: FidCellResult) => f.evaluator !== null || f.evaluatorSkipped !== undefined;
   const byGenerator = new Map<string, FidCellResult>();
   for (const f of fids) {
-    const k = `${f.seed}/${f.augmenter}`;
+    const k = groupKey(f);
     const had = byGenerator.get(k);
     if (!had || (asked(had) !== withEvaluator && asked(f) === withEvaluator)) byGenerator.set(k, f);
   }
@@ -164,11 +165,13 @@ export function ablationThreads(workers: number, threads = 1): number {
  * learned generator (else its first classical augmenter).
  */
 async function filmstripAppendix(data: GaitSet, r: ResolvedAblation, runDir: string, outcome: AblationOutcome): Promise<{ markdown: string; files: OutputFile[] }> {
-  const seed = r.seeds[0]!;
-  const [train, , test] = splitForSeed(data, r, seed);
+  const unit = splitUnits(r)[0]!;
+  const seed = unit.seed;
+  const [train, , test] = splitSets(data, r, unit);
   const one = countsPerLabel(data.labelNames, 1);
   let synthetic: GaitSet | null = null;
-  const g = outcome.generators.find((x) => x.seed === seed);
+  // the first unit's generator trained on all of its real training gaits
+  const g = outcome.generators.find((x) => x.seed === seed && x.fold === unit.fold && x.realFraction === undefined);
   if (g) {
     const gen = await loadGenerator(generatorModelDir(runDir, g));
     try {
@@ -181,7 +184,7 @@ async function filmstripAppendix(data: GaitSet, r: ResolvedAblation, runDir: str
     if (classical) synthetic = classicalAugment(train, classical as ClassicalAugmenter, one, seed, r.augment);
   }
   const files: OutputFile[] = [];
-  const lines = ['## Real and synthetic gaits', '', `Seed ${seed}: a real test gait and a ${synthetic?.generator[0] ?? 'synthetic'} gait per label (side and front views over a gait cycle).`, ''];
+  const lines = ['## Real and synthetic gaits', '', `${unitName(unit).replace(/^s/, 'S')}: a real test gait and a ${synthetic?.generator[0] ?? 'synthetic'} gait per label (side and front views over a gait cycle).`, ''];
   for (const [l, name] of data.labelNames.entries()) {
     const realIdx = test.labels.indexOf(l);
     const synIdx = synthetic ? synthetic.labels.indexOf(l) : -1;

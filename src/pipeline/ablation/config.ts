@@ -12,6 +12,9 @@ import { resolveClassifierConfig, type ClassifierConfig } from '../../classifier
 import { resolveGenerator, type GeneratorConfig } from '../../generator/config.js';
 import { DEFAULT_RESTYLE_LATENT, RESTYLE_LATENTS, type RestyleLatent } from '../../generator/latent.js';
 import { resolveIdentityConfig, type IdentityConfig } from '../../identity/config.js';
+import { checkSplittable, SPLIT_MODES, type ResolvedSplits, type SplitMode } from './splits.js';
+
+export { isKfold, type ResolvedSplits, type SplitMode } from './splits.js';
 
 export const LEARNED_AUGMENTERS = ['stepgen', 'cvae-baseline'] as const;
 export const AUGMENTERS = ['none', ...LEARNED_AUGMENTERS, ...CLASSICAL_AUGMENTERS] as const;
@@ -93,11 +96,37 @@ export interface AblationConfig {
    * or 'gait' asks for one explicitly. `byIdentity: true` (older configs)
    * means groupBy 'identity'; `byIdentity: false` means 'auto'.
    */
-  splits?: { train?: number; val?: number; test?: number; groupBy?: SplitGrouping; byIdentity?: boolean };
+  splits?: {
+    /**
+     * 'holdout' (default): every seed re-splits the data train/val/test. 'kfold': every seed is one
+     * repeat of grouped k-fold cross-validation with its own fold assignment: each fold is the test
+     * split once, so every recording is tested exactly once per repeat; `val` is then the share of the
+     * training folds' groups held out for model selection, and train/test do not apply.
+     */
+    mode?: SplitMode;
+    /** Folds of mode 'kfold' (2 to 20). Default 5. */
+    folds?: number;
+    train?: number; val?: number; test?: number; groupBy?: SplitGrouping; byIdentity?: boolean;
+  };
+  /**
+   * Shares of each split's real training groups the models and generators
+   * train on, a learning curve over the amount of real data: each subset is
+   * drawn by group (walker, else recording), stratified by label and nested
+   * (the 10% subset lies inside the 25% one), every label keeping at least
+   * one group; the validation and test splits are those of fraction 1.
+   * Default [1].
+   */
+  realFractions?: number[];
   /** Augmenters to compare; 'none' is the real-only baseline (count 0). */
   augmenters?: AugmenterName[];
   /** Synthetic gaits per label; 0 means real data only. */
   counts?: number[];
+  /**
+   * Instead of `counts`: synthetic gaits per real training gait, label by
+   * label (a cell with 40 real gaits of a label and ratio 5 adds 200 of it),
+   * so the amount follows the real data along a learning curve.
+   */
+  syntheticRatio?: number[];
   classifiers?: ClassifierName[];
   /** Number of repeats (seeds 1..S) or an explicit list of seeds. Each re-splits and re-trains. */
   seeds?: number | number[];
@@ -110,10 +139,10 @@ export interface AblationConfig {
   /** Generated gaits per label for each generator's FID. Default 200. */
   fidPerLabel?: number;
   /**
-   * Score each learned generator with the seed's real-only Baseline-STEP as
-   * evaluator: FID in its feature space and its recognition ratio. Default
-   * true; where `baseline-step` is not among the classifiers it costs one
-   * classifier training per seed (a cell outside the grid's results).
+   * Score each learned generator in the space of two Baseline-STEP
+   * evaluators cross-fitted on each split's test split (one evaluator cell
+   * per split: two small trainings), with the anchored recognition ratio.
+   * Default true; false: the affective space only.
    */
   evaluator?: boolean;
   /**
@@ -125,9 +154,14 @@ export interface AblationConfig {
 }
 
 export interface ResolvedAblation {
-  splits: { train: number; val: number; test: number; groupBy: SplitGrouping };
+  splits: ResolvedSplits;
   augmenters: AugmenterName[];
+  /** Synthetic amounts, 0 first: gaits per label, or with `syntheticUnit` 'ratio' synthetic gaits per real training gait. */
   counts: number[];
+  /** Present only when the amounts are ratios (`syntheticRatio`). */
+  syntheticUnit?: 'ratio';
+  /** Present only when not [1]. */
+  realFractions?: number[];
   classifiers: ClassifierName[];
   seeds: number[];
   generator: GeneratorConfig;
@@ -144,7 +178,7 @@ export interface ResolvedAblation {
 
 export const DEFAULT_ABLATION: ResolvedAblation = {
   splits: { train: 0.7, val: 0.15, test: 0.15, groupBy: 'auto' },
-  augmenters: ['none', 'stepgen', 'cvae-baseline', 'mirror', 'rotate', 'timewarp', 'noise', 'mean-shift'],
+  augmenters: ['none', 'stepgen', 'cvae-baseline', 'mirror', 'rotate', 'timewarp', 'noise', 'classical', 'mean-shift'],
   counts: [0, 250, 500, 1000, 2000, 4000],
   classifiers: ['baseline-step', 'step', 'at-gcn'],
   seeds: [1, 2, 3, 4, 5],
@@ -155,12 +189,12 @@ export const DEFAULT_ABLATION: ResolvedAblation = {
   nonReal: 'refuse',
 };
 
-/** Whether the ablation scores its generators with each seed's real-only Baseline-STEP (`evaluator`, default true). */
+/** Whether the ablation scores its generators in the space of evaluators cross-fitted on each test split (`evaluator`, default true). */
 export function usesEvaluator(r: ResolvedAblation): boolean {
   return r.evaluator !== false;
 }
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULT_ABLATION), 'evaluator', 'task', 'identity']);
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULT_ABLATION), 'evaluator', 'task', 'identity', 'realFractions', 'syntheticRatio']);
 
 function bad(field: string, value: unknown, expected: string): GaitforgeError {
   return new GaitforgeError('E_CONFIG', `ablation config: ${field} = ${JSON.stringify(value)}: ${expected}`);
@@ -180,25 +214,21 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
   if (c.generator && typeof c.generator === 'object' && (c.generator as GeneratorConfig).identityDim)
     throw bad('generator.identityDim', (c.generator as GeneratorConfig).identityDim, "identity-conditioned generators belong to task 'identity'; the emotion task generates by label (leave it out or 0)");
   if (c.splits !== undefined && (typeof c.splits !== 'object' || c.splits === null || Array.isArray(c.splits))) throw bad('splits', c.splits, 'must be an object');
-  const { byIdentity, ...givenSplits } = c.splits ?? {};
-  for (const k of Object.keys(givenSplits))
-    if (!['train', 'val', 'test', 'groupBy'].includes(k)) throw bad(`splits.${k}`, (givenSplits as Record<string, unknown>)[k], 'unknown field (known: train, val, test, groupBy, byIdentity)');
-  if (byIdentity !== undefined && typeof byIdentity !== 'boolean') throw bad('splits.byIdentity', byIdentity, 'must be true or false');
-  if (byIdentity !== undefined && givenSplits.groupBy !== undefined && givenSplits.groupBy !== (byIdentity ? 'identity' : givenSplits.groupBy))
-    throw bad('splits.byIdentity', byIdentity, `contradicts splits.groupBy = ${JSON.stringify(givenSplits.groupBy)}`);
-  const splits = { ...DEFAULT_ABLATION.splits, ...(byIdentity ? { groupBy: 'identity' as const } : {}), ...givenSplits };
-  if (!SPLIT_GROUPINGS.includes(splits.groupBy)) throw bad('splits.groupBy', splits.groupBy, `must be one of ${SPLIT_GROUPINGS.join(', ')}`);
-  for (const k of ['train', 'val', 'test'] as const)
-    if (typeof splits[k] !== 'number' || !(splits[k] >= 0 && splits[k] <= 1)) throw bad(`splits.${k}`, splits[k], 'must be a number in [0, 1]');
-  if (!(splits.train > 0) || !(splits.val > 0) || !(splits.test > 0)) throw bad('splits', splits, 'train, val and test must all be > 0');
-  const sum = splits.train + splits.val + splits.test;
-  if (Math.abs(sum - 1) > 1e-6) throw bad('splits', { train: splits.train, val: splits.val, test: splits.test }, `fractions sum to ${+sum.toFixed(6)}, not 1`);
+  const splits = resolveSplits(c.splits);
+  const realFractions = c.realFractions ?? [1];
+  if (!Array.isArray(realFractions) || realFractions.length === 0) throw bad('realFractions', realFractions, 'must be a non-empty list');
+  for (const f of realFractions) if (typeof f !== 'number' || !(f > 0 && f <= 1)) throw bad('realFractions', f, 'fractions must be numbers in (0, 1]');
+  if (c.counts !== undefined && c.syntheticRatio !== undefined) throw bad('syntheticRatio', c.syntheticRatio, 'give either counts or syntheticRatio, not both');
+  if (c.syntheticRatio !== undefined) {
+    if (!Array.isArray(c.syntheticRatio) || c.syntheticRatio.length === 0) throw bad('syntheticRatio', c.syntheticRatio, 'must be a non-empty list');
+    for (const x of c.syntheticRatio) if (typeof x !== 'number' || !(x >= 0 && x <= 1000)) throw bad('syntheticRatio', x, 'ratios must be numbers in [0, 1000]');
+  }
   const augmenters = c.augmenters ?? DEFAULT_ABLATION.augmenters;
   if (!Array.isArray(augmenters) || augmenters.length === 0) throw bad('augmenters', augmenters, 'must be a non-empty list');
   for (const a of augmenters) if (!AUGMENTERS.includes(a)) throw bad('augmenters', a, `unknown augmenter (known: ${AUGMENTERS.join(', ')})`);
-  const counts = c.counts ?? DEFAULT_ABLATION.counts;
+  const counts = c.syntheticRatio ? [0, ...c.syntheticRatio] : (c.counts ?? DEFAULT_ABLATION.counts);
   if (!Array.isArray(counts) || counts.length === 0) throw bad('counts', counts, 'must be a non-empty list');
-  for (const n of counts) if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw bad('counts', n, 'counts must be non-negative integers');
+  if (!c.syntheticRatio) for (const n of counts) if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw bad('counts', n, 'counts must be non-negative integers');
   const classifiers = c.classifiers ?? DEFAULT_ABLATION.classifiers;
   if (!Array.isArray(classifiers) || classifiers.length === 0) throw bad('classifiers', classifiers, 'must be a non-empty list');
   for (const k of classifiers) if (!CLASSIFIERS.includes(k)) throw bad('classifiers', k, `unknown classifier (known: ${CLASSIFIERS.join(', ')})`);
@@ -229,9 +259,42 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
     splits, augmenters: [...new Set<AugmenterName>(['none', ...augmenters])], counts: [...new Set(counts)].sort((a, b) => a - b), classifiers: [...new Set(classifiers)],
     seeds, generator: { ...(c.generator ?? {}) }, classifier: { ...(c.classifier ?? {}) }, augment: { ...(c.augment ?? {}) }, fidPerLabel, nonReal,
     ...(c.evaluator === false ? { evaluator: false as const } : {}),
+    // fields absent at their defaults, so a run folder's config reads as it did before they existed
+    ...(c.syntheticRatio ? { syntheticUnit: 'ratio' as const } : {}),
+    ...(realFractions.length === 1 && realFractions[0] === 1 ? {} : { realFractions: [...new Set(realFractions)].sort((a, b) => a - b) }),
   };
-  if (data) checkSplittable(r, data);
+  if (data) checkSplittable(r, data, r.augmenters.some(isLearnedAugmenter));
   return r;
+}
+
+/** The splits section resolved: holdout fractions (the default), or k-fold with its validation share. */
+function resolveSplits(given: AblationConfig['splits']): ResolvedSplits {
+  if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) throw bad('splits', given, 'must be an object');
+  const { byIdentity, mode = 'holdout', folds, ...rest } = given ?? {};
+  for (const k of Object.keys(rest))
+    if (!['train', 'val', 'test', 'groupBy'].includes(k)) throw bad(`splits.${k}`, (rest as Record<string, unknown>)[k], 'unknown field (known: mode, folds, train, val, test, groupBy, byIdentity)');
+  if (!SPLIT_MODES.includes(mode)) throw bad('splits.mode', mode, `must be one of ${SPLIT_MODES.join(', ')}`);
+  if (byIdentity !== undefined && typeof byIdentity !== 'boolean') throw bad('splits.byIdentity', byIdentity, 'must be true or false');
+  if (byIdentity !== undefined && rest.groupBy !== undefined && rest.groupBy !== (byIdentity ? 'identity' : rest.groupBy))
+    throw bad('splits.byIdentity', byIdentity, `contradicts splits.groupBy = ${JSON.stringify(rest.groupBy)}`);
+  const groupBy = rest.groupBy ?? (byIdentity ? 'identity' : DEFAULT_ABLATION.splits.groupBy);
+  if (!SPLIT_GROUPINGS.includes(groupBy)) throw bad('splits.groupBy', groupBy, `must be one of ${SPLIT_GROUPINGS.join(', ')}`);
+  if (mode === 'kfold') {
+    for (const k of ['train', 'test'] as const) if (rest[k] !== undefined) throw bad(`splits.${k}`, rest[k], "does not apply to mode 'kfold' (each fold is the test split once; val is the share of the training folds held out for selection)");
+    const k = folds ?? 5;
+    if (!Number.isInteger(k) || k < 2 || k > 20) throw bad('splits.folds', k, 'must be an integer in [2, 20]');
+    const val = rest.val ?? DEFAULT_ABLATION.splits.val;
+    if (typeof val !== 'number' || !(val > 0 && val < 1)) throw bad('splits.val', val, "must be a number in (0, 1): the share of the training folds' groups held out for model selection");
+    return { mode: 'kfold', folds: k, val, groupBy };
+  }
+  if (folds !== undefined) throw bad('splits.folds', folds, "applies to mode 'kfold' only");
+  const splits = { ...DEFAULT_ABLATION.splits, ...rest, groupBy } as { train: number; val: number; test: number; groupBy: SplitGrouping };
+  for (const k of ['train', 'val', 'test'] as const)
+    if (typeof splits[k] !== 'number' || !(splits[k] >= 0 && splits[k] <= 1)) throw bad(`splits.${k}`, splits[k], 'must be a number in [0, 1]');
+  if (!(splits.train > 0) || !(splits.val > 0) || !(splits.test > 0)) throw bad('splits', splits, 'train, val and test must all be > 0');
+  const sum = splits.train + splits.val + splits.test;
+  if (Math.abs(sum - 1) > 1e-6) throw bad('splits', { train: splits.train, val: splits.val, test: splits.test }, `fractions sum to ${+sum.toFixed(6)}, not 1`);
+  return splits;
 }
 
 /**
@@ -242,7 +305,7 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
  * (`splits`, `classifier`, `fidPerLabel`, `evaluator`) are errors.
  */
 function resolveIdentityAblation(c: AblationConfig, data?: GaitSet): ResolvedAblation {
-  for (const k of ['splits', 'classifier', 'fidPerLabel', 'evaluator'] as const)
+  for (const k of ['splits', 'classifier', 'fidPerLabel', 'evaluator', 'realFractions', 'syntheticRatio'] as const)
     if (c[k] !== undefined) throw bad(k, c[k], `has no meaning in task 'identity' (its split is identity.targetFraction, its model identity.model)`);
   const given = c.identity ?? {};
   if (typeof given !== 'object' || given === null || Array.isArray(given)) throw bad('identity', given, 'must be an object');
@@ -320,45 +383,6 @@ export function realRowsOf(data: GaitSet, nonReal: 'refuse' | 'drop'): GaitSet {
     `the dataset holds ${data.N - real.length} non-real gaits (first: row ${first}, ${data.ids[first]}, source ${data.source[first]}) beside ${real.length} real ones; ` +
       "an ablation tests on real gaits only: set nonReal: 'drop' (--drop-synthetic) to run on the real rows, or import the data with the right source",
   );
-}
-
-/** Every label must leave at least one gait (or identity) in each of train, val and test. */
-function checkSplittable(r: ResolvedAblation, data: GaitSet): void {
-  const smallest = Math.min(r.splits.train, r.splits.val, r.splits.test);
-  const need = Math.ceil(1 / smallest);
-  const i = r.splits.groupBy === 'identity' ? data.identity.findIndex((x) => x == null) : -1;
-  if (i >= 0) throw new GaitforgeError('E_CONFIG', `splits.groupBy is 'identity' but gait ${i} (${data.ids[i]}) has no identity`);
-  const grouping = data.grouping(r.splits.groupBy);
-  const keys = data.groupKeys(grouping);
-  const what = { identity: 'identities', recording: 'recordings', 'identity-or-recording': 'walkers or recordings', gait: 'gaits' }[grouping];
-  data.indicesByLabel().forEach((idx, l) => {
-    const units = new Set(idx.map((i) => keys[i])).size;
-    if (units < need)
-      throw new GaitforgeError(
-        'E_CONFIG',
-        `label ${JSON.stringify(data.labelNames[l])} has ${units} ${what} (splits grouped by ${grouping}): too few to split ${r.splits.train}/${r.splits.val}/${r.splits.test} (needs at least ${need})`,
-      );
-  });
-  // The check that counts: every seed's split leaves every label in train, val and test, and with a learned
-  // augmenter 4 test gaits of each label (its FID cell halves the test split: 2 in each half of a draw).
-  const names = ['train', 'val', 'test'];
-  const learned = r.augmenters.some(isLearnedAugmenter);
-  for (const seed of r.seeds) {
-    const parts = data.splitIndices([r.splits.train, r.splits.val, r.splits.test], seed, { groupBy: r.splits.groupBy });
-    parts.forEach((p, k) => {
-      const counts = new Map<number, number>();
-      for (const i of p) counts.set(data.labels[i]!, (counts.get(data.labels[i]!) ?? 0) + 1);
-      const need = k === 2 && learned ? 4 : 1;
-      const few = data.labelNames.flatMap((n, l) => ((counts.get(l) ?? 0) < need ? [`${n} (${counts.get(l) ?? 0})`] : []));
-      if (few.length)
-        throw new GaitforgeError(
-          'E_CONFIG',
-          `seed ${seed}: the ${names[k]} split (${p.length} gaits, grouped by ${grouping}) has ${need === 1 ? 'no gait labelled' : `fewer than ${need} gaits of`} ${few.join(', ')}` +
-            `${need > 1 ? ' (each generator is scored on the test split, 2 gaits of each label in each half of a draw)' : ''}; ` +
-            `use more data, other split fractions (now ${r.splits.train}/${r.splits.val}/${r.splits.test}) or other seeds`,
-        );
-    });
-  }
 }
 
 /** Reads a JSON or YAML config file (by extension; .yml/.yaml are YAML). */

@@ -9,6 +9,7 @@ import { silentProgress, type Progress } from '../../core/progress.js';
 import { buildCell, cacheKey, cellDir, hashFloats, readCell } from '../cache.js';
 import type { ResolvedAblation } from './config.js';
 import { identitySplit, type IdentitySplit } from './identity-split.js';
+import { realSubsetIndices, splitSets, type SplitUnit } from './splits.js';
 
 export interface AblateOptions {
   /** Run folder: cells/, results, report and plots go here. */
@@ -29,12 +30,6 @@ export interface AblateOptions {
 /** Thrown by `build` when the run's budget of new cells is spent. */
 export class StopEarly extends Error {}
 
-/** Splits the real data for one seed: [train, val, test], grouped as `r.splits.groupBy` says. */
-export function splitForSeed(data: GaitSet, r: ResolvedAblation, seed: number): [GaitSet, GaitSet, GaitSet] {
-  const [train, val, test] = data.stratifiedSplit([r.splits.train, r.splits.val, r.splits.test], seed, { groupBy: r.splits.groupBy });
-  return [train!, val!, test!];
-}
-
 export class RunContext {
   readonly identityTask: boolean;
   /** The content hash of the real data (positions and every column), part of every key. */
@@ -46,7 +41,8 @@ export class RunContext {
   readonly progress: Progress;
   /** Cells built by this context so far. */
   built = 0;
-  private readonly splits = new Map<number, [GaitSet, GaitSet, GaitSet]>();
+  private readonly splits = new Map<string, [GaitSet, GaitSet, GaitSet]>();
+  private readonly subsets = new Map<string, GaitSet>();
   private readonly identitySplits = new Map<number, IdentitySplit>();
 
   constructor(readonly data: GaitSet, readonly r: ResolvedAblation, readonly options: AblateOptions) {
@@ -65,10 +61,20 @@ export class RunContext {
     return this.options.threads;
   }
 
-  /** The emotion task's [train, val, test] of `seed`. */
-  split(seed: number): [GaitSet, GaitSet, GaitSet] {
-    if (!this.splits.has(seed)) this.splits.set(seed, splitForSeed(this.data, this.r, seed));
-    return this.splits.get(seed)!;
+  /** The emotion task's [train, val, test] of a split unit (a seed, or a seed's fold). */
+  split(u: SplitUnit): [GaitSet, GaitSet, GaitSet] {
+    const k = `${u.seed}/${u.fold ?? '-'}`;
+    if (!this.splits.has(k)) this.splits.set(k, splitSets(this.data, this.r, u));
+    return this.splits.get(k)!;
+  }
+
+  /** The real training gaits of a unit at `realFraction` (splits.ts realSubsetIndices; all of them at 1 or absent). */
+  realTrain(u: SplitUnit, realFraction = 1): GaitSet {
+    const [train] = this.split(u);
+    if (realFraction === 1) return train;
+    const k = `${u.seed}/${u.fold ?? '-'}/${realFraction}`;
+    if (!this.subsets.has(k)) this.subsets.set(k, train.select(realSubsetIndices(train, this.r, u, realFraction)));
+    return this.subsets.get(k)!;
   }
 
   /** The identity task's split of `seed`. */

@@ -1,35 +1,53 @@
 /**
- * The grid of an ablation: one cell per (seed, augmenter, count, model),
- * grouped by (seed, augmenter) so a group needs at most one generator, and
- * dealt into shards by work.
+ * The grid of an ablation: one cell per (split unit, real fraction,
+ * augmenter, synthetic amount, model), grouped by (unit, fraction,
+ * augmenter) so a group needs at most one generator, and dealt into shards
+ * by work.
  */
 import { isLearnedAugmenter, type AugmenterName, type ModelName, type ResolvedAblation } from './config.js';
+import { splitUnits, type SplitUnit } from './splits.js';
 
-/** One unit of the grid: a model trained on a seed's real training gaits plus `count` synthetic gaits of an augmenter. */
-export interface GridCell {
-  seed: number;
+/** One unit of the grid: a model trained on a split unit's real training gaits (or a nested subset) plus synthetic gaits of an augmenter. */
+export interface GridCell extends SplitUnit {
+  /** The share of the unit's real training groups the cell trains on (absent: all of them). */
+  realFraction?: number;
   augmenter: AugmenterName;
-  /** Synthetic gaits per label (task 'identity': per target identity and unrecorded condition). */
+  /**
+   * The synthetic amount: gaits per label (task 'identity': per target identity
+   * and unrecorded condition), or with the config's syntheticUnit 'ratio'
+   * synthetic gaits per real training gait of each label; 0 for real data only.
+   */
   count: number;
   /** The model trained: a classifier, or (task 'identity') the identity model. */
   classifier: ModelName;
 }
 
-/** The grid a config spans. 'none' contributes count 0 only; every other augmenter its counts > 0 (count 0 is the shared real-only row). */
+/**
+ * The grid a config spans, unit by unit (seed, then fold), then real fraction.
+ * 'none' contributes amount 0 only; every other augmenter its amounts > 0
+ * (amount 0 is the shared real-only row).
+ */
 export function gridCells(r: ResolvedAblation): GridCell[] {
   const cells: GridCell[] = [];
-  for (const seed of r.seeds)
-    for (const augmenter of r.augmenters)
-      for (const count of augmenter === 'none' ? [0] : r.counts.filter((n) => n > 0))
-        for (const classifier of r.classifiers) cells.push({ seed, augmenter, count, classifier });
+  const fractions = r.realFractions ?? [1];
+  for (const unit of splitUnits(r))
+    for (const f of fractions)
+      for (const augmenter of r.augmenters)
+        for (const count of augmenter === 'none' ? [0] : r.counts.filter((n) => n > 0))
+          for (const classifier of r.classifiers) cells.push({ ...unit, ...(f === 1 ? {} : { realFraction: f }), augmenter, count, classifier });
   return cells;
 }
 
-/** Cells grouped by (seed, augmenter), in grid order: one group needs at most one generator. */
+/** The generator group of a cell: its unit, real fraction and augmenter. */
+export function groupKey(c: SplitUnit & { realFraction?: number; augmenter: string }): string {
+  return `${c.seed}/${c.fold ?? '-'}/${c.realFraction ?? 1}/${c.augmenter}`;
+}
+
+/** Cells grouped by (unit, fraction, augmenter), in grid order: one group needs at most one generator. */
 export function groupCells(cells: GridCell[]): GridCell[][] {
   const groups = new Map<string, GridCell[]>();
   for (const c of cells) {
-    const k = `${c.seed}/${c.augmenter}`;
+    const k = groupKey(c);
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k)!.push(c);
   }
@@ -37,7 +55,7 @@ export function groupCells(cells: GridCell[]): GridCell[][] {
 }
 
 /**
- * The cells shard `index` of `count` runs: whole (seed, augmenter) groups,
+ * The cells shard `index` of `count` runs: whole (unit, fraction, augmenter) groups,
  * each dealt in grid order to the shard with the least work so far (a
  * classifier cell counts 1, training a learned generator and its FID 2
  * more), so a grid of one real-only and one learned group per seed does not

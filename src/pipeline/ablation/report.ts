@@ -12,15 +12,19 @@
 import path from 'node:path';
 import type { ResolvedGrouping } from '../../core/gaitset.js';
 import { writeFilesAtomic, type OutputFile } from '../../core/files.js';
-import { correctedMeanCI, correctedResampledTTest, formatCI, holmAdjust, meanCI, MIN_SEEDS_FOR_TESTS, signedPercent } from '../../eval/stats.js';
+import { formatCI, meanCI, MIN_SEEDS_FOR_TESTS, signedPercent } from '../../eval/stats.js';
 import { writeRecordsParquet } from '../../io/records.js';
-import { primaryScore, secondaryScore, type CellResult, type EmotionCellResult, type FidCellResult, type GeneratorCellResult, type IdentityCellResult } from './results.js';
-import { CLASSICAL_AUGMENTERS, resolveAugment } from '../augment.js';
-import { IDENTITY_TASK_CONTROL, LEARNED_AUGMENTERS, usesEvaluator, type ResolvedAblation } from './config.js';
+import { groupKey } from './grid.js';
+import type { CellResult, EmotionCellResult, FidCellResult, GeneratorCellResult, IdentityCellResult } from './results.js';
+import {
+  compareLearnedWithClassical, dataEquivalence, EQUIVALENCE_MARGIN, summarizeCells, summaryScores, type BoundedCI, type EmotionSummary, type PairedDifference,
+} from './summaries.js';
+import { resolveAugment } from '../augment.js';
+import { IDENTITY_TASK_CONTROL, isKfold, usesEvaluator, type ResolvedAblation } from './config.js';
 import { resolveGenerator, type GeneratorConfig } from '../../generator/config.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../../classifier/config.js';
 import { resolveIdentityConfig } from '../../identity/config.js';
-import { accuracySpec, confusionSpec, renderVegaLite, type AccuracyPoint } from '../plots.js';
+import { accuracySpec, confusionSpec, learningCurveSpec, renderVegaLite, type AccuracyPoint, type CurvePoint } from '../plots.js';
 
 export interface ReportMeta {
   dataset: string;
@@ -46,156 +50,6 @@ export interface ReportInput {
   extraFiles?: OutputFile[];
 }
 
-/** What the summaries of both tasks hold: one (classifier, augmenter, count) over its seeds. */
-interface SummaryBase {
-  classifier: string;
-  augmenter: string;
-  count: number;
-  seeds: number;
-  /** Mean validation accuracy over seeds (null for the identity task, and for cells from versions that did not record it). */
-  valAccuracy: number | null;
-  /**
-   * The first metric (accuracy, or rank-1) paired over seeds against the same
-   * model's real-only cell with the corrected resampled t-test (Nadeau &
-   * Bengio 2003); null for the baseline or < 2 pairs. `p` and `pHolm`
-   * (Holm-adjusted over every gain of the report) are null below
-   * MIN_SEEDS_FOR_TESTS seeds.
-   */
-  gain: PairedDifference | null;
-}
-
-/**
- * Mean over seeds with the 95% corrected resampled interval (the seeds'
- * re-splits share training gaits: variance × (1/J + n_test/n_train),
- * eval/stats.ts correctedMeanCI), clipped to [0, 1] (`clipped` says when).
- */
-type BoundedCI = ReturnType<typeof correctedMeanCI>;
-
-export interface EmotionSummary extends SummaryBase {
-  task: 'emotion';
-  accuracy: BoundedCI;
-  macroF1: BoundedCI;
-}
-
-export interface IdentitySummary extends SummaryBase {
-  task: 'identity';
-  /** Cross-condition rank-1 and mAP, means over probe conditions. */
-  rank1: BoundedCI;
-  mAP: BoundedCI;
-}
-
-export type CellSummary = EmotionSummary | IdentitySummary;
-
-/** A summary's first and second metric: accuracy and macro-F1, or rank-1 and mAP. */
-export function summaryScores(s: CellSummary): [BoundedCI, BoundedCI] {
-  return s.task === 'identity' ? [s.rank1, s.mAP] : [s.accuracy, s.macroF1];
-}
-
-/** A paired difference of accuracies over seeds with the corrected resampled t-test (p null below MIN_SEEDS_FOR_TESTS). */
-export interface PairedDifference {
-  meanDiff: number;
-  lo: number;
-  hi: number;
-  p: number | null;
-  /** Holm-adjusted over the differences of its family (the gains, or the comparisons). */
-  pHolm: number | null;
-  n: number;
-  nTrain: number;
-  nTest: number;
-}
-
-/**
- * A learned augmenter against a classical one at the same classifier and
- * count: accuracy with the generated gaits minus accuracy with the classical
- * augmenter's gaits, paired by seed (both cells of a seed share its split).
- */
-export interface AugmenterComparison extends PairedDifference {
-  classifier: string;
-  count: number;
-  learned: string;
-  classical: string;
-}
-
-const pct = (x: number) => (100 * x).toFixed(2);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-/**
- * Mean ± CI per (classifier, augmenter, count) and the paired gain over
- * count 0: corrected resampled t-test across the seeds' re-splits (n_train
- * = real training gaits, n_test = test gaits, means over the seeds), Holm
- * adjustment over all gains. Below MIN_SEEDS_FOR_TESTS paired seeds a gain
- * has an interval but no p-value.
- */
-export function summarizeCells(cells: CellResult[]): CellSummary[] {
-  const groups = new Map<string, CellResult[]>();
-  for (const c of cells) {
-    const k = `${c.classifier}\u0000${c.augmenter}\u0000${c.count}`;
-    if (!groups.has(k)) groups.set(k, []);
-    groups.get(k)!.push(c);
-  }
-  const baseline = (classifier: string) => new Map(cells.filter((c) => c.classifier === classifier && c.count === 0).map((c) => [c.seed, c]));
-  const out: CellSummary[] = [];
-  for (const g of groups.values()) {
-    g.sort((a, b) => a.seed - b.seed);
-    const { classifier, augmenter, count } = g[0]!;
-    const gain = count > 0 ? pairedDifference(g, baseline(classifier)) : null;
-    const sizes = { nTrain: mean(g.map((c) => c.trainReal)), nTest: mean(g.map((c) => c.testGaits)) };
-    const first = correctedMeanCI(g.map(primaryScore), sizes);
-    const second = correctedMeanCI(g.map(secondaryScore), sizes);
-    const base = { classifier, augmenter, count, seeds: g.length, gain };
-    if (g[0]!.task === 'identity') out.push({ ...base, task: 'identity', rank1: first, mAP: second, valAccuracy: null });
-    else {
-      const vals = (g as EmotionCellResult[]).map((c) => c.valAccuracy).filter((v): v is number => typeof v === 'number');
-      out.push({ ...base, task: 'emotion', accuracy: first, macroF1: second, valAccuracy: vals.length === g.length ? mean(vals) : null });
-    }
-  }
-  adjustFamily(out.map((s) => s.gain));
-  return out.sort((a, b) => a.classifier.localeCompare(b.classifier) || a.augmenter.localeCompare(b.augmenter) || a.count - b.count);
-}
-
-/**
- * Cells minus the reference cell of the same seed (seeds without one are left
- * out), by the corrected resampled t-test with n_train = real training gaits
- * and n_test = test gaits (means over the pairs); null below 2 pairs.
- */
-function pairedDifference(cells: CellResult[], reference: Map<number, CellResult>): PairedDifference | null {
-  const paired = cells.filter((c) => reference.has(c.seed));
-  if (paired.length < 2) return null;
-  const nTrain = mean(paired.map((c) => c.trainReal));
-  const nTest = mean(paired.map((c) => c.testGaits));
-  const t = correctedResampledTTest(paired.map(primaryScore), paired.map((c) => primaryScore(reference.get(c.seed)!)), { nTrain, nTest });
-  return { meanDiff: t.meanDiff, lo: t.lo, hi: t.hi, p: paired.length >= MIN_SEEDS_FOR_TESTS ? t.p : null, pHolm: null, n: t.n, nTrain, nTest };
-}
-
-/** Fills pHolm of every difference with a p-value, Holm-adjusted over them as one family. */
-function adjustFamily(diffs: (PairedDifference | null)[]): void {
-  const tested = diffs.filter((d): d is PairedDifference => d?.p != null);
-  holmAdjust(tested.map((d) => d.p!)).forEach((p, i) => (tested[i]!.pHolm = p));
-}
-
-/**
- * Every learned augmenter (STEP-Gen, the baseline CVAE) against every
- * classical one (mirroring, rotation, time warping, noise, the mean shift;
- * in the identity task only the mean shift) run by the same classifier at the same count: does generating gaits beat the cheap way to
- * make more? Paired by seed like the gains; p Holm-adjusted over these
- * comparisons as their own family.
- */
-export function compareLearnedWithClassical(cells: CellResult[]): AugmenterComparison[] {
-  const cellsOf = (classifier: string, augmenter: string, count: number) => cells.filter((c) => c.classifier === classifier && c.augmenter === augmenter && c.count === count);
-  const out: AugmenterComparison[] = [];
-  // one representative cell per (classifier, count) with synthetic gaits
-  const settings = new Map(cells.filter((c) => c.count > 0).map((c) => [`${c.classifier}\u0000${c.count}`, c]));
-  for (const { classifier, count } of settings.values()) {
-    for (const learned of LEARNED_AUGMENTERS)
-      for (const classical of CLASSICAL_AUGMENTERS) {
-        const d = pairedDifference(cellsOf(classifier, learned, count), new Map(cellsOf(classifier, classical, count).map((c) => [c.seed, c])));
-        if (d) out.push({ classifier, count, learned, classical, ...d });
-      }
-  }
-  adjustFamily(out);
-  return out.sort((a, b) => a.classifier.localeCompare(b.classifier) || a.count - b.count || a.learned.localeCompare(b.learned) || a.classical.localeCompare(b.classical));
-}
-
 /** The recognition ratio of a FID cell (null without an evaluator). */
 function recognitionRatioOf(f: FidCellResult): number | null {
   return f.recognition?.ratio ?? null;
@@ -210,7 +64,7 @@ export function generatorEntries(generators: GeneratorCellResult[], fids: FidCel
   fidAffective: number | null; floorAffective: number | null; fidEvaluator: number | null; floorEvaluator: number | null; recognitionRatio: number | null;
 })[] {
   return generators.map((g) => {
-    const f = fids.find((x) => x.seed === g.seed && x.augmenter === g.augmenter);
+    const f = fids.find((x) => groupKey(x) === groupKey(g));
     return {
       ...g,
       fidAffective: f?.affective.fid ?? null, floorAffective: f?.affective.floor ?? null,
@@ -220,45 +74,80 @@ export function generatorEntries(generators: GeneratorCellResult[], fids: FidCel
   });
 }
 
+const pct = (x: number) => (100 * x).toFixed(2);
+
 /** "mean ± half-width" in %, or "mean [lo, hi]" when the interval was clipped at 0 or 100%. */
 export function ciPct(ci: BoundedCI): string {
   if (ci.halfWidth === null) return `${pct(ci.mean)} (n = 1)`;
   return ci.clipped ? `${pct(ci.mean)} [${pct(ci.lo!)}, ${pct(ci.hi!)}]` : `${pct(ci.mean)} ± ${pct(ci.halfWidth)}`;
 }
 
+/** A paired difference in pp: "+1.23 [-0.45, +2.91]". */
+const diffPct = (d: PairedDifference) => `${signedPercent(d.meanDiff)} [${pct(d.lo)}, ${pct(d.hi)}]`;
+
+/** How the splits were made, in words. */
+function splitsText(config: ResolvedAblation, meta: ReportMeta): string {
+  const s = config.splits;
+  const grouped = `grouped by ${meta.groupedBy ?? s.groupBy}${s.groupBy === 'auto' ? ' (chosen automatically)' : ''}` +
+    (meta.groupedBy && meta.groupedBy !== 'gait' ? `: no ${meta.groupedBy === 'identity-or-recording' ? 'walker or recording' : meta.groupedBy} has gaits on two sides` : meta.groupedBy === 'gait' ? ': gait by gait (the data has neither identities nor recordings)' : '');
+  const how = isKfold(s)
+    ? `Splits: ${s.folds}-fold cross-validation repeated over ${config.seeds.length} seed${config.seeds.length === 1 ? '' : 's'} (each seed its own fold assignment; every gait is tested exactly once per repeat), stratified by label, ${grouped}; ` +
+      `${s.val} of the training folds' groups are held out for model selection; every fold of every repeat is in splits.json`
+    : `Splits: train ${s.train} / val ${s.val} / test ${s.test}, stratified by label, ${grouped}; every seed's split is in splits.json`;
+  const fractions = config.realFractions
+    ? `. Real data: each split's training gaits and a nested subset of ${config.realFractions.filter((f) => f < 1).join(', ')} of its groups, stratified by label (every label keeps a group), on which the generators train too; the validation and test splits are those of all the data`
+    : '';
+  return `${how}${fractions}; the test split is real gaits only, never seen by a generator nor used for model selection.`;
+}
+
 /** Writes results.json, results.parquet, report.md and plots/*.svg into `runDir` (atomically). */
 export async function writeAblationReport(runDir: string, input: ReportInput): Promise<{ report: string; files: string[] }> {
   const { config, cells, fids, meta } = input;
   const summaries = summarizeCells(cells);
+  const comparisons = compareLearnedWithClassical(cells);
+  const equivalence = dataEquivalence(cells);
   const classifiers = [...new Set(cells.map((c) => c.classifier))];
   const augmenters = [...new Set(cells.map((c) => c.augmenter))].filter((a) => a !== 'none');
+  const identityTask = config.task === 'identity';
+  const kfold = isKfold(config.splits);
+  const fractions = [...new Set(summaries.map((s) => s.realFraction))].sort((a, b) => a - b);
+  const ratio = config.syntheticUnit === 'ratio';
+  const amount = identityTask ? 'synthetic/(target, condition)' : ratio ? 'synthetic per real gait' : 'synthetic/label';
+  const over = kfold ? 'repeats' : 'seeds';
 
-  // Plot: accuracy vs count, each augmenter's line starting from the real-only point.
+  // Plots: the metric against the synthetic amount at all of the real data (each augmenter's line starting from the
+  // real-only point), and with real fractions the learning curve over the amount of real data.
   const points: AccuracyPoint[] = [];
-  for (const s of summaries) {
+  for (const s of summaries.filter((x) => x.realFraction === 1)) {
     const { mean, lo, hi } = summaryScores(s)[0];
     const p = { classifier: s.classifier, count: s.count, mean, lo: lo ?? mean, hi: hi ?? mean };
     if (s.augmenter === 'none') for (const a of augmenters.length ? augmenters : ['none']) points.push({ ...p, augmenter: a });
     else points.push({ ...p, augmenter: s.augmenter });
   }
-  const identityTask = config.task === 'identity';
   const files: OutputFile[] = [{ path: path.join(runDir, 'plots', 'accuracy.svg'), data: await renderVegaLite(accuracySpec(points, identityTask ? 'cross-condition rank-1 (mean)' : undefined)) }];
+  if (fractions.length > 1) {
+    const curve: CurvePoint[] = summaries.map((s) => {
+      const { mean, lo, hi } = summaryScores(s)[0];
+      return { classifier: s.classifier, line: s.augmenter === 'none' ? 'real only' : `${s.augmenter} ×${s.count}`, real: s.realPerLabel, mean, lo: lo ?? mean, hi: hi ?? mean };
+    });
+    files.push({ path: path.join(runDir, 'plots', 'learning-curve.svg'), data: await renderVegaLite(learningCurveSpec(curve)) });
+  }
   const confusionLinks: string[] = [];
+  const emotionCells = cells.filter((c): c is EmotionCellResult => c.task === 'emotion' && (c.realFraction ?? 1) === 1);
   for (const clf of identityTask ? [] : classifiers) {
     const sum = (sel: EmotionCellResult[]) => sel.reduce<number[][] | null>((acc, c) => (acc ? acc.map((row, i) => row.map((x, j) => x + c.confusion[i]![j]!)) : c.confusion.map((r) => [...r])), null);
-    const base = sum(cells.filter((c): c is EmotionCellResult => c.task === 'emotion' && c.classifier === clf && c.count === 0));
+    const base = sum(emotionCells.filter((c) => c.classifier === clf && c.count === 0));
     // The augmented cell shown is the one with the best mean validation accuracy (never chosen on test);
     // cells from versions that did not record validation accuracy fall back to test, and say so.
-    const augmented = summaries.filter((s): s is EmotionSummary => s.task === 'emotion' && s.classifier === clf && s.count > 0);
+    const augmented = summaries.filter((s): s is EmotionSummary => s.task === 'emotion' && s.classifier === clf && s.count > 0 && s.realFraction === 1);
     const byVal = augmented.every((s) => s.valAccuracy !== null);
     const best = [...augmented].sort((a, b) => (byVal ? b.valAccuracy! - a.valAccuracy! : b.accuracy.mean - a.accuracy.mean))[0];
-    const emotionCells = cells.filter((c): c is EmotionCellResult => c.task === 'emotion');
     for (const [name, m, title] of [
       [`confusion-${clf}-real-only.svg`, base, `${clf}: real only`],
-      ...(best ? [[`confusion-${clf}-best.svg`, sum(emotionCells.filter((c) => c.classifier === clf && c.augmenter === best.augmenter && c.count === best.count)), `${clf}: + ${best.count}/label ${best.augmenter} (best on ${byVal ? 'validation' : 'test: for display only'})`]] : []),
+      ...(best ? [[`confusion-${clf}-best.svg`, sum(emotionCells.filter((c) => c.classifier === clf && c.augmenter === best.augmenter && c.count === best.count)), `${clf}: + ${best.count} ${ratio ? '×' : '/label'} ${best.augmenter} (best on ${byVal ? 'validation' : 'test: for display only'})`]] : []),
     ] as [string, number[][] | null, string][]) {
       if (!m) continue;
-      files.push({ path: path.join(runDir, 'plots', name), data: await renderVegaLite(confusionSpec(meta.labelNames, m, `${title} (summed over seeds)`)) });
+      files.push({ path: path.join(runDir, 'plots', name), data: await renderVegaLite(confusionSpec(meta.labelNames, m, `${title} (summed over ${kfold ? 'folds and repeats' : 'seeds'})`)) });
       confusionLinks.push(`![${title}](plots/${name})`);
     }
   }
@@ -267,7 +156,7 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   lines.push('# gaitforge ablation report', '');
   lines.push(`Dataset: ${meta.dataset} (${meta.gaits} real gaits; labels ${meta.labelNames.join(', ')}). Seeds: ${config.seeds.join(', ')}.`);
   const sizes = (xs: number[]) => (xs.length ? (Math.min(...xs) === Math.max(...xs) ? `${xs[0]}` : `${Math.min(...xs)}–${Math.max(...xs)}`) : '—');
-  const baseCells = cells.filter((c) => c.count === 0);
+  const baseCells = cells.filter((c) => c.count === 0 && (c.realFraction ?? 1) === 1);
   if (identityTask) {
     const t = config.identity!;
     lines.push(
@@ -285,53 +174,77 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
     const idCells = baseCells.filter((c): c is IdentityCellResult => c.task === 'identity');
     lines.push(`Sizes per seed: training ${sizes(idCells.map((c) => c.trainReal))} real walks, ${sizes(idCells.map((c) => c.identity.targets))} targets, gallery ${sizes(idCells.map((c) => c.identity.galleryGaits))}, probes ${sizes(idCells.map((c) => c.testGaits))}.`);
   } else {
-    lines.push(`Splits: train ${config.splits.train} / val ${config.splits.val} / test ${config.splits.test}, stratified by label, grouped by ${meta.groupedBy ?? config.splits.groupBy}${config.splits.groupBy === 'auto' ? ' (chosen automatically)' : ''}${meta.groupedBy && meta.groupedBy !== 'gait' ? `: no ${meta.groupedBy === 'identity-or-recording' ? 'walker or recording' : meta.groupedBy} has gaits on two sides` : meta.groupedBy === 'gait' ? ': gait by gait (the data has neither identities nor recordings)' : ''}; every seed's split is in splits.json; the test split is real gaits only, never seen by a generator nor used for model selection.`);
-    lines.push(`Sizes per seed (real gaits): train ${sizes(baseCells.map((c) => c.trainReal))}, val ${sizes(baseCells.flatMap((c) => (c.task !== 'emotion' || c.valGaits === undefined ? [] : [c.valGaits])))}, test ${sizes(baseCells.map((c) => c.testGaits))}.`);
+    lines.push(splitsText(config, meta));
+    lines.push(`Sizes per ${kfold ? 'fold' : 'seed'} (real gaits): train ${sizes(baseCells.map((c) => c.trainReal))}, val ${sizes(baseCells.flatMap((c) => (c.task !== 'emotion' || c.valGaits === undefined ? [] : [c.valGaits])))}, test ${sizes(baseCells.map((c) => c.testGaits))}.`);
+    if (ratio) lines.push('Synthetic amounts are ratios: per label, synthetic gaits per real training gait of that label in the cell.');
   }
-  const pairedSeeds = Math.min(...summaries.filter((s) => s.gain).map((s) => s.gain!.n), Infinity);
+  const pairedUnits = Math.min(...summaries.filter((s) => s.gain).map((s) => s.gain!.n), Infinity);
   const tested = summaries.filter((s) => s.gain?.p != null).length;
-  if (Number.isFinite(pairedSeeds) && pairedSeeds < MIN_SEEDS_FOR_TESTS)
-    lines.push('', `> **Warning: ${pairedSeeds} seed${pairedSeeds === 1 ? '' : 's'}.** With fewer than ${MIN_SEEDS_FOR_TESTS} seeds the intervals below are wide and no p-values are given: this run cannot support a finding. Run at least ${MIN_SEEDS_FOR_TESTS} seeds (\`seeds: ${MIN_SEEDS_FOR_TESTS}\`).`);
+  if (Number.isFinite(pairedUnits) && pairedUnits < MIN_SEEDS_FOR_TESTS)
+    lines.push('', `> **Warning: ${pairedUnits} ${kfold ? 'paired folds' : `seed${pairedUnits === 1 ? '' : 's'}`}.** With fewer than ${MIN_SEEDS_FOR_TESTS} the intervals below are wide and no p-values are given: this run cannot support a finding. Run at least ${MIN_SEEDS_FOR_TESTS} seeds (\`seeds: ${MIN_SEEDS_FOR_TESTS}\`) or k-fold splits.`);
   const [m1, m2, unit] = identityTask ? ['rank-1', 'mAP', 'model'] : ['accuracy', 'macro-F1', 'classifier'];
-  lines.push('', identityTask ? '## Cross-condition rank-1 and mAP (%, mean over probe conditions; mean and 95% CI over seeds)' : '## Test accuracy and macro-F1 (%, mean and 95% CI over seeds)', '');
+  const test = kfold
+    ? "the corrected repeated k-fold t-test (Bouckaert & Frank 2004: over the k · r folds' differences, variance × (1/(k·r) + n_test/n_train), df = k·r − 1)"
+    : "the corrected resampled t-test (Nadeau & Bengio 2003: variance × (1/J + n_test/n_train), because the seeds' re-splits share training gaits)";
+  lines.push('', identityTask ? `## Cross-condition rank-1 and mAP (%, mean over probe conditions; mean and 95% CI over ${over})` : `## Test accuracy, balanced accuracy and macro-F1 (%, mean and 95% CI over ${over})`, '');
   lines.push(
-    `${identityTask ? 'Rank-1' : 'Accuracy'} and ${m2} intervals are corrected resampled t intervals over seeds (variance × (1/J + n_test/n_train), as for the gains below), clipped to [0, 100] (shown as [lo, hi] where clipped). ` +
-      `Gain: ${m1} minus the same ${unit}'s real-only ${m1}, paired by seed, with the 95% interval of the corrected resampled t-test ` +
-      '(Nadeau & Bengio 2003: variance × (1/J + n_test/n_train), because the seeds\' re-splits share training gaits)' +
+    (kfold ? `Each metric comes from the predictions pooled over a repeat's folds (mean over repeats); its interval is the corrected one of the per-fold values. ` : '') +
+      `${identityTask ? 'Rank-1' : 'Accuracy'} intervals are corrected intervals (as for the gains below), clipped to [0, 100] (shown as [lo, hi] where clipped). ` +
+      `Gain: ${m1} minus the same ${unit}'s real-only ${m1} at the same real fraction, paired by ${kfold ? 'fold' : 'seed'}, with the 95% interval of ${test}` +
       (tested ? `; p is that test's two-sided p, Holm-adjusted over all ${tested} gains of this report.` : '.'),
     '',
   );
-  lines.push(
-    identityTask
-      ? `| model | augmenter | synthetic/(target, condition) | seeds | ${m1} | ${m2} | val accuracy | gain (pp) | p (Holm) |`
-      : '| classifier | augmenter | synthetic/label | seeds | accuracy | macro-F1 | val accuracy | gain (pp) | p (Holm) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
-  );
-  for (const s of summaries) {
-    const gain = s.gain ? `${signedPercent(s.gain.meanDiff)} [${pct(s.gain.lo)}, ${pct(s.gain.hi)}]` : '—';
-    const [first, second] = summaryScores(s);
-    lines.push(`| ${s.classifier} | ${s.augmenter} | ${s.count} | ${s.seeds} | ${ciPct(first)} | ${ciPct(second)} | ${s.valAccuracy === null ? '—' : pct(s.valAccuracy)} | ${gain} | ${s.gain?.pHolm != null ? s.gain.pHolm.toFixed(3) : '—'} |`);
-  }
-  const comparisons = compareLearnedWithClassical(cells);
-  if (comparisons.length) {
-    const compared = comparisons.filter((c) => c.p != null).length;
-    // the identity task's only augmenter without a generator is its mean-shift control
-    const other = identityTask ? 'control' : 'classical';
-    lines.push('', identityTask ? '### Generated against the control without a generator' : '### Generated against classical augmentation', '');
+  for (const f of fractions) {
+    if (fractions.length > 1) lines.push(`### ${f === 1 ? 'All of the real data' : `${f} of the real data`} (${sizes(summaries.filter((s) => s.realFraction === f).map((s) => Math.round(s.realPerLabel)))} real training gaits per label)`, '');
     lines.push(
-      `Difference: ${m1} with the learned augmenter's gaits minus ${m1} with the ${other} augmenter's, the same ${unit} and count, paired by seed, ` +
-        'with the 95% interval of the same corrected test' +
-        (compared ? `; p Holm-adjusted over these ${compared} comparisons.` : '.') +
-        ` A positive difference means the generated gaits were worth more than the ${other} ones.`,
-      '',
+      identityTask
+        ? `| model | augmenter | ${amount} | seeds | ${m1} | ${m2} | val accuracy | gain (pp) | p (Holm) |`
+        : `| classifier | augmenter | ${amount} | ${over} | accuracy | balanced accuracy | macro-F1 | val accuracy | gain (pp) | p (Holm) |`,
+      identityTask ? '|---|---|---:|---:|---:|---:|---:|---:|---:|' : '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
-    lines.push(`| ${identityTask ? 'model' : 'classifier'} | synthetic/${identityTask ? '(target, condition)' : 'label'} | learned | ${other} | seeds | difference (pp) | p (Holm) |`, '|---|---:|---|---|---:|---:|---:|');
-    for (const c of comparisons)
-      lines.push(`| ${c.classifier} | ${c.count} | ${c.learned} | ${c.classical} | ${c.n} | ${signedPercent(c.meanDiff)} [${pct(c.lo)}, ${pct(c.hi)}] | ${c.pHolm != null ? c.pHolm.toFixed(3) : '—'} |`);
+    for (const s of summaries.filter((x) => x.realFraction === f)) {
+      const gain = s.gain ? diffPct(s.gain) : '—';
+      const scores = s.task === 'identity' ? [s.rank1, s.mAP] : [s.accuracy, s.balancedAccuracy, s.macroF1];
+      lines.push(`| ${s.classifier} | ${s.augmenter} | ${s.count} | ${s.seeds} | ${scores.map(ciPct).join(' | ')} | ${s.valAccuracy === null ? '—' : pct(s.valAccuracy)} | ${gain} | ${s.gain?.pHolm != null ? s.gain.pHolm.toFixed(3) : '—'} |`);
+    }
+    const here = comparisons.filter((c) => c.realFraction === f);
+    if (here.length) {
+      const compared = comparisons.filter((c) => c.p != null).length;
+      // the best classical augmenter is worth marking where there are several
+      const starred = !identityTask && new Set(here.map((c) => c.classical)).size > 1;
+      // the identity task's only augmenter without a generator is its mean-shift control
+      const other = identityTask ? 'control' : 'classical';
+      const h = fractions.length > 1 ? '####' : '###';
+      lines.push('', `${h} ${identityTask ? 'Generated against the control without a generator' : 'Generated against classical augmentation'}`, '');
+      lines.push(
+        `Difference: ${m1} with the learned augmenter's gaits minus ${m1} with the ${other} augmenter's, the same ${unit}, amount and real fraction, paired by ${kfold ? 'fold' : 'seed'}, ` +
+          'with the 95% interval of the same corrected test' +
+          (compared ? `; p Holm-adjusted over all ${compared} comparisons of this report.` : '.') +
+          ` A positive difference means the generated gaits were worth more than the ${other} ones.` +
+          (starred ? ' ★: the best classical augmenter there by mean validation accuracy.' : ''),
+        '',
+      );
+      lines.push(`| ${unit} | ${amount} | learned | ${other} | ${over === 'repeats' ? 'folds' : 'seeds'} | difference (pp) | p (Holm) |`, '|---|---:|---|---|---:|---:|---:|');
+      for (const c of here)
+        lines.push(`| ${c.classifier} | ${c.count} | ${c.learned} | ${c.classical}${c.bestClassical && starred ? ' ★' : ''} | ${c.n} | ${diffPct(c)} | ${c.pHolm != null ? c.pHolm.toFixed(3) : '—'} |`);
+    }
+    lines.push('');
   }
-  lines.push('', '![accuracy vs synthetic count](plots/accuracy.svg)', '');
+  if (fractions.length > 1) {
+    lines.push('## Learning curve', '', '![learning curve](plots/learning-curve.svg)', '');
+    lines.push(
+      `Data equivalence: the smallest real fraction at which real + synthetic gaits match real-only training on all of the real data (the paired difference's 95% interval lies above −${100 * EQUIVALENCE_MARGIN} pp).`,
+      '',
+      `| ${unit} | augmenter | ${amount} | smallest fraction | difference there (pp) |`,
+      '|---|---|---:|---:|---:|',
+    );
+    for (const e of equivalence)
+      lines.push(`| ${e.classifier} | ${e.augmenter} | ${e.count} | ${e.realFraction ?? `none of ${fractions.filter((f) => f < 1 || e.count > 0).join(', ')}`} | ${e.difference ? diffPct(e.difference) : '—'} |`);
+    lines.push('');
+  }
+  lines.push(`![${m1} vs synthetic amount](plots/accuracy.svg)`, '');
   if (fids.length) {
-    lines.push('## Generators: FID against the real test split (mean ± 95% CI over seeds)', '');
+    lines.push(`## Generators: FID against the real test split (mean ± 95% CI over ${kfold ? 'folds' : 'seeds'})`, '');
     lines.push(
       'Each FID is printed beside the real-vs-real floor, measured the same way: the test split is cut into two halves (grouped, so no walker or recording is in both); ' +
         'n generated gaits and n real gaits of one half are each compared with the same n-gait reference from the other half, every set with the same gaits per label ' +
@@ -340,10 +253,11 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
         'The evaluator space is that of two Baseline-STEP evaluators cross-fitted on the test split (each trained on one half, scoring the generated gaits and the other half), so neither has seen the gaits the generator learned from.',
       '',
     );
-    lines.push('| generator | seeds | n (= floor n) | dim (affective / evaluator) | FID (affective) | floor (affective) | FID (evaluator) | floor (evaluator) | recognition ratio | training-set copy ratio |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push(`| generator | ${kfold ? 'folds' : 'seeds'} | n (= floor n) | dim (affective / evaluator) | FID (affective) | floor (affective) | FID (evaluator) | floor (evaluator) | recognition ratio | training-set copy ratio |`, '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     const range = (xs: number[]) => (xs.length ? (Math.min(...xs) === Math.max(...xs) ? `${xs[0]}` : `${Math.min(...xs)}–${Math.max(...xs)}`) : '—');
-    for (const g of [...new Set(fids.map((f) => f.augmenter))]) {
-      const sel = fids.filter((f) => f.augmenter === g);
+    const byGenerator = new Map(fids.map((f) => [`${f.augmenter}${f.realFraction !== undefined ? ` (${f.realFraction} of the real data)` : ''}`, f.realFraction]));
+    for (const [g, frac] of byGenerator) {
+      const sel = fids.filter((f) => `${f.augmenter}${f.realFraction !== undefined ? ` (${f.realFraction} of the real data)` : ''}` === g && f.realFraction === frac);
       const ev = sel.filter((f) => f.evaluator);
       const ci = (xs: number[]) => (xs.length ? formatCI(meanCI(xs), 3) : '—');
       const ratios = sel.map(recognitionRatioOf).filter((x): x is number => x !== null);
@@ -388,7 +302,8 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   const report = lines.join('\n') + '\n';
 
   const rows = cells.map((c) => ({
-    seed: c.seed, augmenter: c.augmenter, count: c.count, classifier: c.classifier,
+    seed: c.seed, ...(c.fold !== undefined ? { fold: c.fold } : {}), ...(c.realFraction !== undefined ? { real_fraction: c.realFraction } : {}),
+    augmenter: c.augmenter, count: c.count, classifier: c.classifier,
     ...(c.task === 'identity'
       ? {
           rank1: c.rank1, mAP: c.mAP, rank5: c.rank5,
@@ -398,15 +313,15 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
             ['gallery_gaits', c.identity.galleryGaits], ['targets', c.identity.targets],
           ]),
         }
-      : { accuracy: c.accuracy, macro_f1: c.macroF1, top2: c.top2 }),
+      : { accuracy: c.accuracy, balanced_accuracy: c.balancedAccuracy, macro_f1: c.macroF1, top2: c.top2 }),
     train_real: c.trainReal, train_synthetic: c.trainSynthetic, test_gaits: c.testGaits, best_epoch: c.bestEpoch, wall_seconds: c.wallSeconds,
     ...(c.task === 'emotion' ? { ...Object.fromEntries(Object.entries(c.perClassRecall).map(([l, v]) => [`recall_${l}`, v])), confusion: c.confusion } : {}),
     key: c.key,
   }));
-  rows.sort((a, b) => a.seed - b.seed || a.classifier.localeCompare(b.classifier) || a.augmenter.localeCompare(b.augmenter) || a.count - b.count);
+  rows.sort((a, b) => a.seed - b.seed || (a.fold ?? 0) - (b.fold ?? 0) || (a.real_fraction ?? 1) - (b.real_fraction ?? 1) || a.classifier.localeCompare(b.classifier) || a.augmenter.localeCompare(b.augmenter) || a.count - b.count);
   if (rows.length) writeRecordsParquet(path.join(runDir, 'results.parquet'), rows, { gaitforge_ablation: JSON.stringify(config) });
   files.push(
-    { path: path.join(runDir, 'results.json'), data: JSON.stringify({ config, meta, summaries, comparisons, cells: rows, generators: generatorEntries(input.generators, fids), fids }, null, 2) },
+    { path: path.join(runDir, 'results.json'), data: JSON.stringify({ config, meta, summaries, comparisons, equivalence, cells: rows, generators: generatorEntries(input.generators, fids), fids }, null, 2) },
     { path: path.join(runDir, 'report.md'), data: report },
     ...(input.extraFiles ?? []).map((f) => ({ ...f, path: path.join(runDir, f.path) })),
   );

@@ -4,8 +4,10 @@
  * metrics: accuracy, macro-F1 and top-2 of a classifier; rank-1, mAP and
  * rank-5 of the identity model.
  */
+import { balancedAccuracy } from '../../classifier/metrics.js';
 import type { ByCondition } from '../../eval/identification.js';
 import type { GridCell } from './grid.js';
+import type { SplitUnit } from './splits.js';
 
 /** What every model cell records. */
 interface CellBase extends GridCell {
@@ -24,6 +26,8 @@ interface CellBase extends GridCell {
 export interface EmotionCellResult extends CellBase {
   task: 'emotion';
   accuracy: number;
+  /** The mean recall over the labels (cells of older versions: from their confusion matrix). */
+  balancedAccuracy: number;
   macroF1: number;
   top2: number;
   perClassRecall: Record<string, number>;
@@ -73,17 +77,19 @@ export function secondaryScore(c: CellResult): number {
  * and rank-5 in `accuracy`, `macroF1` and `top2`.
  */
 export function readCellResult(raw: Record<string, unknown>): CellResult {
-  if (raw['task'] === 'emotion' || raw['task'] === 'identity') return raw as unknown as CellResult;
+  if (raw['task'] === 'identity') return raw as unknown as CellResult;
   if (raw['identity']) {
     const { accuracy, macroF1, top2, perClassRecall: _p, confusion: _c, ...rest } = raw;
     return { ...rest, task: 'identity', rank1: accuracy, mAP: macroF1, rank5: top2 } as unknown as IdentityCellResult;
   }
-  return { ...raw, task: 'emotion' } as unknown as EmotionCellResult;
+  const c = { ...raw, task: 'emotion' } as unknown as EmotionCellResult;
+  if (c.balancedAccuracy === undefined) c.balancedAccuracy = balancedAccuracy(c.confusion);
+  return c;
 }
 
-/** One learned generator per (seed, variant). */
-export interface GeneratorCellResult {
-  seed: number;
+/** One learned generator per (split unit, real fraction, variant). */
+export interface GeneratorCellResult extends SplitUnit {
+  realFraction?: number;
   augmenter: string;
   key: string;
   checkpointHash: string;
@@ -112,8 +118,8 @@ export interface FidEntry {
  * cross-fitted on the test split): FID in each space beside its floor, the
  * anchored recognition ratio and the training-set copy's.
  */
-export interface FidCellResult {
-  seed: number;
+export interface FidCellResult extends SplitUnit {
+  realFraction?: number;
   augmenter: string;
   key: string;
   /** How the cell was measured (FID_CELL_METHOD). */

@@ -13,38 +13,38 @@ import type { GaitSet, ResolvedGrouping } from '../../core/gaitset.js';
 import { silentProgress } from '../../core/progress.js';
 import { writeFilesAtomic } from '../../core/files.js';
 import { cleanStaleTemps, readCell } from '../cache.js';
-import { emotionCell } from './cells/classifier.js';
+import { emotionCell, generatorOf } from './cells/classifier.js';
 import { fidCell } from './cells/fid.js';
 import { generatorCell } from './cells/generator.js';
 import { identityCell } from './cells/identity.js';
-import { isLearnedAugmenter, realRowsOf, type ResolvedAblation } from './config.js';
+import { isKfold, isLearnedAugmenter, realRowsOf, type ResolvedAblation } from './config.js';
 import { RunContext, StopEarly, type AblateOptions } from './context.js';
 import { gridCells, groupCells, shardCells } from './grid.js';
 import { identitySplit, identitySplitsEntry, type IdentitySplitsEntry } from './identity-split.js';
+import { splitEntries, type SplitEntry } from './splits.js';
 import { FID_CELL_METHOD, readCellResult, type AblationOutcome, type CellResult, type FidCellResult, type GeneratorCellResult } from './results.js';
 import { runShardInWorker } from './shard.js';
 
-/** What `splits.json` in a run folder holds: the grouping used and the gait ids of every seed's parts. */
+/** What `splits.json` in a run folder holds: the grouping used and every unit's parts (k-fold: every fold of every repeat). */
 export interface SplitsFile {
   /** Task 'identity': 'identity-task' (targets and donors, see identity-split.ts). */
   groupedBy: ResolvedGrouping | 'identity-task';
-  [seed: string]: { train: string[]; val: string[]; test: string[] } | IdentitySplitsEntry | string;
+  /** k-fold: the mode and the fold count. */
+  mode?: 'kfold';
+  folds?: number;
+  /** Per seed: its parts (holdout), its folds' parts (k-fold), or the identity task's roles. */
+  [seed: string]: SplitEntry | { folds: SplitEntry[] } | IdentitySplitsEntry | ResolvedGrouping | string | number | undefined;
 }
 
-/** The splits of every seed of `r` on `data` (what `splits.json` holds). */
+/** The splits of every unit of `r` on `data` (what `splits.json` holds). */
 export function ablationSplits(data: GaitSet, r: ResolvedAblation): SplitsFile {
   if (r.task === 'identity') {
     const out: SplitsFile = { groupedBy: 'identity-task' };
     for (const seed of r.seeds) out[String(seed)] = identitySplitsEntry(identitySplit(data, r, seed), r.identity!.galleryCondition);
     return out;
   }
-  const out: SplitsFile = { groupedBy: data.grouping(r.splits.groupBy) };
-  for (const seed of r.seeds) {
-    const [train, val, test] = data.splitIndices([r.splits.train, r.splits.val, r.splits.test], seed, { groupBy: r.splits.groupBy });
-    const ids = (p: number[] | undefined) => p!.map((i) => data.ids[i]!);
-    out[String(seed)] = { train: ids(train), val: ids(val), test: ids(test) };
-  }
-  return out;
+  const s = r.splits;
+  return { groupedBy: data.grouping(s.groupBy), ...(isKfold(s) ? { mode: 'kfold' as const, folds: s.folds } : {}), ...splitEntries(data, r) };
 }
 
 /**
@@ -71,8 +71,8 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
   try {
     let done = 0;
     for (const group of groupCells(mine)) {
-      const { seed, augmenter } = group[0]!;
-      const g = isLearnedAugmenter(augmenter) ? await generatorCell(ctx, seed, augmenter) : null;
+      const c0 = group[0]!;
+      const g = isLearnedAugmenter(c0.augmenter) ? await generatorCell(ctx, generatorOf(c0)) : null;
       for (const c of group) {
         const res = await modelCell(c);
         results.push(res);

@@ -26,7 +26,7 @@ export function identityKey(ctx: RunContext, c: GridCell): string {
   const learned = isLearnedAugmenter(c.augmenter);
   return cacheKey({
     kind: 'identity', version: VERSION, dataHash: ctx.dataHash, seed: c.seed, augmenter: c.augmenter, count: c.count, model: c.classifier, config: r.identity!.model, ...ctx.threadsKey, ...ctx.taskKey,
-    generator: learned ? generatorKey(ctx, c.seed, c.augmenter) : null,
+    generator: learned ? generatorKey(ctx, { seed: c.seed, variant: c.augmenter }) : null,
     // how the generator's walks were made, in the keys of the cells that have any (sampled cells keep the keys they had before
     // restyling existed, and cells restyled at the posterior mean those they had before the shifted latent existed)
     ...(learned && c.count > 0 && r.identity!.walks !== 'sample' ? { walks: r.identity!.walks } : {}),
@@ -41,7 +41,7 @@ export function identityCell(ctx: RunContext, c: GridCell): Promise<IdentityCell
     const t0 = performance.now();
     const split = ctx.identitySplit(c.seed);
     const task = ctx.r.identity!;
-    const generatorKeyOf = learned ? generatorKey(ctx, c.seed, c.augmenter) : null;
+    const generatorKeyOf = learned ? generatorKey(ctx, { seed: c.seed, variant: c.augmenter }) : null;
     const sampleSeed = Number.parseInt(key.slice(0, 8), 16);
     let synthetic: GaitSet | null = null;
     if (c.count > 0 && c.augmenter === IDENTITY_TASK_CONTROL) {

@@ -25,6 +25,31 @@ export interface AccuracyPoint {
 }
 
 /**
+ * Lines with their 95% interval bands, one panel per classifier: `x` the
+ * horizontal field and axis, `color` the field telling the lines apart, the
+ * metric's mean and its [lo, hi] (clipped to [0, 1]: an interval over few
+ * repeats can leave it, a metric of this kind cannot).
+ */
+function bandedLines(points: { lo: number; hi: number }[], x: object, color: { field: string; title: string }, y: { title: string; scale: object }, size: [number, number]): TopLevelSpec {
+  const values = points.map((p) => ({ ...p, lo: Math.max(0, p.lo), hi: Math.min(1, p.hi) }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    data: { values },
+    facet: { column: { field: 'classifier', type: 'nominal', title: null } },
+    spec: {
+      width: size[0],
+      height: size[1],
+      encoding: { x, color: { ...color, type: 'nominal' } },
+      layer: [
+        { mark: { type: 'errorband', opacity: 0.18 }, encoding: { y: { field: 'lo', type: 'quantitative', ...y }, y2: { field: 'hi' } } },
+        { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
+      ],
+    },
+    config: { font: 'sans-serif' },
+  } as TopLevelSpec;
+}
+
+/**
  * Accuracy against synthetic gaits per label (symlog x, so count 0 is
  * shown), one panel per classifier, one line per augmenter with its 95% CI
  * band — STEP's Fig. 4 with confidence intervals. The real-only baseline
@@ -32,26 +57,8 @@ export interface AccuracyPoint {
  */
 export function accuracySpec(points: AccuracyPoint[], metric = 'test accuracy'): TopLevelSpec {
   const counts = [...new Set(points.map((p) => p.count))].sort((a, b) => a - b);
-  // A t-interval over few seeds can leave [0, 1]; accuracy cannot.
-  const values = points.map((p) => ({ ...p, lo: Math.max(0, p.lo), hi: Math.min(1, p.hi) }));
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    data: { values },
-    facet: { column: { field: 'classifier', type: 'nominal', title: null } },
-    spec: {
-      width: 260,
-      height: 200,
-      encoding: {
-        x: { field: 'count', type: 'quantitative', scale: { type: 'symlog' }, axis: { values: counts, format: 'd' }, title: 'synthetic gaits per label' },
-        color: { field: 'augmenter', type: 'nominal', title: 'augmenter' },
-      },
-      layer: [
-        { mark: { type: 'errorband', opacity: 0.18 }, encoding: { y: { field: 'lo', type: 'quantitative', title: metric, scale: { domain: [0, 1] } }, y2: { field: 'hi' } } },
-        { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
-      ],
-    },
-    config: { font: 'sans-serif' },
-  } as TopLevelSpec;
+  const x = { field: 'count', type: 'quantitative', scale: { type: 'symlog' }, axis: { values: counts, format: 'd' }, title: 'synthetic gaits per label' };
+  return bandedLines(points, x, { field: 'augmenter', title: 'augmenter' }, { title: metric, scale: { domain: [0, 1] } }, [260, 200]);
 }
 
 export interface CurvePoint {
@@ -72,25 +79,8 @@ export interface CurvePoint {
  */
 export function learningCurveSpec(points: CurvePoint[], metric = 'test accuracy'): TopLevelSpec {
   const reals = [...new Set(points.map((p) => Math.round(p.real)))].sort((a, b) => a - b);
-  const values = points.map((p) => ({ ...p, lo: Math.max(0, p.lo), hi: Math.min(1, p.hi) }));
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    data: { values },
-    facet: { column: { field: 'classifier', type: 'nominal', title: null } },
-    spec: {
-      width: 300,
-      height: 220,
-      encoding: {
-        x: { field: 'real', type: 'quantitative', scale: { type: 'log' }, axis: { values: reals, format: 'd' }, title: 'real training gaits per label' },
-        color: { field: 'line', type: 'nominal', title: 'augmentation' },
-      },
-      layer: [
-        { mark: { type: 'errorband', opacity: 0.15 }, encoding: { y: { field: 'lo', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'hi' } } },
-        { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
-      ],
-    },
-    config: { font: 'sans-serif' },
-  } as TopLevelSpec;
+  const x = { field: 'real', type: 'quantitative', scale: { type: 'log' }, axis: { values: reals, format: 'd' }, title: 'real training gaits per label' };
+  return bandedLines(points, x, { field: 'line', title: 'augmentation' }, { title: metric, scale: { zero: false } }, [300, 220]);
 }
 
 /** A confusion matrix heat map (row-normalised shares, counts as text). */

@@ -5,9 +5,10 @@
 import type { InferenceReplica } from '../train/parallel.js';
 import { loadReplicaGenerator, type DecodeReplicaSpec } from './decode-replica.js';
 import { Restyler, type RestyleWork } from './restyle.js';
+import type { LoadedGenerator } from './sample.js';
 
 export async function createReplica(spec: DecodeReplicaSpec): Promise<InferenceReplica> {
-  const gen = await loadReplicaGenerator(spec);
+  const gen = await loadReplicaGenerator<LoadedGenerator>(spec);
   const restyler = await Restyler.load(gen);
   return {
     call: (input: unknown): Float32Array => restyler.positions(input as RestyleWork),

@@ -8,6 +8,7 @@ import { CVAE_VARIANTS, GENERATOR_VARIANTS, resolveGenerator, type GeneratorConf
 import { ConfigRangeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { manifestVariant, readManifest, type ManifestFields } from './checkpoint.js';
+import { readFlowManifest, trainFlow, type TrainFlowResult } from './flow/train.js';
 import { fitPcaGaussian, readPcaGaussianManifest, type FitPcaGaussianResult } from './pca-gaussian/model.js';
 import { refuseOptions } from './plan.js';
 import { trainGenerator, type TrainGeneratorOptions, type TrainGeneratorResult } from './train.js';
@@ -37,6 +38,7 @@ export function resolveGeneratorFamily(c: GeneratorFamilyConfig = {}): ResolvedG
 /** The manifest of a generator directory of any family, read and checked by its family's reader (E_MODEL). */
 export function readGeneratorFamilyManifest(dir: string): ManifestFields<ResolvedGeneratorFamilyConfig> {
   const variant = manifestVariant(dir);
+  if (variant === 'flow') return readFlowManifest(dir);
   if (variant === 'pca-gaussian') return readPcaGaussianManifest(dir);
   return readManifest(dir);
 }
@@ -44,6 +46,7 @@ export function readGeneratorFamilyManifest(dir: string): ManifestFields<Resolve
 /** What `trainGeneratorFamily` returns: the family's own result, by variant. */
 export type TrainFamilyResult =
   | { family: 'cvae'; result: TrainGeneratorResult }
+  | { family: 'flow'; result: TrainFlowResult }
   | { family: 'pca-gaussian'; result: FitPcaGaussianResult };
 
 /**
@@ -56,7 +59,10 @@ export type TrainFamilyResult =
 export async function trainGeneratorFamily(train: GaitSet, config: GeneratorFamilyConfig, options: Omit<TrainGeneratorOptions, 'onEpoch'>): Promise<TrainFamilyResult> {
   const cfg = resolveGeneratorFamily(config);
   const family = generatorFamily(cfg.variant);
-  if (family === 'flow') throw new ConfigRangeError('variant = "flow": the flow trains with trainFlow (not yet here)');
+  if (family === 'flow') {
+    refuseOptions(options, ['identityFeatureModel'], 'the flow variant', "it is STEP-Gen's L_id");
+    return { family, result: await trainFlow(train, cfg as ResolvedFlowConfig, options) };
+  }
   if (family === 'pca-gaussian') {
     refuseOptions(options, ['identityFeatureModel'], 'the pca-gaussian variant', "it is STEP-Gen's L_id");
     return { family, result: await fitPcaGaussian(train, cfg as ResolvedPcaGaussianConfig, { outDir: options.outDir, seed: options.seed, resume: options.resume, overwrite: options.overwrite, val: options.val, progress: options.progress }) };

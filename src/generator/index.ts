@@ -1,7 +1,7 @@
 /**
  * The generator families: STEP-Gen and the baseline CVAE (configuration, push-pull loss,
- * training, sampling) and the PCA-Gaussian floor (pca-gaussian/) in the PCA space of pca.ts;
- * `loadGenerator` loads any of them.
+ * training, sampling), the flow (flow/) and the PCA-Gaussian floor (pca-gaussian/) in the PCA
+ * space of pca.ts; `loadGenerator` loads any of them.
  */
 export {
   CVAE_VARIANTS, DECODER_CONDITIONS, DEFAULT_GENERATOR, GENERATOR_PRESETS, LATENT_MAPS, GENERATOR_PRESET_VALUES, GENERATOR_VARIANTS, generatorLearningRate, resolveGenerator,
@@ -35,5 +35,9 @@ export {
   COMPONENT_SCALES, DEFAULT_FLOW, FLOW_PREDICTIONS, FLOW_SAMPLERS, flowLearningRate, resolveFlow, TIME_GRIDS,
   type ComponentScale, type FlowConfig, type FlowPrediction, type FlowSampler, type ResolvedFlowConfig, type TimeGrid,
 } from './flow/config.js';
+export { buildDenoiser, FlowDenoiser, type FlowDenoiserArgs } from './flow/model.js';
+export { FLOW_TERMS, type FlowLossValues } from './flow/objective.js';
+export { readFlowManifest, trainFlow, type FlowEpochLog, type FlowManifest, type TrainFlowOptions, type TrainFlowResult } from './flow/train.js';
+export { FlowGenerator, restyleSeed, type FlowSampleOptions } from './flow/sample.js';
 export { DEFAULT_PCA_GAUSSIAN, resolvePcaGaussian, type PcaGaussianConfig, type ResolvedPcaGaussianConfig } from './pca-gaussian/config.js';
 export { fitPcaGaussian, PcaGaussianGenerator, readPcaGaussianManifest, type FitPcaGaussianOptions, type FitPcaGaussianResult } from './pca-gaussian/model.js';

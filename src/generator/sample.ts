@@ -26,6 +26,7 @@ import { checkpointDir } from '../train/checkpoint.js';
 import { resolveThreads } from '../train/parallel.js';
 import { startDecoders } from './decode-pool.js';
 import { LATENT_FILE, MANIFEST_FILE, manifestVariant, readManifest, type GeneratorManifest } from './checkpoint.js';
+import { loadFlowGenerator } from './flow/sample.js';
 import { loadPcaGaussian } from './pca-gaussian/model.js';
 import {
   checkCommonSampleOptions, finishPositions, gaitSeed, isPlanGenerator, planRequest, plannedSet, refuseOptions,
@@ -200,12 +201,14 @@ export class LoadedGenerator implements PlanGenerator<ResolvedSampleOptions> {
 /**
  * Loads a generator of any family from a model directory (its best
  * checkpoint), by the variant its manifest records: STEP-Gen and the baseline
- * CVAE here and the PCA-Gaussian floor (pca-gaussian/model.ts). Every one is a PlanGenerator. E_MODEL when files
+ * CVAE here, the flow (flow/sample.ts) and the PCA-Gaussian floor
+ * (pca-gaussian/model.ts). Every one is a PlanGenerator. E_MODEL when files
  * are missing or the directory was written by an incompatible gaitforge. The
  * caller disposes the generator.
  */
 export async function loadGenerator(dir: string): Promise<Generator> {
   const variant = manifestVariant(dir);
+  if (variant === 'flow') return loadFlowGenerator(dir);
   if (variant === 'pca-gaussian') return loadPcaGaussian(dir);
   return loadStepGen(dir);
 }

@@ -55,7 +55,7 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('identities', { type: 'string', describe: "Identity-conditioned generators (config identityDim > 0): comma-separated identities to generate, each with the per-label counts, or 'all'; rows carry the identity" })
       .option('temperature', { type: 'number', describe: "STEP-Gen: scale of the latent noise (0 = the prior's mean; the mixture's: a component's mean). Default 1" })
       .option('prior', { type: 'string', choices: LATENT_PRIORS, describe: `STEP-Gen: ${PRIOR_HELP}` })
-      .option('steps', { type: 'number', describe: "flow: integration steps from noise to gait (default: the model's config, 16)" })
+      .option('steps', { type: 'number', describe: "flow: integration steps from noise to gait (default: the model's config, 8 Heun steps)" })
       .option('guidance', { type: 'number', describe: "flow: classifier-free guidance W, v = v_uncond + W·(v_cond − v_uncond): 1 conditional, 0 unconditional, > 1 more of the label (default: the model's config)" })
       .option('rigid', { type: 'boolean', default: true, describe: 'Fit every gait to a rigid skeleton (each bone at its median length, or at the measured length of its walker for an identity-conditioned generator); --no-rigid keeps the raw decoder output' })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (the same seed gives the same gaits)' })

@@ -28,7 +28,11 @@ export interface FlowConfig {
    * 'per-component' divides each by its standard deviation (every component
    * unit variance, so the flow's noise is as large along the small components
    * as along the large); 'global' divides all by one scale (the RMS over
-   * components), keeping their relative sizes. Default 'per-component'.
+   * components), keeping their relative sizes. Default 'global': on the
+   * Bandai clips (T = 32, docs/flow.md) per-component scaling spent the
+   * model on the hundred small components and its samples moved their limbs
+   * at 76% of the real speed, recognised 74% of the time, against 95% and
+   * 86% at the global scale after the same 150 epochs.
    */
   componentScale?: ComponentScale;
   /** Width of the denoiser's residual MLP. Default 256. */
@@ -46,11 +50,22 @@ export interface FlowConfig {
   prediction?: FlowPrediction;
   /** Probability that a training gait's label is replaced by the null label (classifier-free guidance). Default 0.1. */
   labelDropout?: number;
-  /** Guidance W of sampling when a call names none: v = v_uncond + W·(v_cond − v_uncond); 1 is plain conditional, 0 unconditional. Default 1. */
+  /**
+   * Guidance W of sampling when a call names none: v = v_uncond + W·(v_cond − v_uncond);
+   * 1 is plain conditional, 0 unconditional. Default 1.25: measured on a validation part of
+   * the Bandai training clips, W = 1 gave a recognition ratio of 0.955, 1.25 0.983 and 1.5
+   * 0.994, with the evaluator FID 0.97, 1.12 and 1.43 times the real-vs-real floor.
+   */
   guidance?: number;
-  /** Integration steps of sampling when a call names none. Default 16. */
+  /** Integration steps of sampling when a call names none. Default 8 (with Heun's rule: 15 evaluations of the denoiser). */
   steps?: number;
-  /** 'euler' or 'heun' (two velocity evaluations a step, second order). Default 'euler'. */
+  /**
+   * 'euler' or 'heun' (two velocity evaluations a step, second order; the last
+   * step into t = 0 is Euler's). Default 'heun': 8 Heun steps matched or beat
+   * 16 Euler steps at the same number of evaluations (evaluator FID 1.09 against
+   * 1.12 times the floor, limb speed 101% against 98% of real; 8 Euler steps
+   * 1.33 and 95%).
+   */
   sampler?: FlowSampler;
   /**
    * The time grid from noise (t = 1) to data (t = 0): 'uniform', or 'cosine'
@@ -64,7 +79,7 @@ export interface FlowConfig {
   footWeight?: number;
   /** Weight of the joint-velocity term on x̂0: squared error of frame-to-frame joint velocities (m/s). Default 0. */
   velocityWeight?: number;
-  /** Training epochs. Default 300. */
+  /** Training epochs. Default 300 (the validation loss still fell at 300 on the Bandai clips). */
   epochs?: number;
   /** Gaits per step. Default 64. */
   batchSize?: number;
@@ -91,15 +106,15 @@ export const DEFAULT_FLOW: ResolvedFlowConfig = {
   variant: 'flow',
   explainedVariance: 0.999,
   maxComponents: 256,
-  componentScale: 'per-component',
+  componentScale: 'global',
   width: 256,
   depth: 3,
   timeFeatures: 32,
   prediction: 'velocity',
   labelDropout: 0.1,
-  guidance: 1,
-  steps: 16,
-  sampler: 'euler',
+  guidance: 1.25,
+  steps: 8,
+  sampler: 'heun',
   timeGrid: 'uniform',
   boneWeight: 0,
   footWeight: 0,

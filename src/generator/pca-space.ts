@@ -20,7 +20,7 @@ import type { ResolvedGeneratorFamilyConfig } from './family.js';
 import type { GaitNormalization } from './normalize.js';
 import { fitPca, pcaProject, pcaReconstruct, readPca, type PcaBasis } from './pca.js';
 import {
-  checkCommonSampleOptions, finishPositions, planRequest, plannedSet, refuseOptions,
+  checkCommonSampleOptions, finishPositions, manifestView, planRequest, plannedSet, refuseOptions,
   type Planned, type PlanGenerator, type SampleCounts, type SampleOptions,
 } from './plan.js';
 
@@ -112,27 +112,19 @@ export function readPcaSpace(dir: string, m: ManifestFields<object> & PcaManifes
  * refused by each family's `sampleOptions`.
  */
 export abstract class PcaSpaceGenerator<C extends ResolvedGeneratorFamilyConfig & { variant: string }, O extends { seed: number; batchSize: number; rigid: boolean }> implements PlanGenerator<O> {
-  readonly name: string;
-  readonly labelNames: string[];
+  readonly name!: string;
+  readonly labelNames!: string[];
   readonly identityNames: string[] = [];
-  readonly T: number;
-  readonly V: number;
-  readonly fps: number;
-  readonly skeleton: string;
-  readonly config: C;
-  readonly normalization: GaitNormalization;
-  readonly tag: string;
+  readonly T!: number;
+  readonly V!: number;
+  readonly fps!: number;
+  readonly skeleton!: string;
+  readonly config!: C;
+  readonly normalization!: GaitNormalization;
+  readonly tag!: string;
 
   constructor(readonly manifest: ManifestFields<C> & PcaManifestFields, readonly space: PcaSpace, readonly checkpointHash: string, readonly dir: string) {
-    this.name = manifest.name;
-    this.labelNames = [...manifest.labelNames];
-    this.T = manifest.T;
-    this.V = manifest.V;
-    this.fps = manifest.fps;
-    this.skeleton = manifest.skeleton;
-    this.config = manifest.config;
-    this.normalization = manifest.normalization;
-    this.tag = `${this.name}@${checkpointHash.slice(0, 12)}`;
+    Object.assign(this, manifestView(manifest, checkpointHash));
   }
 
   /** The options every family takes, checked, and STEP-Gen's latent options refused (temperature 1 is accepted: it changes nothing). */

@@ -120,6 +120,14 @@ export interface PlanGenerator<O = unknown> extends Generator {
   fileMetadata(o: O): Record<string, string>;
 }
 
+/** What a loaded generator of any family reads off its manifest (Generator's fields), and its tag `<name>@<12 hex of the checkpoint hash>`. */
+export function manifestView<C>(m: ManifestFields<C>, checkpointHash: string) {
+  return {
+    name: m.name, labelNames: [...m.labelNames], T: m.T, V: m.V, fps: m.fps, skeleton: m.skeleton, config: m.config, normalization: m.normalization,
+    tag: `${m.name}@${checkpointHash.slice(0, 12)}`,
+  };
+}
+
 /** True for a generator loaded from a directory (any family), which can decode on several threads. */
 export function isPlanGenerator(g: unknown): g is PlanGenerator {
   return !!g && typeof g === 'object' && typeof (g as PlanGenerator).decodePositions === 'function' && typeof (g as PlanGenerator).dir === 'string';

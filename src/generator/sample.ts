@@ -29,7 +29,7 @@ import { LATENT_FILE, MANIFEST_FILE, manifestVariant, readManifest, type Generat
 import { loadFlowGenerator } from './flow/sample.js';
 import { loadPcaGaussian } from './pca-gaussian/model.js';
 import {
-  checkCommonSampleOptions, finishPositions, gaitSeed, isPlanGenerator, planRequest, plannedSet, refuseOptions,
+  checkCommonSampleOptions, finishPositions, gaitSeed, isPlanGenerator, manifestView, planRequest, plannedSet, refuseOptions,
   type Generator, type Planned, type PlanGenerator, type SampleCounts, type SampleOptions, type SampleSource,
 } from './plan.js';
 import { checkPriorKind, drawFitted, drawIdentity, drawMixture, priorMismatch, type FittedPrior, type LatentPriorKind } from './latent.js';
@@ -61,16 +61,16 @@ function checkSampleOptions(o: SampleOptions): Omit<ResolvedSampleOptions, 'prio
 }
 
 export class LoadedGenerator implements PlanGenerator<ResolvedSampleOptions> {
-  readonly name: string;
-  readonly labelNames: string[];
+  readonly name!: string;
+  readonly labelNames!: string[];
   readonly identityNames: string[];
-  readonly T: number;
-  readonly V: number;
-  readonly fps: number;
-  readonly skeleton: string;
-  readonly config: ResolvedGeneratorConfig;
-  readonly normalization: GaitNormalization;
-  readonly tag: string;
+  readonly T!: number;
+  readonly V!: number;
+  readonly fps!: number;
+  readonly skeleton!: string;
+  readonly config!: ResolvedGeneratorConfig;
+  readonly normalization!: GaitNormalization;
+  readonly tag!: string;
 
   constructor(
     readonly manifest: GeneratorManifest,
@@ -80,16 +80,8 @@ export class LoadedGenerator implements PlanGenerator<ResolvedSampleOptions> {
     /** The directory it was loaded from (decoder threads load it too). */
     readonly dir: string,
   ) {
-    this.name = manifest.name;
-    this.labelNames = [...manifest.labelNames];
+    Object.assign(this, manifestView(manifest, checkpointHash));
     this.identityNames = [...(manifest.identityNames ?? [])];
-    this.T = manifest.T;
-    this.V = manifest.V;
-    this.fps = manifest.fps;
-    this.skeleton = manifest.skeleton;
-    this.config = manifest.config;
-    this.normalization = manifest.normalization;
-    this.tag = `${this.name}@${checkpointHash.slice(0, 12)}`;
   }
 
   sample(counts: SampleCounts, options: SampleOptions): GaitSet {

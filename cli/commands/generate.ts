@@ -12,8 +12,10 @@ interface Args extends GlobalArgs {
   counts?: string;
   labels?: string;
   identities?: string;
-  temperature: number;
+  temperature?: number;
   prior?: string;
+  steps?: number;
+  guidance?: number;
   rigid: boolean;
   seed: number;
   format?: string;
@@ -42,7 +44,7 @@ export function parseCounts(s: string): SampleCounts {
 
 export const generateCommand: CommandModule<object, Args> = {
   command: 'generate',
-  describe: 'Sample labeled synthetic gaits from a trained generator into a Parquet/Arrow file (streamed: any number of gaits)',
+  describe: 'Sample labeled synthetic gaits from a trained generator of any family into a Parquet/Arrow file (streamed: any number of gaits)',
   builder: (y) =>
     globalOptions(y)
       .option('model', { type: 'string', demandOption: true, describe: 'Generator directory (from train-generator)' })
@@ -51,8 +53,10 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('counts', { type: 'string', describe: 'Gaits per label as label=count pairs, e.g. angry=500,sad=2000 (for each of --identities when given), or per identity and label as identity:label=count pairs, e.g. id03:sad=20,id07:angry=5 (identity-conditioned generators)' })
       .option('labels', { type: 'string', describe: 'Comma-separated labels for --per-label (default: all the model knows)' })
       .option('identities', { type: 'string', describe: "Identity-conditioned generators (config identityDim > 0): comma-separated identities to generate, each with the per-label counts, or 'all'; rows carry the identity" })
-      .option('temperature', { type: 'number', default: 1, describe: "Scale of the latent noise (0 = the prior's mean; the mixture's: a component's mean)" })
-      .option('prior', { type: 'string', choices: LATENT_PRIORS, describe: PRIOR_HELP })
+      .option('temperature', { type: 'number', describe: "STEP-Gen: scale of the latent noise (0 = the prior's mean; the mixture's: a component's mean). Default 1" })
+      .option('prior', { type: 'string', choices: LATENT_PRIORS, describe: `STEP-Gen: ${PRIOR_HELP}` })
+      .option('steps', { type: 'number', describe: "flow: integration steps from noise to gait (default: the model's config, 8 Heun steps)" })
+      .option('guidance', { type: 'number', describe: "flow: classifier-free guidance W, v = v_uncond + W·(v_cond − v_uncond): 1 conditional, 0 unconditional, > 1 more of the label (default: the model's config)" })
       .option('rigid', { type: 'boolean', default: true, describe: 'Fit every gait to a rigid skeleton (each bone at its median length, or at the measured length of its walker for an identity-conditioned generator); --no-rigid keeps the raw decoder output' })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (the same seed gives the same gaits)' })
       .option('format', { type: 'string', choices: ['parquet', 'arrow'], describe: 'File format (default: from the extension)' })
@@ -68,17 +72,17 @@ export const generateCommand: CommandModule<object, Args> = {
     let counts: SampleCounts;
     if (argv.counts !== undefined) counts = parseCounts(argv.counts);
     else {
-      const labels = argv.labels ? argv.labels.split(',').map((l) => l.trim()).filter(Boolean) : lib.readGeneratorManifest(argv.model).labelNames;
+      const labels = argv.labels ? argv.labels.split(',').map((l) => l.trim()).filter(Boolean) : lib.readGeneratorFamilyManifest(argv.model).labelNames;
       counts = Object.fromEntries(labels.map((l) => [l, argv['per-label']!]));
     }
     const identities = argv.identities === undefined ? undefined : argv.identities.trim() === 'all' ? ('all' as const) : argv.identities.split(',').map((x) => x.trim()).filter(Boolean);
     const r = await lib.generateToFile(argv.model, argv.out, {
-      counts, identities, seed: argv.seed, temperature: argv.temperature, prior: argv.prior as never, rigid: argv.rigid, format: argv.format as never, batchSize: argv['batch-size'], progress: progressBar(argv), threads: argv.threads,
+      counts, identities, seed: argv.seed, temperature: argv.temperature, prior: argv.prior as never, steps: argv.steps, guidance: argv.guidance, rigid: argv.rigid, format: argv.format as never, batchSize: argv['batch-size'], progress: progressBar(argv), threads: argv.threads,
     });
     const what = Array.isArray(counts) ? counts.map((c) => `${c.identity ?? ''}${c.identity ? ':' : ''}${c.label} ${c.count}`) : Object.entries(counts).map(([l, c]) => `${l} ${c}`);
     emit(argv, { ...r, counts, ...(identities ? { identities } : {}) }, [
       `wrote ${r.rows} synthetic gaits to ${r.path} (${what.join(', ')}${identities ? ` for ${identities === 'all' ? 'every identity' : `each of ${identities.join(', ')}`}` : ''})`,
-      `generator ${r.generator}, seed ${argv.seed}, ${r.prior} prior, temperature ${argv.temperature}; ${fmt(r.gaitsPerSec, 4)} gaits/s`,
+      `generator ${r.generator}, seed ${argv.seed}, ${r.prior ? `${r.prior} prior, temperature ${argv.temperature ?? 1}` : r.steps !== undefined ? `${r.steps} steps, guidance ${r.guidance}` : 'no latent prior'}; ${fmt(r.gaitsPerSec, 4)} gaits/s`,
     ]);
   },
 };

@@ -8,8 +8,11 @@ interface Args extends GlobalArgs {
   out: string;
   to: string;
   from?: string;
-  strength: number;
-  latent: string;
+  strength?: number;
+  latent?: string;
+  seed?: number;
+  steps?: number;
+  guidance?: number;
   'batch-size': number;
   threads: number;
 }
@@ -18,7 +21,7 @@ const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 export const restyleCommand: CommandModule<object, Args> = {
   command: 'restyle',
-  describe: "Turn real gaits into other labels with a trained generator: each gait plus the decoder's difference between the new label and its own around the gait's latent code (keeps the walker's detail; --latent)",
+  describe: "Turn real gaits into other labels with a trained generator: STEP-Gen adds the decoder's difference between the new label and the gait's own around its latent code (--latent); a flow noises the walk part of the way and integrates it back with the new label (--strength); both keep the walker's detail",
   builder: (y) =>
     globalOptions(y)
       .option('model', { type: 'string', demandOption: true, describe: 'Generator directory (from train-generator); an identity-conditioned one restyles only its training identities' })
@@ -26,19 +29,23 @@ export const restyleCommand: CommandModule<object, Args> = {
       .option('out', { type: 'string', demandOption: true, describe: 'Output file (.parquet or .arrow); rows keep the source gait\'s identity and recording' })
       .option('to', { type: 'string', demandOption: true, describe: 'Comma-separated labels: each gait becomes one gait of each of them other than its own' })
       .option('from', { type: 'string', describe: 'Comma-separated labels: restyle only the gaits of these labels (default: all)' })
-      .option('strength', { type: 'number', default: 1, describe: "Scale of the edit: 0 = the gait unchanged, 1 = the decoder's whole difference between the labels, up to 10" })
-      .option('latent', { type: 'string', choices: RESTYLE_LATENTS, default: DEFAULT_RESTYLE_LATENT, describe: "The code the new label is decoded at: 'shifted' the gait's posterior mean moved by the label's latent effect (carries the label), 'posterior' the posterior mean itself" })
+      .option('strength', { type: 'number', describe: "STEP-Gen: scale of the edit, 0 = the gait unchanged, 1 = the decoder's whole difference between the labels, up to 10 (default 1). flow: how far the walk is noised before it is integrated back with the new label, 0 = the gait unchanged, 1 = pure noise (default: the model's config, 0.5)" })
+      .option('latent', { type: 'string', choices: RESTYLE_LATENTS, describe: `STEP-Gen only: the code the new label is decoded at: 'shifted' the gait's posterior mean moved by the label's latent effect (carries the label), 'posterior' the posterior mean itself (default ${DEFAULT_RESTYLE_LATENT})` })
+      .option('seed', { type: 'number', describe: "flow only: run seed of each walk's noise (default 1)" })
+      .option('steps', { type: 'number', describe: "flow only: integration steps of a whole path (default: the model's config)" })
+      .option('guidance', { type: 'number', describe: "flow only: classifier-free guidance W of the path back (default: the model's config)" })
       .option('batch-size', { type: 'number', default: 64, describe: 'Gaits per encoder/decoder call' })
       .option('threads', threadsOption("Threads restyling (worker threads on wasm/cpu; 1 on tfjs-node); the gaits do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
     await lib.initBackend(argv.backend as never);
     const r = await lib.restyleFile(argv.model, argv.data, argv.out, {
-      to: list(argv.to), from: argv.from === undefined ? undefined : list(argv.from), strength: argv.strength, latent: argv.latent as never, batchSize: argv['batch-size'], progress: progressBar(argv), threads: argv.threads,
+      to: list(argv.to), from: argv.from === undefined ? undefined : list(argv.from), strength: argv.strength, latent: argv.latent as never, seed: argv.seed, steps: argv.steps, guidance: argv.guidance,
+      batchSize: argv['batch-size'], progress: progressBar(argv), threads: argv.threads,
     });
     emit(argv, r, [
       `wrote ${r.rows} restyled gaits to ${r.path} (${r.sources} gaits of ${argv.data} into ${argv.to})`,
-      `generator ${r.generator}, strength ${r.strength}, latent ${r.latent}; ${fmt(r.seconds, 3)} s`,
+      `generator ${r.generator}, strength ${r.strength}, ${r.latent ? `latent ${r.latent}` : `${r.steps} steps, guidance ${r.guidance}, seed ${r.seed}`}; ${fmt(r.seconds, 3)} s`,
     ]);
   },
 };

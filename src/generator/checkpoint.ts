@@ -48,13 +48,14 @@ export interface EpochLog {
   samplesPerSec: number;
 }
 
-export interface GeneratorManifest {
+/** The fields of every generator family's generator.json; `config` is the family's resolved config. */
+export interface ManifestFields<C> {
   format: typeof MANIFEST_FORMAT;
   formatVersion: number;
   gaitforgeVersion: string;
   /** Generator name written into synthetic rows: the variant. */
   name: string;
-  config: ResolvedGeneratorConfig;
+  config: C;
   labelNames: string[];
   skeleton: string;
   T: number;
@@ -73,6 +74,10 @@ export interface GeneratorManifest {
   bestEpoch: number;
   completed: boolean;
   backend: string;
+}
+
+/** STEP-Gen's (and the baseline CVAE's) generator.json. */
+export interface GeneratorManifest extends ManifestFields<ResolvedGeneratorConfig> {
   /** The identities of an identity-conditioned generator (config identityDim > 0), sorted; absent otherwise. */
   identityNames?: string[];
   /**
@@ -94,13 +99,14 @@ export function gaitSetHash(set: GaitSet): string {
 }
 
 /**
- * Copies a finished checkpoint directory (without optimizer state) into a
- * fresh temporary one, adds `extra` files (name → text), and swaps it in.
+ * Copies a finished checkpoint directory's `parts` (STEP-Gen's by default;
+ * not the optimizer state) into a fresh temporary one, adds `extra` files
+ * (name → text), and swaps it in.
  */
-export function copyCheckpoint(from: string, to: string, extra: Record<string, string> = {}): void {
+export function copyCheckpoint(from: string, to: string, extra: Record<string, string> = {}, parts: readonly string[] = ['encoder', 'decoder', 'checkpoint.json']): void {
   const tmp = `${to}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  for (const part of ['encoder', 'decoder', 'checkpoint.json'])
+  for (const part of parts)
     cpSync(path.join(from, part), path.join(tmp, part), { recursive: true });
   writeFilesAtomic(Object.entries(extra).map(([name, data]) => ({ path: path.join(tmp, name), data })));
   swapDir(tmp, to);
@@ -109,39 +115,50 @@ export function copyCheckpoint(from: string, to: string, extra: Record<string, s
 /** File in best/ holding the fitted latent prior (latent.ts). */
 export const LATENT_FILE = 'latent.json';
 
-export function writeManifest(dir: string, m: GeneratorManifest): void {
+export function writeManifest(dir: string, m: ManifestFields<object>): void {
   writeFilesAtomic([{ path: path.join(dir, MANIFEST_FILE), data: JSON.stringify(m, null, 2) + '\n' }]);
 }
 
 /**
- * Reads and checks generator.json: E_MODEL when it is missing, not JSON,
- * another format, a newer format version, or holds a config this gaitforge
- * cannot resolve.
+ * Reads generator.json of any family with its format checks: E_MODEL when it
+ * is missing, not JSON, another format or a newer format version.
  */
-export function readManifest(dir: string): GeneratorManifest {
+export function readManifestJson(dir: string): { file: string; m: ManifestFields<Record<string, unknown>> & Record<string, unknown> } {
   const file = path.join(dir, MANIFEST_FILE);
   if (!existsSync(dir)) throw new GaitforgeError('E_MODEL', `model directory ${dir} does not exist`);
   if (!existsSync(file)) throw new GaitforgeError('E_MODEL', `${dir} is not a generator directory: it has no ${MANIFEST_FILE}`);
-  let m: GeneratorManifest;
+  let m: ManifestFields<Record<string, unknown>> & Record<string, unknown>;
   try {
-    m = JSON.parse(readFileSync(file, 'utf8')) as GeneratorManifest;
+    m = JSON.parse(readFileSync(file, 'utf8')) as typeof m;
   } catch (e) {
     throw new GaitforgeError('E_MODEL', `${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   if (!m || m.format !== MANIFEST_FORMAT) throw new GaitforgeError('E_MODEL', `${file} is not a gaitforge generator manifest (format ${JSON.stringify(m?.format)})`);
   if (m.formatVersion !== MANIFEST_VERSION)
     throw new GaitforgeError('E_MODEL', `${file} has format version ${m.formatVersion} (written by gaitforge ${m.gaitforgeVersion}); gaitforge ${VERSION} reads version ${MANIFEST_VERSION}`);
-  // fields added since the format version: a directory written before one loads with the value
-  // that reproduces it (before identity conditioning: label only; before decoderCondition: 'input';
-  // before the config's prior: 'fitted', the only fitted prior then; before L_id: weight 0)
-  if (m.config && typeof m.config === 'object' && !('identityDim' in m.config)) m.config = { ...(m.config as object), identityDim: 0 } as ResolvedGeneratorConfig;
-  if (m.config && typeof m.config === 'object' && !('decoderCondition' in m.config)) m.config = { ...(m.config as object), decoderCondition: 'input' } as ResolvedGeneratorConfig;
-  if (m.config && typeof m.config === 'object' && !('prior' in m.config)) m.config = { ...(m.config as object), prior: 'fitted' } as ResolvedGeneratorConfig;
-  if (m.config && typeof m.config === 'object' && !('identityFeatureWeight' in m.config)) m.config = { ...(m.config as object), identityFeatureWeight: 0 } as ResolvedGeneratorConfig;
+  return { file, m };
+}
+
+/** The variant of the generator in `dir` (its config's; 'stepgen' for a config without one), after readManifestJson's checks. */
+export function manifestVariant(dir: string): string {
+  return variantOf(readManifestJson(dir).m);
+}
+
+function variantOf(m: ManifestFields<Record<string, unknown>>): string {
+  const v = m.config && typeof m.config === 'object' ? m.config['variant'] : undefined;
+  return typeof v === 'string' ? v : 'stepgen';
+}
+
+/**
+ * Checks a manifest's config with its family's `resolve` (it must be what
+ * resolving it gives) and the fields every family has. E_MODEL naming the
+ * field.
+ */
+export function checkManifest<C extends object>(file: string, m: ManifestFields<C>, resolve: (c: C) => C): void {
   try {
-    const resolved = resolveGenerator(m.config);
-    for (const k of Object.keys(resolved) as (keyof ResolvedGeneratorConfig)[])
-      if (JSON.stringify(resolved[k]) !== JSON.stringify(m.config[k])) throw new RangeError(`${k} is missing or differs from its resolved value`);
+    const resolved = resolve(m.config);
+    for (const k of Object.keys(resolved) as (keyof C)[])
+      if (JSON.stringify(resolved[k]) !== JSON.stringify(m.config[k])) throw new RangeError(`${String(k)} is missing or differs from its resolved value`);
   } catch (e) {
     throw new GaitforgeError('E_MODEL', `${file}: incompatible config (written by gaitforge ${m.gaitforgeVersion}): ${(e as Error).message}`, { cause: e });
   }
@@ -150,6 +167,29 @@ export function readManifest(dir: string): GeneratorManifest {
   for (const k of ['T', 'V', 'fps', 'seed', 'epochsDone', 'bestEpoch'] as const) if (typeof m[k] !== 'number' || !Number.isFinite(m[k])) throw bad(k);
   if (!m.normalization || !Array.isArray(m.normalization.mean) || m.normalization.mean.length !== m.T * m.V * 3 || !(m.normalization.scale > 0)) throw bad('normalization');
   if (!Array.isArray(m.edges)) throw bad('edges');
+}
+
+/**
+ * Reads and checks a STEP-Gen (or baseline CVAE) generator.json: E_MODEL when
+ * it is missing, not JSON, another format, a newer format version, holds
+ * another family's generator (flow, pca-gaussian: loadGenerator reads every
+ * family), or holds a config this gaitforge cannot resolve.
+ */
+export function readManifest(dir: string): GeneratorManifest {
+  const { file, m: raw } = readManifestJson(dir);
+  const variant = variantOf(raw);
+  if (variant === 'flow' || variant === 'pca-gaussian')
+    throw new GaitforgeError('E_MODEL', `${dir} holds a ${variant} generator, not a STEP-Gen one (loadGenerator and readGeneratorFamilyManifest read every family)`);
+  const m = raw as unknown as GeneratorManifest;
+  // fields added since the format version: a directory written before one loads with the value
+  // that reproduces it (before identity conditioning: label only; before decoderCondition: 'input';
+  // before the config's prior: 'fitted', the only fitted prior then; before L_id: weight 0)
+  if (m.config && typeof m.config === 'object' && !('identityDim' in m.config)) m.config = { ...(m.config as object), identityDim: 0 } as ResolvedGeneratorConfig;
+  if (m.config && typeof m.config === 'object' && !('decoderCondition' in m.config)) m.config = { ...(m.config as object), decoderCondition: 'input' } as ResolvedGeneratorConfig;
+  if (m.config && typeof m.config === 'object' && !('prior' in m.config)) m.config = { ...(m.config as object), prior: 'fitted' } as ResolvedGeneratorConfig;
+  if (m.config && typeof m.config === 'object' && !('identityFeatureWeight' in m.config)) m.config = { ...(m.config as object), identityFeatureWeight: 0 } as ResolvedGeneratorConfig;
+  checkManifest(file, m, resolveGenerator);
+  const bad = (field: string) => new GaitforgeError('E_MODEL', `${file}: field ${field} is missing or invalid`);
   if (m.config.identityDim > 0 ? !Array.isArray(m.identityNames) || m.identityNames.length === 0 || m.identityNames.some((n) => typeof n !== 'string') : m.identityNames !== undefined)
     throw bad('identityNames');
   const bones = m.identityBoneLengths;
@@ -159,11 +199,22 @@ export function readManifest(dir: string): GeneratorManifest {
   return m;
 }
 
-/** Writes loss.csv and loss.json (one row per epoch). */
-export function writeLossCurve(dir: string, history: EpochLog[]): void {
-  const header = ['epoch', 'lr', ...LOSS_TERMS.map((t) => `train_${t}`), ...LOSS_TERMS.map((t) => `val_${t}`), 'seconds', 'samples_per_s'];
+/** One epoch of a loss curve: its terms by name (train, and validation or null). */
+export interface CurveRow {
+  epoch: number;
+  lr: number;
+  train: Record<string, number> | object;
+  val: Record<string, number> | object | null;
+  seconds: number;
+  samplesPerSec: number;
+}
+
+/** Writes loss.csv and loss.json (one row per epoch; `terms` names the loss terms, STEP-Gen's by default). */
+export function writeLossCurve(dir: string, history: readonly CurveRow[], terms: readonly string[] = LOSS_TERMS): void {
+  const header = ['epoch', 'lr', ...terms.map((t) => `train_${t}`), ...terms.map((t) => `val_${t}`), 'seconds', 'samples_per_s'];
+  const value = (r: object | null, t: string) => (r ? (r as Record<string, number>)[t] ?? '' : '');
   const rows = history.map((h) =>
-    [h.epoch, h.lr, ...LOSS_TERMS.map((t) => h.train[t] ?? ''), ...LOSS_TERMS.map((t) => (h.val ? h.val[t] ?? '' : '')), h.seconds.toFixed(3), h.samplesPerSec.toFixed(2)].join(','),
+    [h.epoch, h.lr, ...terms.map((t) => value(h.train, t)), ...terms.map((t) => value(h.val, t)), h.seconds.toFixed(3), h.samplesPerSec.toFixed(2)].join(','),
   );
   writeFilesAtomic([
     { path: path.join(dir, 'loss.csv'), data: [header.join(','), ...rows].join('\n') + '\n' },

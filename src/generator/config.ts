@@ -5,10 +5,18 @@
  */
 import { checkKnownFields, checkRange, ConfigRangeError } from '../core/errors.js';
 import { LATENT_PRIORS, type LatentPriorKind } from './latent.js';
-import { learningRate, milestonesFromFractions, type StepSchedule } from '../train/schedule.js';
+import { checkStepFractions, learningRate, milestonesFromFractions, type StepSchedule } from '../train/schedule.js';
 
-export type GeneratorVariant = 'stepgen' | 'cvae-baseline';
-export const GENERATOR_VARIANTS: readonly GeneratorVariant[] = ['stepgen', 'cvae-baseline'];
+/** The variants of this config: STEP-Gen and the baseline CVAE, one network. */
+export type CvaeVariant = 'stepgen' | 'cvae-baseline';
+export const CVAE_VARIANTS: readonly CvaeVariant[] = ['stepgen', 'cvae-baseline'];
+/**
+ * Every generator family: the CVAE variants above, and the PCA-space
+ * families beside them, each with its own config (flow/config.ts,
+ * pca-gaussian/config.ts); family.ts resolves any of them by `variant`.
+ */
+export type GeneratorVariant = CvaeVariant | 'flow' | 'pca-gaussian';
+export const GENERATOR_VARIANTS: readonly GeneratorVariant[] = ['stepgen', 'cvae-baseline', 'flow', 'pca-gaussian'];
 export type GeneratorPreset = 'default' | 'step-paper';
 export type LatentMap = 'repeat' | 'per-position';
 export const LATENT_MAPS: readonly LatentMap[] = ['repeat', 'per-position'];
@@ -173,11 +181,14 @@ function defined<T extends object>(c: T): Partial<T> {
  * baseline variant has λc = λd = 0: explicit non-zero weights for it are an error.
  */
 export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConfig {
+  const family = (c as { variant?: unknown } | null)?.variant;
+  if (typeof family === 'string' && (GENERATOR_VARIANTS as readonly string[]).includes(family) && !(CVAE_VARIANTS as readonly string[]).includes(family))
+    throw new ConfigRangeError(`variant = ${JSON.stringify(family)} is not a STEP-Gen variant (${CVAE_VARIANTS.join(', ')}): its config is resolved by resolveGeneratorFamily (generator/family.ts)`);
   checkKnownFields(c, Object.keys(DEFAULT_GENERATOR));
   const preset = c.preset ?? 'default';
   if (!GENERATOR_PRESETS.includes(preset)) throw new ConfigRangeError(`preset = ${JSON.stringify(preset)} is not one of ${GENERATOR_PRESETS.join(', ')}`);
   const variant = c.variant ?? 'stepgen';
-  if (!GENERATOR_VARIANTS.includes(variant)) throw new ConfigRangeError(`variant = ${JSON.stringify(variant)} is not one of ${GENERATOR_VARIANTS.join(', ')}`);
+  if (!(CVAE_VARIANTS as readonly string[]).includes(variant)) throw new ConfigRangeError(`variant = ${JSON.stringify(variant)} is not one of ${GENERATOR_VARIANTS.join(', ')}`);
   const given = defined(c);
   if (variant === 'cvae-baseline') {
     for (const k of ['lambdaC', 'lambdaD'] as const)
@@ -213,11 +224,7 @@ export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConf
   checkRange('batchSize', r.batchSize, 2, 4096, true);
   checkRange('lr', r.lr, 1e-12, 10);
   checkRange('weightDecay', r.weightDecay, 0, 1);
-  if (!Array.isArray(r.lrSteps)) throw new ConfigRangeError(`lrSteps = ${JSON.stringify(r.lrSteps)} is not an array of fractions`);
-  r.lrSteps.forEach((f, i) => {
-    checkRange(`lrSteps[${i}]`, f, 0, 1);
-    if (i > 0 && f <= r.lrSteps[i - 1]!) throw new ConfigRangeError(`lrSteps = ${JSON.stringify(r.lrSteps)} is out of range: fractions must increase`);
-  });
+  checkStepFractions('lrSteps', r.lrSteps);
   checkRange('valFraction', r.valFraction, 0, 0.9);
   checkRange('identityDim', r.identityDim, 0, 4096, true);
   if (!DECODER_CONDITIONS.includes(r.decoderCondition))
@@ -245,4 +252,21 @@ export function generatorLearningRate(c: ResolvedGeneratorConfig, epoch: number)
  */
 export function summedKlWeight(c: Pick<ResolvedGeneratorConfig, 'beta' | 'latentDim'>, T: number, V: number): number {
   return (c.beta * T * V * 3) / c.latentDim;
+}
+
+/**
+ * Checks the fields of another family's config (`variant`, with fields
+ * `known`): a STEP-Gen field (of GeneratorConfig) is named as one, with the
+ * family it is not a field of; any other unknown field as checkKnownFields does.
+ */
+export function checkFamilyFields(c: object, variant: GeneratorVariant, known: readonly string[]): void {
+  for (const k of Object.keys(c))
+    if (!known.includes(k) && k in DEFAULT_GENERATOR)
+      throw new ConfigRangeError(`${k} is a STEP-Gen field (GeneratorConfig), not a field of the ${variant} variant (its fields: ${known.join(', ')})`);
+  checkKnownFields(c, known);
+}
+
+/** Checks a choice field: ConfigRangeError naming the field, the value and the choices. */
+export function checkChoice<T extends string>(field: string, value: T, choices: readonly T[]): void {
+  if (!choices.includes(value)) throw new ConfigRangeError(`${field} = ${JSON.stringify(value)} is not one of ${choices.join(', ')}`);
 }

@@ -1,11 +1,12 @@
 /**
- * A decoding replica of a generator (decode-pool.ts), run in a replica thread
- * (src/train/parallel.ts): loads the generator directory and decodes the
- * plans it is sent.
+ * A decoding replica of a generator of any family (decode-pool.ts), run in a
+ * replica thread (src/train/parallel.ts): loads the generator directory and
+ * decodes the plans it is sent.
  */
 import { GaitforgeError } from '../core/errors.js';
 import type { InferenceReplica } from '../train/parallel.js';
-import { loadGenerator, type LoadedGenerator, type Planned, type ResolvedSampleOptions } from './sample.js';
+import type { Planned, PlanGenerator } from './plan.js';
+import { loadGenerator } from './sample.js';
 
 export interface DecodeReplicaSpec {
   modelDir: string;
@@ -15,12 +16,13 @@ export interface DecodeReplicaSpec {
 
 export interface DecodeInput {
   plan: Planned[];
-  options: ResolvedSampleOptions;
+  /** The family's checked sampling options (PlanGenerator.sampleOptions). */
+  options: unknown;
 }
 
 /** The generator of `spec.modelDir`, refused (E_MODEL) when it no longer holds the calling thread's checkpoint. */
-export async function loadReplicaGenerator(spec: DecodeReplicaSpec): Promise<LoadedGenerator> {
-  const gen = (await loadGenerator(spec.modelDir)) as LoadedGenerator;
+export async function loadReplicaGenerator<G extends PlanGenerator = PlanGenerator>(spec: DecodeReplicaSpec): Promise<G> {
+  const gen = (await loadGenerator(spec.modelDir)) as G;
   if (gen.checkpointHash !== spec.checkpointHash) {
     gen.dispose();
     throw new GaitforgeError('E_MODEL', `${spec.modelDir} changed on disk since the generator was loaded (checkpoint ${gen.checkpointHash.slice(0, 12)}, loaded ${spec.checkpointHash.slice(0, 12)})`);

@@ -36,16 +36,18 @@ export function plannedRows(from: Int32Array, targets: readonly number[]): [numb
 }
 
 /**
- * The edited rows as a set: source 'synthetic', no seed (nothing is drawn), the source's identity
+ * The edited rows as a set: source 'synthetic', each row's seed (`seeds`; none where nothing is drawn), the source's identity
  * and recording, id `<source id>>${kind}-<label>`.
  */
-export function editedSet(set: GaitSet, rows: readonly (readonly [number, number])[], positions: Float32Array, labelNames: string[], generator: string | null, kind: string): GaitSet {
+export function editedSet(
+  set: GaitSet, rows: readonly (readonly [number, number])[], positions: Float32Array, labelNames: string[], generator: string | null, kind: string, seeds?: readonly number[],
+): GaitSet {
   const recording = recordingKeys(set);
   return new GaitSet({
     positions, labels: rows.map(([, l]) => l), labelNames, T: set.T, V: set.V, fps: set.fps, skeleton: set.skeleton,
     ids: rows.map(([i, l]) => `${set.ids[i]}>${kind}-${labelNames[l]}`), identity: rows.map(([i]) => set.identity[i] ?? null),
     recording: rows.map(([i]) => recording[i]!), source: new Array(rows.length).fill('synthetic'), generator: new Array(rows.length).fill(generator),
-    seed: new Array(rows.length).fill(null), frames: new Int32Array(rows.length).fill(set.T),
+    seed: seeds ? [...seeds] : new Array(rows.length).fill(null), frames: new Int32Array(rows.length).fill(set.T),
   });
 }
 

@@ -61,7 +61,7 @@ export function boneTerm(edges: readonly (readonly [number, number])[], V: numbe
 }
 
 /** Bone lengths (model units) of standardised gaits x: [N, T, V, 3] → [N·T·E]. */
-function boneLengths(x: tf.Tensor, b: BoneTerm): tf.Tensor1D {
+export function boneLengths(x: tf.Tensor, b: BoneTerm): tf.Tensor1D {
   const [N, T, V, C] = x.shape as [number, number, number, number];
   const bones = matMul2d(x.reshape([N * T, V * C]) as tf.Tensor2D, b.incidence).reshape([N, T, b.edges * 3]);
   const metric = tf.add(bones, b.meanBones).reshape([N * T * b.edges, 3]);

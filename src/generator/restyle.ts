@@ -1,6 +1,7 @@
 /**
- * Restyling real gaits with a trained generator: a gait of label a becomes a
- * gait of label b by adding the decoder's difference between b and a, in metres:
+ * Restyling real gaits with a trained generator. A flow (flow/sample.ts) noises the walk part
+ * of the way and integrates it back with the new label. STEP-Gen and the baseline CVAE: a gait of
+ * label a becomes a gait of label b by adding the decoder's difference between b and a, in metres:
  *
  *   x' = x + s · scale · (D(μ + a_b − a_a, b) − D(μ, a)),   μ = E(x, a)   (posterior mean)
  *
@@ -49,18 +50,32 @@ import { shardSizes } from '../train/engine.js';
 import { resolveThreads, spreadParts, startReplicaPool, type ReplicaPool } from '../train/parallel.js';
 import { conditionTensors, encodePosteriors } from './train.js';
 import { DEFAULT_RESTYLE_LATENT, RESTYLE_LATENTS, type RestyleLatent } from './latent.js';
+import { FlowGenerator, checkFlowOptions, restyleSeed } from './flow/sample.js';
+import { refuseOptions } from './plan.js';
 import { LoadedGenerator, loadGenerator, type Generator } from './sample.js';
 
 export interface RestyleOptions {
   /** Labels to restyle into: each gait gives one gait per listed label other than its own (in the model's label order). */
   to: string[];
-  /** s above: the scale of the label edit (0: the gait unchanged, 1: the decoder's whole difference). Default 1. */
+  /**
+   * STEP-Gen: s above, the scale of the label edit (0: the gait unchanged, 1: the decoder's whole
+   * difference, up to 10). Default 1. A flow: how far the walk is noised before it is integrated
+   * back with the new label, in [0, 1] (0: the gait itself, 1: pure noise; flow/sample.ts).
+   * Default: the flow's config `restyleStrength` (0.5).
+   */
   strength?: number;
   /**
-   * The latent code the new label is decoded at: 'shifted' (default) the gait's posterior mean
-   * moved by the label's latent effect, μ + a_b − a_a; 'posterior' μ itself (the module comment).
+   * STEP-Gen only (an error for a flow): the latent code the new label is decoded at: 'shifted'
+   * (default) the gait's posterior mean moved by the label's latent effect, μ + a_b − a_a;
+   * 'posterior' μ itself (the module comment).
    */
   latent?: RestyleLatent;
+  /** Flow only: the run seed of each walk's noise (row seed = flow/sample.ts `restyleSeed`(seed, source id, label)). Default 1. */
+  seed?: number;
+  /** Flow only: integration steps of a whole path (a path from strength s takes ⌈steps·s⌉). Default: the flow's config. */
+  steps?: number;
+  /** Flow only: classifier-free guidance W of the path back. Default: the flow's config. */
+  guidance?: number;
   /** Gaits per encoder/decoder call. Default 64. */
   batchSize?: number;
   /** Reports restyled gaits. */
@@ -75,6 +90,7 @@ export interface RestyleOptions {
 
 /** What one thread restyles: source gaits (canonical, metres) with their model label and identity indices, and rows (source index in `canonical`, target label index). */
 export interface RestyleWork {
+  kind: 'cvae';
   canonical: Float32Array;
   from: Int32Array;
   who: Int32Array | null;
@@ -144,18 +160,55 @@ export class Restyler {
   }
 }
 
+/** What one thread restyles with a flow: source gaits (canonical, metres), rows (source index in `canonical`, target label, the row's seed). */
+export interface FlowRestyleWork {
+  kind: 'flow';
+  canonical: Float32Array;
+  rows: [number, number, number][];
+  strength: number;
+  steps: number;
+  guidance: number;
+  batchSize: number;
+}
+
+/** A restyled part's positions on this or a replica thread, by its family's edit. */
+export function restylePart(gen: LoadedGenerator | FlowGenerator, restyler: Restyler | null, w: RestyleWork | FlowRestyleWork, onBatch?: (done: number) => void): Float32Array {
+  if (w.kind === 'flow') return (gen as FlowGenerator).restyleRows(w.canonical, w.rows, w.strength, w);
+  return restyler!.positions(w, onBatch);
+}
+
+/** The restyling options of a flow, checked and filled (E_OPTION naming the option; `latent` is STEP-Gen's). */
+function flowRestyleOptions(gen: FlowGenerator, o: RestyleOptions): { strength: number; steps: number; guidance: number; seed: number } {
+  if (o.latent !== undefined)
+    throw new GaitforgeError('E_OPTION', `option latent (--latent) is STEP-Gen's: a flow generator (${gen.tag}) has no latent code; it restyles by noising the walk part of the way (--strength) and integrating back with the new label`);
+  const strength = o.strength ?? gen.config.restyleStrength;
+  if (typeof strength !== 'number' || !Number.isFinite(strength) || strength < 0 || strength > 1) throw optionError('strength', strength, 'a number in [0, 1] for a flow (the fraction of the way to noise)');
+  const steps = o.steps ?? gen.config.steps;
+  const guidance = o.guidance ?? gen.config.guidance;
+  checkFlowOptions(steps, guidance);
+  const seed = o.seed ?? 1;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw optionError('seed', seed, 'a non-negative integer');
+  return { strength, steps, guidance, seed };
+}
+
 /**
- * The gaits of `set` restyled by `generator` (from loadGenerator) into each label of `options.to` (row order: source gaits in
- * order, then target labels). Rows: source 'synthetic', generator `gen.tag`, no seed (nothing is
- * drawn), the source's identity and recording, id `<source id>>restyled-<label>`. Errors: E_SHAPE
- * for a set of another T or V than the generator's, E_LABEL for a source or target label the
- * generator does not know (naming the row), E_VALUE for a gait of an identity an
- * identity-conditioned generator does not know (naming the row), E_OPTION for the options.
+ * The gaits of `set` restyled by `generator` (from loadGenerator: STEP-Gen, the baseline CVAE or a
+ * flow) into each label of `options.to` (row order: source gaits in order, then target labels).
+ * Rows: source 'synthetic', generator `gen.tag`, the row's seed (a flow's; none for STEP-Gen,
+ * which draws nothing), the source's identity and recording, id `<source id>>restyled-<label>`.
+ * Errors: E_MODEL for a generator that cannot restyle (pca-gaussian), E_SHAPE for a set of another
+ * T or V than the generator's, E_LABEL for a source or target label the generator does not know
+ * (naming the row), E_VALUE for a gait of an identity an identity-conditioned generator does not
+ * know (naming the row), E_OPTION for the options (another family's naming the family).
  */
 export async function restyle(generator: Generator, set: GaitSet, options: RestyleOptions): Promise<GaitSet> {
-  if (!(generator instanceof LoadedGenerator)) throw new GaitforgeError('E_MODEL', 'restyle needs a generator loaded from its directory by loadGenerator (it loads the encoder beside the decoder)');
-  const gen = generator;
-  const strength = strengthOption(options.strength);
+  const flow = generator instanceof FlowGenerator ? generator : null;
+  if (!flow && !(generator instanceof LoadedGenerator))
+    throw new GaitforgeError('E_MODEL', `restyle needs a STEP-Gen or flow generator loaded from its directory by loadGenerator (${generator.name} has no way back from a real walk to its model)`);
+  const gen = (flow ?? generator) as LoadedGenerator | FlowGenerator;
+  const f = flow ? flowRestyleOptions(flow, options) : null;
+  if (!flow) refuseOptions(options, ['steps', 'guidance', 'seed'], `STEP-Gen's restyle (${gen.tag})`, 'they belong to a flow, whose restyle draws noise and integrates; a STEP-Gen edit draws nothing');
+  const strength = f ? f.strength : strengthOption(options.strength);
   const latent = options.latent ?? DEFAULT_RESTYLE_LATENT;
   if (!RESTYLE_LATENTS.includes(latent)) throw optionError('latent', latent, RESTYLE_LATENTS.join('|'));
   const batchSize = options.batchSize ?? 64;
@@ -177,23 +230,23 @@ export async function restyle(generator: Generator, set: GaitSet, options: Resty
     return k;
   });
   const rows = plannedRows(from, targets);
+  const seeds = f ? rows.map(([i, l]) => restyleSeed(f.seed, set.ids[i]!, gen.labelNames[l]!)) : undefined;
   const per = T * V * 3;
   const canonical = canonicalizeAll(set.positions, T, V);
   // the rows in contiguous parts, one per thread; each part carries the source gaits it reads
   const sizes = shardSizes(rows.length, Math.max(1, Math.min(resolveThreads(options.threads), rows.length)), 1);
-  const parts: RestyleWork[] = [];
+  const parts: (RestyleWork | FlowRestyleWork)[] = [];
   let at = 0;
   for (const n of sizes) {
     const mine = rows.slice(at, at + n);
-    at += n;
     const first = mine[0]?.[0] ?? 0;
     const last = mine.length ? mine[mine.length - 1]![0] + 1 : 0;
-    parts.push({
-      canonical: canonical.slice(first * per, last * per), from: from.slice(first, last), who: who ? who.slice(first, last) : null,
-      rows: mine.map(([i, l]) => [i - first, l]), strength, latent, batchSize,
-    });
+    const part = canonical.slice(first * per, last * per);
+    if (f) parts.push({ kind: 'flow', canonical: part, rows: mine.map(([i, l], r) => [i - first, l, seeds![at + r]!]), strength, steps: f.steps, guidance: f.guidance, batchSize });
+    else parts.push({ kind: 'cvae', canonical: part, from: from.slice(first, last), who: who ? who.slice(first, last) : null, rows: mine.map(([i, l]) => [i - first, l]), strength, latent, batchSize });
+    at += n;
   }
-  const restyler = await Restyler.load(gen);
+  const restyler = flow ? null : await Restyler.load(gen as LoadedGenerator);
   let pool: ReplicaPool | null = null;
   let positions: Float32Array;
   progress.start(`restyle ${gen.name}`, rows.length);
@@ -201,14 +254,14 @@ export async function restyle(generator: Generator, set: GaitSet, options: Resty
     if (parts.length > 1) pool = await startReplicaPool(new URL('./restyle-replica.js', import.meta.url), { modelDir: gen.dir, checkpointHash: gen.checkpointHash } satisfies DecodeReplicaSpec, parts.length - 1);
     // the parts are of equal size: this thread's progress stands for every thread's
     const own = parts[0]!.rows.length;
-    positions = await spreadParts(pool, parts, (w) => restyler.positions(w, (done) => progress.update(Math.min(rows.length, Math.round((done * rows.length) / own)))));
+    positions = await spreadParts(pool, parts, (w) => restylePart(gen, restyler, w, (done) => progress.update(Math.min(rows.length, Math.round((done * rows.length) / own)))));
     progress.update(rows.length);
   } finally {
     progress.stop();
-    restyler.dispose();
+    restyler?.dispose();
     await pool?.close();
   }
-  return editedSet(set, rows, positions, gen.labelNames, gen.tag, 'restyled');
+  return editedSet(set, rows, positions, gen.labelNames, gen.tag, 'restyled', seeds);
 }
 
 export interface RestyleFileOptions extends RestyleOptions {
@@ -224,7 +277,12 @@ export interface RestyleFileResult {
   generator: string;
   checkpointHash: string;
   strength: number;
-  latent: RestyleLatent;
+  /** STEP-Gen's latent code; null for a flow. */
+  latent: RestyleLatent | null;
+  /** A flow's run seed, steps and guidance (absent for STEP-Gen). */
+  seed?: number;
+  steps?: number;
+  guidance?: number;
   seconds: number;
 }
 
@@ -251,12 +309,20 @@ export async function restyleFile(modelDir: string, inPath: string, outPath: str
   try {
     const out = await restyle(gen, set, options);
     if (out.N === 0) throw new GaitforgeError('E_LABEL', `nothing to restyle: every gait of ${inPath}${options.from ? ` labelled ${options.from.join(' or ')}` : ''} already has the label of --to (${options.to.join(', ')})`);
-    const strength = options.strength ?? 1;
-    const latent = options.latent ?? DEFAULT_RESTYLE_LATENT;
+    // what the edit used, as restyle filled it in
+    const f = gen instanceof FlowGenerator ? flowRestyleOptions(gen, options) : null;
+    const strength = f ? f.strength : options.strength ?? 1;
+    const latent = f ? null : options.latent ?? DEFAULT_RESTYLE_LATENT;
+    const settings: Record<string, string> = f
+      ? { 'restyle.seed': String(f.seed), 'restyle.steps': String(f.steps), 'restyle.guidance': String(f.guidance) }
+      : { 'restyle.latent': latent! };
     await writeGaitFile(outPath, out, {
-      metadata: { 'generator.name': gen.name, 'generator.checkpoint': gen.checkpointHash, 'restyle.source': path.basename(inPath), 'restyle.strength': String(strength), 'restyle.latent': latent },
+      metadata: { 'generator.name': gen.name, 'generator.checkpoint': gen.checkpointHash, 'restyle.source': path.basename(inPath), 'restyle.strength': String(strength), ...settings },
     });
-    return { path: outPath, sources: set.N, rows: out.N, generator: gen.tag, checkpointHash: gen.checkpointHash, strength, latent, seconds: (performance.now() - t0) / 1000 };
+    return {
+      path: outPath, sources: set.N, rows: out.N, generator: gen.tag, checkpointHash: gen.checkpointHash, strength, latent,
+      ...(f ? { seed: f.seed, steps: f.steps, guidance: f.guidance } : {}), seconds: (performance.now() - t0) / 1000,
+    };
   } finally {
     gen.dispose();
   }

@@ -1,5 +1,6 @@
 /**
- * Sampling a trained generator: z drawn per gait from a latent prior
+ * Sampling a trained generator (what every family shares is in plan.ts):
+ * STEP-Gen's z drawn per gait from a latent prior
  * (latent.ts: the config's `prior` unless a call names another), decoded
  * with the label in inference mode, mapped back to metres (canonical frame:
  * the first frame's root above the origin, walking towards +Z).
@@ -17,214 +18,59 @@ import path from 'node:path';
 import { GaitforgeError, optionError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
-import { Rng, deriveSeed } from '../core/rng.js';
-import { PARENTS } from '../core/skeleton.js';
+import { Rng } from '../core/rng.js';
 import { openGaitWriter, type GaitFileFormat } from '../io/gaitfile.js';
 import { loadModel } from '../nn/serialize.js';
 import { filesHash } from '../core/hash.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import { resolveThreads } from '../train/parallel.js';
 import { startDecoders } from './decode-pool.js';
-import { LATENT_FILE, MANIFEST_FILE, readManifest, type GeneratorManifest } from './checkpoint.js';
+import { LATENT_FILE, MANIFEST_FILE, manifestVariant, readManifest, type GeneratorManifest } from './checkpoint.js';
+import { loadFlowGenerator } from './flow/sample.js';
+import { loadPcaGaussian } from './pca-gaussian/model.js';
+import {
+  checkCommonSampleOptions, finishPositions, gaitSeed, isPlanGenerator, manifestView, planRequest, plannedSet, refuseOptions,
+  type Generator, type Planned, type PlanGenerator, type SampleCounts, type SampleOptions, type SampleSource,
+} from './plan.js';
 import { checkPriorKind, drawFitted, drawIdentity, drawMixture, priorMismatch, type FittedPrior, type LatentPriorKind } from './latent.js';
 import type { ResolvedGeneratorConfig } from './config.js';
 import './layers.js';
 import { oneHot } from './model.js';
-import { destandardize, type GaitNormalization } from './normalize.js';
-import { rigidifyGait } from './rigid.js';
+import type { GaitNormalization } from './normalize.js';
 
-export interface SampleOptions {
-  seed: number;
-  /** Scale of the latent noise (0 = the decoded prior mean). Default 1. */
-  temperature?: number;
-  /**
-   * 'fitted': each label's Gaussian fitted to the training posteriors;
-   * 'mixture': each label's mixture of diagonal Gaussians (model directories
-   * trained since it exists); 'standard': N(0, I). latent.ts. Default: the
-   * generator's config `prior`.
-   */
-  prior?: LatentPriorKind;
-  /**
-   * Fit every gait to a rigid skeleton (rigid.ts): each bone at its median length over the gait,
-   * or, for an identity-conditioned generator, at the walker's length measured on its training
-   * walks. Default true.
-   */
-  rigid?: boolean;
-  /** Gaits per decoder call. Default 64. */
-  batchSize?: number;
-  /**
-   * Identity-conditioned generators only: the identities to generate, each
-   * with the per-label `counts` ('all': every identity the model knows, in
-   * its order). Rows carry the identity in their `identity` column.
-   */
-  identities?: string[] | 'all';
-}
+export {
+  checkCounts, gaitSeed, isPlanGenerator, planRequest, type Generator, type Planned, type PlanGenerator, type SampleCell, type SampleCounts, type SampleOptions, type SampleSource,
+} from './plan.js';
 
-/** The decoding options of SampleOptions, checked and filled (what decoder threads receive). */
-export type ResolvedSampleOptions = Required<Omit<SampleOptions, 'identities'>>;
-
-/** One cell of an explicit request: `count` gaits of `label`, of `identity` (identity-conditioned generators). */
-export interface SampleCell {
-  identity?: string;
-  label: string;
-  count: number;
-}
+/** STEP-Gen's decoding options of SampleOptions, checked and filled (what decoder threads receive). */
+export type ResolvedSampleOptions = { seed: number; temperature: number; prior: LatentPriorKind; rigid: boolean; batchSize: number };
 
 /**
- * What to generate: gaits per label name (with SampleOptions.identities:
- * per label for each of those identities), or a list of (identity, label,
- * count) cells.
- */
-export type SampleCounts = Record<string, number> | SampleCell[];
-
-export interface Generator {
-  /** Generator name ('stepgen' or 'cvae-baseline'). */
-  readonly name: string;
-  readonly labelNames: string[];
-  /** The identities of an identity-conditioned generator (empty when conditioned on the label only). */
-  readonly identityNames: string[];
-  readonly T: number;
-  readonly V: number;
-  readonly fps: number;
-  readonly skeleton: string;
-  /** SHA-256 (hex) of generator.json, the decoder (model.json + weights.bin) and best/latent.json. */
-  readonly checkpointHash: string;
-  /** What synthetic rows carry in their `generator` column: `<name>@<first 12 hex digits of checkpointHash>`. */
-  readonly tag: string;
-  readonly config: ResolvedGeneratorConfig;
-  readonly normalization: GaitNormalization;
-  readonly manifest: GeneratorManifest;
-  /**
-   * Samples `counts[label]` gaits per label (labels in the model's order,
-   * gaits k = 0 … count−1 within a label), for each of `options.identities`
-   * when given (identities in the order given, then labels), or the cells of
-   * a SampleCell list. Rows: source 'synthetic', generator `tag`, the gait's
-   * own seed, the identity when one was asked for. Deterministic for a seed.
-   * E_OPTION names `identities` when the generator has none or does not know one.
-   */
-  sample(counts: SampleCounts, options: SampleOptions): GaitSet;
-  /** Releases the decoder's weights. */
-  dispose(): void;
-}
-
-/**
- * What sampling for evaluation needs: a trained generator, or a control such
- * as `copySource` (pipeline/evaluate-generator.ts), which "generates" by
- * drawing gaits of a real set.
- */
-export type SampleSource = Pick<Generator, 'name' | 'labelNames' | 'identityNames' | 'T' | 'V' | 'fps' | 'tag' | 'checkpointHash' | 'sample'>;
-
-/** One planned gait: label index, index within its (identity, label), identity index (identity-conditioned generators). */
-export interface Planned {
-  label: number;
-  k: number;
-  identity?: number;
-}
-
-/** Checks counts (known labels, positive integers) and returns them in the model's label order. E_LABEL / E_OPTION. */
-export function checkCounts(counts: Record<string, number>, labelNames: string[]): [number, number][] {
-  if (!counts || typeof counts !== 'object' || Object.keys(counts).length === 0)
-    throw new GaitforgeError('E_OPTION', `no counts given: name at least one label with a number of gaits (labels: ${labelNames.join(', ')})`);
-  const out: [number, number][] = [];
-  for (const [name, c] of Object.entries(counts)) {
-    const l = labelNames.indexOf(name);
-    if (l < 0) throw new GaitforgeError('E_LABEL', `the model does not know label ${JSON.stringify(name)} (its labels: ${labelNames.join(', ')})`);
-    if (!Number.isSafeInteger(c) || c < 1) throw optionError(`count for label ${name}`, c, 'a positive integer');
-    out.push([l, c]);
-  }
-  return out.sort((a, b) => a[0] - b[0]);
-}
-
-const listed = (names: string[]) => (names.length <= 12 ? names.join(', ') : `${names.slice(0, 12).join(', ')}, … (${names.length} in all)`);
-
-/**
- * The planned gaits of a request on a generator with `labelNames` and
- * `identityNames` (empty: conditioned on the label only): cells in the
- * order of the identities asked for (for a cell list: the model's identity
- * order), labels in the model's order, k = 0 … count−1 within each. Errors
- * name the option: E_OPTION for `identities` on a label-only generator, an
- * unknown identity or a conditioned generator asked without identities;
- * E_LABEL / E_OPTION for labels and counts (checkCounts).
- */
-export function planRequest(counts: SampleCounts, identities: SampleOptions['identities'], labelNames: string[], identityNames: string[]): Planned[] {
-  const conditioned = identityNames.length > 0;
-  const IDENTITIES = 'option identities (--identities)';
-  const identityIndex = (name: unknown, option = IDENTITIES): number => {
-    if (!conditioned)
-      throw new GaitforgeError('E_OPTION', `${option}: this generator was trained without identity conditioning (config identityDim = 0), so it cannot generate named identities; train one with identityDim > 0`);
-    const k = typeof name === 'string' ? identityNames.indexOf(name) : -1;
-    if (k < 0) throw new GaitforgeError('E_OPTION', `${option}: the generator does not know identity ${JSON.stringify(name)} (its identities: ${listed(identityNames)})`);
-    return k;
-  };
-  const plan: Planned[] = [];
-  if (Array.isArray(counts)) {
-    if (identities !== undefined) throw new GaitforgeError('E_OPTION', 'option identities (--identities) cannot be combined with a list of (identity, label, count) cells: name the identity in each cell');
-    if (counts.length === 0) throw new GaitforgeError('E_OPTION', `no counts given: name at least one (identity, label, count) cell (labels: ${labelNames.join(', ')})`);
-    const cells = counts.map((c, i) => {
-      if (!c || typeof c !== 'object') throw optionError(`counts[${i}]`, c, 'an object { identity, label, count }');
-      const id = c.identity === undefined ? -1 : identityIndex(c.identity, `counts[${i}].identity (--counts identity:label=N)`);
-      if (id < 0 && conditioned) throw new GaitforgeError('E_OPTION', `counts[${i}] names no identity: this generator is conditioned on identity, name one in every cell (its identities: ${listed(identityNames)})`);
-      const [[label, count]] = checkCounts({ [c.label]: c.count }, labelNames) as [[number, number]];
-      return { id, label, count };
-    });
-    cells.sort((a, b) => a.id - b.id || a.label - b.label);
-    for (let i = 1; i < cells.length; i++)
-      if (cells[i]!.id === cells[i - 1]!.id && cells[i]!.label === cells[i - 1]!.label)
-        throw new GaitforgeError('E_OPTION', `counts names (${cells[i]!.id >= 0 ? `identity ${identityNames[cells[i]!.id]}, ` : ''}label ${labelNames[cells[i]!.label]}) twice`);
-    for (const c of cells) for (let k = 0; k < c.count; k++) plan.push({ label: c.label, k, ...(c.id >= 0 ? { identity: c.id } : {}) });
-    return plan;
-  }
-  const perLabel = checkCounts(counts, labelNames);
-  if (identities === undefined) {
-    if (conditioned) throw new GaitforgeError('E_OPTION', `option identities (--identities) is required: this generator is conditioned on identity (its identities: ${listed(identityNames)}; 'all' asks for every one)`);
-    for (const [label, c] of perLabel) for (let k = 0; k < c; k++) plan.push({ label, k });
-    return plan;
-  }
-  let ids: number[];
-  if (identities === 'all') ids = conditioned ? identityNames.map((_, i) => i) : [identityIndex('all')];
-  else {
-    if (!Array.isArray(identities) || identities.length === 0) throw optionError('identities', identities, "a non-empty list of identity names or 'all'");
-    ids = identities.map((n) => identityIndex(n));
-    const dup = ids.findIndex((x, i) => ids.indexOf(x) !== i);
-    if (dup >= 0) throw new GaitforgeError('E_OPTION', `option identities (--identities) names ${JSON.stringify(identities[dup])} twice`);
-  }
-  for (const identity of ids) for (const [label, c] of perLabel) for (let k = 0; k < c; k++) plan.push({ label, k, identity });
-  return plan;
-}
-
-/**
- * Checks and fills the sampling options a generator does not decide: all but
- * the prior's default (LoadedGenerator.resolvePrior); a prior given is checked.
+ * Checks and fills STEP-Gen's sampling options: all but the prior's default
+ * (LoadedGenerator.resolvePrior); a prior given is checked; the flow's
+ * `steps` and `guidance` are refused.
  */
 function checkSampleOptions(o: SampleOptions): Omit<ResolvedSampleOptions, 'prior'> {
-  if (!o || !Number.isSafeInteger(o.seed) || o.seed < 0) throw optionError('seed', o?.seed, 'a non-negative integer');
+  const common = checkCommonSampleOptions(o);
+  refuseOptions(o, ['steps', 'guidance'], 'STEP-Gen generators', 'they are the flow sampler\'s (a STEP-Gen sample is one decoder pass; its options are temperature and prior)');
   const temperature = o.temperature ?? 1;
   if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature < 0 || temperature > 100)
     throw optionError('temperature', temperature, 'a number in [0, 100]');
-  const batchSize = o.batchSize ?? 64;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) throw optionError('batchSize', batchSize, 'an integer in [1, 1024]');
   if (o.prior !== undefined) checkPriorKind(o.prior);
-  const rigid = o.rigid ?? true;
-  if (typeof rigid !== 'boolean') throw optionError('rigid', rigid, 'true or false');
-  return { seed: o.seed, temperature, batchSize, rigid };
+  return { ...common, temperature };
 }
 
-/** The seed of gait k of a label (of an identity, for an identity-conditioned generator) under a run seed. */
-export function gaitSeed(seed: number, label: string, k: number, identity?: string): number {
-  return deriveSeed(seed, identity === undefined ? `generator/sample/${label}/${k}` : `generator/sample/${identity}/${label}/${k}`);
-}
-
-export class LoadedGenerator implements Generator {
-  readonly name: string;
-  readonly labelNames: string[];
+export class LoadedGenerator implements PlanGenerator<ResolvedSampleOptions> {
+  readonly name!: string;
+  readonly labelNames!: string[];
   readonly identityNames: string[];
-  readonly T: number;
-  readonly V: number;
-  readonly fps: number;
-  readonly skeleton: string;
-  readonly config: ResolvedGeneratorConfig;
-  readonly normalization: GaitNormalization;
-  readonly tag: string;
+  readonly T!: number;
+  readonly V!: number;
+  readonly fps!: number;
+  readonly skeleton!: string;
+  readonly config!: ResolvedGeneratorConfig;
+  readonly normalization!: GaitNormalization;
+  readonly tag!: string;
 
   constructor(
     readonly manifest: GeneratorManifest,
@@ -234,16 +80,8 @@ export class LoadedGenerator implements Generator {
     /** The directory it was loaded from (decoder threads load it too). */
     readonly dir: string,
   ) {
-    this.name = manifest.name;
-    this.labelNames = [...manifest.labelNames];
+    Object.assign(this, manifestView(manifest, checkpointHash));
     this.identityNames = [...(manifest.identityNames ?? [])];
-    this.T = manifest.T;
-    this.V = manifest.V;
-    this.fps = manifest.fps;
-    this.skeleton = manifest.skeleton;
-    this.config = manifest.config;
-    this.normalization = manifest.normalization;
-    this.tag = `${this.name}@${checkpointHash.slice(0, 12)}`;
   }
 
   sample(counts: SampleCounts, options: SampleOptions): GaitSet {
@@ -329,34 +167,21 @@ export class LoadedGenerator implements Generator {
       positions.set(out.dataSync(), s * per);
       out.dispose();
     }
-    destandardize(positions, this.normalization);
-    if (o.rigid) {
-      // an identity's draws take that walker's measured bone lengths where the directory records them
-      const walker = this.manifest.identityBoneLengths;
-      const tmp = new Float32Array(per);
-      for (let i = 0; i < n; i++) {
-        const g = positions.subarray(i * per, (i + 1) * per);
-        const who = plan[i]!.identity;
-        rigidifyGait(g, T, V, PARENTS, tmp, who === undefined ? undefined : walker?.[who]);
-        g.set(tmp);
-      }
-    }
-    return positions;
+    // an identity's draws take that walker's measured bone lengths where the directory records them
+    const walker = this.manifest.identityBoneLengths;
+    return finishPositions(positions, this.normalization, T, V, o.rigid, (i) => (plan[i]!.identity === undefined ? undefined : walker?.[plan[i]!.identity!]));
   }
 
   /** The GaitSet of planned gaits with their decoded positions. */
   planSet(plan: Planned[], positions: Float32Array, o: ResolvedSampleOptions): GaitSet {
-    const { T, V } = this;
-    const n = plan.length;
-    const seeds = plan.map((p) => this.seedOf(p, o.seed));
-    const labels = Int32Array.from(plan, (p) => p.label);
-    const who = plan.map((p) => (p.identity === undefined ? null : this.identityNames[p.identity]!));
-    return new GaitSet({
-      positions, labels, labelNames: this.labelNames, T, V, fps: this.fps, skeleton: this.skeleton,
-      ids: plan.map((p, i) => `${this.name}-${o.seed}-${who[i] === null ? '' : `${who[i]}-`}${this.labelNames[p.label]}-${p.k}`),
-      source: new Array(n).fill('synthetic'), generator: new Array(n).fill(this.tag), seed: seeds,
-      identity: who, frames: new Int32Array(n).fill(T),
-    });
+    return plannedSet(this, plan, positions, o.seed);
+  }
+
+  fileMetadata(o: ResolvedSampleOptions): Record<string, string> {
+    return {
+      'generator.name': this.name, 'generator.checkpoint': this.checkpointHash, 'generator.seed': String(o.seed),
+      'generator.temperature': String(o.temperature), 'generator.prior': o.prior, 'generator.rigid': String(o.rigid),
+    };
   }
 
   dispose(): void {
@@ -366,11 +191,22 @@ export class LoadedGenerator implements Generator {
 }
 
 /**
- * Loads a generator from a model directory (its best checkpoint). E_MODEL
- * when files are missing or the directory was written by an incompatible
- * gaitforge. The caller disposes the generator.
+ * Loads a generator of any family from a model directory (its best
+ * checkpoint), by the variant its manifest records: STEP-Gen and the baseline
+ * CVAE here, the flow (flow/sample.ts) and the PCA-Gaussian floor
+ * (pca-gaussian/model.ts). Every one is a PlanGenerator. E_MODEL when files
+ * are missing or the directory was written by an incompatible gaitforge. The
+ * caller disposes the generator.
  */
 export async function loadGenerator(dir: string): Promise<Generator> {
+  const variant = manifestVariant(dir);
+  if (variant === 'flow') return loadFlowGenerator(dir);
+  if (variant === 'pca-gaussian') return loadPcaGaussian(dir);
+  return loadStepGen(dir);
+}
+
+/** STEP-Gen's (or the baseline CVAE's) generator in `dir`: its decoder and latent prior. */
+async function loadStepGen(dir: string): Promise<LoadedGenerator> {
   const manifest = readManifest(dir);
   if (manifest.bestEpoch < 1) throw new GaitforgeError('E_MODEL', `${dir} holds no finished epoch yet (training was stopped before the first epoch ended)`);
   const decoderDir = path.join(checkpointDir(dir, 'best'), 'decoder');
@@ -418,11 +254,11 @@ export interface Sampler {
  */
 export async function startSampler(gen: SampleSource, threads = 1): Promise<Sampler> {
   const n = resolveThreads(threads);
-  const pool = n > 1 && gen instanceof LoadedGenerator ? await startDecoders(gen.dir, gen.checkpointHash, n - 1) : null;
+  const pool = n > 1 && isPlanGenerator(gen) ? await startDecoders(gen.dir, gen.checkpointHash, n - 1) : null;
   return {
     threads: pool ? n : 1,
     async sample(counts, options) {
-      if (!pool || !(gen instanceof LoadedGenerator)) return gen.sample(counts, options);
+      if (!pool || !isPlanGenerator(gen)) return gen.sample(counts, options);
       const o = gen.sampleOptions(options);
       const plan = gen.plan(counts, options.identities);
       return gen.planSet(plan, await pool.decode(gen, plan, o), o);
@@ -430,6 +266,9 @@ export async function startSampler(gen: SampleSource, threads = 1): Promise<Samp
     close: async () => pool?.close(),
   };
 }
+
+/** What generateToFile reports of any family's checked options (each family's hold some of these). */
+type SamplingSettings = { seed: number; prior?: LatentPriorKind; steps?: number; guidance?: number };
 
 export interface GenerateToFileOptions extends SampleOptions {
   /** Gaits per label name (for each of `identities` when given), or (identity, label, count) cells. */
@@ -452,8 +291,11 @@ export interface GenerateToFileResult {
   rows: number;
   generator: string;
   checkpointHash: string;
-  /** The latent prior the gaits were drawn from. */
-  prior: LatentPriorKind;
+  /** The latent prior the gaits were drawn from (STEP-Gen); null for the families without one. */
+  prior: LatentPriorKind | null;
+  /** The flow sampler's integration steps and guidance W (flow only). */
+  steps?: number;
+  guidance?: number;
   seconds: number;
   gaitsPerSec: number;
 }
@@ -465,12 +307,15 @@ export interface GenerateToFileResult {
  * failure removes the temporary file and leaves the target untouched.
  */
 export async function generateToFile(modelDir: string, outPath: string, options: GenerateToFileOptions): Promise<GenerateToFileResult> {
-  checkSampleOptions(options); // before loading anything; the prior's default comes with the generator
+  // before loading anything: what every family checks alike; the rest (and the defaults) come with the generator
+  checkCommonSampleOptions(options);
+  if (options.temperature !== undefined && (typeof options.temperature !== 'number' || !Number.isFinite(options.temperature) || options.temperature < 0 || options.temperature > 100))
+    throw optionError('temperature', options.temperature, 'a number in [0, 100]');
   const chunk = options.chunkSize ?? 1000;
   if (!Number.isInteger(chunk) || chunk < 1 || chunk > 100_000) throw optionError('chunkSize', chunk, 'an integer in [1, 100000]');
   const progress = options.progress ?? silentProgress;
   const threads = resolveThreads(options.threads);
-  const gen = (await loadGenerator(modelDir)) as LoadedGenerator;
+  const gen = (await loadGenerator(modelDir)) as PlanGenerator<SamplingSettings>;
   let pool: Awaited<ReturnType<typeof startDecoders>> | null = null;
   try {
     const o = gen.sampleOptions(options);
@@ -480,10 +325,7 @@ export async function generateToFile(modelDir: string, outPath: string, options:
     if (threads > 1 && total > 1) pool = await startDecoders(modelDir, gen.checkpointHash, Math.min(threads, total) - 1);
     const writer = await openGaitWriter(outPath, {
       format: options.format, T: gen.T, V: gen.V, fps: gen.fps, skeleton: gen.skeleton, labelNames: gen.labelNames,
-      metadata: {
-        'generator.name': gen.name, 'generator.checkpoint': gen.checkpointHash, 'generator.seed': String(o.seed),
-        'generator.temperature': String(o.temperature), 'generator.prior': o.prior, 'generator.rigid': String(o.rigid),
-      },
+      metadata: gen.fileMetadata(o),
     });
     const t0 = performance.now();
     try {
@@ -491,7 +333,7 @@ export async function generateToFile(modelDir: string, outPath: string, options:
       let done = 0;
       let plan: Planned[] = [];
       const flush = async () => {
-        await writer.append(pool ? gen.planSet(plan, await pool.decode(gen, plan, o), o) : gen.decodePlan(plan, o));
+        await writer.append(gen.planSet(plan, pool ? await pool.decode(gen, plan, o) : gen.decodePositions(plan, o), o));
         done += plan.length;
         plan = [];
         progress.update(done, { gaits_per_s: done / ((performance.now() - t0) / 1000) });
@@ -509,7 +351,10 @@ export async function generateToFile(modelDir: string, outPath: string, options:
       throw e;
     }
     const seconds = (performance.now() - t0) / 1000;
-    return { path: outPath, rows: total, generator: gen.tag, checkpointHash: gen.checkpointHash, prior: o.prior, seconds, gaitsPerSec: total / seconds };
+    return {
+      path: outPath, rows: total, generator: gen.tag, checkpointHash: gen.checkpointHash, prior: o.prior ?? null,
+      ...(o.steps !== undefined ? { steps: o.steps, guidance: o.guidance } : {}), seconds, gaitsPerSec: total / seconds,
+    };
   } finally {
     await pool?.close();
     gen.dispose();

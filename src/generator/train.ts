@@ -6,25 +6,21 @@
  * run on the same backend and thread count.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { currentBackend } from '../core/backend.js';
 import { GaitforgeError, optionError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
-import { gaitSetsHash } from '../core/hash.js';
 import { silentProgress, type Progress } from '../core/progress.js';
-import { Rng } from '../core/rng.js';
-import { EDGES, NUM_JOINTS, SKELETON_NAME } from '../core/skeleton.js';
 import { VERSION } from '../core/version.js';
+import { Rng } from '../core/rng.js';
 import { trainableVariables } from '../nn/model-utils.js';
 import { loadModel } from '../nn/serialize.js';
-import { checkpointDir, ensureDir, freshState, readCheckpointState, readOptimizerState, writeCheckpoint, type FitState } from '../train/checkpoint.js';
+import { freshState, readOptimizerState, writeCheckpoint, type FitState } from '../train/checkpoint.js';
 import { Engine, type GradientTask } from '../train/engine.js';
 import { decayedWeights } from '../train/optimizer.js';
 import { fit } from '../train/fit.js';
 import { startReplicas, resolveThreads } from '../train/parallel.js';
 import {
-  copyCheckpoint, gaitSetHash, LATENT_FILE, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, readManifest,
+  copyCheckpoint, LATENT_FILE, readManifest,
   writeLossCurve, writeManifest, type EpochLog, type GeneratorManifest, type LossValues,
 } from './checkpoint.js';
 import { generatorSchedule, resolveGenerator, summedKlWeight, type GeneratorConfig, type ResolvedGeneratorConfig } from './config.js';
@@ -33,11 +29,12 @@ import { fitLatentPrior } from './latent.js';
 import { boneTerm, LOSS_TERMS, pushPullLoss, type BoneTerm } from './losses.js';
 import { buildCvae, oneHot, type Cvae } from './model.js';
 import { loadIdentityFeatureTerm, type IdentityFeatureTerm } from './identity-features.js';
-import { canonicalizeAll, fitNormalization, standardize, type GaitNormalization } from './normalize.js';
 import type { GeneratorReplicaSpec } from './replica.js';
+import { checkRunInput, findResume, freshRunDir, manifestFields, prepareGaits, runDataHash, splitRun } from './run.js';
 import { walkerBoneLengths } from './rigid.js';
 
 export type { EpochLog, LossValues } from './checkpoint.js';
+export { skeletonEdges, validationSplit } from './run.js';
 
 export interface TrainGeneratorOptions {
   /** Model directory (created). */
@@ -81,13 +78,6 @@ export interface TrainGeneratorResult {
   trainPart: GaitSet;
   /** The validation gaits model selection used (`options.val`, or the part held out of `train`); null when none. */
   valPart: GaitSet | null;
-}
-
-/** Skeleton edges for a set; the generator's graph needs a known skeleton. */
-export function skeletonEdges(skeleton: string, V: number): [number, number][] {
-  if (skeleton !== SKELETON_NAME || V !== NUM_JOINTS)
-    throw new GaitforgeError('E_SHAPE', `the generator needs the ${SKELETON_NAME} skeleton with ${NUM_JOINTS} joints, got ${skeleton} with V = ${V}`);
-  return EDGES.map(([a, b]) => [a, b] as [number, number]);
 }
 
 /** Standardised training gaits and their labels: what the generator's loss reads its rows from. */
@@ -289,33 +279,6 @@ async function evaluateSet(trainer: CvaeTrainer, data: Float32Array, labels: Int
   return acc;
 }
 
-function checkLabelsPresent(set: GaitSet, what: string, hint: string): void {
-  const counts = set.countsByLabel();
-  for (const [label, c] of Object.entries(counts))
-    if (c === 0) throw new GaitforgeError('E_LABEL', `label ${JSON.stringify(label)} has no gaits in ${what}${hint}`);
-}
-
-/**
- * The training and validation gait indices of `valFraction` held out,
- * stratified by label. A label-only generator holds out whole groups (by
- * identity when every gait has one: gaitset.ts 'auto'). An
- * identity-conditioned one must learn every identity's embedding, so it holds
- * out whole recordings and then returns to training the held-out walks of any
- * identity left with none there: no recording is on two sides, and every
- * identity trains.
- */
-export function validationSplit(train: GaitSet, cfg: ResolvedGeneratorConfig, seed: number): [number[], number[]] {
-  const f = [1 - cfg.valFraction, cfg.valFraction];
-  if (cfg.identityDim === 0) {
-    const [a, b] = train.splitIndices(f, seed);
-    return [a!, b!];
-  }
-  const [a, b] = train.splitIndices(f, seed, { groupBy: 'recording' });
-  const training = new Set(a!.map((i) => train.identity[i]));
-  const back = b!.filter((i) => !training.has(train.identity[i]));
-  return [[...a!, ...back].sort((x, y) => x - y), b!.filter((i) => training.has(train.identity[i]))];
-}
-
 /**
  * The identity names of an identity-conditioned generator: every gait of the
  * training set (and of given validation gaits) needs an identity, and
@@ -346,22 +309,6 @@ export function identityIndices(set: GaitSet, names: readonly string[] | undefin
   });
 }
 
-/** Standardised canonical copies of a set's positions. */
-function prepare(set: GaitSet, norm: GaitNormalization | null) {
-  const canon = canonicalizeAll(set.positions, set.T, set.V);
-  const n = norm ?? fitNormalization(canon, set.stride);
-  return { data: standardize(canon, n), norm: n };
-}
-
-function describeDiff(m: GeneratorManifest, want: Pick<GeneratorManifest, 'seed' | 'dataHash' | 'T' | 'V' | 'labelNames' | 'config' | 'identityNames'>): string | null {
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  for (const k of ['seed', 'dataHash', 'T', 'V', 'labelNames', 'identityNames'] as const)
-    if (!same(m[k], want[k])) return k === 'dataHash' ? 'the training data differ' : `${k} differs (${JSON.stringify(m[k])} there)`;
-  for (const k of Object.keys(want.config) as (keyof ResolvedGeneratorConfig)[])
-    if (!same(m.config[k], want.config[k])) return `config differs: ${k} = ${JSON.stringify(m.config[k])} there, ${JSON.stringify(want.config[k])} now`;
-  return null;
-}
-
 /**
  * Trains a generator on `train` (and nothing else) and writes its model
  * directory (see checkpoint.ts). Validates everything before writing: bad
@@ -372,57 +319,26 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
   const cfg = resolveGenerator(config);
   const { outDir, seed } = options;
   const progress = options.progress ?? silentProgress;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw optionError('seed', seed, 'a non-negative integer');
-  if (typeof outDir !== 'string' || outDir === '') throw optionError('outDir', outDir, 'a directory path');
+  const edges = checkRunInput(train, options);
   const featureDir = options.identityFeatureModel;
   if (cfg.identityFeatureWeight > 0 && !featureDir)
     throw optionError('identityFeatureModel', featureDir, `a GaitTAKE identity model directory: the config's identityFeatureWeight = ${cfg.identityFeatureWeight} needs one for L_id`);
   if (featureDir !== undefined && cfg.identityFeatureWeight === 0)
     throw optionError('identityFeatureModel', featureDir, 'no model: identityFeatureWeight is 0, so L_id is not trained (give the config identityFeatureWeight > 0)');
-  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new GaitforgeError('E_IO', `${outDir} exists and is not a directory`);
-  const edges = skeletonEdges(train.skeleton, train.V);
-  if (train.N < 2) throw new GaitforgeError('E_SHAPE', `the training set has ${train.N} gait(s); a generator needs at least 2`);
-  checkLabelsPresent(train, 'the training set', ' (every label of the set needs gaits; drop the label or add gaits)');
-
-  let trainPart = train;
-  let valPart: GaitSet | null = null;
-  if (options.val) {
-    const v = options.val;
-    if (v.T !== train.T || v.V !== train.V || v.skeleton !== train.skeleton)
-      throw new GaitforgeError('E_SHAPE', `validation gaits are [T=${v.T}, V=${v.V}, ${v.skeleton}], training gaits [T=${train.T}, V=${train.V}, ${train.skeleton}]`);
-    valPart = v.N > 0 ? v.withLabelNames(train.labelNames) : null;
-  } else if (cfg.valFraction > 0) {
-    const [a, b] = validationSplit(train, cfg, seed);
-    trainPart = train.select(a);
-    valPart = b.length > 0 ? train.select(b) : null;
-    checkLabelsPresent(trainPart, 'the training part', ` after holding out valFraction = ${cfg.valFraction} for validation (lower valFraction or add gaits)`);
-  }
-  if (trainPart.N < 2) throw new GaitforgeError('E_SHAPE', `only ${trainPart.N} gait(s) left for training after the validation split`);
+  const { trainPart, valPart } = splitRun(train, options.val, cfg, seed);
   const identityNames = cfg.identityDim > 0 ? trainingIdentities(train, options.val) : undefined;
-  const dataHash = options.val ? gaitSetsHash([train, options.val]) : gaitSetHash(train);
+  const dataHash = runDataHash(train, options.val);
   const threads = resolveThreads(options.threads);
 
   // What is already in outDir decides between a fresh run and a resumed one.
-  const manifestFile = path.join(outDir, MANIFEST_FILE);
-  let resumeFrom: { manifest: GeneratorManifest; state: FitState<EpochLog>; last: string } | null = null;
-  if (existsSync(manifestFile)) {
-    if (options.resume) {
-      const m = readManifest(outDir);
-      const diff = describeDiff(m, { seed, dataHash, T: train.T, V: train.V, labelNames: train.labelNames, config: cfg, identityNames });
-      if (diff) throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: ${diff}; resume needs the same data, config and seed`);
-      const last = checkpointDir(outDir, 'last');
-      if (m.epochsDone > 0 && existsSync(path.join(last, 'state.json')))
-        resumeFrom = { manifest: m, state: upgradeState(readCheckpointState(last)), last };
-    } else if (!options.overwrite) {
-      throw new GaitforgeError('E_IO', `${outDir} already holds a generator (${MANIFEST_FILE}); resume it or choose overwrite / another directory`);
-    }
-  }
+  const found = findResume<GeneratorManifest, EpochLog>(options, { seed, dataHash, T: train.T, V: train.V, labelNames: train.labelNames, config: cfg, identityNames }, readManifest);
+  const resumeFrom = found && { ...found, state: upgradeState(found.state) };
 
   const T = train.T;
   const V = train.V;
   const shape: [number, number, number] = [T, V, 3];
-  const { data: trainX, norm } = prepare(trainPart, resumeFrom?.manifest.normalization ?? null);
-  const valX = valPart ? prepare(valPart, norm).data : null;
+  const { data: trainX, norm } = prepareGaits(trainPart, resumeFrom?.manifest.normalization ?? null);
+  const valX = valPart ? prepareGaits(valPart, norm).data : null;
   const features = featureDir ? await loadIdentityFeatureTerm(featureDir, norm, T, V) : undefined;
   if (resumeFrom && features && resumeFrom.manifest.identityFeatureModel?.checkpointHash !== features.checkpointHash) {
     features.dispose();
@@ -449,16 +365,9 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
   const trainer = new CvaeTrainer(cvae, cfg, train.labelNames.length, boneTerm(edges, V, norm.mean, norm.scale), data, replicas, identityNames?.length ?? 0, features);
   try {
     if (resumeFrom) trainer.engine.setOptimizerState(readOptimizerState(resumeFrom.last));
-    else {
-      if (options.overwrite)
-        for (const f of [MANIFEST_FILE, 'best', 'last', 'best.old', 'last.old', 'loss.csv', 'loss.json']) rmSync(path.join(outDir, f), { recursive: true, force: true });
-      ensureDir(outDir);
-    }
+    else freshRunDir(options);
     const manifest: GeneratorManifest = resumeFrom?.manifest ?? {
-      format: MANIFEST_FORMAT, formatVersion: MANIFEST_VERSION, gaitforgeVersion: VERSION, name: cfg.variant, config: cfg,
-      labelNames: [...train.labelNames], skeleton: train.skeleton, T, V, fps: train.fps, edges, normalization: norm, dataHash, seed,
-      trainGaits: trainPart.N, valGaits: valPart?.N ?? 0, epochsDone: 0, bestEpoch: 0, completed: false, summedKlWeight: summedKlWeight(cfg, T, V),
-      backend: currentBackend()?.chosen ?? tf.getBackend(),
+      ...manifestFields(cfg.variant, cfg, train, trainPart, valPart, edges, norm, dataHash, seed), summedKlWeight: summedKlWeight(cfg, T, V),
       ...(identityNames ? { identityNames, identityBoneLengths: walkerBoneLengths(train.positions, T, V, train.identity, identityNames) } : {}),
       ...(features ? { identityFeatureModel: { dir: features.dir, checkpointHash: features.checkpointHash } } : {}),
     };

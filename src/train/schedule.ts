@@ -8,7 +8,7 @@
  * `lrSteps`, STEP's 75/113/132 of 150 epochs) or as finished-epoch counts
  * (the classifier's `lrSteps`); both resolve to epoch milestones here.
  */
-import { ConfigRangeError } from '../core/errors.js';
+import { checkRange, ConfigRangeError } from '../core/errors.js';
 
 export interface StepSchedule {
   /** Base learning rate. */
@@ -39,4 +39,13 @@ export function checkMilestones(field: string, m: unknown): number[] {
     if (i > 0 && e <= (m[i - 1] as number)) throw new ConfigRangeError(`${field} = ${JSON.stringify(m)} is out of range: epochs must increase`);
   });
   return [...(m as number[])];
+}
+
+/** Checks step fractions (a config's `lrSteps`): numbers in [0, 1], increasing. */
+export function checkStepFractions(field: string, f: unknown): void {
+  if (!Array.isArray(f)) throw new ConfigRangeError(`${field} = ${JSON.stringify(f)} is not an array of fractions`);
+  f.forEach((x, i) => {
+    checkRange(`${field}[${i}]`, x as number, 0, 1);
+    if (i > 0 && (x as number) <= (f[i - 1] as number)) throw new ConfigRangeError(`${field} = ${JSON.stringify(f)} is out of range: fractions must increase`);
+  });
 }

@@ -16,6 +16,7 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { EDGES, NUM_JOINTS, SKELETON_NAME } from '../core/skeleton.js';
 import { VERSION } from '../core/version.js';
+import { yieldToEventLoop } from '../core/yield.js';
 import { trainableVariables } from '../nn/model-utils.js';
 import { loadModel } from '../nn/serialize.js';
 import { checkpointDir, ensureDir, freshState, readCheckpointState, readOptimizerState, writeCheckpoint, type FitState } from '../train/checkpoint.js';
@@ -285,6 +286,7 @@ async function evaluateSet(trainer: CvaeTrainer, data: Float32Array, labels: Int
     const e = Math.min(n, s + 64);
     const v = await trainer.evaluate(data.subarray(s * per, e * per), labels.subarray(s, e), shape, rng.tfSeed(), identities?.subarray(s, e));
     accumulate(acc, v, (e - s) / n);
+    await yieldToEventLoop(); // `await out.data()` alone does not let the event loop run
   }
   return acc;
 }

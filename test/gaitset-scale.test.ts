@@ -5,22 +5,22 @@ import { GaitSet } from '../src/core/gaitset.js';
 const N = 1_000_000;
 /** Each operation at this size takes a second or more on a loaded machine: the worker answers Vitest's RPC in between. */
 const tick = () => new Promise<void>((r) => setImmediate(r));
-function big(offset: number, n = N): GaitSet {
-  return new GaitSet({
-    positions: Float32Array.from({ length: n * 3 }, (_, i) => (i % 7) / 7),
-    labels: Int32Array.from({ length: n }, (_, i) => i % 4),
-    labelNames: ['angry', 'happy', 'neutral', 'sad'],
-    ids: Array.from({ length: n }, (_, i) => `s${offset}-${i}`),
-    identity: Array.from({ length: n }, (_, i) => (offset === 1 ? (i < 2 ? `w${i}` : 'w2') : `w${i % 1000}`)),
-    T: 1, V: 1, skeleton: 'point',
-  });
+async function big(offset: number, n = N): Promise<GaitSet> {
+  const positions = Float32Array.from({ length: n * 3 }, (_, i) => (i % 7) / 7);
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 4);
+  await tick();
+  const ids = Array.from({ length: n }, (_, i) => `s${offset}-${i}`);
+  await tick();
+  const identity = Array.from({ length: n }, (_, i) => (offset === 1 ? (i < 2 ? `w${i}` : 'w2') : `w${i % 1000}`));
+  await tick();
+  return new GaitSet({ positions, labels, labelNames: ['angry', 'happy', 'neutral', 'sad'], ids, identity, T: 1, V: 1, skeleton: 'point' });
 }
 
 describe('GaitSet at 10^6 gaits', () => {
   it('concat, select, slice, shuffle, counts, splits and relabelling work', async () => {
-    const a = big(0);
+    const a = await big(0);
     await tick();
-    const b = big(1, 200_000);
+    const b = await big(1, 200_000);
     await tick();
     const c = GaitSet.concat([a, b]);
     expect(c.N).toBe(N + 200_000);

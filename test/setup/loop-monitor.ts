@@ -3,7 +3,8 @@
  * GAITFORGE_LOOP_REPORT=<dir> set, a 20 ms heartbeat records every gap
  * longer than 250 ms between its beats, with the test (or hook phase) that
  * was running when the gap began, and writes one JSON file per test file to
- * <dir> after the file's tests; scripts/loop-report.mjs lists the worst.
+ * <dir> after the file's tests, with the file's wall and CPU seconds (the
+ * worker's own, not its children's); scripts/loop-report.mjs lists the worst.
  * Without the variable it does nothing. A gap is time in which the worker
  * could not answer Vitest's RPC (e.g. "Timeout calling onTaskUpdate").
  */
@@ -17,6 +18,7 @@ if (dir) {
   const RECORD_MS = 250;
   const file = path.relative(process.cwd(), (globalThis as { __vitest_worker__?: { filepath?: string } }).__vitest_worker__?.filepath ?? 'unknown');
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let phase = '(collect/beforeAll)';
   let last = performance.now();
   let lastPhase = phase;
@@ -44,7 +46,8 @@ if (dir) {
     beat();
     clearInterval(timer);
     mkdirSync(dir, { recursive: true });
-    const out = { file, seconds: (performance.now() - t0) / 1000, worstMs: Math.max(0, ...gaps.map((g) => g.ms)), gaps };
+    const cpu = process.cpuUsage(cpu0);
+    const out = { file, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, worstMs: Math.max(0, ...gaps.map((g) => g.ms)), gaps };
     writeFileSync(path.join(dir, `${file.replace(/[\\/]/g, '__')}.json`), JSON.stringify(out, null, 1));
   });
 }

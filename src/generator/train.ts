@@ -12,6 +12,7 @@ import type { GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { VERSION } from '../core/version.js';
 import { Rng } from '../core/rng.js';
+import { yieldToEventLoop } from '../core/yield.js';
 import { trainableVariables } from '../nn/model-utils.js';
 import { loadModel } from '../nn/serialize.js';
 import { freshState, readOptimizerState, writeCheckpoint, type FitState } from '../train/checkpoint.js';
@@ -275,6 +276,7 @@ async function evaluateSet(trainer: CvaeTrainer, data: Float32Array, labels: Int
     const e = Math.min(n, s + 64);
     const v = await trainer.evaluate(data.subarray(s * per, e * per), labels.subarray(s, e), shape, rng.tfSeed(), identities?.subarray(s, e));
     accumulate(acc, v, (e - s) / n);
+    await yieldToEventLoop(); // `await out.data()` alone does not let the event loop run
   }
   return acc;
 }

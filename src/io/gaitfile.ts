@@ -31,6 +31,7 @@ import { GaitforgeError } from '../core/errors.js';
 import { ensureParentDir, removeCreatedDir } from '../core/files.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { VERSION } from '../core/version.js';
+import { yieldToEventLoop } from '../core/yield.js';
 import { GaitTableDecoder, decodeSpec, type ReadGaitOptions } from './decode.js';
 import { BatchBuilder, GAIT_COLUMNS, tableMetadata } from './schema.js';
 
@@ -121,8 +122,6 @@ async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
     off += bytesWritten;
   }
 }
-
-const nextMacrotask = () => new Promise<void>((r) => setImmediate(r));
 
 abstract class BaseWriter implements GaitWriter {
   readonly path: string;
@@ -278,11 +277,11 @@ class ParquetGaitWriter extends BaseWriter {
       });
     }
     // Let the encoder and file writes run (they progress on microtasks and I/O callbacks).
-    await nextMacrotask();
+    await yieldToEventLoop();
   }
 
   protected async drain(): Promise<void> {
-    while ((this.controller.desiredSize ?? 1) <= 0 && !this.failure) await nextMacrotask();
+    while ((this.controller.desiredSize ?? 1) <= 0 && !this.failure) await yieldToEventLoop();
   }
 
   protected async finish(): Promise<void> {
@@ -339,7 +338,7 @@ class ArrowGaitWriter extends BaseWriter {
 
   protected async drain(): Promise<void> {
     // The pump is idle after a macrotask only when the writer's queue is empty and every chunk is on disk.
-    do await nextMacrotask();
+    do await yieldToEventLoop();
     while (!this.idle && !this.failure);
   }
 

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
+import { yieldToEventLoop } from '../core/yield.js';
 import type * as tf from '@tensorflow/tfjs';
 import { better, readOptimizerState, removeCheckpoint, restoreWeights, type FitState } from './checkpoint.js';
 import { Engine, type GradientTask } from './engine.js';
@@ -110,6 +111,3 @@ export async function startEngine(o: {
   if (o.resume) engine.setOptimizerState(readOptimizerState(o.lastDir));
   return engine;
 }
-
-/** Lets progress output, signals and test runners through between steps. */
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

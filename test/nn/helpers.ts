@@ -28,6 +28,28 @@ export function rand(shape: number[], seed: number): tf.Tensor {
  * arithmetic on the differences of f (f itself runs in float32).
  */
 export function numericGrad(f: (...xs: tf.Tensor[]) => tf.Scalar, inputs: tf.Tensor[], which: number, eps = 1e-2): Float64Array {
+  const it = centralDifferences(f, inputs, which, eps);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * numericGrad for large inputs (hundreds of forward passes): yields to the
+ * event loop between elements, so the test worker can answer Vitest's RPC.
+ */
+export async function numericGradYielding(f: (...xs: tf.Tensor[]) => tf.Scalar, inputs: tf.Tensor[], which: number, eps = 1e-2): Promise<Float64Array> {
+  const it = centralDifferences(f, inputs, which, eps);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The central differences of numericGrad, pausing after each element. */
+function* centralDifferences(f: (...xs: tf.Tensor[]) => tf.Scalar, inputs: tf.Tensor[], which: number, eps: number): Generator<void, Float64Array> {
   const base = inputs[which]!.dataSync().slice();
   const out = new Float64Array(base.length);
   for (let i = 0; i < base.length; i++) {
@@ -40,6 +62,7 @@ export function numericGrad(f: (...xs: tf.Tensor[]) => tf.Scalar, inputs: tf.Ten
       });
     };
     out[i] = (at(eps) - at(-eps)) / (2 * eps);
+    yield;
   }
   return out;
 }

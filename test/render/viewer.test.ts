@@ -65,7 +65,7 @@ describe('viewer page in headless Chromium', () => {
   let base: string;
 
   beforeAll(async () => {
-    ensureChromium();
+    await ensureChromium();
     dir = mkdtempSync(path.join(os.tmpdir(), 'gf-viewer-'));
     await writeViewer(path.join(dir, 'viewer'), set, { title: 'test viewer' });
     ctx = await launch();

@@ -19,6 +19,8 @@ export interface BenchArgs {
   quick: boolean;
   /** Appends a row: prints its JSON line at once. */
   report(row: BenchRow): void;
+  /** Records a Markdown block of the section's results (its tables): written to the run folder with `--out DIR`. */
+  markdown?(md: string): void;
 }
 
 export interface BenchSection {

@@ -34,9 +34,9 @@ import type { GaitSet } from '../src/core/gaitset.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 import { importBvh } from '../src/io/bvh.js';
 import { crossFitEvaluators } from '../src/pipeline/evaluator.js';
-import { GENERATOR_VARIANTS, loadGenerator, trainGenerator, type GeneratorConfig, type GeneratorVariant } from '../src/generator/index.js';
+import { GENERATOR_VARIANTS, generatorFamily, loadGenerator, startSampler, trainGeneratorFamily, type GeneratorConfig, type GeneratorFamilyConfig, type GeneratorVariant } from '../src/generator/index.js';
 import type { LatentPriorKind } from '../src/generator/latent.js';
-import { motionStats } from '../src/generator/quality.js';
+import { motionStats, stepFrequency } from '../src/generator/quality.js';
 import { copySource, evaluateGenerator, type GeneratorEvaluation } from '../src/pipeline/evaluate-generator.js';
 import { evaluationMetrics, metricText as ci, realText } from '../src/pipeline/evaluation-table.js';
 import { meanCI, type MeanCI } from '../src/eval/stats.js';
@@ -115,62 +115,107 @@ async function benchData(argv: string[]): Promise<{ name: string; train: GaitSet
   return { name: `${data.N} windows (T = ${frames}) of ${files.length} BVH clips in ${dir}, labels ${data.labelNames.join(', ')}`, train, test, unit: 'clip' };
 }
 
+/** Display names of the families in the table. */
+const FAMILY_NAMES: Record<string, string> = { stepgen: 'STEP-Gen', 'cvae-baseline': 'baseline CVAE', flow: 'flow', 'pca-gaussian': 'PCA-Gaussian' };
+
+/**
+ * Per label, the generated gaits' limb speed and step frequency over the real held-out gaits' of that label
+ * (one draw of as many gaits per label as the held-out split has): does every label walk?
+ */
+function motionByLabel(fake: GaitSet, real: GaitSet): Record<string, { limbSpeed: number; stepFrequency: number | null }> {
+  const of = (s: GaitSet, l: string) => s.select(s.indicesByLabel()[s.labelId(l)]!);
+  return Object.fromEntries(real.labelNames.filter((l) => real.countsByLabel()[l]! > 0).map((l) => {
+    const [f, r] = [of(fake, l), of(real, l)];
+    const [fs, rs] = [stepFrequency(f), stepFrequency(r)];
+    return [l, { limbSpeed: motionStats(f).limbSpeed / motionStats(r).limbSpeed, stepFrequency: fs.gaits > 0 && rs.gaits > 0 ? fs.frequency / rs.frequency : null }];
+  }));
+}
+
 export const section: BenchSection = {
   name: 'generator-eval',
-  describe: 'STEP-Gen vs the baseline CVAE (and a copy of the training set as a control) on the procedural demo data or BVH clips (--bvh), over seeds: FID beside the floor, recognition ratio, motion, memorisation, plausibility',
-  async run({ argv, quick, report }: BenchArgs) {
+  describe: 'Every generator family (STEP-Gen, the baseline CVAE, the flow, the PCA-Gaussian floor; a copy of the training set as a control) on the procedural demo data or BVH clips (--bvh), over seeds: FID beside the floor, recognition ratio, motion, memorisation, plausibility, seconds to train and to sample',
+  async run({ argv, quick, report, markdown }: BenchArgs) {
     await initBackend((option(argv, '--backend') ?? 'wasm') as never);
-    const epochs = Number(option(argv, '--epochs') ?? (quick ? 2 : 12));
+    const epochs = option(argv, '--epochs') === undefined ? (quick ? 2 : undefined) : Number(option(argv, '--epochs'));
     const repeats = Number(option(argv, '--repeats') ?? (quick ? 3 : 10));
     const seeds = Number(option(argv, '--seeds') ?? (quick ? 1 : 3));
     const firstSeed = Number(option(argv, '--first-seed') ?? 1);
     if (!Number.isSafeInteger(firstSeed) || firstSeed < 0) throw new Error(`--first-seed: expected a non-negative integer, got ${option(argv, '--first-seed')}`);
     const seedList = Array.from({ length: seeds }, (_, i) => firstSeed + i);
     const threads = Number(option(argv, '--threads') ?? 1);
-    const variants = (option(argv, '--variants') ?? 'stepgen,cvae-baseline').split(',') as GeneratorVariant[];
+    const variants = (option(argv, '--variants') ?? 'stepgen,cvae-baseline,flow,pca-gaussian').split(',') as GeneratorVariant[];
     for (const v of variants) if (!GENERATOR_VARIANTS.includes(v)) throw new Error(`--variants: unknown variant ${v} (expected ${GENERATOR_VARIANTS.join('|')})`);
+    const trainFraction = Number(option(argv, '--train-fraction') ?? 1);
+    if (!(trainFraction > 0 && trainFraction <= 1)) throw new Error(`--train-fraction: expected a number in (0, 1], got ${option(argv, '--train-fraction')}`);
     const keep = option(argv, '--keep');
     const prior = option(argv, '--prior') as LatentPriorKind | undefined; // default: the generators' config prior
     const root = keep ?? mkdtempSync(path.join(os.tmpdir(), 'gaitforge-bench-geneval-'));
-    const { name, train, test, testNoiseFree, unit } = await benchData(argv);
+    const data = await benchData(argv);
+    const { name, test, testNoiseFree, unit } = data;
+    // --train-fraction: a nested subset of the training clips or walkers, stratified by label (the held-out split stays whole)
+    const train = trainFraction === 1 ? data.train : data.train.select(data.train.nestedSubset(trainFraction, 1));
     const limbSpeedRealNoiseFree = testNoiseFree ? motionStats(testNoiseFree).limbSpeed : undefined;
     if (limbSpeedRealNoiseFree !== undefined)
       console.error(`held-out limb speed ${motionStats(test).limbSpeed.toFixed(3)} m/s; the same walks without the walkers' sensor noise ${limbSpeedRealNoiseFree.toFixed(3)} m/s`);
-    // the generator defaults (lr 2e-3, one step down at 70%, batch 16), short by default: ~230 optimiser steps; --config overrides any field
-    const config: GeneratorConfig = { epochs, ...jsonOption<GeneratorConfig>(argv, '--config') };
-    console.error(`data: ${name}; train ${train.N}, held out ${test.N} (${unit}-disjoint); generator config ${JSON.stringify(config)}, seeds ${seedList.join(', ')}; ${repeats} draws each from ${prior ? `the ${prior} prior` : "each generator's config prior"}`);
+    // each family's defaults; --epochs sets every family's epochs, --config the CVAE family's fields, --flow-config the flow's, --pca-config the floor's
+    const configs: Record<string, object> = {
+      cvae: { ...(epochs !== undefined ? { epochs } : {}), ...jsonOption<GeneratorConfig>(argv, '--config') },
+      flow: { ...(epochs !== undefined ? { epochs } : {}), ...jsonOption<object>(argv, '--flow-config') },
+      'pca-gaussian': jsonOption<object>(argv, '--pca-config'),
+    };
+    const configOf = (variant: GeneratorVariant) => ({ ...configs[generatorFamily(variant)], variant }) as GeneratorFamilyConfig;
+    console.error(`data: ${name}; train ${train.N}${trainFraction < 1 ? ` (${trainFraction} of the training ${unit}s)` : ''}, held out ${test.N} (${unit}-disjoint); configs ${JSON.stringify(configs)}, seeds ${seedList.join(', ')}; ${repeats} draws each`);
     // two evaluators cross-fitted on the held-out split (cached in the run folder): none has trained on the generators' gaits
     const crossFit = await crossFitEvaluators(test, { name: `the held-out split (${unit}-disjoint)`, cacheDir: path.join(root, '.gaitforge-evaluators'), threads });
     const evaluator = crossFit.folds;
     const evaluatorHashes = evaluator.map((f) => f.classifier.checkpointHash);
     const columns: [string, GeneratorEvaluation[]][] = [];
+    const costs: string[][] = [];
     try {
       for (const variant of variants) {
         const evals: GeneratorEvaluation[] = [];
+        const trainTimes: number[] = [];
+        const sampleTimes: number[] = [];
         for (const seed of seedList) {
-          const outDir = path.join(root, `${variant}-seed${seed}`);
+          const outDir = path.join(root, `${variant}-seed${seed}${trainFraction < 1 ? `-fraction${trainFraction}` : ''}`);
           const t0 = performance.now();
           // resume: a finished generator in --keep is reused as it is (same data, config and seed), an interrupted one continues
-          const r = await trainGenerator(train, { ...config, variant }, { outDir, seed, resume: true, threads });
+          const r = await trainGeneratorFamily(train, configOf(variant), { outDir, seed, resume: true, threads });
           const trainSeconds = (performance.now() - t0) / 1000;
           const gen = await loadGenerator(outDir);
           try {
-            const e = await evaluateGenerator(gen, test, { seed, repeats, evaluator, train, threads, ...(prior ? { prior } : {}) });
+            // sampling cost: 1,000 gaits, evenly over the labels, on the bench's threads
+            const perLabel = Math.ceil(1000 / gen.labelNames.length);
+            const sampler = await startSampler(gen, threads);
+            const s0 = performance.now();
+            const drawn = await sampler.sample(Object.fromEntries(gen.labelNames.map((l) => [l, perLabel])), { seed });
+            const sampleSeconds = ((performance.now() - s0) / 1000) * (1000 / drawn.N);
+            await sampler.close();
+            const e = await evaluateGenerator(gen, test, { seed, repeats, evaluator, train, threads, ...(prior && generatorFamily(variant) === 'cvae' ? { prior } : {}) });
             evals.push(e);
+            const byLabel = motionByLabel(drawn.withLabelNames(test.labelNames), test);
+            const fitted = 'bestEpoch' in r.result ? r.result.bestEpoch : null;
+            trainTimes.push(trainSeconds);
+            sampleTimes.push(sampleSeconds);
             report({
               section: 'generator-eval', name: `${variant} seed ${seed}: FID evaluator space`, value: e.evaluatorSpace!.fid.fid.mean, unit: 'FID',
               halfWidth: e.evaluatorSpace!.fid.fid.halfWidth, floor: e.evaluatorSpace!.fid.floor.mean, affective: e.affective.fid.fid.mean,
-              affectiveFloor: e.affective.fid.floor.mean, dim: e.evaluatorSpace!.fid.dim, affectiveDim: e.affective.fid.dim, recognitionRatio: e.recognition!.ratio.mean, trainingCopyRatio: e.recognition!.trainingCopyRatio?.mean ?? null, limbSpeed: e.motion.generated.limbSpeed.mean,
-              limbSpeedReal: e.motion.real.limbSpeed, ...(limbSpeedRealNoiseFree !== undefined ? { limbSpeedRealNoiseFree } : {}), stepFrequency: e.motion.generated.stepFrequency?.mean ?? null, stepFrequencyReal: e.motion.real.stepFrequency,
+              affectiveFloor: e.affective.fid.floor.mean, dim: e.evaluatorSpace!.fid.dim, affectiveDim: e.affective.fid.dim, recognitionRatio: e.recognition!.ratio.mean, trainingCopyRatio: e.recognition!.trainingCopyRatio?.mean ?? null,
+              limbSpeed: e.motion.generated.limbSpeed.mean, limbSpeedReal: e.motion.real.limbSpeed, limbSpeedRatio: e.motion.ratio.limbSpeed.mean,
+              ...(limbSpeedRealNoiseFree !== undefined ? { limbSpeedRealNoiseFree } : {}), stepFrequency: e.motion.generated.stepFrequency?.mean ?? null, stepFrequencyReal: e.motion.real.stepFrequency,
+              stepFrequencyRatio: e.motion.ratio.stepFrequency?.mean ?? null, motionByLabel: byLabel,
+              memorisationFlagged: e.memorisation!.flaggedDraws, memorisationClose: e.memorisation!.closeFraction.mean,
               footSkate: e.plausibility.generated.footSkate.mean, footSkateReal: e.plausibility.real.footSkate,
-              prior: e.prior, bestEpoch: r.bestEpoch, trainSeconds, evaluateSeconds: e.seconds, seed, config: { ...config, variant },
-              generator: gen.checkpointHash, evaluators: evaluatorHashes,
+              prior: e.prior, steps: e.steps, guidance: e.guidance, bestEpoch: fitted, trainSeconds, sampleSecondsPer1000: sampleSeconds, evaluateSeconds: e.seconds, seed,
+              trainGaits: train.N, trainFraction, config: configOf(variant), generator: gen.checkpointHash, evaluators: evaluatorHashes,
             });
           } finally {
             gen.dispose();
           }
         }
-        columns.push([variant === 'stepgen' ? 'STEP-Gen' : 'baseline CVAE', evals]);
+        columns.push([FAMILY_NAMES[variant] ?? variant, evals]);
+        const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+        costs.push([FAMILY_NAMES[variant] ?? variant, mean(trainTimes).toFixed(0), mean(sampleTimes).toFixed(1)]);
       }
       // the control: the training set itself, drawn per seed as a generator's samples are
       const copy = copySource(train, 'training-set copy');
@@ -186,7 +231,14 @@ export const section: BenchSection = {
       crossFit.dispose();
       if (!keep) rmSync(root, { recursive: true, force: true });
     }
+    const table = comparisonTable(columns);
+    const cost = ['| family | seconds to train (mean over seeds) | seconds per 1,000 gaits |', '|---|---:|---:|', ...costs.map((r) => `| ${r.join(' | ')} |`)].join('\n');
     console.error(`evaluator: ${crossFit.description}; checkpoints ${evaluatorHashes.join(', ')}`);
-    console.error(comparisonTable(columns));
+    console.error(table);
+    console.error(cost);
+    markdown?.(
+      `Data: ${name}; ${train.N} training gaits${trainFraction < 1 ? ` (${trainFraction} of the training ${unit}s)` : ''}, ${test.N} held-out (${unit}-disjoint). ` +
+        `Evaluator: ${crossFit.description}.\n\n${table}\n\n${cost}`,
+    );
   },
 };

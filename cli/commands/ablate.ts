@@ -111,7 +111,7 @@ const run: CommandModule<object, RunArgs> = {
       config.syntheticRatio = ratios;
     }
     if (argv['drop-synthetic']) config.nonReal = 'drop';
-    const r = await lib.ablate({ dataPath: argv.data, config, runDir: argv['run-dir'], shard, workers: argv.workers, threads: argv.threads, report: argv.report, progress: progressBar(argv) });
+    const r = await lib.ablate({ dataPath: argv.data, config, runDir: argv['run-dir'], shard, workers: argv.workers, threads: argv.threads, report: argv.report, progress: progressBar(argv), command: `gaitforge ${process.argv.slice(2).join(' ')}` });
     say(argv, `ablation in ${argv['run-dir']}`);
     printSummary(lib, argv, r);
   },
@@ -127,7 +127,7 @@ const merge: CommandModule<object, MergeArgs> = {
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
     await lib.initBackend(argv.backend as never);
-    printSummary(lib, argv, await lib.mergeAblation(argv.dirs, argv.out));
+    printSummary(lib, argv, await lib.mergeAblation(argv.dirs, argv.out, `gaitforge ${process.argv.slice(2).join(' ')}`));
   },
 };
 

@@ -12,8 +12,10 @@ interface Args extends GlobalArgs {
   repeats: number;
   evaluator?: string;
   features: string;
-  temperature: number;
+  temperature?: number;
   prior?: string;
+  steps?: number;
+  guidance?: number;
   seed: number;
   threads: number;
   'cache-dir'?: string;
@@ -29,7 +31,7 @@ export function evaluationText(lib: Lib, e: GeneratorEvaluation, evaluatorUsed: 
     : 'no evaluator (affective space only)';
   return [
     `generator ${e.generator.tag}; ${evaluator}`,
-    `${e.repeats} draws (seed ${e.seed}${e.prior ? `, ${e.prior} prior, temperature ${e.temperature}` : ''}): each splits the ${e.realGaits} real gaits into a reference half (${e.referenceGaits}) and a held-out half (${e.heldOutHalfGaits}) and samples ${e.generatedPerDraw} gaits (${counts})`,
+    `${e.repeats} draws (seed ${e.seed}${e.prior ? `, ${e.prior} prior, temperature ${e.temperature}` : ''}${e.steps !== null ? `, ${e.steps} steps, guidance ${e.guidance}` : ''}): each splits the ${e.realGaits} real gaits into a reference half (${e.referenceGaits}) and a held-out half (${e.heldOutHalfGaits}) and samples ${e.generatedPerDraw} gaits (${counts})`,
     '',
     table(['metric (mean ± 95% CI)', 'generated', 'real'], rows),
     '',
@@ -60,8 +62,10 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
       })
       .option('cache-dir', { type: 'string', describe: 'Folder of cached cross-fitted evaluators (default: .gaitforge-evaluators beside the --real file)' })
       .option('evaluator-epochs', { type: 'number', describe: 'Epochs of each cross-fitted evaluator. Default 10' })
-      .option('temperature', { type: 'number', default: 1, describe: 'Scale of the latent noise' })
-      .option('prior', { type: 'string', choices: LATENT_PRIORS, describe: PRIOR_HELP })
+      .option('temperature', { type: 'number', describe: 'STEP-Gen: scale of the latent noise (default 1)' })
+      .option('prior', { type: 'string', choices: LATENT_PRIORS, describe: `STEP-Gen: ${PRIOR_HELP}` })
+      .option('steps', { type: 'number', describe: "Flow: integration steps of the sampler (default: the model's)" })
+      .option('guidance', { type: 'number', describe: "Flow: classifier-free guidance W (default: the model's)" })
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (splits and samples of every draw)' })
       .option('threads', threadsOption("Threads decoding the generated gaits and running the evaluator (worker threads on wasm/cpu; 1 on tfjs-node); the results do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {
@@ -81,7 +85,7 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
           name: `the real set (${argv.real})`, cacheDir: lib.evaluatorCacheRoot(argv['cache-dir'], argv.real), epochs: argv['evaluator-epochs'], threads, progress: progressBar(argv),
         });
       const e = await lib.evaluateGenerator(gen, real, {
-        seed: argv.seed, perLabel: argv['per-label'], repeats: argv.repeats, temperature: argv.temperature, prior: argv.prior as never,
+        seed: argv.seed, perLabel: argv['per-label'], repeats: argv.repeats, temperature: argv.temperature, prior: argv.prior as never, steps: argv.steps, guidance: argv.guidance,
         evaluator: crossFit?.folds ?? given?.evaluator ?? null, evaluatorName: given?.name, train, threads, progress: progressBar(argv),
       });
       const description = crossFit?.description ?? (given ? `${given.description}; it scores all of --real, so its ratio is anchored at 1 only if it never trained on the generator's training gaits` : null);

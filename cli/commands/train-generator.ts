@@ -85,7 +85,7 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (initialisation, split, shuffling, noise)' })
       .option('resume', { type: 'boolean', default: false, describe: "Continue --out's last checkpoint (same data, config and seed)" })
       .option('overwrite', { type: 'boolean', default: false, describe: 'Replace a generator already in --out' })
-      .option('evaluator', { type: 'string', describe: "Evaluator classifier directory for the model card's evaluator-space metrics (default: the shipped one when it fits the data, else the affective space only)" })
+      .option('evaluator', { type: 'string', describe: "Evaluator classifier directory for the model card's evaluator-space metrics (default: two Baseline-STEPs cross-fitted on the validation gaits)" })
       .option('threads', threadsOption()) as unknown as Argv<Args>,
   handler: async (argv) => {
     const lib = await import('../../src/index.js');
@@ -115,14 +115,16 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
       identityFeatureModel: argv['identity-feature-model'],
     });
     stop.done();
-    const last = r.history[r.history.length - 1];
-    const best = r.history[r.bestEpoch - 1];
+    if (r.training.family !== 'cvae') throw new Error('unreachable');
+    const { history } = r.training.result;
+    const last = history[history.length - 1];
+    const best = history[r.bestEpoch - 1];
     const row = (name: string, h: typeof last) =>
       h ? [name, h.epoch, fmt(h.train.lo), fmt(h.train.lc), fmt(h.train.ld), fmt(h.train.lb), fmt(h.train.kl), fmt(h.train.total), h.val ? fmt(h.val.total) : '—']
         : [name, '—', '', '', '', '', '', '', ''];
     const card = r.card ? { path: r.card.path, skipped: r.card.skipped, recognitionRatio: r.card.evaluation?.recognition?.ratio ?? null } : null;
-    emit(argv, { dir: r.dir, bestEpoch: r.bestEpoch, completed: r.completed, epochs: r.history.length, final: last ?? null, best: best ?? null, card }, [
-      `${r.completed ? 'trained' : 'stopped'}: ${r.dir} (${r.history.length} epochs, best epoch ${r.bestEpoch})`,
+    emit(argv, { dir: r.dir, bestEpoch: r.bestEpoch, completed: r.completed, epochs: history.length, final: last ?? null, best: best ?? null, card }, [
+      `${r.completed ? 'trained' : 'stopped'}: ${r.dir} (${history.length} epochs, best epoch ${r.bestEpoch})`,
       table(['', 'epoch', 'L_o', 'L_c', 'L_d', 'L_b', 'KL', 'total', 'val total'], [row('last', last), row('best', best)]),
       last ? `${fmt(last.samplesPerSec, 3)} training gaits/s in the last epoch; loss curve: ${r.dir}/loss.csv` : '',
       r.card ? `model card: ${r.card.path}${r.card.skipped ? ` (no metrics: ${r.card.skipped})` : ''}` : '',
@@ -161,13 +163,16 @@ async function trainPcaFamily(lib: Lib, argv: Args, file: object, variant: 'flow
   const train = await lib.readGaitFile(argv.data);
   const val = argv.val ? await lib.readGaitFile(argv.val) : undefined;
   const stop = stopOnSigint(argv);
-  const r = await lib.trainGeneratorFamily(train, config, {
-    outDir: argv.out, seed: argv.seed, resume: argv.resume, overwrite: argv.overwrite, val, signal: stop.signal, progress: progressBar(argv), threads: argv.threads,
+  const w = await lib.trainGeneratorWithCard(train, config, {
+    dataName: argv.data, evaluatorDir: argv.evaluator, outDir: argv.out, seed: argv.seed, resume: argv.resume, overwrite: argv.overwrite, val, signal: stop.signal, progress: progressBar(argv), threads: argv.threads,
   });
   stop.done();
+  const r = w.training;
+  const card = w.card ? { path: w.card.path, skipped: w.card.skipped, recognitionRatio: w.card.evaluation?.recognition?.ratio ?? null } : null;
+  const cardLine = w.card ? `model card: ${w.card.path}${w.card.skipped ? ` (no metrics: ${w.card.skipped})` : ''}` : '';
   if (r.family === 'pca-gaussian') {
     const g = r.result;
-    emit(argv, { ...g, variant }, [`fitted: ${g.dir} (k = ${g.k} components explaining ${fmt(100 * g.explained, 4)}% of the variance; shrinkage ${g.shrinkage.map((x) => fmt(x, 2)).join(', ')}) in ${fmt(g.seconds, 3)} s`]);
+    emit(argv, { ...g, variant, card }, [`fitted: ${g.dir} (k = ${g.k} components explaining ${fmt(100 * g.explained, 4)}% of the variance; shrinkage ${g.shrinkage.map((x) => fmt(x, 2)).join(', ')}) in ${fmt(g.seconds, 3)} s`, cardLine].filter(Boolean));
     return;
   }
   if (r.family !== 'flow') throw new Error('unreachable');
@@ -176,10 +181,11 @@ async function trainPcaFamily(lib: Lib, argv: Args, file: object, variant: 'flow
   const best = f.history[f.bestEpoch - 1];
   const row = (name: string, h: typeof last) =>
     h ? [name, h.epoch, fmt(h.train.flow), fmt(h.train.bone), fmt(h.train.foot), fmt(h.train.velocity), fmt(h.train.total), h.val ? fmt(h.val.total) : '—'] : [name, '—', '', '', '', '', '', ''];
-  emit(argv, { dir: f.dir, variant, bestEpoch: f.bestEpoch, completed: f.completed, epochs: f.history.length, k: f.k, explained: f.explained, final: last ?? null, best: best ?? null }, [
+  emit(argv, { dir: f.dir, variant, bestEpoch: f.bestEpoch, completed: f.completed, epochs: f.history.length, k: f.k, explained: f.explained, final: last ?? null, best: best ?? null, card }, [
     `${f.completed ? 'trained' : 'stopped'}: ${f.dir} (${f.history.length} epochs, best epoch ${f.bestEpoch}; k = ${f.k} components, ${fmt(100 * f.explained, 4)}% of the variance)`,
     table(['', 'epoch', 'L_flow', 'L_bone', 'L_foot', 'L_vel', 'total', 'val total'], [row('last', last), row('best', best)]),
     last ? `${fmt(last.samplesPerSec, 3)} training gaits/s in the last epoch; loss curve: ${f.dir}/loss.csv` : '',
+    cardLine,
     f.completed ? '' : `resume with: gaitforge train-generator --variant flow --data ${argv.data} --out ${argv.out} --resume (same options)`,
   ].filter(Boolean));
   if (!f.completed) process.exitCode = 130;

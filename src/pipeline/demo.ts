@@ -56,7 +56,7 @@ export const DEMO_PRESETS: Record<'quick' | 'full', DemoPreset> = {
     data: { identities: 48, perEmotion: 12, frames: 75 },
     ablation: {
       splits: { train: 0.7, val: 0.15, test: 0.15, groupBy: 'identity' },
-      augmenters: ['none', 'stepgen', 'cvae-baseline', 'mirror', 'rotate', 'timewarp', 'noise', 'mean-shift'],
+      augmenters: ['none', 'stepgen', 'cvae-baseline', 'flow', 'pca-gaussian', 'mirror', 'rotate', 'timewarp', 'noise', 'classical', 'mean-shift'],
       counts: [0, 250, 500, 1000, 2000, 4000],
       classifiers: ['baseline-step', 'step', 'at-gcn'],
       seeds: 5,

@@ -26,6 +26,7 @@ import { meanCI, type MeanCI } from '../eval/stats.js';
 import { canonicalizeAll } from '../generator/normalize.js';
 import { checkPriorKind, type LatentPriorKind } from '../generator/latent.js';
 import { checkCounts, LoadedGenerator, startSampler, type SampleSource, type Sampler } from '../generator/sample.js';
+import { FlowGenerator } from '../generator/flow/sample.js';
 import { motionStats, stepFrequency } from '../generator/quality.js';
 import { checkEvaluatorFits, type EvaluatorFold } from './evaluator.js';
 import { SpaceAccumulator, spaceDraw, type SpaceDraw, type SpaceSuite } from './space-metrics.js';
@@ -58,10 +59,14 @@ export interface EvaluateGeneratorOptions {
   counts?: Record<string, number>;
   /** Independent draws. Default 10. */
   repeats?: number;
-  /** Latent temperature. Default 1. */
+  /** STEP-Gen's latent temperature. Default 1. */
   temperature?: number;
-  /** The latent prior samples are drawn from (SampleOptions.prior). Default: the generator's config prior. */
+  /** STEP-Gen's latent prior samples are drawn from (SampleOptions.prior). Default: the generator's config prior. */
   prior?: LatentPriorKind;
+  /** The flow's integration steps (SampleOptions.steps). Default: its config's. */
+  steps?: number;
+  /** The flow's classifier-free guidance (SampleOptions.guidance). Default: its config's. */
+  guidance?: number;
   /**
    * The evaluator space and the recognition ratio; null/absent: the
    * affective space only. Folds (pipeline/evaluator.ts crossFitEvaluators):
@@ -102,9 +107,12 @@ export interface GeneratorEvaluation {
   } | null;
   seed: number;
   repeats: number;
-  temperature: number;
-  /** The latent prior of the draws; null for a source without one (copySource). */
+  /** STEP-Gen's latent temperature and prior of the draws; null for a family or a source without them (the flow, copySource). */
+  temperature: number | null;
   prior: LatentPriorKind | null;
+  /** The flow's integration steps and guidance of the draws; null for other families. */
+  steps: number | null;
+  guidance: number | null;
   realGaits: number;
   /** Real gaits in the reference half and in the held-out half of each draw (the affective space's; an evaluator fold halves the gaits it scores). */
   referenceGaits: number;
@@ -230,9 +238,19 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
   if (!Number.isSafeInteger(seed) || seed < 0) throw new GaitforgeError('E_OPTION', `seed = ${seed}: expected a non-negative integer`);
   const R = options.repeats ?? 10;
   if (!Number.isInteger(R) || R < 1 || R > 1000) throw new GaitforgeError('E_OPTION', `repeats = ${R}: expected an integer in [1, 1000]`);
-  const temperature = options.temperature ?? 1;
-  // a control without a latent prior (copySource) has none to report
-  const prior = generator instanceof LoadedGenerator ? generator.resolvePrior(options.prior) : options.prior === undefined ? null : checkPriorKind(options.prior);
+  // each family's own sampling options (its sampler refuses another's); a control such as copySource has none
+  const cvae = generator instanceof LoadedGenerator;
+  const flow = generator instanceof FlowGenerator;
+  const temperature = cvae ? (options.temperature ?? 1) : null;
+  const prior = cvae ? generator.resolvePrior(options.prior) : options.prior === undefined ? null : checkPriorKind(options.prior);
+  const steps = flow ? (options.steps ?? generator.config.steps) : null;
+  const guidance = flow ? (options.guidance ?? generator.config.guidance) : null;
+  const familyOptions = {
+    ...(temperature !== null ? { temperature } : options.temperature !== undefined ? { temperature: options.temperature } : {}),
+    ...(prior ? { prior } : {}),
+    ...(steps !== null ? { steps } : options.steps !== undefined ? { steps: options.steps } : {}),
+    ...(guidance !== null ? { guidance } : options.guidance !== undefined ? { guidance: options.guidance } : {}),
+  };
   if (options.perLabel !== undefined && (!Number.isInteger(options.perLabel) || options.perLabel < 2 || options.perLabel > 100_000))
     throw new GaitforgeError('E_OPTION', `perLabel = ${options.perLabel}: expected an integer in [2, 100000]`);
   const progress = options.progress ?? silentProgress;
@@ -321,7 +339,7 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
         const l = real.labelId(n);
         counts[n] = options.counts?.[n] ?? options.perLabel ?? halves.floor.filter((i) => real.labels[i] === l).length;
       }
-      const fake = (await sampler.sample(counts, { seed: s, temperature, ...(prior ? { prior } : {}) })).withLabelNames(labelNames);
+      const fake = (await sampler.sample(counts, { seed: s, ...familyOptions })).withLabelNames(labelNames);
       generatedPerDraw = fake.N;
 
       const fakeAff = toFeatureMatrix(applyMinMax(scaler, affectiveFeatures(fake, { smoothSeconds: AFFECTIVE_FID_SMOOTHING_SECONDS })), NUM_AFFECTIVE_FEATURES, 'generated affective features');
@@ -392,7 +410,7 @@ export async function evaluateGenerator(generator: SampleSource, real: GaitSet, 
             folds: open.map((f) => ({ checkpointHash: f.fold.classifier.checkpointHash, scoredGaits: f.sub.N, realAccuracy: f.accuracy })),
           }
         : null,
-      seed, repeats: R, temperature, prior, realGaits: real.N, referenceGaits: refSize, heldOutHalfGaits: heldSize, generatedPerDraw, counts,
+      seed, repeats: R, temperature, prior, steps, guidance, realGaits: real.N, referenceGaits: refSize, heldOutHalfGaits: heldSize, generatedPerDraw, counts,
       trainGaits: train?.N ?? null,
       affective, evaluatorSpace,
       recognition: open.length

@@ -15,7 +15,10 @@ import { writeFilesAtomic } from '../core/files.js';
 import { sharedGroups, type GaitSet } from '../core/gaitset.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { deriveSeed } from '../core/rng.js';
-import { loadGenerator, readGeneratorManifest as readManifest, summedKlWeight, trainGenerator, type GeneratorConfig, type TrainGeneratorOptions, type TrainGeneratorResult } from '../generator/index.js';
+import {
+  generatorFamily, loadGenerator, readGeneratorFamilyManifest, resolveGeneratorFamily, summedKlWeight, trainGeneratorFamily,
+  type GeneratorFamilyConfig, type ResolvedGeneratorConfig, type TrainFamilyResult, type TrainFlowResult, type TrainGeneratorOptions, type TrainGeneratorResult,
+} from '../generator/index.js';
 import { filmstripSvg } from '../render/index.js';
 import { evaluateGenerator, type GeneratorEvaluation } from './evaluate-generator.js';
 import { evaluationRows } from './evaluation-table.js';
@@ -26,11 +29,24 @@ export const MODEL_CARD_REPEATS = 3;
 export const MODEL_CARD_FILE = 'README.md';
 export const MODEL_CARD_STRIP = 'samples.svg';
 
+/** What a card needs of a training of any family: the folder, the gaits it trained on and was selected on, the selected epoch and its losses. */
+export interface CardTraining {
+  dir: string;
+  trainPart: GaitSet;
+  valPart: GaitSet | null;
+  /** 1-based epoch of the saved model (0 for a generator fitted in closed form). */
+  bestEpoch: number;
+  /** Whether every epoch ran. */
+  completed: boolean;
+  /** The selected epoch's total validation (else training) loss, or null without epochs. */
+  bestLoss: { total: number; on: 'validation' | 'training' } | null;
+}
+
 export interface ModelCardOptions {
   /** Names the training data (its file). */
   dataName: string;
-  /** The training result (its trainPart and valPart are the data the card describes and scores on). */
-  result: TrainGeneratorResult;
+  /** The training (its trainPart and valPart are the data the card describes and scores on). */
+  result: CardTraining;
   /** Seed of the card's draws and samples. */
   seed: number;
   /** The evaluator space and the recognition ratio (evaluateGenerator's `evaluator`); null/absent: the affective space only. */
@@ -60,6 +76,26 @@ function cannotEvaluate(val: GaitSet | null): string | null {
   return null;
 }
 
+/** The card's training lines of a family: what it is, its main settings and its epochs. */
+function trainingLines(m: ReturnType<typeof readGeneratorFamilyManifest>): string[] {
+  const c = m.config;
+  const epochs = `- epochs: ${m.epochsDone} of ${'epochs' in c ? c.epochs : '—'}${m.completed ? '' : ' (stopped early)'}`;
+  if (c.variant === 'flow' && 'componentScale' in c)
+    return [
+      `- variant: flow (rectified flow over the training gaits' principal components, ${c.componentScale} scale, a ${c.depth}-block MLP of width ${c.width}; label dropout ${c.labelDropout} for classifier-free guidance)`,
+      `- sampling: ${c.steps} ${c.sampler} steps on a ${c.timeGrid} time grid, guidance ${c.guidance}`,
+      epochs,
+    ];
+  if (c.variant === 'pca-gaussian' && 'shrinkage' in c)
+    return [`- variant: pca-gaussian (a Gaussian per label over the training gaits' principal components, explaining ${c.explainedVariance} of their variance, at most ${c.maxComponents}; shrinkage ${c.shrinkage}), fitted in closed form`];
+  const g = c as ResolvedGeneratorConfig;
+  return [
+    `- preset: ${g.preset}, variant: ${g.variant}; the label ${g.decoderCondition === 'every-layer' ? 'before every decoder layer' : "at the decoder's input"}; samples from the ${g.prior} prior`,
+    `- KL weight β = ${g.beta} on mean-normalised terms: ${summedKlWeight(g, m.T, m.V).toPrecision(3)} on the summed scale of VAE papers (β · T·V·3 / latentDim = β · ${m.T * m.V * 3} / ${g.latentDim})`,
+    epochs,
+  ];
+}
+
 /** "3 walkers" / "5 recordings" that two sets share (walkers first), or null when none. */
 function sharedText(a: GaitSet, b: GaitSet): string | null {
   const s = sharedGroups(a, b);
@@ -79,7 +115,7 @@ const mdTable = (head: string[], rows: string[][]) =>
 export async function writeModelCard(options: ModelCardOptions): Promise<ModelCard> {
   const { result, seed } = options;
   const dir = result.dir;
-  const manifest = readManifest(dir);
+  const manifest = readGeneratorFamilyManifest(dir);
   const gen = await loadGenerator(dir);
   try {
     const train = result.trainPart;
@@ -109,7 +145,6 @@ export async function writeModelCard(options: ModelCardOptions): Promise<ModelCa
       });
     const perLabel = Object.fromEntries(gen.labelNames.map((l) => [l, 1]));
     const samples = gen.sample(perLabel, { seed: deriveSeed(seed, 'model-card/strip'), ...(byIdentity ? { identities: gen.identityNames.slice(0, 1) } : {}) });
-    const best = result.history[result.bestEpoch - 1];
     const cfg = manifest.config;
     const counts = (s: GaitSet) => Object.entries(s.countsByLabel()).map(([l, c]) => `${l} ${c}`).join(', ');
     const lines = [
@@ -127,10 +162,8 @@ export async function writeModelCard(options: ModelCardOptions): Promise<ModelCa
       '',
       '## Training',
       '',
-      `- preset: ${cfg.preset}, variant: ${cfg.variant}; the label ${cfg.decoderCondition === 'every-layer' ? 'before every decoder layer' : "at the decoder's input"}; samples from the ${cfg.prior} prior`,
-      `- KL weight β = ${cfg.beta} on mean-normalised terms: ${summedKlWeight(cfg, manifest.T, manifest.V).toPrecision(3)} on the summed scale of VAE papers (β · T·V·3 / latentDim = β · ${manifest.T * manifest.V * 3} / ${cfg.latentDim})`,
-      `- epochs: ${manifest.epochsDone} of ${cfg.epochs}${manifest.completed ? '' : ' (stopped early)'}`,
-      `- selected epoch: ${result.bestEpoch} (lowest ${best?.val ? `validation loss, ${best.val.total.toPrecision(4)}` : `training loss, ${best?.train.total.toPrecision(4) ?? '—'}`})`,
+      ...trainingLines(manifest),
+      ...(result.bestLoss ? [`- selected epoch: ${result.bestEpoch} (lowest ${result.bestLoss.on} loss, ${result.bestLoss.total.toPrecision(4)})`] : []),
       '',
       '## Metrics on the validation gaits',
       '',
@@ -181,12 +214,34 @@ export interface TrainGeneratorWithCardOptions extends TrainGeneratorOptions {
 }
 
 /**
- * Trains a generator (trainGenerator) and, when training completed, writes
- * its model card. A run stopped early gets no card (it is written when a
- * resumed run completes).
+ * A generator of any family trained (or fitted) as trainGeneratorFamily
+ * does, with the gaits it trained and was selected on. The PCA-Gaussian
+ * floor selects nothing: it fits on `train` and the card scores it on
+ * `options.val`.
  */
-export async function trainGeneratorWithCard(train: GaitSet, config: GeneratorConfig, options: TrainGeneratorWithCardOptions): Promise<TrainGeneratorResult & { card: ModelCard | null }> {
-  const r = await trainGenerator(train, config, options);
+async function trainForCard(train: GaitSet, config: GeneratorFamilyConfig, options: TrainGeneratorOptions): Promise<CardTraining & { training: TrainFamilyResult }> {
+  const family = generatorFamily(resolveGeneratorFamily(config).variant);
+  if (family === 'pca-gaussian') {
+    const { val, ...rest } = options;
+    const training = await trainGeneratorFamily(train, config, rest);
+    return { dir: training.result.dir, trainPart: train, valPart: val && val.N > 0 ? val : null, bestEpoch: 0, completed: true, bestLoss: null, training };
+  }
+  const training = await trainGeneratorFamily(train, config, options);
+  const r = training.result as TrainGeneratorResult | TrainFlowResult;
+  const best = r.history[r.bestEpoch - 1];
+  return {
+    dir: r.dir, trainPart: r.trainPart, valPart: r.valPart, bestEpoch: r.bestEpoch, completed: r.completed, training,
+    bestLoss: best ? (best.val ? { total: best.val.total, on: 'validation' } : { total: best.train.total, on: 'training' }) : null,
+  };
+}
+
+/**
+ * Trains a generator of any family and, when training completed, writes its
+ * model card. A run stopped early gets no card (it is written when a resumed
+ * run completes).
+ */
+export async function trainGeneratorWithCard(train: GaitSet, config: GeneratorFamilyConfig, options: TrainGeneratorWithCardOptions): Promise<CardTraining & { training: TrainFamilyResult; card: ModelCard | null }> {
+  const r = await trainForCard(train, config, options);
   if (!r.completed) return { ...r, card: null };
   const progress = options.progress ?? silentProgress;
   progress.log(`writing the model card of ${r.dir}`);

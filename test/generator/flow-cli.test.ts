@@ -39,6 +39,16 @@ describe('flow and pca-gaussian CLI', () => {
     const info = await readGaitFileInfo(at('g1.parquet'));
     expect(info.metadata).toMatchObject({ 'generator.steps': '5', 'generator.guidance': '2', 'generator.name': 'flow' });
     expect(info.metadata['generator.prior']).toBeUndefined();
+    // evaluate-generator: the same fields as for STEP-Gen, with the sampler's steps and guidance and no prior
+    const held = toyGaits({ perLabel: 20, sds: [0.04, 0.02], shift: 0.04, seed: 2 }).set;
+    await writeGaitFile(at('held.parquet'), held);
+    const e = await runCli('evaluate-generator', '--model', at('flow'), '--real', at('held.parquet'), '--steps', '4', '--repeats', '2', '--evaluator-epochs', '1', '--threads', '1', '--json');
+    expect(e.status, e.stderr).toBe(0);
+    const ev = JSON.parse(e.stdout);
+    expect([ev.steps, ev.guidance, ev.prior, ev.temperature]).toEqual([4, 1.25, null, null]);
+    expect(ev.generator.tag).toMatch(/^flow@/);
+    expect(ev.recognition.ratio.n).toBe(2);
+    expect(ev.evaluatorSpace.fid.dim).toBeGreaterThan(0);
   });
 
   it('train-generator --variant pca-gaussian fits the floor that generate samples', async () => {

@@ -180,5 +180,19 @@ describe('a tiny learning curve through the CLI', () => {
     }
     expect(readFileSync(path.join(run, 'report.md'), 'utf8')).toMatch(/## Learning curve[\s\S]*plots\/learning-curve\.svg[\s\S]*Data equivalence/);
     expect(readFileSync(path.join(run, 'plots', 'learning-curve.svg'), 'utf8')).toMatch(/^<svg/);
+
+    // its results page: the command that ran it, the machine, the report's sections, the plots copied beside the page
+    const page = path.join(dir, 'results', 'curve.md');
+    const p = await runCli('report', run, '--out', page, '--title', 'A tiny curve', '--question', 'Does a stack of classical augmentation help at a quarter of the data?');
+    expect(p.status, p.stderr).toBe(0);
+    const md = readFileSync(page, 'utf8');
+    expect(md).toMatch(/^# A tiny curve\n\nDoes a stack of classical augmentation help at a quarter of the data\?/);
+    expect(md).toMatch(/- command: `gaitforge ablate --data .* --folds 3 --real-fractions 0\.25,1 --seeds 2/);
+    expect(md).toMatch(/- machine: \d+ × .*GiB, Node/);
+    expect(md).toContain('](curve/plots/learning-curve.svg)');
+    expect(readFileSync(path.join(dir, 'results', 'curve', 'plots', 'learning-curve.svg'), 'utf8')).toMatch(/^<svg/);
+    const none = await runCli('report', dir, '--out', path.join(dir, 'x.md'));
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/is not a run folder/);
   }, 300_000);
 });

@@ -8,6 +8,7 @@
  * (report.ts). `ablate merge` joins shards run in separate folders.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { currentBackend } from '../../core/backend.js';
 import { GaitforgeError } from '../../core/errors.js';
@@ -99,6 +100,8 @@ export interface AblateRequest {
   progress?: Progress;
   /** Extra Markdown for the report (e.g. filmstrips). */
   appendix?: string;
+  /** The command line that ran it, for the report and its results page. */
+  command?: string;
 }
 
 export interface AblateSummary {
@@ -142,7 +145,7 @@ export async function ablate(req: AblateRequest): Promise<AblateSummary> {
   if (req.report !== false && outcome.cells.length > 0 && !req.shard) {
     const strips = config.task === 'identity' ? { markdown: '', files: [] } : await filmstripAppendix(data, config, req.runDir, outcome);
     const appendix = [strips.markdown, req.appendix ?? ''].filter(Boolean).join('\n\n');
-    report = (await writeAblationReport(req.runDir, { config, ...outcome, meta: reportMeta(manifest, wallSeconds), appendix, extraFiles: strips.files })).report;
+    report = (await writeAblationReport(req.runDir, { config, ...outcome, meta: reportMeta(manifest, wallSeconds, req.command), appendix, extraFiles: strips.files })).report;
   }
   return { runDir: req.runDir, task: config.task ?? 'emotion', report, cells: outcome.cells.length, built: outcome.built, complete: outcome.complete, summaries: summarizeCells(outcome.cells), comparisons: compareLearnedWithClassical(outcome.cells), wallSeconds };
 }
@@ -202,11 +205,13 @@ async function filmstripAppendix(data: GaitSet, r: ResolvedAblation, runDir: str
   return { markdown: lines.join('\n'), files };
 }
 
-function reportMeta(m: RunManifest, wallSeconds: number): ReportMeta {
+function reportMeta(m: RunManifest, wallSeconds: number, command?: string): ReportMeta {
   const b = currentBackend();
   return {
     dataset: m.dataset, gaits: m.gaits, labelNames: m.labelNames, backend: b ? `${b.chosen} (tfjs '${b.tfBackend}'${b.simd ? ', SIMD' : ''})` : 'unknown',
     versions: { gaitforge: VERSION, ...(b?.versions ?? {}) }, wallSeconds, date: new Date().toISOString(),
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`,
+    ...(command ? { command } : {}),
     ...(m.groupedBy ? { groupedBy: m.groupedBy } : {}),
   };
 }
@@ -215,7 +220,7 @@ function reportMeta(m: RunManifest, wallSeconds: number): ReportMeta {
  * `gaitforge ablate merge`: joins the results of shards run in separate
  * folders (same config and data) into one report in `outDir`.
  */
-export async function mergeAblation(runDirs: string[], outDir: string): Promise<AblateSummary> {
+export async function mergeAblation(runDirs: string[], outDir: string, command?: string): Promise<AblateSummary> {
   const t0 = performance.now();
   if (runDirs.length === 0) throw new GaitforgeError('E_OPTION', 'ablate merge needs at least one run folder');
   const manifests = runDirs.map((d) => {
@@ -233,6 +238,6 @@ export async function mergeAblation(runDirs: string[], outDir: string): Promise<
   const want = gridCells(first.config).length;
   const wallSeconds = (performance.now() - t0) / 1000;
   if (!existsSync(path.join(outDir, 'ablation.json'))) writeFilesAtomic([{ path: path.join(outDir, 'ablation.json'), data: JSON.stringify(first, null, 2) }]);
-  const report = (await writeAblationReport(outDir, { config: first.config, ...got, meta: reportMeta(first, wallSeconds) })).report;
+  const report = (await writeAblationReport(outDir, { config: first.config, ...got, meta: reportMeta(first, wallSeconds, command) })).report;
   return { runDir: outDir, task: first.config.task ?? 'emotion', report, cells: got.cells.length, built: 0, complete: got.cells.length >= want, summaries: summarizeCells(got.cells), comparisons: compareLearnedWithClassical(got.cells), wallSeconds };
 }

@@ -10,13 +10,20 @@ import { SPLIT_GROUPINGS, type GaitSet, type SplitGrouping } from '../../core/ga
 import { CLASSICAL_AUGMENTERS, type AugmentConfig } from '../augment.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../../classifier/config.js';
 import { resolveGenerator, type GeneratorConfig } from '../../generator/config.js';
+import { resolveGeneratorFamily, type GeneratorFamilyConfig } from '../../generator/family.js';
+import type { FlowConfig } from '../../generator/flow/config.js';
+import type { PcaGaussianConfig } from '../../generator/pca-gaussian/config.js';
 import { DEFAULT_RESTYLE_LATENT, RESTYLE_LATENTS, type RestyleLatent } from '../../generator/latent.js';
 import { resolveIdentityConfig, type IdentityConfig } from '../../identity/config.js';
 import { checkSplittable, SPLIT_MODES, type ResolvedSplits, type SplitMode } from './splits.js';
 
 export { isKfold, type ResolvedSplits, type SplitMode } from './splits.js';
 
-export const LEARNED_AUGMENTERS = ['stepgen', 'cvae-baseline'] as const;
+export const LEARNED_AUGMENTERS = ['stepgen', 'cvae-baseline', 'flow', 'pca-gaussian'] as const;
+/** The learned augmenters of the CVAE family, whose options are the `generator` section. */
+export const CVAE_AUGMENTERS: readonly AugmenterName[] = ['stepgen', 'cvae-baseline'];
+/** The other generator families, one section each under `generators`. */
+export const FAMILY_SECTIONS = ['flow', 'pca-gaussian'] as const;
 export const AUGMENTERS = ['none', ...LEARNED_AUGMENTERS, ...CLASSICAL_AUGMENTERS] as const;
 /** Whether an augmenter is a learned generator (trained per seed; its gaits are sampled). */
 export function isLearnedAugmenter(augmenter: string): boolean {
@@ -130,8 +137,15 @@ export interface AblationConfig {
   classifiers?: ClassifierName[];
   /** Number of repeats (seeds 1..S) or an explicit list of seeds. Each re-splits and re-trains. */
   seeds?: number | number[];
-  /** Options of the learned generators (GeneratorConfig; `variant` is set by the augmenter). */
+  /** Options of the learned generators of the CVAE family, stepgen and cvae-baseline (GeneratorConfig; `variant` is set by the augmenter). */
   generator?: GeneratorConfig;
+  /**
+   * Options of the other generator families, one section each: `flow`
+   * (FlowConfig) and `pca-gaussian` (PcaGaussianConfig). A field of another
+   * family (STEP-Gen's λ's or latent size in the flow's section, say) is an
+   * error naming the variant.
+   */
+  generators?: { flow?: FlowConfig; 'pca-gaussian'?: PcaGaussianConfig };
   /** Options of the classifiers (ClassifierConfig). */
   classifier?: ClassifierConfig;
   /** Options of the classical augmenters. */
@@ -165,6 +179,8 @@ export interface ResolvedAblation {
   classifiers: ClassifierName[];
   seeds: number[];
   generator: GeneratorConfig;
+  /** Present only when given. */
+  generators?: { flow?: FlowConfig; 'pca-gaussian'?: PcaGaussianConfig };
   classifier: ClassifierConfig;
   augment: AugmentConfig;
   fidPerLabel: number;
@@ -194,7 +210,7 @@ export function usesEvaluator(r: ResolvedAblation): boolean {
   return r.evaluator !== false;
 }
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULT_ABLATION), 'evaluator', 'task', 'identity', 'realFractions', 'syntheticRatio']);
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULT_ABLATION), 'evaluator', 'task', 'identity', 'realFractions', 'syntheticRatio', 'generators']);
 
 function bad(field: string, value: unknown, expected: string): GaitforgeError {
   return new GaitforgeError('E_CONFIG', `ablation config: ${field} = ${JSON.stringify(value)}: ${expected}`);
@@ -251,13 +267,14 @@ export function resolveAblation(c: AblationConfig, data?: GaitSet): ResolvedAbla
     if (c[k] !== undefined && (typeof c[k] !== 'object' || c[k] === null || Array.isArray(c[k]))) throw bad(k, c[k], 'must be an object of options');
   checkSection('generator', c.generator, (g) => {
     if ((g as Record<string, unknown>)['variant'] !== undefined) throw new ConfigRangeError('variant is set by each learned augmenter (stepgen, cvae-baseline); leave it out');
-    for (const variant of augmenters.filter(isLearnedAugmenter)) resolveGenerator({ ...g, variant } as GeneratorConfig);
+    for (const variant of augmenters.filter((a) => CVAE_AUGMENTERS.includes(a))) resolveGenerator({ ...g, variant } as GeneratorConfig);
   });
+  const generators = checkFamilySections(c.generators);
   checkSection('classifier', c.classifier, (k) => resolveClassifierConfig(k as ClassifierConfig));
   const r: ResolvedAblation = {
     // 'none' (real data only, count 0) is always run: every gain is measured against it.
     splits, augmenters: [...new Set<AugmenterName>(['none', ...augmenters])], counts: [...new Set(counts)].sort((a, b) => a - b), classifiers: [...new Set(classifiers)],
-    seeds, generator: { ...(c.generator ?? {}) }, classifier: { ...(c.classifier ?? {}) }, augment: { ...(c.augment ?? {}) }, fidPerLabel, nonReal,
+    seeds, generator: { ...(c.generator ?? {}) }, ...(generators ? { generators } : {}), classifier: { ...(c.classifier ?? {}) }, augment: { ...(c.augment ?? {}) }, fidPerLabel, nonReal,
     ...(c.evaluator === false ? { evaluator: false as const } : {}),
     // fields absent at their defaults, so a run folder's config reads as it did before they existed
     ...(c.syntheticRatio ? { syntheticUnit: 'ratio' as const } : {}),
@@ -331,11 +348,14 @@ function resolveIdentityAblation(c: AblationConfig, data?: GaitSet): ResolvedAbl
   const generator = { identityDim: IDENTITY_TASK_IDENTITY_DIM, ...(c.generator ?? {}) } as GeneratorConfig;
   if (c.generator !== undefined && (typeof c.generator !== 'object' || c.generator === null || Array.isArray(c.generator))) throw bad('generator', c.generator, 'must be an object of options');
   if (!(typeof generator.identityDim === 'number' && generator.identityDim > 0)) throw bad('generator.identityDim', generator.identityDim, "must be > 0 in task 'identity' (the generator makes walks of named identities)");
-  const augmenters = c.augmenters ?? ['none', ...LEARNED_AUGMENTERS];
-  const known: readonly string[] = ['none', ...LEARNED_AUGMENTERS, IDENTITY_TASK_CONTROL];
+  const augmenters = c.augmenters ?? ['none', ...CVAE_AUGMENTERS];
+  // the PCA-Gaussian floor has no walker to keep: it cannot make a named walker's walk
+  const known: readonly string[] = ['none', ...CVAE_AUGMENTERS, 'flow', IDENTITY_TASK_CONTROL];
   for (const a of Array.isArray(augmenters) ? augmenters : [])
     if (!known.includes(a))
-      throw bad('augmenters', a, `task 'identity' compares ${known.join(', ')}: the other classical augmenters cannot make a walk in a condition that was not recorded`);
+      throw bad('augmenters', a, `task 'identity' compares ${known.join(', ')}: the other augmenters cannot make a named walker's walk in a condition that was not recorded`);
+  if (Array.isArray(augmenters) && augmenters.includes('flow') && identity.walks !== 'restyle')
+    throw bad('augmenters', 'flow', "the flow makes a walker's walks by restyling its gallery walks (no identity embedding): set identity.walks: 'restyle'");
   const base = resolveAblation({ ...rest, augmenters, classifiers: ['baseline-step'], generator: { ...generator, identityDim: 0 } });
   checkSection('generator', generator, (g) => resolveGenerator(g as GeneratorConfig));
   const r: ResolvedAblation = { ...base, classifiers: [...IDENTITY_TASK_MODELS] as never, generator, task: 'identity', identity };
@@ -351,6 +371,24 @@ function checkIdentitySplittable(r: ResolvedAblation, data: GaitSet): void {
     throw bad('identity.galleryCondition', r.identity!.galleryCondition, `is not a label of the data (${data.labelNames.join(', ')})`);
   const n = new Set(data.identity).size;
   if (n < 2) throw new GaitforgeError('E_CONFIG', `task 'identity': the data has ${n} identity; targets and donors need 2 at least`);
+}
+
+/** The `generators` sections checked (each by its family's resolver, `variant` left to the augmenter), copied; undefined when absent. */
+function checkFamilySections(given: AblationConfig['generators']): ResolvedAblation['generators'] {
+  if (given === undefined) return undefined;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw bad('generators', given, 'must be an object of sections (flow, pca-gaussian)');
+  const out: NonNullable<ResolvedAblation['generators']> = {};
+  for (const [variant, section] of Object.entries(given)) {
+    if (!(FAMILY_SECTIONS as readonly string[]).includes(variant))
+      throw bad(`generators.${variant}`, section, `unknown section (known: ${FAMILY_SECTIONS.join(', ')}; the CVAE family's options are the generator section)`);
+    if (typeof section !== 'object' || section === null || Array.isArray(section)) throw bad(`generators.${variant}`, section, 'must be an object of options');
+    checkSection(`generators.${variant}`, section, (g) => {
+      if ((g as Record<string, unknown>)['variant'] !== undefined) throw new ConfigRangeError(`variant is set by the augmenter (${variant}); leave it out`);
+      resolveGeneratorFamily({ ...g, variant } as GeneratorFamilyConfig);
+    });
+    (out as Record<string, object>)[variant] = { ...section };
+  }
+  return out;
 }
 
 /** Resolves a nested section (unknown fields and out-of-range values are errors) before anything trains. */

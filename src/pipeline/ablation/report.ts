@@ -20,8 +20,9 @@ import {
   compareLearnedWithClassical, dataEquivalence, EQUIVALENCE_MARGIN, summarizeCells, summaryScores, type BoundedCI, type EmotionSummary, type PairedDifference,
 } from './summaries.js';
 import { resolveAugment } from '../augment.js';
-import { IDENTITY_TASK_CONTROL, isKfold, usesEvaluator, type ResolvedAblation } from './config.js';
-import { resolveGenerator, type GeneratorConfig } from '../../generator/config.js';
+import { IDENTITY_TASK_CONTROL, isKfold, isLearnedAugmenter, usesEvaluator, type ResolvedAblation } from './config.js';
+import { resolveGeneratorFamily } from '../../generator/family.js';
+import { generatorConfig } from './cells/generator.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../../classifier/config.js';
 import { resolveIdentityConfig } from '../../identity/config.js';
 import { accuracySpec, confusionSpec, learningCurveSpec, renderVegaLite, type AccuracyPoint, type CurvePoint } from '../plots.js';
@@ -36,6 +37,9 @@ export interface ReportMeta {
   date: string;
   /** The grouping the splits used (splits.json), when known. */
   groupedBy?: ResolvedGrouping;
+  /** The machine (cores, processor, memory, Node) and the command line, when known. */
+  machine?: string;
+  command?: string;
 }
 
 export interface ReportInput {
@@ -287,13 +291,13 @@ export async function writeAblationReport(runDir: string, input: ReportInput): P
   if (confusionLinks.length) lines.push('## Confusion matrices', '', ...confusionLinks, '');
   if (input.appendix) lines.push(input.appendix, '');
   lines.push('## Run', '');
-  lines.push(`- date: ${meta.date}`, `- backend: ${meta.backend}`, `- versions: ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  lines.push(...(meta.command ? [`- command: \`${meta.command}\``] : []), `- date: ${meta.date}`, ...(meta.machine ? [`- machine: ${meta.machine}`] : []), `- backend: ${meta.backend}`, `- versions: ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   lines.push(`- wall time: ${meta.wallSeconds.toFixed(1)} s (this invocation; cached cells cost nothing)`);
   lines.push(`- cells: ${cells.length} ${identityTask ? 'identity-model' : 'classifier'} runs, ${input.generators.length} generators`);
   lines.push('', '### Configuration', '', 'The ablation config as resolved:', '', '```json', JSON.stringify(config, null, 2), '```');
   lines.push('', 'Generator configs as trained (every default filled in):', '');
-  for (const v of config.augmenters.filter((a) => a === 'stepgen' || a === 'cvae-baseline'))
-    lines.push('', `${v}:`, '', '```json', JSON.stringify(resolveGenerator({ ...(config.generator as GeneratorConfig), variant: v } as GeneratorConfig), null, 2), '```');
+  for (const v of config.augmenters.filter(isLearnedAugmenter))
+    lines.push('', `${v}:`, '', '```json', JSON.stringify(resolveGeneratorFamily(generatorConfig(config, v)), null, 2), '```');
   if (identityTask) lines.push('', 'Identity model config as trained (every default filled in):', '', '```json', JSON.stringify(resolveIdentityConfig({ ...config.identity!.model, valFraction: 0 }), null, 2), '```');
   else {
     lines.push('', 'Classifier config as trained (every default filled in):', '', '```json', JSON.stringify(resolveClassifierConfig(config.classifier as ClassifierConfig), null, 2), '```');

@@ -7,17 +7,18 @@
  */
 import path from 'node:path';
 import { VERSION } from '../../../core/version.js';
-import { loadGenerator, resolveGenerator, type GeneratorConfig } from '../../../generator/index.js';
+import { loadGenerator, resolveGeneratorFamily, type GeneratorFamilyConfig } from '../../../generator/index.js';
 import { cacheKey, cellDir } from '../../cache.js';
 import { trainGeneratorWithCard } from '../../model-card.js';
-import type { ResolvedAblation } from '../config.js';
+import { CVAE_AUGMENTERS, type FAMILY_SECTIONS, type ResolvedAblation } from '../config.js';
 import type { RunContext } from '../context.js';
 import type { GeneratorCellResult } from '../results.js';
 import { unitName, type SplitUnit } from '../splits.js';
 
-/** What a learned augmenter's generator trains with. */
-export function generatorConfig(r: ResolvedAblation, variant: string): GeneratorConfig {
-  return { ...(r.generator as GeneratorConfig), variant } as GeneratorConfig;
+/** What a learned augmenter's generator trains with: the CVAE family's `generator` section, or its family's section of `generators`. */
+export function generatorConfig(r: ResolvedAblation, variant: string): GeneratorFamilyConfig {
+  const section = (CVAE_AUGMENTERS as readonly string[]).includes(variant) ? r.generator : (r.generators?.[variant as (typeof FAMILY_SECTIONS)[number]] ?? {});
+  return { ...section, variant } as GeneratorFamilyConfig;
 }
 
 /** A learned augmenter's generator: one per (split unit, real fraction, variant). */
@@ -34,7 +35,7 @@ export function unitKeyParts(u: SplitUnit & { realFraction?: number }): { fold?:
 export function generatorKey(ctx: RunContext, g: GeneratorRef): string {
   const { r } = ctx;
   return cacheKey({
-    kind: 'generator', version: VERSION, dataHash: ctx.dataHash, seed: g.seed, variant: g.variant, splits: r.splits, config: resolveGenerator(generatorConfig(r, g.variant)),
+    kind: 'generator', version: VERSION, dataHash: ctx.dataHash, seed: g.seed, variant: g.variant, splits: r.splits, config: resolveGeneratorFamily(generatorConfig(r, g.variant)),
     ...unitKeyParts(g), ...ctx.threadsKey, ...ctx.taskKey,
   });
 }

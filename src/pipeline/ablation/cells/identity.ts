@@ -12,6 +12,7 @@ import { GaitSet } from '../../../core/gaitset.js';
 import { VERSION } from '../../../core/version.js';
 import { crossConditionSplit, identificationMetrics } from '../../../eval/identification.js';
 import { labelMeanShift, loadGenerator, restyle, type SampleCell } from '../../../generator/index.js';
+import { LoadedGenerator } from '../../../generator/sample.js';
 import { gaitHash, loadIdentityModel, trainIdentityModel, type IdentityConfig } from '../../../identity/index.js';
 import { cacheKey } from '../../cache.js';
 import { IDENTITY_TASK_CONTROL, isLearnedAugmenter } from '../config.js';
@@ -51,8 +52,10 @@ export function identityCell(ctx: RunContext, c: GridCell): Promise<IdentityCell
       if (!generatorKeyOf) throw new GaitforgeError('E_CONFIG', `task 'identity': augmenter ${c.augmenter} is not a learned generator`);
       const gen = await loadGenerator(generatorModelDir(ctx.runDir, { key: generatorKeyOf }));
       try {
+        // the restyling latent is the CVAE family's; a flow restyles by its own noising (its restyleStrength)
+        const latent = gen instanceof LoadedGenerator ? { latent: task.restyleLatent! } : { seed: sampleSeed };
         if (task.walks === 'restyle')
-          synthetic = (await restyle(gen, restyleSources(split, task.galleryCondition, c.count, sampleSeed), { to: split.unrecorded, latent: task.restyleLatent!, threads: ctx.threads })).withLabelNames(split.train.labelNames);
+          synthetic = (await restyle(gen, restyleSources(split, task.galleryCondition, c.count, sampleSeed), { to: split.unrecorded, ...latent, threads: ctx.threads })).withLabelNames(split.train.labelNames);
         else {
           const cells: SampleCell[] = split.targets.flatMap((identity) => split.unrecorded.map((label) => ({ identity, label, count: c.count })));
           synthetic = gen.sample(cells, { seed: sampleSeed }).withLabelNames(split.train.labelNames);

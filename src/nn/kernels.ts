@@ -215,6 +215,35 @@ function slotMixWeightGradKernel(name: string) {
   };
 }
 
+export const INTERLEAVE_TIME = 'GaitforgeInterleaveTime';
+
+/**
+ * The stride-s temporal interleave of the phases of a strided convolution's
+ * input gradient, cropped: phases p_r: [N, Q, R] (R = V·C) → y: [N, tIn, R]
+ * with y[n, t] = p_{(t+padL) mod s}[n, floor((t+padL) / s)]. One copy of
+ * each output row, instead of tfjs's stack (a copy) and a 4-D slice (which
+ * wasm copies one innermost row at a time). attrs: s, padL, tIn.
+ */
+function interleaveTimeKernel(name: string) {
+  return ({ inputs, backend, attrs }: { inputs: Record<string, Info>; backend: unknown; attrs: Record<string, unknown> }) => {
+    const b = io(name, backend);
+    const s = attrs['s'] as number;
+    const padL = attrs['padL'] as number;
+    const tIn = attrs['tIn'] as number;
+    const [n, q, r] = inputs['p0']!.shape as [number, number, number];
+    const out = b.out([n, tIn, r]);
+    const phases = Array.from({ length: s }, (_, i) => b.read(inputs[`p${i}`]!));
+    const y = out.data();
+    for (let a = 0; a < n; a++)
+      for (let t = 0; t < tIn; t++) {
+        const u = t + padL;
+        const src = (a * q + Math.floor(u / s)) * r;
+        y.set(phases[u % s]!.subarray(src, src + r), (a * tIn + t) * r);
+      }
+    return out.info;
+  };
+}
+
 /**
  * Identity on wasm without a copy: the output shares the input's memory (its
  * reference count raised), as the cpu backend's Identity and wasm's own
@@ -246,6 +275,7 @@ export function registerKernels(): void {
     add(COLUMN_DOTS, columnDotsKernel(name));
     add(SLOT_MIX, slotMixKernel(name));
     add(SLOT_MIX_WEIGHT_GRAD, slotMixWeightGradKernel(name));
+    add(INTERLEAVE_TIME, interleaveTimeKernel(name));
   }
 }
 

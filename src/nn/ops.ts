@@ -18,7 +18,7 @@
  * enclosing `tf.tidy` collects).
  */
 import * as tf from '@tensorflow/tfjs';
-import { COLUMN_DOTS, COLUMN_SUMS, hasFusedKernels, runKernel, SLOT_MIX, SLOT_MIX_WEIGHT_GRAD } from './kernels.js';
+import { COLUMN_DOTS, COLUMN_SUMS, hasFusedKernels, INTERLEAVE_TIME, runKernel, SLOT_MIX, SLOT_MIX_WEIGHT_GRAD } from './kernels.js';
 
 type GradFn = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 type SaveFn = (t: tf.Tensor[]) => void;
@@ -197,8 +197,12 @@ function convInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, g: TemporalGeometry): tf
     const taps = Array.from({ length: m }, (_, j) => r + s * (m - 1 - j));
     phases.push(tf.conv2d(dy, pickTransposed(w, taps), 1, padT(m - 1, q - tOut) as never));
   }
-  const inter = tf.stack(phases, 2).reshape([n, q * s, v, ci]) as tf.Tensor4D;
-  return inter.slice([0, padL, 0, 0], [n, tIn, v, ci]);
+  if (hasFusedKernels()) {
+    const inputs = Object.fromEntries(phases.map((p, r) => [`p${r}`, p.reshape([n, q, v * ci])]));
+    return (runKernel(INTERLEAVE_TIME, inputs, { s, padL, tIn }) as tf.Tensor).reshape([n, tIn, v, ci]);
+  }
+  const inter = tf.stack(phases, 2).reshape([n, q * s, v * ci]) as tf.Tensor3D;
+  return inter.slice([0, padL, 0], [n, tIn, v * ci]).reshape([n, tIn, v, ci]); // 3-D: whole rows per copy
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { batchNormTrain, graphAggregate, matMul2d, temporalConv, temporalConvTranspose } from '../../src/nn/index.js';
+import { setFusedKernels } from '../../src/nn/kernels.js';
 import { BACKENDS, numericGrad, rand, relErr, useBackend } from './helpers.js';
 
 /** Plain loops: y[n,t,v,co] = Σ_k Σ_ci x[n, t·s + k − floor((kt−1)/2), v, ci] w[k,0,ci,co]. */
@@ -49,6 +50,26 @@ describe.each(BACKENDS)('fast ops on %s', (backend) => {
         expect(relErr(gx!.dataSync(), numericGrad(f, [x, w], 0))).toBeLessThan(2e-3);
         expect(relErr(gw!.dataSync(), numericGrad(f, [x, w], 1))).toBeLessThan(2e-3);
       });
+    }
+  });
+
+  it('a strided convolution\'s input gradient is the same bits with the interleave kernel as with stack and slice', async () => {
+    await useBackend(backend);
+    for (const [T, kt, s] of CASES.filter(([, , s]) => s > 1)) {
+      const grad = (fused: boolean) => {
+        setFusedKernels(fused);
+        try {
+          return tf.tidy(() => {
+            const x = rand([2, T, 3, 4], T + kt);
+            const w = rand([kt, 1, 4, 5], kt * s);
+            const r = rand([2, Math.ceil(T / s), 3, 5], 7);
+            return Array.from(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(temporalConv(a as tf.Tensor4D, w as tf.Tensor4D, s), r)))(x).dataSync());
+          });
+        } finally {
+          setFusedKernels(true);
+        }
+      };
+      expect(grad(true)).toEqual(grad(false));
     }
   });
 

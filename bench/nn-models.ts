@@ -6,6 +6,7 @@
  * src/classifier and src/generator.
  */
 import * as tf from '@tensorflow/tfjs';
+import { LabelBroadcast, LatentUnpool } from '../src/generator/layers.js';
 import { FastBatchNorm, STGCNBlock, trainableVariables } from '../src/nn/index.js';
 
 export const V = 16;
@@ -46,8 +47,7 @@ export function buildCvae(T: number, kt: number, seed = 1): Cvae {
 
   const zin = tf.input({ shape: [LATENT + CLASSES] });
   let d = tf.layers.dense({ units: 32, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }) }).apply(zin) as tf.SymbolicTensor;
-  d = tf.layers.reshape({ targetShape: [1, 1, 32] }).apply(d) as tf.SymbolicTensor;
-  d = tf.layers.upSampling2d({ size: [T, V] }).apply(d) as tf.SymbolicTensor; // repeat over frames and joints
+  d = new LatentUnpool({ frames: T, joints: V }).apply(d) as tf.SymbolicTensor; // repeat over frames and joints, as STEP-Gen does
   d = new STGCNBlock({ filters: 32, temporalKernel: kt, transposed: true, seed: seed + 3 }).apply(d) as tf.SymbolicTensor;
   d = new STGCNBlock({ filters: 64, temporalKernel: kt, transposed: true, seed: seed + 4 }).apply(d) as tf.SymbolicTensor;
   d = new STGCNBlock({ filters: 3, temporalKernel: kt, transposed: true, seed: seed + 5 }).apply(d) as tf.SymbolicTensor;
@@ -69,10 +69,12 @@ export function pushPullLoss(x: tf.Tensor4D, y: tf.Tensor4D, mu: tf.Tensor, logv
   return tf.addN([lo, lc, ld, kl]) as tf.Scalar;
 }
 
-/** One-hot [N, classes] broadcast over frames and joints and appended to x: [N, T, V, 3] → [N, T, V, 3 + classes]. */
+/**
+ * One-hot [N, classes] broadcast over frames and joints and appended to x: [N, T, V, 3] → [N, T, V, 3 + classes],
+ * as STEP-Gen's LabelBroadcast does it (an add with zeros: tf.broadcastTo's Tile and its gradient cost 2-3% of a CVAE step on wasm).
+ */
 export function withCondition(x: tf.Tensor4D, onehot: tf.Tensor2D): tf.Tensor4D {
-  const [n, t, v] = x.shape;
-  return tf.concat([x, tf.broadcastTo(onehot.reshape([n, 1, 1, CLASSES]), [n, t, v, CLASSES])], 3);
+  return new LabelBroadcast().apply([x, onehot]) as tf.Tensor4D;
 }
 
 /** Forward FLOPs of one ST-GCN block per sample (multiply-adds × 2), the aggregation counted dense as in PyTorch's einsum. */

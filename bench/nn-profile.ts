@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/nn-profile.js [--model classifier|cvae] [--preset default|step-paper] [--batch B] [--mode train|infer] [--steps S] [--by-shape] [--plain]`
+ * `node dist/bench/nn-profile.js [--model classifier|cvae] [--preset default|step-paper] [--batch B] [--mode train|infer] [--steps S] [--by-shape] [--plain] [--ab simd|simd-bn|fused] [--no-simd] [--no-simd-bn]`
  *
  * Where one thread's time goes in a pass of a bench model (bench/nn-tasks.ts,
  * bench/nn-infer.ts): every kernel the pass runs, timed by tfjs's profiler,
@@ -15,6 +15,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { initBackend } from '../src/core/backend.js';
 import { computeGradients } from '../src/train/engine.js';
+import { setFusedKernels, setSimdKernels } from '../src/nn/kernels.js';
 import { option } from './common.js';
 import { benchForward } from './nn-infer.js';
 import { CLASSES, LATENT, V } from './nn-models.js';
@@ -47,7 +48,29 @@ async function main() {
     pass = () => void f.run(x, bs);
     dispose = f.dispose;
   }
+  if (argv.includes('--no-simd')) setSimdKernels(false);
+  if (argv.includes('--no-simd-bn')) setSimdKernels(false, 'batch-norm');
   for (let i = 0; i < 3; i++) pass(); // warm-up
+  const ab = option(argv, '--ab');
+  if (ab) {
+    // A/B of one lever in this process: passes alternate B (lever off) and A (on), ratios of medians
+    const toggle = ab === 'simd' ? setSimdKernels : ab === 'simd-bn' ? (on: boolean) => setSimdKernels(on, 'batch-norm') : ab === 'fused' ? setFusedKernels : null;
+    if (!toggle) throw new Error(`--ab ${ab}: expected simd|simd-bn|fused`);
+    const t: Record<'on' | 'off', number[]> = { on: [], off: [] };
+    for (let s = 0; s < steps; s++)
+      for (const on of [false, true]) {
+        toggle(on);
+        const t0 = performance.now();
+        pass();
+        t[on ? 'on' : 'off'].push(performance.now() - t0);
+      }
+    toggle(true);
+    const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+    const pairs = t.on.map((v, i) => t.off[i]! / v).sort((x, y) => x - y);
+    console.log(JSON.stringify({ model, mode, kt, batch: bs, lever: ab, steps, msOn: med(t.on), msOff: med(t.off), speedup: med(t.off) / med(t.on), pairedSpeedupMedian: pairs[pairs.length >> 1], pairedRange: [pairs[0], pairs[pairs.length - 1]] }));
+    dispose();
+    return;
+  }
   if (argv.includes('--plain')) {
     // passes only, no profiler: for instruction counts (valgrind --tool=callgrind), taken at two
     // values of --steps and subtracted so that start-up and warm-up cancel

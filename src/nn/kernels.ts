@@ -13,12 +13,19 @@
  * tfjs path in ops.ts, which computes the same values.
  */
 import * as tf from '@tensorflow/tfjs';
+import { scratchOn, simdKernels, type SimdKernels, type WasmHeap } from './simd.js';
 
 type Arr = Float32Array;
 interface Info { dataId: object; shape: number[]; dtype: tf.DataType }
 interface Io {
   read(t: Info): Arr;
   out(shape: number[]): { info: Info; data: () => Arr };
+  /**
+   * The wasm SIMD kernels (simd.ts) and the backend's heap, or null (cpu backend, no SIMD, or
+   * switched off). Pointers are byte offsets of tensors on that heap: take them after every
+   * allocation of the kernel (an allocation may grow the heap and detach earlier views).
+   */
+  simd: { k: SimdKernels; ptr(t: Info): number; scratch(bytes: number): number; buffer(): ArrayBuffer } | null;
 }
 
 const BACKENDS = ['wasm', 'cpu'] as const;
@@ -26,12 +33,19 @@ const BACKENDS = ['wasm', 'cpu'] as const;
 /** Typed-array access for one backend instance. */
 function io(backendName: string, backend: unknown): Io {
   if (backendName === 'wasm') {
-    const b = backend as { typedArrayFromHeap(t: Info): Arr; makeOutput(shape: number[], dtype: tf.DataType): Info };
+    const b = backend as { typedArrayFromHeap(t: Info): Arr; makeOutput(shape: number[], dtype: tf.DataType): Info; wasm: WasmHeap };
+    const k = simdEnabled ? simdKernels(b.wasm) : null;
     return {
       read: (t) => b.typedArrayFromHeap(t),
       out: (shape) => {
         const info = b.makeOutput(shape, 'float32');
         return { info, data: () => b.typedArrayFromHeap(info) };
+      },
+      simd: k && {
+        k,
+        ptr: (t) => b.typedArrayFromHeap(t).byteOffset,
+        scratch: (bytes) => scratchOn(b.wasm, bytes),
+        buffer: () => b.wasm.asm.memory.buffer,
       },
     };
   }
@@ -42,7 +56,22 @@ function io(backendName: string, backend: unknown): Io {
       const values = new Float32Array(shape.reduce((a, c) => a * c, 1));
       return { info: b.makeTensorInfo(shape, 'float32', values), data: () => values };
     },
+    simd: null,
   };
+}
+
+let simdEnabled = true;
+let simdBatchNorm = true;
+
+/**
+ * Switches the wasm SIMD versions of the kernels (simd.ts) off (or back on): the JavaScript
+ * loops and tfjs's element-wise ops then run on wasm too; `part` 'batch-norm' switches only the
+ * fused batch-norm passes (BN_APPLY, BN_GRAD, the masked column sums). For tests and A/B
+ * measurements.
+ */
+export function setSimdKernels(on: boolean, part: 'all' | 'batch-norm' = 'all'): void {
+  if (part === 'all') simdEnabled = on;
+  simdBatchNorm = on;
 }
 
 export const COLUMN_SUMS = 'GaitforgeColumnSums';
@@ -84,6 +113,21 @@ function columnDots(a: Arr, b: Arr | null, m: number, c: number, sums: Float64Ar
   }
 }
 
+/**
+ * columnDots on the wasm SIMD kernel when it applies (wasm, C a multiple of 4): sums (and dots)
+ * into `sums` (`dots`); false when it does not apply.
+ */
+function simdColumnDots(b: Io, a: Info, bb: Info, m: number, c: number, sums: Float64Array, dots: Float64Array | null): boolean {
+  if (!b.simd || c % 4 !== 0) return false;
+  const { k, scratch, ptr, buffer } = b.simd;
+  const acc = scratch(24 * c); // 2c float32 accumulators, then 2c float64 totals
+  k.columnDots(ptr(a), ptr(bb), m, c, acc, acc + 8 * c);
+  const tot = new Float64Array(buffer(), acc + 8 * c, 2 * c);
+  sums.set(tot.subarray(0, c));
+  dots?.set(tot.subarray(c));
+  return true;
+}
+
 /** Σ over rows of x: [M, C] → [C]. */
 function columnSumsKernel(name: string) {
   return ({ inputs, backend }: { inputs: Record<string, Info>; backend: unknown }) => {
@@ -91,13 +135,13 @@ function columnSumsKernel(name: string) {
     const [m, c] = inputs['x']!.shape as [number, number];
     const out = b.out([c]);
     const s = new Float64Array(c);
-    columnDots(b.read(inputs['x']!), null, m, c, s, null);
+    if (!simdColumnDots(b, inputs['x']!, inputs['x']!, m, c, s, null)) columnDots(b.read(inputs['x']!), null, m, c, s, null);
     out.data().set(s);
     return out.info;
   };
 }
 
-/** a, b: [M, C] → [Σ_r a, Σ_r a·b]: [C] each (b omitted: b = a). */
+/** a, b: [M, C] → [Σ_r a, Σ_r a·b]: [C] each (b omitted: b = a; with mask [M, C]: a counts where mask > 0). */
 function columnDotsKernel(name: string) {
   return ({ inputs, backend }: { inputs: Record<string, Info>; backend: unknown }) => {
     const b = io(name, backend);
@@ -106,8 +150,18 @@ function columnDotsKernel(name: string) {
     const dOut = b.out([c]);
     const s = new Float64Array(c);
     const d = new Float64Array(c);
-    const a = b.read(inputs['a']!);
-    columnDots(a, inputs['b'] ? b.read(inputs['b']) : a, m, c, s, d);
+    if (inputs['mask']) {
+      // Σ and Σ·b of a where mask > 0 (a gradient through a ReLU): only with the SIMD kernels (hasSimdKernels)
+      const { k, scratch, ptr, buffer } = b.simd!;
+      const acc = scratch(24 * c);
+      k.columnDotsMasked(ptr(inputs['a']!), ptr(inputs['b']!), m, c, acc, acc + 8 * c, ptr(inputs['mask']));
+      const tot = new Float64Array(buffer(), acc + 8 * c, 2 * c);
+      s.set(tot.subarray(0, c));
+      d.set(tot.subarray(c));
+    } else if (!simdColumnDots(b, inputs['a']!, inputs['b'] ?? inputs['a']!, m, c, s, d)) {
+      const a = b.read(inputs['a']!);
+      columnDots(a, inputs['b'] ? b.read(inputs['b']) : a, m, c, s, d);
+    }
     sOut.data().set(s);
     dOut.data().set(d);
     return [sOut.info, dOut.info];
@@ -146,6 +200,16 @@ function slotMixKernel(name: string) {
     for (let d = 0; d < sOut; d++) ptr[d + 1]! += ptr[d]!;
     const gsrc = Int32Array.from(order, (t) => src[t]! * c);
     const gw = Float32Array.from(order, (t) => w[t]!);
+    if (b.simd && c % 4 === 0) {
+      // CSR pointers, source offsets (bytes) and weights on the heap, then the SIMD loop
+      const sp = b.simd.scratch(4 * (sOut + 1 + 2 * nnz));
+      const ints = new Int32Array(b.simd.buffer(), sp, sOut + 1 + nnz);
+      ints.set(ptr);
+      ints.set(gsrc.map((o) => 4 * o), sOut + 1);
+      new Float32Array(b.simd.buffer(), sp + 4 * (sOut + 1 + nnz), nnz).set(gw);
+      b.simd.k.slotMix(b.simd.ptr(inputs['x']!), b.simd.ptr(out.info), rows, sIn, sOut, c, sp, sp + 4 * (sOut + 1), sp + 4 * (sOut + 1 + nnz));
+      return out.info;
+    }
     for (let r = 0; r < rows; r++) {
       const xr = r * sIn * c;
       const yr = r * sOut * c;
@@ -198,6 +262,15 @@ function slotMixWeightGradKernel(name: string) {
     const x = b.read(inputs['x']!);
     const dy = b.read(inputs['dy']!);
     const nnz = src.length;
+    if (b.simd && c % 4 === 0) {
+      const sp = b.simd.scratch(16 * nnz); // float64 totals, then src and dst slots
+      const ints = new Int32Array(b.simd.buffer(), sp + 8 * nnz, 2 * nnz);
+      ints.set(src);
+      ints.set(dst, nnz);
+      b.simd.k.slotMixWeightGrad(b.simd.ptr(inputs['x']!), b.simd.ptr(inputs['dy']!), rows, sIn, sOut, c, sp + 8 * nnz, sp + 12 * nnz, nnz, sp);
+      out.data().set(new Float64Array(b.simd.buffer(), sp, nnz));
+      return out.info;
+    }
     const acc = new Float64Array(nnz);
     for (let r = 0; r < rows; r++) {
       const xr = r * sIn * c;
@@ -211,6 +284,30 @@ function slotMixWeightGradKernel(name: string) {
       }
     }
     out.data().set(acc);
+    return out.info;
+  };
+}
+
+export const BN_APPLY = 'GaitforgeBatchNormApply';
+export const BN_GRAD = 'GaitforgeBatchNormGrad';
+
+/**
+ * Batch norm's element-wise passes in one SIMD pass each (wasm only, C % 4 == 0: see
+ * hasSimdKernels). Apply: x: [M, C], scale, shift: [C] → x·scale + shift (ReLU'd when
+ * attrs.relu), the same float32 operations in the same order as tfjs's mul, add and relu.
+ * Grad: dy, x: [M, C] (and y, the output, when relu), scale, a, b: [C] → g·scale − x·a − b
+ * with g = dy where y > 0 (relu) or dy, as the composite path computes it.
+ */
+function bnKernel(name: string, grad: boolean) {
+  return ({ inputs, backend, attrs }: { inputs: Record<string, Info>; backend: unknown; attrs: Record<string, unknown> }) => {
+    const b = io(name, backend);
+    const [m, c] = inputs['x']!.shape as [number, number];
+    const out = b.out([m, c]);
+    const { k, ptr } = b.simd!; // pointers after the output's allocation
+    const at = (key: string) => (inputs[key] ? ptr(inputs[key]) : 0);
+    const relu = Boolean(attrs['relu']);
+    if (grad) (relu ? k.bnGradRelu : k.bnGrad)(at('dy'), at('y'), at('x'), at('scale'), at('a'), at('b'), ptr(out.info), m, c);
+    else (relu ? k.bnApplyRelu : k.bnApply)(at('x'), at('scale'), at('shift'), ptr(out.info), m, c);
     return out.info;
   };
 }
@@ -276,6 +373,10 @@ export function registerKernels(): void {
     add(SLOT_MIX, slotMixKernel(name));
     add(SLOT_MIX_WEIGHT_GRAD, slotMixWeightGradKernel(name));
     add(INTERLEAVE_TIME, interleaveTimeKernel(name));
+    if (name === 'wasm') {
+      add(BN_APPLY, bnKernel(name, false));
+      add(BN_GRAD, bnKernel(name, true));
+    }
   }
 }
 
@@ -293,6 +394,15 @@ export function setFusedKernels(on: boolean): void {
 export function hasFusedKernels(): boolean {
   registerKernels();
   return enabled && (BACKENDS as readonly string[]).includes(tf.getBackend());
+}
+
+/**
+ * True when the active backend runs batch norm's fused SIMD passes (simd.ts) on rows of `c`
+ * floats: wasm, fused kernels on, SIMD on and available, c a multiple of 4.
+ */
+export function hasSimdKernels(c: number): boolean {
+  if (c % 4 !== 0 || !simdEnabled || !simdBatchNorm || !hasFusedKernels() || tf.getBackend() !== 'wasm') return false;
+  return simdKernels((tf.backend() as unknown as { wasm: WasmHeap }).wasm) !== null;
 }
 
 /** Runs a registered kernel on the active backend; tensors are tracked by the engine like any op's. */

@@ -18,7 +18,7 @@
  * enclosing `tf.tidy` collects).
  */
 import * as tf from '@tensorflow/tfjs';
-import { COLUMN_DOTS, COLUMN_SUMS, hasFusedKernels, INTERLEAVE_TIME, runKernel, SLOT_MIX, SLOT_MIX_WEIGHT_GRAD } from './kernels.js';
+import { BN_APPLY, BN_GRAD, COLUMN_DOTS, COLUMN_SUMS, hasFusedKernels, hasSimdKernels, INTERLEAVE_TIME, runKernel, SLOT_MIX, SLOT_MIX_WEIGHT_GRAD } from './kernels.js';
 
 type GradFn = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 type SaveFn = (t: tf.Tensor[]) => void;
@@ -325,21 +325,31 @@ function bnFusedOp(eps: number, relu: boolean) {
     const variance = tf.relu(tf.sub(tf.div(q!, m), tf.square(mean)));
     const inv = tf.rsqrt(tf.add(variance, eps));
     const scale = tf.mul(gamma as tf.Tensor, inv);
-    const pre = tf.add(tf.mul(x2, scale), tf.sub(beta as tf.Tensor, tf.mul(mean, scale)));
-    const y = relu ? tf.relu(pre) : pre;
+    const shift = tf.sub(beta as tf.Tensor, tf.mul(mean, scale));
+    // on wasm SIMD the element-wise passes are one kernel each way (kernels.ts BN_APPLY, BN_GRAD)
+    const simd = hasSimdKernels(x2.shape[1]);
+    let y: tf.Tensor;
+    if (simd) y = runKernel(BN_APPLY, { x: x2, scale, shift }, { relu }) as tf.Tensor;
+    else {
+      const pre = tf.add(tf.mul(x2, scale), shift);
+      y = relu ? tf.relu(pre) : pre;
+    }
     // kept: the forward body runs in its own tidy scope; batchNormTrain hands them to its caller
     lastBatchStats = { mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D };
     (save as SaveFn)(relu ? [x2, mean, inv, scale, y] : [x2, mean, inv, scale]);
     return {
       value: y,
       gradFunc: (dy, [sx, smean, sinv, sscale, sy]) => {
-        const g = relu ? tf.mul(dy, tf.step(sy!)) : dy;
-        const [sg, sgx] = runKernel(COLUMN_DOTS, { a: g, b: sx! }) as tf.Tensor1D[];
+        // g = dy through the ReLU (masked where y = 0): in the column kernel and in BN_GRAD on SIMD
+        const g = simd ? dy : relu ? tf.mul(dy, tf.step(sy!)) : dy;
+        const [sg, sgx] = runKernel(COLUMN_DOTS, simd && relu ? { a: g, b: sx!, mask: sy! } : { a: g, b: sx! }) as tf.Tensor1D[];
         // Σ g·x̂ = inv · (Σ g·x − μ Σ g);  dx = k·g − a·x − b with k = γ·inv
         const dgamma = tf.mul(sinv!, tf.sub(sgx!, tf.mul(smean!, sg!)));
         const a = tf.div(tf.mul(tf.mul(sscale!, sinv!), dgamma), m);
         const b = tf.sub(tf.div(tf.mul(sscale!, sg!), m), tf.mul(a, smean!));
-        const dx = tf.sub(tf.sub(tf.mul(g, sscale!), tf.mul(sx!, a)), b);
+        const dx = simd
+          ? (runKernel(BN_GRAD, { dy: g, ...(relu ? { y: sy! } : {}), x: sx!, scale: sscale!, a, b }, { relu }) as tf.Tensor)
+          : tf.sub(tf.sub(tf.mul(g, sscale!), tf.mul(sx!, a)), b);
         return [dx, dgamma, sg!];
       },
     };

@@ -55,16 +55,22 @@ export function buildCvae(T: number, kt: number, seed = 1): Cvae {
   return { encoder, decoder, vars: [...trainableVariables(encoder), ...trainableVariables(decoder)], T };
 }
 
-/** STEP's push-pull loss (mean-reduced L_o + L_c + L_d + KL), x, y: [N, T, V, C]; d = x − y is linear in both. */
+/**
+ * STEP's push-pull loss (mean-reduced L_o + L_c + L_d + KL), x, y: [N, T, V, C]; d = x − y is linear in both.
+ * Frame differences are slices of the 2-D view [N, T·V·C], as STEP-Gen's losses take them (a 4-D slice
+ * along T is copied on wasm one C-float row at a time).
+ */
 export function pushPullLoss(x: tf.Tensor4D, y: tf.Tensor4D, mu: tf.Tensor, logvar: tf.Tensor): tf.Scalar {
   const [n, t, v, c] = x.shape;
-  const d = tf.sub(x, y);
+  const f = v * c;
+  const d = tf.sub(x, y).reshape([n, t * f]) as tf.Tensor2D;
   const lo = tf.mean(tf.square(d));
-  const vel = tf.sub(d.slice([0, 1], [n, t - 1, v, c]), d.slice([0, 0], [n, t - 1, v, c]));
-  const acc = tf.sub(vel.slice([0, 1], [n, t - 2, v, c]), vel.slice([0, 0], [n, t - 2, v, c]));
+  const vel = tf.sub(d.slice([0, f], [n, (t - 1) * f]), d.slice([0, 0], [n, (t - 1) * f]));
+  const acc = tf.sub(vel.slice([0, f], [n, (t - 2) * f]), vel.slice([0, 0], [n, (t - 2) * f]));
   const lc = tf.add(tf.mean(tf.square(vel)), tf.mean(tf.square(acc)));
+  const frames = d.reshape([n, t, f]);
   let ld: tf.Tensor = tf.scalar(0);
-  for (const a of [0, Math.floor(t / 2), t - 1]) ld = tf.add(ld, tf.mean(tf.square(tf.sub(d, d.slice([0, a], [n, 1, v, c])))));
+  for (const a of [0, Math.floor(t / 2), t - 1]) ld = tf.add(ld, tf.mean(tf.square(tf.sub(frames, d.slice([0, a * f], [n, f]).reshape([n, 1, f])))));
   const kl = tf.mul(-0.5, tf.mean(tf.sub(tf.add(1, logvar), tf.add(tf.square(mu), tf.exp(logvar)))));
   return tf.addN([lo, lc, ld, kl]) as tf.Scalar;
 }

@@ -66,7 +66,7 @@ let simdBatchNorm = true;
 /**
  * Switches the wasm SIMD versions of the kernels (simd.ts) off (or back on): the JavaScript
  * loops and tfjs's element-wise ops then run on wasm too; `part` 'batch-norm' switches only the
- * fused batch-norm passes (BN_APPLY, BN_GRAD, the masked column sums). For tests and A/B
+ * fused batch-norm kernels (BN_STATS, BN_APPLY, BN_GRAD_STATS, BN_GRAD). For tests and A/B
  * measurements.
  */
 export function setSimdKernels(on: boolean, part: 'all' | 'batch-norm' = 'all'): void {
@@ -117,11 +117,12 @@ function columnDots(a: Arr, b: Arr | null, m: number, c: number, sums: Float64Ar
  * columnDots on the wasm SIMD kernel when it applies (wasm, C a multiple of 4): sums (and dots)
  * into `sums` (`dots`); false when it does not apply.
  */
-function simdColumnDots(b: Io, a: Info, bb: Info, m: number, c: number, sums: Float64Array, dots: Float64Array | null): boolean {
+function simdColumnDots(b: Io, a: Info, bb: Info, m: number, c: number, sums: Float64Array, dots: Float64Array | null, mask?: Info): boolean {
   if (!b.simd || c % 4 !== 0) return false;
   const { k, scratch, ptr, buffer } = b.simd;
   const acc = scratch(24 * c); // 2c float32 accumulators, then 2c float64 totals
-  k.columnDots(ptr(a), ptr(bb), m, c, acc, acc + 8 * c);
+  if (mask) k.columnDotsMasked(ptr(a), ptr(bb), m, c, acc, acc + 8 * c, ptr(mask)); // a counts where mask > 0
+  else k.columnDots(ptr(a), ptr(bb), m, c, acc, acc + 8 * c);
   const tot = new Float64Array(buffer(), acc + 8 * c, 2 * c);
   sums.set(tot.subarray(0, c));
   dots?.set(tot.subarray(c));
@@ -141,7 +142,7 @@ function columnSumsKernel(name: string) {
   };
 }
 
-/** a, b: [M, C] → [Σ_r a, Σ_r a·b]: [C] each (b omitted: b = a; with mask [M, C]: a counts where mask > 0). */
+/** a, b: [M, C] → [Σ_r a, Σ_r a·b]: [C] each (b omitted: b = a). */
 function columnDotsKernel(name: string) {
   return ({ inputs, backend }: { inputs: Record<string, Info>; backend: unknown }) => {
     const b = io(name, backend);
@@ -150,15 +151,7 @@ function columnDotsKernel(name: string) {
     const dOut = b.out([c]);
     const s = new Float64Array(c);
     const d = new Float64Array(c);
-    if (inputs['mask']) {
-      // Σ and Σ·b of a where mask > 0 (a gradient through a ReLU): only with the SIMD kernels (hasSimdKernels)
-      const { k, scratch, ptr, buffer } = b.simd!;
-      const acc = scratch(24 * c);
-      k.columnDotsMasked(ptr(inputs['a']!), ptr(inputs['b']!), m, c, acc, acc + 8 * c, ptr(inputs['mask']));
-      const tot = new Float64Array(buffer(), acc + 8 * c, 2 * c);
-      s.set(tot.subarray(0, c));
-      d.set(tot.subarray(c));
-    } else if (!simdColumnDots(b, inputs['a']!, inputs['b'] ?? inputs['a']!, m, c, s, d)) {
+    if (!simdColumnDots(b, inputs['a']!, inputs['b'] ?? inputs['a']!, m, c, s, d)) {
       const a = b.read(inputs['a']!);
       columnDots(a, inputs['b'] ? b.read(inputs['b']) : a, m, c, s, d);
     }
@@ -312,6 +305,58 @@ function bnKernel(name: string, grad: boolean) {
   };
 }
 
+export const BN_STATS = 'GaitforgeBatchNormStats';
+export const BN_GRAD_STATS = 'GaitforgeBatchNormGradStats';
+
+/**
+ * Batch norm's per-channel arithmetic in one kernel each way, in float64 (wasm SIMD only: see
+ * hasSimdKernels), instead of about ten tfjs kernels on [C]-vectors each way.
+ * Stats: x: [M, C], gamma, beta: [C], attrs eps → mean, variance (biased), inv = 1/√(variance + eps),
+ * scale = γ·inv, shift = β − mean·scale: [C] each.
+ * Grad stats: dy, x: [M, C] (y with attrs relu: dy counts where y > 0), mean, inv, scale: [C] →
+ * dgamma = inv·(Σg·x − mean·Σg), a = scale·inv·dgamma / M, b = scale·Σg / M − a·mean, dbeta = Σg.
+ */
+function bnStatsKernel(name: string, grad: boolean) {
+  return ({ inputs, backend, attrs }: { inputs: Record<string, Info>; backend: unknown; attrs: Record<string, unknown> }) => {
+    const b = io(name, backend);
+    const [m, c] = inputs['x']!.shape as [number, number];
+    const outs = Array.from({ length: grad ? 4 : 5 }, () => b.out([c]));
+    const sums = new Float64Array(c);
+    const dots = new Float64Array(c);
+    simdColumnDots(b, inputs[grad ? 'dy' : 'x']!, inputs['x']!, m, c, sums, dots, grad && attrs['relu'] ? inputs['y'] : undefined);
+    const o = outs.map((t) => t.data()); // views after every allocation
+    if (!grad) {
+      const eps = attrs['eps'] as number;
+      const gamma = b.read(inputs['gamma']!);
+      const beta = b.read(inputs['beta']!);
+      for (let j = 0; j < c; j++) {
+        const mean = sums[j]! / m;
+        const variance = Math.max(0, dots[j]! / m - mean * mean);
+        const inv = 1 / Math.sqrt(variance + eps);
+        const scale = gamma[j]! * inv;
+        o[0]![j] = mean;
+        o[1]![j] = variance;
+        o[2]![j] = inv;
+        o[3]![j] = scale;
+        o[4]![j] = beta[j]! - mean * scale;
+      }
+    } else {
+      const mean = b.read(inputs['mean']!);
+      const inv = b.read(inputs['inv']!);
+      const scale = b.read(inputs['scale']!);
+      for (let j = 0; j < c; j++) {
+        const dgamma = inv[j]! * (dots[j]! - mean[j]! * sums[j]!);
+        const a = (scale[j]! * inv[j]! * dgamma) / m;
+        o[0]![j] = dgamma;
+        o[1]![j] = a;
+        o[2]![j] = (scale[j]! * sums[j]!) / m - a * mean[j]!;
+        o[3]![j] = sums[j]!;
+      }
+    }
+    return outs.map((t) => t.info);
+  };
+}
+
 export const INTERLEAVE_TIME = 'GaitforgeInterleaveTime';
 
 /**
@@ -376,6 +421,8 @@ export function registerKernels(): void {
     if (name === 'wasm') {
       add(BN_APPLY, bnKernel(name, false));
       add(BN_GRAD, bnKernel(name, true));
+      add(BN_STATS, bnStatsKernel(name, false));
+      add(BN_GRAD_STATS, bnStatsKernel(name, true));
     }
   }
 }

@@ -18,7 +18,7 @@
  * enclosing `tf.tidy` collects).
  */
 import * as tf from '@tensorflow/tfjs';
-import { BN_APPLY, BN_GRAD, COLUMN_DOTS, COLUMN_SUMS, hasFusedKernels, hasSimdKernels, INTERLEAVE_TIME, runKernel, SLOT_MIX, SLOT_MIX_WEIGHT_GRAD } from './kernels.js';
+import { BN_APPLY, BN_GRAD, BN_GRAD_STATS, BN_STATS, COLUMN_DOTS, COLUMN_SUMS, hasFusedKernels, hasSimdKernels, INTERLEAVE_TIME, runKernel, SLOT_MIX, SLOT_MIX_WEIGHT_GRAD } from './kernels.js';
 
 type GradFn = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 type SaveFn = (t: tf.Tensor[]) => void;
@@ -320,18 +320,21 @@ function bnFusedOp(eps: number, relu: boolean) {
   return customGrad((x, gamma, beta, save) => {
     const x2 = x as tf.Tensor2D;
     const m = x2.shape[0];
-    const [s, q] = runKernel(COLUMN_DOTS, { a: x2 }) as tf.Tensor1D[];
-    const mean = tf.div(s!, m);
-    const variance = tf.relu(tf.sub(tf.div(q!, m), tf.square(mean)));
-    const inv = tf.rsqrt(tf.add(variance, eps));
-    const scale = tf.mul(gamma as tf.Tensor, inv);
-    const shift = tf.sub(beta as tf.Tensor, tf.mul(mean, scale));
-    // on wasm SIMD the element-wise passes are one kernel each way (kernels.ts BN_APPLY, BN_GRAD)
+    // on wasm SIMD: statistics and per-channel arithmetic in one kernel, the element-wise pass in
+    // another, each way (kernels.ts BN_STATS, BN_APPLY, BN_GRAD_STATS, BN_GRAD)
     const simd = hasSimdKernels(x2.shape[1]);
-    let y: tf.Tensor;
-    if (simd) y = runKernel(BN_APPLY, { x: x2, scale, shift }, { relu }) as tf.Tensor;
-    else {
-      const pre = tf.add(tf.mul(x2, scale), shift);
+    let mean: tf.Tensor1D, variance: tf.Tensor1D, inv: tf.Tensor1D, scale: tf.Tensor1D, y: tf.Tensor;
+    if (simd) {
+      let shift: tf.Tensor1D;
+      [mean, variance, inv, scale, shift] = runKernel(BN_STATS, { x: x2, gamma: gamma as tf.Tensor, beta: beta as tf.Tensor }, { eps }) as tf.Tensor1D[] as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+      y = runKernel(BN_APPLY, { x: x2, scale, shift }, { relu }) as tf.Tensor;
+    } else {
+      const [s, q] = runKernel(COLUMN_DOTS, { a: x2 }) as tf.Tensor1D[];
+      mean = tf.div(s!, m);
+      variance = tf.relu(tf.sub(tf.div(q!, m), tf.square(mean))) as tf.Tensor1D;
+      inv = tf.rsqrt(tf.add(variance, eps)) as tf.Tensor1D;
+      scale = tf.mul(gamma as tf.Tensor, inv) as tf.Tensor1D;
+      const pre = tf.add(tf.mul(x2, scale), tf.sub(beta as tf.Tensor, tf.mul(mean, scale)));
       y = relu ? tf.relu(pre) : pre;
     }
     // kept: the forward body runs in its own tidy scope; batchNormTrain hands them to its caller
@@ -340,16 +343,18 @@ function bnFusedOp(eps: number, relu: boolean) {
     return {
       value: y,
       gradFunc: (dy, [sx, smean, sinv, sscale, sy]) => {
-        // g = dy through the ReLU (masked where y = 0): in the column kernel and in BN_GRAD on SIMD
-        const g = simd ? dy : relu ? tf.mul(dy, tf.step(sy!)) : dy;
-        const [sg, sgx] = runKernel(COLUMN_DOTS, simd && relu ? { a: g, b: sx!, mask: sy! } : { a: g, b: sx! }) as tf.Tensor1D[];
+        if (simd) {
+          const [dgamma, a, b, sg] = runKernel(BN_GRAD_STATS, { dy, x: sx!, ...(relu ? { y: sy! } : {}), mean: smean!, inv: sinv!, scale: sscale! }, { relu }) as tf.Tensor[];
+          const dx = runKernel(BN_GRAD, { dy, ...(relu ? { y: sy! } : {}), x: sx!, scale: sscale!, a: a!, b: b! }, { relu }) as tf.Tensor;
+          return [dx, dgamma!, sg!];
+        }
+        const g = relu ? tf.mul(dy, tf.step(sy!)) : dy;
+        const [sg, sgx] = runKernel(COLUMN_DOTS, { a: g, b: sx! }) as tf.Tensor1D[];
         // Σ g·x̂ = inv · (Σ g·x − μ Σ g);  dx = k·g − a·x − b with k = γ·inv
         const dgamma = tf.mul(sinv!, tf.sub(sgx!, tf.mul(smean!, sg!)));
         const a = tf.div(tf.mul(tf.mul(sscale!, sinv!), dgamma), m);
         const b = tf.sub(tf.div(tf.mul(sscale!, sg!), m), tf.mul(a, smean!));
-        const dx = simd
-          ? (runKernel(BN_GRAD, { dy: g, ...(relu ? { y: sy! } : {}), x: sx!, scale: sscale!, a, b }, { relu }) as tf.Tensor)
-          : tf.sub(tf.sub(tf.mul(g, sscale!), tf.mul(sx!, a)), b);
+        const dx = tf.sub(tf.sub(tf.mul(g, sscale!), tf.mul(sx!, a)), b);
         return [dx, dgamma, sg!];
       },
     };

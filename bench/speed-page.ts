@@ -94,6 +94,12 @@ export function summaryLine(res: SpeedResults): string {
     `(${presets} preset${presets.includes(" and ") ? "s" : ""}, T = 75; docs/results/speed.md).`;
 }
 
+/** The 1-minute load average in an `uptime` line (NaN when there is none). */
+export function loadAverage(uptime: string): number {
+  const m = /load averages?:\s*([\d.]+)/.exec(uptime);
+  return m ? Number(m[1]) : NaN;
+}
+
 export function renderSpeedPage(res: SpeedResults): string {
   const out: string[] = [];
   const presets = [...new Set(res.rows.map((r) => r['preset'] as string).filter(Boolean))];
@@ -113,6 +119,10 @@ export function renderSpeedPage(res: SpeedResults): string {
     out.push(`| reference check | losses of 3 Adam steps of both reference models in that environment against ${res.torch.lossCheck.against}: largest relative difference ${res.torch.lossCheck.maxRelDiff.toExponential(1)} |`);
   }
   out.push('');
+  const load = Math.max(...[res.uptimeStart, res.uptimeEnd].map(loadAverage));
+  if (load > res.machine.cpus / 2)
+    out.push(`**Loaded machine:** a load average of ${load.toFixed(1)} on ${res.machine.cpus} cores during this run. Other processes took CPU time from both sides, ` +
+      'and more from whichever ran more threads: these wall-clock figures are not the speed of either, and the ratios are not comparable. Rerun on an idle machine.', '');
   if (res.torch?.refusal) out.push(`**No ratios:** ${res.torch.refusal}`, '');
   out.push('## Summary', '', summaryLine(res), '');
   for (const preset of presets) {

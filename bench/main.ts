@@ -33,8 +33,9 @@ async function main() {
       'sections:',
       ...sections.map((s) => `  ${s.name.padEnd(18)} ${s.describe}`),
       '',
-      'nn options: --compare-torch (PyTorch reference, /usr/bin/python3 with torch), --threads N (default: the cores),',
-      '  --torch-default-threads, --clock wall|cpu (default wall), --seconds S, --rounds R (default 3, --quick 1), --batches B,... (training batches, default 8,16,32, --quick 8), --presets default,step-paper,',
+      'nn options: --compare-torch (PyTorch reference, /usr/bin/python3 with torch on OpenBLAS; writes docs/results/speed.{json,md}),',
+      '  --threads N (default: the cores), --torch-max-threads N (PyTorch at 1..N threads, its best per phase; default: --threads),',
+      '  --no-results, --results-dir DIR, --clock wall|cpu (default wall), --seconds S, --rounds R (default 3, --quick 1), --batches B,... (training batches, default 8,16,32, --quick 8), --presets default,step-paper,',
       '  --backend auto|wasm|cpu|node|node-gpu, --torch-script PATH',
     ].join('\n'));
     return;

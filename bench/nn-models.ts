@@ -6,6 +6,7 @@
  * src/classifier and src/generator.
  */
 import * as tf from '@tensorflow/tfjs';
+import { LabelBroadcast, LatentUnpool } from '../src/generator/layers.js';
 import { FastBatchNorm, STGCNBlock, trainableVariables } from '../src/nn/index.js';
 
 export const V = 16;
@@ -46,8 +47,7 @@ export function buildCvae(T: number, kt: number, seed = 1): Cvae {
 
   const zin = tf.input({ shape: [LATENT + CLASSES] });
   let d = tf.layers.dense({ units: 32, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }) }).apply(zin) as tf.SymbolicTensor;
-  d = tf.layers.reshape({ targetShape: [1, 1, 32] }).apply(d) as tf.SymbolicTensor;
-  d = tf.layers.upSampling2d({ size: [T, V] }).apply(d) as tf.SymbolicTensor; // repeat over frames and joints
+  d = new LatentUnpool({ frames: T, joints: V }).apply(d) as tf.SymbolicTensor; // repeat over frames and joints, as STEP-Gen does
   d = new STGCNBlock({ filters: 32, temporalKernel: kt, transposed: true, seed: seed + 3 }).apply(d) as tf.SymbolicTensor;
   d = new STGCNBlock({ filters: 64, temporalKernel: kt, transposed: true, seed: seed + 4 }).apply(d) as tf.SymbolicTensor;
   d = new STGCNBlock({ filters: 3, temporalKernel: kt, transposed: true, seed: seed + 5 }).apply(d) as tf.SymbolicTensor;
@@ -55,24 +55,32 @@ export function buildCvae(T: number, kt: number, seed = 1): Cvae {
   return { encoder, decoder, vars: [...trainableVariables(encoder), ...trainableVariables(decoder)], T };
 }
 
-/** STEP's push-pull loss (mean-reduced L_o + L_c + L_d + KL), x, y: [N, T, V, C]; d = x − y is linear in both. */
+/**
+ * STEP's push-pull loss (mean-reduced L_o + L_c + L_d + KL), x, y: [N, T, V, C]; d = x − y is linear in both.
+ * Frame differences are slices of the 2-D view [N, T·V·C], as STEP-Gen's losses take them (a 4-D slice
+ * along T is copied on wasm one C-float row at a time).
+ */
 export function pushPullLoss(x: tf.Tensor4D, y: tf.Tensor4D, mu: tf.Tensor, logvar: tf.Tensor): tf.Scalar {
   const [n, t, v, c] = x.shape;
-  const d = tf.sub(x, y);
+  const f = v * c;
+  const d = tf.sub(x, y).reshape([n, t * f]) as tf.Tensor2D;
   const lo = tf.mean(tf.square(d));
-  const vel = tf.sub(d.slice([0, 1], [n, t - 1, v, c]), d.slice([0, 0], [n, t - 1, v, c]));
-  const acc = tf.sub(vel.slice([0, 1], [n, t - 2, v, c]), vel.slice([0, 0], [n, t - 2, v, c]));
+  const vel = tf.sub(d.slice([0, f], [n, (t - 1) * f]), d.slice([0, 0], [n, (t - 1) * f]));
+  const acc = tf.sub(vel.slice([0, f], [n, (t - 2) * f]), vel.slice([0, 0], [n, (t - 2) * f]));
   const lc = tf.add(tf.mean(tf.square(vel)), tf.mean(tf.square(acc)));
+  const frames = d.reshape([n, t, f]);
   let ld: tf.Tensor = tf.scalar(0);
-  for (const a of [0, Math.floor(t / 2), t - 1]) ld = tf.add(ld, tf.mean(tf.square(tf.sub(d, d.slice([0, a], [n, 1, v, c])))));
+  for (const a of [0, Math.floor(t / 2), t - 1]) ld = tf.add(ld, tf.mean(tf.square(tf.sub(frames, d.slice([0, a * f], [n, f]).reshape([n, 1, f])))));
   const kl = tf.mul(-0.5, tf.mean(tf.sub(tf.add(1, logvar), tf.add(tf.square(mu), tf.exp(logvar)))));
   return tf.addN([lo, lc, ld, kl]) as tf.Scalar;
 }
 
-/** One-hot [N, classes] broadcast over frames and joints and appended to x: [N, T, V, 3] → [N, T, V, 3 + classes]. */
+/**
+ * One-hot [N, classes] broadcast over frames and joints and appended to x: [N, T, V, 3] → [N, T, V, 3 + classes],
+ * as STEP-Gen's LabelBroadcast does it (an add with zeros: tf.broadcastTo's Tile and its gradient cost 2-3% of a CVAE step on wasm).
+ */
 export function withCondition(x: tf.Tensor4D, onehot: tf.Tensor2D): tf.Tensor4D {
-  const [n, t, v] = x.shape;
-  return tf.concat([x, tf.broadcastTo(onehot.reshape([n, 1, 1, CLASSES]), [n, t, v, CLASSES])], 3);
+  return new LabelBroadcast().apply([x, onehot]) as tf.Tensor4D;
 }
 
 /** Forward FLOPs of one ST-GCN block per sample (multiply-adds × 2), the aggregation counted dense as in PyTorch's einsum. */

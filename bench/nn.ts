@@ -1,10 +1,10 @@
 /**
- * `npm run bench -- --only nn [--compare-torch] [--threads N] [--torch-default-threads] [--quick] [--presets default,step-paper] [--seconds S] [--rounds R] [--batches 8,16,32] [--clock wall|cpu]`
+ * `npm run bench -- --only nn [--compare-torch] [--threads N] [--torch-max-threads N] [--quick] [--presets default,step-paper] [--seconds S] [--rounds R] [--batches 8,16,32] [--clock wall|cpu] [--no-results] [--results-dir DIR]`
  *
  * Samples/s of the ST-GCN classifier (Baseline-STEP shape) in training and
  * inference and of the conditional VAE (STEP-Gen shape) in training and
  * generation, for the `default` (temporal kernel 9) and `step-paper` (75)
- * presets, batch 8 and 32 (inference/generation: 64), on the active backend,
+ * presets, batch 8, 16 and 32 (inference/generation: 64), on the active backend,
  * with FLOPs per sample and achieved GFLOP/s. Training steps run through the
  * training engine (src/train: its Adam, data-parallel on `--threads` threads,
  * default the machine's cores; 1 on tfjs-node); inference and generation
@@ -13,10 +13,14 @@
  * measured interleaved in one-second blocks (`rates`).
  *
  * With --compare-torch and a /usr/bin/python3 that imports torch, the PyTorch
- * reference (../shared/reference/torch_stgcn_bench.py) runs in the same
- * process tree right before gaitforge in each round, with gaitforge's thread
- * count (or, with --torch-default-threads, PyTorch's own default), and every
- * row prints `threads`, `torchThreads` and `ratioVsTorch`. Every figure is
+ * reference (../shared/reference/torch_stgcn_bench.py, through
+ * bench/torch_reference.py; see nn-torch.ts) runs right before gaitforge in
+ * each round at every thread count 1..N, on OpenBLAS, and each phase is
+ * compared against its fastest: every row prints `threads`, `torchThreads`,
+ * `torchBlas` and `ratioVsTorch` (no ratio when PyTorch does not run on
+ * OpenBLAS). Such a run writes docs/results/speed.json and the page
+ * docs/results/speed.md (speed-page.ts) with the command, machine, date,
+ * PyTorch's version and BLAS and `uptime` at start and end. Every figure is
  * measured in `--rounds` rounds (default 3, --quick 1) and reported as the
  * median over rounds, ratios and scalings paired by round (see run()).
  * Within a round, rates are medians
@@ -24,16 +28,17 @@
  * machine) or, with --clock cpu, per CPU-second of the process (all threads).
  * Every row also gives the process's resident memory (main thread and worker
  * threads) at the phase's start and the highest sampled during it
- * (`rssStartMB`, `rssPeakMB`), so memory is stated per thread count.
+ * (`rssStartMB`, `rssPeakMB`), so memory is stated per thread count. With
+ * batch 16 (default) or 8 (step-paper) measured, a row estimates an
+ * E-Gait-sized STEP-Gen training (2,177 gaits × 150 epochs).
  */
 import * as tf from '@tensorflow/tfjs';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/core/backend.js';
 import { sampleQuantile } from '../src/eval/stats.js';
-import { option, peakRssMB, type BenchArgs, type BenchSection } from './common.js';
+import { option, peakRssMB, type BenchArgs, type BenchRow, type BenchSection } from './common.js';
+import { ratioRefusal, TorchReference, torchBlasLabel, type TorchBlas, type TorchRow } from './nn-torch.js';
+import { machineInfo, repoRoot, uptimeLine, writeSpeedResults, type SpeedResults } from './speed-page.js';
 import { availableParallelism } from 'node:os';
 import { Engine, shardSizes } from '../src/train/engine.js';
 import { startReplicaPool, startReplicas } from '../src/train/parallel.js';
@@ -267,79 +272,29 @@ async function measurePreset(kt: number, seconds: number, batches: number[], thr
   return out;
 }
 
-const TORCH_PYTHON = '/usr/bin/python3';
-
 function torchScript(argv: string[]): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  // bench/ or dist/bench/: the repository root is the nearest parent holding package.json
-  let root = here;
-  while (!existsSync(path.join(root, 'package.json')) && path.dirname(root) !== root) root = path.dirname(root);
-  return option(argv, '--torch-script') ?? path.resolve(root, '..', 'shared', 'reference', 'torch_stgcn_bench.py');
+  return option(argv, '--torch-script') ?? path.resolve(repoRoot(), '..', 'shared', 'reference', 'torch_stgcn_bench.py');
 }
 
-function torchAvailable(): string | null {
-  if (!existsSync(TORCH_PYTHON)) return `${TORCH_PYTHON} not found`;
-  const r = spawnSync(TORCH_PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  return r.status === 0 ? null : `${TORCH_PYTHON} cannot import torch (apt-get install -y python3-torch)`;
-}
+/** E-Gait's size (gaits) and STEP-Gen's epochs (STEP, 'step-paper'), for the training-time estimate. */
+const E_GAIT_GAITS = 2177;
+const E_GAIT_EPOCHS = 150;
+/** STEP-Gen's default training batch per preset (src/generator/config.ts). */
+const GENERATOR_BATCH: Record<Preset, number> = { default: 16, 'step-paper': 8 };
 
-interface TorchRow { model: string; phase: string; batch: number; samples_per_s: number; threads: number }
-
-/**
- * Runs the reference script's own main() (architectures, loss, timing loop
- * unchanged). With the cpu clock its timer (time.perf_counter) is swapped for
- * time.process_time, the process's CPU time, so both sides are measured on the
- * same clock. `oneDnnOffForClassifierTraining` switches oneDNN off during the
- * first two timed phases (classifier training) only: Debian's torch 1.13
- * crashes in oneDNN's backward of the stride-2, kernel-75 convolution of the
- * step-paper classifier.
- */
-function runTorch(script: string, preset: Preset, seconds: number, threads: number | 'default', oneDnnOffForClassifierTraining = false): TorchRow[] {
-  const argv = [script, '--preset', preset, '--frames', String(FRAMES), '--threads', String(threads === 'default' ? 1 : threads), '--seconds', String(seconds)];
-  const boot = [
-    'import runpy, sys, time, torch',
-    ...(clock === 'cpu' ? ['time.perf_counter = time.process_time'] : []),
-    // PyTorch's default thread count: the script's set_num_threads call is skipped
-    ...(threads === 'default' ? ['torch.set_num_threads = lambda n: None'] : []),
-    `sys.argv = ${JSON.stringify(argv)}`,
-    `g = runpy.run_path(sys.argv[0], run_name='reference')`,
-    ...(oneDnnOffForClassifierTraining
-      ? [
-          'calls = [0]',
-          'inner = g["main"].__globals__["rate"]',
-          'def rate(fn, samples, seconds):',
-          '    calls[0] += 1',
-          '    torch.backends.mkldnn.enabled = calls[0] > 2',
-          '    return inner(fn, samples, seconds)',
-          'g["main"].__globals__["rate"] = rate  # run_path returns a copy of the globals',
-        ]
-      : []),
-    'g["main"]()',
-  ].join('\n');
-  const r = spawnSync(TORCH_PYTHON, ['-c', boot], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`PyTorch reference failed (${r.error?.message ?? r.signal ?? r.status}): ${(r.stderr ?? '').slice(-500)}`);
-  const used = threads === 'default' ? Number(spawnSync(TORCH_PYTHON, ['-c', 'import torch; print(torch.get_num_threads())'], { encoding: 'utf8' }).stdout.trim()) : threads;
-  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => ({ ...(JSON.parse(l) as TorchRow), threads: used })).filter((row) => row.phase);
-}
-
-/** PyTorch rows for `threads`, running the reference with the oneDNN fallback described at runTorch. */
-function torchRows(script: string, preset: Preset, seconds: number, threads: number | 'default'): { rows: TorchRow[]; note?: string } {
-  console.error(`nn: running the PyTorch reference (${preset}, ${threads === 'default' ? "PyTorch's default" : threads} thread(s), ${seconds} s a phase) ...`);
-  try {
-    return { rows: runTorch(script, preset, seconds, threads) };
-  } catch (e) {
-    // Debian's torch 1.13 dies (SIGBUS/SIGSEGV) in oneDNN's backward of the stride-2,
-    // kernel-75 convolution (T = 38 → 19) of the step-paper classifier; its native path works
-    const note = `classifier training without oneDNN: with it the reference failed (${(e as Error).message.split('\n')[0]})`;
-    console.error(`nn: ${note}; rerunning it with oneDNN off for classifier training`);
-    return { rows: runTorch(script, preset, seconds, threads, true), note };
-  }
-}
+/** The median of per-round values, and the value most rounds had (for thread counts). */
+const mode = (xs: number[]): number => {
+  const counts = new Map<number, number>();
+  for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
+};
 
 export const section: BenchSection = {
   name: 'nn',
-  describe: 'ST-GCN classifier (Baseline-STEP shape) and CVAE (STEP-Gen shape): samples/s, GFLOP/s, ratio to PyTorch at the same thread count, 1→N thread scaling',
+  describe: "ST-GCN classifier (Baseline-STEP shape) and CVAE (STEP-Gen shape): samples/s, GFLOP/s, ratio to PyTorch (OpenBLAS, its best at 1..N threads), 1→N thread scaling",
   async run({ argv, quick, report }: BenchArgs) {
+    const uptimeStart = uptimeLine();
+    const startedAt = new Date();
     const backend = await initBackend((option(argv, '--backend') as never) ?? 'auto');
     const seconds = Number(option(argv, '--seconds') ?? (quick ? 1.5 : 5));
     const presets = (option(argv, '--presets') ?? (quick ? 'default' : 'default,step-paper')).split(',') as Preset[];
@@ -352,14 +307,34 @@ export const section: BenchSection = {
     const native = backend.chosen === 'node' || backend.chosen === 'node-gpu';
     const threads = native ? 1 : Number(option(argv, '--threads') ?? availableParallelism());
     if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads ${option(argv, '--threads')}: expected a positive integer`);
-    const torchDefault = argv.includes('--torch-default-threads');
+    // PyTorch runs at every thread count up to this one (default: gaitforge's, at least the cores)
+    const torchMaxThreads = Number(option(argv, '--torch-max-threads') ?? Math.max(threads, native ? availableParallelism() : threads));
     const compare = argv.includes('--compare-torch');
-    const torchMissing = compare ? torchAvailable() : null;
+    const torchMissing = compare ? TorchReference.missing() : null;
     if (compare && torchMissing) console.error(`nn: --compare-torch: ${torchMissing}; printing gaitforge figures only`);
-    const script = torchScript(argv);
+    const ref = compare && !torchMissing ? new TorchReference(torchScript(argv), path.join(repoRoot(), 'bench', 'torch_reference.py')) : null;
+    let torchBlas: string | undefined;
+    let blasInfo: TorchBlas | undefined;
+    let refusal: string | null = null;
+    let lossCheck: { maxRelDiff: number; against: string } | undefined;
+    if (ref) {
+      blasInfo = ref.blas(torchMaxThreads);
+      torchBlas = torchBlasLabel(blasInfo);
+      refusal = ratioRefusal(blasInfo);
+      console.error(`nn: PyTorch's BLAS: ${torchBlas}`);
+      if (refusal) console.error(`nn: ${refusal}`);
+      lossCheck = ref.checkLosses();
+      console.error(`nn: PyTorch's losses in the bench's environment against ${lossCheck.against}: largest relative difference ${lossCheck.maxRelDiff.toExponential(1)}`);
+      if (!(lossCheck.maxRelDiff <= 1e-4)) console.error('nn: WARNING: the reference computes different losses in the bench\'s environment');
+    }
     const rounds = Number(option(argv, '--rounds') ?? (quick ? 1 : 3));
     if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds ${option(argv, '--rounds')}: expected a positive integer`);
     const summary: string[] = [];
+    const allRows: BenchRow[] = [];
+    const emit = (row: BenchRow) => {
+      allRows.push(row);
+      report(row);
+    };
     for (const preset of presets) {
       const kt = PRESETS[preset];
       // Rounds: the machine's speed drifts by tens of percent over minutes (a shared host), so
@@ -369,8 +344,7 @@ export const section: BenchSection = {
       const perRound: { torch?: { rows: TorchRow[]; note?: string }; n: Measured[] }[] = [];
       for (let r = 0; r < rounds; r++) {
         const label = rounds > 1 ? `, round ${r + 1}/${rounds}` : '';
-        // PyTorch at gaitforge's thread count, or at PyTorch's default on request
-        const torch = compare && !torchMissing ? torchRows(script, preset, seconds, torchDefault ? 'default' : threads) : undefined;
+        const torch = ref ? ref.best(preset, FRAMES, seconds, torchMaxThreads, clock === 'cpu') : undefined;
         console.error(`nn: measuring gaitforge on ${backend.chosen} (${preset}, ${threads} thread(s)${threads > 1 ? ' interleaved with 1' : ''}${label}) ...`);
         perRound.push({ torch, n: await measurePreset(kt, seconds, batches, threads) });
       }
@@ -379,7 +353,7 @@ export const section: BenchSection = {
           for (const bs of batches) {
             console.error(`nn: the engine against tf.train.adam, one thread (${preset}, ${model} b${bs}) ...`);
             const r = await engineVsTfAdam(model, FRAMES, kt, bs, seconds);
-            report({
+            emit({
               section: 'nn', name: `${model}/train-engine-vs-tfadam/${preset}/b${bs}`, value: r.engine / r.tfAdam, unit: '× (engine / tf.train.adam, 1 thread)',
               clock, backend: backend.chosen, preset, kt, batch: bs, threads: 1, samplesPerSEngine: r.engine, samplesPerSTfAdam: r.tfAdam,
             });
@@ -399,11 +373,13 @@ export const section: BenchSection = {
         const ratios = hasRef ? roundRates.map((v, k) => v / torchRates[k]!) : [];
         const torchMedian = hasRef ? median(torchRates) : NaN;
         const ratioMedian = hasRef ? median(ratios) : NaN;
-        const torchThreads = hasRef ? refs[0]!.threads : undefined;
+        const torchThreads = hasRef ? mode(refs.map((t) => t!.threads)) : undefined;
+        const byThreads = hasRef ? refs[0]!.byThreads.map((_, t) => median(refs.map((r) => r!.byThreads[t]!))) : undefined;
+        const withRatio = hasRef && !refusal;
         const note = hasRef && torchNote && m0.model === 'classifier' && m0.phase === 'train' ? torchNote : undefined;
         const rssStartMB = ns[0]!.rssStartMB;
         const rssPeakMB = Math.max(...ns.map((m) => m.rssPeakMB));
-        report({
+        emit({
           section: 'nn',
           name: `${m0.model}/${m0.phase}/${preset}/b${m0.batch}`,
           value: samplesPerS,
@@ -419,14 +395,18 @@ export const section: BenchSection = {
           rssStartMB,
           rssPeakMB,
           ...(hasRef
-            ? { torchSamplesPerS: torchMedian, torchSamplesPerSRounds: torchRates, torchThreads, ratioVsTorch: ratioMedian, ratioVsTorchRange: [Math.min(...ratios), Math.max(...ratios)] }
+            ? {
+                torchSamplesPerS: torchMedian, torchSamplesPerSRounds: torchRates, torchThreads, torchThreadsRounds: refs.map((t) => t!.threads),
+                torchSamplesPerSByThreads: byThreads, torchStable: refs.every((t) => t!.stable), torchBlas,
+                ...(withRatio ? { ratioVsTorch: ratioMedian, ratioVsTorchRange: [Math.min(...ratios), Math.max(...ratios)] } : { ratioRefused: refusal }),
+              }
             : {}),
           ...(note ? { torchNote: note } : {}),
         });
         const name = `${m0.model} ${m0.phase}`.padEnd(20);
         const ours = samplesPerS.toFixed(1).padStart(8);
         const theirs = hasRef ? torchMedian.toFixed(1).padStart(8) : '       -';
-        const ratio = hasRef ? `${ratioMedian.toFixed(2)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`.padStart(17) : '-'.padStart(17);
+        const ratio = withRatio ? `${ratioMedian.toFixed(2)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`.padStart(17) : '-'.padStart(17);
         const gf = ((m0.flopsPerSample * samplesPerS) / 1e9).toFixed(1).padStart(6);
         const rss = `${rssStartMB.toFixed(0)}→${rssPeakMB.toFixed(0)}`.padStart(9);
         summary.push(`${preset.padEnd(11)} ${name} b${String(m0.batch).padEnd(3)} ${String(m0.threads).padStart(7)} ${ours} ${String(torchThreads ?? '-').padStart(12)} ${theirs} ${ratio} ${gf}  ${rss}${note ? '  (PyTorch without oneDNN)' : ''}`);
@@ -435,16 +415,47 @@ export const section: BenchSection = {
         const scalings = roundRates.map((v, k) => v / ones1[k]!);
         const scaling = median(scalings);
         const one = median(ones1);
-        report({
+        emit({
           section: 'nn', name: `${m0.model}/${m0.phase}-scaling/${preset}/b${m0.batch}`, value: scaling, unit: `× (${threads} threads vs 1)`,
           clock, backend: backend.chosen, preset, kt, batch: m0.batch, threads, rounds,
           samplesPerS1: one, samplesPerSN: samplesPerS, scalingRounds: scalings,
         });
         summary.push(`${preset.padEnd(11)} ${`${m0.model} ${m0.phase} scaling`.padEnd(20)} b${String(m0.batch).padEnd(3)} 1→${threads}: ${one.toFixed(1)} → ${samplesPerS.toFixed(1)} samples/s (×${scaling.toFixed(2)}${rounds > 1 ? `; rounds ${scalings.map((x) => x.toFixed(2)).join(' ')}` : ''})`);
       }
+      // an E-Gait-sized STEP-Gen training (2,177 gaits × 150 epochs) at this preset's training batch
+      const genBatch = GENERATOR_BATCH[preset];
+      const cvae = allRows.find((r) => r.name === `cvae/train/${preset}/b${genBatch}`);
+      if (cvae && clock === 'wall') {
+        const hours = (E_GAIT_GAITS * E_GAIT_EPOCHS) / cvae.value / 3600;
+        emit({
+          section: 'nn', name: `estimate/e-gait-stepgen/${preset}`, value: hours, unit: 'h (2,177 gaits × 150 epochs)',
+          preset, kt, batch: genBatch, threads, samplesPerS: cvae.value, gaits: E_GAIT_GAITS, epochs: E_GAIT_EPOCHS,
+          ...(cvae['torchSamplesPerS'] ? { torchHours: (E_GAIT_GAITS * E_GAIT_EPOCHS) / (cvae['torchSamplesPerS'] as number) / 3600 } : {}),
+        });
+        summary.push(`${preset.padEnd(11)} E-Gait-sized STEP-Gen training (2,177 gaits × 150 epochs, b${genBatch}, ${threads} thread(s)): ${hours.toFixed(2)} h at ${cvae.value.toFixed(1)} samples/s`);
+      }
     }
-    console.error(`\nnn (${clock} clock, samples/${clock === 'cpu' ? 'CPU-s' : 's'}, ${backend.chosen}, peak RSS ${peakRssMB().toFixed(0)} MB):`);
+    console.error(`\nnn (${clock} clock, samples/${clock === 'cpu' ? 'CPU-s' : 's'}, ${backend.chosen}, peak RSS ${peakRssMB().toFixed(0)} MB${torchBlas ? `; PyTorch: ${torchBlas}` : ''}):`);
     console.error(`${'preset'.padEnd(11)} ${'phase'.padEnd(20)} ${'batch'} ${'threads'} ${'gaitforge'.padStart(8)} ${'torchThreads'} ${'PyTorch'.padStart(8)} ${'ratio'.padStart(6)} GFLOP/s  RSS MB (start→peak)`);
     for (const line of summary) console.error(line);
+    if (refusal) console.error(`nn: ${refusal}`);
+    if (ref && !argv.includes('--no-results')) {
+      const results: SpeedResults = {
+        command: `npm run bench -- ${argv.join(' ')}`,
+        date: startedAt.toISOString(),
+        finished: new Date().toISOString(),
+        machine: machineInfo(),
+        uptimeStart,
+        uptimeEnd: uptimeLine(),
+        backend: backend.chosen,
+        clock,
+        threads,
+        torch: blasInfo ? { blas: torchBlas!, version: blasInfo.torchVersion, maxThreads: torchMaxThreads, lossCheck: lossCheck!, refusal } : null,
+        rows: allRows,
+      };
+      const dir = option(argv, '--results-dir') ?? path.join(repoRoot(), 'docs', 'results');
+      const written = writeSpeedResults(results, dir);
+      console.error(`nn: results written to ${written.join(' and ')}`);
+    }
   },
 };

@@ -18,7 +18,7 @@
  * enclosing `tf.tidy` collects).
  */
 import * as tf from '@tensorflow/tfjs';
-import { COLUMN_DOTS, COLUMN_SUMS, hasFusedKernels, runKernel, SLOT_MIX, SLOT_MIX_WEIGHT_GRAD } from './kernels.js';
+import { BN_APPLY, BN_GRAD, BN_GRAD_STATS, BN_STATS, COLUMN_DOTS, COLUMN_SUMS, hasFusedKernels, hasSimdKernels, INTERLEAVE_TIME, runKernel, SLOT_MIX, SLOT_MIX_WEIGHT_GRAD } from './kernels.js';
 
 type GradFn = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 type SaveFn = (t: tf.Tensor[]) => void;
@@ -197,8 +197,12 @@ function convInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, g: TemporalGeometry): tf
     const taps = Array.from({ length: m }, (_, j) => r + s * (m - 1 - j));
     phases.push(tf.conv2d(dy, pickTransposed(w, taps), 1, padT(m - 1, q - tOut) as never));
   }
-  const inter = tf.stack(phases, 2).reshape([n, q * s, v, ci]) as tf.Tensor4D;
-  return inter.slice([0, padL, 0, 0], [n, tIn, v, ci]);
+  if (hasFusedKernels()) {
+    const inputs = Object.fromEntries(phases.map((p, r) => [`p${r}`, p.reshape([n, q, v * ci])]));
+    return (runKernel(INTERLEAVE_TIME, inputs, { s, padL, tIn }) as tf.Tensor).reshape([n, tIn, v, ci]);
+  }
+  const inter = tf.stack(phases, 2).reshape([n, q * s, v * ci]) as tf.Tensor3D;
+  return inter.slice([0, padL, 0], [n, tIn, v * ci]).reshape([n, tIn, v, ci]); // 3-D: whole rows per copy
 }
 
 /**
@@ -316,19 +320,34 @@ function bnFusedOp(eps: number, relu: boolean) {
   return customGrad((x, gamma, beta, save) => {
     const x2 = x as tf.Tensor2D;
     const m = x2.shape[0];
-    const [s, q] = runKernel(COLUMN_DOTS, { a: x2 }) as tf.Tensor1D[];
-    const mean = tf.div(s!, m);
-    const variance = tf.relu(tf.sub(tf.div(q!, m), tf.square(mean)));
-    const inv = tf.rsqrt(tf.add(variance, eps));
-    const scale = tf.mul(gamma as tf.Tensor, inv);
-    const pre = tf.add(tf.mul(x2, scale), tf.sub(beta as tf.Tensor, tf.mul(mean, scale)));
-    const y = relu ? tf.relu(pre) : pre;
+    // on wasm SIMD: statistics and per-channel arithmetic in one kernel, the element-wise pass in
+    // another, each way (kernels.ts BN_STATS, BN_APPLY, BN_GRAD_STATS, BN_GRAD)
+    const simd = hasSimdKernels(x2.shape[1]);
+    let mean: tf.Tensor1D, variance: tf.Tensor1D, inv: tf.Tensor1D, scale: tf.Tensor1D, y: tf.Tensor;
+    if (simd) {
+      let shift: tf.Tensor1D;
+      [mean, variance, inv, scale, shift] = runKernel(BN_STATS, { x: x2, gamma: gamma as tf.Tensor, beta: beta as tf.Tensor }, { eps }) as tf.Tensor1D[] as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+      y = runKernel(BN_APPLY, { x: x2, scale, shift }, { relu }) as tf.Tensor;
+    } else {
+      const [s, q] = runKernel(COLUMN_DOTS, { a: x2 }) as tf.Tensor1D[];
+      mean = tf.div(s!, m);
+      variance = tf.relu(tf.sub(tf.div(q!, m), tf.square(mean))) as tf.Tensor1D;
+      inv = tf.rsqrt(tf.add(variance, eps)) as tf.Tensor1D;
+      scale = tf.mul(gamma as tf.Tensor, inv) as tf.Tensor1D;
+      const pre = tf.add(tf.mul(x2, scale), tf.sub(beta as tf.Tensor, tf.mul(mean, scale)));
+      y = relu ? tf.relu(pre) : pre;
+    }
     // kept: the forward body runs in its own tidy scope; batchNormTrain hands them to its caller
     lastBatchStats = { mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D };
     (save as SaveFn)(relu ? [x2, mean, inv, scale, y] : [x2, mean, inv, scale]);
     return {
       value: y,
       gradFunc: (dy, [sx, smean, sinv, sscale, sy]) => {
+        if (simd) {
+          const [dgamma, a, b, sg] = runKernel(BN_GRAD_STATS, { dy, x: sx!, ...(relu ? { y: sy! } : {}), mean: smean!, inv: sinv!, scale: sscale! }, { relu }) as tf.Tensor[];
+          const dx = runKernel(BN_GRAD, { dy, ...(relu ? { y: sy! } : {}), x: sx!, scale: sscale!, a: a!, b: b! }, { relu }) as tf.Tensor;
+          return [dx, dgamma!, sg!];
+        }
         const g = relu ? tf.mul(dy, tf.step(sy!)) : dy;
         const [sg, sgx] = runKernel(COLUMN_DOTS, { a: g, b: sx! }) as tf.Tensor1D[];
         // Σ g·x̂ = inv · (Σ g·x − μ Σ g);  dx = k·g − a·x − b with k = γ·inv

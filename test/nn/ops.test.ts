@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { batchNormTrain, graphAggregate, matMul2d, temporalConv, temporalConvTranspose } from '../../src/nn/index.js';
+import { batchNormTrain, columnSums, graphAggregate, graphMix, matMul2d, temporalConv, temporalConvTranspose } from '../../src/nn/index.js';
+import { setFusedKernels, setSimdKernels } from '../../src/nn/kernels.js';
+import { simdKernels, type WasmHeap } from '../../src/nn/simd.js';
 import { BACKENDS, numericGrad, rand, relErr, useBackend } from './helpers.js';
 
 /** Plain loops: y[n,t,v,co] = Σ_k Σ_ci x[n, t·s + k − floor((kt−1)/2), v, ci] w[k,0,ci,co]. */
@@ -49,6 +51,26 @@ describe.each(BACKENDS)('fast ops on %s', (backend) => {
         expect(relErr(gx!.dataSync(), numericGrad(f, [x, w], 0))).toBeLessThan(2e-3);
         expect(relErr(gw!.dataSync(), numericGrad(f, [x, w], 1))).toBeLessThan(2e-3);
       });
+    }
+  });
+
+  it('a strided convolution\'s input gradient is the same bits with the interleave kernel as with stack and slice', async () => {
+    await useBackend(backend);
+    for (const [T, kt, s] of CASES.filter(([, , s]) => s > 1)) {
+      const grad = (fused: boolean) => {
+        setFusedKernels(fused);
+        try {
+          return tf.tidy(() => {
+            const x = rand([2, T, 3, 4], T + kt);
+            const w = rand([kt, 1, 4, 5], kt * s);
+            const r = rand([2, Math.ceil(T / s), 3, 5], 7);
+            return Array.from(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(temporalConv(a as tf.Tensor4D, w as tf.Tensor4D, s), r)))(x).dataSync());
+          });
+        } finally {
+          setFusedKernels(true);
+        }
+      };
+      expect(grad(true)).toEqual(grad(false));
     }
   });
 
@@ -212,5 +234,51 @@ describe('Identity on wasm shares memory instead of copying', () => {
     c.dispose();
     v.dispose();
     expect(tf.memory().numBytes).toBe(bytes0);
+  });
+});
+
+describe('wasm SIMD kernels (simd.ts) agree with the JavaScript kernels', () => {
+  it('column sums, batch norm (with and without ReLU) and its gradients, graph mixing and its gradients', async () => {
+    await useBackend('wasm');
+    expect(simdKernels((tf.backend() as unknown as { wasm: WasmHeap }).wasm)).not.toBeNull();
+    // 130 rows: two full 64-row blocks and a partial one; 5 sources into slot 0, slot 1 empty
+    const pattern = { src: [0, 1, 2, 3, 4, 0, 1], dst: [0, 0, 0, 0, 0, 2, 3], sIn: 5, sOut: 4 };
+    const outputs = (simd: boolean) => {
+      setSimdKernels(simd);
+      try {
+        return tf.tidy(() => {
+          const x = tf.add(tf.mul(rand([130, 8], 1), 3), 0.25);
+          const gamma = rand([8], 2);
+          const beta = rand([8], 3);
+          const r = rand([130, 8], 4);
+          const bnOut = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, relu: boolean) => {
+            const o = batchNormTrain(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5, relu);
+            o.mean.dispose();
+            o.variance.dispose();
+            return o.y;
+          };
+          const bn = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(bnOut(a, g, b, true), r)) as tf.Scalar;
+          const bnLinear = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.square(bnOut(a, g, b, false)), r)) as tf.Scalar;
+          const xm = rand([130, 5, 8], 5);
+          const w = rand([7], 6);
+          const rm = rand([130, 4, 8], 7);
+          const mix = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(graphMix(a as tf.Tensor3D, b as tf.Tensor1D, pattern), rm)) as tf.Scalar;
+          return [
+            columnSums(x as tf.Tensor2D),
+            bnOut(x, gamma, beta, true),
+            bnOut(x, gamma, beta, false),
+            ...tf.grads(bn)([x, gamma, beta]),
+            ...tf.grads(bnLinear)([x, gamma, beta]),
+            graphMix(xm as tf.Tensor3D, w as tf.Tensor1D, pattern),
+            ...tf.grads(mix)([xm, w]),
+          ].map((t) => Array.from(t.dataSync()));
+        });
+      } finally {
+        setSimdKernels(true);
+      }
+    };
+    const simd = outputs(true);
+    const js = outputs(false);
+    simd.forEach((v, i) => expect(relErr(v, js[i]!), `output ${i}`).toBeLessThan(1e-5));
   });
 });

@@ -110,7 +110,7 @@ function prefixed(set: GaitSet, prefix: string): GaitSet {
  * The identity ablation's split, with the walkers of two files: training holds every walk of the
  * donors (the first `maxDonors` by name) and the targets' neutral walks; evaluation every target walk.
  */
-function fileSplit(donorData: GaitSet, targetData: GaitSet, maxDonors: number | null): IdentitySplit {
+export function fileSplit(donorData: GaitSet, targetData: GaitSet, maxDonors: number | null): IdentitySplit {
   const names = [...new Set(donorData.identity.filter((x): x is string => x !== null))].sort();
   const donors = new Set(maxDonors === null ? names : names.slice(0, maxDonors));
   const donorWalks = donorData.select(Array.from({ length: donorData.N }, (_, i) => i).filter((i) => donors.has(donorData.identity[i]!)));
@@ -128,7 +128,7 @@ function fileSplit(donorData: GaitSet, targetData: GaitSet, maxDonors: number | 
  * Rank-1 of `probes` (non-neutral rows) against the neutral walks of `gallery`, by condition, and
  * how often each gallery identity was the nearest.
  */
-function recognition(model: IdentityEmbedder, gallery: GaitSet, probes: GaitSet) {
+export function recognition(model: IdentityEmbedder, gallery: GaitSet, probes: GaitSet) {
   const set = GaitSet.concat([gallery, probes.withLabelNames(gallery.labelNames)]);
   const split = crossConditionSplit(set, 'neutral');
   const f = model.embed(set);

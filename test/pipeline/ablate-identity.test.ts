@@ -67,7 +67,7 @@ describe('ablate, task identity', () => {
   });
 
   it('rejects what the task cannot run, naming the field', () => {
-    expect(configError({ ...config, augmenters: ['none', 'mirror'] })).toMatch(/augmenters = "mirror".*the other classical augmenters cannot/);
+    expect(configError({ ...config, augmenters: ['none', 'mirror'] })).toMatch(/augmenters = "mirror".*the other augmenters cannot make a named walker's walk/);
     expect(configError({ ...config, identity: { ...config.identity, bogus: 1 } as never })).toMatch(/identity\.bogus.*unknown field/);
     expect(configError({ ...config, identity: { targetFraction: 1 } })).toMatch(/identity\.targetFraction = 1/);
     expect(configError({ ...config, identity: { model: { valFraction: 0.2 } } })).toMatch(/identity\.model\.valFraction = 0\.2/);

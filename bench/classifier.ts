@@ -12,9 +12,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend.js';
 import { proceduralDataset } from '../src/core/procedural.js';
-import { affectiveFeatures, AFFECTIVE_FEATURE_NAMES, fitMinMax, NUM_AFFECTIVE_FEATURES } from '../src/classifier/affective.js';
+import { affectiveFeatures, AFFECTIVE_FEATURE_NAMES, fitMinMax, NUM_AFFECTIVE_FEATURES } from '../src/core/affective.js';
 import { resolveClassifierConfig, type ClassifierKind } from '../src/classifier/config.js';
-import { classifierPreprocess, modelPositions } from '../src/classifier/input.js';
+import { classifierPreprocess, modelPositions } from '../src/io/model-input.js';
 import { ModelRunner, softmaxRows } from '../src/classifier/model.js';
 import { buildClassifierTask } from '../src/classifier/task.js';
 import { Engine } from '../src/train/engine.js';

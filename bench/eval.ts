@@ -3,7 +3,7 @@
  * features and plausibility per gait, and the exact nearest-neighbour
  * search behind the memorisation check (float64, single thread).
  */
-import { affectiveFeatures } from '../src/classifier/affective.js';
+import { affectiveFeatures } from '../src/core/affective.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 import { Rng } from '../src/core/rng.js';
 import { fid } from '../src/eval/fid.js';

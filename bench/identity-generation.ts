@@ -54,7 +54,8 @@ import { initBackend } from '../src/core/backend.js';
 import { GaitSet } from '../src/core/gaitset.js';
 import { proceduralDataset } from '../src/core/procedural.js';
 import * as tf from '@tensorflow/tfjs';
-import { canonicalizeAll, destandardize, gaitSetHash, labelMeanShift, loadGenerator, readGeneratorManifest, restyle, standardize, trainGenerator, type GeneratorConfig, type SampleCell } from '../src/generator/index.js';
+import { gaitSetsHash } from '../src/core/hash.js';
+import { canonicalizeAll, destandardize, labelMeanShift, loadGenerator, readGeneratorManifest, restyle, standardize, trainGenerator, type GeneratorConfig, type SampleCell } from '../src/generator/index.js';
 import type { LoadedGenerator } from '../src/generator/sample.js';
 import { checkpointDir } from '../src/train/checkpoint.js';
 import { conditionTensors, encodePosteriors } from '../src/generator/train.js';
@@ -193,7 +194,7 @@ async function main({ argv }: BenchArgs): Promise<void> {
     if (seen !== undefined) throw new RangeError(`identity-generation: target walk ${seen} is one the identity model ${o.identityModel} was trained on`);
   }
   const genDir = o.generator ?? path.join(out, 'gen');
-  if (o.generator !== null && readGeneratorManifest(o.generator).dataHash !== gaitSetHash(s.train))
+  if (o.generator !== null && readGeneratorManifest(o.generator).dataHash !== gaitSetsHash([s.train]))
     throw new RangeError(`identity-generation: generator ${o.generator} was not trained on this split's training walks (its data hash differs)`);
   const t0 = performance.now();
   if (o.generator === null) await trainGenerator(s.train, { identityDim: 16, epochs: o.genEpochs, ...(o.featureModel ? { identityFeatureWeight: 1 } : {}), ...o.genConfig }, { outDir: genDir, seed: o.seed, threads: o.threads, ...(o.featureModel ? { identityFeatureModel: o.featureModel } : {}) });

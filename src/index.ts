@@ -16,7 +16,7 @@ export * from './pipeline/cache.js';
 export * from './io/index.js';
 export * from './nn/index.js';
 export * from './render/index.js';
-export * from './classifier/affective.js';
+export * from './core/affective.js';
 export * from './eval/stats.js';
 export * from './eval/features.js';
 export * from './eval/fid.js';

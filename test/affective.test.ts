@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AFFECTIVE_FEATURE_NAMES, NUM_AFFECTIVE_FEATURES, affectiveFeatures, affectiveFeaturesOf, angleAt, applyMinMax, fitMinMax,
   minMaxFromJSON, scaledAffectiveFeatures, triangleArea, AFFECTIVE_FID_SMOOTHING_SECONDS,
-} from '../src/classifier/affective.js';
+} from '../src/core/affective.js';
 import { GaitSet } from '../src/core/gaitset.js';
 import { derivativeMagnitude, gaussianSmoothTrajectories } from '../src/core/kinematics.js';
 import { fid } from '../src/eval/fid.js';

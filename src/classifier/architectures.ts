@@ -26,7 +26,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GraphGRU, SpatialAttention, STGCNBlock, TemporalAttentionPool } from '../nn/index.js';
 import type { ClassifierKind, ResolvedClassifierConfig } from './config.js';
-import { AppendVelocity, JointBatchNorm, LastAxisDense, SeededDropout } from './layers.js';
+import { AppendVelocity, JointBatchNorm, LastAxisDense, SeededDropout } from '../nn/head-layers.js';
 
 /** Output names in model order. */
 export type OutputName = 'logits' | 'features' | 'identity' | 'nextFrame';

@@ -4,9 +4,8 @@
  * evaluation metrics and saliency.
  */
 export * from './config.js';
-export * from './affective.js';
+export * from '../core/affective.js';
 export * from './metrics.js';
-export { classifierPreprocess, modelPositions, epochBatches } from './input.js';
 export { buildArchitecture, type ArchitectureSpec, type BuiltModel, type OutputName } from './architectures.js';
 export * from './model.js';
 export * from './train.js';

@@ -8,20 +8,19 @@ import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
-import { filesHash } from '../core/hash.js';
-import { loadModel } from '../nn/index.js';
-import { affectiveFeatures, applyMinMax, minMaxFromJSON, type MinMaxScaler } from './affective.js';
+import { DEFAULT_INFERENCE_CHUNK as INFERENCE_CHUNK, loadModel } from '../nn/index.js';
+import { checkpointHashOf } from '../train/checkpoint.js';
+import { affectiveFeatures, applyMinMax, minMaxFromJSON, type MinMaxScaler } from '../core/affective.js';
 import type { OutputName } from './architectures.js';
 import { CLASSIFIER_KINDS, resolveClassifierConfig, type ClassifierKind, type ResolvedClassifierConfig } from './config.js';
-import { inputPositions, type ModelInputMeta } from './input.js';
+import { inputPositions, type ModelInputMeta } from '../io/model-input.js';
 import { argmaxRows } from './metrics.js';
-import './layers.js'; // registers the head layers before a model is deserialised
+import '../nn/head-layers.js'; // registers the head layers before a model is deserialised
 
 export const CLASSIFIER_FORMAT = 'gaitforge-classifier';
 export const CLASSIFIER_FORMAT_VERSION = 1;
 
 /** Largest number of gaits run through a model at once (the wasm heap is capped near 2 GB). */
-export const INFERENCE_CHUNK = 64;
 
 /** meta.json of a classifier directory. */
 export interface ClassifierMeta extends ModelInputMeta {
@@ -169,11 +168,6 @@ export class ModelRunner {
     }
     return { logits, features, featureDim, identity };
   }
-}
-
-/** Content hash (core/hash.ts) of a classifier directory's model.json and weights.bin. */
-export function checkpointHashOf(dir: string): string {
-  return filesHash(dir, ['model.json', 'weights.bin']);
 }
 
 class LoadedClassifier implements Classifier {

@@ -13,7 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import { GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { jointNames, NUM_JOINTS } from '../core/skeleton.js';
-import { INFERENCE_CHUNK, runnerOf, type Classifier } from './model.js';
+import { DEFAULT_INFERENCE_CHUNK as INFERENCE_CHUNK } from '../nn/model-utils.js';
+import { runnerOf, type Classifier } from './model.js';
 
 export interface GaitSaliency {
   id: string;

@@ -10,9 +10,9 @@ import { trainableVariables } from '../nn/index.js';
 import type { GradientTask } from '../train/engine.js';
 import { decayedWeights } from '../train/optimizer.js';
 import { buildArchitecture, type ArchitectureSpec, type OutputName } from './architectures.js';
-import { gatherRows } from './input.js';
-import './layers.js';
-import { batchAccuracy, crossEntropy, nextFrameLoss, uncertaintyWeighted } from './objectives.js';
+import { gatherRows } from '../io/model-input.js';
+import '../nn/head-layers.js';
+import { batchAccuracy, crossEntropy, nextFrameLoss, uncertaintyWeighted } from '../nn/objectives.js';
 
 /** Training inputs, computed once: rows are gaits. */
 export interface ClassifierData {

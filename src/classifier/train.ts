@@ -7,7 +7,7 @@
  * loss/accuracy curves.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { currentBackend } from '../core/backend.js';
 import { GaitforgeError } from '../core/errors.js';
@@ -19,15 +19,17 @@ import { deriveSeed, Rng } from '../core/rng.js';
 import { VERSION } from '../core/version.js';
 import { saveModel } from '../nn/index.js';
 import { assignFlat, type Engine } from '../train/engine.js';
-import { checkpointDir, ensureDir, freshState, readCheckpointState, removeCheckpoint, writeCheckpoint, type FitState } from '../train/checkpoint.js';
+import { checkpointDir, checkpointHashOf, ensureDir, freshState, removeCheckpoint, writeCheckpoint, type FitState } from '../train/checkpoint.js';
 import { fit, startEngine } from '../train/fit.js';
 import { resolveThreads } from '../train/parallel.js';
-import { AFFECTIVE_FEATURE_NAMES, affectiveFeatures, applyMinMax, fitMinMax, NUM_AFFECTIVE_FEATURES } from './affective.js';
+import { AFFECTIVE_FEATURE_NAMES, affectiveFeatures, applyMinMax, fitMinMax, NUM_AFFECTIVE_FEATURES } from '../core/affective.js';
 import { CLASSIFIER_KINDS, classifierSchedule, resolveClassifierConfig, selectionScore, type ClassifierConfig, type ClassifierKind } from './config.js';
 import { curvesSvg } from './curves.js';
 import { alignLabels } from './evaluate.js';
-import { classifierPreprocess, epochBatches, modelPositions } from './input.js';
-import { checkpointHashOf, CLASSIFIER_FORMAT, CLASSIFIER_FORMAT_VERSION, ModelRunner, type ClassifierMeta } from './model.js';
+import { classifierPreprocess, modelPositions } from '../io/model-input.js';
+import { epochBatches } from '../train/batches.js';
+import { finishedRun, interruptedRun } from '../train/run.js';
+import { CLASSIFIER_FORMAT, CLASSIFIER_FORMAT_VERSION, ModelRunner, type ClassifierMeta } from './model.js';
 import { buildClassifierTask, type ClassifierData, type ClassifierTaskSpec } from './task.js';
 
 /** One epoch of the training record (history.json). */
@@ -135,11 +137,6 @@ export function checkDisjoint(a: GaitSet, b: GaitSet, what: string): void {
   for (const id of b.ids) if (ids.has(id)) throw new GaitforgeError('E_VALUE', `gait ${JSON.stringify(id)} is in both the training and the ${what} set`);
 }
 
-/** Content hash (core/hash.ts) of the positions, labels and ids of sets. */
-export function dataHash(sets: GaitSet[]): string {
-  return gaitSetsHash(sets);
-}
-
 /** state.json of a classifier checkpoint: the fit loop's state plus the task weights and the best epoch's scores. */
 interface ClassifierFitState extends FitState<EpochLog> {
   bestValAccuracy: number;
@@ -214,7 +211,7 @@ export async function trainClassifier(
   const metaBase = {
     format: CLASSIFIER_FORMAT, formatVersion: CLASSIFIER_FORMAT_VERSION, version: VERSION, kind, config: cfg, labelNames, identityNames,
     T, V, fps: trainSet.fps, skeleton: trainSet.skeleton, frameStride, modelT, preprocess: preprocessConfig, affectiveScaler: scaler,
-    tasks, seed, dataHash: dataHash([trainSet, valSet]), trainGaits: trainSet.N,
+    tasks, seed, dataHash: gaitSetsHash([trainSet, valSet]), trainGaits: trainSet.N,
     trainSynthetic: trainSet.source.filter((s) => s !== 'real').length, trainSyntheticDropped: syntheticDropped, valGaits: valSet.N, validation,
     backend: currentBackend()?.tfBackend ?? tf.getBackend(),
   } satisfies Omit<ClassifierMeta, 'outputs' | 'bestEpoch' | 'bestValAccuracy'>;
@@ -232,15 +229,10 @@ export async function trainClassifier(
 
   // A resumable checkpoint of an earlier, interrupted run of the same training.
   const lastDir = checkpointDir(outDir, 'last');
-  let resumed: ClassifierFitState | null = null;
-  if (options.resume && existsSync(path.join(lastDir, 'state.json'))) {
-    resumed = readCheckpointState<ClassifierFitState>(lastDir);
-    resumed.bestValAccuracy ??= -Infinity; // JSON has no −Infinity
-    if (JSON.stringify(resumed.run) !== JSON.stringify(run))
-      throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: its checkpoint was trained with another ${describeRunDiff(resumed.run, run)}; resume needs the same data, config and seed`);
-  }
+  const resumed = options.resume ? interruptedRun<ClassifierFitState>(outDir, run, (s) => s.run)?.state ?? null : null;
+  if (resumed) resumed.bestValAccuracy ??= -Infinity; // JSON has no −Infinity
   if (options.resume && !resumed) {
-    const done = finishedRun(outDir, kind, run, cfg.epochs);
+    const done = finishedRun(outDir, run, () => finishedClassifier(outDir, cfg.epochs));
     if (done) return done;
   }
   const threads = resolveThreads(options.threads);
@@ -312,29 +304,21 @@ export async function trainClassifier(
   }
 }
 
-/** The result of a run of the same training that already finished in `outDir` (resuming it trains nothing more), or null. */
-function finishedRun(outDir: string, kind: ClassifierKind, run: ClassifierFitState['run'], epochs: number): TrainClassifierResult | null {
-  const metaFile = path.join(outDir, 'meta.json');
-  const historyFile = path.join(outDir, 'history.json');
-  if (!existsSync(metaFile) || !existsSync(historyFile)) return null;
+/** The classifier saved in `outDir` (meta.json, history.json) for train/run.ts's `finishedRun`, or null when there is none. */
+function finishedClassifier(outDir: string, epochs: number) {
+  let meta: ClassifierMeta;
+  let h: { bestEpoch: number; bestValAccuracy: number; history: EpochLog[] };
   try {
-    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as ClassifierMeta;
-    const h = JSON.parse(readFileSync(historyFile, 'utf8')) as { bestEpoch: number; bestValAccuracy: number; history: EpochLog[] };
-    const same = meta.kind === kind && meta.seed === run.seed && meta.dataHash === run.dataHash && JSON.stringify(meta.config) === JSON.stringify(run.config);
-    if (!same) throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: its finished model was trained with another ${describeRunDiff({ kind: meta.kind, seed: meta.seed, dataHash: meta.dataHash, config: meta.config }, run)}; resume needs the same data, config and seed`);
-    if (h.history.length !== epochs) return null;
-    return { dir: outDir, bestEpoch: h.bestEpoch, bestValAccuracy: h.bestValAccuracy, history: h.history, checkpointHash: checkpointHashOf(outDir), completed: true, syntheticDropped: meta.trainSyntheticDropped ?? 0 };
-  } catch (e) {
-    if (e instanceof GaitforgeError) throw e;
+    meta = JSON.parse(readFileSync(path.join(outDir, 'meta.json'), 'utf8')) as ClassifierMeta;
+    h = JSON.parse(readFileSync(path.join(outDir, 'history.json'), 'utf8')) as typeof h;
+  } catch {
     return null;
   }
-}
-
-function describeRunDiff(a: ClassifierFitState['run'], b: ClassifierFitState['run']): string {
-  if (a.kind !== b.kind) return `classifier (${a.kind})`;
-  if (a.seed !== b.seed) return `seed (${a.seed})`;
-  if (a.dataHash !== b.dataHash) return 'training or validation data';
-  return 'config';
+  return {
+    fingerprint: { kind: meta.kind, seed: meta.seed, dataHash: meta.dataHash, config: meta.config },
+    done: h.history.length === epochs,
+    result: (): TrainClassifierResult => ({ dir: outDir, bestEpoch: h.bestEpoch, bestValAccuracy: h.bestValAccuracy, history: h.history, checkpointHash: checkpointHashOf(outDir), completed: true, syntheticDropped: meta.trainSyntheticDropped ?? 0 }),
+  };
 }
 
 /** history.json and curves.svg of a classifier directory (rewritten after every epoch). */

@@ -20,7 +20,6 @@ import path from 'node:path';
 import type { GaitSet } from '../core/gaitset.js';
 import { GaitforgeError } from '../core/errors.js';
 import { writeFilesAtomic } from '../core/files.js';
-import { gaitSetsHash } from '../core/hash.js';
 import { VERSION } from '../core/version.js';
 import { swapDir } from '../train/checkpoint.js';
 import { resolveGenerator, type ResolvedGeneratorConfig } from './config.js';
@@ -93,10 +92,6 @@ export interface GeneratorManifest extends ManifestFields<ResolvedGeneratorConfi
   identityFeatureModel?: { dir: string; checkpointHash: string };
 }
 
-/** SHA-256 (core/hash.ts) of a set's shape, label names, ids, labels and positions. */
-export function gaitSetHash(set: GaitSet): string {
-  return gaitSetsHash([set]);
-}
 
 /**
  * Copies a finished checkpoint directory's `parts` (STEP-Gen's by default;

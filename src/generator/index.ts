@@ -13,7 +13,7 @@ export { anchorFrames, boneTerm, LOSS_TERMS, pushPullLoss, type BoneTerm, type L
 export { LabelBroadcast, LatentGrid, LatentReadout, LatentUnpool } from './layers.js';
 export { buildCvae, buildDecoder, buildEncoder, type Cvae, type CvaeShape } from './model.js';
 export {
-  gaitSetHash, MANIFEST_FILE as GENERATOR_MANIFEST_FILE, readManifest as readGeneratorManifest, type EpochLog as GeneratorEpochLog, type GeneratorManifest,
+  MANIFEST_FILE as GENERATOR_MANIFEST_FILE, readManifest as readGeneratorManifest, type EpochLog as GeneratorEpochLog, type GeneratorManifest,
   type LossValues as GeneratorLossValues,
 } from './checkpoint.js';
 export { CvaeTrainer, trainGenerator, type TrainGeneratorOptions, type TrainGeneratorResult } from './train.js';

@@ -6,12 +6,13 @@
  * the PCA-space families (flow/, pca-gaussian/) call these; each family
  * supplies only its task, its files and its manifest fields.
  */
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { GaitforgeError, optionError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
 import { gaitSetsHash } from '../core/hash.js';
-import { checkpointDir, ensureDir, readCheckpointState, type FitState } from '../train/checkpoint.js';
+import type { FitState } from '../train/checkpoint.js';
+import { checkSameRun, clearRunDir, lastCheckpoint, type Interrupted } from '../train/run.js';
 import * as tf from '@tensorflow/tfjs';
 import { currentBackend } from '../core/backend.js';
 import { VERSION } from '../core/version.js';
@@ -108,30 +109,17 @@ export function runDataHash(train: GaitSet, val: GaitSet | undefined): string {
 /** The fields of a manifest that must match for a run to resume it. */
 export type RunFingerprint = Pick<ManifestFields<object>, 'seed' | 'dataHash' | 'T' | 'V' | 'labelNames' | 'config'> & { identityNames?: string[] };
 
-/** How manifest `m` differs from the run wanted (null: it does not). */
-export function describeDiff(m: RunFingerprint, want: RunFingerprint): string | null {
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  for (const k of ['seed', 'dataHash', 'T', 'V', 'labelNames', 'identityNames'] as const)
-    if (!same(m[k], want[k])) return k === 'dataHash' ? 'the training data differ' : `${k} differs (${JSON.stringify(m[k])} there)`;
-  const have = m.config as Record<string, unknown>;
-  const now = want.config as Record<string, unknown>;
-  for (const k of Object.keys(now)) if (!same(have[k], now[k])) return `config differs: ${k} = ${JSON.stringify(have[k])} there, ${JSON.stringify(now[k])} now`;
-  return null;
-}
-
 /** A run to continue: its manifest, the fit loop's state and its last checkpoint directory. */
-export interface ResumePoint<M, L> {
+export interface ResumePoint<M, L> extends Interrupted<FitState<L>> {
   manifest: M;
-  state: FitState<L>;
-  last: string;
 }
 
 /**
  * What is already in `outDir` decides between a fresh run (null) and a
- * resumed one: with `resume`, a manifest that matches `want` and has a
- * finished epoch is continued (one that differs is refused, naming the
- * difference); without, a manifest there is an error unless `overwrite`.
- * `read` reads the family's manifest.
+ * resumed one (train/run.ts's policy): with `resume`, a manifest of the
+ * same run with a finished epoch is continued, another is refused; without,
+ * a manifest there is an error unless `overwrite`. `read` reads the
+ * family's manifest.
  */
 export function findResume<M extends RunFingerprint & { epochsDone: number }, L>(o: RunOptions, want: RunFingerprint, read: (dir: string) => M): ResumePoint<M, L> | null {
   const { outDir } = o;
@@ -140,12 +128,12 @@ export function findResume<M extends RunFingerprint & { epochsDone: number }, L>
     if (o.overwrite) return null;
     throw new GaitforgeError('E_IO', `${outDir} already holds a generator (${MANIFEST_FILE}); resume it or choose overwrite / another directory`);
   }
-  const m = read(outDir);
-  const diff = describeDiff(m, want);
-  if (diff) throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: ${diff}; resume needs the same data, config and seed`);
-  const last = checkpointDir(outDir, 'last');
-  if (m.epochsDone > 0 && existsSync(path.join(last, 'state.json'))) return { manifest: m, state: readCheckpointState<FitState<L>>(last), last };
-  return null;
+  const manifest = read(outDir);
+  const fingerprint = (m: RunFingerprint): RunFingerprint => ({ seed: m.seed, dataHash: m.dataHash, T: m.T, V: m.V, labelNames: m.labelNames, identityNames: m.identityNames, config: m.config });
+  checkSameRun(outDir, fingerprint(manifest), fingerprint(want), MANIFEST_FILE);
+  if (manifest.epochsDone === 0) return null;
+  const found = lastCheckpoint<FitState<L>>(outDir);
+  return found && { ...found, manifest };
 }
 
 /** Files of a model directory that a fresh run replaces (with `overwrite`), besides a family's own `extra`. */
@@ -153,8 +141,7 @@ const RUN_FILES = [MANIFEST_FILE, 'best', 'last', 'best.old', 'last.old', 'loss.
 
 /** Starts a fresh run's directory: what a previous run left is removed (with `overwrite`), the directory created. */
 export function freshRunDir(o: RunOptions, extra: readonly string[] = []): void {
-  if (o.overwrite) for (const f of [...RUN_FILES, ...extra]) rmSync(path.join(o.outDir, f), { recursive: true, force: true });
-  ensureDir(o.outDir);
+  clearRunDir(o.outDir, o.overwrite ? [...RUN_FILES, ...extra] : []);
 }
 
 /** Standardised canonical copies of a set's positions, and the statistics (fitted on the set unless given). */

@@ -23,7 +23,7 @@
  * Layers are named: the seeded initialisers derive each weight from (seed, name).
  */
 import * as tf from '@tensorflow/tfjs';
-import { AppendVelocity, JointBatchNorm, LastAxisDense } from '../classifier/layers.js';
+import { AppendVelocity, JointBatchNorm, LastAxisDense } from '../nn/head-layers.js';
 import { STGCNBlock, TemporalAttentionPool } from '../nn/index.js';
 import type { ResolvedIdentityConfig } from './config.js';
 import { AppendBones, BODY_PARTS, GeMPool, L2NormalizeLast } from './layers.js';

@@ -8,7 +8,7 @@
  */
 import type { GaitSet } from '../core/gaitset.js';
 import { EDGES, NUM_JOINTS } from '../core/skeleton.js';
-import { affectiveFeatures, NUM_AFFECTIVE_FEATURES } from '../classifier/affective.js';
+import { affectiveFeatures, NUM_AFFECTIVE_FEATURES } from '../core/affective.js';
 import type { IdentityFeatures } from '../eval/identification.js';
 
 /** Mean length of every bone over the frames: [N, bones] (bones = the 16-joint skeleton's 15 edges). */

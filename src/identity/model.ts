@@ -6,7 +6,6 @@
  * compared by cosine distance as the classifier's own rank-1 does.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
@@ -14,12 +13,15 @@ import type { GaitSet } from '../core/gaitset.js';
 import { NUM_JOINTS } from '../core/skeleton.js';
 import type { PreprocessConfig } from '../io/preprocess.js';
 import { loadModel } from '../nn/index.js';
-import { inputPositions, type ModelInputMeta } from '../classifier/input.js';
-import { checkpointHashOf, CLASSIFIER_FORMAT, INFERENCE_CHUNK, loadClassifier } from '../classifier/model.js';
+import { inputPositions, type ModelInputMeta } from '../io/model-input.js';
+import { contentHash } from '../core/hash.js';
+import { CLASSIFIER_FORMAT, loadClassifier } from '../classifier/model.js';
+import { DEFAULT_INFERENCE_CHUNK as INFERENCE_CHUNK } from '../nn/model-utils.js';
+import { checkpointHashOf } from '../train/checkpoint.js';
 import { resolveIdentityConfig, type ResolvedIdentityConfig } from './config.js';
 import type { IdentityFeatures } from '../eval/identification.js';
 import './layers.js'; // registers GeMPool before a model is deserialised
-import '../classifier/layers.js';
+import '../nn/head-layers.js';
 
 export const IDENTITY_FORMAT = 'gaitforge-identity';
 export const IDENTITY_FORMAT_VERSION = 1;
@@ -61,10 +63,9 @@ export interface IdentityMeta extends ModelInputMeta {
   backend: string;
 }
 
-/** sha256 (16 hex characters) of one gait's positions. */
+/** Content hash (16 hex characters) of one gait's positions. */
 export function gaitHash(set: GaitSet, i: number): string {
-  const g = set.gait(i);
-  return createHash('sha256').update(new Uint8Array(g.buffer, g.byteOffset, g.byteLength)).digest('hex').slice(0, 16);
+  return contentHash([set.gait(i)]).slice(0, 16);
 }
 
 /** A model that embeds gaits for identification. Call `dispose()` when done. */

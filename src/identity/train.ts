@@ -22,13 +22,14 @@ import { deriveSeed, Rng } from '../core/rng.js';
 import { VERSION } from '../core/version.js';
 import { flushDenormals, saveModel } from '../nn/index.js';
 import type { Engine } from '../train/engine.js';
-import { checkpointDir, ensureDir, freshState, readCheckpointState, removeCheckpoint, writeCheckpoint, type FitState } from '../train/checkpoint.js';
+import { checkpointDir, checkpointHashOf, ensureDir, freshState, removeCheckpoint, writeCheckpoint, type FitState } from '../train/checkpoint.js';
 import { fit, startEngine } from '../train/fit.js';
 import { resolveThreads } from '../train/parallel.js';
-import { modelPositions } from '../classifier/input.js';
-import { trainClassifier, dataHash, type TrainClassifierResult } from '../classifier/train.js';
+import { modelPositions } from '../io/model-input.js';
+import { trainClassifier, type TrainClassifierResult } from '../classifier/train.js';
 import type { ClassifierConfig } from '../classifier/config.js';
-import { checkpointHashOf } from '../classifier/model.js';
+import { finishedRun, interruptedRun } from '../train/run.js';
+import { gaitSetsHash } from '../core/hash.js';
 import { resolveIdentityConfig, type IdentityConfig, type ResolvedIdentityConfig } from './config.js';
 import {
   gaitHash, IDENTITY_FORMAT, IDENTITY_FORMAT_VERSION, identityPreprocess, runIdentityModel, TRAINING_GAITS_FILE, type IdentityMeta, type IdentityModelKind,
@@ -180,7 +181,7 @@ async function trainGaitTake(all: GaitSet, config: IdentityConfig, options: Trai
   const metaBase = {
     format: IDENTITY_FORMAT, formatVersion: IDENTITY_FORMAT_VERSION, version: VERSION, kind: 'gaittake', config: cfg, T, V, fps: trainSet.fps,
     skeleton: trainSet.skeleton, frameStride: cfg.frameStride, modelT, preprocess: pre, trainIdentities, valIdentities, galleryCondition, seed,
-    dataHash: dataHash([all]), trainGaits: trainSet.N,
+    dataHash: gaitSetsHash([all]), trainGaits: trainSet.N,
     validation: valSet ? `${valIdentities.length} of the ${identities.length} training identities held out (identity-disjoint); epoch selected by mean cross-condition rank-1 on them` : 'none: the last epoch is kept',
   } satisfies Omit<IdentityMeta, 'bestEpoch' | 'bestValRank1' | 'gemP' | 'backend'>;
   const backend = currentBackend()?.tfBackend ?? tf.getBackend();
@@ -188,14 +189,9 @@ async function trainGaitTake(all: GaitSet, config: IdentityConfig, options: Trai
 
   // A resumable checkpoint of an earlier, interrupted run of the same training.
   const lastDir = checkpointDir(outDir, 'last');
-  let resumed: IdentityFitState | null = null;
-  if (options.resume && existsSync(path.join(lastDir, 'state.json'))) {
-    resumed = readCheckpointState<IdentityFitState>(lastDir);
-    if (JSON.stringify(resumed.run) !== JSON.stringify(run))
-      throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: its checkpoint was trained with another ${describeRunDiff(resumed.run, run)}; resume needs the same data, config, gallery condition and seed`);
-  }
+  const resumed = options.resume ? interruptedRun<IdentityFitState>(outDir, run, (s) => s.run)?.state ?? null : null;
   if (options.resume && !resumed) {
-    const done = finishedGaitTake(outDir, run, trainIdentities);
+    const done = finishedRun(outDir, run, () => finishedGaitTake(outDir, run.config.epochs, trainIdentities));
     if (done) return done;
   }
   const threads = resolveThreads(options.threads);
@@ -275,28 +271,20 @@ function historyFile(outDir: string, s: IdentityFitState) {
   return { path: path.join(outDir, 'history.json'), data: JSON.stringify({ kind: 'gaittake', bestEpoch: s.bestEpoch, bestValRank1: s.bestValRank1, history: s.history }, null, 2) };
 }
 
-/** The result of a GaitTAKE run of the same training that already finished in `outDir` (resuming it trains nothing more), or null. */
-function finishedGaitTake(outDir: string, run: IdentityFitState['run'], trainIdentities: string[]): TrainIdentityResult | null {
-  const files = ['meta.json', 'history.json', TRAINING_GAITS_FILE].map((f) => path.join(outDir, f));
-  if (!files.every((f) => existsSync(f))) return null;
+/** The GaitTAKE model saved in `outDir` for train/run.ts's `finishedRun`, or null when there is none. */
+function finishedGaitTake(outDir: string, epochs: number, trainIdentities: string[]) {
+  if (!existsSync(path.join(outDir, TRAINING_GAITS_FILE))) return null;
   let meta: IdentityMeta;
   let h: { bestEpoch: number; bestValRank1: number | null; history: IdentityEpochLog[] };
   try {
-    meta = JSON.parse(readFileSync(files[0]!, 'utf8')) as IdentityMeta;
-    h = JSON.parse(readFileSync(files[1]!, 'utf8')) as typeof h;
+    meta = JSON.parse(readFileSync(path.join(outDir, 'meta.json'), 'utf8')) as IdentityMeta;
+    h = JSON.parse(readFileSync(path.join(outDir, 'history.json'), 'utf8')) as typeof h;
   } catch {
     return null;
   }
-  const theirs: IdentityFitState['run'] = { kind: 'gaittake', seed: meta.seed, dataHash: meta.dataHash, galleryCondition: meta.galleryCondition, config: meta.config };
-  if (meta.kind !== 'gaittake' || JSON.stringify(theirs) !== JSON.stringify(run))
-    throw new GaitforgeError('E_MODEL', `cannot resume ${outDir}: its finished model was trained with another ${describeRunDiff(theirs, run)}; resume needs the same data, config, gallery condition and seed`);
-  if (h.history.length !== run.config.epochs) return null;
-  return { kind: 'gaittake', dir: outDir, checkpointHash: checkpointHashOf(outDir), bestEpoch: h.bestEpoch, bestValRank1: h.bestValRank1, history: h.history, trainIdentities, completed: true };
-}
-
-function describeRunDiff(a: IdentityFitState['run'], b: IdentityFitState['run']): string {
-  if (a.seed !== b.seed) return `seed (${a.seed})`;
-  if (a.dataHash !== b.dataHash) return 'training data';
-  if (a.galleryCondition !== b.galleryCondition) return `gallery condition (${a.galleryCondition})`;
-  return 'config';
+  return {
+    fingerprint: { kind: meta.kind, seed: meta.seed, dataHash: meta.dataHash, galleryCondition: meta.galleryCondition, config: meta.config },
+    done: h.history.length === epochs,
+    result: (): TrainIdentityResult => ({ kind: 'gaittake', dir: outDir, checkpointHash: checkpointHashOf(outDir), bestEpoch: h.bestEpoch, bestValRank1: h.bestValRank1, history: h.history, trainIdentities, completed: true }),
+  };
 }

@@ -6,10 +6,10 @@
  * Cells are built in a private temporary folder and renamed into place, so
  * an interrupted cell leaves nothing that looks finished.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
+import { contentHash } from '../core/hash.js';
 
 /** JSON with object keys sorted at every level (stable across key order). */
 export function canonicalJson(x: unknown): string {
@@ -21,12 +21,12 @@ export function canonicalJson(x: unknown): string {
 }
 
 export function cacheKey(x: unknown): string {
-  return createHash('sha256').update(canonicalJson(x)).digest('hex').slice(0, 20);
+  return contentHash([canonicalJson(x)]).slice(0, 20);
 }
 
 /** SHA-256 of a float array's bytes (identifies a dataset's positions). */
 export function hashFloats(a: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex').slice(0, 20);
+  return contentHash([a]).slice(0, 20);
 }
 
 export function cellDir(runDir: string, kind: string, key: string): string {

@@ -8,7 +8,7 @@
  */
 import {
   AFFECTIVE_FEATURE_NAMES, AFFECTIVE_FID_SMOOTHING_SECONDS, affectiveFeatures, applyMinMax, fitMinMax, NUM_AFFECTIVE_FEATURES,
-} from '../classifier/affective.js';
+} from '../core/affective.js';
 import { alignLabels } from '../classifier/evaluate.js';
 import { argmaxRows } from '../classifier/metrics.js';
 import { startInference, type ClassifierInference } from '../classifier/inference.js';

@@ -7,7 +7,7 @@
  * are comparable. `fidFromSets` is the one-shot FID of two given sets
  * (`gaitforge fid`); evaluate-generator.ts scores a generator over draws.
  */
-import { AFFECTIVE_FID_SMOOTHING_SECONDS, NUM_AFFECTIVE_FEATURES, scaledAffectiveFeatures } from '../classifier/affective.js';
+import { AFFECTIVE_FID_SMOOTHING_SECONDS, NUM_AFFECTIVE_FEATURES, scaledAffectiveFeatures } from '../core/affective.js';
 import { startInference } from '../classifier/inference.js';
 import type { Classifier } from '../classifier/model.js';
 import { GaitforgeError } from '../core/errors.js';

@@ -22,8 +22,14 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
 import { writeFilesAtomic } from '../core/files.js';
+import { filesHash } from '../core/hash.js';
 import { loadModel, saveModel } from '../nn/serialize.js';
 import type { AdamState } from './optimizer.js';
+
+/** Content hash (core/hash.ts) of a saved model's model.json and weights.bin in `dir`: which weights a result came from. */
+export function checkpointHashOf(dir: string): string {
+  return filesHash(dir, ['model.json', 'weights.bin']);
+}
 
 /** The fit loop's state, saved in state.json. */
 export interface FitState<L> {

@@ -6,8 +6,10 @@ import { Rng } from '../../src/core/rng.js';
 import { ConfigRangeError } from '../../src/core/errors.js';
 import { DEFAULT_CLASSIFIER, learningRateAt, resolveClassifierConfig } from '../../src/classifier/config.js';
 import { alignLabels } from '../../src/classifier/evaluate.js';
-import { classifierPreprocess, epochBatches, modelPositions } from '../../src/classifier/input.js';
-import { checkDisjoint, dataHash, splitValidation } from '../../src/classifier/train.js';
+import { classifierPreprocess, modelPositions } from '../../src/io/model-input.js';
+import { epochBatches } from '../../src/train/batches.js';
+import { gaitSetsHash } from '../../src/core/hash.js';
+import { checkDisjoint, splitValidation } from '../../src/classifier/train.js';
 
 const set = proceduralDataset({ identities: 6, perEmotion: 2, frames: 20, seed: 5 });
 
@@ -146,7 +148,7 @@ describe('no leaks between training, validation and test', () => {
   });
 
   it('hashes data contents', () => {
-    expect(dataHash([set])).toBe(dataHash([set.select([...Array(set.N).keys()])]));
-    expect(dataHash([set])).not.toBe(dataHash([set.select([1, 0, ...Array.from({ length: set.N - 2 }, (_, i) => i + 2)])]));
+    expect(gaitSetsHash([set])).toBe(gaitSetsHash([set.select([...Array(set.N).keys()])]));
+    expect(gaitSetsHash([set])).not.toBe(gaitSetsHash([set.select([1, 0, ...Array.from({ length: set.N - 2 }, (_, i) => i + 2)])]));
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { EDGES, MIRROR_PERMUTATION } from '../../src/core/skeleton.js';
-import { classifierPreprocess, modelPositions } from '../../src/classifier/input.js';
+import { classifierPreprocess, modelPositions } from '../../src/io/model-input.js';
 import { GaitSet } from '../../src/core/gaitset.js';
 import { labelMeanShift } from '../../src/generator/edit.js';
 import { CLASSICAL_AUGMENTERS, classicalAugment, mirrorGait, resolveAugment, rotateGait, tiltGait, timeWarpGait } from '../../src/pipeline/augment.js';

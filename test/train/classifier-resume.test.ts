@@ -57,8 +57,8 @@ describe('resume checks', () => {
     const dir = path.join(tmp, 'check');
     const controller = new AbortController();
     await trainClassifier('baseline-step', data, config, { outDir: dir, seed: 3, signal: controller.signal, onEpoch: () => controller.abort() });
-    await expect(trainClassifier('baseline-step', data, config, { outDir: dir, seed: 4, resume: true })).rejects.toThrow(/cannot resume .*seed \(3\)/);
-    await expect(trainClassifier('baseline-step', data, { ...config, lr: 0.02 }, { outDir: dir, seed: 3, resume: true })).rejects.toThrow(/another config/);
+    await expect(trainClassifier('baseline-step', data, config, { outDir: dir, seed: 4, resume: true })).rejects.toThrow(/cannot resume .*seed differs: 3 there, 4 now \(its last checkpoint\)/);
+    await expect(trainClassifier('baseline-step', data, { ...config, lr: 0.02 }, { outDir: dir, seed: 3, resume: true })).rejects.toThrow(/config differs: lr = [0-9.e-]+ there, 0.02 now/);
     const done = await trainClassifier('baseline-step', data, config, { outDir: dir, seed: 3, resume: true });
     expect(done.completed).toBe(true);
     expect(done.history).toHaveLength(EPOCHS);
@@ -70,6 +70,6 @@ describe('resume checks', () => {
     expect(again.history).toEqual(done.history);
     expect(again.checkpointHash).toBe(done.checkpointHash);
     expect(bytes(dir, 'weights.bin').equals(weights)).toBe(true);
-    await expect(trainClassifier('baseline-step', data, config, { outDir: dir, seed: 5, resume: true })).rejects.toThrow(/cannot resume .*seed \(3\)/);
+    await expect(trainClassifier('baseline-step', data, config, { outDir: dir, seed: 5, resume: true })).rejects.toThrow(/cannot resume .*seed differs: 3 there, 5 now \(its finished model\)/);
   });
 });

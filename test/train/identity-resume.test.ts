@@ -46,7 +46,7 @@ describe.each([1, 2])('GaitTAKE on %i thread(s)', (threads) => {
     });
     expect(first.completed).toBe(false);
     expect(first.history).toHaveLength(1);
-    await expect(trainIdentityModel('gaittake', data, config, { outDir: dir, seed: 4, resume: true, threads })).rejects.toThrow(/cannot resume .*seed \(3\)/);
+    await expect(trainIdentityModel('gaittake', data, config, { outDir: dir, seed: 4, resume: true, threads })).rejects.toThrow(/cannot resume .*seed differs: 3 there, 4 now/);
     const b = await trainIdentityModel('gaittake', data, config, { outDir: dir, seed: 3, keepLast: true, resume: true, threads });
     expect(b.completed).toBe(true);
     expect(withoutTimes(b.history)).toEqual(withoutTimes(a.history));

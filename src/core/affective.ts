@@ -49,10 +49,10 @@
  * the clip duration (T − 1)/fps as its cycle time (a lower bound) and
  * root speed × cycle time as its stride length.
  */
-import { GaitforgeError } from '../core/errors.js';
-import type { GaitSet } from '../core/gaitset.js';
-import { derivativeMagnitude, gaitCycleTime, gaussianSmoothTrajectories, heading, joint, rootSpeed, strideLength } from '../core/kinematics.js';
-import { JOINTS, NUM_JOINTS } from '../core/skeleton.js';
+import { GaitforgeError } from './errors.js';
+import type { GaitSet } from './gaitset.js';
+import { derivativeMagnitude, gaitCycleTime, gaussianSmoothTrajectories, heading, joint, rootSpeed, strideLength } from './kinematics.js';
+import { JOINTS, NUM_JOINTS } from './skeleton.js';
 
 /** The 29 feature names, in column order (see the module comment for each definition). */
 export const AFFECTIVE_FEATURE_NAMES: readonly string[] = [

@@ -5,9 +5,9 @@
  * the same mask at every call). Each is registered for serialisation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { addBatchNorm, isTraining, single, singleShape, noiseSeed, torchUniform, type LayerVariable } from '../nn/common.js';
-import { denseLastAxis } from '../nn/ops.js';
-import { FastBatchNorm } from '../nn/batch-norm.js';
+import { addBatchNorm, isTraining, single, singleShape, noiseSeed, torchUniform, type LayerVariable } from './common.js';
+import { denseLastAxis } from './ops.js';
+import { FastBatchNorm } from './batch-norm.js';
 import { ConfigRangeError } from '../core/errors.js';
 
 interface BaseArgs {

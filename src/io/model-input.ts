@@ -1,20 +1,12 @@
 /**
- * What the classifiers see, and the seeded batching of a training epoch.
- * Pure TypeScript (no tfjs).
- *
- * Preprocessing (src/io's `preprocess`, the same for training and inference,
- * saved with the model): root-centred on the first frame (the root's
- * trajectory within the clip, hence walking speed and bounce, is kept) and
- * rotated about the vertical so the gait walks along +Z (or faces +Z when it
- * barely travels). No scaling: body size is information, and each model's
- * input BatchNorm normalises every joint coordinate. Skeletons other than
- * the 16-joint one are only root-centred.
+ * What a trained model (classifier or identity model) sees of a gait set: the
+ * preprocessing it was trained with (saved in its meta.json), every
+ * frameStride-th frame, and rows gathered for a batch. Pure TypeScript.
  */
 import { GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';
-import { Rng } from '../core/rng.js';
 import { NUM_JOINTS } from '../core/skeleton.js';
-import { preprocess, type PreprocessConfig } from '../io/preprocess.js';
+import { preprocess, type PreprocessConfig } from './preprocess.js';
 
 /** The preprocessing a classifier uses for a skeleton with V joints. */
 export function classifierPreprocess(V: number): PreprocessConfig {
@@ -68,38 +60,4 @@ export function gatherRows(data: Float32Array, width: number, indices: ArrayLike
   const out = new Float32Array(indices.length * width);
   for (let k = 0; k < indices.length; k++) out.set(data.subarray(indices[k]! * width, (indices[k]! + 1) * width), k * width);
   return out;
-}
-
-/**
- * The order in which one epoch visits the training gaits, cut into batches.
- * Plain: a seeded permutation. Balanced: N draws with replacement, each
- * label equally likely, a uniform gait within the label (labels with no
- * gaits are skipped). The last batch may be smaller; a final batch of one
- * gait is merged into the one before (BatchNorm needs two).
- */
-export function epochBatches(labels: Int32Array, numLabels: number, batchSize: number, balanced: boolean, rng: Rng): Int32Array[] {
-  const n = labels.length;
-  if (n === 0) throw new GaitforgeError('E_SHAPE', 'the training set is empty');
-  let order: Int32Array;
-  if (balanced) {
-    const byLabel: number[][] = Array.from({ length: numLabels }, () => []);
-    for (let i = 0; i < n; i++) byLabel[labels[i]!]!.push(i);
-    const present = byLabel.filter((g) => g.length > 0);
-    order = new Int32Array(n);
-    for (let k = 0; k < n; k++) {
-      const g = present[rng.int(present.length)]!;
-      order[k] = g[rng.int(g.length)]!;
-    }
-  } else order = rng.permutation(n);
-  const batches: Int32Array[] = [];
-  for (let s = 0; s < n; s += batchSize) batches.push(order.subarray(s, Math.min(n, s + batchSize)));
-  if (batches.length > 1 && batches[batches.length - 1]!.length === 1) {
-    const last = batches.pop()!;
-    const prev = batches.pop()!;
-    const merged = new Int32Array(prev.length + 1);
-    merged.set(prev);
-    merged[prev.length] = last[0]!;
-    batches.push(merged);
-  }
-  return batches;
 }

@@ -1,49 +1,52 @@
-/** gaitforge's public library API. */
-export * from './core/errors.js';
-export * from './core/rng.js';
-export * from './core/skeleton.js';
-export * from './core/gaitset.js';
-export * from './core/backend.js';
-export * from './core/procedural.js';
-export * from './core/kinematics.js';
-export * from './core/summary.js';
-export * from './core/progress.js';
-export * from './core/version.js';
-export * from './pipeline/demo.js';
-export * from './pipeline/augment.js';
-export * from './pipeline/ablation/config.js';
-export * from './pipeline/cache.js';
-export * from './io/index.js';
-export * from './nn/index.js';
-export * from './render/index.js';
-export * from './core/affective.js';
-export * from './eval/stats.js';
-export * from './eval/features.js';
-export * from './eval/fid.js';
-export * from './eval/diversity.js';
-export * from './eval/nearest.js';
-export * from './eval/memorisation.js';
-export * from './eval/plausibility.js';
-export * from './generator/index.js';
-export * from './core/files.js';
-export * from './core/hash.js';
-export * from './train/index.js';
-export * from './io/records.js';
-export * from './pipeline/plots.js';
-export * from './pipeline/ablation/report.js';
-export * from './pipeline/ablation/summaries.js';
-export * from './pipeline/ablation/splits.js';
-export * from './pipeline/evaluate-generator.js';
-export * from './pipeline/fid-sets.js';
-export * from './pipeline/evaluation-table.js';
-export * from './pipeline/evaluator.js';
-export * from './pipeline/model-card.js';
-export * from './pipeline/ablation/ablate.js';
-export * from './pipeline/ablation/results.js';
-export * from './pipeline/ablation/run.js';
-export * from './pipeline/ablation/grid.js';
-export * from './pipeline/ablation/identity-split.js';
-export { generatorModelDir } from './pipeline/ablation/cells/generator.js';
-export type { AblateOptions } from './pipeline/ablation/context.js';
-export * from './classifier/index.js';
-export * from './identity/index.js';
+/**
+ * gaitforge's library API: what a user calls. Building blocks live under
+ * subpath exports: gaitforge/core, /io, /nn, /train, /eval, /generator,
+ * /classifier, /identity, /pipeline and /render (each folder's index.ts).
+ */
+
+// Gaits: the data model, files, import, the procedural demo data.
+export { GaitSet, type GaitSetInit, type SplitGrouping } from './core/gaitset.js';
+export { GaitforgeError, type ErrorCode } from './core/errors.js';
+export { initBackend, type BackendChoice, type BackendInfo } from './core/backend.js';
+export { proceduralDataset, type ProceduralOptions } from './core/procedural.js';
+export { summarizeDataset, type DatasetSummary } from './core/summary.js';
+export type { Progress } from './core/progress.js';
+export { readGaitFile, writeGaitFile, convertGaitFile, type ReadGaitOptions } from './io/gaitfile.js';
+export { inspectGaitFile, type GaitFileReport } from './io/inspect.js';
+export { importBvh, type BvhImportConfig } from './io/bvh.js';
+export { importEgait, type EgaitImportConfig } from './io/egait.js';
+
+// Generators: every family trains, samples and restyles through these.
+export { trainGeneratorFamily, resolveGeneratorFamily, type GeneratorFamilyConfig, type TrainFamilyResult } from './generator/family.js';
+export type { GeneratorConfig } from './generator/config.js';
+export type { FlowConfig } from './generator/flow/config.js';
+export type { PcaGaussianConfig } from './generator/pca-gaussian/config.js';
+export { loadGenerator, generateToFile, type Generator, type SampleSource, type GenerateToFileOptions, type GenerateToFileResult } from './generator/sample.js';
+export { restyle, restyleFile, type RestyleOptions, type RestyleFileOptions } from './generator/restyle.js';
+export { labelMeanShift } from './generator/edit.js';
+export { trainGeneratorWithCard, type TrainGeneratorWithCardOptions } from './pipeline/model-card.js';
+
+// Measuring generators: FID beside the real-vs-real floor, the full evaluation.
+export { fidFromSets, type FidFromSetsOptions, type FidFromSetsResult } from './pipeline/fid-sets.js';
+export { evaluateGenerator, type EvaluateGeneratorOptions, type GeneratorEvaluation } from './pipeline/evaluate-generator.js';
+
+// Classifiers (STEP, Baseline-STEP, AT-GCN) and identity models (GaitTAKE).
+export { trainClassifier, type TrainClassifierOptions, type TrainClassifierResult } from './classifier/train.js';
+export { loadClassifier, type Classifier } from './classifier/model.js';
+export { evaluateClassifier, type EvaluateClassifierOptions } from './classifier/evaluate.js';
+export type { ClassifierConfig } from './classifier/config.js';
+export { trainIdentityModel, type TrainIdentityOptions, type TrainIdentityResult } from './identity/train.js';
+export { loadIdentityModel, type IdentityEmbedder } from './identity/model.js';
+export { evaluateIdentity, type EvaluateIdentityOptions } from './identity/evaluate.js';
+export type { IdentityConfig } from './identity/config.js';
+
+// The experiments: augmentation ablations, the demo, results pages.
+export { ablate, mergeAblation, type AblateRequest, type AblateSummary } from './pipeline/ablation/ablate.js';
+export { loadAblationConfig, type AblationConfig } from './pipeline/ablation/config.js';
+export { runDemo, type DemoOptions, type DemoResult } from './pipeline/demo.js';
+export { writeResultsPage, type ResultsPageOptions } from './pipeline/results-page.js';
+
+// Rendering: GLB, filmstrips, the HTML viewer.
+export { writeGlb, type WriteGlbOptions } from './render/glb.js';
+export { writeFilmstrip, type WriteFilmstripOptions } from './render/filmstrip.js';
+export { writeViewer, type ViewerConfig } from './render/viewer.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GaitSet, GaitforgeError, Rng } from '../src/index.js';
+import { GaitSet, GaitforgeError } from '../src/index.js';
+import { Rng } from '../src/core/index.js';
 
 function tiny(N = 12, T = 4, labels?: number[]) {
   const positions = new Float32Array(N * T * 16 * 3).map((_, i) => i * 0.001);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { proceduralDataset, summarizeDataset, statsBaselineAccuracy, EDGES } from '../src/index.js';
+import { proceduralDataset, summarizeDataset } from '../src/index.js';
+import { statsBaselineAccuracy, EDGES } from '../src/core/index.js';
 
 describe('procedural walker', () => {
   const set = proceduralDataset({ identities: 8, perEmotion: 3, seed: 11 });

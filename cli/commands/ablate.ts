@@ -39,7 +39,7 @@ function parseShard(s: string | undefined): { index: number; count: number } | u
   return { index: i - 1, count: n };
 }
 
-function printSummary(lib: typeof import('../../src/index.js'), argv: GlobalArgs, r: import('../../src/index.js').AblateSummary): void {
+function printSummary(lib: typeof import('../lib.js'), argv: GlobalArgs, r: import('../lib.js').AblateSummary): void {
   const pct = (x: number) => (100 * x).toFixed(1);
   const diff = (d: { meanDiff: number; lo: number; hi: number; pHolm: number | null }) =>
     `${signedPercent(d.meanDiff, 1)} [${pct(d.lo)}, ${pct(d.hi)}]${d.pHolm != null ? ` (Holm p=${d.pHolm.toFixed(3)})` : ''}`;
@@ -83,11 +83,11 @@ const run: CommandModule<object, RunArgs> = {
       .option('shard', { type: 'string', describe: 'Run one slice i/n of the grid (e.g. one Slurm array task)' })
       .option('report', { type: 'boolean', default: true, describe: 'Write results and report (--no-report for shards)' }) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     await lib.initBackend(argv.backend as never);
     const shard = parseShard(argv.shard);
     if (!Number.isInteger(argv.workers) || argv.workers < 1) throw new lib.GaitforgeError('E_OPTION', `--workers ${argv.workers}: expected a positive integer`);
-    const config: import('../../src/index.js').AblationConfig = argv.config ? lib.loadAblationConfig(argv.config) : {};
+    const config: import('../lib.js').AblationConfig = argv.config ? lib.loadAblationConfig(argv.config) : {};
     const counts = list(argv.counts);
     if (counts) config.counts = counts.map((c) => (/^\d+$/.test(c) ? Number(c) : (c as never)));
     if (argv.task !== undefined) config.task = argv.task as never;
@@ -125,7 +125,7 @@ const merge: CommandModule<object, MergeArgs> = {
       .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'Run folders of the shards' })
       .option('out', { type: 'string', demandOption: true, describe: 'Folder for the merged results and report' }) as unknown as Argv<MergeArgs>,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     await lib.initBackend(argv.backend as never);
     printSummary(lib, argv, await lib.mergeAblation(argv.dirs, argv.out, `gaitforge ${process.argv.slice(2).join(' ')}`));
   },

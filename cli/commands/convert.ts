@@ -16,7 +16,7 @@ export const convert: CommandModule<object, Args> = {
       .positional('output', { type: 'string', demandOption: true, describe: 'Output .parquet / .arrow' })
       .option('row-group-size', { type: 'number', default: 1000, describe: 'Gaits per row group / record batch' }) as never,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     const r = await lib.convertGaitFile(argv.input, argv.output, { rowGroupSize: argv['row-group-size'] });
     emit(argv, r, `converted ${r.rows} gaits: ${argv.input} (${r.inputBytes} bytes) → ${argv.output} (${r.outputBytes} bytes)`);
   },

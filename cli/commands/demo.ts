@@ -18,7 +18,7 @@ export const demo: CommandModule<object, Args> = {
       .option('out', { type: 'string', default: 'gaitforge-demo', describe: 'Output folder (re-run to resume)' })
       .option('workers', { type: 'number', describe: 'Worker threads running the ablation (default: the cores, at most 2 for the quick demo)' }) as never,
   handler: async (argv) => {
-    const { initBackend, runDemo } = await import('../../src/index.js');
+    const { initBackend, runDemo } = await import('../lib.js');
     const backend = await initBackend(argv.backend as never);
     const r = await runDemo({ seed: argv.seed, full: argv.full, outDir: argv.out, workers: argv.workers, progress: progressBar(argv) });
     emit(argv, { backend: backend.chosen, ...r }, [`gaitforge demo (${backend.chosen} backend):`, ...r.steps.map((s) => `- ${s}`)]);

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-type Lib = typeof import('../../src/index.js');
-type GeneratorEvaluation = import('../../src/index.js').GeneratorEvaluation;
+type Lib = typeof import('../lib.js');
+type GeneratorEvaluation = import('../lib.js').GeneratorEvaluation;
 import { LATENT_PRIORS } from '../../src/generator/latent.js';
 import { emit, globalOptions, PRIOR_HELP, progressBar, table, threadsOption, type GlobalArgs } from '../util.js';
 
@@ -69,7 +69,7 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'number', default: 1, describe: 'Random seed (splits and samples of every draw)' })
       .option('threads', threadsOption("Threads decoding the generated gaits and running the evaluator (worker threads on wasm/cpu; 1 on tfjs-node); the results do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     await lib.initBackend(argv.backend as never);
     const threads = lib.resolveThreads(argv.threads);
     if (argv.evaluator !== undefined && argv.features === 'affective') throw new lib.GaitforgeError('E_OPTION', '--evaluator is not used with --features affective');

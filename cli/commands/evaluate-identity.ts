@@ -16,7 +16,7 @@ export const evaluateIdentityCommand: CommandModule<object, Args> = {
       .option('data', { type: 'string', demandOption: true, describe: 'Gaits of identities not seen in training (.parquet or .arrow)' })
       .option('gallery-condition', { type: 'string', default: 'neutral', describe: 'Condition (label) forming the gallery; every other label is a probe condition' }) as unknown as Argv<Args>,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     await lib.initBackend(argv.backend as never);
     const model = await lib.loadIdentityModel(argv.model);
     try {

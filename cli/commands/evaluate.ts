@@ -18,7 +18,7 @@ export const evaluateCommand: CommandModule<object, Args> = {
       .option('gallery-condition', { type: 'string', default: 'neutral', describe: "AT-GCN's identity embeddings: the label whose walks form the gallery; the walks of every other label are the probes" })
       .option('threads', threadsOption("Threads of the classifier's forward passes (worker threads on wasm/cpu; 1 on tfjs-node); the results do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     await lib.initBackend(argv.backend as never);
     const threads = lib.resolveThreads(argv.threads);
     const clf = await lib.loadClassifier(argv.model);

@@ -31,7 +31,7 @@ export const fidCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'number', default: 1, describe: 'Seed of the real-vs-real split' })
       .option('threads', threadsOption("Threads of the evaluator's forward passes (worker threads on wasm/cpu; 1 on tfjs-node); the features do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     await lib.initBackend(argv.backend as never);
     const threads = lib.resolveThreads(argv.threads);
     if (argv.evaluator !== undefined && argv.features !== 'evaluator')

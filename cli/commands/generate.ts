@@ -65,7 +65,7 @@ export const generateCommand: CommandModule<object, Args> = {
       .conflicts('per-label', 'counts')
       .conflicts('labels', 'counts') as unknown as Argv<Args>,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     if (argv['per-label'] === undefined && argv.counts === undefined)
       throw new lib.GaitforgeError('E_OPTION', 'name how many gaits to generate: --per-label N or --counts label=N,...');
     await lib.initBackend(argv.backend as never);

@@ -72,8 +72,8 @@ function parseMetadata(items: string[] | undefined): Record<string, string> {
   return out;
 }
 
-async function finish(argv: PreArgs, raw: import('../../src/index.js').GaitSet, what: string, notes: string[] = []) {
-  const lib = await import('../../src/index.js');
+async function finish(argv: PreArgs, raw: import('../lib.js').GaitSet, what: string, notes: string[] = []) {
+  const lib = await import('../lib.js');
   const set = lib.preprocess(raw, {
     centre: argv.centre as never, view: argv.view as never, scale: argv.scale as never, height: argv.height, sides: argv.sides as never,
     procrustesRotation: argv['procrustes-rotation'] as never, procrustesFrame: argv['procrustes-frame'] as never, procrustesScale: argv['procrustes-scale'],
@@ -108,7 +108,7 @@ const egait: CommandModule<object, EgaitArgs> = {
       .option('synthetic-pattern', { type: 'string', describe: 'Regex on the key: matching keys are marked synthetic (E-Gait ships real and generated gaits together)' })
       .option('generator', { type: 'string', describe: 'Generator column value (for generated gaits)' }) as never,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     say(argv, `reading ${argv.features}`);
     const set = await lib.importEgait({
       features: argv.features, labels: argv.labels, labelsFrom: argv['labels-from'] as never,
@@ -142,7 +142,7 @@ const bvh: CommandModule<object, BvhArgs> = {
       .option('sidecar', { type: 'string', describe: 'JSON file: {"<file name>": "<label>" | {"label": ..., "identity": ...}}' })
       .option('identity-pattern', { type: 'string', describe: 'Regex on the file name whose first group is the identity' }) as never,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     const mapping = /\.json$/i.test(argv.map) ? await lib.readJointMapping(argv.map) : argv.map;
     const units = Number.isFinite(Number(argv.units)) ? Number(argv.units) : argv.units;
     const set = await lib.importBvh(argv.files, {

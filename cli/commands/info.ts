@@ -6,7 +6,7 @@ export const info: CommandModule<object, GlobalArgs> = {
   describe: 'Show the compute backend in use, its SIMD/threads, versions, and why faster backends were not used',
   builder: (y) => globalOptions(y),
   handler: async (argv) => {
-    const { initBackend, VERSION } = await import('../../src/index.js');
+    const { initBackend, VERSION } = await import('../lib.js');
     const b = await initBackend(argv.backend as never);
     const lines = [
       `gaitforge ${VERSION}`,

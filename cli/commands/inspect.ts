@@ -10,7 +10,7 @@ export const inspect: CommandModule<object, Args> = {
   describe: 'Describe a gait file: rows, labels, identities, sources, shape, fps, value ranges, NaN check',
   builder: (y) => globalOptions(y).positional('file', { type: 'string', demandOption: true, describe: 'A .parquet / .arrow gait file' }) as never,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     const r = await lib.inspectGaitFile(argv.file);
     const i = r.info;
     const range = r.range ? (['x', 'y', 'z'] as const).map((a) => `${a} [${fmt(r.range![a][0])}, ${fmt(r.range![a][1])}]`).join('  ') : '(no values)';

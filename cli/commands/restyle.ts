@@ -37,7 +37,7 @@ export const restyleCommand: CommandModule<object, Args> = {
       .option('batch-size', { type: 'number', default: 64, describe: 'Gaits per encoder/decoder call' })
       .option('threads', threadsOption("Threads restyling (worker threads on wasm/cpu; 1 on tfjs-node); the gaits do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     await lib.initBackend(argv.backend as never);
     const r = await lib.restyleFile(argv.model, argv.data, argv.out, {
       to: list(argv.to), from: argv.from === undefined ? undefined : list(argv.from), strength: argv.strength, latent: argv.latent as never, seed: argv.seed, steps: argv.steps, guidance: argv.guidance,

@@ -28,7 +28,7 @@ export const saliencyCommand: CommandModule<object, Args> = {
       .option('out', { type: 'string', demandOption: true, describe: 'Output folder for saliency.json and saliency.svg' })
       .option('target', { type: 'string', default: 'predicted', choices: ['predicted', 'label'], describe: "Differentiate the predicted class's probability or the gait's own label's" }) as unknown as Argv<Args>,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     await lib.initBackend(argv.backend as never);
     const ids = argv.ids.split(',').map((s) => s.trim()).filter(Boolean);
     if (ids.length === 0) throw new lib.GaitforgeError('E_OPTION', 'invalid --ids: "" (expected comma-separated gait ids)');

@@ -30,7 +30,7 @@ export const synthDataset: CommandModule<object, Args> = {
       .option('seed', { type: 'number', default: 1, describe: 'Random seed' })
       .option('out', { alias: 'o', type: 'string', describe: 'Also write the dataset to a gait file (.parquet or .arrow)' }) as never,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     const set = lib.proceduralDataset({
       identities: argv.identities, perEmotion: argv['per-emotion'], frames: argv.frames, fps: argv.fps, noise: argv.noise,
       estimatorNoise: argv['estimator-noise'], estimatorNoiseTime: argv['estimator-noise-time'], seed: argv.seed, emotions: argv.emotions?.split(',').map((s) => s.trim()) as never,

@@ -52,12 +52,12 @@ export const trainClassifierCommand: CommandModule<object, Args> = {
       .option('resume', { type: 'boolean', default: false, describe: "Continue --out's last checkpoint (same data, config and seed)" })
       .option('threads', threadsOption()) as unknown as Argv<Args>,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     if (argv.val && argv['val-fraction'] !== undefined) throw new lib.GaitforgeError('E_OPTION', 'pass either --val or --val-fraction, not both');
-    const config: import('../../src/index.js').ClassifierConfig = {
+    const config: import('../lib.js').ClassifierConfig = {
       epochs: argv.epochs, batchSize: argv['batch-size'], lr: argv.lr, weightDecay: argv['weight-decay'], balanced: argv.balanced,
       temporalKernel: argv['temporal-kernel'], dropout: argv.dropout, hidden: argv.hidden, frameStride: argv['frame-stride'],
-      selectBy: argv['select-by'] as import('../../src/index.js').ClassifierConfig['selectBy'],
+      selectBy: argv['select-by'] as import('../lib.js').ClassifierConfig['selectBy'],
       tasks: { ...(argv.identity !== undefined ? { identity: argv.identity } : {}), ...(argv['next-frame'] !== undefined ? { nextFrame: argv['next-frame'] } : {}) },
     };
     lib.resolveClassifierConfig(config); // option errors before any file is read

@@ -88,20 +88,20 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
       .option('evaluator', { type: 'string', describe: "Evaluator classifier directory for the model card's evaluator-space metrics (default: two Baseline-STEPs cross-fitted on the validation gaits)" })
       .option('threads', threadsOption()) as unknown as Argv<Args>,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     await lib.initBackend(argv.backend as never);
     const file = argv.config === undefined ? {} : (lib.loadAblationConfig(argv.config) as object); // any JSON or YAML object
     const variant = argv.variant ?? (file as { variant?: string }).variant;
     if (variant === 'flow' || variant === 'pca-gaussian') return trainPcaFamily(lib, argv, file, variant);
-    const flags: import('../../src/index.js').GeneratorConfig = {
+    const flags: import('../lib.js').GeneratorConfig = {
       preset: argv.preset as never, variant: argv.variant as never, epochs: argv.epochs, batchSize: argv['batch-size'], lr: argv.lr,
       weightDecay: argv['weight-decay'], lambdaC: argv['lambda-c'], lambdaD: argv['lambda-d'], lambdaB: argv['lambda-b'], beta: argv.beta,
-      latentDim: argv['latent-dim'], identityDim: argv['identity-dim'], decoderCondition: argv['decoder-condition'] as import('../../src/index.js').GeneratorConfig['decoderCondition'], prior: argv.prior as import('../../src/index.js').GeneratorConfig['prior'], temporalKernel: argv['temporal-kernel'], valFraction: argv['val-fraction'],
+      latentDim: argv['latent-dim'], identityDim: argv['identity-dim'], decoderCondition: argv['decoder-condition'] as import('../lib.js').GeneratorConfig['decoderCondition'], prior: argv.prior as import('../lib.js').GeneratorConfig['prior'], temporalKernel: argv['temporal-kernel'], valFraction: argv['val-fraction'],
       identityFeatureWeight: argv['identity-feature-weight'] ?? (argv['identity-feature-model'] !== undefined ? 1 : undefined),
     };
     // the flow's flags, so that STEP-Gen's resolver names them as fields it does not have
     const flowFlags = Object.fromEntries(Object.entries(pcaFamilyFlags(argv)).filter(([k]) => !(k in flags)));
-    const config = { ...file, ...defined({ ...flags, ...flowFlags }) } as import('../../src/index.js').GeneratorConfig;
+    const config = { ...file, ...defined({ ...flags, ...flowFlags }) } as import('../lib.js').GeneratorConfig;
     if ((config.identityFeatureWeight ?? 0) > 0 && argv['identity-feature-model'] === undefined)
       throw new lib.GaitforgeError('E_OPTION', `--identity-feature-weight ${config.identityFeatureWeight} needs --identity-feature-model DIR (the GaitTAKE model L_id reads)`);
     if (config.identityFeatureWeight === 0 && argv['identity-feature-model'] !== undefined)
@@ -134,7 +134,7 @@ export const trainGeneratorCommand: CommandModule<object, Args> = {
   },
 };
 
-type Lib = typeof import('../../src/index.js');
+type Lib = typeof import('../lib.js');
 
 /** The entries of `o` that are not undefined (flags not given leave a config file's value). */
 function defined(o: object): Record<string, unknown> {
@@ -156,7 +156,7 @@ function pcaFamilyFlags(argv: Args): Record<string, unknown> {
 
 /** train-generator --variant flow | pca-gaussian: trainGeneratorFamily, then a summary. */
 async function trainPcaFamily(lib: Lib, argv: Args, file: object, variant: 'flow' | 'pca-gaussian'): Promise<void> {
-  const config = { ...file, ...defined(pcaFamilyFlags(argv)), variant } as import('../../src/index.js').GeneratorFamilyConfig;
+  const config = { ...file, ...defined(pcaFamilyFlags(argv)), variant } as import('../lib.js').GeneratorFamilyConfig;
   lib.resolveGeneratorFamily(config); // config errors before any file is read
   if (argv['identity-feature-model'] !== undefined) throw new lib.GaitforgeError('E_OPTION', `--identity-feature-model is STEP-Gen's (L_id): not used by the ${variant} variant`);
   if (variant === 'pca-gaussian' && argv.val !== undefined) throw new lib.GaitforgeError('E_OPTION', '--val is not used by the pca-gaussian variant: it has no validation loss (nothing is selected)');

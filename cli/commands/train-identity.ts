@@ -60,7 +60,7 @@ export const trainIdentityCommand: CommandModule<object, Args> = {
       .option('resume', { type: 'boolean', default: false, describe: "Continue --out's last checkpoint (same data, config and seed)" })
       .option('threads', threadsOption()) as unknown as Argv<Args>,
   handler: async (argv) => {
-    const lib = await import('../../src/index.js');
+    const lib = await import('../lib.js');
     const only: Record<string, string[]> = {
       gaittake: ['identities-per-batch', 'walks-per-identity', 'heads', 'embedding-dim', 'channels', 'triplet', 'margin', 'cross-entropy', 'gem-p', 'augment-noise', 'pooling', 'bones', 'normalize'],
       'at-gcn': ['hidden'],

@@ -9,7 +9,6 @@ export * from './layers.js';
 export * from './architecture.js';
 export * from './losses.js';
 export * from './sampler.js';
-export * from '../eval/identification.js';
 export * from './baselines.js';
 export * from './model.js';
 export * from './task.js';

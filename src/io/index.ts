@@ -7,3 +7,4 @@ export * from './egait.js';
 export * from './bvh.js';
 export * from './labels.js';
 export * from './inspect.js';
+export * from './records.js';

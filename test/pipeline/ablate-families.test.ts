@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ablate, initBackend, proceduralDataset, resolveAblation, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { ablate, initBackend, proceduralDataset, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { resolveAblation } from '../../src/pipeline/index.js';
 import { readGeneratorFamilyManifest } from '../../src/generator/family.js';
 import { generatorModelDir } from '../../src/pipeline/ablation/cells/generator.js';
 

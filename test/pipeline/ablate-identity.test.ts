@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GaitforgeError } from '../../src/core/errors.js';
 import { recordingKeys } from '../../src/eval/identification.js';
 import { identitySplit, restyleSources } from '../../src/pipeline/ablation/identity-split.js';
-import { ablate, initBackend, mergeAblation, proceduralDataset, resolveAblation, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { ablate, initBackend, mergeAblation, proceduralDataset, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { resolveAblation } from '../../src/pipeline/index.js';
 import { runCli } from '../cli-run.js';
 import { errorOf } from '../expect-error.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareLearnedWithClassical, holmAdjust, summarizeCells, type CellResult } from '../../src/index.js';
+import { compareLearnedWithClassical, summarizeCells, type CellResult } from '../../src/pipeline/index.js';
+import { holmAdjust } from '../../src/eval/index.js';
 
 /** A classifier cell with only the fields the statistics read. */
 function cell(seed: number, augmenter: string, count: number, accuracy: number, classifier = 'step'): CellResult {

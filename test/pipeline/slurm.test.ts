@@ -15,7 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ablate, collectResults, initBackend, proceduralDataset, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { ablate, initBackend, proceduralDataset, writeGaitFile, type AblationConfig } from '../../src/index.js';
+import { collectResults } from '../../src/pipeline/index.js';
 import { runCli } from '../cli-run.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,0 +1,22 @@
+/** The top floor: the ablation (grid, cells, results, reports, shards), the demo, generator evaluation, evaluators, model cards and results pages. */
+export * from './demo.js';
+export * from './augment.js';
+export * from './cache.js';
+export * from './plots.js';
+export * from './evaluate-generator.js';
+export * from './fid-sets.js';
+export * from './evaluation-table.js';
+export * from './evaluator.js';
+export * from './model-card.js';
+export * from './results-page.js';
+export * from './ablation/config.js';
+export * from './ablation/report.js';
+export * from './ablation/summaries.js';
+export * from './ablation/splits.js';
+export * from './ablation/ablate.js';
+export * from './ablation/results.js';
+export * from './ablation/run.js';
+export * from './ablation/grid.js';
+export * from './ablation/identity-split.js';
+export { generatorModelDir } from './ablation/cells/generator.js';
+export type { AblateOptions } from './ablation/context.js';

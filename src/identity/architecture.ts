@@ -6,9 +6,10 @@
  *     length (when `bones`) ⊕ frame-to-frame velocities of all of these
  *   → joint BatchNorm → ST-GCN blocks (temporal stride 1, so one pose feature
  *     per frame and joint: [N, T, V, C])
- *   → temporal attention (GaitTAKE §3.1, eqs. 7-8): two per-frame layers score
+ *   → temporal attention (GaitTAKE §3.1, eqs. 6-9): two per-frame layers score
  *     each frame's [V·C] feature, a softmax over frames gives weights β: [N, T]
- *     (Σ_t β = 1), the sequence feature is Σ_t β_t f_t: [N, V, C]
+ *     (Σ_t β = 1), the sequence feature is Σ_t β_t f_t: [N, V, C]; with
+ *     `clipLength`, one softmax per clip and the clips' features averaged
  *   → Generalized-Mean pooling with a learned p (eq. 10) within each body part
  *     (torso, arms, legs; `pooling: 'parts'`, as GaitGL pools within horizontal strips) or
  *     over all joints (`'all'`): [N, parts·C]
@@ -21,6 +22,7 @@
  * Outputs, in order: embeddings [N, heads, D], attention weights β [N, T],
  * and, with a cross-entropy head, identity logits [N, identities].
  * Layers are named: the seeded initialisers derive each weight from (seed, name).
+ * With `trainFrames` the model takes any number of frames (it trains on windows).
  */
 import * as tf from '@tensorflow/tfjs';
 import { AppendVelocity, JointBatchNorm, LastAxisDense } from '../nn/head-layers.js';
@@ -39,9 +41,15 @@ export interface IdentityArchitectureSpec {
   seed: number;
 }
 
+/** Model frames (after the frame stride) of `frames` of a gait's frames; 0 stays 0. */
+export function modelFrames(frames: number, frameStride: number): number {
+  return frames === 0 ? 0 : Math.max(1, Math.ceil(frames / frameStride));
+}
+
 /** Builds the model; the caller disposes it. */
 export function buildIdentityModel(spec: IdentityArchitectureSpec): tf.LayersModel {
-  const { config: c, T, V, seed } = spec;
+  const { config: c, V, seed } = spec;
+  const T = c.trainFrames > 0 ? null : spec.T;
   const x = tf.input({ shape: [T, V, 3], name: 'positions' });
   let h: tf.SymbolicTensor = x;
   if (c.bones) {
@@ -55,7 +63,7 @@ export function buildIdentityModel(spec: IdentityArchitectureSpec): tf.LayersMod
   });
   const C = c.channels[c.channels.length - 1]!;
   const frames = tf.layers.reshape({ name: 'frame_features', targetShape: [T, V * C] }).apply(h) as tf.SymbolicTensor;
-  const [pooledFrames, beta] = new TemporalAttentionPool({ name: 'temporal_attention', units: c.attentionUnits, returnWeights: true, seed }).apply(frames) as tf.SymbolicTensor[];
+  const [pooledFrames, beta] = new TemporalAttentionPool({ name: 'temporal_attention', units: c.attentionUnits, returnWeights: true, clipLength: modelFrames(c.clipLength, c.frameStride), seed }).apply(frames) as tf.SymbolicTensor[];
   const seq = tf.layers.reshape({ name: 'sequence_feature', targetShape: [V, C] }).apply(pooledFrames!) as tf.SymbolicTensor;
   if (c.pooling === 'parts' && V !== BODY_PARTS.flat().length) throw new RangeError(`pooling = 'parts' needs the 16-joint skeleton; the gaits have V = ${V}`);
   const pooled = new GeMPool({ name: 'gem', p: c.gemP, groups: c.pooling === 'parts' ? BODY_PARTS : null }).apply(seq) as tf.SymbolicTensor;

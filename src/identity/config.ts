@@ -6,8 +6,15 @@ import { checkRange } from '../core/errors.js';
 
 export type TripletMode = 'weighted' | 'batch-hard';
 export const TRIPLET_MODES: readonly TripletMode[] = ['weighted', 'batch-hard'];
+/** Which anchors the triplet loss averages over: all that have a positive and a negative, or only those with a non-zero loss. */
+export type TripletMean = 'all' | 'nonzero';
+export const TRIPLET_MEANS: readonly TripletMean[] = ['all', 'nonzero'];
+export const IDENTITY_PRESETS = ['default', 'gaittake-paper'] as const;
+export type IdentityPreset = (typeof IDENTITY_PRESETS)[number];
 
 export interface IdentityConfig {
+  /** Which preset fills the fields not given here: 'default' or 'gaittake-paper' (IDENTITY_PRESET_VALUES). Default 'default'. */
+  preset?: IdentityPreset;
   /** Training epochs; an epoch is ceil(N / (P·K)) P×K batches. Default 60. */
   epochs?: number;
   /** Identities per batch (P of P×K). Default 8 (GaitTAKE §4). */
@@ -31,6 +38,13 @@ export interface IdentityConfig {
   /** Hidden units of the temporal attention's score layers. Default 32. */
   attentionUnits?: number;
   /**
+   * Temporal attention per clip of this many of the gait's frames (GaitTAKE eqs. 6-9: a softmax
+   * within each clip, the clips' features averaged); 0 = one softmax over the whole sequence. Default 0.
+   */
+  clipLength?: number;
+  /** Train on a seeded random window of this many of each gait's frames (all of them at inference); 0 = whole gaits. Default 0. */
+  trainFrames?: number;
+  /**
    * GeM pooling within each body part (torso+head, each arm, each leg; the parts' features
    * concatenated, so which part a feature comes from is kept) or over all joints at once. Default 'parts'.
    */
@@ -43,6 +57,8 @@ export interface IdentityConfig {
   embeddingDim?: number;
   /** Triplet loss: GaitTAKE's weighted form (softmax-weighted positives and negatives) or batch-hard. Default 'weighted'. */
   triplet?: TripletMode;
+  /** The triplet loss's mean: over every anchor ('all') or over the anchors (and heads) whose loss is not zero. Default 'all'. */
+  tripletMean?: TripletMean;
   /**
    * Triplet margin m (Euclidean distance; between unit-length embeddings when `normalize`).
    * Default 0.5: on held-out training identities it beat 0.2 (docs/identity.md, "Measured").
@@ -69,6 +85,7 @@ export interface IdentityConfig {
 export type ResolvedIdentityConfig = Required<IdentityConfig>;
 
 export const DEFAULT_IDENTITY: ResolvedIdentityConfig = {
+  preset: 'default',
   epochs: 60,
   P: 8,
   K: 4,
@@ -80,11 +97,14 @@ export const DEFAULT_IDENTITY: ResolvedIdentityConfig = {
   temporalKernel: 9,
   frameStride: 2,
   attentionUnits: 32,
+  clipLength: 0,
+  trainFrames: 0,
   pooling: 'parts',
   gemP: 3,
   heads: 4,
   embeddingDim: 64,
   triplet: 'weighted',
+  tripletMean: 'all',
   margin: 0.5,
   crossEntropyWeight: 0,
   augmentNoise: 0,
@@ -94,10 +114,22 @@ export const DEFAULT_IDENTITY: ResolvedIdentityConfig = {
   validateEvery: 5,
 };
 
-/** Copies, fills defaults and range-checks; throws a RangeError naming the field, the value and the range. */
+/**
+ * What each preset changes. 'gaittake-paper' trains as GaitTAKE §4 does: P×K = 8×8 batches of
+ * 30-frame windows, attention within clips (the paper does not give L: 10 frames, a third of a
+ * window), the triplet loss averaged over its non-zero terms.
+ */
+export const IDENTITY_PRESET_VALUES: Record<IdentityPreset, IdentityConfig> = {
+  default: {},
+  'gaittake-paper': { K: 8, trainFrames: 30, clipLength: 10, tripletMean: 'nonzero' },
+};
+
+/** Copies, fills the preset's values and then the defaults, and range-checks; throws a RangeError naming the field, the value and the range. */
 export function resolveIdentityConfig(c: IdentityConfig = {}): ResolvedIdentityConfig {
   const given = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as IdentityConfig;
-  const r: ResolvedIdentityConfig = { ...DEFAULT_IDENTITY, ...given, channels: [...(given.channels ?? DEFAULT_IDENTITY.channels)] };
+  const preset = given.preset ?? 'default';
+  if (!IDENTITY_PRESETS.includes(preset)) throw new RangeError(`preset = ${JSON.stringify(preset)} is out of range: expected one of ${IDENTITY_PRESETS.join(', ')}`);
+  const r: ResolvedIdentityConfig = { ...DEFAULT_IDENTITY, ...IDENTITY_PRESET_VALUES[preset], ...given, preset, channels: [...(given.channels ?? DEFAULT_IDENTITY.channels)] };
   checkRange('epochs', r.epochs, 1, 100_000, true);
   checkRange('P', r.P, 2, 1024, true);
   checkRange('K', r.K, 2, 1024, true);
@@ -110,11 +142,14 @@ export function resolveIdentityConfig(c: IdentityConfig = {}): ResolvedIdentityC
   if (r.temporalKernel % 2 === 0) throw new RangeError(`temporalKernel = ${r.temporalKernel} is out of range: expected an odd integer in [1, 301]`);
   checkRange('frameStride', r.frameStride, 1, 100, true);
   checkRange('attentionUnits', r.attentionUnits, 1, 4096, true);
+  checkRange('clipLength', r.clipLength, 0, 100_000, true);
+  checkRange('trainFrames', r.trainFrames, 0, 100_000, true);
   if (r.pooling !== 'parts' && r.pooling !== 'all') throw new RangeError(`pooling = ${JSON.stringify(r.pooling)} is out of range: expected 'parts' or 'all'`);
   checkRange('gemP', r.gemP, 1, 100);
   checkRange('heads', r.heads, 1, 256, true);
   checkRange('embeddingDim', r.embeddingDim, 1, 4096, true);
   if (!TRIPLET_MODES.includes(r.triplet)) throw new RangeError(`triplet = ${JSON.stringify(r.triplet)} is out of range: expected one of ${TRIPLET_MODES.join(', ')}`);
+  if (!TRIPLET_MEANS.includes(r.tripletMean)) throw new RangeError(`tripletMean = ${JSON.stringify(r.tripletMean)} is out of range: expected one of ${TRIPLET_MEANS.join(', ')}`);
   checkRange('margin', r.margin, 0, 100);
   checkRange('crossEntropyWeight', r.crossEntropyWeight, 0, 100);
   checkRange('augmentNoise', r.augmentNoise, 0, 1);

@@ -8,10 +8,11 @@
  *  - 'weighted' (GaitTAKE eq. 11): [m + Σ_p w_p D_ap − Σ_n w_n D_an]_+ with
  *    w_p = softmax over the anchor's positives of D_ap and w_n = softmax over its
  *    negatives of −D_an (far positives and near negatives weigh most).
- * The loss is the mean over anchors that have a positive and a negative, and heads.
+ * The loss is the mean over heads and the anchors that have a positive and a
+ * negative ('all'), or over those terms that are not zero ('nonzero').
  */
 import * as tf from '@tensorflow/tfjs';
-import type { TripletMode } from './config.js';
+import type { TripletMean, TripletMode } from './config.js';
 
 const BIG = 1e9;
 
@@ -27,7 +28,7 @@ export function pairwiseDistances(e: tf.Tensor3D): tf.Tensor3D {
 }
 
 /** The triplet loss (a scalar) of embeddings e: [N, H, D] with identity labels: [N]. Caller disposes. */
-export function tripletLoss(e: tf.Tensor3D, labels: Int32Array, margin: number, mode: TripletMode): tf.Scalar {
+export function tripletLoss(e: tf.Tensor3D, labels: Int32Array, margin: number, mode: TripletMode, mean: TripletMean = 'all'): tf.Scalar {
   const n = labels.length;
   const pos = new Float32Array(n * n);
   const neg = new Float32Array(n * n);
@@ -60,7 +61,9 @@ export function tripletLoss(e: tf.Tensor3D, labels: Int32Array, margin: number, 
       an = tf.sum(tf.mul(wn, d), 2);
     }
     const per = tf.mul(tf.relu(tf.add(tf.sub(ap, an), margin)), tf.tensor1d(valid)); // [H, N]
-    return tf.div(tf.sum(per), count * e.shape[1]) as tf.Scalar;
+    // the number of non-zero terms is piecewise constant: read as a number, it carries no gradient
+    const terms = mean === 'all' ? count * e.shape[1] : Math.max(1, (per.dataSync() as Float32Array).reduce((n, v) => n + (v > 0 ? 1 : 0), 0));
+    return tf.div(tf.sum(per), terms) as tf.Scalar;
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * P×K batch sampling for metric learning: each batch holds P identities and
- * K walks of each (GaitTAKE §4: 8 × 8). Identities are visited in seeded
+ * K walks of each (GaitTAKE §4 uses 8 × 8; config.ts has the defaults). Identities are visited in seeded
  * random order, all of them before any repeats; an identity with fewer than
  * K walks contributes walks drawn with replacement. Pure TypeScript.
  */

@@ -12,7 +12,7 @@ import { trainableVariables } from '../nn/index.js';
 import type { GradientTask } from '../train/engine.js';
 import { crossEntropy } from '../nn/objectives.js';
 import { gatherRows } from '../io/model-input.js';
-import { buildIdentityModel } from './architecture.js';
+import { buildIdentityModel, modelFrames } from './architecture.js';
 import type { ResolvedIdentityConfig } from './config.js';
 import { tripletLoss } from './losses.js';
 
@@ -22,8 +22,22 @@ export interface IdentityData {
   positions: Float32Array;
   /** Training identity class per gait (0 … identities − 1). */
   classes: Int32Array;
+  /** Frames (after the frame stride) and joints of each row. */
+  T: number;
+  V: number;
   /** Frame rate of the model input (after the frame stride), for the augmentation noise. */
   fps: number;
+}
+
+/** Rows `rows` of [N, fullT, V, 3] positions, each cut to a window of T frames at a seeded random start. */
+function randomWindows(positions: Float32Array, fullT: number, V: number, T: number, rows: Int32Array, rng: Rng): Float32Array {
+  const frame = V * 3;
+  const out = new Float32Array(rows.length * T * frame);
+  rows.forEach((r, k) => {
+    const start = (r * fullT + rng.int(fullT - T + 1)) * frame;
+    out.set(positions.subarray(start, start + T * frame), k * T * frame);
+  });
+  return out;
 }
 
 export interface IdentityTaskSpec {
@@ -61,11 +75,11 @@ export class IdentityTask implements GradientTask {
   /** Metrics: [objective, triplet loss]. */
   loss(rows: Int32Array, noiseSeed: number): { total: tf.Scalar; metrics: tf.Tensor1D } {
     const { data, config: c } = this;
-    const shape = this.model.inputs[0]!.shape;
-    const T = shape[1]!;
-    const V = shape[2]!;
+    const { T: fullT, V } = data;
+    const window = modelFrames(c.trainFrames, c.frameStride);
+    const T = window > 0 && window < fullT ? window : fullT;
     const per = T * V * 3;
-    const xs = gatherRows(data.positions, per, rows);
+    const xs = T === fullT ? gatherRows(data.positions, per, rows) : randomWindows(data.positions, fullT, V, T, rows, new Rng(noiseSeed, 'identity/window'));
     if (c.augmentNoise > 0) {
       const rng = new Rng(noiseSeed, 'identity/augment');
       for (let k = 0; k < rows.length; k++) addEstimatorNoise(xs.subarray(k * per, (k + 1) * per), T, V, data.fps, c.augmentNoise, c.augmentNoiseTime, rng);
@@ -73,7 +87,7 @@ export class IdentityTask implements GradientTask {
     const labels = Int32Array.from(rows, (i) => data.classes[i]!);
     const outs = this.model.apply(tf.tensor4d(xs, [rows.length, T, V, 3]), { training: true }) as tf.Tensor[];
     // every P×K batch, and every data-parallel shard of it (shardUnit), holds at least 2 identities of K ≥ 2 walks
-    const triplet = tripletLoss(outs[0] as tf.Tensor3D, labels, c.margin, c.triplet);
+    const triplet = tripletLoss(outs[0] as tf.Tensor3D, labels, c.margin, c.triplet, c.tripletMean);
     const total = this.ceWeight > 0 ? (tf.add(triplet, tf.mul(crossEntropy(outs[2] as tf.Tensor2D, tf.tensor1d(labels, 'int32')), this.ceWeight)) as tf.Scalar) : triplet;
     return { total, metrics: tf.stack([total, triplet]) as tf.Tensor1D };
   }

@@ -176,7 +176,7 @@ async function trainGaitTake(all: GaitSet, config: IdentityConfig, options: Trai
   const valPos = valSet ? modelPositions(valSet, pre, cfg.frameStride).data : null;
   const spec: IdentityTaskSpec = {
     config: cfg, T: modelT, V, numIdentities: trainIdentities.length, initSeed: deriveSeed(seed, 'identity/init'),
-    data: { positions: pos.data, classes, fps: trainSet.fps / cfg.frameStride },
+    data: { positions: pos.data, classes, T: modelT, V, fps: trainSet.fps / cfg.frameStride },
   };
   const metaBase = {
     format: IDENTITY_FORMAT, formatVersion: IDENTITY_FORMAT_VERSION, version: VERSION, kind: 'gaittake', config: cfg, T, V, fps: trainSet.fps,
@@ -189,7 +189,7 @@ async function trainGaitTake(all: GaitSet, config: IdentityConfig, options: Trai
 
   // A resumable checkpoint of an earlier, interrupted run of the same training.
   const lastDir = checkpointDir(outDir, 'last');
-  const resumed = options.resume ? interruptedRun<IdentityFitState>(outDir, run, (s) => s.run)?.state ?? null : null;
+  const resumed = options.resume ? interruptedRun<IdentityFitState>(outDir, run, (s) => ({ ...s.run, config: resolveIdentityConfig(s.run.config) }))?.state ?? null : null;
   if (options.resume && !resumed) {
     const done = finishedRun(outDir, run, () => finishedGaitTake(outDir, run.config.epochs, trainIdentities));
     if (done) return done;
@@ -283,7 +283,7 @@ function finishedGaitTake(outDir: string, epochs: number, trainIdentities: strin
     return null;
   }
   return {
-    fingerprint: { kind: meta.kind, seed: meta.seed, dataHash: meta.dataHash, galleryCondition: meta.galleryCondition, config: meta.config },
+    fingerprint: { kind: meta.kind, seed: meta.seed, dataHash: meta.dataHash, galleryCondition: meta.galleryCondition, config: resolveIdentityConfig(meta.config) }, // settings added since read as their defaults
     done: h.history.length === epochs,
     result: (): TrainIdentityResult => ({ kind: 'gaittake', dir: outDir, checkpointHash: checkpointHashOf(outDir), bestEpoch: h.bestEpoch, bestValRank1: h.bestValRank1, history: h.history, trainIdentities, completed: true }),
   };

@@ -4,7 +4,9 @@
  *    reweights the joints: x: [N, T, V, C] → x · α · V, α: [N, T, V] (Σ_v α = 1,
  *    so uniform attention leaves x unchanged).
  *  - `TemporalAttentionPool`: a softmax over frames pools frame features:
- *    h: [N, T, C] → Σ_t β_t h_t: [N, C], optionally also β: [N, T].
+ *    h: [N, T, C] → Σ_t β_t h_t: [N, C], optionally also β: [N, T]. With
+ *    `clipLength` L, GaitTAKE's clip form: the first ⌊T/L⌋ clips of L frames
+ *    are pooled each by its own softmax and the clip features averaged.
  * Score MLP: s = tanh(x W1 + b1) w2, all 2-D matMuls with fast gradients.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -24,6 +26,8 @@ export interface AttentionArgs {
 export interface TemporalAttentionPoolArgs extends AttentionArgs {
   /** Also return the frame weights β: [N, T] as a second output. Default false. */
   returnWeights?: boolean;
+  /** Frames per clip (0: one softmax over the whole sequence). Frames after the last whole clip get weight 0. Default 0. */
+  clipLength?: number;
 }
 
 /** Score MLP weights shared by both blocks. */
@@ -109,12 +113,15 @@ export class TemporalAttentionPool extends tf.layers.Layer {
   readonly units: number | null;
   readonly seed: number;
   readonly returnWeights: boolean;
+  readonly clipLength: number;
   private readonly mlp = new ScoreMlp(this, (n, s, i) => this.addWeight(n, s, 'float32', i));
 
   constructor(args: TemporalAttentionPoolArgs = {}) {
     super({ name: args.name, trainable: args.trainable });
     ({ units: this.units, seed: this.seed } = resolveAttention('TemporalAttentionPool', args));
     this.returnWeights = args.returnWeights ?? false;
+    this.clipLength = args.clipLength ?? 0;
+    if (this.clipLength !== 0) checkInt('TemporalAttentionPool', 'clipLength', this.clipLength, 1, 65536);
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -132,14 +139,25 @@ export class TemporalAttentionPool extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
     return tf.tidy(() => {
       const h = single(inputs) as tf.Tensor3D;
-      const beta = tf.softmax(this.mlp.score(h)) as tf.Tensor2D;
-      const pooled = tf.sum(tf.mul(h, beta.expandDims(2)), 1);
-      return this.returnWeights ? [pooled, beta] : pooled;
+      const [n, t, c] = h.shape;
+      const L = this.clipLength;
+      if (L === 0 || L >= t) {
+        const beta = tf.softmax(this.mlp.score(h)) as tf.Tensor2D;
+        const pooled = tf.sum(tf.mul(h, beta.expandDims(2)), 1);
+        return this.returnWeights ? [pooled, beta] : pooled;
+      }
+      const S = Math.floor(t / L);
+      const clips = h.slice([0, 0, 0], [n, S * L, c]).reshape([n * S, L, c]);
+      const beta = tf.softmax(this.mlp.score(clips)) as tf.Tensor2D; // [n·S, L], one softmax per clip
+      const pooled = tf.mean(tf.sum(tf.mul(clips, beta.expandDims(2)), 1).reshape([n, S, c]), 1);
+      if (!this.returnWeights) return pooled;
+      const weights = tf.div(beta.reshape([n, S * L]), S); // each frame's share of the pooled feature
+      return [pooled, S * L === t ? weights : tf.concat([weights, tf.zeros([n, t - S * L])], 1)];
     });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), units: this.units, seed: this.seed, returnWeights: this.returnWeights };
+    return { ...super.getConfig(), units: this.units, seed: this.seed, returnWeights: this.returnWeights, ...(this.clipLength ? { clipLength: this.clipLength } : {}) };
   }
 }
 tf.serialization.registerClass(TemporalAttentionPool);

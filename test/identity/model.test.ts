@@ -43,7 +43,7 @@ describe('GaitTAKE model', () => {
     expect(model.outputs.length).toBe(3); // embeddings, attention, identity logits
     const set = proceduralDataset({ identities: 3, perEmotion: 2, frames: 10, emotions: ['neutral'], seed: 1 });
     const classes = Int32Array.from(set.identity, (n) => Number(n!.slice(2)));
-    const task = new IdentityTask(model, cfg, { positions: set.positions, classes, fps: set.fps });
+    const task = new IdentityTask(model, cfg, { positions: set.positions, classes, T: 10, V: 16, fps: set.fps });
     const engine = new Engine(task, { lr: 0.01, weightDecay: 0 });
     const rows = Int32Array.from({ length: set.N }, (_, i) => i);
     const step = async () => {
@@ -146,6 +146,31 @@ describe('training, saving and evaluating on unseen identities', () => {
     expect(a.checkpointHash).toBe(b.checkpointHash);
     expect(c.checkpointHash).not.toBe(a.checkpointHash);
     expect(a.bestValRank1).toBeNull();
+  });
+
+  it("the gaittake-paper preset: P×K 8×8, windows of 30 frames, attention per 10-frame clip, the triplet mean over non-zero terms; trains on windows, embeds whole gaits, resumes only the same run", async () => {
+    const paper = resolveIdentityConfig({ preset: 'gaittake-paper' });
+    expect([paper.P, paper.K, paper.trainFrames, paper.clipLength, paper.tripletMean]).toEqual([8, 8, 30, 10, 'nonzero']);
+    expect(resolveIdentityConfig({ preset: 'gaittake-paper', K: 3 }).K).toBe(3); // a given field beats the preset
+    expect(() => resolveIdentityConfig({ preset: 'gaittake' as never })).toThrow(/preset = "gaittake" is out of range/);
+    // 12-frame gaits at stride 2: training windows of 8 frames (4 model frames), clips of 4 frames (2 model frames)
+    const cfg = { ...tiny, preset: 'gaittake-paper' as const, K: 2, trainFrames: 8, clipLength: 4, epochs: 2, valFraction: 0 };
+    const out = path.join(tmp, 'paper');
+    const r = await trainIdentityModel('gaittake', train, cfg, { outDir: out, seed: 3 });
+    const again = await trainIdentityModel('gaittake', train, cfg, { outDir: path.join(tmp, 'paper-again'), seed: 3 });
+    expect(again.checkpointHash).toBe(r.checkpointHash); // the windows are drawn from the seed
+    const whole = await trainIdentityModel('gaittake', train, { ...cfg, trainFrames: 0 }, { outDir: path.join(tmp, 'paper-whole'), seed: 3 });
+    expect(whole.checkpointHash).not.toBe(r.checkpointHash);
+    const m = await loadIdentityModel(out);
+    const att = (m as GaitTakeModel).attention(test);
+    expect(att.T).toBe(6); // inference sees every model frame of the gait: 3 clips of 2
+    for (let i = 0; i < test.N; i++) {
+      const row = Array.from(att.data.subarray(i * 6, (i + 1) * 6));
+      for (let s = 0; s < 3; s++) expect(row[2 * s]! + row[2 * s + 1]!).toBeCloseTo(1 / 3, 5);
+    }
+    expect(m.embed(test).dim).toBe(16); // 2 heads of 8
+    m.dispose();
+    await expect(trainIdentityModel('gaittake', train, { ...cfg, clipLength: 6 }, { outDir: out, seed: 3, resume: true })).rejects.toThrow(/config differs: clipLength = 4 there, 6 now/);
   });
 
   it('refuses to evaluate on gaits the model was trained on', async () => {

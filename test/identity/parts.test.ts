@@ -119,7 +119,10 @@ describe('triplet loss', () => {
     const l = tripletLoss(e, Int32Array.from([0, 0, 1, 1]), 0.2, 'batch-hard');
     // anchors: 0: [0.2+1-1.5]+=0; 1: [0.2+1-0.5]=0.7; 1.5: [0.2+2.5-0.5]=2.2; 4: [0.2+2.5-3]+=0
     expect(l.dataSync()[0]).toBeCloseTo((0.7 + 2.2) / 4, 4);
-    tf.dispose([e, l]);
+    // GaitTAKE's mean: over the two anchors whose loss is not zero
+    const nz = tripletLoss(e, Int32Array.from([0, 0, 1, 1]), 0.2, 'batch-hard', 'nonzero');
+    expect(nz.dataSync()[0]).toBeCloseTo((0.7 + 2.2) / 2, 4);
+    tf.dispose([e, l, nz]);
   });
 });
 

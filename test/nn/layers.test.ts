@@ -284,6 +284,24 @@ describe('layer semantics (wasm)', () => {
     tp.setWeights(tp.getWeights().map((w, i) => (i === 2 ? tf.zerosLike(w) : w)));
     expect(relErr(((tp.apply(h) as tf.Tensor[])[0]!).dataSync(), tf.mean(h, 1).dataSync())).toBeLessThan(1e-5);
   });
+
+  it('TemporalAttentionPool with clipLength L: the mean of one softmax pooling per clip of L frames; frames after the last whole clip weigh 0', async () => {
+    await useBackend('wasm');
+    const h = rand([2, 11, 3], 5); // 3 clips of 3 frames, 2 frames left over
+    const clipped = new TemporalAttentionPool({ name: 'tap', units: 4, returnWeights: true, clipLength: 3, seed: 7 });
+    const whole = new TemporalAttentionPool({ name: 'tap', units: 4, returnWeights: true, seed: 7 }); // same name and seed: same weights
+    const [pooled, beta] = clipped.apply(h) as tf.Tensor[];
+    whole.apply(h);
+    expect(relErr(whole.getWeights()[0]!.dataSync(), clipped.getWeights()[0]!.dataSync())).toBe(0);
+    const perClip = [0, 1, 2].map((s) => (whole.apply(h.slice([0, 3 * s, 0], [2, 3, 3])) as tf.Tensor[])[0]!);
+    expect(relErr(pooled!.dataSync(), tf.div(tf.addN(perClip), 3).dataSync())).toBeLessThan(1e-5);
+    const b = beta!.arraySync() as number[][];
+    for (const row of b) {
+      for (let s = 0; s < 3; s++) expect(row.slice(3 * s, 3 * s + 3).reduce((x, y) => x + y, 0)).toBeCloseTo(1 / 3, 5);
+      expect(row.slice(9)).toEqual([0, 0]);
+    }
+    expect(() => new TemporalAttentionPool({ clipLength: 1.5 })).toThrow(/clipLength/);
+  });
 });
 
 describe('denormal weights (wasm)', () => {

@@ -7,7 +7,6 @@
  * loss/accuracy curves.
  */
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { currentBackend } from '../core/backend.js';
 import { GaitforgeError } from '../core/errors.js';
@@ -232,7 +231,10 @@ export async function trainClassifier(
   const resumed = options.resume ? interruptedRun<ClassifierFitState>(outDir, run, (s) => s.run)?.state ?? null : null;
   if (resumed) resumed.bestValAccuracy ??= -Infinity; // JSON has no −Infinity
   if (options.resume && !resumed) {
-    const done = finishedRun(outDir, run, () => finishedClassifier(outDir, cfg.epochs));
+    const done = finishedRun(outDir, run, cfg.epochs, (meta: ClassifierMeta, h: { bestEpoch: number; bestValAccuracy: number; history: EpochLog[] }) => ({
+      fingerprint: { kind: meta.kind, seed: meta.seed, dataHash: meta.dataHash, config: meta.config },
+      result: (): TrainClassifierResult => ({ dir: outDir, bestEpoch: h.bestEpoch, bestValAccuracy: h.bestValAccuracy, history: h.history, checkpointHash: checkpointHashOf(outDir), completed: true, syntheticDropped: meta.trainSyntheticDropped ?? 0 }),
+    }));
     if (done) return done;
   }
   const threads = resolveThreads(options.threads);
@@ -302,23 +304,6 @@ export async function trainClassifier(
     await engine?.dispose();
     built.dispose();
   }
-}
-
-/** The classifier saved in `outDir` (meta.json, history.json) for train/run.ts's `finishedRun`, or null when there is none. */
-function finishedClassifier(outDir: string, epochs: number) {
-  let meta: ClassifierMeta;
-  let h: { bestEpoch: number; bestValAccuracy: number; history: EpochLog[] };
-  try {
-    meta = JSON.parse(readFileSync(path.join(outDir, 'meta.json'), 'utf8')) as ClassifierMeta;
-    h = JSON.parse(readFileSync(path.join(outDir, 'history.json'), 'utf8')) as typeof h;
-  } catch {
-    return null;
-  }
-  return {
-    fingerprint: { kind: meta.kind, seed: meta.seed, dataHash: meta.dataHash, config: meta.config },
-    done: h.history.length === epochs,
-    result: (): TrainClassifierResult => ({ dir: outDir, bestEpoch: h.bestEpoch, bestValAccuracy: h.bestValAccuracy, history: h.history, checkpointHash: checkpointHashOf(outDir), completed: true, syntheticDropped: meta.trainSyntheticDropped ?? 0 }),
-  };
 }
 
 /** history.json and curves.svg of a classifier directory (rewritten after every epoch). */

@@ -11,7 +11,7 @@
  * refuse gaits the model was trained on.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { currentBackend } from '../core/backend.js';
 import { GaitforgeError } from '../core/errors.js';
@@ -191,7 +191,11 @@ async function trainGaitTake(all: GaitSet, config: IdentityConfig, options: Trai
   const lastDir = checkpointDir(outDir, 'last');
   const resumed = options.resume ? interruptedRun<IdentityFitState>(outDir, run, (s) => ({ ...s.run, config: resolveIdentityConfig(s.run.config) }))?.state ?? null : null;
   if (options.resume && !resumed) {
-    const done = finishedRun(outDir, run, () => finishedGaitTake(outDir, run.config.epochs, trainIdentities));
+    const done = existsSync(path.join(outDir, TRAINING_GAITS_FILE)) && finishedRun(outDir, run, cfg.epochs, (meta: IdentityMeta, h: { bestEpoch: number; bestValRank1: number | null; history: IdentityEpochLog[] }) => ({
+      // settings added since the folder was written read as their defaults
+      fingerprint: { kind: meta.kind, seed: meta.seed, dataHash: meta.dataHash, galleryCondition: meta.galleryCondition, config: resolveIdentityConfig(meta.config) },
+      result: (): TrainIdentityResult => ({ kind: 'gaittake', dir: outDir, checkpointHash: checkpointHashOf(outDir), bestEpoch: h.bestEpoch, bestValRank1: h.bestValRank1, history: h.history, trainIdentities, completed: true }),
+    }));
     if (done) return done;
   }
   const threads = resolveThreads(options.threads);
@@ -271,20 +275,4 @@ function historyFile(outDir: string, s: IdentityFitState) {
   return { path: path.join(outDir, 'history.json'), data: JSON.stringify({ kind: 'gaittake', bestEpoch: s.bestEpoch, bestValRank1: s.bestValRank1, history: s.history }, null, 2) };
 }
 
-/** The GaitTAKE model saved in `outDir` for train/run.ts's `finishedRun`, or null when there is none. */
-function finishedGaitTake(outDir: string, epochs: number, trainIdentities: string[]) {
-  if (!existsSync(path.join(outDir, TRAINING_GAITS_FILE))) return null;
-  let meta: IdentityMeta;
-  let h: { bestEpoch: number; bestValRank1: number | null; history: IdentityEpochLog[] };
-  try {
-    meta = JSON.parse(readFileSync(path.join(outDir, 'meta.json'), 'utf8')) as IdentityMeta;
-    h = JSON.parse(readFileSync(path.join(outDir, 'history.json'), 'utf8')) as typeof h;
-  } catch {
-    return null;
-  }
-  return {
-    fingerprint: { kind: meta.kind, seed: meta.seed, dataHash: meta.dataHash, galleryCondition: meta.galleryCondition, config: resolveIdentityConfig(meta.config) }, // settings added since read as their defaults
-    done: h.history.length === epochs,
-    result: (): TrainIdentityResult => ({ kind: 'gaittake', dir: outDir, checkpointHash: checkpointHashOf(outDir), bestEpoch: h.bestEpoch, bestValRank1: h.bestValRank1, history: h.history, trainIdentities, completed: true }),
-  };
-}
+

@@ -5,7 +5,7 @@
  * `outDir/last` or returns the finished one, and refuses either when its
  * fingerprint differs, naming the first difference.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
 import { checkpointDir, ensureDir, readCheckpointState } from './checkpoint.js';
@@ -62,16 +62,26 @@ export function interruptedRun<S>(outDir: string, want: RunFingerprint, fingerpr
 }
 
 /**
- * A finished run in `outDir`: `read` gives its fingerprint, whether all its
- * epochs are done, and its result (null when there is none or it cannot be
- * read). Returns the result of a finished run of `want` (resuming it trains
- * nothing more), null otherwise; E_MODEL when the run there is another.
+ * The finished run saved in `outDir` (its meta.json and history.json, as
+ * classifiers and identity models write them): the result `view` makes of
+ * them when it is the run `want` with all `epochs` done (resuming it trains
+ * nothing more); null when there is none, it cannot be read or it stopped
+ * early; E_MODEL when the run there is another.
  */
-export function finishedRun<R>(outDir: string, want: RunFingerprint, read: () => { fingerprint: RunFingerprint; done: boolean; result: () => R } | null): R | null {
-  const found = read();
-  if (!found) return null;
+export function finishedRun<M, H extends { history: unknown[] }, R>(
+  outDir: string, want: RunFingerprint, epochs: number, view: (meta: M, history: H) => { fingerprint: RunFingerprint; result: () => R },
+): R | null {
+  let meta: M;
+  let history: H;
+  try {
+    meta = JSON.parse(readFileSync(path.join(outDir, 'meta.json'), 'utf8')) as M;
+    history = JSON.parse(readFileSync(path.join(outDir, 'history.json'), 'utf8')) as H;
+  } catch {
+    return null;
+  }
+  const found = view(meta, history);
   checkSameRun(outDir, found.fingerprint, want, 'its finished model');
-  return found.done ? found.result() : null;
+  return history.history.length === epochs ? found.result() : null;
 }
 
 /** Removes what an earlier run left in `outDir` (the named files and folders) and creates the folder. */

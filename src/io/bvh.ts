@@ -38,9 +38,8 @@ const CHANNEL_NAMES = ['Xposition', 'Yposition', 'Zposition', 'Xrotation', 'Yrot
 
 /**
  * Checks the structure of a BVH text (hierarchy, channel counts, frame count
- * and frame lines) so malformed files fail with one clear message instead of
- * the loader's console output. Returns the per-channel joint names (for
- * error messages).
+ * and frame lines) so malformed files fail with one clear E_FORMAT message
+ * naming `file` instead of the loader's console output.
  */
 function validateBvh(text: string, file: string): void {
   const lines = text.split(/\r?\n|\r/).map((l) => l.trim());

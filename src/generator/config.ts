@@ -38,18 +38,15 @@ export interface GeneratorConfig {
   /**
    * How the latent meets the frames.
    * - 'repeat' (STEP): the encoder average-pools over frames and joints; the
-   *   decoder repeats a 1×1-deconvolved latent over T × V. This works in
-   *   STEP because its temporal kernel (75) spans the whole 75-frame clip:
-   *   every frame then sees the clip's edges through the zero padding, so the
-   *   convolutions can tell frames apart and read out, or write, the phase of
-   *   the gait cycle. With a short kernel the decoder's input is the same
-   *   at every frame and its output cannot swing limbs (measured: the
-   *   oscillating half of the variance stays unexplained).
+   *   decoder repeats a 1×1-deconvolved latent over T × V. It works in STEP
+   *   because its temporal kernel (75) spans the whole clip, so the zero
+   *   padding lets the convolutions tell frames apart and read or write the
+   *   gait cycle's phase; with a short kernel every frame gets the same input
+   *   and the decoder cannot swing limbs.
    * - 'per-position' (default): the encoder average-pools over joints and
-   *   reads the latent out of the [T, C] feature series with a learned linear
-   *   map over frames; the decoder maps [z, label] to every frame and joint
-   *   with a learned linear map (a deconvolution whose kernel spans T × V).
-   *   The ST-GCN layers are unchanged.
+   *   reads the latent out of the [T, C] series with a learned map over
+   *   frames; the decoder maps [z, label] to every frame and joint with a
+   *   learned linear map. The ST-GCN layers are unchanged.
    */
   latentMap?: LatentMap;
   /** Weight of L_c (push: velocity + acceleration matching). Default 1 (the STEP code adds every term with weight 1). */
@@ -57,22 +54,19 @@ export interface GeneratorConfig {
   /** Weight of L_d (pull: drift against the first, middle and last frame). Default 1. */
   lambdaD?: number;
   /**
-   * Weight of L_b, a bone-length term that is not in STEP: the mean squared
-   * difference between the bone lengths of real and reconstructed gaits
-   * (metres / scale). STEP's losses are all per joint, so nothing keeps a
-   * bone's two ends together; measured on the demo data, samples trained
-   * without it stretch their bones over time about twice as much as real
-   * gaits. Default 1; 0 in 'step-paper'. Both variants use it (the baseline
-   * drops only λc and λd).
+   * Weight of L_b, a bone-length term not in STEP: the mean squared difference
+   * between the bone lengths of real and reconstructed gaits (metres / scale).
+   * STEP's losses are all per joint, so nothing keeps a bone's two ends
+   * together and decoded gaits stretch their bones over time. Default 1; 0 in
+   * 'step-paper'. Both variants use it (the baseline drops only λc and λd).
    */
   lambdaB?: number;
   /**
    * Weight of the KL term. Default 0.01. The reconstruction terms are means
    * over the T·V·3 values of a gait and the KL a mean over the latentDim
    * dimensions, so against the summed terms of a VAE (and of STEP's paper)
-   * β acts as β · T·V·3 / latentDim (`summedKlWeight`): 1.13 at T = 75,
-   * V = 16, latentDim 32, but 0.24 at T = 16. The model card and
-   * generator.json record that value.
+   * β acts as β · T·V·3 / latentDim (`summedKlWeight`, e.g. 1.13 at T = 75,
+   * V = 16, latentDim 32), which the model card and generator.json record.
    */
   beta?: number;
   /** Training epochs. Default 80 ('default'), 150 ('step-paper'). */
@@ -105,8 +99,7 @@ export interface GeneratorConfig {
    * - 'every-layer': also appended to every joint and frame before each
    *   decoder ST-GCN layer, so no layer can lose it (a CVAE decoder whose z
    *   already carries the style otherwise learns to ignore the label).
-   * Default 'every-layer' ('input' in 'step-paper'); model directories
-   * written before this option load as 'input'.
+   * Default 'every-layer' ('input' in 'step-paper'); older model folders load as 'input'.
    */
   decoderCondition?: DecoderCondition;
   /**
@@ -116,7 +109,7 @@ export interface GeneratorConfig {
    * 'fitted' (STEP, and 'step-paper'): one Gaussian per label;
    * 'identity' (the default with identityDim > 0, and only there): the
    * label's effect plus the identity's, with the residual covariance;
-   * 'standard': N(0, I). Model directories written before this option load as 'fitted'.
+   * 'standard': N(0, I). Older model folders load as 'fitted'.
    */
   prior?: LatentPriorKind;
   /**

@@ -428,7 +428,7 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
   }
 }
 
-/** state.json of a checkpoint written before the training engine kept a score vector (bestLoss). */
+/** state.json of an older checkpoint, which kept `bestLoss` instead of a score vector. */
 function upgradeState(s: FitState<EpochLog> & { bestLoss?: number }): FitState<EpochLog> {
   if (s.bestScore === undefined) return { epoch: s.epoch, history: s.history, bestEpoch: s.bestEpoch, bestScore: Number.isFinite(s.bestLoss) ? [s.bestLoss!] : null };
   return s;

@@ -1,8 +1,7 @@
 /**
- * The latent distribution samples are drawn from. The fitted priors summarise
- * the encoder's posteriors q(z | x, c) = N(μ_i, σ_i²) over the training gaits:
- * with a small KL weight they do not cover N(0, I) (still available as
- * 'standard'), whose draws decode to gaits the decoder never learned.
+ * The latent distribution samples are drawn from: priors fitted to the encoder's
+ * posteriors N(μ_i, σ_i²) over the training gaits, which with a small KL weight do
+ * not cover 'standard' N(0, I) (its draws decode to gaits the decoder never learned).
  *  - fitted: one Gaussian per label with the mixture's moments,
  *      mean_c = avg μ_i,  Σ_c = Cov(μ_i) + avg diag(σ_i²),  z = mean_c + temperature · chol(Σ_c) · ε.
  *  - mixture: one Gaussian puts many draws between the posteriors, where the

@@ -1,15 +1,13 @@
 /**
  * How the generator sees gaits. A generator that had to learn heading and
- * start position would spend its capacity on them, so per gait:
- *  1. canonical frame (io/preprocess.ts): rotated about the vertical so the
- *     walking direction (or the body's facing when the root barely moves) is
- *     +Z, and moved on the ground so the frame-0 root is at x = z = 0;
- *  2. standardised with dataset statistics: minus the mean canonical gait,
- *     divided by one isotropic scale (the RMS deviation from it), so velocities
- *     keep their direction and the loss weighs the axes alike. The decoder
- *     models deviations from the mean walk; an all-zero output is that walk.
+ * start position would spend its capacity on them, so each gait is
+ *  1. turned to its canonical frame (io/preprocess.ts): walking (or facing)
+ *     along +Z, the frame-0 root at x = z = 0, heights kept;
+ *  2. standardised: minus the dataset's mean canonical gait, divided by one
+ *     isotropic scale (the RMS deviation), so velocities keep their direction
+ *     and the loss weighs the axes alike; an all-zero output is the mean walk.
  * The statistics are stored with the checkpoint; samples are mapped back
- * through step 2 and come out in metres in the canonical frame.
+ * through step 2, in metres in the canonical frame.
  */
 import { GaitforgeError } from '../core/errors.js';
 import { canonicalViewGait, centreGait } from '../io/preprocess.js';

@@ -1,10 +1,8 @@
 /**
- * Training of the three classifiers: their adapter over the training engine
- * (src/train: Adam with the one decay rule, the step schedule, data-parallel
- * threads, checkpoints with exact resume), optional class-balanced
- * sampling, model selection on a validation split only (never a test
- * split), the best checkpoint saved with everything inference needs, and
- * loss/accuracy curves.
+ * Training of the three classifiers over the training engine (src/train):
+ * optional class-balanced sampling, model selection on a validation split
+ * only (never a test split), the selected checkpoint saved with everything
+ * inference needs, and loss/accuracy curves.
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';

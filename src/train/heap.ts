@@ -1,14 +1,12 @@
 /**
  * V8's heap growth while a training engine runs. A training step allocates
  * many short-lived objects over a small live heap, and V8's default growing
- * factor keeps so little room below the limit that each isolate runs full
- * mark-compacts again and again; their marking threads take time from the
- * compute threads, and a data-parallel step waits for its slowest shard.
- * A growing factor of 1 + GROWING_PERCENT / 100 makes full collections rare
- * (docs/train.md, "Heap growth").
- * The flag is process-wide (it covers the workers' isolates too), held from
- * an engine's creation to its disposal and reset to 0 (V8's own rule) when the
- * last engine is disposed; a process started with the flag keeps its value.
+ * factor then runs full mark-compacts again and again, whose marking threads
+ * take time from the compute threads (docs/train.md, "Heap growth"). A
+ * growing factor of 1 + GROWING_PERCENT / 100 makes them rare. The flag is
+ * process-wide (workers included), held from an engine's creation to its
+ * disposal and reset to 0 (V8's own rule) when the last engine is disposed;
+ * a process started with the flag keeps its value.
  */
 import v8 from 'node:v8';
 import { sharedEffect } from '../core/process-wide.js';

@@ -1,15 +1,13 @@
 /**
- * Memorisation check: does a generator copy its training set? A low FID
- * cannot tell copying from generalising. Each generated gait's distance to its
- * nearest training gait is compared with that of held-out real gaits: a
- * generator that models the distribution lands about as far away as new real
- * gaits, one that memorises much closer. Distance: RMS joint distance
- * ‖a − b‖ / √(T·V) in metres over whole gaits, each moved so that its root
- * starts at x = z = 0.
- * Rule: τ = the `quantile` of the held-out distances; the close fraction (share
- * of generated gaits nearer than τ) is about `quantile` for a non-copying
- * generator; flagged above `copyFactor` × `quantile`, a margin for the sampling
- * noise of τ and of the fraction. Exact copies (< 1e-6 m) are counted separately.
+ * Memorisation check: does a generator copy its training set? (A low FID
+ * cannot tell.) Each generated gait's nearest-training distance is compared
+ * with held-out real gaits': a generator that models the distribution lands
+ * about as far away as new real gaits, one that memorises much closer.
+ * Distance: RMS joint distance ‖a − b‖ / √(T·V) (m), by default each root moved to
+ * start at x = z = 0. τ = the `quantile` of the held-out distances; the close
+ * fraction (generated gaits nearer than τ) is about `quantile` without
+ * copying; flagged above `copyFactor` × `quantile`, a margin for the sampling
+ * noise of both. Exact copies (< 1e-6 m) are counted separately.
  */
 import { checkRange, ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';

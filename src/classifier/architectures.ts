@@ -1,27 +1,20 @@
 /**
  * The three classifier architectures as tfjs functional models, channels
- * last. Every model takes x: [N, T, V, 3] (canonical positions, see
- * input.ts) and outputs logits (softmax is applied at prediction), never
- * probabilities, so the losses can use log-softmax.
- *
+ * last. Each takes x: [N, T, V, 3] (canonical positions, io/model-input.ts)
+ * and outputs logits, never probabilities, so the losses can use log-softmax.
  *  - Baseline-STEP (STEP §4.3): input BatchNorm over joints × coordinates →
- *    ST-GCN 32 (stride 1, no residual) → ST-GCN 64 (stride 2) → ST-GCN 64
- *    (stride 2) → global average pool over frames and joints → dense to the
- *    labels. Outputs [logits [N, L], pooled features [N, 64]].
- *  - STEP: Baseline-STEP's pooled features ⊕ the 29 min–max scaled
- *    affective features (second input [N, 29]) → dense 128 + ReLU →
- *    dropout → dense to the labels. Outputs [logits, hybrid features [N, 128]].
- *  - AT-GCN: positions ⊕ frame-to-frame velocities → input BatchNorm → graph-convolutional GRU over frames (hidden H
- *    per joint) → spatial attention on each frame's hidden state →
- *    temporal attention pooling over frames of the flattened [V·H] states →
- *    embedding [N, V·H] → dropout → emotion head; optional identity head
- *    (dense to the training identities); optional next-frame head (dense
- *    H → 3 per joint on every attended hidden state: the displacement to the
- *    next frame). Outputs [logits, embedding, identity logits?, displacement [N, T, V, 3]?].
- *
- * Layers are named explicitly: the seeded initialisers derive each weight's
- * stream from (seed, layer name), so a model is reproducible whatever else
- * was built in the process.
+ *    ST-GCN 32 (stride 1, no residual) → 64 (stride 2) → 64 (stride 2) → global
+ *    average pool → dense to the labels. Outputs [logits, pooled [N, 64]].
+ *  - STEP: Baseline-STEP's pooled features ⊕ the 29 scaled affective features
+ *    (second input) → dense `hybridUnits` + ReLU → dropout → dense to the
+ *    labels. Outputs [logits, hybrid features [N, hybridUnits]].
+ *  - AT-GCN: positions ⊕ velocities → input BatchNorm → graph GRU (H per joint)
+ *    → spatial attention per frame → temporal attention pooling of the [V·H]
+ *    states → embedding → dropout → emotion head; optional identity head and
+ *    next-frame head (H → 3 per joint and frame: displacement to the next frame).
+ *    Outputs [logits, embedding, identity logits?, displacement [N, T, V, 3]?].
+ * Layers are named explicitly: seeded initialisers derive each weight's stream
+ * from (seed, layer name), so a model is reproducible whatever else was built.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GraphGRU, SpatialAttention, STGCNBlock, TemporalAttentionPool } from '../nn/index.js';

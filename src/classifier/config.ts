@@ -29,11 +29,9 @@ export interface ClassifierConfig {
   /** L2 weight decay (torch's Adam `weight_decay`) on the kernels, by the training engine's decay rule (src/train/optimizer.ts). Default 5e-4. */
   weightDecay?: number;
   /**
-   * Milestones of the step schedule (src/train/schedule.ts, PyTorch's
-   * MultiStepLR): after this many finished epochs the learning rate is
-   * multiplied by `lrDecay`; increasing. Default [] = the run length
-   * decides: milestones at 50 % and 75 % of `epochs`, as the STEP schedule
-   * (250/375 of 500 epochs).
+   * Milestones of the step schedule (src/train/schedule.ts): after this many
+   * finished epochs the learning rate is multiplied by `lrDecay`; increasing.
+   * Default [] = milestones at 50 % and 75 % of `epochs`, as STEP's schedule.
    */
   lrSteps?: number[];
   /** Factor applied at each of `lrSteps`. Default 0.1. */

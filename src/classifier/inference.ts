@@ -1,18 +1,11 @@
 /**
- * Classifier inference split across threads (wasm and cpu backends).
- *
- * `startInference(clf, threads)` keeps rank 0 on the calling thread and
- * starts threads − 1 replica threads (src/train/parallel.ts, the same
- * workers and protocol as data-parallel training), each loading the
- * classifier from its directory. A forward pass prepares the inputs of all
- * gaits once on the calling thread (preprocessing, frame stride, affective
- * scaling), splits the rows into contiguous shards (sizes differing by at
- * most one), runs shard 0 here while the replicas run theirs, and joins the
- * outputs in row order.
- *
- * In inference mode a gait's outputs depend only on that gait (batch norm
- * uses its running statistics, no dropout), so the result is the same bits
- * on any thread count (test/classifier/inference.test.ts).
+ * Classifier inference split across threads (wasm and cpu backends): rank 0
+ * runs on the calling thread, threads − 1 replicas (src/train/parallel.ts,
+ * the workers of data-parallel training) each load the classifier from its
+ * directory. A forward pass prepares all inputs once here, splits the rows
+ * into contiguous shards, runs shard 0 while the replicas run theirs, and
+ * joins the outputs in row order. In inference mode a gait's outputs depend
+ * only on that gait, so the result is the same bits on any thread count.
  */
 import { GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';

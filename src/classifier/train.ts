@@ -1,10 +1,8 @@
 /**
- * Training of the three classifiers: their adapter over the training engine
- * (src/train: Adam with the one decay rule, the step schedule, data-parallel
- * threads, checkpoints with exact resume), optional class-balanced
- * sampling, model selection on a validation split only (never a test
- * split), the best checkpoint saved with everything inference needs, and
- * loss/accuracy curves.
+ * Training of the three classifiers over the training engine (src/train):
+ * optional class-balanced sampling, model selection on a validation split
+ * only (never a test split), the selected checkpoint saved with everything
+ * inference needs, and loss/accuracy curves.
  */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
@@ -91,13 +89,11 @@ export interface TrainClassifierResult {
 
 /**
  * Holds out a validation split of the real gaits of `set` (synthetic gaits
- * never enter validation, so it measures real data only). The split is
- * stratified by label and grouped (GaitSet.grouping: by identity when every
- * real gait has one, else by identity or recording, else per gait), so no
- * walker or recording is in both parts; synthetic gaits of a validation
- * walker or recording (restyled or mean-shifted walks keep their source's)
- * leave training (`dropSyntheticOfHeldOut`). Throws E_SHAPE when either part
- * would be empty.
+ * never enter validation), stratified by label and grouped (GaitSet.grouping
+ * 'auto'), so no walker or recording is in both parts; synthetic gaits of a
+ * validation walker or recording (restyled or mean-shifted walks keep their
+ * source's) leave training (`dropSyntheticOfHeldOut`). Throws E_SHAPE when
+ * either part would be empty.
  */
 export function splitValidation(set: GaitSet, valFraction: number, seed: number): { train: GaitSet; val: GaitSet; rule: string; syntheticDropped: number } {
   if (!(valFraction > 0 && valFraction < 1)) throw new GaitforgeError('E_OPTION', `valFraction = ${valFraction} is out of range: expected a number in (0, 1)`);
@@ -144,9 +140,10 @@ interface ClassifierFitState extends FitState<EpochLog> {
 }
 
 /**
- * Trains a classifier of `kind` on `train` and saves the epoch with the best
- * validation accuracy (ties: the lower validation loss, then the earlier
- * epoch) to `options.outDir`. Deterministic for a seed on a backend.
+ * Trains a classifier of `kind` on `train` and saves the epoch that
+ * `config.selectBy` selects (default: the best validation accuracy, ties to
+ * the lower validation loss, then the earlier epoch) to `options.outDir`.
+ * Deterministic for a seed on a backend.
  */
 export async function trainClassifier(
   kind: ClassifierKind,

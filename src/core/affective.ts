@@ -1,53 +1,21 @@
 /**
- * STEP's 29 affective ("hybrid") gait features: posture and movement
- * descriptors computed from joint positions and averaged over frames, which
- * the STEP classifier concatenates with its learned features. Pure
- * TypeScript, no tfjs: features are computed once per dataset.
- *
- * The STEP paper lists the feature groups (angles and distances between
- * joints, areas of body triangles, the bounding volume, joint velocities and
- * accelerations) and cites the affective-feature literature for the exact
- * set; gaitforge fixes the set below, one entry per feature, in this order:
- *
- * Posture (per frame, then averaged over the T frames)
- *  0  bbox_volume               volume (m³) of the box that bounds all joints, axes aligned with the
- *                               walking direction, the up axis and the lateral axis (so it does not
- *                               depend on which way the subject walks)
- *  1  neck_angle                angle (°) at the neck in the neck–shoulder A–shoulder B triangle
- *  2  shoulder_a_angle          angle (°) at shoulder A in the same triangle
- *  3  shoulder_b_angle          angle (°) at shoulder B in the same triangle
- *  4  head_root_vertical_angle  angle (°) between head − root and the up axis (+Y): 0 = upright
- *  5  neck_head_spine_angle     angle (°) at the neck between the head and the spine joint
- *  6  hand_a_root_distance      distance (m) from hand A to the root
- *  7  hand_b_root_distance      distance (m) from hand B to the root
- *  8  foot_a_root_distance      distance (m) from foot A to the root
- *  9  foot_b_root_distance      distance (m) from foot B to the root
- * 10  hands_neck_area           area (m²) of the hand A–hand B–neck triangle
- * 11  feet_root_area            area (m²) of the foot A–foot B–root triangle
- * Movement (finite differences at the set's fps, magnitudes averaged over frames)
- * 12-16  speed (m/s) of hand A, hand B, head, foot A, foot B: |Δp|·fps
- * 17-21  acceleration magnitude (m/s²) of the same joints: |Δ²p|·fps²
- * 22-26  jerk magnitude (m/s³) of the same joints: |Δ³p|·fps³
- * 27  stride_length             horizontal distance (m) a foot travels between consecutive minima of
- *                               its height (one gait cycle), mean over both feet
- * 28  gait_cycle_time           time (s) between consecutive foot-height minima of the same foot
- *
- * "A" and "B" are the skeleton's arm/leg groups (joints 4-6 / 10-12 and
- * 7-9 / 13-15); under the default side convention A is the left side (see
- * src/core/skeleton.ts). Velocities are in the world frame. By default they
- * are unsmoothed, as the data gives them (the STEP classifier's input); with
- * `smoothSeconds` > 0 the trajectories are first smoothed by a Gaussian of
- * that standard deviation in time (gaussianSmoothTrajectories), which the
- * affective-space FID does (AFFECTIVE_FID_SMOOTHING_SECONDS): finite
- * differences amplify per-frame sensor noise, so unsmoothed acceleration and
- * jerk measure the capture's noise rather than the motion.
- *
- * Degenerate input never yields NaN: an angle whose arms have (near) zero
- * length is undefined in that frame and left out of the average (0 when it
- * is undefined in every frame); a clip too short for a difference order
- * gives 0 for that feature; a clip holding less than one gait cycle gets
- * the clip duration (T − 1)/fps as its cycle time (a lower bound) and
- * root speed × cycle time as its stride length.
+ * STEP's 29 affective gait features, the posture and movement descriptors the
+ * STEP classifier concatenates with its learned features. Plain TypeScript:
+ * they are computed once per dataset. A/B are the skeleton's armA/legA and
+ * armB/legB groups (A = left under the default side convention).
+ *  0      volume (m³) of the joints' bounding box in the (forward, up, lateral) frame
+ *  1-3    angles (°) at the neck, shoulder A and shoulder B of the neck–shoulder A–shoulder B triangle
+ *  4      angle (°) between head − root and +Y (0 = upright);  5  angle (°) at the neck between head and spine
+ *  6-9    distances (m) of hand A, hand B, foot A, foot B from the root
+ *  10-11  areas (m²) of the hand A–hand B–neck and foot A–foot B–root triangles
+ *  12-26  speed |Δp|·fps, acceleration |Δ²p|·fps², jerk |Δ³p|·fps³ of hand A, hand B, head, foot A, foot B (world frame)
+ *  27     stride length (m): horizontal foot travel between consecutive foot-height minima, mean of both feet
+ *  28     gait cycle time (s): time between consecutive foot-height minima of one foot
+ * All are means over frames. `smoothSeconds` > 0 Gaussian-smooths the
+ * trajectories before 12-26, since finite differences amplify sensor noise.
+ * Never NaN: undefined angles are left out of the mean (0 if undefined in
+ * every frame); a clip too short for a difference order gives 0; under one
+ * gait cycle, cycle time = (T − 1)/fps and stride = root speed × cycle time.
  */
 import { GaitforgeError } from './errors.js';
 import type { GaitSet } from './gaitset.js';
@@ -217,10 +185,9 @@ export interface AffectiveOptions {
 }
 
 /**
- * The smoothing of the affective-space FID: σ = 50 ms (1.5 frames at 30
- * fps). Its gain is exp(−(2πfσ)²/2): 0.95 at 1 Hz and 0.82 at 2 Hz (the
- * stride and step rates of walking), 0.29 at 5 Hz, below 10⁻⁴ at 15 Hz
- * (the Nyquist rate at 30 fps), where per-frame noise lives.
+ * Smoothing of the affective-space FID: σ = 50 ms keeps the stride and step
+ * rates of walking (gain exp(−(2πfσ)²/2) ≥ 0.82 up to 2 Hz) and removes
+ * per-frame noise near the 15 Hz Nyquist rate of 30 fps data.
  */
 export const AFFECTIVE_FID_SMOOTHING_SECONDS = 0.05;
 

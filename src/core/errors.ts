@@ -27,7 +27,7 @@ export class GaitforgeError extends Error {
   }
 }
 
-/** Throws E_OPTION naming the option, the value and what is allowed. */
+/** An E_OPTION error (returned, for the caller to throw) naming the option, the value and what is allowed. */
 export function optionError(name: string, value: unknown, allowed: string): GaitforgeError {
   return new GaitforgeError('E_OPTION', `invalid ${name}: ${JSON.stringify(value)} (expected ${allowed})`);
 }

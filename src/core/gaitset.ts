@@ -6,11 +6,9 @@ export type GaitSource = 'real' | 'synthetic';
 
 /**
  * How a split keeps gaits together: 'identity' (no walker on two sides),
- * 'recording' (no recording's windows on two sides), 'gait' (gaits one by
- * one: leaky when gaits share a recording or walker), or 'auto' (identity
- * when every gait has one; else, when some gaits have an identity or a
- * recording, 'identity-or-recording': gaits sharing an identity or a
- * recording stay together; else gait).
+ * 'recording' (no recording's windows on two sides), 'identity-or-recording'
+ * (gaits sharing either stay together), 'gait' (one by one: leaky when gaits
+ * share a recording or walker), or 'auto' (see `GaitSet.grouping`).
  */
 export const SPLIT_GROUPINGS = ['auto', 'identity', 'recording', 'identity-or-recording', 'gait'] as const;
 export type SplitGrouping = (typeof SPLIT_GROUPINGS)[number];
@@ -223,11 +221,10 @@ export class GaitSet implements GaitColumns {
   }
 
   /**
-   * The grouping a split uses: `requested` unless it is 'auto', which picks
-   * 'identity' when every gait has an identity; else 'identity-or-recording'
-   * when some gait has an identity or a recording (gaits that share either
-   * are one group, so a walker known on some of its gaits never sits on two
-   * sides; a gait with neither is its own group), else 'gait'. Throws
+   * The grouping a split uses: `requested`, or for 'auto' 'identity' when
+   * every gait has an identity, 'identity-or-recording' when some do (a
+   * walker known on some of its gaits never sits on two sides), 'recording'
+   * when none does but some gait has a recording, else 'gait'. Throws
    * E_VALUE when 'identity' is asked for and a gait has none.
    */
   grouping(requested: SplitGrouping = 'auto'): ResolvedGrouping {
@@ -459,12 +456,11 @@ export function checkHeldOut(a: GaitSet, aName: string, b: GaitSet, bName: strin
 }
 
 /**
- * Row indices of parts of `set` with the given fractions, stratified by label,
- * grouped (GaitSet.grouping: identity, else recording, else gait) and seeded,
- * so no walker or recording is in two parts. When the set holds too few
- * groups for every part to get at least `min` gaits (e.g. a split of one
- * walker), the next finer grouping is used and `warning` says so: such parts
- * share a walker or a recording.
+ * Row indices of parts of `set` with the given fractions, stratified by
+ * label, grouped as `GaitSet.grouping('auto')` and seeded. When too few
+ * groups give every part `min` gaits (e.g. one walker), the next finer
+ * grouping (recording, then gait) is used and `warning` says that the parts
+ * share walkers or recordings.
  */
 export function groupedSplit(set: GaitSet, fractions: number[], seed: number, min = 2): { parts: Int32Array[]; groupedBy: ResolvedGrouping; warning: string | null } {
   const first = set.grouping();

@@ -1,22 +1,11 @@
 /**
- * The procedural demo dataset: a kinematic walker that drives joint-angle
- * trajectories over a gait cycle through forward kinematics of the 16-joint
- * E-Gait skeleton. Pure TypeScript, deterministic from its seed, so every
- * command works out of the box with no download.
- *
- * Sources for the numbers (documented in README.md, "The demo dataset"):
- *  - body proportions: Winter, Biomechanics and Motor Control of Human
- *    Movement (segment lengths as fractions of height);
- *  - joint-angle shapes: Winter's normative sagittal kinematics (hip ±20-25°,
- *    knee ~15° at loading and ~60° in swing), arm swing opposite the leg;
- *  - emotion effects: Montepare et al. 1987 (sad: less arm swing, slower;
- *    angry: heavy-footed, longer strides), Roether et al. 2009 (sad: head
- *    inclined, slow; happy/angry: faster, larger movements; angry: elbow
- *    flexion), Michalak et al. 2009 (sad: slower, less arm swing and vertical
- *    movement, slumped posture), Gross, Crane & Fredrickson 2012 (joy: faster,
- *    upright; sadness: slower, shorter strides, head down).
- * Emotion strength varies per gait (intensity 0.25-1) and identities have
- * their own style, so labels overlap and a classifier cannot be trivially perfect.
+ * The procedural demo dataset: a kinematic walker whose joint-angle
+ * trajectories over a gait cycle drive forward kinematics of the 16-joint
+ * E-Gait skeleton. Deterministic from its seed, so every command works with
+ * no download. Body proportions follow Winter's tables, emotion effects the
+ * gait-emotion literature (sources in docs/pipeline.md, "The procedural demo
+ * data"). Emotion intensity varies per gait and walkers have their own style,
+ * so labels overlap and a classifier cannot be trivially perfect.
  */
 import { GaitSet } from './gaitset.js';
 import { Rng } from './rng.js';

@@ -1,15 +1,10 @@
 /**
  * The 16-joint E-Gait skeleton (STEP's joint order) and the ST-GCN spatial
- * partition adjacency. Pure TypeScript, no tfjs.
- *
- * Joint order: 0 root, 1 spine, 2 neck, 3 head, 4-6 arm A (shoulder, elbow,
- * hand), 7-9 arm B, 10-12 leg A (hip, knee, foot), 13-15 leg B.
- *
- * Which side arm A / leg A is differs between sources (STEP's code comments,
- * the E-Gait release and later papers disagree), so it is a named convention:
- *  - `'a-is-left'` (default): joints 4-6 and 10-12 are the subject's LEFT arm and leg;
- *  - `'a-is-right'`: joints 4-6 and 10-12 are the RIGHT arm and leg.
- * Only names, mirroring and the procedural walker depend on it; the graph does not.
+ * partition adjacency. Joints: 0 root, 1 spine, 2 neck, 3 head, 4-6 arm A
+ * (shoulder, elbow, hand), 7-9 arm B, 10-12 leg A (hip, knee, foot), 13-15 leg B.
+ * Sources disagree on which side A is, so it is a named convention:
+ * 'a-is-left' (default) or 'a-is-right'. Only names, mirroring and the
+ * procedural walker depend on it; the graph does not.
  */
 import { ConfigRangeError } from './errors.js';
 
@@ -23,7 +18,7 @@ export const NUM_JOINTS = 16;
 /** Parent of each joint (root = -1); the tree the edges form, rooted at joint 0. */
 export const PARENTS: readonly number[] = [-1, 0, 1, 2, 2, 4, 5, 2, 7, 8, 0, 10, 11, 0, 13, 14];
 
-/** The 15 bones as (parent, child) pairs, in DESIGN.md's order. */
+/** The 15 bones as (parent, child) pairs. */
 export const EDGES: readonly (readonly [number, number])[] = [
   [0, 1], [0, 10], [0, 13], [1, 2], [2, 3], [2, 4], [2, 7], [4, 5], [5, 6],
   [7, 8], [8, 9], [10, 11], [11, 12], [13, 14], [14, 15],

@@ -1,16 +1,10 @@
 /**
- * Diversity and MultiModality, as defined by Action2Motion and used by
- * ACTOR and MDM, on features of a frozen evaluator (or affective features):
- *  - Diversity: the mean Euclidean distance between the features of
- *    `pairs` (default 200) random pairs of gaits drawn from the whole set,
- *    regardless of label. It should match the real data's value: lower
- *    means collapsed output.
- *  - MultiModality: for each label, the mean distance between `pairs`
- *    (default 20) random pairs of gaits that both have that label — the
- *    variety a generator produces for one condition; the overall value is
- *    the mean over labels.
- * Pairs are drawn with a seeded stream; the two gaits of a pair are always
- * distinct (a gait paired with itself would add a spurious 0).
+ * Diversity and MultiModality (Action2Motion; used by ACTOR and MDM) on
+ * features of a frozen evaluator or affective features. Diversity: the mean
+ * Euclidean distance of `pairs` (default 200) random pairs from the whole set;
+ * it should match the real data's (lower = collapsed output). MultiModality:
+ * per label, the mean distance of `pairs` (default 20) random same-label
+ * pairs, then the mean over labels. Pairs are seeded, never a gait with itself.
  */
 import { ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';

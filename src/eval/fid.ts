@@ -1,20 +1,12 @@
 /**
- * Fréchet distance between Gaussians fitted to two feature sets (FID when
- * the features come from a frozen evaluator network; gaitforge also uses the
- * 29 affective features, which need no network):
- *
+ * Fréchet distance between Gaussians fitted to two feature sets (FID with a
+ * frozen evaluator's features; also used on the 29 affective features):
  *   FID = ‖μa − μb‖² + Tr Σa + Tr Σb − 2 Tr((Σa Σb)^½)
- *
- * (STEP's eq. 9 prints +2 before the last term: a typo). Covariances are
- * unbiased (divide by n − 1); everything is float64. Tr((Σa Σb)^½) equals
- * Tr((√Σa Σb √Σa)^½), and √Σa Σb √Σa is symmetric positive semi-definite,
- * so the trace is the sum of the square roots of its eigenvalues: two
- * symmetric eigendecompositions (ml-matrix), no general matrix square root,
- * no complex round-off as with sqrtm of the non-symmetric product.
- *
- * Singular covariances (fewer samples than dimensions, or numerically
- * rank-deficient) get a small ridge ε·I added to both covariances; ε is
- * returned in the result with a warning, never applied silently.
+ * (STEP's eq. 9 prints +2 before the last term: a typo). Unbiased
+ * covariances, float64. Tr((Σa Σb)^½) = Tr((√Σa Σb √Σa)^½), the sum of the
+ * square roots of a symmetric PSD matrix's eigenvalues: two symmetric
+ * eigendecompositions, no sqrtm of a non-symmetric product. Singular
+ * covariances get a ridge ε·I on both, returned with a warning, never silently.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { ConfigRangeError, GaitforgeError } from '../core/errors.js';
@@ -109,7 +101,7 @@ function extremeEigenvalues(values: number[]): [number, number] {
 
 /**
  * Fréchet distance between two Gaussians (e.g. from `gaussianStats`).
- * See the module comment for the formula and the ridge rule.
+ * See the module comment for the formula and `FidOptions.ridge` for the ridge.
  */
 export function frechetDistance(a: GaussianStats, b: GaussianStats, options: FidOptions = {}): FidResult {
   if (a.d !== b.d) throw new GaitforgeError('E_SHAPE', `feature dimensions differ: ${a.d} vs ${b.d}`);
@@ -299,17 +291,14 @@ function matchedCounts(ref: number[], flo: number[], gen: number[]): number[] {
 }
 
 /**
- * The one way gaitforge sets a generator's FID beside its floor: h
- * generated gaits and h real gaits (the floor set) are each compared with
- * the same reference of h real gaits, every subset seeded, and with
- * `labels` drawn label by label in the reference half's proportions (else h
- * = min(|reference half|, |floor half|, generated)). Both FIDs are computed
- * in `projectedDim(h, d)` dimensions (the reference half's top principal
- * components when h ≤ 2d) with one ridge, added to both only when a
- * covariance of the three sets is singular there. FID is biased upwards by
- * roughly 1/size, so a floor measured at another size, dimension or
- * reference is not on the same footing as the FID beside it.
- * real: [nr, d], fake: [nf, d].
+ * A generator's FID beside its floor, the one way gaitforge reports it: h
+ * generated and h real gaits (the floor set) are each compared with the same
+ * reference of h real gaits, every subset seeded; with `labels`, drawn label
+ * by label in the reference half's proportions (else h = the smallest of the
+ * two halves and the generated set). Both FIDs use `projectedDim(h, d)`
+ * dimensions and one ridge (only when a covariance is singular there): FID is
+ * biased upwards by about 1/size, so only a floor at the same size, dimension
+ * and reference is comparable. real: [nr, d], fake: [nf, d].
  */
 export function fidBesideFloor(real: FeatureInput | FeatureMatrix, fake: FeatureInput | FeatureMatrix, options: FidBesideFloorOptions): FidBesideFloor {
   const a = toFeatureMatrix(real, options.dim, 'real features');

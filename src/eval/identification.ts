@@ -1,15 +1,10 @@
 /**
- * Cross-condition identification, as the gait-recognition benchmarks
- * evaluate (CASIA-B: gallery = normal walks, probes = bag / coat walks):
- * the gallery is every gait of the gallery condition (by default each
- * identity's neutral walks), the probes are the gaits of every other
- * condition, one probe set per condition. A probe is never matched against
- * a gallery gait of its own recording (windows cut from one recording share
- * the recording: the `recording` column where the set has one, else the gait
- * id up to '#', else the gait id). Metrics per probe condition: rank-1 and
- * rank-5 (the probe's identity among the k nearest gallery gaits) and mAP
- * (mean over probes of the average precision of the ranked gallery, the
- * relevant gaits being the probe identity's). Pure TypeScript.
+ * Cross-condition identification as gait-recognition benchmarks evaluate it
+ * (CASIA-B: gallery = normal walks, probes = bag / coat walks): the gallery is
+ * every gait of the gallery condition (default 'neutral'), with one probe set
+ * per other condition. A probe is never matched against a gallery gait of its
+ * own recording (`recordingKeys`). Per probe condition: rank-1 and rank-5 (the
+ * probe's identity among the k nearest gallery gaits) and mAP over probes.
  */
 import { GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';

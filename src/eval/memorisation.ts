@@ -1,27 +1,13 @@
 /**
- * Memorisation check: does a generator copy its training set? (STEP notes
- * that vid2vid's FID of 0 came from reproducing training videos; a low FID
- * alone cannot tell copying from generalising.)
- *
- * For each generated gait, the distance to its nearest training gait is
- * compared with the same distance for held-out real gaits, which the
- * generator never saw: a generator that models the distribution produces
- * gaits about as far from the training set as new real gaits are; one that
- * memorises produces gaits much closer.
- *
- * Distances are over whole gaits (all frames and joints), after moving each
- * gait so that its root starts at x = z = 0 (the start position on the floor
- * is arbitrary), reported as RMS joint distance in metres: ‖a − b‖ / √(T·V).
- *
- * Rule (documented in the README): τ is the `quantile` (default 5%) of the
- * held-out gaits' nearest-training distances — by construction only that
- * fraction of new real gaits come that close. The close fraction is the
- * share of generated gaits nearer than τ; a non-copying generator gives
- * about `quantile`. The result is flagged when the close fraction exceeds
- * `copyFactor` (default 3) × `quantile`, i.e. 15% by default, a margin that
- * absorbs the sampling noise of τ (estimated from a few dozen held-out
- * gaits) and of the fraction itself. Exact copies (RMS distance below 1e-6 m)
- * are counted separately.
+ * Memorisation check: does a generator copy its training set? (A low FID
+ * cannot tell.) Each generated gait's nearest-training distance is compared
+ * with held-out real gaits': a generator that models the distribution lands
+ * about as far away as new real gaits, one that memorises much closer.
+ * Distance: RMS joint distance ‖a − b‖ / √(T·V) (m), by default each root moved to
+ * start at x = z = 0. τ = the `quantile` of the held-out distances; the close
+ * fraction (generated gaits nearer than τ) is about `quantile` without
+ * copying; flagged above `copyFactor` × `quantile`, a margin for the sampling
+ * noise of both. Exact copies (< 1e-6 m) are counted separately.
  */
 import { checkRange, ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';

@@ -1,16 +1,11 @@
 /**
  * Exact nearest-neighbour search in Euclidean distance over flattened gaits
- * (D = T·V·3 = 3600 for 75 × 16 × 3): for every query row, the closest and
- * second-closest reference rows. Pure TypeScript, float64 arithmetic.
- *
- * Hand-written because no maintained npm package does exact k-NN over dense
- * float arrays without either building an index that is slower than brute
- * force at D = 3600 (kd-trees, ball trees) or approximating (HNSW). The
- * kernel is the usual one of dense k-NN libraries: ‖q − r‖² = ‖q‖² + ‖r‖²
- * − 2 q·r with the dot products computed in register blocks of 4 queries ×
- * 2 references over tiles of references that stay in cache; the winners'
- * distances are then recomputed directly, so a near-copy's distance is
- * exact rather than the difference of two large numbers.
+ * (D = T·V·3, e.g. 3600): for every query row, the closest and second-closest
+ * reference rows. Pure TypeScript, float64. Hand-written: at such D, indexes
+ * (kd-trees, ball trees) are slower than brute force and HNSW approximates.
+ * ‖q − r‖² = ‖q‖² + ‖r‖² − 2 q·r with dot products in register blocks of 4
+ * queries × 2 references over cache-sized tiles; the winners' distances are
+ * then recomputed directly, so a near-copy's distance is exact.
  */
 import { GaitforgeError } from '../core/errors.js';
 

@@ -1,24 +1,15 @@
 /**
- * Physical plausibility of gaits, measured the same way on generated and
- * real gaits so the two can be compared. Per gait:
- *  - bone-length variation: each of the 15 bones' length over the frames;
- *    its coefficient of variation (std / mean) — a rigid skeleton keeps it
- *    near 0, measurement noise adds a few percent, a generator that
- *    stretches limbs more. `boneCv` is the mean over bones, `maxBoneCv` the
- *    largest;
- *  - collapsed bones: bones whose length falls below `collapseFraction`
- *    (default 5%) of the gait's median bone length in some frame — joints
- *    that coincide, as in STEP-Gen's released samples, where knee and foot
- *    are one point. They are excluded from the coefficients of variation;
- *  - foot skating: the mean horizontal speed (m/s) of a foot while it is in
- *    contact, i.e. within `contactHeight` (default 5 cm) of the lowest foot
- *    height of the clip (the floor), by central differences. A planted foot
- *    should not slide;
- *  - jerk: the mean jerk magnitude |Δ³p|·fps³ (m/s³) over all joints and
- *    frames, unsmoothed: jitter shows up here.
- * A gait is flagged when it has a collapsed bone or its maxBoneCv exceeds
- * `maxBoneCv` (default 0.15; the procedural walker with 6 mm noise stays
- * below 0.08).
+ * Physical plausibility of gaits, measured the same way on generated and real
+ * gaits. Per gait:
+ *  - boneCv / maxBoneCv: mean and largest over bones of the coefficient of
+ *    variation (std / mean) of the bone's length over frames (near 0 for a
+ *    rigid skeleton; a generator that stretches limbs raises it);
+ *  - collapsedBones: bones shorter than `collapseFraction` × the median bone
+ *    length in some frame (coinciding joints), left out of the CVs;
+ *  - footSkate: mean horizontal foot speed (m/s, central differences) while
+ *    the foot is within `contactHeight` of the clip's lowest foot height;
+ *  - jerk: mean |Δ³p|·fps³ (m/s³) over joints and frames, unsmoothed.
+ * A gait is flagged for a collapsed bone or a maxBoneCv above `maxBoneCv`.
  */
 import { GaitforgeError, checkRange } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';

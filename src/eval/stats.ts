@@ -1,14 +1,11 @@
 /**
  * Statistics helpers for generator evaluation and ablation reports: Student's
- * t distribution, mean ± confidence interval over repeats, the paired t-test
- * across seeds, quantiles and summaries. Pure TypeScript, float64.
- *
- * The t distribution is written here rather than taken from a package: the
- * npm packages that provide it (e.g. @stdlib's t-cdf/t-quantile) pull in
- * ~220 transitive packages (26 MB) for two functions. The CDF is the
- * regularized incomplete beta function evaluated by its continued fraction
- * (modified Lentz), the quantile is found by bisection on the CDF; tests
- * check both against closed forms (ν = 1, 2) and tabulated quantiles.
+ * t distribution, mean ± confidence interval over repeats, paired and
+ * corrected resampled t-tests, quantiles and summaries. Pure TypeScript,
+ * float64. The t distribution is written here because the npm packages that
+ * have it pull in hundreds of transitive packages for two functions: the CDF
+ * is the regularized incomplete beta function by its continued fraction
+ * (modified Lentz), the quantile bisection on the CDF.
  */
 import { GaitforgeError } from '../core/errors.js';
 import { deriveSeed } from '../core/rng.js';
@@ -262,18 +259,12 @@ export interface CorrectedTTest extends PairedTTest {
 }
 
 /**
- * Corrected resampled t-test (Nadeau & Bengio 2003, "Inference for the
- * generalization error", Machine Learning 52): a[j] and b[j] are two
+ * Corrected resampled t-test (Nadeau & Bengio 2003): a[j] and b[j] are two
  * conditions' results on the j-th of J random train/test re-splits of one
- * dataset. The re-splits' training sets overlap, so the differences are
- * correlated and the paired t-test's variance s²/J is too small; the
- * corrected statistic is
- *
+ * dataset. Overlapping training sets correlate the differences, so the paired
+ * test's variance s²/J is too small; with s² the variance of d_j = a_j − b_j,
  *   t = d̄ / √((1/J + n_test/n_train) · s²),   df = J − 1,
- *
- * with s² the sample variance of the differences d_j = a_j − b_j. The
- * interval at `level` is d̄ ± t_{(1+level)/2, J−1} · √((1/J + n_test/n_train) · s²).
- * Needs J ≥ 2.
+ * interval d̄ ± t_{(1+level)/2, J−1} · √((1/J + n_test/n_train) · s²). Needs J ≥ 2.
  */
 export function correctedResampledTTest(
   a: ArrayLike<number>, b: ArrayLike<number>, sizes: { nTrain: number; nTest: number }, level = 0.95,

@@ -1,19 +1,13 @@
 /**
  * A generator's model directory:
- *
- *   generator.json         manifest: format version, gaitforge version, resolved
- *                          config, label names, skeleton, T, V, fps, data hash,
- *                          seed, normalisation statistics, best epoch, progress
- *   best/encoder|decoder/  the checkpoint with the lowest validation loss
- *   last/encoder|decoder/  the latest finished epoch (nn/serialize.ts layout:
- *                          model.json + weights.bin + meta.json, tfjs layers format)
- *   last/optimizer.json    Adam step + variable shapes; last/optimizer.bin its m and v
- *   last/state.json        the fit loop's state (what `resume` continues from)
+ *   generator.json         manifest: format and gaitforge versions, resolved config, label names,
+ *                          skeleton, T, V, fps, data hash, seed, normalisation, best epoch, progress
+ *   best/                  the epoch with the lowest validation loss: encoder/, decoder/,
+ *                          checkpoint.json and latent.json (the fitted latent prior)
+ *   last/                  the latest finished epoch: encoder/, decoder/, optimizer and fit state
  *   loss.csv, loss.json    the loss curve, one row per epoch
- *
- * last/ and best/ are checkpoints of the training engine (src/train/checkpoint.ts):
- * written under a temporary name and swapped in, so a crash leaves the
- * previous checkpoint intact; files are written with core/files.ts.
+ * last/ and best/ are checkpoints of the training engine (src/train/checkpoint.ts),
+ * swapped in whole, so a crash leaves the previous one intact.
  */
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -82,11 +76,11 @@ export interface GeneratorManifest extends ManifestFields<ResolvedGeneratorConfi
   /**
    * Each identity's bone lengths measured on its training walks (rigid.ts
    * `walkerBoneLengths`, [identity][joint], metres), in `identityNames` order;
-   * sampling sets that walker's bones to them. Absent in directories written
-   * before it existed (their samples keep each gait's median bone lengths).
+   * sampling sets that walker's bones to them. Absent in older model folders:
+   * their samples keep each gait's median bone lengths.
    */
   identityBoneLengths?: number[][];
-  /** β on the summed scale (config.ts summedKlWeight: β · T·V·3 / latentDim); absent in directories written before it was recorded. */
+  /** β on the summed scale (config.ts summedKlWeight: β · T·V·3 / latentDim); absent in older model folders. */
   summedKlWeight?: number;
   /** The GaitTAKE model of L_id (config identityFeatureWeight > 0): its directory as given and the hash of its weights. */
   identityFeatureModel?: { dir: string; checkpointHash: string };
@@ -176,9 +170,8 @@ export function readManifest(dir: string): GeneratorManifest {
   if (variant === 'flow' || variant === 'pca-gaussian')
     throw new GaitforgeError('E_MODEL', `${dir} holds a ${variant} generator, not a STEP-Gen one (loadGenerator and readGeneratorFamilyManifest read every family)`);
   const m = raw as unknown as GeneratorManifest;
-  // fields added since the format version: a directory written before one loads with the value
-  // that reproduces it (before identity conditioning: label only; before decoderCondition: 'input';
-  // before the config's prior: 'fitted', the only fitted prior then; before L_id: weight 0)
+  // fields absent in older model folders load with the value that reproduces them: identityDim 0
+  // (label only), decoderCondition 'input', prior 'fitted' (the only fitted prior then), L_id weight 0
   if (m.config && typeof m.config === 'object' && !('identityDim' in m.config)) m.config = { ...(m.config as object), identityDim: 0 } as ResolvedGeneratorConfig;
   if (m.config && typeof m.config === 'object' && !('decoderCondition' in m.config)) m.config = { ...(m.config as object), decoderCondition: 'input' } as ResolvedGeneratorConfig;
   if (m.config && typeof m.config === 'object' && !('prior' in m.config)) m.config = { ...(m.config as object), prior: 'fitted' } as ResolvedGeneratorConfig;

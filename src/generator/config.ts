@@ -36,20 +36,12 @@ export interface GeneratorConfig {
   /** Hidden decoder ST-GCN widths; a last layer with 3 channels follows. Default [32, 64] (STEP). */
   decoderChannels?: number[];
   /**
-   * How the latent meets the frames.
-   * - 'repeat' (STEP): the encoder average-pools over frames and joints; the
-   *   decoder repeats a 1×1-deconvolved latent over T × V. This works in
-   *   STEP because its temporal kernel (75) spans the whole 75-frame clip:
-   *   every frame then sees the clip's edges through the zero padding, so the
-   *   convolutions can tell frames apart and read out, or write, the phase of
-   *   the gait cycle. With a short kernel the decoder's input is the same
-   *   at every frame and its output cannot swing limbs (measured: the
-   *   oscillating half of the variance stays unexplained).
-   * - 'per-position' (default): the encoder average-pools over joints and
-   *   reads the latent out of the [T, C] feature series with a learned linear
-   *   map over frames; the decoder maps [z, label] to every frame and joint
-   *   with a learned linear map (a deconvolution whose kernel spans T × V).
-   *   The ST-GCN layers are unchanged.
+   * How the latent meets the frames. 'repeat' (STEP): the encoder pools over
+   * frames and joints, the decoder repeats the latent over T × V; it needs a
+   * temporal kernel spanning the clip (STEP's 75) to tell frames apart, else
+   * the decoder cannot swing limbs. 'per-position' (default): the encoder pools
+   * over joints and reads the latent from the [T, C] series with a learned map;
+   * the decoder maps [z, label] to every frame and joint with a learned map.
    */
   latentMap?: LatentMap;
   /** Weight of L_c (push: velocity + acceleration matching). Default 1 (the STEP code adds every term with weight 1). */
@@ -57,22 +49,17 @@ export interface GeneratorConfig {
   /** Weight of L_d (pull: drift against the first, middle and last frame). Default 1. */
   lambdaD?: number;
   /**
-   * Weight of L_b, a bone-length term that is not in STEP: the mean squared
-   * difference between the bone lengths of real and reconstructed gaits
-   * (metres / scale). STEP's losses are all per joint, so nothing keeps a
-   * bone's two ends together; measured on the demo data, samples trained
-   * without it stretch their bones over time about twice as much as real
-   * gaits. Default 1; 0 in 'step-paper'. Both variants use it (the baseline
-   * drops only λc and λd).
+   * Weight of L_b, a bone-length term not in STEP (mean squared bone-length
+   * difference of real and reconstructed gaits, metres / scale): STEP's losses
+   * are per joint, so decoded bones stretch over time. Default 1; 0 in
+   * 'step-paper'. Both variants use it.
    */
   lambdaB?: number;
   /**
-   * Weight of the KL term. Default 0.01. The reconstruction terms are means
-   * over the T·V·3 values of a gait and the KL a mean over the latentDim
-   * dimensions, so against the summed terms of a VAE (and of STEP's paper)
-   * β acts as β · T·V·3 / latentDim (`summedKlWeight`): 1.13 at T = 75,
-   * V = 16, latentDim 32, but 0.24 at T = 16. The model card and
-   * generator.json record that value.
+   * Weight of the KL term. Default 0.01. The terms are means (over a gait's
+   * T·V·3 values, over the latent dimensions), so on the summed scale of a VAE
+   * and of STEP's paper β acts as β · T·V·3 / latentDim (`summedKlWeight`, e.g.
+   * 1.13 at T = 75, V = 16, latentDim 32); the model card and generator.json record it.
    */
   beta?: number;
   /** Training epochs. Default 80 ('default'), 150 ('step-paper'). */
@@ -92,39 +79,29 @@ export interface GeneratorConfig {
   /** Fraction of the training gaits held out (stratified by label) for the validation loss when no validation set is given. Default 0.1. */
   valFraction?: number;
   /**
-   * Size of a learned identity embedding fed to the encoder and the decoder
-   * beside the one-hot label, so a walker can be asked for in any emotion
-   * (every training gait then needs an identity; the model stores the
-   * identity names). 0 (default, and in 'step-paper'): conditioned on the
-   * label only.
+   * Size of a learned identity embedding fed to encoder and decoder beside the
+   * label, so a walker can be asked for in any emotion (every training gait
+   * then needs an identity). 0 (default, and 'step-paper'): label only.
    */
   identityDim?: number;
   /**
-   * Where the decoder sees the condition (label, and identity embedding):
-   * - 'input' (STEP): once, beside z, at the decoder's input;
-   * - 'every-layer': also appended to every joint and frame before each
-   *   decoder ST-GCN layer, so no layer can lose it (a CVAE decoder whose z
-   *   already carries the style otherwise learns to ignore the label).
-   * Default 'every-layer' ('input' in 'step-paper'); model directories
-   * written before this option load as 'input'.
+   * Where the decoder sees the condition: 'input' (STEP) once beside z;
+   * 'every-layer' also before each decoder ST-GCN layer, so no layer can lose
+   * it (a decoder whose z carries the style otherwise ignores the label).
+   * Default 'every-layer' ('input' in 'step-paper'); older model folders load as 'input'.
    */
   decoderCondition?: DecoderCondition;
   /**
    * The latent prior sampling draws from when a call names none (latent.ts;
-   * every fitted prior is written at the end of training whatever this says):
-   * 'mixture' (default): each label's mixture of diagonal Gaussians;
-   * 'fitted' (STEP, and 'step-paper'): one Gaussian per label;
-   * 'identity' (the default with identityDim > 0, and only there): the
-   * label's effect plus the identity's, with the residual covariance;
-   * 'standard': N(0, I). Model directories written before this option load as 'fitted'.
+   * training writes every fitted prior): 'mixture' (default), 'fitted' (STEP,
+   * 'step-paper'), 'identity' (the default with identityDim > 0, only there) or
+   * 'standard' N(0, I). Older model folders load as 'fitted'.
    */
   prior?: LatentPriorKind;
   /**
-   * λid, the weight of L_id (identity-features.ts), a term not in STEP: the
-   * distance between a trained GaitTAKE identity model's embeddings of each
-   * reconstruction and of its walk, so the decoder keeps what identifies a
-   * walker. Training then needs that model (`identityFeatureModel`, the
-   * CLI's `--identity-feature-model`). Default 0 (and in 'step-paper').
+   * λid, the weight of L_id (identity-features.ts), a term not in STEP that
+   * keeps what identifies a walker. Training then needs a trained GaitTAKE
+   * model (`identityFeatureModel`, CLI `--identity-feature-model`). Default 0.
    */
   identityFeatureWeight?: number;
 }

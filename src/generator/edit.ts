@@ -1,14 +1,13 @@
 /**
- * Edits of real gaits: what restyling (restyle.ts: the decoder's difference between two labels)
- * and its control without a generator (labelMeanShift: the difference between two labels' mean
- * gaits) share, and the control itself. Free of tfjs, so the classical augmenters
- * (pipeline/augment.ts) use the control as well.
- *
- * Both edit a gait in the generator's canonical frame (normalize.ts), set every bone of the result
- * back to its source's length in each frame (rigid.ts: the edit alone moves them by centimetres),
- * and keep each row's identity and recording (the source's `recording` column, else its id
- * before '#', else its id: identity/protocol.ts), so recording- and identity-grouped splits keep
- * it with the walk it came from, and the identity protocol never matches it against that walk.
+ * Edits of real gaits: what restyling (restyle.ts: the decoder's difference
+ * between two labels) and its control without a generator (labelMeanShift:
+ * the difference between two labels' mean gaits) share, and the control
+ * itself. Free of tfjs, so the classical augmenters use the control too.
+ * Both edit a gait in the generator's canonical frame (normalize.ts), set
+ * every bone back to its source's length in each frame (rigid.ts: the edit
+ * alone moves them by centimetres), and keep each row's identity and
+ * recording (eval/identification.ts `recordingKeys`), so grouped splits keep
+ * it with the walk it came from and identification never matches it against that walk.
  */
 import { GaitforgeError, optionError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
@@ -69,15 +68,15 @@ export function strengthOption(strength: number | undefined): number {
 }
 
 /**
- * restyle's control without a generator: each gait of `set` plus s × the difference between the
- * mean gaits of `reference` labelled b and a (canonical frame, metres), then each bone refitted to
- * its source's length in every frame, as restyle does. The edit is the same for every gait of a
- * label pair: it carries how the labels differ on average (posture, speed) and nothing of the
- * walk. docs/identity.md measures restyle against it: a generator's edit is worth its training
- * only where it beats this one. Rows as restyle's (labels in `reference`'s order), generator
- * null, id `<source id>>mean-shift-<label>`. Errors: E_SHAPE for sets of other T, V or fps,
- * E_LABEL for a source label `reference` has no gait of (naming the row) or a `to` label it
- * has none of, E_OPTION for the options.
+ * restyle's control without a generator: each gait of `set` plus s × the
+ * difference between the mean gaits of `reference` labelled b and a
+ * (canonical frame, metres), bones refitted as restyle does. The edit is the
+ * same for every gait of a label pair: how the labels differ on average,
+ * nothing of the walk; a generator's edit is worth its training only where it
+ * beats this one. Rows as restyle's (labels in `reference`'s order), generator
+ * null, id `<source id>>mean-shift-<label>`. Errors: E_SHAPE for sets of other
+ * T, V or fps, E_LABEL for a source label `reference` has no gait of (naming
+ * the row) or a `to` label it has none of, E_OPTION for the options.
  */
 export function labelMeanShift(reference: GaitSet, set: GaitSet, options: { to: string[]; strength?: number }): GaitSet {
   const strength = strengthOption(options.strength);

@@ -1,19 +1,15 @@
 /**
- * L_id, an identity-feature term that is not in STEP: how far a trained,
- * frozen GaitTAKE identity model (src/identity) places a reconstruction from
- * the walk it reconstructs. L_o weighs every centimetre alike, and a
- * reconstruction 6 cm RMS from its walk is no longer recognised as its
- * walker (docs/identity.md); L_id weighs the differences the identity model
- * reads identity from. The identity model is only read: its weights are not
- * among the generator's variables, and it runs in inference mode.
- *
- *   L_id = mean over gaits and heads h of ‖e_h(x̂) − e_h(x)‖²
- *
- * with e_h the model's unit-length head embeddings of the gait mapped back
- * to metres (x · s + m) and prepared as the identity model prepares walks
- * (root of frame 0 at the origin; every `frameStride`-th frame). The
- * generator's gaits are already turned to walk along +Z, as the identity
- * model's canonical view would turn them.
+ * L_id, an identity-feature term not in STEP: how far a trained, frozen
+ * GaitTAKE identity model (src/identity) places a reconstruction from the walk
+ * it reconstructs. L_o weighs every centimetre alike, so a reconstruction close
+ * in metres can lose its walker; L_id weighs the differences the identity model
+ * reads identity from. The model is only read (inference mode, its weights not
+ * among the generator's variables).
+ *   L_id = mean over gaits and heads h of ‖e_h(x̂) − e_h(x)‖²,
+ * e_h the model's unit-length head embeddings of the gait mapped back to metres
+ * (x · s + m) and prepared as the identity model prepares walks (frame-0 root
+ * at the origin, every `frameStride`-th frame; the generator's gaits already
+ * walk along +Z, as the identity model's canonical view would turn them).
  */
 import * as tf from '@tensorflow/tfjs';
 import { GaitforgeError } from '../core/errors.js';

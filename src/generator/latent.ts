@@ -1,42 +1,21 @@
 /**
- * The latent distribution samples are drawn from. STEP generates "by drawing
- * random samples from the 32 dimensional latent distribution space
- * parametrized by the learned μ and Σ": after training, the encoder's
- * posteriors q(z | x, c) over each label's training gaits are summarised by
- * one Gaussian per label with the mixture's moments,
- *   mean_c = avg μ_i,   Σ_c = Cov(μ_i) + avg diag(σ_i²),
- * and sampling draws z = mean_c + temperature · chol(Σ_c) · ε. With a small
- * KL weight the posteriors do not cover N(0, I), and decoding prior draws
- * gives gaits the decoder never learned; the fitted prior stays where the
- * training gaits are. The standard prior N(0, I) remains available.
- *
- * The mixture prior: one Gaussian per label puts many draws near its centre,
- * between the training gaits' posteriors, where the decoder averages them
- * (docs/generator.md measures stiffer, less recognisable gaits there). The
- * mixture splits each label's posterior means into up to
- * MIXTURE_MAX_COMPONENTS groups by k-means (k-means++ start, seeded; fewer
- * groups while any has under MIXTURE_MIN_GAITS gaits, so no component sits on
- * a handful of training gaits) and fits each group a diagonal Gaussian,
- *   weight_k = n_k / n,  mean_k = avg μ_i,  var_k = Var(μ_i) + avg σ_i²  (over the group),
- * and sampling picks a component by weight and draws
- * z = mean_k + temperature · sd_k ⊙ ε. A label too small to split keeps
- * one component, the label's fitted Gaussian with its full covariance (a
- * diagonal one loses the correlations that keep limbs swinging: measured in
- * test/generator/quality.test.ts).
- *
- * The identity prior (identity-conditioned generators): the decoder of such
- * a generator learns to read who walks from z, not from its identity input
- * (docs/identity.md measures it), so a label's prior draws a random walker.
- * The identity prior models each training gait's posterior mean as a label
- * effect plus an identity effect plus a residual,
- *   μ_i = a_label(i) + b_identity(i) + r_i,
- * fitted by least squares (alternating updates of the two effects, the
- * identity effects centred), and draws
- *   z = a_label + b_identity + temperature · chol(Σ_r) · ε,
- * Σ_r = the residuals' covariance (over N − L − I + 1 degrees of freedom)
- * + avg diag(σ_i²). Any (identity, label) pair can be drawn, also one the
- * identity was never recorded in. An identity without training gaits has
- * b = 0, the average walker.
+ * The latent distribution samples are drawn from: priors fitted to the encoder's
+ * posteriors N(μ_i, σ_i²) over the training gaits, which with a small KL weight do
+ * not cover 'standard' N(0, I) (its draws decode to gaits the decoder never learned).
+ *  - fitted: one Gaussian per label with the mixture's moments,
+ *      mean_c = avg μ_i,  Σ_c = Cov(μ_i) + avg diag(σ_i²),  z = mean_c + temperature · chol(Σ_c) · ε.
+ *  - mixture: one Gaussian puts many draws between the posteriors, where the
+ *    decoder averages gaits into stiff ones; so each label's μ_i are split by
+ *    seeded k-means++ into up to MIXTURE_MAX_COMPONENTS groups of at least
+ *    MIXTURE_MIN_GAITS gaits, each a diagonal Gaussian
+ *      weight_k = n_k / n,  mean_k = avg μ_i,  var_k = Var(μ_i) + avg σ_i²,  z = mean_k + temperature · sd_k ⊙ ε.
+ *    A label too small to split keeps its full-covariance Gaussian (a diagonal
+ *    one loses the correlations that keep limbs swinging).
+ *  - identity (identity-conditioned generators, whose decoder reads the walker
+ *    from z): μ_i = a_label(i) + b_identity(i) + r_i by alternating least
+ *    squares (identity effects centred); z = a_label + b_identity + temperature · chol(Σ_r) · ε,
+ *    Σ_r = residual covariance (N − L − I + 1 dof) + avg diag(σ_i²). Any
+ *    (identity, label) pair can be drawn; an identity without gaits has b = 0.
  */
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { GaitforgeError, optionError } from '../core/errors.js';
@@ -88,10 +67,9 @@ export interface IdentityPrior {
 
 /**
  * One Gaussian per label: mean [D] and the lower Cholesky factor of its
- * covariance [D, D] row-major; each label's mixture (absent in model
- * directories written before the mixture prior); and, for an
- * identity-conditioned generator, the identity prior (absent in those
- * written before it).
+ * covariance [D, D] row-major; each label's mixture; and, for an
+ * identity-conditioned generator, the identity prior. The last two are
+ * absent in older model folders (`priorMismatch` says when a config needs them).
  */
 export interface FittedPrior {
   dim: number;

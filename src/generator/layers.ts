@@ -5,20 +5,14 @@
  *  - LatentUnpool repeats a per-gait vector over T × V (STEP's "Repeat" box):
  *    [N, C] → [N, T, V, C];
  *  - LatentGrid maps a per-gait vector to every frame and joint with its own
- *    learned linear map (a "deconvolution" whose kernel spans T × V):
- *    [N, D] → [N, T, V, C];
- *  - LatentReadout is its encoder-side mirror: the mean over joints, then a
+ *    learned linear map: [N, D] → [N, T, V, C];
+ *  - LatentReadout, its encoder-side mirror: the mean over joints, then a
  *    learned linear map over every frame: [N, T, V, C] → [N, D].
- * Both start as their STEP counterparts (LatentGrid: the same map at every
- * frame, i.e. repeat; LatentReadout: the same map of every frame divided by
- * T, i.e. average pooling) and learn per-frame differences from there.
- * Measured on the demo data (T = 16): independent random per-frame weights,
- * or smooth random ones (low Fourier modes), start the decoder from
- * frame-to-frame variation it must unlearn and end training with about twice
- * the velocity error (L_c) of this start.
- * Broadcasting is an add with a zeros tensor, whose gradient is a plain
- * reduction (tf.tile's gradient would sum T·V slices); LatentGrid's product is
- * nn's matMul2d, whose gradient avoids transpose-flag matMuls.
+ * The last two start as their STEP counterparts (repeat; average pooling) and
+ * learn per-frame differences from there: a random per-frame start gives the
+ * decoder frame-to-frame variation it must unlearn. Broadcasting is an add
+ * with zeros (its gradient a plain reduction, unlike tf.tile's); LatentGrid's
+ * product is nn's matMul2d.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng.js';

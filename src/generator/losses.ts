@@ -13,10 +13,9 @@
  *  - L_id = an identity model's feature distance between x̂ and x; not in STEP,
  *           see identity-features.ts (0 without one)
  *  - total = L_o + λc·L_c + λd·L_d + λb·L_b + β·KL + λid·L_id                 (eq. 8 + KL + L_b + L_id)
- * The differences are linear, so L_o, L_c and L_d are computed on d = x − x̂ alone.
- * Frame differences are slices of the 2-D view d: [N·T, V·3] (rows of
- * neighbouring gaits meet at the seams; a constant mask drops those rows),
- * which keeps the hot path off 4-D slices.
+ * L_o, L_c and L_d are linear in d = x − x̂; frame differences are slices of its
+ * 2-D view [N·T, V·3] (a constant mask drops rows across gait seams), which
+ * keeps the hot path off 4-D slices.
  */
 import * as tf from '@tensorflow/tfjs';
 import { matMul2d } from '../nn/ops.js';

@@ -1,27 +1,18 @@
 /**
  * The STEP-Gen network (a conditional VAE of ST-GCN layers, STEP Fig. 2),
- * channels last. Only the architecture lives here; the objective is in
- * losses.ts and the training loop in train.ts.
- *
+ * channels last; the objective is in losses.ts, training in train.ts.
  * Encoder: x: [N, T, V, 3] with the one-hot label y: [N, L] appended to every
- *   node → ST-GCN blocks (64, 32, 32) → average pool over T and V → two
- *   parallel 1×1 convolutions (dense layers on the pooled vector) → μ, log σ²: [N, latent].
- *   With latentMap 'per-position' the pool is over V only and the two heads
- *   read the [T, C] series with a learned map per frame (LatentReadout).
- * Decoder: [z, y]: [N, latent + L] → 1×1 deconvolution (a dense layer) to the
- *   first decoder width → repeated over T × V (latentMap 'repeat'), or one
- *   learned linear map to every frame and joint (LatentGrid, 'per-position')
- *   → transposed ST-GCN blocks (32, 64)
- *   → a last transposed block to 3 channels with no ReLU and no batch norm
- *   (a batch norm there would pin each batch's mean coordinate to a learned
- *   constant in training, and the outputs are coordinates, not features).
- * Every ST-GCN block carries batch norm and ReLU (nn/stgcn.ts). All
- * initialisers are seeded from the run seed.
- *
- * With `identityDim` > 0 both halves take a third input, the one-hot
- * identity id: [N, I], mapped by a bias-free dense layer (a learned
- * embedding table [I, identityDim], one per half) and appended to the label:
- * the condition c = [y, e(id)] takes y's place everywhere above.
+ *   node → ST-GCN blocks (64, 32, 32) → average pool over T and V → two dense
+ *   heads → μ, log σ²: [N, latent] ('per-position': pool over V only, and the
+ *   heads read the [T, C] series with a learned map per frame, LatentReadout).
+ * Decoder: [z, y] → dense to the first decoder width → repeated over T × V
+ *   ('repeat') or a learned map to every frame and joint (LatentGrid,
+ *   'per-position') → transposed ST-GCN blocks (32, 64) → a last transposed
+ *   block to 3 channels without ReLU or batch norm (the outputs are
+ *   coordinates: a batch norm would pin each batch's mean coordinate).
+ * With `identityDim` > 0 both halves also take the one-hot identity [N, I],
+ * embedded by a bias-free dense layer (one table per half) and appended to the
+ * label: c = [y, e(id)] takes y's place. Initialisers are seeded from the run seed.
  */
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../core/rng.js';

@@ -1,22 +1,13 @@
 /**
- * How the generator sees gaits. Real gaits arrive in world coordinates with
- * any heading and start position; a generator that had to learn those would
- * spend its capacity on an extrinsic mean (STEP view-normalises for the same
- * reason). So, per gait:
- *  1. canonical frame (src/io/preprocess.ts): rotate about the vertical axis
- *     so the walking direction (root, first to last frame; the body's facing
- *     when the root barely moves) is +Z, and translate on the ground plane so
- *     the root's frame-0 position is at x = z = 0 (heights are kept);
- *  2. standardise with dataset statistics: subtract the mean canonical gait
- *     (the mean over gaits of every frame, joint and axis: the average pose
- *     carried forward at the average speed) and divide by one isotropic scale
- *     (the RMS deviation from it), so velocities keep their direction and the
- *     loss weighs the three axes alike. The decoder thus models deviations
- *     from the mean walk (limb swing with its phase, speed, posture, body
- *     size), and an all-zero output would be that rigid mean walk.
+ * How the generator sees gaits. A generator that had to learn heading and
+ * start position would spend its capacity on them, so each gait is
+ *  1. turned to its canonical frame (io/preprocess.ts): walking (or facing)
+ *     along +Z, the frame-0 root at x = z = 0, heights kept;
+ *  2. standardised: minus the dataset's mean canonical gait, divided by one
+ *     isotropic scale (the RMS deviation), so velocities keep their direction
+ *     and the loss weighs the axes alike; an all-zero output is the mean walk.
  * The statistics are stored with the checkpoint; samples are mapped back
- * through step 2 and come out in metres, in the canonical frame (starting at
- * the origin, walking towards +Z). Pure TypeScript.
+ * through step 2, in metres in the canonical frame.
  */
 import { GaitforgeError } from '../core/errors.js';
 import { canonicalViewGait, centreGait } from '../io/preprocess.js';

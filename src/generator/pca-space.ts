@@ -1,15 +1,11 @@
 /**
  * What the PCA-space generator families (flow/, pca-gaussian/) share: the
- * coefficient space of a model (the basis of pca.ts over standardised
- * canonical gaits, each coefficient divided by a stored scale), reading their
- * manifest, and the generator every such family is: plan, decode
- * coefficients back to metres (canonical frame), rigidify, rows with
- * provenance.
- *
- *   gait (metres) = normalisation⁻¹( pca.mean + Σ_i z_i · s_i · u_i )
- *
- * with z the model's coefficients, s_i the scales and u_i the components.
- * The map is linear, so a model can decode inside its graph (`metresMap`).
+ * coefficient space (pca.ts's basis over standardised canonical gaits, each
+ * coefficient divided by a stored scale), reading the manifest, and the
+ * generator each family is (plan, decode to metres, rigidify, rows with provenance):
+ *   gait (metres) = normalisation⁻¹( pca.mean + Σ_i z_i · s_i · u_i ),
+ * z the coefficients, s_i the scales, u_i the components. The map is linear,
+ * so a model can decode inside its graph (`metresMap`).
  */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';

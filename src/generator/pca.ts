@@ -1,33 +1,20 @@
 /**
  * Principal components of gaits, the space the PCA-based generator families
  * (flow/, pca-gaussian/) model: a gait of D = T·V·3 standardised values
- * (normalize.ts) is written as mean + Σ_i c_i · u_i over the top k
- * components u_i (orthonormal rows of `components`), and read back by the
- * same linear map.
- *
- * Fitting. The covariance at T = 75 is 3600 × 3600, and with fewer gaits
- * than values (N < D) its non-zero spectrum is that of the N × N Gram matrix
- * X·Xᵀ of the centred gaits (X: [N, D]); with more gaits the D × D matrix
- * Xᵀ·X is the smaller one. Either symmetric matrix S (n × n, n = min(N, D))
- * is formed by tfjs (one matMul of operands transposed first (nn/ops.ts: the
- * wasm backend's transpose flags take a slow path), seconds on wasm even at N = 2,177, D = 3,600),
- * and its top eigenpairs come from ml-matrix:
- *  - when S is small next to the components asked for (n ≤ 2K, K = the
- *    component cap + 16), its whole eigendecomposition (ml-matrix's
- *    EigenvalueDecomposition is O(n³) in plain JavaScript: 3.6 s at n = 774,
- *    34 s at n = 1,500, so it is kept for small n);
- *  - otherwise by subspace iteration (randomised range finding, Halko,
- *    Martinsson & Tropp 2011, alg. 4.4): Q = orth(S·Ω) for a seeded Gaussian
- *    Ω: [n, K], four times Q = orth(S·Q) (float64 loops), then the K × K
- *    eigendecomposition of Qᵀ·S·Q; the products are tfjs matMuls. For the
- *    top K eigenvalues of a spectrum that falls as a gait's does this is
- *    exact to float precision (tested against the full decomposition).
- * The total variance is S's trace, so the explained fractions are exact
- * whichever way the eigenpairs came. Variances are per gait (divided by N).
- *
- * k is the smallest count whose components explain `explainedVariance` of
- * the total (e.g. 0.999), capped at `maxComponents` and at the numerical rank
- * (eigenvalues above 1e-6 of the largest: S is formed in float32).
+ * (normalize.ts) is mean + Σ_i c_i · u_i over the top k components u_i
+ * (orthonormal rows of `components`), read back by the same linear map.
+ * Fitting: the covariance's non-zero spectrum is that of the smaller of
+ * X·Xᵀ and Xᵀ·X (X: [N, D] centred), S (n × n, n = min(N, D)), formed by a tfjs
+ * matMul of operands transposed first (nn/ops.ts). Its top eigenpairs come from
+ * ml-matrix's full O(n³) eigendecomposition when n ≤ 2K (K = component cap +
+ * 16), else from subspace iteration (Halko, Martinsson & Tropp 2011, alg. 4.4:
+ * Q = orth(S·Ω) for a seeded Gaussian Ω: [n, K], four times Q = orth(S·Q), then
+ * the K × K eigendecomposition of Qᵀ·S·Q), exact to float precision for a
+ * spectrum that falls as a gait's does. The total variance is S's trace, so
+ * explained fractions are exact either way; variances are per gait (÷ N).
+ * k is the smallest count explaining `explainedVariance`, capped at
+ * `maxComponents` and at the numerical rank (eigenvalues above 1e-6 of the
+ * largest: S is float32).
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
@@ -187,7 +174,7 @@ function timesSmall(Y: Float64Array, n: number, K: number, M: Matrix): Float64Ar
 /**
  * An orthonormal basis of Y's columns ([n, K] row-major): Y·W·Λ^(−1/2) from the eigenpairs of
  * YᵀY (float64), directions of negligible norm dropped. Plain loops over typed arrays: ml-matrix's
- * Householder QR through get/set took 16-30 s for n = 2,177, K = 272, this well under a second.
+ * Householder QR through get/set is orders of magnitude slower at these sizes.
  */
 function orthonormalize(Y: Float64Array, n: number, K: number): { Q: Float64Array; K: number } {
   const { values, vectors } = eigenSymmetric(innerProducts(Y, Y, n, K, K));

@@ -19,16 +19,15 @@ export interface SampleOptions {
   seed: number;
   /**
    * STEP-Gen: scale of the latent noise (0 = the decoded prior mean). Default
-   * 1. The PCA-space families (flow, pca-gaussian) have no latent prior to
-   * scale: any value but 1 is an error there (1, the neutral value, is
-   * accepted so that callers that always pass it keep working).
+   * 1. The PCA-space families (flow, pca-gaussian) have no latent prior: any
+   * value but the neutral 1 is an error there.
    */
   temperature?: number;
   /**
-   * 'fitted': each label's Gaussian fitted to the training posteriors;
-   * 'mixture': each label's mixture of diagonal Gaussians (model directories
-   * trained since it exists); 'standard': N(0, I). latent.ts. Default: the
-   * generator's config `prior`. STEP-Gen only (an error for the other families).
+   * The latent prior (latent.ts): 'fitted', 'mixture' (absent in older model
+   * folders), 'identity' (identity-conditioned generators) or 'standard'
+   * N(0, I). Default: the generator's config `prior`. STEP-Gen only (an error
+   * for the other families).
    */
   prior?: LatentPriorKind;
   /** Flow only (an error for the other families): integration steps of the sampler. Default: the model's config `steps`. */

@@ -28,9 +28,8 @@ const dist = (g: Float32Array, a: number, b: number) => Math.hypot(g[b]! - g[a]!
 
 /**
  * Frames per speed step: about 0.1 s. Speeds from single-frame differences
- * measure sensor noise as much as motion (6 mm of noise per joint adds about
- * 0.4 m/s at 30 fps, as much as a limb's real swing); over 0.1 s that part
- * shrinks by the number of frames in the step.
+ * measure sensor noise as much as motion (noise speed grows with fps); over
+ * 0.1 s that part shrinks by the number of frames in the step.
  */
 export function speedStride(fps: number): number {
   return Math.max(1, Math.round(fps / 10));

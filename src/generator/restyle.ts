@@ -1,38 +1,19 @@
 /**
- * Restyling real gaits with a trained generator. A flow (flow/sample.ts) noises the walk part
- * of the way and integrates it back with the new label. STEP-Gen and the baseline CVAE: a gait of
- * label a becomes a gait of label b by adding the decoder's difference between b and a, in metres:
- *
- *   x' = x + s · scale · (D(μ + a_b − a_a, b) − D(μ, a)),   μ = E(x, a)   (posterior mean)
- *
- * then each bone refitted to its source's length in every frame, where x is
- * the gait in the generator's canonical frame, D and E the decoder
- * and encoder in inference mode (with the gait's identity for an
- * identity-conditioned generator), scale the normalisation's scale (the mean
- * cancels), s the strength, and a_l the latent effect of label l: the identity
- * prior's label effect (latent.ts) when the generator has one, else the mean of
- * the label's fitted Gaussian. Unlike a sample, which is all decoder output,
- * a restyled gait keeps every detail of the real walk the decoder blurs (the
- * walker's posture, proportions and tracker noise) and takes from the
- * generator only how the label changes the walk. At s = 0 it is the real gait.
- *
- * The shift: μ encodes the gait's own label as well (the label effects are
- * that part of the posterior means), so decoding b at μ itself (latent
- * 'posterior', the edit before the shift existed) asks the decoder for a gait
- * of label b that looks like one of label a, and the edit carries b weakly.
- * Moving the code by a_b − a_a keeps what is the gait's own (its walker) and
- * swaps the label's part: docs/identity.md measures the label carried
- * 1.6-2.1× as often, for 3 points of the walker on average.
- *
- * The edit alone would move the walker's bone lengths (by 1.9 cm RMS at s = 1
- * on the identity bench's generator): every bone of the result is then set back
- * to its source's length in that frame, keeping the edited direction (rigid.ts),
- * so a restyled gait has exactly its source's bones, tracker jitter included.
- *
- * Each restyled row keeps the gait's identity and its recording (the source's
- * `recording` column, else its id before '#', else its id: identity/protocol.ts),
- * so recording- and identity-grouped splits keep it with the walk it came from,
- * and the identity protocol never matches it against that walk.
+ * Restyling real gaits with a trained generator. A flow (flow/sample.ts)
+ * noises the walk part of the way and integrates it back with the new label.
+ * STEP-Gen and the baseline CVAE move a gait of label a to label b by the
+ * decoder's difference between the two, in metres:
+ *   x' = x + s · scale · (D(μ + a_b − a_a, b) − D(μ, a)),   μ = E(x, a) (posterior mean),
+ * x the gait in the generator's canonical frame, D and E in inference mode
+ * (with the gait's identity when identity-conditioned), scale the
+ * normalisation's scale, s the strength, a_l label l's latent effect (the
+ * identity prior's label effect, else the mean of the label's fitted
+ * Gaussian). The result keeps every detail of the real walk the decoder
+ * blurs and takes from the generator only how the label changes it (s = 0:
+ * the real gait). μ encodes the gait's own label too, so decoding b at μ
+ * itself (latent 'posterior') carries b weakly; the shift by a_b − a_a swaps
+ * the label's part and keeps the walker's. As every edit (edit.ts), bones are
+ * set back to their source's lengths and rows keep the source's identity and recording.
  */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
@@ -82,8 +63,8 @@ export interface RestyleOptions {
   progress?: Progress;
   /**
    * Threads (wasm and cpu backends: replica threads each loading the generator, as sampling's;
-   * 1 on the native backends). Default 1. The gaits do not depend on it: nothing is drawn and
-   * every gait is encoded and decoded in inference mode.
+   * 1 on the native backends). Default 1. The gaits do not depend on it: STEP-Gen draws nothing
+   * (inference mode throughout) and a flow draws each row's noise from that row's seed.
    */
   threads?: number;
 }

@@ -1,15 +1,11 @@
 /**
  * Fitting generated gaits to a rigid skeleton. STEP's losses are all per
- * joint, so nothing holds a bone's two ends at a fixed distance: decoded
- * gaits stretch their bones over time (STEP's released samples even collapse
- * knees onto feet). Sampling therefore, by default, keeps what the decoder
- * says about each bone's direction and gives every bone one length per gait,
- * its median over the clip, rebuilding joints from the root outwards:
+ * joint, so decoded gaits stretch their bones over time. Sampling therefore,
+ * by default, keeps each bone's decoded direction and gives it one length
+ * per gait, its median over the clip, rebuilding joints from the root out:
  *   p'_root = p_root,  p'_child = p'_parent + L_bone · (p_child − p_parent) / |p_child − p_parent|.
- * An identity-conditioned generator knows more: each walker's own bone
- * lengths, measured on its training walks (`walkerBoneLengths`), which it
- * samples that walker with instead (docs/generator.md).
- * Pure TypeScript.
+ * An identity-conditioned generator samples each walker with that walker's own
+ * bone lengths, measured on its training walks (`walkerBoneLengths`).
  */
 import { PARENTS } from '../core/skeleton.js';
 

@@ -29,12 +29,10 @@ export function skeletonEdges(skeleton: string, V: number): [number, number][] {
 
 /**
  * The training and validation gait indices of `valFraction` held out,
- * stratified by label. A label-only generator holds out whole groups (by
- * identity when every gait has one: gaitset.ts 'auto'). An
- * identity-conditioned one must learn every identity's embedding, so it holds
- * out whole recordings and then returns to training the held-out walks of any
- * identity left with none there: no recording is on two sides, and every
- * identity trains.
+ * stratified by label. A label-only generator holds out whole groups
+ * (GaitSet.grouping 'auto'). An identity-conditioned one must learn every
+ * identity's embedding, so it holds out whole recordings and returns to
+ * training the held-out walks of any identity left without training walks.
  */
 export function validationSplit(train: GaitSet, cfg: { valFraction: number; identityDim: number }, seed: number): [number[], number[]] {
   const f = [1 - cfg.valFraction, cfg.valFraction];

@@ -1,16 +1,11 @@
 /**
  * Sampling a trained generator (what every family shares is in plan.ts):
- * STEP-Gen's z drawn per gait from a latent prior
- * (latent.ts: the config's `prior` unless a call names another), decoded
- * with the label in inference mode, mapped back to metres (canonical frame:
- * the first frame's root above the origin, walking towards +Z).
- *
- * Determinism: gait k of label c gets its own seed, derived from the run seed,
- * the label name and k; its latent vector comes from that seed alone. The same
- * (seed, counts, temperature) give the same gaits, and the per-gait seed in
- * each row regenerates that gait. An identity-conditioned generator
- * (config identityDim > 0) decodes gait k of (identity, label) with that
- * identity; its seed is derived from the identity name too.
+ * STEP-Gen's z drawn per gait from a latent prior (latent.ts: the config's
+ * `prior` unless a call names another), decoded with the label in inference
+ * mode and mapped back to metres in the canonical frame. Gait k of label c
+ * (and identity, when identity-conditioned) gets its own seed from the run
+ * seed, the names and k, and its latent comes from that seed alone: the same
+ * (seed, counts, temperature) give the same gaits, and a row's seed regenerates it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
@@ -95,9 +90,9 @@ export class LoadedGenerator implements PlanGenerator<ResolvedSampleOptions> {
 
   /**
    * The prior a sampling call draws from: `prior`, or the config's when none
-   * is named. E_OPTION for an unknown kind, for the mixture or identity prior
-   * of a directory written before it existed, and for the identity prior of
-   * a generator not conditioned on identity.
+   * is named. E_OPTION for an unknown kind, for a mixture or identity prior an
+   * older model folder lacks, and for the identity prior of a generator not
+   * conditioned on identity.
    */
   resolvePrior(prior: LatentPriorKind | undefined): LatentPriorKind {
     const p = checkPriorKind(prior ?? this.config.prior);

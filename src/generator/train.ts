@@ -1,9 +1,7 @@
 /**
- * Training STEP-Gen / the baseline CVAE: the generator's adapter over the
- * training engine (src/train): its loss (push-pull + KL + bone term), batches
- * and validation, with best and last checkpoints, a loss curve, and `resume`
- * from the last checkpoint that gives the same weights as an uninterrupted
- * run on the same backend and thread count.
+ * Training STEP-Gen / the baseline CVAE over the training engine (src/train):
+ * its loss (push-pull + KL + bone term), batches and validation, best and last
+ * checkpoints, a loss curve and exact `resume`.
  */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
@@ -428,7 +426,7 @@ export async function trainGenerator(train: GaitSet, config: GeneratorConfig, op
   }
 }
 
-/** state.json of a checkpoint written before the training engine kept a score vector (bestLoss). */
+/** state.json of an older checkpoint, which kept `bestLoss` instead of a score vector. */
 function upgradeState(s: FitState<EpochLog> & { bestLoss?: number }): FitState<EpochLog> {
   if (s.bestScore === undefined) return { epoch: s.epoch, history: s.history, bestEpoch: s.bestEpoch, bestScore: Number.isFinite(s.bestLoss) ? [s.bestLoss!] : null };
   return s;

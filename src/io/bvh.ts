@@ -1,14 +1,11 @@
 /**
- * BVH import: three's BVHLoader parses the text (no DOM needed), three's
- * Bone hierarchy does the forward kinematics, and a joint mapping picks the
- * 16 E-Gait joints out of the source skeleton. Clips are converted to metres
- * and Y up, resampled to the target frame rate and cut into T-frame windows.
- *
- * Conventions (those of three's BVHLoader): rotation channels are applied in
- * the order they are listed (e.g. `Zrotation Xrotation Yrotation` gives
- * R = Rz·Rx·Ry, intrinsic), and a joint with position channels is placed at
- * OFFSET + the channel values. End sites are joints named `<parent>#end`.
- * Pure TypeScript over three; no tfjs.
+ * BVH import: three's BVHLoader parses the text, three's Bone hierarchy does
+ * the forward kinematics, a joint mapping picks the 16 E-Gait joints; clips
+ * are converted to metres and Y up, resampled and cut into T-frame windows.
+ * BVHLoader's conventions: rotation channels apply in the listed order
+ * (`Zrotation Xrotation Yrotation` gives R = Rz·Rx·Ry, intrinsic), a joint with
+ * position channels sits at OFFSET + the channel values, and end sites are
+ * joints named `<parent>#end`.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -38,9 +35,8 @@ const CHANNEL_NAMES = ['Xposition', 'Yposition', 'Zposition', 'Xrotation', 'Yrot
 
 /**
  * Checks the structure of a BVH text (hierarchy, channel counts, frame count
- * and frame lines) so malformed files fail with one clear message instead of
- * the loader's console output. Returns the per-channel joint names (for
- * error messages).
+ * and frame lines) so malformed files fail with one clear E_FORMAT message
+ * naming `file` instead of the loader's console output.
  */
 function validateBvh(text: string, file: string): void {
   const lines = text.split(/\r?\n|\r/).map((l) => l.trim());

@@ -1,18 +1,13 @@
 /**
  * E-Gait / STEP HDF5 import (h5wasm): `features.h5` holds one dataset per
- * gait (T × 48 floats: T frames × 16 joints × xyz, STEP's joint order), and
- * `labels.h5` one scalar per key; the two are matched by key.
- *
- * Labels. Published encodings disagree: STEP's classifier code reads
- * 0=angry, 1=neutral, 2=happy, 3=sad (the default here), while files written
- * by STEP-Gen's own scripts use six values whose key suffix names them
- * (Emo0=0, Angry=1, Neutral=2, Happy=3, Emo4=4, Sad=5). So the label map is
- * an option, and labels can instead be taken from the key names.
- *
- * Lengths vary across files (75 frames in the STEP release, 18 in STEP-Gen
- * outputs): every gait is brought to `frames` frames by cyclic tiling (what
- * STEP does; longer clips are cut) or by linear resampling. A gait's original
- * length is kept in its `frames` column. Pure TypeScript; no tfjs.
+ * gait (T × 48 floats: 16 joints × xyz in STEP's order), `labels.h5` one
+ * scalar per key, matched by key. Label encodings disagree: STEP's classifier
+ * reads 0=angry, 1=neutral, 2=happy, 3=sad (the default), STEP-Gen's scripts
+ * write six values named by the key suffix (Emo0, Angry, Neutral, Happy, Emo4,
+ * Sad = 0-5), so the label map is an option and labels can come from the keys.
+ * Each gait is brought to `frames` frames by cyclic tiling (as STEP does;
+ * longer clips are cut) or linear resampling; its original length is kept in
+ * the `frames` column.
  */
 import { open, stat } from 'node:fs/promises';
 import type H5 from 'h5wasm/node';

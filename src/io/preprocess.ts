@@ -2,10 +2,8 @@
  * Preprocessing of gaits [T, V, 3] (metres, Y up): root-centring, view
  * normalisation (canonical walking direction / facing, or Umeyama-Procrustes
  * alignment to a reference pose as STEP does), scale normalisation and
- * resampling in time. Pure TypeScript (ml-matrix for the SVD); no tfjs.
- *
- * Per-gait functions work on one gait `g: [T, V, 3]` Float32Array and return
- * a new array; the GaitSet-level `preprocess` applies them to every gait.
+ * resampling in time. Per-gait functions take one gait and return a new
+ * array; `preprocess` applies them to every gait of a set. No tfjs.
  */
 import { Matrix, SingularValueDecomposition, determinant } from 'ml-matrix';
 import { ConfigRangeError, GaitforgeError } from '../core/errors.js';

@@ -290,10 +290,9 @@ export class BatchBuilder {
 }
 
 /**
- * True when every value is finite. x·0 is 0 for finite x and NaN for NaN and
- * ±Inf, so one multiply-add per value finds them; this runs several times
- * faster than a Number.isFinite test per value, and GaitSet.validateValues
- * is called only to name the first bad value.
+ * True when every value is finite: x·0 is 0 for finite x and NaN for NaN and
+ * ±Inf, so one multiply-add per value finds them, cheaper than a
+ * Number.isFinite test per value. GaitSet.validateValues then names the first bad value.
  */
 export function allFinite(a: Float32Array): boolean {
   let s = 0;

@@ -1,11 +1,10 @@
 /**
  * `FastBatchNorm`: batch normalisation over the last axis of any tensor
- * [..., C], with statistics and gradients as matMuls (see ops.ts) — on wasm
- * much faster than tf.layers.batchNormalization, whose reductions run over
- * leading axes. Running statistics follow PyTorch's convention
- * (new = (1 − momentum)·old + momentum·batch, unbiased variance).
- * Use it e.g. as the "data BN" of ST-GCN classifiers: reshape [N, T, V, C]
- * to [N, T, V·C] and normalise each (joint, coordinate) channel.
+ * [..., C], on ops.ts's batch-norm ops (one-pass column statistics,
+ * hand-written gradients; tf.layers.batchNormalization is slow on wasm).
+ * Running statistics follow PyTorch (new = (1 − momentum)·old +
+ * momentum·batch, unbiased variance). E.g. ST-GCN's "data BN": reshape
+ * [N, T, V, C] to [N, T, V·C] and normalise each (joint, coordinate) channel.
  */
 import * as tf from '@tensorflow/tfjs';
 import { addBatchNorm, applyBatchNorm, checkNumber, isTraining, single, singleShape, type AddWeight, type BatchNormWeights } from './common.js';

@@ -37,13 +37,11 @@ let noiseScope: { key: number; counts: Map<string, number> } | null = null;
 
 /**
  * Runs `fn` (synchronously) with a noise key: every dropout mask drawn inside
- * it is seeded from (layer seed, layer purpose, key, how many masks that
- * layer drew inside this call), not from the layer's own call counter. The
- * training engine passes a key derived from the run's seed, the epoch, the
- * step and the data-parallel rank, so masks depend only on where a step is
- * in the run: a resumed run draws the masks an uninterrupted one draws, and
- * the replicas of a data-parallel step draw different ones. Restores the
- * previous key afterwards (nesting is allowed).
+ * is seeded from (layer seed, purpose, key, count of that layer's masks in
+ * this call) instead of the layer's call counter. The training engine derives
+ * the key from seed, epoch, step and data-parallel rank, so a resumed run
+ * draws the masks an uninterrupted one draws and replicas draw different
+ * ones. Restores the previous key afterwards (nesting is allowed).
  */
 export function withNoiseKey<T>(key: number, fn: () => T): T {
   const prev = noiseScope;

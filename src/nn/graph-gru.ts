@@ -1,15 +1,11 @@
 /**
  * Graph-convolutional GRU (T-GCN style) run over frames, channels last:
  * x: [N, T, V, C] → all hidden states [N, T, V, H] (or the last, [N, V, H]).
- *
  *   [r, u] = σ(Â [x_t, h] W_g + b_g),  c = tanh(Â [x_t, r ⊙ h] W_c + b_c),
- *   h' = u ⊙ h + (1 − u) ⊙ c,          h_0 = 0,
- *
- * with Â = D^-1/2 (A + I) D^-1/2 (`normalizedAdjacency()`). Â [x, h] W is
- * computed as Â (x W_x) + Â (h W_h); the input half is done for all frames
- * in one matMul before the loop. Inside the loop the hidden state is kept
- * joint-major, [V, N·H], so Â is a plain left matMul and no transposes run
- * per step; every product is a 2-D matMul with fast gradients.
+ *   h' = u ⊙ h + (1 − u) ⊙ c,  h_0 = 0,  Â = D^-1/2 (A + I) D^-1/2.
+ * The input half Â (x W_x) is one matMul for all frames before the loop; the
+ * hidden state is kept joint-major, [V, N·H], so Â is a plain left matMul and
+ * no transposes run per step.
  */
 import * as tf from '@tensorflow/tfjs';
 import { EDGES, normalizedAdjacency } from '../core/skeleton.js';

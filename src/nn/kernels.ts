@@ -1,16 +1,10 @@
 /**
- * Column-reduction kernels for the wasm and cpu backends, written in
- * TypeScript over the backend's own Float32Arrays (on wasm: views of the
- * wasm heap), registered with `tf.registerKernel`.
- *
- * Why hand-written: tfjs has no kernel for the per-channel statistics batch
- * norm needs (Σx and Σx² in one pass, Σg and Σg·x in one pass); its Sum
- * transposes first, and a matMul with a ones row repacks the whole tensor on
- * every call (several ms per layer on wasm). Element-wise work stays in the
- * backends' SIMD kernels, GEMMs and convolutions in XNNPACK.
- *
- * Backends without these kernels (webgl, tfjs-node) take the composite
- * tfjs path in ops.ts, which computes the same values.
+ * Column-reduction kernels for the wasm and cpu backends, in TypeScript over
+ * the backend's own Float32Arrays (on wasm: views of the heap), registered
+ * with `tf.registerKernel`. tfjs has no one-pass kernel for batch norm's
+ * per-channel statistics (Σx and Σx², Σg and Σg·x): its Sum transposes first
+ * and a ones-row matMul repacks the whole tensor. Backends without these
+ * kernels (webgl, tfjs-node) take ops.ts's composite path, same values.
  */
 import * as tf from '@tensorflow/tfjs';
 import { scratchOn, simdKernels, type SimdKernels, type WasmHeap } from './simd.js';
@@ -64,10 +58,9 @@ let simdEnabled = true;
 let simdBatchNorm = true;
 
 /**
- * Switches the wasm SIMD versions of the kernels (simd.ts) off (or back on): the JavaScript
- * loops and tfjs's element-wise ops then run on wasm too; `part` 'batch-norm' switches only the
- * fused batch-norm kernels (BN_STATS, BN_APPLY, BN_GRAD_STATS, BN_GRAD). For tests and A/B
- * measurements.
+ * Switches the wasm SIMD versions of the kernels (simd.ts) off (or back on);
+ * `part` 'batch-norm' switches only the fused batch-norm kernels (BN_STATS,
+ * BN_APPLY, BN_GRAD_STATS, BN_GRAD). For tests and A/B comparisons.
  */
 export function setSimdKernels(on: boolean, part: 'all' | 'batch-norm' = 'all'): void {
   if (part === 'all') simdEnabled = on;
@@ -79,9 +72,8 @@ export const COLUMN_DOTS = 'GaitforgeColumnDots';
 
 /**
  * Σ_r a[r, j] and Σ_r a[r, j]·b[r, j] for a, b: [M, C] (b = a gives the sum
- * of squares), float64 accumulators. Channels are walked in blocks of 4 with
- * the accumulators in locals, which V8 keeps in registers: ~4x faster than
- * accumulating into an array per element.
+ * of squares), float64 accumulators. Channels go in blocks of 4 with the
+ * accumulators in locals, which V8 keeps in registers.
  */
 function columnDots(a: Arr, b: Arr | null, m: number, c: number, sums: Float64Array, dots: Float64Array | null): void {
   const n = m * c;
@@ -388,12 +380,10 @@ function interleaveTimeKernel(name: string) {
 
 /**
  * Identity on wasm without a copy: the output shares the input's memory (its
- * reference count raised), as the cpu backend's Identity and wasm's own
- * Reshape do. tfjs clones every tensor a gradient saves for the backward
- * pass (about 290 per pass of the default classifier), and wasm's stock
- * Identity copies each one. Sharing is safe because backend memory is never
- * written after a kernel has produced it (variables take new memory on
- * `assign`).
+ * reference count raised), as the cpu backend's Identity does. tfjs clones
+ * every tensor a gradient saves for the backward pass, and wasm's stock
+ * Identity copies each one. Safe because backend memory is never written
+ * after a kernel produced it (variables take new memory on `assign`).
  */
 function sharingIdentity({ inputs, backend }: { inputs: Record<string, Info>; backend: unknown }): Info {
   const x = inputs['x']!;

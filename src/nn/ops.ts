@@ -1,21 +1,13 @@
 /**
- * Differentiable primitives with hand-written gradients, built only from the
- * kernels that are fast on every tfjs backend (conv2d forward, matMul on 2-D
- * operands without transpose flags, transpose, reshape).
- *
- * Why hand-written: on tfjs-backend-wasm 4.22 `tf.conv2d` has no
- * Conv2DBackpropFilter kernel (training fails), Conv2DBackpropInput is naive,
- * and the stock MatMul gradient uses transpose flags, which take a path 15-20x
- * slower than multiplying operands transposed first. tfjs offers no
- * alternative kernels, so the gradients are composed here from the fast ones.
- *
+ * Differentiable primitives with hand-written gradients, built only from
+ * kernels that are fast on every tfjs backend (conv2d forward, matMul without
+ * transpose flags, transpose, reshape): on wasm, conv2d has no filter-gradient
+ * kernel and a naive input-gradient one, and the stock matMul gradient's
+ * transpose flags take a far slower path than transposing first.
  * Layout: channels last. A temporal convolution runs along T of [N, T, V, C]
- * with a kernel [kt, 1, Cin, Cout] (tfjs conv2d HWIO), "same" padding
- * floor((kt-1)/2) before the sequence and output length ceil(T / stride),
- * which equals PyTorch's `padding=(kt-1)//2` for odd kt.
- *
- * Every function returns new tensors that the caller disposes (or that an
- * enclosing `tf.tidy` collects).
+ * with a kernel [kt, 1, Cin, Cout], "same" padding floor((kt-1)/2) in front
+ * and output length ceil(T / stride) (PyTorch's `padding=(kt-1)//2` for odd kt).
+ * Every function returns new tensors that the caller disposes.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BN_APPLY, BN_GRAD, BN_GRAD_STATS, BN_STATS, COLUMN_DOTS, COLUMN_SUMS, hasFusedKernels, hasSimdKernels, INTERLEAVE_TIME, runKernel, SLOT_MIX, SLOT_MIX_WEIGHT_GRAD } from './kernels.js';
@@ -155,9 +147,8 @@ function convForward(x: tf.Tensor4D, w: tf.Tensor4D, g: TemporalGeometry): tf.Te
 
 /**
  * Taps `taps` of a kernel [kt, 1, A, B] in the given order, channels swapped
- * → [taps.length, 1, B, A]. The taps are picked by a 0/1 selection matMul
- * (exact), because wasm's Reverse, GatherV2 and StridedSlice take
- * milliseconds on these few rows.
+ * → [taps.length, 1, B, A], picked by an exact 0/1 selection matMul: wasm's
+ * Reverse, GatherV2 and StridedSlice are slow on so few rows.
  */
 function pickTransposed(w: tf.Tensor4D, taps: number[]): tf.Tensor4D {
   const [kt, , a, b] = w.shape;
@@ -313,8 +304,8 @@ let lastBatchStats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null = null;
 
 /**
  * Batch norm (+ ReLU) whose statistics come from the column kernels of
- * kernels.ts (one pass each for Σx, Σx² and for Σg, Σg·x); the element-wise
- * parts are stock SIMD ops.
+ * kernels.ts (one pass each for Σx, Σx² and for Σg, Σg·x); on wasm SIMD the
+ * element-wise passes are kernels too (BN_APPLY, BN_GRAD), else stock ops.
  */
 function bnFusedOp(eps: number, relu: boolean) {
   return customGrad((x, gamma, beta, save) => {

@@ -1,12 +1,9 @@
 /**
- * Saving and loading models as a directory:
- *   model.json   tfjs layers format (topology + weights manifest), loadable by
- *                `tf.loadLayersModel` once gaitforge's layer classes are registered
- *   weights.bin  the float32 weights the manifest describes
- *   meta.json    caller's metadata (resolved config, labels, training record ...)
- * Files are written to temporary names and renamed once all three are complete.
- * Node's fs is used directly because tfjs only ships a file-system handler in
- * tfjs-node, which gaitforge does not depend on.
+ * Saving and loading models as a directory: model.json (tfjs layers format,
+ * loadable by `tf.loadLayersModel` once gaitforge's layers are registered),
+ * weights.bin and meta.json (the caller's metadata), written to temporary
+ * names and renamed once all three are complete. Node's fs is used directly:
+ * tfjs ships a file-system handler only in tfjs-node.
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';

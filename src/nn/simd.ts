@@ -1,18 +1,11 @@
 /**
- * WebAssembly SIMD versions of gaitforge's memory-bound kernels (kernels.ts) for the wasm
- * backend: a small module, assembled here from its instructions, that imports the tfjs wasm
- * backend's own memory and works on the tensors where they lie.
- *
- * Why: the column statistics of batch norm and the graph mixing are JavaScript loops over the
- * wasm heap (kernels.ts), one float at a time; tfjs's SIMD kernels run 4 floats an instruction,
- * and there is no tfjs kernel for these reductions. The module is assembled in code rather than
- * compiled from C because this project has no wasm toolchain (and needs none): these are a few
- * loops of loads, adds and multiplies, and building them here keeps the package free of a binary
- * blob and of a build step. Its arithmetic is float32 (4 lanes) with float64 totals every 64 rows,
- * so results agree with the JavaScript kernels to float32 rounding, not bit for bit.
- *
- * Used only where every row is a multiple of 4 floats (the kernels fall back to their
- * JavaScript loops otherwise) and only on the wasm backend.
+ * WebAssembly SIMD versions of the memory-bound kernels of kernels.ts (batch
+ * norm's column statistics, graph mixing) for the wasm backend: a small module,
+ * assembled here from its instructions, that imports the tfjs wasm backend's
+ * memory and works on tensors where they lie. Assembled in code, so the
+ * package needs no wasm toolchain, binary blob or build step. Arithmetic is
+ * float32 (4 lanes) with float64 totals every 64 rows: results match the
+ * JavaScript kernels to float32 rounding. Used only when rows are multiples of 4 floats.
  */
 
 // --- a minimal wasm binary encoder ------------------------------------------------------------

@@ -2,15 +2,11 @@
  * The spatial-temporal graph convolution block (ST-GCN, Yan et al. 2018) as a
  * tfjs layer, channels last: x: [N, T, V, Cin] → [N, T', V, filters] with
  * T' = ceil(T / stride), or T · stride for the transposed (decoder) variant.
- *
  *   spatial graph conv: z = x W (1×1, Cin → K·filters), y[w] = Σ_k Σ_v (A_k ∘ M_k)[v][w] z_k[v]
  *   → BN → ReLU → temporal conv (kernel kt along T, "same" padding, stride) → BN → dropout
  *   → + residual (identity, or 1×1 conv with the same stride + BN) → activation
- *
- * A is the K = 3 spatial-partition adjacency of `spatialAdjacency()` and M a
- * learnable edge-importance mask (initialised to ones). All products are 2-D
- * matMuls and forward convolutions with hand-written gradients (see ops.ts),
- * so the block trains on the wasm backend and fast.
+ * A is the K = 3 partition adjacency of `spatialAdjacency()`, M a learnable
+ * edge-importance mask (initialised to ones). Built on ops.ts, so it trains fast on wasm.
  */
 import * as tf from '@tensorflow/tfjs';
 import { EDGES, spatialAdjacency } from '../core/skeleton.js';

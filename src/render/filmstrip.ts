@@ -1,15 +1,12 @@
 /**
  * Quick-look filmstrips: for each gait a row of poses over one gait cycle,
- * seen from the side and from the front, as SVG (written directly: the
- * drawing is a few hundred lines and circles) and PNG (the SVG rasterised by
- * resvg, via @resvg/resvg-js, whose prebuilt binaries install from npm).
- *
- * Views are relative to each gait's walking direction f (root, first to last
- * frame) and centred on the root at each frame:
- *  - side: f points right, the viewer stands at the walker's right side;
- *  - front: the viewer faces the walker (the walker's left is on the right).
- * Limbs on the far side are drawn first; left limbs are a lighter tint of
- * the label colour, right limbs the full colour, the trunk a darker shade.
+ * from the side and the front, as SVG (written directly: lines and circles)
+ * and PNG (rasterised by @resvg/resvg-js, prebuilt binaries from npm).
+ * Views follow each gait's walking direction f (root, first to last frame),
+ * centred on the root in each frame: side = f points right, seen from the
+ * walker's right; front = facing the walker (its left on the right).
+ * Far-side limbs are drawn first; left limbs a lighter tint of the label
+ * colour, right limbs the full colour, the trunk a darker shade.
  */
 import { checkRange, ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import type { GaitSet } from '../core/gaitset.js';

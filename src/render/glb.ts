@@ -1,23 +1,17 @@
 /**
- * Animated GLB files of gaits, built with three.js and written by three's
- * GLTFExporter (binary). Each gait is a group node holding 16 joint spheres
- * and 15 bone cylinders; the animation drives the nodes' translation,
- * rotation and scale (node TRS animation, linear interpolation, one key per
- * frame at the data's fps), so any glTF viewer plays it without skinning.
- *
- * Why three's exporter and not a hand-written writer: it is the maintained
- * glTF 2.0 writer of the web 3D library gaitforge already depends on, it
- * computes accessor bounds, pads chunks and deduplicates meshes, and its
- * output is read back by three's own GLTFLoader in the tests.
- *
- * Layout of a file (all names sanitised to [A-Za-z0-9_]):
+ * Animated GLB files of gaits, written by three.js's GLTFExporter (the
+ * maintained glTF writer of a library gaitforge already uses; it computes
+ * bounds, pads chunks and deduplicates meshes). Each gait is a group of 16
+ * joint spheres and 15 bone cylinders animated by node TRS tracks (linear, one
+ * key per frame at the data's fps), so any glTF viewer plays it without skinning.
+ * Layout (names sanitised to [A-Za-z0-9_]):
  *   scene "gaitforge"  extras.gaitforge = { legend, fps, frames, skeleton, joints, bones, gaits, grid }
  *     "ground"          optional plane under the lowest joint
  *     "gait_<k>"        extras = { id, label, color, source, generator, seed, identity, frames, offset }
  *       "gait_<k>_j<j>_<joint name>"   sphere, animated translation
  *       "gait_<k>_b<p>_<c>"            cylinder from joint p to joint c: animated translation, rotation, scale
- * The joint nodes' translations are the data's coordinates exactly; a gait
- * group's translation (`extras.offset`) only places it on the grid.
+ * Joint translations are the data's coordinates exactly; a gait group's
+ * translation (`extras.offset`) only places it on the grid.
  */
 import {
   AnimationClip, Color, CylinderGeometry, Group, Mesh, MeshStandardMaterial, Object3D, PlaneGeometry, PropertyBinding, Quaternion,
@@ -392,18 +386,12 @@ class BlobReader {
 }
 
 /**
- * GLTFExporter resolves each animation track's node with
- * PropertyBinding.findNode, a depth-first search of the whole scene: for a
- * grid of 1,000 gaits (31,000 nodes, 46,000 tracks) that is quadratic and
- * takes minutes. Our tracks name their node by uuid, so a uuid → node map per
- * exported scene answers the same question at once; for every other root or
- * name the wrapper falls back to three's search, so it returns exactly what
- * findNode returns (uuids are unique).
- *
- * The wrapper and the FileReader stand-in are process-wide, so they are
- * installed only while an export runs and removed when the last running
- * export ends (exports may overlap: they are async); other users of three
- * see its own findNode and the global scope as it was.
+ * GLTFExporter finds each track's node with PropertyBinding.findNode, a
+ * depth-first search of the scene: quadratic for large grids. Our tracks name
+ * their node by uuid, so a uuid → node map per exported scene answers at
+ * once; anything else falls back to three's search (same result: uuids are
+ * unique). This wrapper and the FileReader stand-in are process-wide, so they
+ * are held only while an export runs (exports may overlap) and then removed.
  */
 const uuidIndex = new WeakMap<object, Map<string, Object3D>>();
 const holdExportShims = sharedEffect(() => {

@@ -1,11 +1,8 @@
 /**
- * The browser side of `gaitforge view`: bundled with three.js into one
- * classic inline script by viewer.ts (so the page works from file://, where
- * Chromium blocks module imports and fetches of local files). Reads the
- * gaits (metadata and base64 GLBs) from the page's JSON data block, shows
- * one gait at a time with orbit controls, play/pause, a time scrubber and a
- * gait list filtered by label and source.
- *
+ * The browser side of `gaitforge view`, bundled with three.js into one inline
+ * classic script by viewer.ts: reads the gaits (metadata and base64 GLBs) from
+ * the page's JSON data block and shows one at a time with orbit controls,
+ * play/pause, a time scrubber and a gait list filtered by label and source.
  * For tests and scripting it exposes `window.gaitforgeViewer` and sets
  * `data-gf-ready="true"` on <html> once the first gait is drawn.
  */

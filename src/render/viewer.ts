@@ -1,14 +1,10 @@
 /**
- * `gaitforge view`: a static HTML page that plays the gaits' GLB files in
- * three.js, with orbit controls, play/pause, a time scrubber and a gait list
- * filtered by label and source.
- *
- * The page is one self-contained index.html: the GLBs are embedded as base64
- * in a JSON data block, and three.js (with OrbitControls and GLTFLoader)
- * plus the viewer code are bundled by esbuild into one inline classic
- * script. Nothing is fetched, so it works offline, from file:// (where
- * Chromium blocks ES-module imports and fetches of local files) and from any
- * static server (`npx serve viewer/`).
+ * `gaitforge view`: one self-contained index.html that plays the gaits' GLB
+ * files in three.js (orbit controls, play/pause, time scrubber, gait list
+ * filtered by label and source). The GLBs are base64 in a JSON data block and
+ * three.js plus the viewer code one esbuild-bundled inline classic script:
+ * nothing is fetched, so it works offline, from file:// (where Chromium blocks
+ * module imports and local fetches) and from any static server.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';

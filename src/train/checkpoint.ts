@@ -1,21 +1,13 @@
 /**
- * The one checkpoint format of gaitforge. A checkpoint is a directory:
- *
- *   <model name>/        each model of the run (nn/serialize.ts layout:
- *                        model.json + weights.bin + meta.json)
- *   optimizer.json       Adam step and variable shapes
- *   optimizer.bin        Adam's m then v, float32, in variable order
- *   state.json           the fit loop's state (epochs done, history, best
- *                        epoch and score) and whatever the model adds
- *                        (e.g. AT-GCN's task weights)
- *
- * It is written under a temporary name and swapped in (`swapDir`), so a crash
- * leaves the previous checkpoint whole; a swap interrupted between its two
- * renames is repaired by `checkpointDir`. Resuming from it restores every
- * bit of the run's state: weights (batch-norm statistics included), the
- * optimizer's moments and step, and the epoch; batches, noise and dropout
- * masks are functions of (seed, epoch, step), so a resumed run is
- * bit-identical to an uninterrupted one on the same backend.
+ * The one checkpoint format of gaitforge, a directory holding each model of
+ * the run (<model name>/, nn/serialize.ts layout), optimizer.json (Adam step,
+ * variable shapes), optimizer.bin (Adam's m then v, float32, in variable
+ * order) and state.json (the fit loop's state and whatever the model adds).
+ * Written under a temporary name and swapped in (`swapDir`), so a crash leaves
+ * the previous checkpoint whole (`checkpointDir` repairs a half-done swap).
+ * It holds every bit of a run's state, and batches, noise and dropout masks
+ * are functions of (seed, epoch, step), so a resumed run is bit-identical to
+ * an uninterrupted one on the same backend.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';

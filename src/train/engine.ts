@@ -59,8 +59,8 @@ export function rankSeed(stepSeed: number, rank: number): number {
 }
 
 /**
- * Gradients of `task` on `rows` into `out` (flat, variable order), scaled by
- * `weight`; returns the metrics. Leaves no tensors behind.
+ * Gradients of `task` on `rows` (flat, in variable order; variables without
+ * a gradient give zeros) and its metrics. Leaves no tensors behind.
  */
 export function computeGradients(task: GradientTask, rows: Int32Array, noiseSeed: number): { grad: Float32Array; metrics: Float64Array } {
   const [flat, metrics] = tf.tidy(() => {

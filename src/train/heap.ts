@@ -1,23 +1,12 @@
 /**
- * V8's heap growth while a training engine runs.
- *
- * A training step allocates megabytes of short-lived JavaScript objects
- * (tfjs's per-kernel bookkeeping) over a live heap of about 20 MB. V8 starts
- * incremental marking of the old generation as soon as the room left below
- * its limit is smaller than the young generation, and its growing factor
- * keeps that room small for a heap this size, so each isolate runs a full
- * mark-compact every few hundred milliseconds. The marking runs on V8's
- * helper threads, which on a machine with as many cores as training threads
- * take their time from the compute threads, and a data-parallel step waits
- * for its slowest shard. A growing factor of 1 + GROWING_PERCENT / 100 keeps
- * the limit far enough above the live heap that full collections become
- * rare (docs/train.md, "Heap growth").
- *
- * The setting is V8's `--heap-growing-percent`, process-wide and read each
- * time V8 computes a limit, so it covers the worker threads' isolates too. It
- * is held from an engine's creation to its disposal and restored (0, V8's own
- * rule) when the last engine is disposed. A process started with the flag
- * keeps its own value.
+ * V8's heap growth while a training engine runs. A training step allocates
+ * many short-lived objects over a small live heap, and V8's default growing
+ * factor then runs full mark-compacts again and again, whose marking threads
+ * take time from the compute threads (docs/train.md, "Heap growth"). A
+ * growing factor of 1 + GROWING_PERCENT / 100 makes them rare. The flag is
+ * process-wide (workers included), held from an engine's creation to its
+ * disposal and reset to 0 (V8's own rule) when the last engine is disposed;
+ * a process started with the flag keeps its value.
  */
 import v8 from 'node:v8';
 import { sharedEffect } from '../core/process-wide.js';

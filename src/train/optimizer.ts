@@ -1,19 +1,12 @@
 /**
- * The one optimizer of gaitforge: Adam with L2 weight decay, for every model.
- *
- * Decay rule (documented once, here): weight decay is PyTorch's Adam
- * `weight_decay` (coupled L2: g ← g + λ·w before the moment updates, not
- * AdamW's decoupled decay) and applies to the variables the caller marks as
- * decayed. `decayedVariables` marks the kernels (weight matrices and
- * convolution kernels); biases, batch-norm scales and offsets, edge-importance
- * masks, attention vectors and learned task weights are not decayed.
- *
- * Why not tf.train.adam: it has no weight decay, its learning rate is fixed
- * at construction, and it keeps β^t as a float32 running product that
- * `setWeights` recomputes with `pow`, so a run resumed from saved optimizer
- * state would drift from an uninterrupted one in the last bits. Here the
- * state is exactly (step, m, v), the bias corrections are computed in
- * float64 from the integer step, and a resumed run is bit-identical.
+ * The one optimizer of gaitforge: Adam with PyTorch's coupled L2 weight decay
+ * (g ← g + λ·w before the moment updates, not AdamW) on the variables the
+ * caller marks; `decayedVariables` marks the kernels, not biases, batch-norm
+ * parameters, edge-importance masks, attention vectors or task weights.
+ * Not tf.train.adam: it has no weight decay, a learning rate fixed at
+ * construction, and a float32 running β^t that `setWeights` recomputes, so
+ * resumed runs drift. Here the state is exactly (step, m, v), the bias
+ * corrections are float64 from the integer step, and resume is bit-identical.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GaitforgeError } from '../core/errors.js';

@@ -1,12 +1,9 @@
 /**
- * The one learning-rate schedule convention: a step schedule in the sense of
- * PyTorch's MultiStepLR. Epochs are counted by how many have finished: epoch
- * `e` (0-based) trains at `lr · factor^k`, k = the number of milestones ≤ e.
- * A milestone m therefore means "after m finished epochs the rate drops".
- *
- * Configs may state milestones as fractions of the run (the generator's
- * `lrSteps`, STEP's 75/113/132 of 150 epochs) or as finished-epoch counts
- * (the classifier's `lrSteps`); both resolve to epoch milestones here.
+ * The one learning-rate schedule convention, PyTorch's MultiStepLR: epoch `e`
+ * (0-based) trains at `lr · factor^k`, k = the number of milestones ≤ e, so a
+ * milestone m means "after m finished epochs the rate drops". Configs state
+ * milestones as fractions of the run (the generator's `lrSteps`) or as
+ * finished-epoch counts (the classifier's); both resolve to epoch milestones here.
  */
 import { checkRange, ConfigRangeError } from '../core/errors.js';
 

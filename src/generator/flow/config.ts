@@ -25,14 +25,11 @@ export interface FlowConfig {
   maxComponents?: number;
   /**
    * How the k coefficients are scaled before the flow sees them:
-   * 'per-component' divides each by its standard deviation (every component
-   * unit variance, so the flow's noise is as large along the small components
-   * as along the large); 'global' divides all by one scale (the RMS over
-   * components), keeping their relative sizes. Default 'global': on the
-   * Bandai clips (T = 32, docs/flow.md) per-component scaling spent the
-   * model on the hundred small components and its samples moved their limbs
-   * at 76% of the real speed, recognised 74% of the time, against 95% and
-   * 86% at the global scale after the same 150 epochs.
+   * 'per-component' divides each by its standard deviation (the flow's noise
+   * then as large along the small components as along the large); 'global'
+   * divides all by one scale (the RMS over components), keeping their relative
+   * sizes. Default 'global': per-component scaling spends the model on the many
+   * small components, and its samples move their limbs too slowly.
    */
   componentScale?: ComponentScale;
   /** Width of the denoiser's residual MLP. Default 256. */
@@ -52,19 +49,16 @@ export interface FlowConfig {
   labelDropout?: number;
   /**
    * Guidance W of sampling when a call names none: v = v_uncond + W·(v_cond − v_uncond);
-   * 1 is plain conditional, 0 unconditional. Default 1.25: measured on a validation part of
-   * the Bandai training clips, W = 1 gave a recognition ratio of 0.955, 1.25 0.983 and 1.5
-   * 0.994, with the evaluator FID 0.97, 1.12 and 1.43 times the real-vs-real floor.
+   * 1 is plain conditional, 0 unconditional. Default 1.25, chosen on validation clips: a
+   * higher W is recognised more often but moves further from the real data's FID floor.
    */
   guidance?: number;
   /** Integration steps of sampling when a call names none. Default 8 (with Heun's rule: 15 evaluations of the denoiser). */
   steps?: number;
   /**
    * 'euler' or 'heun' (two velocity evaluations a step, second order; the last
-   * step into t = 0 is Euler's). Default 'heun': 8 Heun steps matched or beat
-   * 16 Euler steps at the same number of evaluations (evaluator FID 1.09 against
-   * 1.12 times the floor, limb speed 101% against 98% of real; 8 Euler steps
-   * 1.33 and 95%).
+   * step into t = 0 is Euler's). Default 'heun', which matches or beats Euler
+   * at the same number of denoiser evaluations.
    */
   sampler?: FlowSampler;
   /**
@@ -94,8 +88,7 @@ export interface FlowConfig {
   /**
    * Restyling's strength when a call names none (restyle.ts): how far along
    * the flow a real walk is noised before it is integrated back with the new
-   * label (0 the walk itself, 1 pure noise). Default 0.5, for now: it is to
-   * be chosen on validation walkers.
+   * label (0 the walk itself, 1 pure noise). Default 0.5.
    */
   restyleStrength?: number;
 }

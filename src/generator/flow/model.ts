@@ -1,27 +1,19 @@
 /**
  * The flow's denoiser: a residual MLP over the k PCA coefficients of a gait
- * (no graph: the PCA basis already couples every joint and frame). Only the
- * architecture lives here; the objective is in objective.ts, the training in
- * train.ts.
- *
- *   inputs  x_t: [N, k] (the noised, scaled coefficients), t: [N, 1] in [0, 1],
- *           y: [N, L + 1] one-hot label, the last column the null label of
- *           classifier-free guidance
- *   emb     = W_t2 · swish(W_t1 · [sin, cos](t · 1000 · ω_j)) + E·y    [N, W]
- *             (ω_j = 10000^(−j/F), as DDPM's embedding of t on its 1000 steps)
+ * (no graph: the PCA basis already couples every joint and frame); the
+ * objective is in objective.ts, training in train.ts.
+ *   inputs  x_t: [N, k] (noised, scaled coefficients), t: [N, 1] in [0, 1],
+ *           y: [N, L + 1] one-hot label, the last column the null label (guidance)
+ *   emb     = W_t2 · swish(W_t1 · [sin, cos](t · 1000 · ω_j)) + E·y    [N, W],  ω_j = 10000^(−j/F) (DDPM's)
  *   h       = W_in · x_t                                                [N, W]
  *   depth × h ← h + W_2 · swish(LN(W_1 · swish(LN(h)) + P_i · swish(emb)))
  *   output  = W_out · swish(LN(h))                                      [N, k]
- * (velocity or x̂0, by the config's `prediction`). W_out starts at zero, so
- * the first prediction is 0 for every input, as diffusion models start their
- * last layer. Weights are seeded from the run seed.
- *
+ * (velocity or x̂0, by the config's `prediction`). W_out starts at zero, so the
+ * first prediction is 0 for every input. Weights are seeded from the run seed.
  * The whole MLP is one custom layer over nn's fast ops (matMul2d, addBias):
- * built from tfjs-layers' Dense, LayerNormalization and Activation layers the
- * same network took 210-320 ms a training step of 64 gaits on the 2-core
- * wasm machine, as one layer 34-47 ms (the layers' own bookkeeping dominates
- * at this size, and the stock Dense gradient takes wasm's slow transposed
- * matMul).
+ * built from tfjs-layers' Dense and LayerNormalization it is several times
+ * slower on wasm (layer bookkeeping dominates at this size, and the stock Dense
+ * gradient takes wasm's slow transposed matMul).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigRangeError } from '../../core/errors.js';

@@ -1,27 +1,19 @@
 /**
- * The flow's objective, apart from its architecture (model.ts): conditional
- * flow matching on the straight path between a gait's coefficients and
- * noise (rectified flow),
- *
+ * The flow's objective (the architecture is model.ts): conditional flow
+ * matching on the straight path between a gait's coefficients and noise,
  *   x_t = (1 − t)·x0 + t·ε,  t ~ U(0, 1),  ε ~ N(0, I),  v = dx_t/dt = ε − x0,
- *
- * with the label replaced by the null label with probability `labelDropout`
+ * the label replaced by the null label with probability `labelDropout`
  * (classifier-free guidance). The denoiser predicts v (L_flow = mean (v̂ − v)²)
- * or x0 (L_flow = mean (x̂0 − x0)²); either way x̂0 = x_t − t·v̂ (or x̂0 itself)
- * is decoded to metres inside the graph (the PCA basis and the normalisation
- * are linear: pca-space.ts `metresMap`), where MDM's geometric terms compare
- * it with x0's decoding:
+ * or x0 (L_flow = mean (x̂0 − x0)²); x̂0 = x_t − t·v̂ (or x̂0 itself) is decoded
+ * to metres inside the graph (pca-space.ts `metresMap`, linear), where MDM's
+ * geometric terms compare it with x0's decoding:
  *  - L_bone: mean squared difference of bone lengths (m²);
- *  - L_foot: mean squared horizontal foot speed ((m/s)²) over the frames in
- *    which the real gait's foot is in contact (within 5 cm of the clip's
- *    lowest foot height, as eval/plausibility.ts counts contact);
+ *  - L_foot: mean squared horizontal foot speed ((m/s)²) in the steps where the
+ *    real foot is in contact (within 5 cm of the clip's lowest foot height);
  *  - L_vel: mean squared error of joint velocities ((m/s)²).
- * total = L_flow + boneWeight·L_bone + footWeight·L_foot + velocityWeight·L_vel.
- * The geometric terms are logged whatever their weights.
- *
- * The step's randomness (t, ε, the dropped labels) is drawn in JavaScript
- * from the engine's noise seed, so a step is a function of (seed, epoch,
- * step, rank): resume and data-parallel replicas reproduce it.
+ * total = L_flow + boneWeight·L_bone + footWeight·L_foot + velocityWeight·L_vel
+ * (every term logged whatever its weight). t, ε and the dropped labels are drawn
+ * from the engine's noise seed, so a step is a function of (seed, epoch, step, rank).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../core/rng.js';

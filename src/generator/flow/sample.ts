@@ -1,23 +1,16 @@
 /**
  * Sampling a trained flow: each gait's noise ε ~ N(0, I) over the k
- * coefficients comes from its own seed (plan.ts `gaitSeed`), and the flow is
- * integrated from t = 1 (noise) to t = 0 (data) on the config's time grid
- * with a deterministic Euler or Heun step; the velocity is guided,
- *
+ * coefficients comes from its own seed (plan.ts `gaitSeed`) and is integrated
+ * from t = 1 (noise) to t = 0 (data) on the config's time grid with a
+ * deterministic Euler or Heun step and the guided velocity
  *   v = v(x, t, ∅) + W · (v(x, t, y) − v(x, t, ∅))   (W = 1: conditional only, W = 0: unconditional),
- *
- * then the coefficients are decoded through the PCA basis and the
- * normalisation to metres (canonical frame) and rigidified as STEP-Gen's
- * samples are. Every row is computed on its own (the MLP has no batch
- * statistics), so N gaits are the same bits whatever the batch size or thread
- * count.
- *
- * Editing (`restyleRows`, SDEdit): a real walk's coefficients z0 are noised
- * part of the way, z_s = (1 − s)·z0 + s·ε (ε from the walk's own seed), and
- * integrated back from t = s to 0 with the new label; the walk moves by the
- * decoded difference between the result and z0, keeping what the PCA space
- * drops (the walker's detail), and every bone is set back to its source's
- * length (edit.ts). s = 0 returns the walk itself (canonical frame).
+ * then decoded to metres (canonical frame) and rigidified as STEP-Gen's
+ * samples are. Every row is computed on its own (no batch statistics), so the
+ * gaits are the same bits whatever the batch size or thread count.
+ * Restyling (`restyleRows`, SDEdit): a real walk's coefficients are noised to
+ * z_s = (1 − s)·z0 + s·ε (ε from the walk's own seed) and integrated back from
+ * t = s with the new label; the walk moves by the decoded difference from z0,
+ * keeping the detail the PCA space drops, and its bones are set back (edit.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';

@@ -1,18 +1,11 @@
 /**
- * Training the flow: its adapter over the one training engine (src/train):
- * the PCA space fitted on the training part (stored with the model), the
- * objective of objective.ts, batches and validation, best and last
- * checkpoints, a loss curve, and `resume` from the last checkpoint that gives
- * the same weights as an uninterrupted run on the same backend and thread
- * count. The run pieces every family shares come from ../run.ts.
- *
- * Model directory (the generator directory conventions, checkpoint.ts):
- *   generator.json        manifest (name 'flow', resolved config, labels, T, V,
- *                         fps, normalisation, data hash, seed, the basis' k)
- *   pca.json, pca.bin     the PCA basis (pca.ts)
- *   best/denoiser/        the checkpoint with the lowest validation loss
- *   last/denoiser/, last/optimizer.*, last/state.json   what resume continues
- *   loss.csv, loss.json   the loss curve (FLOW_TERMS, train and validation)
+ * Training the flow: its adapter over the training engine (src/train): the
+ * PCA space fitted on the training part, the objective of objective.ts,
+ * validation, best and last checkpoints, a loss curve and exact `resume`; the
+ * run pieces every family shares come from ../run.ts. Model directory (as
+ * checkpoint.ts, with these parts): generator.json (name 'flow', the basis' k),
+ * pca.json + pca.bin (the basis, pca.ts), best/denoiser/, last/ (denoiser,
+ * optimizer, state), loss.csv + loss.json (FLOW_TERMS, train and validation).
  */
 import type * as tf from '@tensorflow/tfjs';
 import path from 'node:path';

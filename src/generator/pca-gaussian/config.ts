@@ -10,7 +10,7 @@ export interface PcaGaussianConfig {
   variant?: 'pca-gaussian';
   /** Keep the fewest principal components that explain this fraction of the training gaits' variance (pca.ts). Default 0.999. */
   explainedVariance?: number;
-  /** At most this many components (k). Default 64: a label's full k × k covariance is estimated from its own gaits, about a hundred per label on the data measured. */
+  /** At most this many components (k). Default 64: each label's full k × k covariance is estimated from that label's gaits alone. */
   maxComponents?: number;
   /**
    * Shrinkage δ of each label's covariance towards the pooled within-label

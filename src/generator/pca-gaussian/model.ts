@@ -1,22 +1,15 @@
 /**
- * The PCA-Gaussian floor: every label a full-covariance Gaussian over the k
- * PCA coefficients of its training gaits (pca-space.ts), each label's
- * covariance shrunk towards the pooled within-label one. Fitted in seconds,
- * sampled and decoded as the other families are. A learned generator that
- * does not beat it has learned nothing a linear model of the data does not
- * already know.
- *
- * Model directory: generator.json (name 'pca-gaussian', no epochs:
- * epochsDone = bestEpoch = 0, completed), pca.json + pca.bin (the basis), and
- * gaussians.json: per label its mean [k], its shrinkage δ and the lower
- * Cholesky factor [k, k] of its covariance.
- *
- * Shrinkage 'auto' (Schäfer & Strimmer 2005, the Ledoit-Wolf estimator for a
- * general target): for label l with n_l centred coefficient rows x,
- * w_r = x_r x_rᵀ, S_l = Σ_r w_r / (n_l − 1), target P (pooled), and
- *   δ_l = Σ_ij Var̂(s_ij) / Σ_ij (s_ij − p_ij)²,
- *   Var̂(s_ij) = n_l / (n_l − 1)³ · Σ_r (w_r,ij − w̄_ij)²,
- * clipped to [0, 1].
+ * The PCA-Gaussian floor: each label a full-covariance Gaussian over the k PCA
+ * coefficients of its training gaits (pca-space.ts), shrunk towards the pooled
+ * within-label covariance; fitted in seconds, sampled as the other families
+ * are. A learned generator that does not beat it has learned nothing a linear
+ * model of the data does not already know. Model directory: generator.json
+ * (no epochs: epochsDone = bestEpoch = 0), pca.json + pca.bin, gaussians.json
+ * (per label: mean [k], shrinkage δ, lower Cholesky factor [k, k]).
+ * Shrinkage 'auto' (Schäfer & Strimmer 2005, Ledoit-Wolf for a general
+ * target): for label l with n_l centred rows x, w_r = x_r x_rᵀ,
+ * S_l = Σ_r w_r / (n_l − 1), target P (pooled), clipped to [0, 1]:
+ *   δ_l = Σ_ij Var̂(s_ij) / Σ_ij (s_ij − p_ij)²,   Var̂(s_ij) = n_l / (n_l − 1)³ · Σ_r (w_r,ij − w̄_ij)².
  */
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';

@@ -3,6 +3,7 @@ import { Rng } from './rng.js';
 import { NUM_JOINTS, SKELETON_NAME } from './skeleton.js';
 
 export type GaitSource = 'real' | 'synthetic';
+export const GAIT_SOURCES: readonly GaitSource[] = ['real', 'synthetic'];
 
 /**
  * How a split keeps gaits together: 'identity' (no walker on two sides),

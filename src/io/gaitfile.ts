@@ -9,7 +9,7 @@ import { readGaitBatches, readGaitFileInfo } from './gaitfile-read.js';
 import { openGaitWriter, type GaitWriter } from './gaitfile-write.js';
 import { requireFormat, type GaitFileFormat } from './gaitfile-format.js';
 
-export { DEFAULT_ROW_GROUP_SIZE, formatOfPath, type GaitFileFormat } from './gaitfile-format.js';
+export { DEFAULT_ROW_GROUP_SIZE, formatOfPath, GAIT_FILE_FORMATS, type GaitFileFormat } from './gaitfile-format.js';
 export type { ReadGaitOptions } from './decode.js';
 export { openGaitWriter, parquetWriterProperties, writeGaitFile, type GaitWriter, type GaitWriterOptions } from './gaitfile-write.js';
 export { readGaitBatches, readGaitFile, readGaitFileInfo, type GaitFileInfo } from './gaitfile-read.js';

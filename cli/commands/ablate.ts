@@ -2,7 +2,7 @@ import { commaList, configFrom, defineCommand, emit, globalOptions, numberList, 
 import { GaitforgeError } from '../../src/core/errors.js';
 import { SPLIT_GROUPINGS } from '../../src/core/gaitset.js';
 import type { AblationConfig } from '../../src/pipeline/ablation/config.js';
-import { ABLATION_TASKS } from '../../src/pipeline/ablation/names.js';
+import { ABLATION_TASKS, AUGMENTERS, CLASSIFIERS, IDENTITY_TASK_AUGMENTERS } from '../../src/pipeline/ablation/names.js';
 import { signedPercent } from '../../src/eval/stats.js';
 
 function parseShard(s: string | undefined): { index: number; count: number } | undefined {
@@ -51,8 +51,8 @@ const RUN_OPTIONS = {
     field: 'counts', type: 'string', coerce: (s: string) => commaList(s).map((c) => (/^\d+$/.test(c) ? Number(c) : c)),
     describe: 'Synthetic gaits per label (task identity: per target identity and condition), comma-separated (e.g. 0,250,500)',
   },
-  augmenters: { field: 'augmenters', type: 'string', coerce: commaList, describe: 'none,stepgen,cvae-baseline,mirror,rotate,timewarp,noise,classical,mean-shift (task identity: none,stepgen,cvae-baseline,mean-shift)' },
-  classifiers: { field: 'classifiers', type: 'string', coerce: commaList, describe: 'baseline-step,step,at-gcn' },
+  augmenters: { field: 'augmenters', type: 'string', coerce: commaList, describe: `Comma-separated augmenters: ${AUGMENTERS.join(', ')} (task identity: ${IDENTITY_TASK_AUGMENTERS.join(', ')})` },
+  classifiers: { field: 'classifiers', type: 'string', coerce: commaList, describe: `Comma-separated classifiers: ${CLASSIFIERS.join(', ')}` },
   'group-by': { type: 'string', choices: SPLIT_GROUPINGS, describe: 'Split grouping (default auto: identity when every gait has one, else identity or recording, else gait)' },
   folds: { type: 'number', describe: 'Repeated grouped k-fold cross-validation with this many folds (splits.mode kfold; each seed is one repeat)' },
   'real-fractions': { type: 'string', describe: 'A learning curve: shares of the real training data, comma-separated (e.g. 0.1,0.25,0.5,1)' },
@@ -111,7 +111,7 @@ const merge = defineCommand({
 
 export const ablateCommand = defineCommand({
   command: 'ablate',
-  describe: 'Augmentation ablations: what synthetic gaits are worth to each classifier (run, merge)',
+  describe: 'Augmentation ablations: what synthetic gaits are worth to each classifier, or to the identity model (run, merge)',
   builder: (y) => y.command(run).command(merge),
   handler: () => undefined,
 });

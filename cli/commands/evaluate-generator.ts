@@ -42,8 +42,8 @@ const OPTIONS = {
   'evaluator-epochs': { type: 'number', describe: 'Epochs of each cross-fitted evaluator. Default 10' },
   temperature: { type: 'number', describe: 'STEP-Gen: scale of the latent noise (default 1)' },
   prior: { type: 'string', choices: LATENT_PRIORS, describe: `STEP-Gen: ${PRIOR_HELP}` },
-  steps: { type: 'number', describe: "Flow: integration steps of the sampler (default: the model's)" },
-  guidance: { type: 'number', describe: "Flow: classifier-free guidance W (default: the model's)" },
+  steps: { type: 'number', describe: "flow: integration steps of the sampler (default: the model's)" },
+  guidance: { type: 'number', describe: "flow: classifier-free guidance W (default: the model's)" },
   seed: seedOption('Random seed (splits and samples of every draw)'),
   threads: threadsOption("Threads decoding the generated gaits and running the evaluator (worker threads on wasm/cpu; 1 on tfjs-node); the results do not depend on it. Default: this machine's cores"),
 } as const satisfies CommandOptions;

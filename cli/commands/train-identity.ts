@@ -1,5 +1,5 @@
 import type { ClassifierConfig } from '../../src/classifier/config.js';
-import { GEM_POOLINGS, IDENTITY_MODEL_KINDS, TRIPLET_MODES, type IdentityConfig } from '../../src/identity/config.js';
+import { GEM_POOLINGS, IDENTITY_MODEL_KINDS, IDENTITY_PRESETS, TRIPLET_MODES, type IdentityConfig } from '../../src/identity/config.js';
 import { configFrom, defineCommand, emit, fmt, globalOptions, progressBar, say, seedOption, threadsOption, stopOnSigint, type CommandOptions } from '../util.js';
 
 /**
@@ -10,6 +10,7 @@ const OPTIONS = {
   model: { type: 'string', demandOption: true, choices: IDENTITY_MODEL_KINDS, describe: 'Identity model' },
   train: { type: 'string', demandOption: true, describe: 'Training gaits with identities (.parquet or .arrow)' },
   out: { type: 'string', demandOption: true, describe: 'Model directory to write' },
+  preset: { field: 'preset', type: 'string', choices: IDENTITY_PRESETS, describe: "gaittake: 'default', or 'gaittake-paper', GaitTAKE §4's training (P×K = 8×8 batches of 30-frame windows, attention within 10-frame clips, the triplet loss averaged over its non-zero terms); options given here override the preset's values. Default 'default'" },
   epochs: { field: 'epochs', type: 'number', describe: 'Training epochs (gaittake default 60, at-gcn default 40)' },
   lr: { field: 'lr', type: 'number', describe: 'Adam learning rate (gaittake default 0.001, at-gcn 0.003)' },
   'identities-per-batch': { field: 'P', type: 'number', describe: 'gaittake: P of the P×K batches (default 8)' },
@@ -39,7 +40,7 @@ const OPTIONS = {
 
 /** The options of one model only: given with the other, they are an error naming both. */
 const ONLY = {
-  gaittake: ['identities-per-batch', 'walks-per-identity', 'heads', 'embedding-dim', 'channels', 'triplet', 'margin', 'cross-entropy', 'gem-p', 'augment-noise', 'pooling', 'bones', 'normalize'],
+  gaittake: ['preset', 'identities-per-batch', 'walks-per-identity', 'heads', 'embedding-dim', 'channels', 'triplet', 'margin', 'cross-entropy', 'gem-p', 'augment-noise', 'pooling', 'bones', 'normalize'],
   'at-gcn': ['hidden'],
 } as const satisfies Record<(typeof IDENTITY_MODEL_KINDS)[number], readonly (keyof typeof OPTIONS)[]>;
 

@@ -1,12 +1,5 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { commaList, defineCommand, emit, globalOptions, say, type CommandOptions } from '../util.js';
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
 
 const OPTIONS = {
   model: { type: 'string', demandOption: true, describe: 'Classifier directory written by train-classifier' },
@@ -29,11 +22,9 @@ export const saliencyCommand = defineCommand({
     try {
       const set = await lib.readGaitFile(argv.data);
       const r = lib.saliency(clf, set, ids, { target: argv.target });
-      mkdirSync(argv.out, { recursive: true });
       const json = path.join(argv.out, 'saliency.json');
       const svg = path.join(argv.out, 'saliency.svg');
-      writeAtomic(json, JSON.stringify(r));
-      writeAtomic(svg, lib.saliencySvg(r));
+      lib.writeFilesAtomic([{ path: json, data: JSON.stringify(r) }, { path: svg, data: lib.saliencySvg(r) }]);
       say(argv, `wrote ${json} and ${svg}`);
       emit(argv, { json, svg, gaits: r.gaits.map((g) => ({ id: g.id, label: g.label, predicted: g.predicted, target: g.target, probability: g.probability, perJoint: g.perJoint })) },
         r.gaits.map((g) => {

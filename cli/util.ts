@@ -1,27 +1,85 @@
 /**
- * Shared CLI plumbing: global options, output (`--json` or text), progress
- * bars and error reporting. Commands stay thin: validate, call one library
- * function, print.
+ * Shared CLI plumbing: command modules typed by their options, global
+ * options, output (`--json` or text), progress bars and error reporting.
+ * Commands stay thin: validate, call one library function, print.
  */
 import cliProgress from 'cli-progress';
 import { availableParallelism } from 'node:os';
-import type { Argv } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule, InferredOptionType, Options } from 'yargs';
+import { BACKEND_CHOICES, type BackendChoice } from '../src/core/backend-choice.js';
+import { GaitforgeError } from '../src/core/errors.js';
 import type { Progress } from '../src/core/progress.js';
 
+/** What the output helpers read of a command's arguments. */
 export interface GlobalArgs {
   json?: boolean;
   quiet?: boolean;
-  backend?: string;
 }
 
+/**
+ * A command module whose handler sees the arguments its builder declares,
+ * typed as yargs infers them from the options (no interface to keep in step).
+ */
+export function defineCommand<A>(module: {
+  command: string | readonly string[];
+  describe: string;
+  builder: (y: Argv<object>) => Argv<A>;
+  handler: (argv: ArgumentsCamelCase<A>) => void | Promise<void>;
+}): CommandModule<object, A> {
+  return module;
+}
+
+const DEFAULT_BACKEND: BackendChoice = 'auto';
+
+/** --json, --quiet and --backend: the options every command takes. */
 export function globalOptions<T>(y: Argv<T>) {
   return y
     .option('json', { type: 'boolean', default: false, describe: 'Print machine-readable JSON on stdout' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bars or chatter on stderr' })
     .option('backend', {
-      type: 'string', default: 'auto', choices: ['auto', 'node-gpu', 'node', 'wasm', 'cpu'],
+      type: 'string', default: DEFAULT_BACKEND, choices: BACKEND_CHOICES,
       describe: 'Compute backend (auto: tfjs-node-gpu, tfjs-node, wasm, cpu, first that works)',
     });
+}
+
+/**
+ * A command's options, each declared once: its yargs spec and, for a flag
+ * that sets a field of the library's config, that field's name (`field`;
+ * yargs reads only its own keys of a spec).
+ */
+export type CommandOptions<Config = Record<string, unknown>> = Record<string, Options & { field?: keyof Config & string }>;
+
+/**
+ * The config fields of a table of options: each option with a `field`, typed
+ * as yargs parses the flag (undefined for a flag not given, whose field is left out).
+ */
+export type ConfigFrom<O extends CommandOptions> = {
+  -readonly [K in keyof O as O[K] extends { field: infer F extends string } ? F : never]: InferredOptionType<O[K]>;
+};
+
+/**
+ * The config fields the given flags set. A flag not given leaves its field
+ * out, so a config file's value or the library's default stays.
+ */
+export function configFrom<O extends CommandOptions>(options: O, argv: Readonly<Record<string, unknown>>): ConfigFrom<O>;
+export function configFrom(options: CommandOptions, argv: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const [flag, o] of Object.entries(options)) if (o.field !== undefined && argv[flag] !== undefined) config[o.field] = argv[flag];
+  return config;
+}
+
+/** The comma-separated items of a list option, trimmed, empty ones left out. */
+export function commaList(s: string): string[] {
+  return s.split(',').map((x) => x.trim()).filter(Boolean);
+}
+
+/** The numbers of a comma-separated option `--flag`; E_OPTION naming the option and the item that is not a number. */
+export function numberList(flag: string, value: string): number[] {
+  return commaList(value).map((x) => {
+    const n = Number(x);
+    if (!Number.isFinite(n)) throw new GaitforgeError('E_OPTION', `--${flag} ${JSON.stringify(value)}: ${JSON.stringify(x)} is not a number`);
+    return n;
+  });
 }
 
 /** Prints `data` as JSON with --json, else the text (a string or lines). */
@@ -108,10 +166,10 @@ export const PRIOR_HELP =
 
 /** `--threads`: data-parallel threads of training and inference (default: the machine's cores). */
 export function threadsOption(describe = "Threads (data-parallel workers on the wasm/cpu backends; 1 on tfjs-node). Default: this machine's cores") {
-  return { type: 'number' as const, default: availableParallelism(), describe };
+  return { type: 'number', default: availableParallelism(), describe } as const;
 }
 
-/** Parses an integer seed option (non-negative safe integer). */
+/** `--seed` (default 1): the same seed gives the same output. */
 export function seedOption(describe = 'Random seed (every run is reproducible from it)') {
-  return { type: 'number' as const, default: 1, describe };
+  return { type: 'number', default: 1, describe } as const;
 }

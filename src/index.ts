@@ -13,6 +13,7 @@ export { summarizeDataset, type DatasetSummary } from './core/summary.js';
 export type { Progress } from './core/progress.js';
 export { readGaitFile, writeGaitFile, convertGaitFile, type ReadGaitOptions } from './io/gaitfile.js';
 export { inspectGaitFile, type GaitFileReport } from './io/inspect.js';
+export { splitGaitFile, type SplitGaitFileOptions, type SplitGaitFileResult } from './io/split.js';
 export { importBvh, type BvhImportConfig } from './io/bvh.js';
 export { importEgait, type EgaitImportConfig } from './io/egait.js';
 

@@ -1,34 +1,9 @@
-import type { Argv, CommandModule } from 'yargs';
-import { emit, globalOptions, progressBar, say, table, type GlobalArgs } from '../util.js';
+import { commaList, configFrom, defineCommand, emit, globalOptions, numberList, progressBar, say, table, type CommandOptions, type GlobalArgs } from '../util.js';
 import { GaitforgeError } from '../../src/core/errors.js';
+import { SPLIT_GROUPINGS } from '../../src/core/gaitset.js';
+import type { AblationConfig } from '../../src/pipeline/ablation/config.js';
+import { ABLATION_TASKS, AUGMENTERS, CLASSIFIERS, IDENTITY_TASK_AUGMENTERS } from '../../src/pipeline/ablation/names.js';
 import { signedPercent } from '../../src/eval/stats.js';
-
-interface RunArgs extends GlobalArgs {
-  data: string;
-  config?: string;
-  'run-dir': string;
-  task?: string;
-  seeds?: number;
-  counts?: string;
-  augmenters?: string;
-  classifiers?: string;
-  'group-by'?: string;
-  folds?: number;
-  'real-fractions'?: string;
-  'synthetic-ratio'?: string;
-  'drop-synthetic'?: boolean;
-  workers: number;
-  threads?: number;
-  shard?: string;
-  report: boolean;
-}
-
-interface MergeArgs extends GlobalArgs {
-  dirs: string[];
-  out: string;
-}
-
-const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
 
 function parseShard(s: string | undefined): { index: number; count: number } | undefined {
   if (s === undefined) return undefined;
@@ -60,80 +35,83 @@ function printSummary(lib: typeof import('../lib.js'), argv: GlobalArgs, r: impo
   ]);
 }
 
-const run: CommandModule<object, RunArgs> = {
+/**
+ * The options of `ablate run`; those with a `field` set that field of the
+ * ablation config (over the --config file), the others are built below. The
+ * config is checked as a whole, so a bad value is one error naming its field.
+ */
+const RUN_OPTIONS = {
+  data: { type: 'string', demandOption: true, describe: 'Real gait dataset (.parquet or .arrow)' },
+  config: { type: 'string', describe: 'Ablation config (JSON or YAML); CLI options override it' },
+  'run-dir': { type: 'string', demandOption: true, describe: 'Run folder (cells, results, report, plots); re-run to resume' },
+  task: { field: 'task', type: 'string', choices: ABLATION_TASKS, describe: "emotion (classifiers, default) or identity: GaitTAKE's cross-condition rank-1 with generated walks of training identities in unrecorded conditions (config section identity, docs/identity.md)" },
+  seeds: { field: 'seeds', type: 'number', describe: 'Number of repeats (seeds 1..S)' },
+  counts: {
+    // a value that is not a whole number goes on as it is, for the config check to name
+    field: 'counts', type: 'string', coerce: (s: string) => commaList(s).map((c) => (/^\d+$/.test(c) ? Number(c) : c)),
+    describe: 'Synthetic gaits per label (task identity: per target identity and condition), comma-separated (e.g. 0,250,500)',
+  },
+  augmenters: { field: 'augmenters', type: 'string', coerce: commaList, describe: `Comma-separated augmenters: ${AUGMENTERS.join(', ')} (task identity: ${IDENTITY_TASK_AUGMENTERS.join(', ')})` },
+  classifiers: { field: 'classifiers', type: 'string', coerce: commaList, describe: `Comma-separated classifiers: ${CLASSIFIERS.join(', ')}` },
+  'group-by': { type: 'string', choices: SPLIT_GROUPINGS, describe: 'Split grouping (default auto: identity when every gait has one, else identity or recording, else gait)' },
+  folds: { type: 'number', describe: 'Repeated grouped k-fold cross-validation with this many folds (splits.mode kfold; each seed is one repeat)' },
+  'real-fractions': { type: 'string', describe: 'A learning curve: shares of the real training data, comma-separated (e.g. 0.1,0.25,0.5,1)' },
+  'synthetic-ratio': { type: 'string', describe: 'Synthetic gaits per real training gait of each label, comma-separated (e.g. 1,5), instead of --counts' },
+  'drop-synthetic': { type: 'boolean', describe: 'Run on the real rows of a dataset that also holds synthetic ones (default: refuse such data)' },
+  workers: { type: 'number', default: 1, describe: 'Parallel workers (worker threads) on this machine, each running a shard' },
+  threads: { type: 'number', describe: "Data-parallel threads of each training (default 1: results then do not depend on --workers); workers × threads ≤ this machine's cores" },
+  shard: { type: 'string', describe: 'Run one slice i/n of the grid (e.g. one Slurm array task)' },
+  report: { type: 'boolean', default: true, describe: 'Write results and report (--no-report for shards)' },
+} as const satisfies CommandOptions<AblationConfig>;
+
+const run = defineCommand({
   command: ['run', '$0'],
   describe: 'Run (or resume) an augmentation ablation',
-  builder: (y) =>
-    globalOptions(y)
-      .option('data', { type: 'string', demandOption: true, describe: 'Real gait dataset (.parquet or .arrow)' })
-      .option('config', { type: 'string', describe: 'Ablation config (JSON or YAML); CLI options override it' })
-      .option('run-dir', { type: 'string', demandOption: true, describe: 'Run folder (cells, results, report, plots); re-run to resume' })
-      .option('task', { type: 'string', choices: ['emotion', 'identity'], describe: "emotion (classifiers, default) or identity: GaitTAKE's cross-condition rank-1 with generated walks of training identities in unrecorded conditions (config section identity, docs/identity.md)" })
-      .option('seeds', { type: 'number', describe: 'Number of repeats (seeds 1..S)' })
-      .option('counts', { type: 'string', describe: 'Synthetic gaits per label (task identity: per target identity and condition), comma-separated (e.g. 0,250,500)' })
-      .option('augmenters', { type: 'string', describe: 'none,stepgen,cvae-baseline,mirror,rotate,timewarp,noise,classical,mean-shift (task identity: none,stepgen,cvae-baseline,mean-shift)' })
-      .option('classifiers', { type: 'string', describe: 'baseline-step,step,at-gcn' })
-      .option('group-by', { type: 'string', choices: ['auto', 'identity', 'recording', 'identity-or-recording', 'gait'], describe: 'Split grouping (default auto: identity when every gait has one, else identity or recording, else gait)' })
-      .option('folds', { type: 'number', describe: 'Repeated grouped k-fold cross-validation with this many folds (splits.mode kfold; each seed is one repeat)' })
-      .option('real-fractions', { type: 'string', describe: 'A learning curve: shares of the real training data, comma-separated (e.g. 0.1,0.25,0.5,1)' })
-      .option('synthetic-ratio', { type: 'string', describe: 'Synthetic gaits per real training gait of each label, comma-separated (e.g. 1,5), instead of --counts' })
-      .option('drop-synthetic', { type: 'boolean', describe: 'Run on the real rows of a dataset that also holds synthetic ones (default: refuse such data)' })
-      .option('workers', { type: 'number', default: 1, describe: 'Parallel workers (worker threads) on this machine, each running a shard' })
-      .option('threads', { type: 'number', describe: "Data-parallel threads of each training (default 1: results then do not depend on --workers); workers × threads ≤ this machine's cores" })
-      .option('shard', { type: 'string', describe: 'Run one slice i/n of the grid (e.g. one Slurm array task)' })
-      .option('report', { type: 'boolean', default: true, describe: 'Write results and report (--no-report for shards)' }) as unknown as Argv<RunArgs>,
+  builder: (y) => globalOptions(y).options(RUN_OPTIONS),
   handler: async (argv) => {
     const lib = await import('../lib.js');
-    await lib.initBackend(argv.backend as never);
+    await lib.initBackend(argv.backend);
     const shard = parseShard(argv.shard);
     if (!Number.isInteger(argv.workers) || argv.workers < 1) throw new lib.GaitforgeError('E_OPTION', `--workers ${argv.workers}: expected a positive integer`);
-    const config: import('../lib.js').AblationConfig = argv.config ? lib.loadAblationConfig(argv.config) : {};
-    const counts = list(argv.counts);
-    if (counts) config.counts = counts.map((c) => (/^\d+$/.test(c) ? Number(c) : (c as never)));
-    if (argv.task !== undefined) config.task = argv.task as never;
-    if (argv.seeds !== undefined) config.seeds = argv.seeds;
-    if (argv.augmenters) config.augmenters = list(argv.augmenters) as never;
-    if (argv.classifiers) config.classifiers = list(argv.classifiers) as never;
-    if (argv['group-by']) config.splits = { ...(config.splits ?? {}), groupBy: argv['group-by'] as never };
-    if (argv.folds !== undefined) config.splits = { ...(config.splits ?? {}), mode: 'kfold', folds: argv.folds };
-    const numbers = (name: string, v: string | undefined) =>
-      list(v)?.map((x) => {
-        const n = Number(x);
-        if (x === '' || !Number.isFinite(n)) throw new lib.GaitforgeError('E_OPTION', `--${name} ${JSON.stringify(v)}: ${JSON.stringify(x)} is not a number`);
-        return n;
-      });
-    const fractions = numbers('real-fractions', argv['real-fractions']);
-    if (fractions) config.realFractions = fractions;
-    const ratios = numbers('synthetic-ratio', argv['synthetic-ratio']);
-    if (ratios) {
-      if (counts) throw new lib.GaitforgeError('E_OPTION', 'pass either --counts or --synthetic-ratio, not both');
-      delete config.counts;
-      config.syntheticRatio = ratios;
-    }
-    if (argv['drop-synthetic']) config.nonReal = 'drop';
+    const file: AblationConfig = argv.config ? lib.loadAblationConfig(argv.config) : {};
+    const fractions = argv['real-fractions'] === undefined ? undefined : numberList('real-fractions', argv['real-fractions']);
+    const ratios = argv['synthetic-ratio'] === undefined ? undefined : numberList('synthetic-ratio', argv['synthetic-ratio']);
+    if (ratios && argv.counts) throw new lib.GaitforgeError('E_OPTION', 'pass either --counts or --synthetic-ratio, not both');
+    const { counts: _replaced, ...withoutCounts } = file;
+    const groupBy = argv['group-by'];
+    const config = lib.checkAblationConfig({
+      ...(ratios ? withoutCounts : file), // --synthetic-ratio replaces the file's counts
+      ...configFrom(RUN_OPTIONS, argv),
+      ...(groupBy || argv.folds !== undefined
+        ? { splits: { ...file.splits, ...(groupBy ? { groupBy } : {}), ...(argv.folds !== undefined ? { mode: 'kfold', folds: argv.folds } : {}) } }
+        : {}),
+      ...(fractions ? { realFractions: fractions } : {}),
+      ...(ratios ? { syntheticRatio: ratios } : {}),
+      ...(argv['drop-synthetic'] ? { nonReal: 'drop' } : {}),
+    });
     const r = await lib.ablate({ dataPath: argv.data, config, runDir: argv['run-dir'], shard, workers: argv.workers, threads: argv.threads, report: argv.report, progress: progressBar(argv), command: `gaitforge ${process.argv.slice(2).join(' ')}` });
     say(argv, `ablation in ${argv['run-dir']}`);
     printSummary(lib, argv, r);
   },
-};
+});
 
-const merge: CommandModule<object, MergeArgs> = {
+const merge = defineCommand({
   command: 'merge <dirs..>',
   describe: 'Join the results of shards (run folders) into one report',
   builder: (y) =>
     globalOptions(y)
       .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'Run folders of the shards' })
-      .option('out', { type: 'string', demandOption: true, describe: 'Folder for the merged results and report' }) as unknown as Argv<MergeArgs>,
+      .option('out', { type: 'string', demandOption: true, describe: 'Folder for the merged results and report' }),
   handler: async (argv) => {
     const lib = await import('../lib.js');
-    await lib.initBackend(argv.backend as never);
+    await lib.initBackend(argv.backend);
     printSummary(lib, argv, await lib.mergeAblation(argv.dirs, argv.out, `gaitforge ${process.argv.slice(2).join(' ')}`));
   },
-};
+});
 
-export const ablateCommand: CommandModule = {
+export const ablateCommand = defineCommand({
   command: 'ablate',
-  describe: 'Augmentation ablations: what synthetic gaits are worth to each classifier (run, merge)',
-  builder: (y) => y.command(run as CommandModule).command(merge as CommandModule),
+  describe: 'Augmentation ablations: what synthetic gaits are worth to each classifier, or to the identity model (run, merge)',
+  builder: (y) => y.command(run).command(merge),
   handler: () => undefined,
-};
+});

@@ -1,23 +1,20 @@
-import type { CommandModule } from 'yargs';
-import { emit, globalOptions, type GlobalArgs } from '../util.js';
+import { defineCommand, emit, globalOptions, type CommandOptions } from '../util.js';
 
-interface Args extends GlobalArgs {
-  input: string;
-  output: string;
-  'row-group-size': number;
-}
+const OPTIONS = {
+  'row-group-size': { type: 'number', default: 1000, describe: 'Gaits per row group / record batch' },
+} as const satisfies CommandOptions;
 
-export const convert: CommandModule<object, Args> = {
+export const convert = defineCommand({
   command: 'convert <input> <output>',
   describe: 'Convert a gait file between Parquet and Arrow IPC (streamed row group by row group)',
   builder: (y) =>
     globalOptions(y)
       .positional('input', { type: 'string', demandOption: true, describe: 'Input .parquet / .arrow' })
       .positional('output', { type: 'string', demandOption: true, describe: 'Output .parquet / .arrow' })
-      .option('row-group-size', { type: 'number', default: 1000, describe: 'Gaits per row group / record batch' }) as never,
+      .options(OPTIONS),
   handler: async (argv) => {
     const lib = await import('../lib.js');
     const r = await lib.convertGaitFile(argv.input, argv.output, { rowGroupSize: argv['row-group-size'] });
     emit(argv, r, `converted ${r.rows} gaits: ${argv.input} (${r.inputBytes} bytes) → ${argv.output} (${r.outputBytes} bytes)`);
   },
-};
+});

@@ -1,26 +1,8 @@
-import type { Argv, CommandModule } from 'yargs';
+import { LATENT_PRIORS } from '../../src/generator/latent.js';
+import { defineCommand, emit, globalOptions, PRIOR_HELP, progressBar, seedOption, table, threadsOption, type CommandOptions } from '../util.js';
+
 type Lib = typeof import('../lib.js');
 type GeneratorEvaluation = import('../lib.js').GeneratorEvaluation;
-import { LATENT_PRIORS } from '../../src/generator/latent.js';
-import { emit, globalOptions, PRIOR_HELP, progressBar, table, threadsOption, type GlobalArgs } from '../util.js';
-
-interface Args extends GlobalArgs {
-  model: string;
-  real: string;
-  train?: string;
-  'per-label'?: number;
-  repeats: number;
-  evaluator?: string;
-  features: string;
-  temperature?: number;
-  prior?: string;
-  steps?: number;
-  guidance?: number;
-  seed: number;
-  threads: number;
-  'cache-dir'?: string;
-  'evaluator-epochs'?: number;
-}
 
 /** The evaluation as text: one table of generated vs real, then the verdicts and warnings; `evaluatorUsed` says which evaluator ran (null: none). */
 export function evaluationText(lib: Lib, e: GeneratorEvaluation, evaluatorUsed: string | null): string[] {
@@ -42,35 +24,37 @@ export function evaluationText(lib: Lib, e: GeneratorEvaluation, evaluatorUsed: 
   ];
 }
 
-export const evaluateGeneratorCommand: CommandModule<object, Args> = {
+const OPTIONS = {
+  model: { type: 'string', demandOption: true, describe: 'Generator directory (from train-generator)' },
+  real: { type: 'string', demandOption: true, describe: 'Held-out real gaits the generator did not train on (.parquet or .arrow)' },
+  train: { type: 'string', describe: "The generator's training gaits: enables the memorisation check" },
+  'per-label': { type: 'number', describe: 'Generated gaits per label in each draw (default: as many as the held-out half of --real has)' },
+  repeats: { type: 'number', default: 10, describe: 'Independent draws (R) for the confidence intervals' },
+  features: {
+    type: 'string', default: 'all', choices: ['all', 'affective'],
+    describe: "'all': affective and evaluator feature spaces; 'affective': no evaluator (data unlike the shipped evaluator's)",
+  },
+  evaluator: {
+    type: 'string',
+    describe: "An evaluator classifier directory to score with as it is (default: two Baseline-STEPs cross-fitted on --real, each trained on one half and scoring the other, so none has seen the generator's training gaits)",
+  },
+  'cache-dir': { type: 'string', describe: 'Folder of cached cross-fitted evaluators (default: .gaitforge-evaluators beside the --real file)' },
+  'evaluator-epochs': { type: 'number', describe: 'Epochs of each cross-fitted evaluator. Default 10' },
+  temperature: { type: 'number', describe: 'STEP-Gen: scale of the latent noise (default 1)' },
+  prior: { type: 'string', choices: LATENT_PRIORS, describe: `STEP-Gen: ${PRIOR_HELP}` },
+  steps: { type: 'number', describe: "flow: integration steps of the sampler (default: the model's)" },
+  guidance: { type: 'number', describe: "flow: classifier-free guidance W (default: the model's)" },
+  seed: seedOption('Random seed (splits and samples of every draw)'),
+  threads: threadsOption("Threads decoding the generated gaits and running the evaluator (worker threads on wasm/cpu; 1 on tfjs-node); the results do not depend on it. Default: this machine's cores"),
+} as const satisfies CommandOptions;
+
+export const evaluateGeneratorCommand = defineCommand({
   command: 'evaluate-generator',
   describe: 'Score a trained generator against held-out real gaits: FID (with the real-vs-real floor), Diversity, MultiModality, recognition accuracy, memorisation, plausibility; mean ± 95% CI over R draws',
-  builder: (y) =>
-    globalOptions(y)
-      .option('model', { type: 'string', demandOption: true, describe: 'Generator directory (from train-generator)' })
-      .option('real', { type: 'string', demandOption: true, describe: 'Held-out real gaits the generator did not train on (.parquet or .arrow)' })
-      .option('train', { type: 'string', describe: "The generator's training gaits: enables the memorisation check" })
-      .option('per-label', { type: 'number', describe: 'Generated gaits per label in each draw (default: as many as the held-out half of --real has)' })
-      .option('repeats', { type: 'number', default: 10, describe: 'Independent draws (R) for the confidence intervals' })
-      .option('features', {
-        type: 'string', default: 'all', choices: ['all', 'affective'],
-        describe: "'all': affective and evaluator feature spaces; 'affective': no evaluator (data unlike the shipped evaluator's)",
-      })
-      .option('evaluator', {
-        type: 'string',
-        describe: "An evaluator classifier directory to score with as it is (default: two Baseline-STEPs cross-fitted on --real, each trained on one half and scoring the other, so none has seen the generator's training gaits)",
-      })
-      .option('cache-dir', { type: 'string', describe: 'Folder of cached cross-fitted evaluators (default: .gaitforge-evaluators beside the --real file)' })
-      .option('evaluator-epochs', { type: 'number', describe: 'Epochs of each cross-fitted evaluator. Default 10' })
-      .option('temperature', { type: 'number', describe: 'STEP-Gen: scale of the latent noise (default 1)' })
-      .option('prior', { type: 'string', choices: LATENT_PRIORS, describe: `STEP-Gen: ${PRIOR_HELP}` })
-      .option('steps', { type: 'number', describe: "Flow: integration steps of the sampler (default: the model's)" })
-      .option('guidance', { type: 'number', describe: "Flow: classifier-free guidance W (default: the model's)" })
-      .option('seed', { type: 'number', default: 1, describe: 'Random seed (splits and samples of every draw)' })
-      .option('threads', threadsOption("Threads decoding the generated gaits and running the evaluator (worker threads on wasm/cpu; 1 on tfjs-node); the results do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
+  builder: (y) => globalOptions(y).options(OPTIONS),
   handler: async (argv) => {
     const lib = await import('../lib.js');
-    await lib.initBackend(argv.backend as never);
+    await lib.initBackend(argv.backend);
     const threads = lib.resolveThreads(argv.threads);
     if (argv.evaluator !== undefined && argv.features === 'affective') throw new lib.GaitforgeError('E_OPTION', '--evaluator is not used with --features affective');
     const real = await lib.readGaitFile(argv.real);
@@ -85,7 +69,7 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
           name: `the real set (${argv.real})`, cacheDir: lib.evaluatorCacheRoot(argv['cache-dir'], argv.real), epochs: argv['evaluator-epochs'], threads, progress: progressBar(argv),
         });
       const e = await lib.evaluateGenerator(gen, real, {
-        seed: argv.seed, perLabel: argv['per-label'], repeats: argv.repeats, temperature: argv.temperature, prior: argv.prior as never, steps: argv.steps, guidance: argv.guidance,
+        seed: argv.seed, perLabel: argv['per-label'], repeats: argv.repeats, temperature: argv.temperature, prior: argv.prior, steps: argv.steps, guidance: argv.guidance,
         evaluator: crossFit?.folds ?? given?.evaluator ?? null, evaluatorName: given?.name, train, threads, progress: progressBar(argv),
       });
       const description = crossFit?.description ?? (given ? `${given.description}; it scores all of --real, so its ratio is anchored at 1 only if it never trained on the generator's training gaits` : null);
@@ -99,4 +83,4 @@ export const evaluateGeneratorCommand: CommandModule<object, Args> = {
       gen.dispose();
     }
   },
-};
+});

@@ -1,38 +1,28 @@
-import type { Argv, CommandModule } from 'yargs';
-import { emit, fmt, globalOptions, table, threadsOption, type GlobalArgs } from '../util.js';
+import { FEATURE_SPACES } from '../../src/eval/features.js';
+import { defineCommand, emit, fmt, globalOptions, seedOption, table, threadsOption, type CommandOptions } from '../util.js';
 
-interface Args extends GlobalArgs {
-  real: string;
-  fake: string;
-  evaluator?: string;
-  features: string;
-  seed: number;
-  threads: number;
-  train?: string;
-  'cache-dir'?: string;
-  'evaluator-epochs'?: number;
-}
+const OPTIONS = {
+  real: { type: 'string', demandOption: true, describe: 'Real gaits (.parquet or .arrow)' },
+  fake: { type: 'string', demandOption: true, describe: 'Generated gaits (.parquet or .arrow)' },
+  features: {
+    type: 'string', default: 'evaluator', choices: FEATURE_SPACES,
+    describe: "'evaluator': penultimate features of a frozen Baseline-STEP; 'affective': the 29 affective features (model-free)",
+  },
+  evaluator: { type: 'string', describe: 'Evaluator classifier directory (default: the shipped samples/evaluator when it fits the data, for T=75, V=16, 4 emotions; else one trained on --train and cached)' },
+  train: { type: 'string', describe: 'Real training split, disjoint from --real: trains (once, then cached) an evaluator for data the shipped one does not fit' },
+  'cache-dir': { type: 'string', describe: 'Folder of cached per-dataset evaluators (default: .gaitforge-evaluators beside the --train file)' },
+  'evaluator-epochs': { type: 'number', describe: 'Epochs of a per-dataset evaluator trained on --train. Default 10' },
+  seed: seedOption('Seed of the real-vs-real split'),
+  threads: threadsOption("Threads of the evaluator's forward passes (worker threads on wasm/cpu; 1 on tfjs-node); the features do not depend on it. Default: this machine's cores"),
+} as const satisfies CommandOptions;
 
-export const fidCommand: CommandModule<object, Args> = {
+export const fidCommand = defineCommand({
   command: 'fid',
   describe: 'FID of generated gaits against real gaits, next to the real-vs-real floor (evaluator or affective feature space)',
-  builder: (y) =>
-    globalOptions(y)
-      .option('real', { type: 'string', demandOption: true, describe: 'Real gaits (.parquet or .arrow)' })
-      .option('fake', { type: 'string', demandOption: true, describe: 'Generated gaits (.parquet or .arrow)' })
-      .option('features', {
-        type: 'string', default: 'evaluator', choices: ['evaluator', 'affective'],
-        describe: "'evaluator': penultimate features of a frozen Baseline-STEP; 'affective': the 29 affective features (model-free)",
-      })
-      .option('evaluator', { type: 'string', describe: 'Evaluator classifier directory (default: the shipped samples/evaluator when it fits the data, for T=75, V=16, 4 emotions; else one trained on --train and cached)' })
-      .option('train', { type: 'string', describe: 'Real training split, disjoint from --real: trains (once, then cached) an evaluator for data the shipped one does not fit' })
-      .option('cache-dir', { type: 'string', describe: 'Folder of cached per-dataset evaluators (default: .gaitforge-evaluators beside the --train file)' })
-      .option('evaluator-epochs', { type: 'number', describe: 'Epochs of a per-dataset evaluator trained on --train. Default 10' })
-      .option('seed', { type: 'number', default: 1, describe: 'Seed of the real-vs-real split' })
-      .option('threads', threadsOption("Threads of the evaluator's forward passes (worker threads on wasm/cpu; 1 on tfjs-node); the features do not depend on it. Default: this machine's cores")) as unknown as Argv<Args>,
+  builder: (y) => globalOptions(y).options(OPTIONS),
   handler: async (argv) => {
     const lib = await import('../lib.js');
-    await lib.initBackend(argv.backend as never);
+    await lib.initBackend(argv.backend);
     const threads = lib.resolveThreads(argv.threads);
     if (argv.evaluator !== undefined && argv.features !== 'evaluator')
       throw new lib.GaitforgeError('E_OPTION', '--evaluator is only used with --features evaluator');
@@ -46,7 +36,7 @@ export const fidCommand: CommandModule<object, Args> = {
         })
       : null;
     try {
-      const r = await lib.fidFromSets(real, fake, { features: argv.features as never, evaluator: ev?.evaluator, evaluatorName: ev?.name, seed: argv.seed, threads });
+      const r = await lib.fidFromSets(real, fake, { features: argv.features, evaluator: ev?.evaluator, evaluatorName: ev?.name, seed: argv.seed, threads });
       const space = ev ? `evaluator (Baseline-STEP ${r.evaluatorHash}): ${ev.description}` : `affective (${r.dim} features, min–max scaled on the real set)`;
       emit(argv, { real: argv.real, fake: argv.fake, ...r, evaluatorDir: ev?.dir ?? null, evaluatorUsed: lib.evaluatorUsed(ev) }, [
         `feature space: ${space}`,
@@ -62,4 +52,4 @@ export const fidCommand: CommandModule<object, Args> = {
       ev?.evaluator.dispose();
     }
   },
-};
+});

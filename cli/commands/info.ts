@@ -1,13 +1,12 @@
-import type { CommandModule } from 'yargs';
-import { emit, globalOptions, type GlobalArgs } from '../util.js';
+import { defineCommand, emit, globalOptions } from '../util.js';
 
-export const info: CommandModule<object, GlobalArgs> = {
+export const info = defineCommand({
   command: 'info',
   describe: 'Show the compute backend in use, its SIMD/threads, versions, and why faster backends were not used',
   builder: (y) => globalOptions(y),
   handler: async (argv) => {
     const { initBackend, VERSION } = await import('../lib.js');
-    const b = await initBackend(argv.backend as never);
+    const b = await initBackend(argv.backend);
     const lines = [
       `gaitforge ${VERSION}`,
       `backend: ${b.chosen} (tfjs backend '${b.tfBackend}', requested ${b.requested})`,
@@ -20,4 +19,4 @@ export const info: CommandModule<object, GlobalArgs> = {
     lines.push(`versions: ${Object.entries(b.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     emit(argv, { version: VERSION, ...b }, lines);
   },
-};
+});

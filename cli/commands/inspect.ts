@@ -1,14 +1,9 @@
-import type { CommandModule } from 'yargs';
-import { emit, fmt, globalOptions, table, type GlobalArgs } from '../util.js';
+import { defineCommand, emit, fmt, globalOptions, table } from '../util.js';
 
-interface Args extends GlobalArgs {
-  file: string;
-}
-
-export const inspect: CommandModule<object, Args> = {
+export const inspect = defineCommand({
   command: 'inspect <file>',
   describe: 'Describe a gait file: rows, labels, identities, sources, shape, fps, value ranges, NaN check',
-  builder: (y) => globalOptions(y).positional('file', { type: 'string', demandOption: true, describe: 'A .parquet / .arrow gait file' }) as never,
+  builder: (y) => globalOptions(y).positional('file', { type: 'string', demandOption: true, describe: 'A .parquet / .arrow gait file' }),
   handler: async (argv) => {
     const lib = await import('../lib.js');
     const r = await lib.inspectGaitFile(argv.file);
@@ -31,4 +26,4 @@ export const inspect: CommandModule<object, Args> = {
       table(['label', 'gaits'], Object.entries(r.labels).map(([k, v]) => [k, v])),
     ]);
   },
-};
+});

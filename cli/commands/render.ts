@@ -1,21 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
 import { GaitforgeError } from '../../src/core/errors.js';
-import { emit, globalOptions, progressBar, say, type GlobalArgs } from '../util.js';
-
-interface Args extends GlobalArgs {
-  in: string;
-  out: string;
-  ids?: string;
-  label?: string;
-  source?: string;
-  limit?: number;
-  grid: boolean;
-  format?: string;
-  ground: boolean;
-  frames: number;
-  scale: number;
-  validate: boolean;
-}
+import { GAIT_SOURCES } from '../../src/core/gaitset.js';
+import { commaList, defineCommand, emit, globalOptions, progressBar, say, type CommandOptions } from '../util.js';
 
 const FORMATS = ['glb', 'svg', 'png'] as const;
 type Format = (typeof FORMATS)[number];
@@ -24,42 +9,44 @@ const FILMSTRIP_DEFAULT_LIMIT = 16;
 
 function formatOf(out: string, given: string | undefined): Format {
   const ext = /\.([a-z0-9]+)$/i.exec(out)?.[1]?.toLowerCase();
-  const fromExt = (FORMATS as readonly string[]).includes(ext ?? '') ? (ext as Format) : undefined;
+  const fromExt = FORMATS.find((f) => f === ext);
   if (given !== undefined) {
-    if (!(FORMATS as readonly string[]).includes(given))
-      throw new GaitforgeError('E_OPTION', `invalid --format: ${JSON.stringify(given)} (expected glb, svg or png)`);
-    if (fromExt && fromExt !== given) throw new GaitforgeError('E_OPTION', `--format ${given} but --out ${out} ends in .${fromExt}`);
-    return given as Format;
+    const format = FORMATS.find((f) => f === given);
+    if (format === undefined) throw new GaitforgeError('E_OPTION', `invalid --format: ${JSON.stringify(given)} (expected glb, svg or png)`);
+    if (fromExt && fromExt !== format) throw new GaitforgeError('E_OPTION', `--format ${given} but --out ${out} ends in .${fromExt}`);
+    return format;
   }
   return fromExt ?? 'glb';
 }
 
-export const render: CommandModule<object, Args> = {
+const OPTIONS = {
+  in: { type: 'string', demandOption: true, describe: 'Gait file (.parquet or .arrow)' },
+  out: { type: 'string', demandOption: true, describe: 'Output: a .glb file (one gait or --grid), a folder (one .glb per gait), or a .svg/.png filmstrip' },
+  ids: { type: 'string', describe: 'Comma-separated gait ids to render, in this order' },
+  label: { type: 'string', describe: 'Only gaits with this label' },
+  source: { type: 'string', choices: GAIT_SOURCES, describe: 'Only real or only synthetic gaits' },
+  limit: { type: 'number', describe: `At most this many gaits (default: all for GLB, ${FILMSTRIP_DEFAULT_LIMIT} for filmstrips)` },
+  grid: { type: 'boolean', default: false, describe: 'GLB: one scene with all selected gaits on a grid' },
+  format: { type: 'string', describe: 'glb, svg or png (default: from the --out extension, else glb)' },
+  ground: { type: 'boolean', default: true, describe: 'GLB: add a ground plane (--no-ground to leave it out)' },
+  frames: { type: 'number', default: 8, describe: 'Filmstrip: poses per view over one gait cycle' },
+  scale: { type: 'number', default: 2, describe: 'PNG: output pixels per SVG pixel' },
+  validate: { type: 'boolean', default: false, describe: 'GLB: check every file with the Khronos glTF validator' },
+} as const satisfies CommandOptions;
+
+export const render = defineCommand({
   command: 'render',
   describe: 'Render gaits to animated GLB files (one per gait, or one scene with --grid) or to an SVG/PNG filmstrip',
-  builder: (y) =>
-    globalOptions(y)
-      .option('in', { type: 'string', demandOption: true, describe: 'Gait file (.parquet or .arrow)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'Output: a .glb file (one gait or --grid), a folder (one .glb per gait), or a .svg/.png filmstrip' })
-      .option('ids', { type: 'string', describe: 'Comma-separated gait ids to render, in this order' })
-      .option('label', { type: 'string', describe: 'Only gaits with this label' })
-      .option('source', { type: 'string', choices: ['real', 'synthetic'], describe: 'Only real or only synthetic gaits' })
-      .option('limit', { type: 'number', describe: `At most this many gaits (default: all for GLB, ${FILMSTRIP_DEFAULT_LIMIT} for filmstrips)` })
-      .option('grid', { type: 'boolean', default: false, describe: 'GLB: one scene with all selected gaits on a grid' })
-      .option('format', { type: 'string', describe: 'glb, svg or png (default: from the --out extension, else glb)' })
-      .option('ground', { type: 'boolean', default: true, describe: 'GLB: add a ground plane (--no-ground to leave it out)' })
-      .option('frames', { type: 'number', default: 8, describe: 'Filmstrip: poses per view over one gait cycle' })
-      .option('scale', { type: 'number', default: 2, describe: 'PNG: output pixels per SVG pixel' })
-      .option('validate', { type: 'boolean', default: false, describe: 'GLB: check every file with the Khronos glTF validator' }) as unknown as Argv<Args>,
+  builder: (y) => globalOptions(y).options(OPTIONS),
   handler: async (argv) => {
     const format = formatOf(argv.out, argv.format);
     const io = await import('../../src/io/index.js');
     const r = await import('../../src/render/index.js');
     const t0 = performance.now();
     const all = await io.readGaitFile(argv.in);
-    const ids = argv.ids?.split(',').map((s) => s.trim()).filter(Boolean);
+    const ids = argv.ids === undefined ? undefined : commaList(argv.ids);
     const limit = argv.limit ?? (format !== 'glb' && !ids?.length ? FILMSTRIP_DEFAULT_LIMIT : undefined);
-    const set = r.selectGaits(all, { ids, label: argv.label, source: argv.source as never, limit }, argv.in);
+    const set = r.selectGaits(all, { ids, label: argv.label, source: argv.source, limit }, argv.in);
     if (format === 'glb') {
       const bar = progressBar(argv);
       const perGait = !argv.grid && !(set.N === 1 && argv.out.toLowerCase().endsWith('.glb'));
@@ -88,4 +75,4 @@ export const render: CommandModule<object, Args> = {
       emit(argv, { format, gaits: set.N, files: [argv.out], seconds }, `wrote ${argv.out} (${format} filmstrip, ${set.N} gait${set.N > 1 ? 's' : ''})`);
     }
   },
-};
+});

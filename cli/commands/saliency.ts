@@ -1,46 +1,30 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
-import { emit, globalOptions, say, type GlobalArgs } from '../util.js';
+import { commaList, defineCommand, emit, globalOptions, say, type CommandOptions } from '../util.js';
 
-interface Args extends GlobalArgs {
-  model: string;
-  data: string;
-  ids: string;
-  out: string;
-  target: string;
-}
+const OPTIONS = {
+  model: { type: 'string', demandOption: true, describe: 'Classifier directory written by train-classifier' },
+  data: { type: 'string', demandOption: true, describe: 'Gait file holding the gaits (.parquet or .arrow)' },
+  ids: { type: 'string', demandOption: true, describe: 'Comma-separated gait ids' },
+  out: { type: 'string', demandOption: true, describe: 'Output folder for saliency.json and saliency.svg' },
+  target: { type: 'string', default: 'predicted', choices: ['predicted', 'label'], describe: "Differentiate the predicted class's probability or the gait's own label's" },
+} as const satisfies CommandOptions;
 
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
-
-export const saliencyCommand: CommandModule<object, Args> = {
+export const saliencyCommand = defineCommand({
   command: 'saliency',
   describe: "Per-joint, per-frame gradient magnitudes of a classifier's decision for chosen gaits (saliency.json + saliency.svg heat map)",
-  builder: (y) =>
-    globalOptions(y)
-      .option('model', { type: 'string', demandOption: true, describe: 'Classifier directory written by train-classifier' })
-      .option('data', { type: 'string', demandOption: true, describe: 'Gait file holding the gaits (.parquet or .arrow)' })
-      .option('ids', { type: 'string', demandOption: true, describe: 'Comma-separated gait ids' })
-      .option('out', { type: 'string', demandOption: true, describe: 'Output folder for saliency.json and saliency.svg' })
-      .option('target', { type: 'string', default: 'predicted', choices: ['predicted', 'label'], describe: "Differentiate the predicted class's probability or the gait's own label's" }) as unknown as Argv<Args>,
+  builder: (y) => globalOptions(y).options(OPTIONS),
   handler: async (argv) => {
     const lib = await import('../lib.js');
-    await lib.initBackend(argv.backend as never);
-    const ids = argv.ids.split(',').map((s) => s.trim()).filter(Boolean);
+    await lib.initBackend(argv.backend);
+    const ids = commaList(argv.ids);
     if (ids.length === 0) throw new lib.GaitforgeError('E_OPTION', 'invalid --ids: "" (expected comma-separated gait ids)');
     const clf = await lib.loadClassifier(argv.model);
     try {
       const set = await lib.readGaitFile(argv.data);
-      const r = lib.saliency(clf, set, ids, { target: argv.target as never });
-      mkdirSync(argv.out, { recursive: true });
+      const r = lib.saliency(clf, set, ids, { target: argv.target });
       const json = path.join(argv.out, 'saliency.json');
       const svg = path.join(argv.out, 'saliency.svg');
-      writeAtomic(json, JSON.stringify(r));
-      writeAtomic(svg, lib.saliencySvg(r));
+      lib.writeFilesAtomic([{ path: json, data: JSON.stringify(r) }, { path: svg, data: lib.saliencySvg(r) }]);
       say(argv, `wrote ${json} and ${svg}`);
       emit(argv, { json, svg, gaits: r.gaits.map((g) => ({ id: g.id, label: g.label, predicted: g.predicted, target: g.target, probability: g.probability, perJoint: g.perJoint })) },
         r.gaits.map((g) => {
@@ -51,4 +35,4 @@ export const saliencyCommand: CommandModule<object, Args> = {
       clf.dispose();
     }
   },
-};
+});

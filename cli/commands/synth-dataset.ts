@@ -1,40 +1,27 @@
-import type { CommandModule } from 'yargs';
-import { emit, fmt, globalOptions, table, type GlobalArgs } from '../util.js';
+import { EMOTIONS, type ProceduralOptions } from '../../src/core/procedural.js';
+import { configFrom, defineCommand, emit, fmt, globalOptions, seedOption, table, type CommandOptions } from '../util.js';
 
-interface Args extends GlobalArgs {
-  identities: number;
-  'per-emotion': number;
-  frames: number;
-  fps: number;
-  noise: number;
-  'estimator-noise': number;
-  'estimator-noise-time': number;
-  seed: number;
-  emotions?: string;
-  out?: string;
-}
+const OPTIONS = {
+  identities: { field: 'identities', type: 'number', default: 24, describe: 'Number of walkers' },
+  'per-emotion': { field: 'perEmotion', type: 'number', default: 6, describe: 'Gaits per walker and emotion' },
+  frames: { field: 'frames', type: 'number', default: 75, describe: 'Frames per gait (T)' },
+  fps: { field: 'fps', type: 'number', default: 30, describe: 'Frames per second' },
+  noise: { field: 'noise', type: 'number', default: 0.006, describe: 'Positional noise per joint and frame (m)' },
+  'estimator-noise': { field: 'estimatorNoise', type: 'number', default: 0, describe: 'Pose-estimator noise (m): std of a temporally correlated error per joint, coordinate and frame, so bone lengths jitter' },
+  'estimator-noise-time': { field: 'estimatorNoiseTime', type: 'number', default: 0.1, describe: 'Correlation time of the estimator noise (s)' },
+  emotions: { type: 'string', describe: `Comma-separated subset of ${EMOTIONS.join(',')}` },
+  seed: { field: 'seed', ...seedOption('Random seed') },
+  out: { alias: 'o', type: 'string', describe: 'Also write the dataset to a gait file (.parquet or .arrow)' },
+} as const satisfies CommandOptions<ProceduralOptions>;
 
-export const synthDataset: CommandModule<object, Args> = {
+export const synthDataset = defineCommand({
   command: 'synth-dataset',
   describe: 'Generate the procedural demo dataset (a kinematic walker with per-emotion style) and print its summary',
-  builder: (y) =>
-    globalOptions(y)
-      .option('identities', { type: 'number', default: 24, describe: 'Number of walkers' })
-      .option('per-emotion', { type: 'number', default: 6, describe: 'Gaits per walker and emotion' })
-      .option('frames', { type: 'number', default: 75, describe: 'Frames per gait (T)' })
-      .option('fps', { type: 'number', default: 30, describe: 'Frames per second' })
-      .option('noise', { type: 'number', default: 0.006, describe: 'Positional noise per joint and frame (m)' })
-      .option('estimator-noise', { type: 'number', default: 0, describe: 'Pose-estimator noise (m): std of a temporally correlated error per joint, coordinate and frame, so bone lengths jitter' })
-      .option('estimator-noise-time', { type: 'number', default: 0.1, describe: 'Correlation time of the estimator noise (s)' })
-      .option('emotions', { type: 'string', describe: 'Comma-separated subset of angry,neutral,happy,sad' })
-      .option('seed', { type: 'number', default: 1, describe: 'Random seed' })
-      .option('out', { alias: 'o', type: 'string', describe: 'Also write the dataset to a gait file (.parquet or .arrow)' }) as never,
+  builder: (y) => globalOptions(y).options(OPTIONS),
   handler: async (argv) => {
     const lib = await import('../lib.js');
-    const set = lib.proceduralDataset({
-      identities: argv.identities, perEmotion: argv['per-emotion'], frames: argv.frames, fps: argv.fps, noise: argv.noise,
-      estimatorNoise: argv['estimator-noise'], estimatorNoiseTime: argv['estimator-noise-time'], seed: argv.seed, emotions: argv.emotions?.split(',').map((s) => s.trim()) as never,
-    });
+    const emotions = argv.emotions === undefined ? undefined : lib.checkEmotions(argv.emotions.split(',').map((s) => s.trim()));
+    const set = lib.proceduralDataset({ ...configFrom(OPTIONS, argv), emotions });
     if (argv.out) await lib.writeGaitFile(argv.out, set, { metadata: { dataset: 'procedural', seed: String(argv.seed) } });
     const summary = lib.summarizeDataset(set);
     const baseline = lib.statsBaselineAccuracy(set, argv.seed);
@@ -56,4 +43,4 @@ export const synthDataset: CommandModule<object, Args> = {
       ...(argv.out ? [`wrote ${set.N} gaits to ${argv.out}`] : []),
     ]);
   },
-};
+});

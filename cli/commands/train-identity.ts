@@ -1,87 +1,68 @@
-import type { Argv, CommandModule } from 'yargs';
-import { emit, fmt, globalOptions, progressBar, say, threadsOption, stopOnSigint, type GlobalArgs } from '../util.js';
+import type { ClassifierConfig } from '../../src/classifier/config.js';
+import { GEM_POOLINGS, IDENTITY_MODEL_KINDS, IDENTITY_PRESETS, TRIPLET_MODES, type IdentityConfig } from '../../src/identity/config.js';
+import { configFrom, defineCommand, emit, fmt, globalOptions, progressBar, say, seedOption, threadsOption, stopOnSigint, type CommandOptions } from '../util.js';
 
-interface Args extends GlobalArgs {
-  model: string;
-  train: string;
-  out: string;
-  epochs?: number;
-  lr?: number;
-  'identities-per-batch'?: number;
-  'walks-per-identity'?: number;
-  heads?: number;
-  'embedding-dim'?: number;
-  channels?: string;
-  triplet?: string;
-  margin?: number;
-  'cross-entropy'?: number;
-  'gem-p'?: number;
-  'frame-stride'?: number;
-  'val-fraction'?: number;
-  'gallery-condition': string;
-  hidden?: number;
-  bones?: boolean;
-  pooling?: string;
-  'augment-noise'?: number;
-  normalize?: boolean;
-  seed: number;
-  threads: number;
-  resume: boolean;
-}
+/**
+ * The options; those with a `field` set that field of the GaitTAKE config
+ * (IdentityConfig) or, for --model at-gcn, of its ClassifierConfig.
+ */
+const OPTIONS = {
+  model: { type: 'string', demandOption: true, choices: IDENTITY_MODEL_KINDS, describe: 'Identity model' },
+  train: { type: 'string', demandOption: true, describe: 'Training gaits with identities (.parquet or .arrow)' },
+  out: { type: 'string', demandOption: true, describe: 'Model directory to write' },
+  preset: { field: 'preset', type: 'string', choices: IDENTITY_PRESETS, describe: "gaittake: 'default', or 'gaittake-paper', GaitTAKE §4's training (P×K = 8×8 batches of 30-frame windows, attention within 10-frame clips, the triplet loss averaged over its non-zero terms); options given here override the preset's values. Default 'default'" },
+  epochs: { field: 'epochs', type: 'number', describe: 'Training epochs (gaittake default 60, at-gcn default 40)' },
+  lr: { field: 'lr', type: 'number', describe: 'Adam learning rate (gaittake default 0.001, at-gcn 0.003)' },
+  'identities-per-batch': { field: 'P', type: 'number', describe: 'gaittake: P of the P×K batches (default 8)' },
+  'walks-per-identity': { field: 'K', type: 'number', describe: 'gaittake: K of the P×K batches (default 4)' },
+  heads: { field: 'heads', type: 'number', describe: 'gaittake: parallel embedding heads (default 4)' },
+  'embedding-dim': { field: 'embeddingDim', type: 'number', describe: 'gaittake: dimension of each head (default 64)' },
+  channels: {
+    field: 'channels', type: 'string', coerce: (s: string) => s.split(',').map((x) => Number(x.trim())),
+    describe: 'gaittake: comma-separated ST-GCN block widths (default 32,64,64)',
+  },
+  triplet: { field: 'triplet', type: 'string', choices: TRIPLET_MODES, describe: "gaittake: triplet loss form (default GaitTAKE's weighted)" },
+  margin: { field: 'margin', type: 'number', describe: 'gaittake: triplet margin (default 0.5)' },
+  'cross-entropy': { field: 'crossEntropyWeight', type: 'number', describe: 'gaittake: weight of an identity cross-entropy head (default 0 = none)' },
+  'gem-p': { field: 'gemP', type: 'number', describe: 'gaittake: initial GeM exponent, learned (default 3)' },
+  'frame-stride': { field: 'frameStride', type: 'number', describe: 'Use every k-th frame (default 2)' },
+  'val-fraction': { field: 'valFraction', type: 'number', describe: 'gaittake: fraction of training identities held out to select the epoch (default 0.2; 0 = last epoch). at-gcn: its validation split (default 0.15)' },
+  'gallery-condition': { type: 'string', default: 'neutral', describe: 'gaittake: gallery condition (label) of the validation protocol' },
+  'augment-noise': { field: 'augmentNoise', type: 'number', describe: 'gaittake: fresh pose-estimator noise (m) added to every training batch (default 0 = off)' },
+  pooling: { field: 'pooling', type: 'string', choices: GEM_POOLINGS, describe: 'gaittake: GeM within each body part (default) or over all joints' },
+  bones: { field: 'bones', type: 'boolean', describe: "gaittake: append each joint's bone vector and length to the input (default on; --no-bones)" },
+  normalize: { field: 'normalize', type: 'boolean', describe: 'gaittake: unit-length embeddings per head (default on; --no-normalize)' },
+  hidden: { field: 'hidden', type: 'number', describe: 'at-gcn: hidden channels per joint (default 32)' },
+  seed: seedOption('Random seed (initialisation, splits, batches)'),
+  resume: { type: 'boolean', default: false, describe: "Continue --out's last checkpoint (same data, config and seed)" },
+  threads: threadsOption(),
+} as const satisfies CommandOptions<IdentityConfig & ClassifierConfig>;
 
-export const trainIdentityCommand: CommandModule<object, Args> = {
+/** The options of one model only: given with the other, they are an error naming both. */
+const ONLY = {
+  gaittake: ['preset', 'identities-per-batch', 'walks-per-identity', 'heads', 'embedding-dim', 'channels', 'triplet', 'margin', 'cross-entropy', 'gem-p', 'augment-noise', 'pooling', 'bones', 'normalize'],
+  'at-gcn': ['hidden'],
+} as const satisfies Record<(typeof IDENTITY_MODEL_KINDS)[number], readonly (keyof typeof OPTIONS)[]>;
+
+export const trainIdentityCommand = defineCommand({
   command: 'train-identity',
   describe: 'Train a gait identity model (GaitTAKE: temporal attention, GeM, triplet loss; or AT-GCN with its identity head) on gaits with identities',
-  builder: (y) =>
-    globalOptions(y)
-      .option('model', { type: 'string', demandOption: true, choices: ['gaittake', 'at-gcn'], describe: 'Identity model' })
-      .option('train', { type: 'string', demandOption: true, describe: 'Training gaits with identities (.parquet or .arrow)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'Model directory to write' })
-      .option('epochs', { type: 'number', describe: 'Training epochs (gaittake default 60, at-gcn default 40)' })
-      .option('lr', { type: 'number', describe: 'Adam learning rate (gaittake default 0.001, at-gcn 0.003)' })
-      .option('identities-per-batch', { type: 'number', describe: 'gaittake: P of the P×K batches (default 8)' })
-      .option('walks-per-identity', { type: 'number', describe: 'gaittake: K of the P×K batches (default 4)' })
-      .option('heads', { type: 'number', describe: 'gaittake: parallel embedding heads (default 4)' })
-      .option('embedding-dim', { type: 'number', describe: 'gaittake: dimension of each head (default 64)' })
-      .option('channels', { type: 'string', describe: 'gaittake: comma-separated ST-GCN block widths (default 32,64,64)' })
-      .option('triplet', { type: 'string', choices: ['weighted', 'batch-hard'], describe: "gaittake: triplet loss form (default GaitTAKE's weighted)" })
-      .option('margin', { type: 'number', describe: 'gaittake: triplet margin (default 0.5)' })
-      .option('cross-entropy', { type: 'number', describe: 'gaittake: weight of an identity cross-entropy head (default 0 = none)' })
-      .option('gem-p', { type: 'number', describe: 'gaittake: initial GeM exponent, learned (default 3)' })
-      .option('frame-stride', { type: 'number', describe: 'Use every k-th frame (default 2)' })
-      .option('val-fraction', { type: 'number', describe: 'gaittake: fraction of training identities held out to select the epoch (default 0.2; 0 = last epoch). at-gcn: its validation split (default 0.15)' })
-      .option('gallery-condition', { type: 'string', default: 'neutral', describe: 'gaittake: gallery condition (label) of the validation protocol' })
-      .option('augment-noise', { type: 'number', describe: 'gaittake: fresh pose-estimator noise (m) added to every training batch (default 0 = off)' })
-      .option('pooling', { type: 'string', choices: ['parts', 'all'], describe: 'gaittake: GeM within each body part (default) or over all joints' })
-      .option('bones', { type: 'boolean', describe: "gaittake: append each joint's bone vector and length to the input (default on; --no-bones)" })
-      .option('normalize', { type: 'boolean', describe: 'gaittake: unit-length embeddings per head (default on; --no-normalize)' })
-      .option('hidden', { type: 'number', describe: 'at-gcn: hidden channels per joint (default 32)' })
-      .option('seed', { type: 'number', default: 1, describe: 'Random seed (initialisation, splits, batches)' })
-      .option('resume', { type: 'boolean', default: false, describe: "Continue --out's last checkpoint (same data, config and seed)" })
-      .option('threads', threadsOption()) as unknown as Argv<Args>,
+  builder: (y) => globalOptions(y).options(OPTIONS),
   handler: async (argv) => {
     const lib = await import('../lib.js');
-    const only: Record<string, string[]> = {
-      gaittake: ['identities-per-batch', 'walks-per-identity', 'heads', 'embedding-dim', 'channels', 'triplet', 'margin', 'cross-entropy', 'gem-p', 'augment-noise', 'pooling', 'bones', 'normalize'],
-      'at-gcn': ['hidden'],
-    };
-    for (const [kind, flags] of Object.entries(only))
-      for (const flag of flags)
-        if (kind !== argv.model && (argv as unknown as Record<string, unknown>)[flag] !== undefined)
+    for (const kind of IDENTITY_MODEL_KINDS)
+      for (const flag of ONLY[kind])
+        if (kind !== argv.model && argv[flag] !== undefined)
           throw new lib.GaitforgeError('E_OPTION', `--${flag} applies to --model ${kind} only, not ${argv.model}`);
-    const channels = argv.channels?.split(',').map((s) => Number(s.trim()));
+    const given = configFrom(OPTIONS, argv);
     const config = argv.model === 'gaittake'
-      ? lib.resolveIdentityConfig({
-        epochs: argv.epochs, lr: argv.lr, P: argv['identities-per-batch'], K: argv['walks-per-identity'], heads: argv.heads, embeddingDim: argv['embedding-dim'],
-        channels, triplet: argv.triplet as never, margin: argv.margin, crossEntropyWeight: argv['cross-entropy'], gemP: argv['gem-p'],
-        frameStride: argv['frame-stride'], valFraction: argv['val-fraction'], bones: argv.bones, normalize: argv.normalize, augmentNoise: argv['augment-noise'], pooling: argv.pooling as never,
-      })
-      : lib.resolveClassifierConfig({ epochs: argv.epochs, lr: argv.lr, hidden: argv.hidden, frameStride: argv['frame-stride'] });
-    await lib.initBackend(argv.backend as never);
+      ? lib.resolveIdentityConfig(given)
+      : lib.resolveClassifierConfig({ epochs: given.epochs, lr: given.lr, hidden: given.hidden, frameStride: given.frameStride });
+    await lib.initBackend(argv.backend);
     const set = await lib.readGaitFile(argv.train);
     say(argv, `training ${argv.model} on ${set.N} gaits of ${new Set(set.identity).size} identities`);
     const stop = stopOnSigint(argv);
-    const r = await lib.trainIdentityModel(argv.model as never, set, config, {
+    const r = await lib.trainIdentityModel(argv.model, set, config, {
       outDir: argv.out, seed: argv.seed, progress: progressBar(argv), galleryCondition: argv['gallery-condition'],
       valFraction: argv.model === 'at-gcn' ? argv['val-fraction'] : undefined,
       resume: argv.resume, signal: stop.signal, threads: argv.threads,
@@ -95,4 +76,4 @@ export const trainIdentityCommand: CommandModule<object, Args> = {
       `trained ${r.kind}: ${r.dir} (checkpoint ${r.checkpointHash}, epoch ${r.bestEpoch}${r.bestValRank1 != null ? `, validation rank-1 ${fmt(r.bestValRank1, 3)}` : ''}; ${r.trainIdentities.length} training identities)`,
     ]);
   },
-};
+});

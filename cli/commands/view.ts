@@ -1,36 +1,27 @@
-import type { Argv, CommandModule } from 'yargs';
-import { emit, globalOptions, progressBar, type GlobalArgs } from '../util.js';
+import { GAIT_SOURCES } from '../../src/core/gaitset.js';
+import { commaList, defineCommand, emit, globalOptions, progressBar, type CommandOptions } from '../util.js';
 
-interface Args extends GlobalArgs {
-  in: string;
-  out: string;
-  ids?: string;
-  label?: string;
-  source?: string;
-  limit?: number;
-  'max-gaits': number;
-  title: string;
-}
+const OPTIONS = {
+  in: { type: 'string', demandOption: true, describe: 'Gait file (.parquet or .arrow)' },
+  out: { type: 'string', demandOption: true, describe: 'Folder to write index.html into' },
+  ids: { type: 'string', describe: 'Comma-separated gait ids to include, in this order' },
+  label: { type: 'string', describe: 'Only gaits with this label' },
+  source: { type: 'string', choices: GAIT_SOURCES, describe: 'Only real or only synthetic gaits' },
+  limit: { type: 'number', describe: 'At most this many gaits' },
+  'max-gaits': { type: 'number', default: 2000, describe: 'Refuse larger selections (the page embeds every gait, ~170 kB each)' },
+  title: { type: 'string', default: 'gaitforge viewer', describe: 'Page title' },
+} as const satisfies CommandOptions;
 
-export const view: CommandModule<object, Args> = {
+export const view = defineCommand({
   command: 'view',
   describe: 'Write a self-contained HTML viewer (three.js, no network) that plays the gaits; open index.html or serve the folder',
-  builder: (y) =>
-    globalOptions(y)
-      .option('in', { type: 'string', demandOption: true, describe: 'Gait file (.parquet or .arrow)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'Folder to write index.html into' })
-      .option('ids', { type: 'string', describe: 'Comma-separated gait ids to include, in this order' })
-      .option('label', { type: 'string', describe: 'Only gaits with this label' })
-      .option('source', { type: 'string', choices: ['real', 'synthetic'], describe: 'Only real or only synthetic gaits' })
-      .option('limit', { type: 'number', describe: 'At most this many gaits' })
-      .option('max-gaits', { type: 'number', default: 2000, describe: 'Refuse larger selections (the page embeds every gait, ~170 kB each)' })
-      .option('title', { type: 'string', default: 'gaitforge viewer', describe: 'Page title' }) as unknown as Argv<Args>,
+  builder: (y) => globalOptions(y).options(OPTIONS),
   handler: async (argv) => {
     const io = await import('../../src/io/index.js');
     const r = await import('../../src/render/index.js');
     const all = await io.readGaitFile(argv.in);
-    const ids = argv.ids?.split(',').map((s) => s.trim()).filter(Boolean);
-    const set = r.selectGaits(all, { ids, label: argv.label, source: argv.source as never, limit: argv.limit }, argv.in);
+    const ids = argv.ids === undefined ? undefined : commaList(argv.ids);
+    const set = r.selectGaits(all, { ids, label: argv.label, source: argv.source, limit: argv.limit }, argv.in);
     const bar = progressBar(argv);
     bar.start('viewer GLBs', set.N);
     const file = await r.writeViewer(argv.out, set, { title: argv.title, maxGaits: argv['max-gaits'], onProgress: (d) => bar.update(d) });
@@ -42,4 +33,4 @@ export const view: CommandModule<object, Args> = {
       `open it in a browser (file:// works), or serve the folder: npx serve ${argv.out}`,
     ]);
   },
-};
+});

@@ -9,10 +9,10 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { BACKEND_CHOICES, type BackendChoice } from './backend-choice.js';
 import { GaitforgeError, optionError } from './errors.js';
 
-export type BackendChoice = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'];
+export { BACKEND_CHOICES, type BackendChoice } from './backend-choice.js';
 
 export interface BackendInfo {
   /** What was asked for. */

@@ -3,6 +3,7 @@ import { Rng } from './rng.js';
 import { NUM_JOINTS, SKELETON_NAME } from './skeleton.js';
 
 export type GaitSource = 'real' | 'synthetic';
+export const GAIT_SOURCES: readonly GaitSource[] = ['real', 'synthetic'];
 
 /**
  * How a split keeps gaits together: 'identity' (no walker on two sides),
@@ -304,10 +305,7 @@ export class GaitSet implements GaitColumns {
 
   /** The gait indices (ascending) of each part of `stratifiedSplit`. */
   splitIndices(fractions: number[], seed: number, options: { groupBy?: SplitGrouping; byIdentity?: boolean } = {}): number[][] {
-    if (fractions.length === 0 || fractions.some((f) => !(f >= 0) || !Number.isFinite(f)))
-      throw new GaitforgeError('E_OPTION', `split fractions ${JSON.stringify(fractions)} must be non-negative numbers`);
-    const sum = fractions.reduce((a, b) => a + b, 0);
-    if (Math.abs(sum - 1) > 1e-6) throw new GaitforgeError('E_OPTION', `split fractions ${JSON.stringify(fractions)} sum to ${sum}, not 1`);
+    checkSplitFractions(fractions);
     const rng = new Rng(seed, 'gaitset/split');
     const parts: number[][] = fractions.map(() => []);
     const cut = <X>(items: X[], assign: (part: number, item: X) => void) => {
@@ -425,6 +423,14 @@ export class GaitSet implements GaitColumns {
     });
     return new GaitSet({ ...this, ...this.meta(), labelNames, labels, positions: this.positions }, { validateValues: false });
   }
+}
+
+/** Throws E_OPTION unless `fractions` are non-negative numbers summing to 1 (what `GaitSet.splitIndices` takes). */
+export function checkSplitFractions(fractions: readonly number[]): void {
+  if (fractions.length === 0 || fractions.some((f) => !(f >= 0) || !Number.isFinite(f)))
+    throw new GaitforgeError('E_OPTION', `split fractions ${JSON.stringify(fractions)} must be non-negative numbers`);
+  const sum = fractions.reduce((a, b) => a + b, 0);
+  if (Math.abs(sum - 1) > 1e-6) throw new GaitforgeError('E_OPTION', `split fractions ${JSON.stringify(fractions)} sum to ${+sum.toFixed(6)}, not 1`);
 }
 
 /** What two sets share that a split must keep on one side: gait ids, walkers (identities) and recordings. */

@@ -106,9 +106,17 @@ export function resolveProcedural(o: ProceduralOptions = {}): Required<Procedura
   checkRange('estimatorNoiseTime', r.estimatorNoiseTime, 0.001, 100);
   checkRange('seed', r.seed, 0, Number.MAX_SAFE_INTEGER, true);
   if (r.emotions.length === 0) throw new ConfigRangeError('emotions is empty');
-  for (const e of r.emotions)
-    if (!EMOTIONS.includes(e)) throw new GaitforgeError('E_LABEL', `unknown emotion ${JSON.stringify(e)} (known: ${EMOTIONS.join(', ')})`);
+  checkEmotions(r.emotions);
   return r;
+}
+
+/** `names` as emotions (untyped input: a command line, a file); E_LABEL naming the first that is not one of EMOTIONS. */
+export function checkEmotions(names: readonly string[]): Emotion[] {
+  return names.map((e) => {
+    const known = EMOTIONS.find((x) => x === e);
+    if (known === undefined) throw new GaitforgeError('E_LABEL', `unknown emotion ${JSON.stringify(e)} (known: ${EMOTIONS.join(', ')})`);
+    return known;
+  });
 }
 
 /** Applies an emotion at an intensity in [0, 1] to a style. */

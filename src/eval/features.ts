@@ -5,6 +5,10 @@
  */
 import { GaitforgeError } from '../core/errors.js';
 
+/** The spaces gaits are compared in: a frozen evaluator's penultimate features, or the affective features. */
+export type FeatureSpace = 'affective' | 'evaluator';
+export const FEATURE_SPACES: readonly FeatureSpace[] = ['evaluator', 'affective'];
+
 /** Features as nested rows or a flat row-major array (the latter needs `dim`). */
 export type FeatureInput = number[][] | Float64Array | Float32Array;
 

@@ -11,6 +11,12 @@ export type TripletMean = 'all' | 'nonzero';
 export const TRIPLET_MEANS: readonly TripletMean[] = ['all', 'nonzero'];
 export const IDENTITY_PRESETS = ['default', 'gaittake-paper'] as const;
 export type IdentityPreset = (typeof IDENTITY_PRESETS)[number];
+/** Where GeM pools over joints: within each body part, or over all joints at once (`pooling`). */
+export type GemPooling = 'parts' | 'all';
+export const GEM_POOLINGS: readonly GemPooling[] = ['parts', 'all'];
+/** The identity models: GaitTAKE (this config), or AT-GCN trained with its identity head (a ClassifierConfig). */
+export type IdentityModelKind = 'gaittake' | 'at-gcn';
+export const IDENTITY_MODEL_KINDS: readonly IdentityModelKind[] = ['gaittake', 'at-gcn'];
 
 export interface IdentityConfig {
   /** Which preset fills the fields not given here: 'default' or 'gaittake-paper' (IDENTITY_PRESET_VALUES). Default 'default'. */
@@ -48,7 +54,7 @@ export interface IdentityConfig {
    * GeM pooling within each body part (torso+head, each arm, each leg; the parts' features
    * concatenated, so which part a feature comes from is kept) or over all joints at once. Default 'parts'.
    */
-  pooling?: 'parts' | 'all';
+  pooling?: GemPooling;
   /** Initial exponent of the Generalized-Mean pooling over joints (learned during training). Default 3. */
   gemP?: number;
   /** Number of parallel fully connected embedding heads (C in GaitTAKE §3.3). Default 4. */
@@ -144,7 +150,7 @@ export function resolveIdentityConfig(c: IdentityConfig = {}): ResolvedIdentityC
   checkRange('attentionUnits', r.attentionUnits, 1, 4096, true);
   checkRange('clipLength', r.clipLength, 0, 100_000, true);
   checkRange('trainFrames', r.trainFrames, 0, 100_000, true);
-  if (r.pooling !== 'parts' && r.pooling !== 'all') throw new RangeError(`pooling = ${JSON.stringify(r.pooling)} is out of range: expected 'parts' or 'all'`);
+  if (!GEM_POOLINGS.includes(r.pooling)) throw new RangeError(`pooling = ${JSON.stringify(r.pooling)} is out of range: expected 'parts' or 'all'`);
   checkRange('gemP', r.gemP, 1, 100);
   checkRange('heads', r.heads, 1, 256, true);
   checkRange('embeddingDim', r.embeddingDim, 1, 4096, true);

@@ -18,7 +18,7 @@ import { contentHash } from '../core/hash.js';
 import { CLASSIFIER_FORMAT, loadClassifier } from '../classifier/model.js';
 import { DEFAULT_INFERENCE_CHUNK as INFERENCE_CHUNK } from '../nn/model-utils.js';
 import { checkpointHashOf } from '../train/checkpoint.js';
-import { resolveIdentityConfig, type ResolvedIdentityConfig } from './config.js';
+import { resolveIdentityConfig, type IdentityModelKind, type ResolvedIdentityConfig } from './config.js';
 import type { IdentityFeatures } from '../eval/identification.js';
 import './layers.js'; // registers GeMPool before a model is deserialised
 import '../nn/head-layers.js';
@@ -28,8 +28,7 @@ export const IDENTITY_FORMAT_VERSION = 1;
 /** Written next to every model trained by `trainIdentityModel`: the training identities and a hash of every training gait. */
 export const TRAINING_GAITS_FILE = 'training-gaits.json';
 
-export type IdentityModelKind = 'gaittake' | 'at-gcn';
-export const IDENTITY_MODEL_KINDS: readonly IdentityModelKind[] = ['gaittake', 'at-gcn'];
+export { IDENTITY_MODEL_KINDS, type IdentityModelKind } from './config.js';
 
 /**
  * What the identity model sees: root-centred on the first frame and turned

@@ -298,7 +298,25 @@ export async function readJointMapping(file: string): Promise<JointMapping> {
 // ------------------------------------------------------------ import
 
 export type BvhUnits = 'm' | 'cm' | 'mm' | 'in';
+export const BVH_UNITS: readonly BvhUnits[] = ['m', 'cm', 'mm', 'in'];
 const UNIT_SCALE: Record<BvhUnits, number> = { m: 1, cm: 0.01, mm: 0.001, in: 0.0254 };
+
+const unitsError = (units: unknown) => new GaitforgeError('E_OPTION', `units ${JSON.stringify(units)} is not one of ${BVH_UNITS.join(', ')} or a positive scale`);
+
+/** Metres per unit of `units`; E_OPTION naming the value unless it is a unit name or a positive scale. */
+function unitScale(units: BvhUnits | number): number {
+  const k = typeof units === 'number' ? units : UNIT_SCALE[units];
+  if (!(k > 0) || !Number.isFinite(k)) throw unitsError(units);
+  return k;
+}
+
+/** `units` from untyped text (a command line): a unit name, or a number read as a scale factor; checked as the import checks it. */
+export function parseBvhUnits(text: string): BvhUnits | number {
+  const units = Number.isFinite(Number(text)) ? Number(text) : BVH_UNITS.find((u) => u === text);
+  if (units === undefined) throw unitsError(text);
+  unitScale(units);
+  return units;
+}
 
 export interface BvhImportConfig {
   /** Built-in mapping name ('auto', 'cmu', 'mixamo', 'side-suffix') or a JointMapping. Default 'auto'. */
@@ -345,8 +363,7 @@ interface Sidecar {
 /** Clip of the 16 E-Gait joints [F, 16, 3] in metres, Y up, at the clip's own frame rate. */
 export function egaitClipFromBvh(clip: BvhClip, mapping: string | JointMapping, file: string, units: BvhUnits | number = 'cm', upAxis: 'y' | 'z' = 'y', sides: SideConvention = DEFAULT_SIDE_CONVENTION): Float32Array {
   const idx = resolveJointMapping(clip.names, mapping, file, sides);
-  const k = typeof units === 'number' ? units : UNIT_SCALE[units];
-  if (!(k > 0) || !Number.isFinite(k)) throw new GaitforgeError('E_OPTION', `units ${JSON.stringify(units)} is not one of m, cm, mm, in or a positive scale`);
+  const k = unitScale(units);
   const J = clip.names.length;
   const out = new Float32Array(clip.frames * NUM_JOINTS * 3);
   for (let f = 0; f < clip.frames; f++)

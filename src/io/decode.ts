@@ -6,9 +6,9 @@
  */
 import { DataType, type Data, type Field, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 import { GaitforgeError } from '../core/errors.js';
-import { DEFAULT_FPS, GaitSet, type GaitSource } from '../core/gaitset.js';
+import { DEFAULT_FPS, GAIT_SOURCES, GaitSet, type GaitSource } from '../core/gaitset.js';
 import { SKELETON_NAME } from '../core/skeleton.js';
-import { allFinite, EXTENSION_META_KEY, parseMetadata, SOURCES } from './schema.js';
+import { allFinite, EXTENSION_META_KEY, parseMetadata } from './schema.js';
 
 export interface ReadGaitOptions {
   /**
@@ -204,7 +204,7 @@ export class GaitTableDecoder {
       this.identity.push(str(identityCol, i));
       this.recording.push(str(recordingCol, i));
       const s = sourceCol ? str(sourceCol, i) : 'real';
-      if (!SOURCES.includes(s as GaitSource))
+      if (!GAIT_SOURCES.includes(s as GaitSource))
         throw new GaitforgeError('E_VALUE', `${where()}: source ${JSON.stringify(s)} is not 'real' or 'synthetic'`);
       this.source.push(s as GaitSource);
       this.generator.push(str(generatorCol, i));

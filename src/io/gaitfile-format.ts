@@ -7,6 +7,7 @@ import path from 'node:path';
 import { GaitforgeError } from '../core/errors.js';
 
 export type GaitFileFormat = 'parquet' | 'arrow';
+export const GAIT_FILE_FORMATS: readonly GaitFileFormat[] = ['parquet', 'arrow'];
 
 /** Gaits per Parquet row group / Arrow record batch. */
 export const DEFAULT_ROW_GROUP_SIZE = 1000;
@@ -24,7 +25,7 @@ export function formatOfPath(file: string): GaitFileFormat | null {
 
 export function requireFormat(file: string, format?: GaitFileFormat): GaitFileFormat {
   if (format !== undefined) {
-    if (format !== 'parquet' && format !== 'arrow')
+    if (!GAIT_FILE_FORMATS.includes(format))
       throw new GaitforgeError('E_OPTION', `${file}: format ${JSON.stringify(format)} is not 'parquet' or 'arrow'`);
     return format;
   }

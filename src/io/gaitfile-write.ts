@@ -75,7 +75,7 @@ abstract class BaseWriter implements GaitWriter {
   protected readonly rowGroupSize: number;
   protected readonly tmp: string;
   protected fh: FileHandle;
-  protected state: 'open' | 'closed' | 'aborted' = 'open';
+  protected state: 'open' | 'sealed' | 'closed' | 'aborted' = 'open';
   protected failure: unknown = null;
   rows = 0;
 
@@ -114,12 +114,29 @@ abstract class BaseWriter implements GaitWriter {
   protected abstract stop(): Promise<void>;
 
   async close(): Promise<void> {
+    await this.seal();
+    await this.commit();
+  }
+
+  /** Completes the temporary file (finished, synced, closed) without renaming it onto the target; a failure aborts. */
+  async seal(): Promise<void> {
     this.check();
     try {
       await this.finish();
       if (this.failure) throw this.failure;
       await this.fh.sync();
       await this.fh.close();
+      this.state = 'sealed';
+    } catch (e) {
+      await this.abort();
+      throw ioError(this.path, 'write', e);
+    }
+  }
+
+  /** Renames the sealed temporary file onto the target; a failure removes it. */
+  async commit(): Promise<void> {
+    if (this.state !== 'sealed') throw new GaitforgeError('E_IO', `${this.path}: writer is ${this.state}, not sealed`);
+    try {
       await rename(this.tmp, this.path);
       this.state = 'closed';
     } catch (e) {
@@ -129,14 +146,17 @@ abstract class BaseWriter implements GaitWriter {
   }
 
   async abort(): Promise<void> {
-    if (this.state !== 'open') return;
+    if (this.state === 'closed' || this.state === 'aborted') return;
+    const open = this.state === 'open';
     this.state = 'aborted';
-    try {
-      await this.stop();
-    } catch {
-      /* the temporary file is removed below whatever state the encoder is in */
+    if (open) {
+      try {
+        await this.stop();
+      } catch {
+        /* the temporary file is removed below whatever state the encoder is in */
+      }
+      await this.fh.close().catch(() => undefined);
     }
-    await this.fh.close().catch(() => undefined);
     await rm(this.tmp, { force: true });
     removeCreatedDir(this.createdDir, this.path);
   }
@@ -305,6 +325,10 @@ class ArrowGaitWriter extends BaseWriter {
  * fill, so memory stays bounded whatever the number of gaits.
  */
 export async function openGaitWriter(file: string, options: GaitWriterOptions): Promise<GaitWriter> {
+  return openWriter(file, options);
+}
+
+async function openWriter(file: string, options: GaitWriterOptions): Promise<BaseWriter> {
   const format = requireFormat(file, options.format);
   const rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
   if (!Number.isInteger(rowGroupSize) || rowGroupSize < 1 || rowGroupSize > 1_000_000)
@@ -330,21 +354,57 @@ export async function openGaitWriter(file: string, options: GaitWriterOptions): 
   return writer;
 }
 
+/** How `writeGaitFile` and `writeGaitFiles` write a set (its shape and label names come from the set). */
+export interface WriteGaitFileOptions {
+  format?: GaitFileFormat;
+  metadata?: Record<string, string>;
+  jointNames?: string[];
+  rowGroupSize?: number;
+}
+
 /** Writes a whole GaitSet (atomically: temporary file + rename). */
-export async function writeGaitFile(
-  file: string,
-  set: GaitSet,
-  options: { format?: GaitFileFormat; metadata?: Record<string, string>; jointNames?: string[]; rowGroupSize?: number } = {},
-): Promise<void> {
-  const w = await openGaitWriter(file, {
-    format: options.format, T: set.T, V: set.V, fps: set.fps, skeleton: set.skeleton, labelNames: set.labelNames,
-    metadata: options.metadata, jointNames: options.jointNames, rowGroupSize: options.rowGroupSize,
-  });
+export async function writeGaitFile(file: string, set: GaitSet, options: WriteGaitFileOptions = {}): Promise<void> {
+  await writeGaitFiles([{ path: file, set, options }]);
+}
+
+/**
+ * Writes GaitSets to their files, all or none: each goes to its temporary
+ * file, and the temporaries are renamed onto the targets only once every one
+ * is complete. A failure before that removes them all; a rename that fails
+ * (the last step) removes the temporaries not yet renamed.
+ */
+export async function writeGaitFiles(files: readonly { path: string; set: GaitSet; options?: WriteGaitFileOptions }[]): Promise<void> {
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(path.resolve(f.path))) throw new GaitforgeError('E_OPTION', `${f.path} is named twice: each set needs its own file`);
+    seen.add(path.resolve(f.path));
+  }
+  const writers: BaseWriter[] = [];
   try {
-    await w.append(set);
+    for (const { path: file, set, options = {} } of files) {
+      const w = await openWriter(file, {
+        format: options.format, T: set.T, V: set.V, fps: set.fps, skeleton: set.skeleton, labelNames: set.labelNames,
+        metadata: options.metadata, jointNames: options.jointNames, rowGroupSize: options.rowGroupSize,
+      });
+      writers.push(w);
+      await w.append(set);
+    }
+    for (const w of writers) await w.seal();
   } catch (e) {
-    await w.abort();
+    await abortAll(writers);
     throw e;
   }
-  await w.close();
+  for (const [k, w] of writers.entries()) {
+    try {
+      await w.commit();
+    } catch (e) {
+      await abortAll(writers.slice(k + 1));
+      throw e;
+    }
+  }
+}
+
+/** Aborts writers last first, so that a folder the first one created is empty again when its turn comes. */
+async function abortAll(writers: BaseWriter[]): Promise<void> {
+  for (const w of [...writers].reverse()) await w.abort();
 }

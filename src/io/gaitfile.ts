@@ -9,9 +9,9 @@ import { readGaitBatches, readGaitFileInfo } from './gaitfile-read.js';
 import { openGaitWriter, type GaitWriter } from './gaitfile-write.js';
 import { requireFormat, type GaitFileFormat } from './gaitfile-format.js';
 
-export { DEFAULT_ROW_GROUP_SIZE, formatOfPath, type GaitFileFormat } from './gaitfile-format.js';
+export { DEFAULT_ROW_GROUP_SIZE, formatOfPath, GAIT_FILE_FORMATS, type GaitFileFormat } from './gaitfile-format.js';
 export type { ReadGaitOptions } from './decode.js';
-export { openGaitWriter, parquetWriterProperties, writeGaitFile, type GaitWriter, type GaitWriterOptions } from './gaitfile-write.js';
+export { openGaitWriter, parquetWriterProperties, writeGaitFile, writeGaitFiles, type GaitWriter, type GaitWriterOptions, type WriteGaitFileOptions } from './gaitfile-write.js';
 export { readGaitBatches, readGaitFile, readGaitFileInfo, type GaitFileInfo } from './gaitfile-read.js';
 
 /**

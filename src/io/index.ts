@@ -1,4 +1,4 @@
-/** Dataset I/O: gait tables in Parquet and Arrow IPC, E-Gait HDF5 and BVH import, preprocessing. Never imports tfjs. */
+/** Dataset I/O: gait tables in Parquet and Arrow IPC, E-Gait HDF5 and BVH import, preprocessing, grouped splits. Never imports tfjs. */
 export * from './schema.js';
 export * from './decode.js';
 export * from './gaitfile.js';
@@ -8,3 +8,4 @@ export * from './bvh.js';
 export * from './labels.js';
 export * from './inspect.js';
 export * from './records.js';
+export * from './split.js';

@@ -8,11 +8,16 @@
 import { Matrix, SingularValueDecomposition, determinant } from 'ml-matrix';
 import { ConfigRangeError, GaitforgeError } from '../core/errors.js';
 import { GaitSet } from '../core/gaitset.js';
-import { DEFAULT_SIDE_CONVENTION, JOINTS, NUM_JOINTS, sideJoints, type SideConvention } from '../core/skeleton.js';
+import { DEFAULT_SIDE_CONVENTION, JOINTS, NUM_JOINTS, SIDE_CONVENTIONS, sideJoints, type SideConvention } from '../core/skeleton.js';
 
-export type CentreMode = 'none' | 'first-frame' | 'first-frame-xz' | 'per-frame';
-export type ViewMode = 'none' | 'canonical' | 'procrustes';
-export type ScaleMode = 'none' | 'height';
+export const CENTRE_MODES = ['none', 'first-frame', 'first-frame-xz', 'per-frame'] as const;
+export type CentreMode = (typeof CENTRE_MODES)[number];
+export const VIEW_MODES = ['none', 'canonical', 'procrustes'] as const;
+export type ViewMode = (typeof VIEW_MODES)[number];
+export const SCALE_MODES = ['none', 'height'] as const;
+export type ScaleMode = (typeof SCALE_MODES)[number];
+export const PROCRUSTES_FRAMES = ['first', 'mean'] as const;
+export const PROCRUSTES_ROTATIONS = ['rotation', 'yaw'] as const;
 
 export interface PreprocessConfig {
   /**
@@ -37,9 +42,9 @@ export interface PreprocessConfig {
   /** Procrustes: reference pose [V, 3] (default REST_POSE for V = 16). */
   reference?: Float32Array;
   /** Procrustes: fit the reference to the gait's first frame or its mean pose. Default 'first'. */
-  procrustesFrame?: 'first' | 'mean';
+  procrustesFrame?: (typeof PROCRUSTES_FRAMES)[number];
   /** Procrustes: full 3-D rotation (as STEP) or a rotation about the vertical only. Default 'rotation'. */
-  procrustesRotation?: 'rotation' | 'yaw';
+  procrustesRotation?: (typeof PROCRUSTES_ROTATIONS)[number];
   /** Procrustes: also fit a uniform scale. Default false. */
   procrustesScale?: boolean;
   /** Scale normalisation. 'height' scales each gait so its skeleton height (see skeletonHeight) is `height`. Default 'none'. */
@@ -63,12 +68,12 @@ function oneOf<X extends string>(field: string, v: X, allowed: readonly X[]): X 
 /** Fills defaults and checks every field; throws RangeError naming the field, value and allowed range. */
 export function resolvePreprocess(c: PreprocessConfig = {}): typeof DEFAULT_PREPROCESS {
   const r = { ...DEFAULT_PREPROCESS, ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) } as typeof DEFAULT_PREPROCESS;
-  oneOf('centre', r.centre, ['none', 'first-frame', 'first-frame-xz', 'per-frame']);
-  oneOf('view', r.view, ['none', 'canonical', 'procrustes']);
-  oneOf('scale', r.scale, ['none', 'height']);
-  oneOf('sides', r.sides, ['a-is-left', 'a-is-right']);
-  oneOf('procrustesFrame', r.procrustesFrame, ['first', 'mean']);
-  oneOf('procrustesRotation', r.procrustesRotation, ['rotation', 'yaw']);
+  oneOf('centre', r.centre, CENTRE_MODES);
+  oneOf('view', r.view, VIEW_MODES);
+  oneOf('scale', r.scale, SCALE_MODES);
+  oneOf('sides', r.sides, SIDE_CONVENTIONS);
+  oneOf('procrustesFrame', r.procrustesFrame, PROCRUSTES_FRAMES);
+  oneOf('procrustesRotation', r.procrustesRotation, PROCRUSTES_ROTATIONS);
   if (!(r.minTravel >= 0) || !Number.isFinite(r.minTravel)) throw new ConfigRangeError(`minTravel = ${r.minTravel} is out of range: expected a number in [0, Infinity)`);
   if (!(r.height > 0) || !Number.isFinite(r.height)) throw new ConfigRangeError(`height = ${r.height} is out of range: expected a number in (0, Infinity)`);
   if (!Number.isInteger(r.frames) || r.frames < 0 || r.frames > 100000) throw new ConfigRangeError(`frames = ${r.frames} is out of range: expected an integer in [0, 100000]`);

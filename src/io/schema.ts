@@ -21,7 +21,7 @@ import {
   Utf8, Vector, vectorFromArray, type DataType,
 } from 'apache-arrow';
 import { GaitforgeError } from '../core/errors.js';
-import type { GaitSet } from '../core/gaitset.js';
+import { GAIT_SOURCES, type GaitSet } from '../core/gaitset.js';
 import { jointNames as egaitJointNames, NUM_JOINTS, SKELETON_NAME } from '../core/skeleton.js';
 import { VERSION } from '../core/version.js';
 
@@ -50,7 +50,6 @@ export type GaitColumn = (typeof GAIT_COLUMNS)[number];
 
 /** Dictionary ids (unique per schema, as the Arrow IPC format requires). */
 const DICT_ID = { label: 0, source: 1, generator: 2 } as const;
-export const SOURCES = ['real', 'synthetic'] as const;
 
 /** What a gait file declares about its gaits (everything but the rows). */
 export interface GaitTableSpec {
@@ -195,7 +194,7 @@ export class BatchBuilder {
     this.schema = gaitSchema(this.spec);
     this.dicts = {
       label: new DictionaryState(this.spec.labelNames),
-      source: new DictionaryState(SOURCES),
+      source: new DictionaryState(GAIT_SOURCES),
       generator: new DictionaryState(generators),
     };
   }
@@ -254,7 +253,7 @@ export class BatchBuilder {
     // standalone IPC stream); otherwise dictionaries grow across batches as deltas (the Arrow IPC file writer).
     const dicts = options.freshDictionaries
       ? {
-          label: new DictionaryState(this.spec.labelNames), source: new DictionaryState(SOURCES),
+          label: new DictionaryState(this.spec.labelNames), source: new DictionaryState(GAIT_SOURCES),
           generator: new DictionaryState([...new Set(rows(set.generator).filter((g): g is string => g != null))]),
         }
       : this.dicts;

@@ -1,6 +1,6 @@
 /**
  * `gaitforge demo`: the main job end to end on the built-in procedural data —
- * synth-dataset → train STEP-Gen and the baseline CVAE → generate → FID →
+ * synth-dataset → train STEP-Gen (--full: every generator) → generate → FID →
  * classifiers with and without augmentation → report + plots + a GLB of
  * generated gaits — through the same code path as `gaitforge ablate`.
  */

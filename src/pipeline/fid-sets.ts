@@ -12,13 +12,12 @@ import { startInference } from '../classifier/inference.js';
 import type { Classifier } from '../classifier/model.js';
 import { GaitforgeError } from '../core/errors.js';
 import { groupedHalves, type GaitSet } from '../core/gaitset.js';
-import { toFeatureMatrix } from '../eval/features.js';
+import { FEATURE_SPACES, toFeatureMatrix, type FeatureSpace } from '../eval/features.js';
 import { fidBesideFloor, fid } from '../eval/fid.js';
 import { resolveThreads } from '../train/parallel.js';
 import { checkEvaluatorFits } from './evaluator.js';
 
-export type FeatureSpace = 'affective' | 'evaluator';
-export const FEATURE_SPACES: readonly FeatureSpace[] = ['evaluator', 'affective'];
+export { FEATURE_SPACES, type FeatureSpace } from '../eval/features.js';
 
 export interface SpaceFid {
   space: FeatureSpace;

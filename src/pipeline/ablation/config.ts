@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigRangeError, GaitforgeError } from '../../core/errors.js';
 import { SPLIT_GROUPINGS, type GaitSet, type SplitGrouping } from '../../core/gaitset.js';
-import { CLASSICAL_AUGMENTERS, type AugmentConfig } from '../augment.js';
+import type { AugmentConfig } from '../augment.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../../classifier/config.js';
 import { resolveGenerator, type GeneratorConfig } from '../../generator/config.js';
 import { resolveGeneratorFamily, type GeneratorFamilyConfig } from '../../generator/family.js';
@@ -15,32 +15,19 @@ import type { FlowConfig } from '../../generator/flow/config.js';
 import type { PcaGaussianConfig } from '../../generator/pca-gaussian/config.js';
 import { DEFAULT_RESTYLE_LATENT, RESTYLE_LATENTS, type RestyleLatent } from '../../generator/latent.js';
 import { resolveIdentityConfig, type IdentityConfig } from '../../identity/config.js';
+import {
+  ABLATION_TASKS, AUGMENTERS, CLASSIFIERS, CVAE_AUGMENTERS, IDENTITY_TASK_AUGMENTERS, isLearnedAugmenter, type AblationTask, type AugmenterName, type ClassifierName,
+} from './names.js';
 import { checkSplittable, SPLIT_MODES, type ResolvedSplits, type SplitMode } from './splits.js';
 
 export { isKfold, type ResolvedSplits, type SplitMode } from './splits.js';
 
-export const LEARNED_AUGMENTERS = ['stepgen', 'cvae-baseline', 'flow', 'pca-gaussian'] as const;
-/** The learned augmenters of the CVAE family, whose options are the `generator` section. */
-export const CVAE_AUGMENTERS: readonly AugmenterName[] = ['stepgen', 'cvae-baseline'];
+export {
+  ABLATION_TASKS, AUGMENTERS, CLASSIFIERS, CVAE_AUGMENTERS, IDENTITY_TASK_AUGMENTERS, IDENTITY_TASK_CONTROL, isLearnedAugmenter, LEARNED_AUGMENTERS,
+  type AblationTask, type AugmenterName, type ClassifierName,
+} from './names.js';
 /** The other generator families, one section each under `generators`. */
 export const FAMILY_SECTIONS = ['flow', 'pca-gaussian'] as const;
-export const AUGMENTERS = ['none', ...LEARNED_AUGMENTERS, ...CLASSICAL_AUGMENTERS] as const;
-/** Whether an augmenter is a learned generator (trained per seed; its gaits are sampled). */
-export function isLearnedAugmenter(augmenter: string): boolean {
-  return (LEARNED_AUGMENTERS as readonly string[]).includes(augmenter);
-}
-/**
- * The identity task's only classical augmenter, its control without a generator: each target's gallery
- * walks moved into the other conditions by the difference of the training walks' mean gaits
- * (generator/edit.ts, labelMeanShift). The others cannot make a walk in a condition that was not recorded.
- */
-export const IDENTITY_TASK_CONTROL = 'mean-shift';
-export type AugmenterName = (typeof AUGMENTERS)[number];
-export const CLASSIFIERS = ['baseline-step', 'step', 'at-gcn'] as const;
-export type ClassifierName = (typeof CLASSIFIERS)[number];
-/** What an ablation measures: emotion recognition (classifiers), or cross-condition identification (the identity model). */
-export const ABLATION_TASKS = ['emotion', 'identity'] as const;
-export type AblationTask = (typeof ABLATION_TASKS)[number];
 /** The model of the identity task (its only entry in the grid's model axis). */
 export const IDENTITY_TASK_MODELS = ['gaittake'] as const;
 export type ModelName = ClassifierName | (typeof IDENTITY_TASK_MODELS)[number];
@@ -349,8 +336,7 @@ function resolveIdentityAblation(c: AblationConfig, data?: GaitSet): ResolvedAbl
   if (c.generator !== undefined && (typeof c.generator !== 'object' || c.generator === null || Array.isArray(c.generator))) throw bad('generator', c.generator, 'must be an object of options');
   if (!(typeof generator.identityDim === 'number' && generator.identityDim > 0)) throw bad('generator.identityDim', generator.identityDim, "must be > 0 in task 'identity' (the generator makes walks of named identities)");
   const augmenters = c.augmenters ?? ['none', ...CVAE_AUGMENTERS];
-  // the PCA-Gaussian floor has no walker to keep: it cannot make a named walker's walk
-  const known: readonly string[] = ['none', ...CVAE_AUGMENTERS, 'flow', IDENTITY_TASK_CONTROL];
+  const known: readonly string[] = IDENTITY_TASK_AUGMENTERS;
   for (const a of Array.isArray(augmenters) ? augmenters : [])
     if (!known.includes(a))
       throw bad('augmenters', a, `task 'identity' compares ${known.join(', ')}: the other augmenters cannot make a named walker's walk in a condition that was not recorded`);
@@ -436,4 +422,15 @@ export function loadAblationConfig(path: string): AblationConfig {
   } catch (e) {
     throw new GaitforgeError('E_CONFIG', `config ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(e as Error).message.split('\n')[0]}`);
   }
+}
+
+/**
+ * An ablation config built from untyped values (a config file with
+ * command-line overrides), checked as `ablate` checks it first
+ * (resolveAblation: one E_CONFIG naming the field), then typed.
+ */
+export function checkAblationConfig(c: unknown): AblationConfig {
+  const config = c as AblationConfig; // resolveAblation checks every field of an untyped value
+  resolveAblation(config);
+  return config;
 }

@@ -139,10 +139,17 @@ export async function writeModelCard(options: ModelCardOptions): Promise<ModelCa
     // validation gaits that are training gaits (a --val cut from the training file) leave nothing to measure memorisation against
     const trainIds = new Set(train.ids);
     const reused = val ? val.ids.filter((id) => trainIds.has(id)).length : 0;
-    if (!skipped && val)
-      evaluation = await evaluateGenerator(gen, val, {
-        seed: deriveSeed(seed, 'model-card'), repeats: options.repeats ?? MODEL_CARD_REPEATS, evaluator, train: reused ? undefined : train, threads: options.threads,
-      });
+    if (!skipped && val) {
+      try {
+        evaluation = await evaluateGenerator(gen, val, {
+          seed: deriveSeed(seed, 'model-card'), repeats: options.repeats ?? MODEL_CARD_REPEATS, evaluator, train: reused ? undefined : train, threads: options.threads,
+        });
+      } catch (e) {
+        // a validation split whose labels sit in too few groups to reach both halves of a draw: the card says so, the training stands
+        if (!(e instanceof GaitforgeError && e.code === 'E_SHAPE')) throw e;
+        skipped = `the validation split is too small for these metrics (${e.message})`;
+      }
+    }
     const perLabel = Object.fromEntries(gen.labelNames.map((l) => [l, 1]));
     const samples = gen.sample(perLabel, { seed: deriveSeed(seed, 'model-card/strip'), ...(byIdentity ? { identities: gen.identityNames.slice(0, 1) } : {}) });
     const cfg = manifest.config;

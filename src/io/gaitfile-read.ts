@@ -8,28 +8,19 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { RecordBatchReader, tableFromIPC, type RecordBatch, type Schema, type Table } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import type { GaitSet } from '../core/gaitset.js';
-import { GaitTableDecoder, decodeSpec, type ReadGaitOptions } from './decode.js';
+import { GaitTableDecoder, decodeSpec, type DecodedSpec, type ReadGaitOptions } from './decode.js';
 import { ioError, requireFormat, type GaitFileFormat } from './gaitfile-format.js';
 
 /** What a gait file holds, read without loading its positions (Parquet) or batch by batch (Arrow). */
-export interface GaitFileInfo {
+export interface GaitFileInfo extends Omit<DecodedSpec, 'version'> {
   path: string;
   format: GaitFileFormat;
   bytes: number;
   rows: number;
   /** Parquet row groups or Arrow record batches. */
   batches: number;
-  T: number;
-  V: number;
-  fps: number;
-  skeleton: string;
-  /** From the metadata (null when the file does not list them). */
-  labelNames: string[] | null;
-  jointNames: string[] | null;
+  /** The gaitforge version that wrote the file (null when not recorded). */
   gaitforgeVersion: string | null;
-  formatVersion: string | null;
-  /** Key-value metadata other than gaitforge's own keys. */
-  metadata: Record<string, string>;
   columns: { name: string; type: string; nullable: boolean }[];
   /** Parquet only: codec and encodings of the positions column chunks, and the writer. */
   parquet?: { createdBy: string | null; positionsCompression: string; positionsEncodings: string[] };
@@ -156,10 +147,10 @@ export async function readGaitFileInfo(file: string): Promise<GaitFileInfo> {
   try {
     const spec = decodeSpec(src.schema, file);
     const { rows, batches, parquet } = await src.info();
+    const { version, ...declared } = spec;
     return {
-      path: file, format, bytes: (await stat(file)).size, rows, batches, T: spec.T, V: spec.V, fps: spec.fps, skeleton: spec.skeleton,
-      labelNames: spec.labelNames, jointNames: spec.jointNames, gaitforgeVersion: spec.version, formatVersion: spec.formatVersion,
-      metadata: spec.metadata, columns: src.schema.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable })),
+      path: file, format, bytes: (await stat(file)).size, rows, batches, ...declared, gaitforgeVersion: version,
+      columns: src.schema.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable })),
       ...(parquet ? { parquet } : {}),
     };
   } finally {

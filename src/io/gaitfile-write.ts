@@ -17,22 +17,12 @@ import type { GaitSet } from '../core/gaitset.js';
 import { VERSION } from '../core/version.js';
 import { yieldToEventLoop } from '../core/yield.js';
 import { DEFAULT_ROW_GROUP_SIZE, ioError, requireFormat, type GaitFileFormat } from './gaitfile-format.js';
-import { BatchBuilder, GAIT_COLUMNS, tableMetadata } from './schema.js';
+import { BatchBuilder, GAIT_COLUMNS, tableMetadata, type GaitTableSpec } from './schema.js';
 
-export interface GaitWriterOptions {
+/** What a writer writes: the table's declaration (GaitTableSpec), and how. */
+export interface GaitWriterOptions extends GaitTableSpec {
   /** Default: from the extension. */
   format?: GaitFileFormat;
-  /** Frames per gait. */
-  T: number;
-  /** Joints per frame. */
-  V: number;
-  fps: number;
-  skeleton: string;
-  labelNames: string[];
-  /** V joint names (default: E-Gait names for egait16, else j0..). */
-  jointNames?: string[];
-  /** Extra key-value metadata (keys must not start with gaitforge: or ARROW:). */
-  metadata?: Record<string, string>;
   /** Gaits per row group / record batch. Default 1,000. */
   rowGroupSize?: number;
 }

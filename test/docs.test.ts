@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-// Every `import { ... } from 'gaitforge...'` line of the README and docs/ names exports that exist
-// in the built package (the package resolves itself through its exports map), so a user's copy of
-// an example runs.
+// The README and docs/ as a user follows them: every `import { ... } from 'gaitforge...'` line names
+// exports that exist in the built package (the package resolves itself through its exports map),
+// and every relative link leads to a file of the repository.
 const root = path.resolve(import.meta.dirname, '..');
 const pages = ['README.md', ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
@@ -27,4 +27,19 @@ describe('documented imports', () => {
     expect(checked).toBeGreaterThan(30);
     expect(missing).toEqual([]);
   }, 60_000);
+  it('link only to files that exist', () => {
+    const broken: string[] = [];
+    let checked = 0;
+    for (const page of pages) {
+      const text = readFileSync(path.join(root, page), 'utf8');
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!.split('#')[0]!;
+        if (!target || /^[a-z]+:/i.test(target)) continue; // same-page anchors, web addresses
+        checked++;
+        if (!existsSync(path.resolve(root, path.dirname(page), target))) broken.push(`${page}: ${m[1]}`);
+      }
+    }
+    expect(checked).toBeGreaterThan(40);
+    expect(broken).toEqual([]);
+  });
 });

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { ArgumentsCamelCase, Argv, CommandModule, InferredOptionType, Options } from 'yargs';
 import { BACKEND_CHOICES, type BackendChoice } from '../src/core/backend-choice.js';
 import { GaitforgeError } from '../src/core/errors.js';
+import { GAIT_SOURCES } from '../src/core/gaitset.js';
 import type { Progress } from '../src/core/progress.js';
 
 /** What the output helpers read of a command's arguments. */
@@ -172,4 +173,17 @@ export function threadsOption(describe = "Threads (data-parallel workers on the 
 /** `--seed` (default 1): the same seed gives the same output. */
 export function seedOption(describe = 'Random seed (every run is reproducible from it)') {
   return { type: 'number', default: 1, describe } as const;
+}
+
+/**
+ * The options that pick gaits from a file for render and view (selectGaits'
+ * ids, label, source and limit): `verb` says what the picked gaits are for.
+ */
+export function selectionOptions(verb: string, limitDescribe: string) {
+  return {
+    ids: { type: 'string', coerce: commaList, describe: `Comma-separated gait ids to ${verb}, in this order` },
+    label: { type: 'string', describe: 'Only gaits with this label' },
+    source: { type: 'string', choices: GAIT_SOURCES, describe: 'Only real or only synthetic gaits' },
+    limit: { type: 'number', describe: limitDescribe },
+  } as const satisfies CommandOptions;
 }

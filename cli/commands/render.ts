@@ -1,6 +1,5 @@
 import { GaitforgeError } from '../../src/core/errors.js';
-import { GAIT_SOURCES } from '../../src/core/gaitset.js';
-import { commaList, defineCommand, emit, globalOptions, progressBar, say, type CommandOptions } from '../util.js';
+import { defineCommand, emit, globalOptions, progressBar, say, selectionOptions, type CommandOptions } from '../util.js';
 
 const FORMATS = ['glb', 'svg', 'png'] as const;
 type Format = (typeof FORMATS)[number];
@@ -22,10 +21,7 @@ function formatOf(out: string, given: string | undefined): Format {
 const OPTIONS = {
   in: { type: 'string', demandOption: true, describe: 'Gait file (.parquet or .arrow)' },
   out: { type: 'string', demandOption: true, describe: 'Output: a .glb file (one gait or --grid), a folder (one .glb per gait), or a .svg/.png filmstrip' },
-  ids: { type: 'string', describe: 'Comma-separated gait ids to render, in this order' },
-  label: { type: 'string', describe: 'Only gaits with this label' },
-  source: { type: 'string', choices: GAIT_SOURCES, describe: 'Only real or only synthetic gaits' },
-  limit: { type: 'number', describe: `At most this many gaits (default: all for GLB, ${FILMSTRIP_DEFAULT_LIMIT} for filmstrips)` },
+  ...selectionOptions('render', `At most this many gaits (default: all for GLB, ${FILMSTRIP_DEFAULT_LIMIT} for filmstrips)`),
   grid: { type: 'boolean', default: false, describe: 'GLB: one scene with all selected gaits on a grid' },
   format: { type: 'string', describe: 'glb, svg or png (default: from the --out extension, else glb)' },
   ground: { type: 'boolean', default: true, describe: 'GLB: add a ground plane (--no-ground to leave it out)' },
@@ -44,9 +40,8 @@ export const render = defineCommand({
     const r = await import('../../src/render/index.js');
     const t0 = performance.now();
     const all = await io.readGaitFile(argv.in);
-    const ids = argv.ids === undefined ? undefined : commaList(argv.ids);
-    const limit = argv.limit ?? (format !== 'glb' && !ids?.length ? FILMSTRIP_DEFAULT_LIMIT : undefined);
-    const set = r.selectGaits(all, { ids, label: argv.label, source: argv.source, limit }, argv.in);
+    const limit = argv.limit ?? (format !== 'glb' && !argv.ids?.length ? FILMSTRIP_DEFAULT_LIMIT : undefined);
+    const set = r.selectGaits(all, { ids: argv.ids, label: argv.label, source: argv.source, limit }, argv.in);
     if (format === 'glb') {
       const bar = progressBar(argv);
       const perGait = !argv.grid && !(set.N === 1 && argv.out.toLowerCase().endsWith('.glb'));

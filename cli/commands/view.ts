@@ -1,13 +1,9 @@
-import { GAIT_SOURCES } from '../../src/core/gaitset.js';
-import { commaList, defineCommand, emit, globalOptions, progressBar, type CommandOptions } from '../util.js';
+import { defineCommand, emit, globalOptions, progressBar, selectionOptions, type CommandOptions } from '../util.js';
 
 const OPTIONS = {
   in: { type: 'string', demandOption: true, describe: 'Gait file (.parquet or .arrow)' },
   out: { type: 'string', demandOption: true, describe: 'Folder to write index.html into' },
-  ids: { type: 'string', describe: 'Comma-separated gait ids to include, in this order' },
-  label: { type: 'string', describe: 'Only gaits with this label' },
-  source: { type: 'string', choices: GAIT_SOURCES, describe: 'Only real or only synthetic gaits' },
-  limit: { type: 'number', describe: 'At most this many gaits' },
+  ...selectionOptions('include', 'At most this many gaits'),
   'max-gaits': { type: 'number', default: 2000, describe: 'Refuse larger selections (the page embeds every gait, ~170 kB each)' },
   title: { type: 'string', default: 'gaitforge viewer', describe: 'Page title' },
 } as const satisfies CommandOptions;
@@ -20,8 +16,7 @@ export const view = defineCommand({
     const io = await import('../../src/io/index.js');
     const r = await import('../../src/render/index.js');
     const all = await io.readGaitFile(argv.in);
-    const ids = argv.ids === undefined ? undefined : commaList(argv.ids);
-    const set = r.selectGaits(all, { ids, label: argv.label, source: argv.source, limit: argv.limit }, argv.in);
+    const set = r.selectGaits(all, { ids: argv.ids, label: argv.label, source: argv.source, limit: argv.limit }, argv.in);
     const bar = progressBar(argv);
     bar.start('viewer GLBs', set.N);
     const file = await r.writeViewer(argv.out, set, { title: argv.title, maxGaits: argv['max-gaits'], onProgress: (d) => bar.update(d) });

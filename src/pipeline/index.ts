@@ -15,7 +15,7 @@ export * from './ablation/summaries.js';
 export * from './ablation/splits.js';
 export * from './ablation/ablate.js';
 export * from './ablation/results.js';
-export * from './ablation/run.js';
+export { ablationSplits, collectResults, runAblation, type SplitsFile } from './ablation/run.js';
 export * from './ablation/grid.js';
 export * from './ablation/identity-split.js';
 export { generatorModelDir } from './ablation/cells/generator.js';

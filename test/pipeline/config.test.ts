@@ -6,7 +6,7 @@ import { proceduralDataset } from '../../src/core/procedural.js';
 import { loadAblationConfig, resolveAblation } from '../../src/pipeline/ablation/config.js';
 import { gridCells } from '../../src/pipeline/ablation/grid.js';
 import { buildCell, cacheKey, canonicalJson, cellDir, readCell } from '../../src/pipeline/cache.js';
-import { shardCells } from '../../src/pipeline/ablation/grid.js';
+import { scheduleGroups, shardCells } from '../../src/pipeline/ablation/grid.js';
 
 describe('ablation config', () => {
   it('fills defaults, always includes the real-only baseline, and spans the grid', () => {
@@ -90,5 +90,15 @@ describe('sharding', () => {
     const gens = (s: typeof cells) => s.filter((c) => c.augmenter === 'stepgen').length;
     expect(gens(a)).toBeGreaterThanOrEqual(2);
     expect(gens(b)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('schedules the longest groups first: generators at the full fraction, then smaller fractions, units of one augmenter side by side', () => {
+    const r = resolveAblation({ augmenters: ['none', 'mirror', 'flow'], counts: [0, 40], classifiers: ['step'], seeds: 2, realFractions: [0.5, 1] });
+    const order = scheduleGroups(gridCells(r)).map((g) => `${g[0]!.augmenter}@${g[0]!.realFraction ?? 1}/s${g[0]!.seed}`);
+    expect(order).toEqual([
+      'flow@1/s1', 'flow@1/s2', 'flow@0.5/s1', 'flow@0.5/s2',
+      'none@1/s1', 'none@1/s2', 'mirror@1/s1', 'mirror@1/s2',
+      'none@0.5/s1', 'none@0.5/s2', 'mirror@0.5/s1', 'mirror@0.5/s2',
+    ]);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The grid of an ablation: one cell per (split unit, real fraction,
  * augmenter, synthetic amount, model), grouped by (unit, fraction,
- * augmenter) so a group needs at most one generator, and dealt into shards
- * by work.
+ * augmenter) so a group needs at most one generator, scheduled longest
+ * first and dealt into shards by work.
  */
 import { isLearnedAugmenter, type AugmenterName, type ModelName, type ResolvedAblation } from './config.js';
 import { splitUnits, type SplitUnit } from './splits.js';
@@ -54,21 +54,49 @@ export function groupCells(cells: GridCell[]): GridCell[][] {
   return [...groups.values()];
 }
 
+/** Work of one classifier cell in a group, and of training its learned generator (with its FID cell after it), in classifier cells. */
+const GENERATOR_WORK = 4;
+
 /**
- * The cells shard `index` of `count` runs: whole (unit, fraction, augmenter) groups,
- * each dealt in grid order to the shard with the least work so far (a
- * classifier cell counts 1, training a learned generator and its FID 2
- * more), so a grid of one real-only and one learned group per seed does not
- * give every generator to one shard. Deterministic: every shard computes
- * the same assignment.
+ * Estimated work of a group, in classifier cells at the full real fraction:
+ * its cells, plus GENERATOR_WORK for a learned generator (a generator trains
+ * for more epochs than a classifier and its FID cell follows), scaled by the
+ * real fraction every training in the group sees.
+ */
+export function groupWork(group: GridCell[]): number {
+  const c0 = group[0]!;
+  return (group.length + (isLearnedAugmenter(c0.augmenter) ? GENERATOR_WORK : 0)) * (c0.realFraction ?? 1);
+}
+
+/**
+ * The groups of `cells` longest first (most estimated work), so generators
+ * start first and side by side and short groups fill the end. Ties keep the
+ * augmenter's order and then grid order, so groups of equal work from
+ * different units (which need different evaluators) sit next to each other.
+ * Deterministic: every shard computes the same order.
+ */
+export function scheduleGroups(cells: GridCell[]): GridCell[][] {
+  const augmenterRank = new Map<string, number>();
+  for (const c of cells) if (!augmenterRank.has(c.augmenter)) augmenterRank.set(c.augmenter, augmenterRank.size);
+  return groupCells(cells)
+    .map((group, index) => ({ group, index, work: groupWork(group), rank: augmenterRank.get(group[0]!.augmenter)! }))
+    .sort((a, b) => b.work - a.work || a.rank - b.rank || a.index - b.index)
+    .map((g) => g.group);
+}
+
+/**
+ * The cells shard `index` of `count` runs: whole (unit, fraction, augmenter)
+ * groups, longest first (scheduleGroups), each dealt to the shard with the
+ * least work so far, so generators spread over the shards and no shard
+ * trains the same generator as another.
  */
 export function shardCells(cells: GridCell[], shard?: { index: number; count: number }): GridCell[] {
   if (!shard) return cells;
-  const load = new Array(shard.count).fill(0);
+  const load = new Array<number>(shard.count).fill(0);
   const out: GridCell[] = [];
-  for (const group of groupCells(cells)) {
+  for (const group of scheduleGroups(cells)) {
     const k = load.indexOf(Math.min(...load));
-    load[k] += group.length + (isLearnedAugmenter(group[0]!.augmenter) ? 2 : 0);
+    load[k] += groupWork(group);
     if (k === shard.index) out.push(...group);
   }
   return out;

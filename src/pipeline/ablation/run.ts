@@ -3,9 +3,9 @@
  * group's generator cell (learned augmenters), its model cells and its FID
  * cell, each read from the run folder when finished (cache.ts), so an
  * interrupted run resumes with the same results, `--shard i/n` runs one slice
- * and `workers` runs slices in parallel worker threads on one machine.
+ * and `workers` runs the groups on parallel worker threads on one machine.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { currentBackend } from '../../core/backend.js';
 import { GaitforgeError } from '../../core/errors.js';
@@ -19,11 +19,11 @@ import { generatorCell } from './cells/generator.js';
 import { identityCell } from './cells/identity.js';
 import { isKfold, isLearnedAugmenter, realRowsOf, type ResolvedAblation } from './config.js';
 import { RunContext, StopEarly, type AblateOptions } from './context.js';
-import { gridCells, groupCells, shardCells } from './grid.js';
+import { gridCells, groupCells, scheduleGroups, shardCells, type GridCell } from './grid.js';
 import { identitySplit, identitySplitsEntry, type IdentitySplitsEntry } from './identity-split.js';
 import { splitEntries, type SplitEntry } from './splits.js';
 import { FID_CELL_METHOD, readCellResult, type AblationOutcome, type CellResult, type FidCellResult, type GeneratorCellResult } from './results.js';
-import { runShardInWorker } from './shard.js';
+import { runGroupsInWorkers } from './shard.js';
 
 /** What `splits.json` in a run folder holds: the grouping used and every unit's parts (k-fold: every fold of every repeat). */
 export interface SplitsFile {
@@ -61,35 +61,40 @@ export async function runAblation(allRows: GaitSet, r: ResolvedAblation, options
   if (options.workers && options.workers > 1) return runWithWorkers(data, r, options);
   const ctx = new RunContext(data, r, options);
   const mine = shardCells(gridCells(r), options.shard);
-  const modelCell = (c: (typeof mine)[number]): Promise<CellResult> => (ctx.identityTask ? identityCell(ctx, c) : emotionCell(ctx, c));
-
-  const results: CellResult[] = [];
-  const generators: GeneratorCellResult[] = [];
-  const fids: FidCellResult[] = [];
-  let complete = !options.shard || options.shard.count === 1;
+  const out: AblationOutcome = { cells: [], generators: [], fids: [], built: 0, complete: !options.shard || options.shard.count === 1 };
   progress.start('ablation cells', mine.length);
   try {
     let done = 0;
     for (const group of groupCells(mine)) {
-      const c0 = group[0]!;
-      const g = isLearnedAugmenter(c0.augmenter) ? await generatorCell(ctx, generatorOf(c0)) : null;
-      for (const c of group) {
-        const res = await modelCell(c);
-        results.push(res);
-        progress.update(++done, res.task === 'identity' ? { rank1: res.rank1 } : { acc: res.accuracy });
-      }
-      if (g) {
-        generators.push(g);
-        if (!ctx.identityTask) fids.push(await fidCell(ctx, g));
-      }
+      const g = await runGroup(ctx, group, (res) => progress.update(++done, res.task === 'identity' ? { rank1: res.rank1 } : { acc: res.accuracy }));
+      out.cells.push(...g.cells);
+      out.generators.push(...g.generators);
+      out.fids.push(...g.fids);
     }
   } catch (e) {
     if (!(e instanceof StopEarly)) throw e;
-    complete = false;
+    out.complete = false;
   } finally {
     progress.stop();
   }
-  return { cells: results, generators, fids, built: ctx.built, complete };
+  return { ...out, built: ctx.built };
+}
+
+/**
+ * One (unit, fraction, augmenter) group: its generator cell (learned
+ * augmenters), its model cells (`onCell` after each), then its FID cell.
+ */
+export async function runGroup(ctx: RunContext, group: GridCell[], onCell: (res: CellResult) => void): Promise<Omit<AblationOutcome, 'built' | 'complete'>> {
+  const c0 = group[0]!;
+  const g = isLearnedAugmenter(c0.augmenter) ? await generatorCell(ctx, generatorOf(c0)) : null;
+  const cells: CellResult[] = [];
+  for (const c of group) {
+    const res = await (ctx.identityTask ? identityCell(ctx, c) : emotionCell(ctx, c));
+    cells.push(res);
+    onCell(res);
+  }
+  if (!g) return { cells, generators: [], fids: [] };
+  return { cells, generators: [g], fids: ctx.identityTask ? [] : [await fidCell(ctx, g)] };
 }
 
 /** Collects every finished cell result in one or more run folders (for merging shards). */
@@ -119,32 +124,27 @@ export function collectResults(runDirs: string[]): { cells: CellResult[]; genera
 }
 
 /**
- * Runs the grid in `workers` worker threads on this machine (one shard each,
- * same run folder; worker.ts). Shards are whole (seed, augmenter) groups, so
- * no two workers train the same generator.
+ * Runs the grid on `workers` worker threads on this machine, which take
+ * (unit, fraction, augmenter) groups from one queue, longest first
+ * (shard.ts), in the same run folder.
  */
 async function runWithWorkers(data: GaitSet, r: ResolvedAblation, options: AblateOptions): Promise<AblationOutcome> {
   if (!options.dataPath) throw new GaitforgeError('E_OPTION', 'workers > 1 needs the dataset as a file (dataPath)');
   const n = options.workers!;
-  const backend = currentBackend()?.chosen ?? 'auto';
+  const threads = options.threads ?? 1;
   const progress = options.progress ?? silentProgress;
-  progress.log(`ablate: ${n} workers × ${options.threads ?? 1} thread(s)`);
-  const children = Array.from({ length: n }, (_, k) =>
-    runShardInWorker({ dataPath: options.dataPath!, config: r, runDir: options.runDir, shard: { index: k, count: n }, backend, threads: options.threads ?? 1 }));
-  // The workers are quiet; the bar follows the finished classifier cells in the shared run folder.
-  const total = gridCells(r).length;
-  const cellsDir = path.join(options.runDir, 'cells');
-  const finished = () => (existsSync(cellsDir) ? readdirSync(cellsDir).filter((f) => f.startsWith('clf-') && !f.includes('.tmp-')).length : 0);
-  const before = finished();
-  progress.start('ablation cells', total);
-  const poll = setInterval(() => progress.update(Math.min(total, finished())), 1000);
+  progress.log(`ablate: ${n} workers × ${threads} thread(s)`);
+  const cells = gridCells(r);
+  let done = 0;
+  progress.start('ablation cells', cells.length);
+  let built: number;
   try {
-    await Promise.all(children);
+    const init = { dataPath: options.dataPath, config: r, runDir: options.runDir, backend: currentBackend()?.chosen ?? ('auto' as const), threads };
+    built = await runGroupsInWorkers(scheduleGroups(cells), init, n, () => progress.update(++done));
   } finally {
-    clearInterval(poll);
     progress.stop();
   }
   // Everything is cached now: a single pass collects the results in grid order.
-  const collected = await runAblation(data, r, { ...options, workers: 1 });
-  return { ...collected, built: collected.built + finished() - before };
+  const collected = await runAblation(data, r, { ...options, workers: 1, progress: silentProgress });
+  return { ...collected, built: collected.built + built };
 }

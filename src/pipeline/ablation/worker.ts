@@ -1,26 +1,41 @@
 /**
- * Worker-thread entry of `ablate --workers N` (started by ablate-shard.ts):
- * initialises the backend, reads the dataset and runs the requested shard.
+ * Worker-thread entry of `ablate --workers N` (started by shard.ts):
+ * initialises the backend, reads the dataset once, then runs the groups the
+ * main thread hands it, one at a time, over one run context.
  */
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../../core/backend.js';
 import { GaitforgeError } from '../../core/errors.js';
 import { readGaitFile } from '../../io/index.js';
-import type { AblationShardReply, AblationShardRequest } from './shard.js';
-import { runAblation } from './run.js';
+import { realRowsOf } from './config.js';
+import { RunContext } from './context.js';
+import { runGroup } from './run.js';
+import type { AblationWorkerReply, AblationWorkerRequest } from './shard.js';
 
 if (parentPort) {
   const port = parentPort;
-  port.once('message', (req: AblationShardRequest) => {
+  const reply = (m: AblationWorkerReply) => port.postMessage(m);
+  let ctx: Promise<RunContext> | null = null;
+  port.on('message', (req: AblationWorkerRequest) => {
     void (async () => {
       try {
-        await initBackend(req.backend);
-        const data = await readGaitFile(req.dataPath);
-        const out = await runAblation(data, req.config, { runDir: req.runDir, shard: req.shard, threads: req.threads });
-        port.postMessage({ type: 'done', built: out.built } satisfies AblationShardReply);
+        if (req.type === 'init') {
+          ctx = (async () => {
+            await initBackend(req.backend);
+            const data = realRowsOf(await readGaitFile(req.dataPath), req.config.nonReal);
+            return new RunContext(data, req.config, { runDir: req.runDir, threads: req.threads });
+          })();
+          await ctx;
+          reply({ type: 'ready' });
+        } else {
+          const c = await ctx!;
+          const before = c.built;
+          await runGroup(c, req.cells, () => reply({ type: 'cell' }));
+          reply({ type: 'group-done', built: c.built - before });
+        }
       } catch (e) {
         const err = e as Error;
-        port.postMessage({ type: 'error', message: err?.message ?? String(e), code: e instanceof GaitforgeError ? e.code : undefined, stack: err?.stack } satisfies AblationShardReply);
+        reply({ type: 'error', message: err?.message ?? String(e), code: e instanceof GaitforgeError ? e.code : undefined, stack: err?.stack });
       }
     })();
   });

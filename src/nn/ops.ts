@@ -213,21 +213,23 @@ function convFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, g: TemporalGeometry): t
   return tf.transpose(out, [1, 2, 0, 3]);
 }
 
+type Conv = (a: tf.Tensor4D, b: tf.Tensor4D, g: TemporalGeometry) => tf.Tensor4D;
 const convOps = new Map<string, (x: tf.Tensor, w: tf.Tensor) => tf.Tensor>();
-const tconvOps = new Map<string, (x: tf.Tensor, w: tf.Tensor) => tf.Tensor>();
 
-function convOp(g: TemporalGeometry) {
-  const key = `${g.tIn}/${g.kt}/${g.stride}`;
+/**
+ * The custom-gradient op `value(x, w)` of a geometry, cached per
+ * (geometry, kind): its input gradient `inputGrad(dy, w)` and filter
+ * gradient `filterGrad(x, dy)`.
+ */
+function temporalOp(kind: string, g: TemporalGeometry, value: Conv, inputGrad: Conv, filterGrad: Conv) {
+  const key = `${kind}/${g.tIn}/${g.kt}/${g.stride}`;
   let op = convOps.get(key);
   if (!op) {
     op = customGrad((x, w, save) => {
       (save as SaveFn)([x as tf.Tensor, w as tf.Tensor]);
       return {
-        value: convForward(x as tf.Tensor4D, w as tf.Tensor4D, g),
-        gradFunc: (dy, [sx, sw]) => [
-          convInputGrad(dy as tf.Tensor4D, sw as tf.Tensor4D, g),
-          convFilterGrad(sx as tf.Tensor4D, dy as tf.Tensor4D, g),
-        ],
+        value: value(x as tf.Tensor4D, w as tf.Tensor4D, g),
+        gradFunc: (dy, [sx, sw]) => [inputGrad(dy as tf.Tensor4D, sw as tf.Tensor4D, g), filterGrad(sx as tf.Tensor4D, dy as tf.Tensor4D, g)],
       };
     });
     convOps.set(key, op);
@@ -235,24 +237,9 @@ function convOp(g: TemporalGeometry) {
   return op;
 }
 
-function tconvOp(g: TemporalGeometry) {
-  const key = `${g.tIn}/${g.kt}/${g.stride}`;
-  let op = tconvOps.get(key);
-  if (!op) {
-    op = customGrad((x, w, save) => {
-      (save as SaveFn)([x as tf.Tensor, w as tf.Tensor]);
-      return {
-        value: convInputGrad(x as tf.Tensor4D, w as tf.Tensor4D, g),
-        gradFunc: (dy, [sx, sw]) => [
-          convForward(dy as tf.Tensor4D, sw as tf.Tensor4D, g),
-          convFilterGrad(dy as tf.Tensor4D, sx as tf.Tensor4D, g),
-        ],
-      };
-    });
-    tconvOps.set(key, op);
-  }
-  return op;
-}
+const convOp = (g: TemporalGeometry) => temporalOp('conv', g, convForward, convInputGrad, convFilterGrad);
+// the transposed convolution is the convolution's input gradient: its own gradients swap roles
+const tconvOp = (g: TemporalGeometry) => temporalOp('tconv', g, convInputGrad, convForward, (x, dy, geo) => convFilterGrad(dy, x, geo));
 
 /**
  * Temporal convolution along T with "same" padding and stride:

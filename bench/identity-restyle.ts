@@ -22,7 +22,7 @@
  * the label-mean shift (generator/edit.ts, the control without a generator)
  * at strength 1, and the targets' real walks in those emotions.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { evaluateClassifier } from '../src/classifier/evaluate.js';
@@ -59,9 +59,9 @@ async function main({ argv, report, markdown }: BenchArgs): Promise<void> {
   // the flow, trained once on the split (reused from --keep)
   const config = { ...jsonOption<object>(argv, '--flow-config'), variant: 'flow' } as GeneratorFamilyConfig;
   const genDir = path.join(out, 'flow');
-  const t0 = performance.now();
   await trainGeneratorFamily(s.train, config, { outDir: genDir, seed, resume: true, threads });
-  const trainSeconds = (performance.now() - t0) / 1000;
+  // from the epochs' own times, so a flow reused from --keep reports what its training took
+  const trainSeconds = (JSON.parse(readFileSync(path.join(genDir, 'loss.json'), 'utf8')) as { seconds: number }[]).reduce((a, e) => a + e.seconds, 0);
   const gen = await loadGenerator(genDir);
 
   const neutral = s.train.labelNames.indexOf('neutral');
@@ -114,7 +114,7 @@ async function main({ argv, report, markdown }: BenchArgs): Promise<void> {
   const chosen = ok.length ? ok.sort((a, b) => b.val.walker - a.val.walker)[0]! : flowRows.sort((a, b) => b.val.label - a.val.label)[0]!;
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const lines = [
-    `Split: ${s.donors.length} donors (every walk) and ${s.targets.length} targets (their neutral walks) train the flow (${trainSeconds.toFixed(0)} s); ` +
+    `Split: ${s.donors.length} donors (every walk) and ${s.targets.length} targets (their neutral walks) train the flow (${trainSeconds.toFixed(0)} s over its epochs); ` +
       `the targets' ${targetNeutral.N} neutral walks are restyled into ${s.unrecorded.join(', ')} (${restyleSeconds.toFixed(0)} s per strength). ` +
       `Validation targets: ${halves[0].size}, test targets: ${halves[1].size}. Walker: rank-1 against the ${gallery.N} neutral training walks by the identity model in ${judgeDir}; ` +
       `label: ${crossFit.description}.`,

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { proceduralDataset } from '../../src/core/procedural.js';
 import { loadAblationConfig, resolveAblation } from '../../src/pipeline/ablation/config.js';
 import { gridCells } from '../../src/pipeline/ablation/grid.js';
+import { runAblation } from '../../src/pipeline/ablation/run.js';
 import { buildCell, cacheKey, canonicalJson, cellDir, readCell } from '../../src/pipeline/cache.js';
 import { scheduleGroups, shardCells } from '../../src/pipeline/ablation/grid.js';
 
@@ -101,4 +102,14 @@ describe('sharding', () => {
       'none@0.5/s1', 'none@0.5/s2', 'mirror@0.5/s1', 'mirror@0.5/s2',
     ]);
   });
+
+  it('a worker that fails stops the run with one error naming the worker and the cause', async () => {
+    const data = proceduralDataset({ identities: 8, perEmotion: 2, frames: 16, seed: 5 });
+    const r = resolveAblation({ augmenters: ['none', 'mirror'], counts: [0, 2], classifiers: ['baseline-step'], seeds: 2 }, data);
+    const runDir = mkdtempSync(path.join(os.tmpdir(), 'gf-workers-'));
+    // the workers re-read the dataset from dataPath, which does not exist: each fails as it starts
+    await expect(runAblation(data, r, { runDir, workers: 2, dataPath: path.join(runDir, 'missing.parquet') })).rejects.toThrow(/ablation worker [12]\/2: .*missing\.parquet/);
+    expect(readdirSync(path.join(runDir)).filter((f) => f !== 'splits.json')).toEqual([]);
+  }, 60_000);
 });
+

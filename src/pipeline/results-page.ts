@@ -55,8 +55,15 @@ export function writeResultsPage(runDir: string, out: string, options: ResultsPa
     const resultsFile = path.join(runDir, 'results.json');
     if (!existsSync(resultsFile) || !existsSync(path.join(runDir, 'report.md')))
       throw new GaitforgeError('E_IO', `${runDir} holds an ablation without results.json and report.md: run it to the end (or ablate merge its shards) first`);
-    const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as { meta: { date: string; machine?: string; command?: string; backend: string; wallSeconds: number; dataset: string }; config: unknown };
+    const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as {
+      meta: { date: string; machine?: string; command?: string; backend: string; wallSeconds: number; dataset: string };
+      cells: { wall_seconds: number }[];
+      generators: { wallSeconds: number }[];
+    };
     const m = results.meta;
+    const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
+    const modelSeconds = sum(results.cells.map((c) => c.wall_seconds));
+    const generatorSeconds = sum(results.generators.map((g) => g.wallSeconds));
     const assetsDir = out.replace(/\.md$/, '');
     const assets: string[] = [];
     for (const sub of ['plots', 'strips'])
@@ -75,6 +82,8 @@ export function writeResultsPage(runDir: string, out: string, options: ResultsPa
       `- data: ${m.dataset}`,
       `- machine: ${m.machine ?? 'not recorded'}; backend ${m.backend}`,
       `- date: ${m.date}; wall time of the last invocation ${m.wallSeconds.toFixed(0)} s (cells cached by earlier invocations cost nothing)`,
+      `- time in the cells, summed over workers and invocations: ${modelSeconds.toFixed(0)} s training and testing ${results.cells.length} models, ` +
+        `${generatorSeconds.toFixed(0)} s training ${results.generators.length} generators (the FID cells are not timed)`,
       '', source, '', body.trim(), '',
     ];
     writeFilesAtomic([{ path: out, data: lines.join('\n') }]);

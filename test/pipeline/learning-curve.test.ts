@@ -189,6 +189,10 @@ describe('a tiny learning curve through the CLI', () => {
     expect(md).toMatch(/^# A tiny curve\n\nDoes a stack of classical augmentation help at a quarter of the data\?/);
     expect(md).toMatch(/- command: `gaitforge ablate --data .* --folds 3 --real-fractions 0\.25,1 --seeds 2/);
     expect(md).toMatch(/- machine: \d+ × .*GiB, Node/);
+    // where the time went: every model cell of results.json, timed
+    const timed = JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8')).cells as { wall_seconds: number }[];
+    expect(timed.every((c) => c.wall_seconds > 0)).toBe(true);
+    expect(md).toContain(`${timed.reduce((a, c) => a + c.wall_seconds, 0).toFixed(0)} s training and testing ${timed.length} models`);
     expect(md).toContain('](curve/plots/learning-curve.svg)');
     expect(readFileSync(path.join(dir, 'results', 'curve', 'plots', 'learning-curve.svg'), 'utf8')).toMatch(/^<svg/);
     const none = await runCli('report', dir, '--out', path.join(dir, 'x.md'));

@@ -58,7 +58,7 @@ const RUN_OPTIONS = {
   'real-fractions': { type: 'string', describe: 'A learning curve: shares of the real training data, comma-separated (e.g. 0.1,0.25,0.5,1)' },
   'synthetic-ratio': { type: 'string', describe: 'Synthetic gaits per real training gait of each label, comma-separated (e.g. 1,5), instead of --counts' },
   'drop-synthetic': { type: 'boolean', describe: 'Run on the real rows of a dataset that also holds synthetic ones (default: refuse such data)' },
-  workers: { type: 'number', default: 1, describe: 'Parallel workers (worker threads) on this machine, each running a shard' },
+  workers: { type: 'number', default: 1, describe: 'Parallel workers (worker threads) on this machine, taking groups of cells from one longest-first queue' },
   threads: { type: 'number', describe: "Data-parallel threads of each training (default 1: results then do not depend on --workers); workers × threads ≤ this machine's cores" },
   shard: { type: 'string', describe: 'Run one slice i/n of the grid (e.g. one Slurm array task)' },
   report: { type: 'boolean', default: true, describe: 'Write results and report (--no-report for shards)' },

@@ -16,7 +16,7 @@ export interface AblateOptions {
   runDir: string;
   /** Run one slice of the grid (0-based index): whole (seed, augmenter) groups, dealt by work (see shardCells). */
   shard?: { index: number; count: number };
-  /** Parallel workers on this machine (worker threads, each runs a shard). Needs `dataPath`. */
+  /** Parallel workers on this machine (worker threads sharing one queue of groups, shard.ts). Needs `dataPath`. */
   workers?: number;
   /** Data-parallel threads of every training (src/train/parallel.ts). Default 1. */
   threads?: number;

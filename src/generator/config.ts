@@ -197,12 +197,7 @@ export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConf
   checkRange('lambdaB', r.lambdaB, 0, 1e6);
   checkRange('beta', r.beta, 0, 1e6);
   checkRange('identityFeatureWeight', r.identityFeatureWeight, 0, 1e6);
-  checkRange('epochs', r.epochs, 1, 1e6, true);
-  checkRange('batchSize', r.batchSize, 2, 4096, true);
-  checkRange('lr', r.lr, 1e-12, 10);
-  checkRange('weightDecay', r.weightDecay, 0, 1);
-  checkStepFractions('lrSteps', r.lrSteps);
-  checkRange('valFraction', r.valFraction, 0, 0.9);
+  checkGeneratorTraining(r);
   checkRange('identityDim', r.identityDim, 0, 4096, true);
   if (!DECODER_CONDITIONS.includes(r.decoderCondition))
     throw new ConfigRangeError(`decoderCondition = ${JSON.stringify(r.decoderCondition)} is not one of ${DECODER_CONDITIONS.join(', ')}`);
@@ -211,13 +206,26 @@ export function resolveGenerator(c: GeneratorConfig = {}): ResolvedGeneratorConf
   return r;
 }
 
+/** The training fields of every trained generator family (STEP-Gen's and the flow's configs). */
+export type GeneratorTraining = Pick<ResolvedGeneratorConfig, 'epochs' | 'batchSize' | 'lr' | 'weightDecay' | 'lrSteps' | 'valFraction'>;
+
+/** Checks the training fields of a generator config (ConfigRangeError naming field, value and range). */
+export function checkGeneratorTraining(r: GeneratorTraining): void {
+  checkRange('epochs', r.epochs, 1, 1e6, true);
+  checkRange('batchSize', r.batchSize, 2, 4096, true);
+  checkRange('lr', r.lr, 1e-12, 10);
+  checkRange('weightDecay', r.weightDecay, 0, 1);
+  checkStepFractions('lrSteps', r.lrSteps);
+  checkRange('valFraction', r.valFraction, 0, 0.9);
+}
+
 /** The training engine's step schedule: milestones at round(f · epochs) for each fraction f of `lrSteps`, factor 0.1. */
-export function generatorSchedule(c: ResolvedGeneratorConfig): StepSchedule {
+export function generatorSchedule(c: GeneratorTraining): StepSchedule {
   return { lr: c.lr, milestones: milestonesFromFractions(c.lrSteps, c.epochs), factor: 0.1 };
 }
 
 /** Learning rate for a 0-based epoch: `lr` × 0.1 for every step fraction already passed. */
-export function generatorLearningRate(c: ResolvedGeneratorConfig, epoch: number): number {
+export function generatorLearningRate(c: GeneratorTraining, epoch: number): number {
   return learningRate(generatorSchedule(c), epoch);
 }
 

@@ -32,7 +32,7 @@ export {
 } from './family.js';
 export { componentsFor, fitPca, pcaProject, pcaReconstruct, readPca, writePca, type PcaBasis, type PcaOptions } from './pca.js';
 export {
-  COMPONENT_SCALES, DEFAULT_FLOW, FLOW_PREDICTIONS, FLOW_SAMPLERS, flowLearningRate, resolveFlow, TIME_GRIDS,
+  COMPONENT_SCALES, DEFAULT_FLOW, FLOW_PREDICTIONS, FLOW_SAMPLERS, resolveFlow, TIME_GRIDS,
   type ComponentScale, type FlowConfig, type FlowPrediction, type FlowSampler, type ResolvedFlowConfig, type TimeGrid,
 } from './flow/config.js';
 export { buildDenoiser, FlowDenoiser, type FlowDenoiserArgs } from './flow/model.js';

@@ -4,8 +4,7 @@
  * terms, the training schedule and the sampler's defaults.
  */
 import { checkRange, ConfigRangeError } from '../../core/errors.js';
-import { checkStepFractions, learningRate, milestonesFromFractions, type StepSchedule } from '../../train/schedule.js';
-import { checkChoice, checkFamilyFields } from '../config.js';
+import { checkChoice, checkFamilyFields, checkGeneratorTraining } from '../config.js';
 
 export type ComponentScale = 'per-component' | 'global';
 export const COMPONENT_SCALES: readonly ComponentScale[] = ['per-component', 'global'];
@@ -149,24 +148,9 @@ export function resolveFlow(c: FlowConfig = {}): ResolvedFlowConfig {
   checkRange('boneWeight', r.boneWeight, 0, 1e6);
   checkRange('footWeight', r.footWeight, 0, 1e6);
   checkRange('velocityWeight', r.velocityWeight, 0, 1e6);
-  checkRange('epochs', r.epochs, 1, 1e6, true);
-  checkRange('batchSize', r.batchSize, 2, 4096, true);
-  checkRange('lr', r.lr, 1e-12, 10);
-  checkRange('weightDecay', r.weightDecay, 0, 1);
-  checkStepFractions('lrSteps', r.lrSteps);
-  checkRange('valFraction', r.valFraction, 0, 0.9);
+  checkGeneratorTraining(r);
   checkRange('restyleStrength', r.restyleStrength, 0, 1);
   return r;
-}
-
-/** The training engine's step schedule: ×0.1 after round(f · epochs) epochs for each fraction f of `lrSteps`. */
-export function flowSchedule(c: ResolvedFlowConfig): StepSchedule {
-  return { lr: c.lr, milestones: milestonesFromFractions(c.lrSteps, c.epochs), factor: 0.1 };
-}
-
-/** The learning rate of a 0-based epoch. */
-export function flowLearningRate(c: ResolvedFlowConfig, epoch: number): number {
-  return learningRate(flowSchedule(c), epoch);
 }
 
 /**

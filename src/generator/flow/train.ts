@@ -18,11 +18,12 @@ import { freshState, readOptimizerState, writeCheckpoint, type FitState } from '
 import { Engine } from '../../train/engine.js';
 import { fit } from '../../train/fit.js';
 import { resolveThreads, startReplicas } from '../../train/parallel.js';
+import { generatorSchedule } from '../config.js';
 import { copyCheckpoint, writeLossCurve, writeManifest, type ManifestFields } from '../checkpoint.js';
 import { PCA_BIN, PCA_JSON, writePca } from '../pca.js';
 import { fitPcaSpace, readPcaFamilyManifest, readPcaSpace, toSpace, type PcaManifestFields, type PcaSpace } from '../pca-space.js';
 import { checkRunInput, findResume, freshRunDir, manifestFields, prepareGaits, runDataHash, splitRun, type RunOptions } from '../run.js';
-import { flowSchedule, resolveFlow, type FlowConfig, type ResolvedFlowConfig } from './config.js';
+import { resolveFlow, type FlowConfig, type ResolvedFlowConfig } from './config.js';
 import { buildDenoiser } from './model.js';
 import { FLOW_TERMS, flowGeometry, FlowTask, flowValues, footContacts, type FlowData, type FlowLossValues } from './objective.js';
 import type { FlowReplicaSpec } from './replica.js';
@@ -127,7 +128,7 @@ export async function trainFlow(train: GaitSet, config: FlowConfig, options: Tra
     let done = 0;
     const valRows = valPart ? Int32Array.from({ length: valPart.N }, (_, i) => i) : null;
     const completed = await fit<FlowEpochLog>({
-      engine, epochs: cfg.epochs, schedule: flowSchedule(cfg), state, seed, purpose: 'generator/flow/train', what: 'flow', signal: options.signal,
+      engine, epochs: cfg.epochs, schedule: generatorSchedule(cfg), state, seed, purpose: 'generator/flow/train', what: 'flow', signal: options.signal,
       batches: (epoch) => {
         const perm = new Rng(seed, `generator/flow/shuffle/${epoch}`).permutation(nTrain);
         return Array.from({ length: batches }, (_, b) => perm.subarray(b * B, Math.min(nTrain, (b + 1) * B)));

@@ -54,7 +54,7 @@ export function groupCells(cells: GridCell[]): GridCell[][] {
   return [...groups.values()];
 }
 
-/** Work of one classifier cell in a group, and of training its learned generator (with its FID cell after it), in classifier cells. */
+/** Estimated work of training a group's learned generator and then its FID cell, in classifier cells. */
 const GENERATOR_WORK = 4;
 
 /**

@@ -15,23 +15,20 @@ import type { AblationWorkerReply, AblationWorkerRequest } from './shard.js';
 if (parentPort) {
   const port = parentPort;
   const reply = (m: AblationWorkerReply) => port.postMessage(m);
-  let ctx: Promise<RunContext> | null = null;
+  // set by 'init'; the main thread sends groups only after 'ready'
+  let ctx: RunContext | null = null;
   port.on('message', (req: AblationWorkerRequest) => {
     void (async () => {
       try {
         if (req.type === 'init') {
-          ctx = (async () => {
-            await initBackend(req.backend);
-            const data = realRowsOf(await readGaitFile(req.dataPath), req.config.nonReal);
-            return new RunContext(data, req.config, { runDir: req.runDir, threads: req.threads });
-          })();
-          await ctx;
+          await initBackend(req.backend);
+          const data = realRowsOf(await readGaitFile(req.dataPath), req.config.nonReal);
+          ctx = new RunContext(data, req.config, { runDir: req.runDir, threads: req.threads });
           reply({ type: 'ready' });
         } else {
-          const c = await ctx!;
-          const before = c.built;
-          await runGroup(c, req.cells, () => reply({ type: 'cell' }));
-          reply({ type: 'group-done', built: c.built - before });
+          const before = ctx!.built;
+          await runGroup(ctx!, req.cells, () => reply({ type: 'cell' }));
+          reply({ type: 'group-done', built: ctx!.built - before });
         }
       } catch (e) {
         const err = e as Error;
